@@ -1,0 +1,64 @@
+/**
+ * One-method interfaces between the pure core and the outside world (design.md). Adapters
+ * implement them; tests fake them with object literals.
+ */
+import type {SafeDeployError} from './core/errors.js'
+import type {Attestor, AttestationOccurrence} from './core/attestation/types.js'
+import type {Policy} from './core/policy/types.js'
+
+/** A reference to resolve: the normalized repository and the tag (or digest, for platform lookups). */
+export interface ResolveRequest {
+  /** The reference as written (used in messages). */
+  image: string
+  /** Normalized registry host, e.g. docker.io, gcr.io, 127.0.0.1:5000 */
+  domain: string
+  /** Normalized repository path, e.g. library/nginx */
+  path: string
+  /** Tag or digest to look up. */
+  reference: string
+}
+
+export interface ResolvedImage {
+  image: string
+  /** sha256:… of the manifest (or index) the reference points to now; the platform child with --platform. */
+  digest: string
+  mediaType: string
+  /** os/arch[/variant] when a platform child was selected. */
+  platform?: string
+  /** The index digest when a platform child was selected. */
+  indexDigest?: string
+  /** Registry host actually contacted (after mirror mapping). */
+  registry: string
+}
+
+export type ResolveOutcome = {ok: true; value: ResolvedImage} | {ok: false; error: SafeDeployError}
+
+export interface DigestResolver {
+  /** Resolve every request (the adapter dedupes, bounds concurrency and retries). One outcome per request, same order. */
+  resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]>
+}
+
+export interface AttestationQuery {
+  /** The attestor's note, projects/P/notes/N */
+  noteName: string
+  /** sha256:… */
+  digest: string
+}
+
+export interface AttestationSource {
+  /** Every ATTESTATION occurrence on the note for the digest. Throws SafeDeployError (API_ERROR…) when it cannot check. */
+  listAttestations(query: AttestationQuery): Promise<AttestationOccurrence[]>
+}
+
+export interface PolicySource {
+  getPolicy(): Promise<Policy>
+}
+
+export interface AttestorSource {
+  /** Throws SafeDeployError ATTESTOR_UNKNOWN when the attestor does not exist. */
+  getAttestor(name: string): Promise<Attestor>
+}
+
+export interface Clock {
+  now(): Date
+}
