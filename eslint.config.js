@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 // Dependency direction (design.md): commands -> cli -> (core, adapters, render); adapters -> core;
 // render -> core; core -> nothing outside core (except yaml and crypto libraries).
 const noImport = (patterns, message) => ({
-  'no-restricted-imports': ['error', {patterns: patterns.map((group) => ({group, message}))}],
+  'no-restricted-imports': ['error', {patterns: [{group: patterns, message}]}],
 })
 
 export default tseslint.config(
