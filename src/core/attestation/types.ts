@@ -11,6 +11,9 @@ export type PkixSignatureAlgorithm =
   | 'ECDSA_P384_SHA384' | 'EC_SIGN_P384_SHA384'
   | 'ECDSA_P521_SHA512' | 'EC_SIGN_P521_SHA512'
 
+/** What a PKIX key's signatureAlgorithm may hold after parsing: a supported name, or ML_DSA_65 (kept; verification reports it as unsupported). */
+export type AttestorPkixAlgorithm = PkixSignatureAlgorithm | 'ML_DSA_65'
+
 export type AttestorPublicKey =
   | {kind: 'pkix'; id: string; comment?: string; publicKeyPem: string; signatureAlgorithm: string}
   | {kind: 'pgp'; id: string; comment?: string; asciiArmoredPgpPublicKey: string}
@@ -45,4 +48,6 @@ export interface AttestationOccurrence {
   jwts: string[]
   /** Where it came from: a file path or the API. */
   source: string
+  /** Position in the source (parseOccurrences), used to name it when it has no `name`. */
+  index?: number
 }
