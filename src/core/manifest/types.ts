@@ -1,3 +1,5 @@
+import type {Document, LineCounter} from 'yaml'
+
 /** An image field found in a manifest document. */
 export interface ImageSite {
   /** File path as given, or '-' for stdin. */
@@ -32,3 +34,32 @@ export interface CustomImageRule {
   /** Dotted path with [*] for every list item, e.g. spec.components[*].image */
   path: string
 }
+
+/** One document of a multi-document stream. */
+export interface ManifestDocument {
+  /** 0-based index in the stream (empty and comment-only documents count too). */
+  index: number
+  /** The parsed document (kept so that locate reads nodes and rewrite splices their source ranges). */
+  document: Document.Parsed
+  /** [start, end) character offsets of the document in ManifestFile.text. */
+  range: readonly [number, number]
+  /** True when the document has no content (empty, or comments only). */
+  empty: boolean
+}
+
+/** A parsed manifest file: the original text, its documents and a line index. */
+export interface ManifestFile {
+  /** File path as given, '-' for stdin, `kustomize:DIR` for kustomize output. */
+  file: string
+  /** The original text, byte-for-byte what was read (rewrites splice into it). */
+  text: string
+  documents: ManifestDocument[]
+  /** 1-based line lookup for character offsets in text. */
+  lineCounter: LineCounter
+}
+
+/** What an image field holds: a reference to pin, or a value that must be rendered first. */
+export type ImageValueClass =
+  | {kind: 'reference'}
+  | {kind: 'template'; why: string}
+  | {kind: 'ko'; why: string}

@@ -1,0 +1,6 @@
+/** core/manifest: parse manifests, find image fields, rewrite them in place. */
+export {parseManifest, decodeUtf8, MAX_ALIAS_COUNT} from './parse.js'
+export {locateImages, formatPath, parseRulePath, apiGroup} from './locate.js'
+export {classifyImageValue, unpinnableError} from './classify.js'
+export {rewriteImages, isPlainSafe, type ImageReplacement} from './rewrite.js'
+export type {ImageSite, CustomImageRule, ManifestFile, ManifestDocument, ImageValueClass} from './types.js'

@@ -1,0 +1,315 @@
+/**
+ * Find every image field in parsed manifest documents: pod specs of the workload kinds (core,
+ * apps, batch, Knative / Cloud Run services and jobs), items of a `kind: List`, and custom rules
+ * for CRDs. Only the known paths are read (direct map lookups), so CRD schemas full of the word
+ * "image" are never reported.
+ */
+import {isAlias, isMap, isScalar, isSeq, type Document, type Node, type Scalar, type YAMLMap} from 'yaml'
+import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
+import {unpinnableError} from './classify.js'
+import type {CustomImageRule, ImageSite, ManifestFile} from './types.js'
+
+export {classifyImageValue, unpinnableError} from './classify.js'
+
+type PathKey = string | number
+type Role = ImageSite['role']
+
+/** Where the pod spec lives, per kind, and which API groups that kind is recognized in. */
+interface PodSpecLocation {
+  groups: readonly string[]
+  path: readonly string[]
+}
+
+const TEMPLATE_SPEC = ['spec', 'template', 'spec'] as const
+const APPS_GROUPS = ['apps', 'extensions'] as const
+const KNATIVE_GROUPS = ['serving.knative.dev'] as const
+const RUN_GROUPS = ['run.googleapis.com'] as const
+
+const POD_SPECS: ReadonlyMap<string, readonly PodSpecLocation[]> = new Map<string, readonly PodSpecLocation[]>([
+  ['Pod', [{groups: [''], path: ['spec']}]],
+  ['PodTemplate', [{groups: [''], path: ['template', 'spec']}]],
+  ['ReplicationController', [{groups: [''], path: TEMPLATE_SPEC}]],
+  ['Deployment', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
+  ['ReplicaSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
+  ['StatefulSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
+  ['DaemonSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
+  ['Job', [
+    {groups: ['batch'], path: TEMPLATE_SPEC},
+    // Cloud Run job: Job → ExecutionTemplate → TaskTemplate → spec
+    {groups: RUN_GROUPS, path: ['spec', 'template', 'spec', 'template', 'spec']},
+  ]],
+  ['CronJob', [{groups: ['batch'], path: ['spec', 'jobTemplate', 'spec', 'template', 'spec']}]],
+  // Knative Serving; Cloud Run service YAML uses serving.knative.dev/v1 too.
+  ['Service', [{groups: [...KNATIVE_GROUPS, ...RUN_GROUPS], path: TEMPLATE_SPEC}]],
+  ['Configuration', [{groups: KNATIVE_GROUPS, path: TEMPLATE_SPEC}]],
+  ['Revision', [{groups: KNATIVE_GROUPS, path: ['spec']}]],
+  ['WorkerPool', [{groups: RUN_GROUPS, path: TEMPLATE_SPEC}]],
+])
+
+const CONTAINER_LISTS: ReadonlyArray<readonly [string, Role]> = [
+  ['containers', 'container'],
+  ['initContainers', 'initContainer'],
+  ['ephemeralContainers', 'ephemeralContainer'],
+]
+
+/** A `kind: List` may hold Lists; deeper than this is not a real manifest. */
+const MAX_LIST_DEPTH = 8
+
+/** The API group of an apiVersion: '' for the core group (`v1`). */
+export function apiGroup(apiVersion: string): string {
+  const i = apiVersion.indexOf('/')
+  return i < 0 ? '' : apiVersion.slice(0, i)
+}
+
+/** Dotted path form: spec.template.spec.containers[0].image (odd keys as ["a.b/c"]). */
+export function formatPath(path: ReadonlyArray<PathKey>): string {
+  let out = ''
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`
+    else if (/^[A-Za-z_$][\w$-]*$/.test(k)) out += out === '' ? k : `.${k}`
+    else out += `[${JSON.stringify(k)}]`
+  }
+  return out
+}
+
+/** A parsed custom-rule path segment: a key, optionally followed by list selectors. */
+type RuleStep = {key: string} | {index: number} | {every: true}
+
+/** Parse `spec.components[*].image` into steps. Throws CONFIG_INVALID on bad syntax. */
+export function parseRulePath(path: string): RuleStep[] {
+  const steps: RuleStep[] = []
+  const re = /^([^.[\]]+)((?:\[(?:\*|\d+)\])*)$/
+  if (path.trim() === '') throw badRule(path, 'the path is empty')
+  for (const part of path.split('.')) {
+    const m = re.exec(part)
+    if (!m) throw badRule(path, `cannot read the segment "${part}"`)
+    steps.push({key: m[1] as string})
+    for (const sel of (m[2] ?? '').match(/\[(\*|\d+)\]/g) ?? []) {
+      const inner = sel.slice(1, -1)
+      steps.push(inner === '*' ? {every: true} : {index: Number(inner)})
+    }
+  }
+  return steps
+}
+
+function badRule(path: string, why: string): SafeDeployError {
+  return new SafeDeployError('CONFIG_INVALID', `invalid custom image rule path "${path}": ${why}`, {
+    hint: 'write a dotted key path with [*] for every list item, e.g. spec.components[*].image',
+  })
+}
+
+function ruleMatches(rule: CustomImageRule, apiVersion: string, kind: string): boolean {
+  if (rule.kind !== kind) return false
+  if (rule.apiVersion === undefined || rule.apiVersion === '' || rule.apiVersion === '*') return true
+  if (rule.apiVersion === apiVersion) return true
+  // "group" or "group/*" matches every version of the group.
+  const group = rule.apiVersion.endsWith('/*') ? rule.apiVersion.slice(0, -2) : rule.apiVersion.includes('/') ? undefined : rule.apiVersion
+  return group !== undefined && group === apiGroup(apiVersion) && apiVersion.includes('/')
+}
+
+interface ObjectMeta {
+  apiVersion: string
+  kind: string
+  name: string
+  namespace: string | undefined
+}
+
+class Locator {
+  readonly sites: Array<{offset: number; site: ImageSite}> = []
+  private readonly seen = new Set<number>()
+  private readonly rules: ReadonlyArray<{rule: CustomImageRule; steps: RuleStep[]}>
+
+  constructor(
+    private readonly m: ManifestFile,
+    rules: readonly CustomImageRule[],
+  ) {
+    this.rules = rules.map((rule) => ({rule, steps: parseRulePath(rule.path)}))
+  }
+
+  document(doc: Document.Parsed, index: number): void {
+    this.seen.clear()
+    this.object(doc, index, doc.contents, [], 0)
+  }
+
+  private deref(doc: Document.Parsed, node: unknown): unknown {
+    return isAlias(node) ? node.resolve(doc) : node
+  }
+
+  /** Direct lookup of a string key in a map node (aliases followed). */
+  private get(doc: Document.Parsed, node: unknown, key: string): unknown {
+    const map = this.deref(doc, node)
+    if (!isMap(map)) return undefined
+    for (const pair of (map as YAMLMap<unknown, unknown>).items) {
+      const k = this.deref(doc, pair.key)
+      if (isScalar(k) && k.value === key) return pair.value
+    }
+    return undefined
+  }
+
+  private str(doc: Document.Parsed, node: unknown, key: string): string | undefined {
+    const v = this.deref(doc, this.get(doc, node, key))
+    return isScalar(v) && typeof v.value === 'string' ? v.value : undefined
+  }
+
+  private object(doc: Document.Parsed, index: number, node: unknown, base: PathKey[], depth: number): void {
+    const obj = this.deref(doc, node)
+    if (!isMap(obj)) return
+    const apiVersion = this.str(doc, obj, 'apiVersion') ?? ''
+    const kind = this.str(doc, obj, 'kind') ?? ''
+    if (kind === 'List' && depth < MAX_LIST_DEPTH) {
+      const items = this.deref(doc, this.get(doc, obj, 'items'))
+      if (isSeq(items)) items.items.forEach((item, i) => this.object(doc, index, item, [...base, 'items', i], depth + 1))
+      return
+    }
+    const metadata = this.get(doc, obj, 'metadata')
+    const meta: ObjectMeta = {
+      apiVersion,
+      kind,
+      name: this.str(doc, metadata, 'name') ?? this.str(doc, metadata, 'generateName') ?? '',
+      namespace: this.str(doc, metadata, 'namespace'),
+    }
+    const group = apiGroup(apiVersion)
+    for (const loc of POD_SPECS.get(kind) ?? []) {
+      if (apiVersion === '' || !loc.groups.includes(group)) continue
+      let spec: unknown = obj
+      for (const key of loc.path) spec = this.get(doc, spec, key)
+      if (spec !== undefined) this.podSpec(doc, index, meta, spec, [...base, ...loc.path])
+    }
+    for (const {rule, steps} of this.rules) {
+      if (ruleMatches(rule, apiVersion, kind)) this.custom(doc, index, meta, obj, steps, 0, [...base], undefined)
+    }
+  }
+
+  private podSpec(doc: Document.Parsed, index: number, meta: ObjectMeta, node: unknown, path: PathKey[]): void {
+    const spec = this.deref(doc, node)
+    if (!isMap(spec)) return
+    const serviceAccount = this.str(doc, spec, 'serviceAccountName') ?? this.str(doc, spec, 'serviceAccount')
+    for (const [key, role] of CONTAINER_LISTS) {
+      const list = this.deref(doc, this.get(doc, spec, key))
+      if (!isSeq(list)) continue
+      list.items.forEach((item, i) => {
+        const image = this.get(doc, item, 'image')
+        if (image === undefined) return
+        const container = this.str(doc, item, 'name')
+        this.site(index, meta, image, [...path, key, i, 'image'], role, container, serviceAccount)
+      })
+    }
+    const volumes = this.deref(doc, this.get(doc, spec, 'volumes'))
+    if (isSeq(volumes)) {
+      volumes.items.forEach((item, i) => {
+        const ref = this.get(doc, this.get(doc, item, 'image'), 'reference')
+        if (ref === undefined) return
+        this.site(index, meta, ref, [...path, 'volumes', i, 'image', 'reference'], 'volume', undefined, serviceAccount)
+      })
+    }
+  }
+
+  private custom(doc: Document.Parsed, index: number, meta: ObjectMeta, node: unknown, steps: RuleStep[], at: number, path: PathKey[], parent: unknown): void {
+    const step = steps[at]
+    if (step === undefined) {
+      const container = this.str(doc, parent, 'name')
+      this.site(index, meta, node, path, 'custom', container, undefined)
+      return
+    }
+    const cur = this.deref(doc, node)
+    if ('key' in step) {
+      const next = this.get(doc, cur, step.key)
+      if (next !== undefined) this.custom(doc, index, meta, next, steps, at + 1, [...path, step.key], cur)
+    } else if (isSeq(cur)) {
+      if ('index' in step) {
+        const next = cur.items[step.index]
+        if (next !== undefined) this.custom(doc, index, meta, next, steps, at + 1, [...path, step.index], parent)
+      } else {
+        cur.items.forEach((item, i) => this.custom(doc, index, meta, item, steps, at + 1, [...path, i], parent))
+      }
+    }
+  }
+
+  private site(
+    index: number,
+    meta: ObjectMeta,
+    value: unknown,
+    path: PathKey[],
+    role: Role,
+    container: string | undefined,
+    serviceAccount: string | undefined,
+  ): void {
+    const pathString = formatPath(path)
+    const node = value as Node | null
+    if (isAlias(value)) {
+      const line = this.line(value.range?.[0] ?? 0)
+      throw this.invalid(index, pathString, line, `the image is a YAML alias (*${value.source}), which cannot be pinned in place`,
+        `write the image reference in this field instead of an alias`)
+    }
+    const offset = node?.range?.[0] ?? 0
+    const line = this.line(offset)
+    if (!isScalar(value) || typeof value.value !== 'string') {
+      const source = node?.range ? this.m.text.slice(node.range[0], node.range[1]) : ''
+      if (source.includes('{{')) {
+        throw unpinnableError({file: this.m.file, document: index, pathString, line, image: source.trim()}, 'is a Helm template, not an image reference')
+      }
+      throw this.invalid(index, pathString, line, `expected an image reference string, got ${describe(value)}`,
+        'write the image as a string, e.g. image: gcr.io/my-project/app:1.0')
+    }
+    if (this.seen.has(offset)) return
+    this.seen.add(offset)
+    const site: ImageSite = {
+      file: this.m.file,
+      document: index,
+      apiVersion: meta.apiVersion,
+      kind: meta.kind,
+      name: meta.name,
+      ...(meta.namespace === undefined ? {} : {namespace: meta.namespace}),
+      ...(serviceAccount === undefined ? {} : {serviceAccount}),
+      ...(container === undefined ? {} : {container}),
+      path,
+      pathString,
+      line,
+      image: (value as Scalar<string>).value,
+      role,
+    }
+    this.sites.push({offset, site})
+  }
+
+  private line(offset: number): number {
+    return this.m.lineCounter.linePos(offset).line
+  }
+
+  private invalid(document: number, path: string, line: number, why: string, hint: string): SafeDeployError {
+    const location: ErrorLocation = {file: this.m.file, document, path, line}
+    return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}${why}`, {hint, location})
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing (the field is empty)'
+  if (isScalar(value)) {
+    const v = value.value
+    if (v === null) return 'null (the field is empty)'
+    return `${typeof v} ${JSON.stringify(v)}`
+  }
+  if (isMap(value)) return 'a mapping'
+  if (isSeq(value)) return 'a list'
+  return 'a non-string value'
+}
+
+/**
+ * Every image field of the manifest, in file order. Throws INVALID_INPUT for a non-string image
+ * value (naming path and line), UNPINNABLE_VALUE for a template that YAML read as a mapping, and
+ * CONFIG_INVALID for a custom rule whose path cannot be read.
+ */
+export function locateImages(m: ManifestFile, rules: readonly CustomImageRule[] = []): ImageSite[] {
+  const locator = new Locator(m, rules)
+  for (const d of m.documents) {
+    if (!d.empty) locator.document(d.document, d.index)
+  }
+  // Documents are visited in order; within one, container lists may be written in any order.
+  const sites = locator.sites
+  for (let i = 1; i < sites.length; i++) {
+    if ((sites[i] as {offset: number}).offset < (sites[i - 1] as {offset: number}).offset) {
+      sites.sort((a, b) => a.offset - b.offset)
+      break
+    }
+  }
+  return sites.map((s) => s.site)
+}

@@ -1,0 +1,149 @@
+/**
+ * Parse a multi-document YAML (or JSON) manifest, keeping the documents and the original text so
+ * image scalars can later be spliced in place. Hostile input is bounded: alias expansion is capped,
+ * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
+ */
+import {LineCounter, isAlias, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
+import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
+import type {ManifestDocument, ManifestFile} from './types.js'
+
+export type {ManifestDocument, ManifestFile} from './types.js'
+
+/** Most alias expansions a document may cause (a "billion laughs" document needs far more). */
+export const MAX_ALIAS_COUNT = 100
+
+const HELM_HINT = 'render it first: helm template ./chart | safe-deploy pin -f -'
+
+/**
+ * Decode file bytes as strict UTF-8 (a leading BOM is dropped). Throws INVALID_INPUT naming the
+ * file when the bytes are not UTF-8.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch (cause) {
+    const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    const offset = firstInvalidUtf8(bytes)
+    return invalidEncoding(file, utf16, offset, cause)
+  }
+}
+
+function invalidEncoding(file: string, utf16: boolean, offset: number, cause: unknown): never {
+  const where = formatLocation({file})
+  throw new SafeDeployError(
+    'INVALID_INPUT',
+    `${where}expected UTF-8 text, got ${utf16 ? 'UTF-16 (byte-order mark)' : `an invalid UTF-8 byte sequence at byte offset ${offset}`}`,
+    {
+      hint: `convert the file to UTF-8 first, e.g. iconv -f ${utf16 ? 'UTF-16' : 'LATIN1'} -t UTF-8 ${file === '-' ? 'FILE' : file}`,
+      cause,
+      location: {file},
+    },
+  )
+}
+
+/** Offset of the first byte that starts an invalid UTF-8 sequence (for the message only). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0
+  while (i < b.length) {
+    const c = b[i] as number
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1
+    if (n < 0) return i
+    for (let k = 1; k <= n; k++) {
+      const cc = b[i + k]
+      if (cc === undefined || (cc & 0xc0) !== 0x80) return i
+    }
+    i += n + 1
+  }
+  return i
+}
+
+/**
+ * Parse every document of a YAML stream (JSON is YAML too). Throws SafeDeployError INVALID_INPUT
+ * naming the file, the document and the line of the first problem (all problems in `errors`).
+ */
+export function parseManifest(text: string, file: string): ManifestFile {
+  const lineCounter = new LineCounter()
+  let parsed: Document.Parsed[]
+  try {
+    const all = parseAllDocuments(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    parsed = Array.isArray(all) ? all : []
+  } catch (cause) {
+    // The parser reports stack exhaustion as a document error; anything thrown here is unexpected.
+    throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file})}could not parse the manifest: ${errorText(cause)}`, {
+      hint: 'check that the file is a Kubernetes YAML or JSON manifest',
+      cause,
+      location: {file},
+    })
+  }
+
+  const problems: SafeDeployError[] = []
+  const documents: ManifestDocument[] = []
+  const mayHaveAliases = text.includes('*')
+  for (const [index, document] of parsed.entries()) {
+    for (const err of document.errors) problems.push(yamlProblem(text, file, index, err, lineCounter))
+    if (document.errors.length === 0 && mayHaveAliases) {
+      const aliasProblem = checkAliases(document, file, index, lineCounter)
+      if (aliasProblem) problems.push(aliasProblem)
+    }
+    const range = document.range
+    documents.push({index, document, range: [range[0], range[2]], empty: document.contents === null})
+  }
+  const first = problems[0]
+  if (first) {
+    if (problems.length === 1) throw first
+    throw new SafeDeployError('INVALID_INPUT', `${first.message} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'})`, {
+      ...(first.hint === undefined ? {} : {hint: first.hint}),
+      ...(first.location === undefined ? {} : {location: first.location}),
+      errors: problems,
+    })
+  }
+  return {file, text, documents, lineCounter}
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+function yamlProblem(text: string, file: string, document: number, err: YAMLError, lc: LineCounter): SafeDeployError {
+  const line = lc.linePos(err.pos[0]).line
+  const location: ErrorLocation = {file, document, line}
+  const where = formatLocation(location)
+  const reason = err.message.split('\n')[0] ?? err.message
+  let hint: string
+  let message = `${where}invalid YAML: ${reason}`
+  if (text.includes('{{')) {
+    message = `${where}this looks like a Helm chart template, not a rendered manifest (YAML error: ${reason})`
+    hint = HELM_HINT
+  } else if (err.code === 'DUPLICATE_KEY') {
+    hint = 'remove or rename the repeated key: a mapping with duplicate keys is ambiguous (tools disagree on which value wins)'
+  } else if (err.code === 'RESOURCE_EXHAUSTION') {
+    message = `${where}the document is nested too deeply to parse safely (${reason})`
+    hint = 'this is not a plausible Kubernetes manifest; check that the right file was passed'
+  } else {
+    hint = `fix the YAML at line ${line} (indentation, quoting, a missing ":" or closing bracket); kubectl apply --dry-run=client -f ${file === '-' ? '-' : file} reports the same problem`
+  }
+  return new SafeDeployError('INVALID_INPUT', message, {hint, cause: err, location})
+}
+
+/** Refuse documents whose aliases would expand beyond MAX_ALIAS_COUNT (billion laughs). */
+function checkAliases(document: Document.Parsed, file: string, index: number, lc: LineCounter): SafeDeployError | undefined {
+  let firstAlias: number | undefined
+  visit(document, {
+    Alias(_key, node) {
+      if (isAlias(node)) firstAlias = node.range?.[0] ?? 0
+      return visit.BREAK
+    },
+  })
+  if (firstAlias === undefined) return undefined
+  try {
+    document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+    return undefined
+  } catch (cause) {
+    const location: ErrorLocation = {file, document: index, line: lc.linePos(firstAlias).line}
+    return new SafeDeployError(
+      'INVALID_INPUT',
+      `${formatLocation(location)}YAML aliases expand too much (over ${MAX_ALIAS_COUNT} alias expansions): ${errorText(cause)}`,
+      {hint: 'write the values out instead of nesting anchors and aliases (this shape is a known resource-exhaustion attack)', cause, location},
+    )
+  }
+}
