@@ -71,8 +71,8 @@ export function defaultPkixKeyId(publicKeyPem: string | KeyObject): string {
 export function kmsKeyId(versionName: string): string {
   const name = versionName.replace(/^(?:https:)?\/\/cloudkms\.googleapis\.com\/v1\//, '')
   if (!/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/.test(name)) {
-    throw new SafeDeployError('KEY_INVALID', `invalid Cloud KMS key version "${versionName}"`, {
-      hint: 'expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V',
+    throw new SafeDeployError('KEY_INVALID', `invalid Cloud KMS key version "${versionName}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V`, {
+      hint: 'pass the full key version name, e.g. projects/my-proj/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1',
     })
   }
   return '//cloudkms.googleapis.com/v1/' + name
@@ -191,15 +191,15 @@ export function checkPkixKey(publicKeyPem: string | KeyObject, algorithm: string
   const type = key.asymmetricKeyType
   const details = key.asymmetricKeyDetails ?? {}
   if (spec.family === 'ecdsa') {
-    if (type !== 'ec') return {ok: false, unsupported: false, reason: `${name} needs an EC ${spec.curve} key, got a ${describeKey(key)} key`}
+    if (type !== 'ec') return {ok: false, unsupported: false, reason: `${name} needs an EC ${spec.curve} key, got ${describeKey(key)}`}
     if (details.namedCurve !== NODE_CURVE[spec.curve]) {
-      return {ok: false, unsupported: false, reason: `${name} needs an EC ${spec.curve} key, got a ${describeKey(key)} key`}
+      return {ok: false, unsupported: false, reason: `${name} needs an EC ${spec.curve} key, got ${describeKey(key)}`}
     }
   } else {
     const okType = type === 'rsa' || (spec.family === 'rsa-pss' && type === 'rsa-pss')
-    if (!okType) return {ok: false, unsupported: false, reason: `${name} needs an RSA ${spec.bits}-bit key, got a ${describeKey(key)} key`}
+    if (!okType) return {ok: false, unsupported: false, reason: `${name} needs an RSA ${spec.bits}-bit key, got ${describeKey(key)}`}
     if (details.modulusLength !== spec.bits) {
-      return {ok: false, unsupported: false, reason: `${name} needs an RSA ${spec.bits}-bit key, got RSA ${details.modulusLength ?? '?'}-bit`}
+      return {ok: false, unsupported: false, reason: `${name} needs an RSA ${spec.bits}-bit key, got an RSA ${details.modulusLength ?? '?'}-bit key`}
     }
   }
   return {ok: true, key, spec, algorithm: name}
@@ -214,9 +214,12 @@ export function assertPkixKey(publicKeyPem: string | KeyObject, algorithm: strin
 
 function describeKey(key: KeyObject): string {
   const d = key.asymmetricKeyDetails ?? {}
-  if (key.asymmetricKeyType === 'ec') return `EC ${d.namedCurve ?? '?'}`
-  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return `RSA ${d.modulusLength ?? '?'}-bit`
-  return key.asymmetricKeyType ?? 'unknown'
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = Object.entries(NODE_CURVE).find(([, n]) => n === d.namedCurve)?.[0] ?? d.namedCurve ?? 'unknown curve'
+    return `an EC ${curve} key`
+  }
+  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return `an RSA ${d.modulusLength ?? '?'}-bit key`
+  return `a ${key.asymmetricKeyType ?? 'unknown'} key`
 }
 
 export function errorText(err: unknown): string {
