@@ -5,7 +5,7 @@
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
 import {SafeDeployError} from '../errors.js'
-import {validatePattern} from './allowlist.js'
+import {systemAllowlistFromPolicy, validatePattern, type SystemAllowlist} from './allowlist.js'
 import {
   ENFORCEMENT_MODES,
   EVALUATION_MODES,
@@ -435,7 +435,7 @@ export function parsePolicyText(text: string, file: string, options: ParseOption
   const syntax: Problem[] = []
   for (const doc of list) {
     for (const e of doc.errors) {
-      syntax.push({path: 'syntax', line: e.linePos?.[0].line, message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`})
+      syntax.push({path: 'syntax', line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`})
     }
   }
   if (syntax.length > 0) {
@@ -462,4 +462,12 @@ export function parsePolicyText(text: string, file: string, options: ParseOption
 /** Validate a policy object from the REST API (`GET v1/projects/P/policy`); problems carry no line numbers. */
 export function parsePolicyObject(obj: unknown, source: string, options: ParseOptions = {}): Policy {
   return finish(objectTree(obj), source, options)
+}
+
+/**
+ * Parse an exported system policy (`gcloud alpha container binauthz policy export-system-policy`) into the exemption
+ * list used when globalPolicyEvaluationMode is ENABLE (exact, not approximate). defaultAdmissionRule is optional.
+ */
+export function parseSystemPolicyText(text: string, file: string): SystemAllowlist {
+  return systemAllowlistFromPolicy(parsePolicyText(text, file, {systemPolicy: true}))
 }
