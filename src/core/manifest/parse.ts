@@ -3,7 +3,7 @@
  * image scalars can later be spliced in place. Hostile input is bounded: alias expansion is capped,
  * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
  */
-import {LineCounter, isAlias, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
+import {LineCounter, isAlias, isScalar, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import type {ManifestDocument, ManifestFile} from './types.js'
 
@@ -86,7 +86,7 @@ export function parseManifest(text: string, file: string): ManifestFile {
       if (aliasProblem) problems.push(aliasProblem)
     }
     const range = document.range
-    documents.push({index, document, range: [range[0], range[2]], empty: document.contents === null})
+    documents.push({index, document, range: [range[0], range[2]], empty: isEmpty(document)})
   }
   const first = problems[0]
   if (first) {
@@ -98,6 +98,12 @@ export function parseManifest(text: string, file: string): ManifestFile {
     })
   }
   return {file, text, documents, lineCounter}
+}
+
+/** No content: an empty document, comments only, or a bare null. */
+function isEmpty(document: Document.Parsed): boolean {
+  const c = document.contents
+  return c === null || (isScalar(c) && c.value === null)
 }
 
 function errorText(e: unknown): string {
