@@ -1,0 +1,261 @@
+/**
+ * Binary Authorization REST v1 (gcloud-facts.md §1): project policy, attestors, the Google system
+ * policy and the optional online attestation check. Uses google-auth-library (ADC by default),
+ * loaded lazily.
+ */
+import {SafeDeployError} from '../../core/errors.js'
+import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
+import type {Policy} from '../../core/policy/types.js'
+import type {AttestorSource, PolicySource} from '../../ports.js'
+import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, redact, str, type GcpOptions} from './common.js'
+import {attestorFromJson, policyFromJson} from './convert.js'
+
+export const BINAUTHZ_DEFAULT_BASE_URL = 'https://binaryauthorization.googleapis.com/'
+const SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
+
+export interface BinauthzOptions extends GcpOptions {
+  /** The project whose policy getPolicy() reads and that short attestor names belong to. */
+  project: string
+  /** First retry delay in ms (doubles each time; default 250). */
+  retryDelayMs?: number
+}
+
+export type ValidationResult = 'VERIFIED' | 'ATTESTATION_NOT_VERIFIABLE' | 'RESULT_UNSPECIFIED'
+
+export interface ValidateAttestationRequest {
+  /** The attestation to check; it need not exist in Container Analysis. */
+  attestation: Pick<AttestationOccurrence, 'serializedPayload' | 'signatures' | 'jwts'>
+  /** projects/P/notes/N */
+  occurrenceNote: string
+  /** The occurrence's resourceUri. */
+  occurrenceResourceUri: string
+}
+
+/** The part of google-auth-library's AuthClient / GoogleAuth that we use. */
+interface RequestClient {
+  request<T>(opts: {
+    url: string
+    method: 'GET' | 'POST'
+    data?: unknown
+    headers?: Record<string, string>
+    timeout?: number
+    retry?: boolean
+    responseType?: 'json'
+  }): Promise<{data: T; status: number}>
+}
+
+interface Route {
+  /** What we were doing, for messages. */
+  action: string
+  permission: string
+  project: string | undefined
+  /** What a 404 means. */
+  notFound: (detail: string) => SafeDeployError
+}
+
+const ATTESTOR_NAME_RE = /^projects\/([^/]+)\/attestors\/([^/]+)$/
+const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** status + server message + network code of a gaxios failure, without its request config (headers). */
+function describeHttpFailure(err: unknown): {status: number | undefined; message: string; code: string | undefined} {
+  const e = obj(err) ?? {}
+  const response = obj(e['response'])
+  const statusRaw = e['status'] ?? response?.['status']
+  const status = typeof statusRaw === 'number' ? statusRaw : undefined
+  const body = obj(response?.['data'])
+  const apiError = obj(body?.['error'])
+  const serverMessage = str(apiError?.['message']) ?? (typeof response?.['data'] === 'string' ? String(response['data']).slice(0, 300) : undefined)
+  const codeRaw = e['code']
+  const code = typeof codeRaw === 'string' ? codeRaw : undefined
+  const name = str(e['name'])
+  const message = serverMessage ?? (code ?? (name === 'AbortError' || name === 'TimeoutError' ? 'timed out' : str(e['message']) ?? 'request failed'))
+  return {status, message: redact(message), code}
+}
+
+function retryable(status: number | undefined): boolean {
+  return status === undefined || status === 408 || status === 429 || status >= 500
+}
+
+export class BinauthzApi implements PolicySource, AttestorSource {
+  private readonly opts: BinauthzOptions
+  private readonly baseUrl: string
+  private client: Promise<RequestClient> | undefined
+
+  constructor(opts: BinauthzOptions) {
+    if (!SAFE_SEGMENT_RE.test(opts.project)) {
+      throw new SafeDeployError('USAGE', `invalid project "${opts.project}": expected a project ID such as my-project`)
+    }
+    this.opts = opts
+    this.baseUrl = opts.endpoint === undefined ? BINAUTHZ_DEFAULT_BASE_URL : `${opts.insecure === true ? 'http' : 'https'}://${opts.endpoint}/`
+  }
+
+  /** The project policy (GET v1/projects/{p}/policy). */
+  async getPolicy(): Promise<Policy> {
+    return policyFromJson(await this.getPolicyJson(), `projects/${this.opts.project}/policy`)
+  }
+
+  /** The raw REST JSON of a project's policy. */
+  async getPolicyJson(project = this.opts.project): Promise<unknown> {
+    const seg = this.segment(project, 'project')
+    return this.call('GET', `v1/projects/${seg}/policy`, undefined, {
+      action: `reading the Binary Authorization policy of project ${project}`,
+      permission: 'binaryauthorization.policy.get (roles/binaryauthorization.policyViewer)',
+      project,
+      notFound: (detail) => new SafeDeployError('API_ERROR', `the Binary Authorization policy of project ${project} was not found (${detail})`, {
+        hint: `check the project ID and that binaryauthorization.googleapis.com is enabled in ${project}`,
+      }),
+    })
+  }
+
+  /** The Google-maintained system policy (GET v1/locations/{loc}/policy). */
+  async getSystemPolicy(location = 'global'): Promise<Policy> {
+    return policyFromJson(await this.getSystemPolicyJson(location), `locations/${location}/policy`)
+  }
+
+  async getSystemPolicyJson(location = 'global'): Promise<unknown> {
+    const seg = this.segment(location, 'location')
+    return this.call('GET', `v1/locations/${seg}/policy`, undefined, {
+      action: `reading the Binary Authorization system policy for ${location}`,
+      permission: 'an authenticated identity with the Binary Authorization API enabled on its quota project',
+      project: this.opts.projectForQuota,
+      notFound: (detail) => new SafeDeployError('API_ERROR', `no Binary Authorization system policy for location ${location} (${detail})`, {
+        hint: 'use `global` or a Binary Authorization enforcer region',
+      }),
+    })
+  }
+
+  /** An attestor by full name (projects/P/attestors/A) or short name (A, in this project). */
+  async getAttestor(name: string): Promise<Attestor> {
+    const full = this.attestorName(name)
+    return attestorFromJson(await this.getAttestorJson(full), full)
+  }
+
+  async getAttestorJson(name: string): Promise<unknown> {
+    const full = this.attestorName(name)
+    const m = ATTESTOR_NAME_RE.exec(full)
+    const project = m?.[1]
+    return this.call('GET', `v1/${full}`, undefined, {
+      action: `reading attestor ${full}`,
+      permission: 'binaryauthorization.attestors.get (roles/binaryauthorization.attestorsViewer)',
+      project,
+      notFound: (detail) => new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`, {
+        hint: `list the attestors with \`gcloud container binauthz attestors list --project ${project ?? this.opts.project}\` and fix the policy or the --attestor flag`,
+      }),
+    })
+  }
+
+  /** POST v1/{attestor}:validateAttestationOccurrence: the server's own verdict on one attestation. */
+  async validateAttestationOccurrence(attestor: string, req: ValidateAttestationRequest): Promise<{result: ValidationResult; denialReason?: string}> {
+    const full = this.attestorName(attestor)
+    const project = ATTESTOR_NAME_RE.exec(full)?.[1]
+    const body = {
+      attestation: {
+        serializedPayload: Buffer.from(req.attestation.serializedPayload).toString('base64'),
+        signatures: req.attestation.signatures.map((s) => ({publicKeyId: s.publicKeyId, signature: Buffer.from(s.signature).toString('base64')})),
+        ...(req.attestation.jwts.length > 0 ? {jwts: req.attestation.jwts.map((compactJwt) => ({compactJwt}))} : {}),
+      },
+      occurrenceNote: req.occurrenceNote,
+      occurrenceResourceUri: req.occurrenceResourceUri,
+    }
+    const data = obj(await this.call('POST', `v1/${full}:validateAttestationOccurrence`, body, {
+      action: `validating an attestation with attestor ${full}`,
+      permission: 'binaryauthorization.attestors.verifyImageAttested (roles/binaryauthorization.attestorsVerifier)',
+      project,
+      notFound: (detail) => new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`),
+    })) ?? {}
+    const r = data['result']
+    const result: ValidationResult = r === 'VERIFIED' || r === 'ATTESTATION_NOT_VERIFIABLE' ? r : 'RESULT_UNSPECIFIED'
+    const denialReason = str(data['denialReason'])
+    return denialReason === undefined ? {result} : {result, denialReason}
+  }
+
+  /** `A` → `projects/<project>/attestors/A`; full names are validated. */
+  attestorName(name: string): string {
+    if (!name.includes('/')) return `projects/${this.segment(this.opts.project, 'project')}/attestors/${this.segment(name, 'attestor')}`
+    const m = ATTESTOR_NAME_RE.exec(name)
+    if (!m || !SAFE_SEGMENT_RE.test(m[1] ?? '') || !SAFE_SEGMENT_RE.test(m[2] ?? '')) {
+      throw new SafeDeployError('USAGE', `invalid attestor name "${name}": expected projects/PROJECT/attestors/NAME or NAME`)
+    }
+    return name
+  }
+
+  private segment(value: string, what: string): string {
+    if (!SAFE_SEGMENT_RE.test(value)) throw new SafeDeployError('USAGE', `invalid ${what} "${value}"`)
+    return value
+  }
+
+  private async authClient(): Promise<RequestClient> {
+    if (this.opts.authClient !== undefined) return this.opts.authClient as unknown as RequestClient
+    this.client ??= (async () => {
+      const {GoogleAuth} = await import('google-auth-library')
+      return new GoogleAuth({
+        scopes: [SCOPE],
+        ...(this.opts.projectForQuota === undefined ? {} : {clientOptions: {quotaProjectId: this.opts.projectForQuota}}),
+      }) as unknown as RequestClient
+    })()
+    return this.client
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, data: unknown, route: Route): Promise<unknown> {
+    let client: RequestClient
+    try {
+      client = await this.authClient()
+    } catch (err) {
+      throw new SafeDeployError('API_AUTH', `${route.action}: no Google credentials (${redact(err instanceof Error ? err.message : String(err))})`, {
+        hint: 'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS',
+      })
+    }
+    const maxRetries = this.opts.maxRetries ?? DEFAULT_MAX_RETRIES
+    const headers: Record<string, string> = {}
+    if (this.opts.projectForQuota !== undefined) headers['x-goog-user-project'] = this.opts.projectForQuota
+    let last: {status: number | undefined; message: string; code: string | undefined} = {status: undefined, message: '', code: undefined}
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      if (attempt > 0) await sleep((this.opts.retryDelayMs ?? 250) * 2 ** (attempt - 1))
+      try {
+        const res = await client.request<unknown>({
+          url: this.baseUrl + path,
+          method,
+          headers,
+          ...(data === undefined ? {} : {data}),
+          timeout: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          retry: false,
+          responseType: 'json',
+        })
+        return res.data
+      } catch (err) {
+        last = describeHttpFailure(err)
+        if (!retryable(last.status)) break
+      }
+    }
+    const {status, message, code} = last
+    const cause = new GcpCallError(status === undefined ? 'NETWORK' : `HTTP ${status}`, message, code)
+    const where = route.project === undefined ? '' : ` in project ${route.project}`
+    if (status === 401) {
+      throw new SafeDeployError('API_AUTH', `${route.action}: the credentials were rejected (HTTP 401: ${message})`, {
+        hint: 'run `gcloud auth application-default login` (or refresh the service account key) and retry',
+        cause,
+      })
+    }
+    if (status === 403) {
+      throw new SafeDeployError('API_AUTH', `${route.action}: permission denied (HTTP 403: ${message})`, {
+        hint: `the caller probably lacks ${route.permission}${where}`,
+        cause,
+      })
+    }
+    if (status === 404) {
+      const e = route.notFound(`HTTP 404: ${message}`)
+      throw new SafeDeployError(e.code, e.message, {...(e.hint === undefined ? {} : {hint: e.hint}), cause})
+    }
+    const tries = maxRetries + 1
+    throw new SafeDeployError('API_ERROR', status === undefined
+      ? `${route.action} failed: ${message}${retryable(status) ? ` (after ${tries} attempts)` : ''}`
+      : `${route.action} failed (HTTP ${status}: ${message})${retryable(status) ? ` after ${tries} attempts` : ''}`, {
+      hint: 'the Binary Authorization API could not answer; nothing was treated as allowed. Check the network and retry',
+      cause,
+    })
+  }
+}

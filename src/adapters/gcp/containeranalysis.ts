@@ -1,0 +1,257 @@
+/**
+ * Container Analysis (Grafeas v1) over gRPC: attestation occurrences (read for the pre-flight,
+ * written by `attest`) and a vulnerability summary. gcloud-facts.md §2.2, §2.4, §4.
+ */
+import {SafeDeployError} from '../../core/errors.js'
+import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
+import type {AttestationQuery, AttestationSource} from '../../ports.js'
+import {arr, callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, type GcpOptions} from './common.js'
+
+type CallOpts = ReturnType<typeof callOptions>
+
+/** The part of @google-cloud/grafeas GrafeasClient we use. */
+interface GrafeasLike {
+  listNoteOccurrences(req: {name: string; filter: string; pageSize: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
+  listOccurrences(req: {parent: string; filter: string; pageSize: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
+  createOccurrence(req: {parent: string; occurrence: Record<string, unknown>}, opts: CallOpts): Promise<[unknown, ...unknown[]]>
+  close(): Promise<void>
+}
+
+interface ContainerAnalysisLike {
+  getGrafeasClient(): unknown
+  close(): Promise<void>
+}
+
+/** An attestation to write. */
+export interface NewAttestationOccurrence {
+  /** Usually the scheme-less `registry/repo@sha256:…` (what gcloud writes). */
+  resourceUri: string
+  /** The attestor's note, projects/P/notes/N */
+  noteName: string
+  serializedPayload: Uint8Array
+  signatures: AttestationSignature[]
+}
+
+export interface CreateAttestationOptions {
+  /**
+   * Called for an existing occurrence that looks like a duplicate (same note, resourceUri,
+   * payload bytes and key id). Return false to create a new one anyway (e.g. the old signature no
+   * longer verifies). Default: trust it.
+   */
+  isExistingValid?: (existing: AttestationOccurrence) => boolean | Promise<boolean>
+}
+
+export interface CreateAttestationResult {
+  created: boolean
+  /** The occurrence created, or the existing one that made creation unnecessary. */
+  occurrence: AttestationOccurrence
+}
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'MINIMAL' | 'SEVERITY_UNSPECIFIED'
+export const SEVERITIES: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'MINIMAL', 'SEVERITY_UNSPECIFIED']
+
+export interface VulnerabilitySummary {
+  resourceUri: string
+  total: number
+  /** By effective severity (falls back to the CVSS severity). */
+  bySeverity: Record<Severity, number>
+  /** Those with a fix available, by the same severity. */
+  fixableBySeverity: Record<Severity, number>
+}
+
+const DIGEST_SUFFIX_RE = /@(sha256:[a-f0-9]{64})$/
+const NOTE_RE = /^projects\/[^/]+\/notes\/[^/]+$/
+const PAGE_SIZE = 100
+
+function digestOf(resourceUri: string): string {
+  const m = DIGEST_SUFFIX_RE.exec(resourceUri)
+  if (!m?.[1]) {
+    throw new SafeDeployError('INVALID_REFERENCE', `expected an image by digest (…@sha256:<64 hex>), got "${resourceUri}"`, {
+      hint: 'pin the image first: `safe-deploy pin`',
+    })
+  }
+  return m[1]
+}
+
+function checkNote(noteName: string): void {
+  if (!NOTE_RE.test(noteName)) {
+    throw new SafeDeployError('ATTESTOR_INVALID', `invalid note name "${noteName}": expected projects/PROJECT/notes/NOTE`)
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))
+}
+
+function emptyCounts(): Record<Severity, number> {
+  return {CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, MINIMAL: 0, SEVERITY_UNSPECIFIED: 0}
+}
+
+/** A Grafeas v1 occurrence as decoded by google-gax (Buffers for bytes) → AttestationOccurrence. */
+export function occurrenceFromGrpc(v: unknown): AttestationOccurrence {
+  const o = obj(v) ?? {}
+  const att = obj(o['attestation']) ?? {}
+  const name = str(o['name'])
+  const signatures: AttestationSignature[] = arr(att['signatures']).map((s) => {
+    const so = obj(s) ?? {}
+    return {publicKeyId: str(so['publicKeyId']) ?? '', signature: toBytes(so['signature'])}
+  })
+  const jwts = arr(att['jwts']).map((j) => str(obj(j)?.['compactJwt'])).filter((j): j is string => j !== undefined)
+  return {
+    ...(name === undefined ? {} : {name}),
+    resourceUri: str(o['resourceUri']) ?? '',
+    noteName: str(o['noteName']) ?? '',
+    serializedPayload: toBytes(att['serializedPayload']),
+    signatures,
+    jwts,
+    source: `containeranalysis:${name ?? str(o['noteName']) ?? 'occurrence'}`,
+  }
+}
+
+export class ContainerAnalysisAttestations implements AttestationSource {
+  private readonly opts: GcpOptions
+  private clients: Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> | undefined
+
+  constructor(opts: GcpOptions = {}) {
+    this.opts = opts
+  }
+
+  /**
+   * Every ATTESTATION occurrence on the note whose resourceUri ends with `@<digest>`. The server
+   * filter is `has_suffix(resourceUrl, "<digest>")` (what gcloud sends); kind and suffix are checked
+   * again here because the server filter is advisory. Failures throw: never "no attestations".
+   */
+  async listAttestations(query: AttestationQuery): Promise<AttestationOccurrence[]> {
+    checkNote(query.noteName)
+    if (!/^sha256:[a-f0-9]{64}$/.test(query.digest)) {
+      throw new SafeDeployError('INVALID_REFERENCE', `expected a sha256 digest, got "${query.digest}"`)
+    }
+    const {grafeas} = await this.getClients()
+    let occurrences: unknown[]
+    try {
+      ;[occurrences] = await grafeas.listNoteOccurrences(
+        {name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`, pageSize: PAGE_SIZE},
+        callOptions(this.opts),
+      )
+    } catch (err) {
+      throw grpcError(err, {
+        action: `listing attestations on note ${query.noteName}`,
+        permission: 'containeranalysis.notes.listOccurrences (roles/containeranalysis.notes.occurrences.viewer) on the note',
+        project: projectOf(query.noteName),
+        notFound: 'ATTESTOR_INVALID',
+        notFoundHint: "the attestor's note does not exist; check userOwnedGrafeasNote.noteReference",
+      })
+    }
+    return occurrences
+      .filter((o) => obj(o)?.['kind'] === 'ATTESTATION')
+      .map(occurrenceFromGrpc)
+      .filter((o) => o.resourceUri.endsWith(`@${query.digest}`))
+  }
+
+  /**
+   * Write an ATTESTATION occurrence into `projects/<project>`, idempotently.
+   *
+   * Duplicate rule: an existing ATTESTATION occurrence on the same note with the same resourceUri,
+   * byte-identical serializedPayload and a signature with the same publicKeyId counts as the same
+   * attestation, whatever its signature bytes. ECDSA and RSA-PSS signatures (Cloud KMS
+   * EC_SIGN_*, RSA_SIGN_PSS_*) are randomised, so comparing signature bytes would add a new
+   * occurrence on every CI re-run. The payload bytes name the image (repository + digest) and the
+   * key id names the signer, so the old occurrence carries the same evidence; pass
+   * `isExistingValid` to verify its signature before trusting it.
+   */
+  async createAttestationOccurrence(project: string, occurrence: NewAttestationOccurrence, options: CreateAttestationOptions = {}): Promise<CreateAttestationResult> {
+    checkNote(occurrence.noteName)
+    const digest = digestOf(occurrence.resourceUri)
+    if (occurrence.signatures.length === 0) {
+      throw new SafeDeployError('ATTESTATION_INVALID', 'refusing to write an attestation without signatures')
+    }
+    const keyIds = new Set(occurrence.signatures.map((s) => s.publicKeyId))
+    const existing = await this.listAttestations({noteName: occurrence.noteName, digest})
+    for (const e of existing) {
+      if (e.resourceUri !== occurrence.resourceUri) continue
+      if (!sameBytes(e.serializedPayload, occurrence.serializedPayload)) continue
+      if (!e.signatures.some((s) => keyIds.has(s.publicKeyId))) continue
+      if (options.isExistingValid && !(await options.isExistingValid(e))) continue
+      return {created: false, occurrence: e}
+    }
+    const {grafeas} = await this.getClients()
+    const parent = `projects/${project}`
+    try {
+      const [created] = await grafeas.createOccurrence({
+        parent,
+        occurrence: {
+          resourceUri: occurrence.resourceUri,
+          noteName: occurrence.noteName,
+          kind: 'ATTESTATION',
+          attestation: {
+            serializedPayload: Buffer.from(occurrence.serializedPayload),
+            signatures: occurrence.signatures.map((s) => ({publicKeyId: s.publicKeyId, signature: Buffer.from(s.signature)})),
+          },
+        },
+      }, callOptions(this.opts, false))
+      return {created: true, occurrence: occurrenceFromGrpc(created)}
+    } catch (err) {
+      throw grpcError(err, {
+        action: `creating an attestation occurrence for ${occurrence.resourceUri} on note ${occurrence.noteName}`,
+        permission: `containeranalysis.occurrences.create in ${parent} and containeranalysis.notes.attachOccurrence on ${occurrence.noteName} (roles/containeranalysis.notes.attacher)`,
+        project,
+      })
+    }
+  }
+
+  /**
+   * Counts of VULNERABILITY occurrences for an image in `projects/<project>` by severity.
+   * Artifact Analysis stores vulnerability resourceUris as `https://…`; a scheme-less URI is
+   * prefixed.
+   */
+  async vulnerabilitySummary(project: string, resourceUri: string): Promise<VulnerabilitySummary> {
+    const uri = /^[a-z]+:\/\//.test(resourceUri) ? resourceUri : `https://${resourceUri}`
+    const {grafeas} = await this.getClients()
+    let occurrences: unknown[]
+    try {
+      ;[occurrences] = await grafeas.listOccurrences(
+        {parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`, pageSize: PAGE_SIZE},
+        callOptions(this.opts),
+      )
+    } catch (err) {
+      throw grpcError(err, {
+        action: `listing vulnerabilities of ${uri}`,
+        permission: 'containeranalysis.occurrences.list (roles/containeranalysis.occurrences.viewer)',
+        project,
+      })
+    }
+    const bySeverity = emptyCounts()
+    const fixableBySeverity = emptyCounts()
+    let total = 0
+    for (const o of occurrences) {
+      const oo = obj(o)
+      if (oo?.['kind'] !== 'VULNERABILITY' || oo['resourceUri'] !== uri) continue
+      const v = obj(oo['vulnerability']) ?? {}
+      const eff = str(v['effectiveSeverity'])
+      const raw = eff !== undefined && eff !== 'SEVERITY_UNSPECIFIED' ? eff : str(v['severity'])
+      const sev: Severity = SEVERITIES.includes(raw as Severity) ? raw as Severity : 'SEVERITY_UNSPECIFIED'
+      total++
+      bySeverity[sev]++
+      if (v['fixAvailable'] === true) fixableBySeverity[sev]++
+    }
+    return {resourceUri: uri, total, bySeverity, fixableBySeverity}
+  }
+
+  async close(): Promise<void> {
+    if (!this.clients) return
+    const {ca, grafeas} = await this.clients
+    this.clients = undefined
+    await grafeas.close()
+    await ca.close()
+  }
+
+  private getClients(): Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> {
+    this.clients ??= (async () => {
+      const {ContainerAnalysisClient} = await import('@google-cloud/containeranalysis')
+      const options = await grpcClientOptions(this.opts)
+      const ca = new ContainerAnalysisClient(options as ConstructorParameters<typeof ContainerAnalysisClient>[0]) as unknown as ContainerAnalysisLike
+      return {ca, grafeas: ca.getGrafeasClient() as GrafeasLike}
+    })()
+    return this.clients
+  }
+}
