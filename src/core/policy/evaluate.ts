@@ -155,7 +155,11 @@ function matchList(facts: ImageFacts, patterns: readonly string[]): {match?: str
     const ra = explainMatch(a, pattern).result
     const rb = explainMatch(b, pattern).result
     if (ra === 'match' && rb === 'match') return {match: pattern, uncertain}
-    if (ra !== 'no-match' || rb !== 'no-match') uncertain.push({pattern, why: 'it depends on the digest Cloud Run will resolve'})
+    // A pattern naming (a prefix of) a specific digest of this image may or may not match the digest to come.
+    const literal = pattern.replace(/\*+$/, '')
+    const digestPrefix = `${facts.name ?? ''}@sha256:`
+    const namesDigest = literal.startsWith(digestPrefix) && /^[0-9a-f]*$/.test(literal.slice(digestPrefix.length))
+    if (namesDigest || ra !== 'no-match' || rb !== 'no-match') uncertain.push({pattern, why: 'it depends on the digest Cloud Run will resolve'})
   }
   return {uncertain}
 }
