@@ -49,6 +49,8 @@ export interface StartRegistryOptions {
   password?: string
   /** Token mode: let anonymous callers pull. Default false. */
   anonymousPull?: boolean
+  /** TLS mode: the certificate's subjectAltName. Default 'IP:127.0.0.1,DNS:localhost' (set e.g. 'DNS:registry.test' to test a hostname mismatch). */
+  tlsSubjectAltName?: string
 }
 
 export interface PushImageOptions {
@@ -168,7 +170,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       '  secret: testsecret',
     ]
     if (opts.tls === true) {
-      const {certFile, keyFile} = await makeSelfSignedCert(dir, 'tls', '/CN=127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
+      const {certFile, keyFile} = await makeSelfSignedCert(dir, 'tls', '/CN=127.0.0.1', opts.tlsSubjectAltName ?? 'IP:127.0.0.1,DNS:localhost')
       caFile = certFile
       ca = await readFile(certFile, 'utf8')
       lines.push('  tls:', `    certificate: ${certFile}`, `    key: ${keyFile}`)
@@ -220,7 +222,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     const scheme = opts.tls === true ? 'https' : 'http'
     const url = `${scheme}://${host}`
     const agent = opts.tls === true
-      ? new https.Agent({keepAlive: true, maxSockets: 16, ...(ca === undefined ? {} : {ca})})
+      ? new https.Agent({keepAlive: true, maxSockets: 16, checkServerIdentity: () => undefined, ...(ca === undefined ? {} : {ca})})
       : new http.Agent({keepAlive: true, maxSockets: 16})
 
     const tokens = new Map<string, string>()
