@@ -96,7 +96,7 @@ function derToP1363(der: Uint8Array, size: number): Uint8Array {
 
 describe('tamper matrix', () => {
   let good: Signer
-  let goodKey: AttestorPublicKey
+  let goodKey: Extract<AttestorPublicKey, {kind: 'pkix'}>
   let otherKeyPem: string
   let pgpGood: Signer
   let pgpKey: AttestorPublicKey
