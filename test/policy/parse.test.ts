@@ -159,9 +159,9 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
     const err = problems('foo: 1\nglobalPolicyEvaluationMode: MAYBE\nadmissionWhitelistPatterns:\n- namePattern: a*b\n')
     expect(err.errors.map((e) => [e.location?.path, e.location?.line])).toEqual([
       ['foo', 1],
+      ['defaultAdmissionRule', 1],
       ['globalPolicyEvaluationMode', 2],
       ['admissionWhitelistPatterns[0].namePattern', 4],
-      ['defaultAdmissionRule', 1],
     ])
     expect(err.message.split('\n')[0]).toBe('policy.yaml: invalid Binary Authorization policy (4 problems):')
     expect(err.exitCode).toBe(7)

@@ -409,7 +409,9 @@ function problemLine(source: string, p: {line: number | undefined; path: string;
   return `${source}${p.line === undefined ? '' : `:${p.line}`}: ${p.path}: ${p.message}`
 }
 
-function fail(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, problems: Problem[], hint: string): SafeDeployError {
+function fail(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, found: Problem[], hint: string): SafeDeployError {
+  // In file order (stable: problems on one line keep their discovery order; problems without a line go last).
+  const problems = [...found].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
   const errors = problems.map(
     (p) => new SafeDeployError(code, `${p.path}: ${p.message}`, {location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})}}),
   )
