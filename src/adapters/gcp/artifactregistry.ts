@@ -4,7 +4,7 @@
  */
 import {SafeDeployError} from '../../core/errors.js'
 import {parseReference} from '../../core/reference/index.js'
-import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toDate, type GcpOptions} from './common.js'
+import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toDate, withRetries, type GcpOptions} from './common.js'
 
 export interface RepositoryFacts {
   /** projects/P/locations/L/repositories/R */
@@ -72,7 +72,7 @@ export class ArtifactRegistryApi {
     let repo: unknown
     let image: unknown
     try {
-      ;[repo] = await client.getRepository({name: repository}, callOptions(this.opts))
+      ;[repo] = await withRetries(this.opts, () => client.getRepository({name: repository}, callOptions(this.opts)))
     } catch (err) {
       throw grpcError(err, {
         action: `reading Artifact Registry repository ${repository}`,
@@ -81,7 +81,7 @@ export class ArtifactRegistryApi {
       })
     }
     try {
-      ;[image] = await client.getDockerImage({name: dockerImage}, callOptions(this.opts))
+      ;[image] = await withRetries(this.opts, () => client.getDockerImage({name: dockerImage}, callOptions(this.opts)))
     } catch (err) {
       throw grpcError(err, {
         action: `reading Artifact Registry image ${dockerImage}`,

@@ -16,8 +16,6 @@ const SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 export interface BinauthzOptions extends GcpOptions {
   /** The project whose policy getPolicy() reads and that short attestor names belong to. */
   project: string
-  /** First retry delay in ms (doubles each time; default 250). */
-  retryDelayMs?: number
 }
 
 export type ValidationResult = 'VERIFIED' | 'ATTESTATION_NOT_VERIFIABLE' | 'RESULT_UNSPECIFIED'

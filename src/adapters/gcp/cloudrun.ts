@@ -4,7 +4,7 @@
  * with a break-glass justification, and wait for the long-running operation.
  */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, grpcStatusOf, obj, str, type GcpOptions} from './common.js'
+import {callOptions, grpcClientOptions, grpcError, grpcStatusOf, obj, str, withRetries, type GcpOptions} from './common.js'
 
 /** The subset of a v2 `google.cloud.run.v2.Service` we read or write; other fields pass through. */
 export interface RunServiceV2 {
@@ -201,7 +201,7 @@ export class CloudRunApi {
   async getService(name: string): Promise<RunServiceV2 | undefined> {
     const client = await this.getClient()
     try {
-      const [svc] = await client.getService({name}, callOptions(this.opts))
+      const [svc] = await withRetries(this.opts, () => client.getService({name}, callOptions(this.opts)))
       return (obj(svc) ?? {}) as RunServiceV2
     } catch (err) {
       if (grpcStatusOf(err) === 'NOT_FOUND') return undefined
@@ -227,10 +227,10 @@ export class CloudRunApi {
     let op: Operation
     try {
       if (exists) {
-        ;[op] = await client.updateService({service: {...service, name}, validateOnly}, callOptions(this.opts, false))
+        ;[op] = await client.updateService({service: {...service, name}, validateOnly}, callOptions(this.opts))
       } else {
         const {name: _ignored, ...body} = service
-        ;[op] = await client.createService({parent: `projects/${project}/locations/${region}`, serviceId: id, service: body, validateOnly}, callOptions(this.opts, false))
+        ;[op] = await client.createService({parent: `projects/${project}/locations/${region}`, serviceId: id, service: body, validateOnly}, callOptions(this.opts))
       }
     } catch (err) {
       throw grpcError(err, {

@@ -21,6 +21,8 @@ export interface GcpOptions {
   timeoutMs?: number
   /** Retries of idempotent calls on UNAVAILABLE / DEADLINE_EXCEEDED / 5xx (default 3). */
   maxRetries?: number
+  /** First retry delay in ms; doubles each time (default 200). */
+  retryDelayMs?: number
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000
@@ -57,10 +59,42 @@ export async function grpcClientOptions(opts: GcpOptions): Promise<Record<string
   return o
 }
 
-/** Per-call options: a bounded number of retries instead of gax's 10-minute total timeout. */
-export function callOptions(opts: GcpOptions, idempotent = true): {timeout: number; maxRetries?: number} {
-  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  return idempotent ? {timeout, maxRetries: opts.maxRetries ?? DEFAULT_MAX_RETRIES} : {timeout}
+/**
+ * Per-call options for gax: our deadline and gax's own retrying switched off (`retry: null`).
+ * gax's retry loop either runs for up to 10 minutes (service config) or, with `maxRetries`, gives
+ * the retried attempts a zero deadline (google-gax retries.js), so withRetries() retries instead.
+ */
+export function callOptions(opts: GcpOptions): {timeout: number; retry: null} {
+  return {timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, retry: null}
+}
+
+const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'])
+
+/** The last failure of a call that was retried `attempts` times in all. */
+export class RetriesExhausted extends Error {
+  readonly last: unknown
+  readonly attempts: number
+  constructor(last: unknown, attempts: number) {
+    super(`failed after ${attempts} attempts`)
+    this.last = last
+    this.attempts = attempts
+  }
+}
+
+/** Run an idempotent gRPC call, retrying transient failures (UNAVAILABLE, DEADLINE_EXCEEDED…) with backoff. */
+export async function withRetries<T>(opts: GcpOptions, fn: () => Promise<T>): Promise<T> {
+  const max = Math.max(0, opts.maxRetries ?? DEFAULT_MAX_RETRIES)
+  const base = opts.retryDelayMs ?? 200
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const status = grpcStatusOf(err)
+      if (status === undefined || !TRANSIENT.has(status)) throw err
+      if (attempt >= max) throw attempt === 0 ? err : new RetriesExhausted(err, attempt + 1)
+      await new Promise((resolve) => setTimeout(resolve, base * 2 ** attempt * (0.5 + Math.random() / 2)))
+    }
+  }
 }
 
 /** gRPC status names by number (grpc/status.proto). */
@@ -135,10 +169,18 @@ export interface CallContext {
 }
 
 /** Map a gax/gRPC failure to a SafeDeployError. Never returns "no data": callers throw it. */
-export function grpcError(err: unknown, ctx: CallContext): SafeDeployError {
-  if (err instanceof SafeDeployError) return err
-  const status = grpcStatusOf(err) ?? 'UNKNOWN'
-  const details = redact(grpcDetails(err))
+export function grpcError(failure: unknown, ctx: CallContext): SafeDeployError {
+  if (failure instanceof SafeDeployError) return failure
+  const err = failure instanceof RetriesExhausted ? failure.last : failure
+  const attempts = failure instanceof RetriesExhausted ? ` after ${failure.attempts} attempts` : ''
+  let status = grpcStatusOf(err) ?? 'UNKNOWN'
+  let details = redact(grpcDetails(err))
+  // gax reports exhausted retries as DEADLINE_EXCEEDED wrapping the last error's text.
+  const retried = /Exceeded maximum number of retries (?:before any response was received|retrying error Error: (\d+) ([A-Z_]+): (.*))/s.exec(details)
+  if (retried?.[2] !== undefined) {
+    status = retried[2]
+    details = `${retried[3] ?? ''} (retries exhausted)`
+  }
   const cause = new GcpCallError(status, details)
   const where = ctx.project === undefined ? '' : ` in project ${ctx.project}`
   if (status === 'PERMISSION_DENIED' || status === 'UNAUTHENTICATED') {
@@ -156,7 +198,7 @@ export function grpcError(err: unknown, ctx: CallContext): SafeDeployError {
     })
   }
   const code = ctx.otherwise ?? 'API_ERROR'
-  return new SafeDeployError(code, `${ctx.action}${where} failed (${status}: ${details})`, {
+  return new SafeDeployError(code, `${ctx.action}${where} failed (${status}: ${details})${attempts}`, {
     hint: status === 'UNAVAILABLE' || status === 'DEADLINE_EXCEEDED'
       ? 'the API could not be reached; check the network and retry (nothing was treated as allowed)'
       : status === 'NOT_FOUND' && ctx.notFoundHint !== undefined ? ctx.notFoundHint : 'retry; if it persists, check the resource names and API enablement',

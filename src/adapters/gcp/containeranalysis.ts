@@ -5,7 +5,7 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
 import type {AttestationQuery, AttestationSource} from '../../ports.js'
-import {arr, callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, type GcpOptions} from './common.js'
+import {arr, callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, withRetries, type GcpOptions} from './common.js'
 
 type CallOpts = ReturnType<typeof callOptions>
 
@@ -129,10 +129,10 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await grafeas.listNoteOccurrences(
+      ;[occurrences] = await withRetries(this.opts, () => grafeas.listNoteOccurrences(
         {name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`, pageSize: PAGE_SIZE},
         callOptions(this.opts),
-      )
+      ))
     } catch (err) {
       throw grpcError(err, {
         action: `listing attestations on note ${query.noteName}`,
@@ -188,7 +188,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
             signatures: occurrence.signatures.map((s) => ({publicKeyId: s.publicKeyId, signature: Buffer.from(s.signature)})),
           },
         },
-      }, callOptions(this.opts, false))
+      }, callOptions(this.opts))
       return {created: true, occurrence: occurrenceFromGrpc(created)}
     } catch (err) {
       throw grpcError(err, {
@@ -209,10 +209,10 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await grafeas.listOccurrences(
+      ;[occurrences] = await withRetries(this.opts, () => grafeas.listOccurrences(
         {parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`, pageSize: PAGE_SIZE},
         callOptions(this.opts),
-      )
+      ))
     } catch (err) {
       throw grpcError(err, {
         action: `listing vulnerabilities of ${uri}`,

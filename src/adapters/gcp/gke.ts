@@ -1,6 +1,6 @@
 /** GKE cluster Binary Authorization settings (container v1 `Cluster.binaryAuthorization`). */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, obj, type GcpOptions} from './common.js'
+import {callOptions, grpcClientOptions, grpcError, obj, withRetries, type GcpOptions} from './common.js'
 
 export type BinauthzEvaluationMode =
   | 'DISABLED'
@@ -68,7 +68,7 @@ export class GkeApi {
     const client = await this.getClient()
     let cluster: unknown
     try {
-      ;[cluster] = await client.getCluster({name}, callOptions(this.opts))
+      ;[cluster] = await withRetries(this.opts, () => client.getCluster({name}, callOptions(this.opts)))
     } catch (err) {
       throw grpcError(err, {
         action: `reading GKE cluster ${name}`,

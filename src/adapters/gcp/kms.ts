@@ -4,7 +4,7 @@
  * RSA). Request and response integrity is checked with CRC32C as the KMS docs recommend.
  */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, type GcpOptions} from './common.js'
+import {callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {crc32c} from './crc32c.js'
 
 /** Exactly one of sha256, sha384, sha512 (checked at run time; typed loosely to match core's KmsPort). */
@@ -81,7 +81,7 @@ export function kmsPort(versionName: string, opts: GcpOptions = {}): KmsPort {
       const c = await getClient()
       let res: unknown
       try {
-        ;[res] = await c.getPublicKey({name}, callOptions(opts))
+        ;[res] = await withRetries(opts, () => c.getPublicKey({name}, callOptions(opts)))
       } catch (err) {
         throw grpcError(err, {
           action: `reading the public key of ${name}`,
@@ -113,7 +113,7 @@ export function kmsPort(versionName: string, opts: GcpOptions = {}): KmsPort {
       const digestCrc = String(crc32c(bytes))
       let res: unknown
       try {
-        ;[res] = await c.asymmetricSign({name, digest: {[alg]: Buffer.from(bytes)}, digestCrc32c: {value: digestCrc}}, callOptions(opts))
+        ;[res] = await withRetries(opts, () => c.asymmetricSign({name, digest: {[alg]: Buffer.from(bytes)}, digestCrc32c: {value: digestCrc}}, callOptions(opts)))
       } catch (err) {
         throw grpcError(err, {
           action: `signing with ${name}`,

@@ -96,6 +96,8 @@ export interface GrpcServerHandle<S> {
   failNext(method: string, code: grpc.status, opts?: {times?: number; message?: string}): void
   /** Delay the next `times` (default 1) calls of `method` by `ms`. */
   delayNext(method: string, ms: number, opts?: {times?: number}): void
+  /** Drop pending failNext/delayNext injections (call it in beforeEach). */
+  clearFaults(): void
   /** Requests for one RPC. */
   calls(method: string): LoggedRequest[]
   stop(): Promise<void>
@@ -169,6 +171,10 @@ export async function startGrpcServer<S>(registrations: readonly Registration[],
     },
     delayNext(method, ms, opts = {}) {
       delays.set(norm(method), {ms, times: opts.times ?? 1})
+    },
+    clearFaults() {
+      faults.clear()
+      delays.clear()
     },
     calls(method) {
       return requests.filter((r) => r.method === norm(method))

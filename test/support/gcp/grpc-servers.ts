@@ -46,6 +46,8 @@ export interface GrafeasState {
   notes: Set<string>
   /** Page size the server uses when smaller than the request's (to exercise paging). */
   maxPageSize: number
+  /** Ignore request filters (return every occurrence in scope), to prove clients filter too. */
+  ignoreFilter: boolean
   /** Add an occurrence; returns it with name/createTime filled in. */
   addOccurrence(occurrence: any, project?: string): any
 }
@@ -75,6 +77,7 @@ export function newGrafeasState(): GrafeasState {
     occurrences: [],
     notes: new Set(),
     maxPageSize: 1000,
+    ignoreFilter: false,
     addOccurrence(occurrence, project) {
       const p = project ?? /^projects\/([^/]+)/.exec(occurrence.noteName ?? '')?.[1] ?? 'test-project'
       const stored = {
@@ -92,7 +95,7 @@ export function newGrafeasState(): GrafeasState {
 
 function grafeasRegistration(state: GrafeasState): Registration {
   const list = (items: any[], req: any) => {
-    const matching = items.filter(grafeasFilter(req.filter ?? ''))
+    const matching = items.filter(grafeasFilter(state.ignoreFilter ? '' : req.filter ?? ''))
     const size = Math.min(req.pageSize || state.maxPageSize, state.maxPageSize)
     const {page, nextPageToken} = paginate(matching, size, req.pageToken ?? '')
     return {occurrences: page, nextPageToken}
