@@ -35,7 +35,9 @@ export interface InputFile {
 }
 
 function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+  if (bytes >= 1024 * 1024) return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`
+  if (bytes >= 1024) return `${Number((bytes / 1024).toFixed(1))} KiB`
+  return `${bytes} bytes`
 }
 
 function tooLarge(file: string, size: number | undefined, max: number): SafeDeployError {
