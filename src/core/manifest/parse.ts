@@ -78,10 +78,11 @@ export function parseManifest(text: string, file: string): ManifestFile {
 
   const problems: SafeDeployError[] = []
   const documents: ManifestDocument[] = []
-  const mayHaveAliases = text.includes('*')
+  const mayHaveAliases = text.includes('*') && text.includes('&')
   for (const [index, document] of parsed.entries()) {
     for (const err of document.errors) problems.push(yamlProblem(text, file, index, err, lineCounter))
-    if (document.errors.length === 0 && mayHaveAliases) {
+    // An alias needs an anchor: only documents with both "&" and "*" can expand at all.
+    if (document.errors.length === 0 && mayHaveAliases && hasBoth(text, document.range[0], document.range[2])) {
       const aliasProblem = checkAliases(document, file, index, lineCounter)
       if (aliasProblem) problems.push(aliasProblem)
     }
@@ -98,6 +99,13 @@ export function parseManifest(text: string, file: string): ManifestFile {
     })
   }
   return {file, text, documents, lineCounter}
+}
+
+function hasBoth(text: string, start: number, end: number): boolean {
+  const star = text.indexOf('*', start)
+  if (star < 0 || star >= end) return false
+  const amp = text.indexOf('&', start)
+  return amp >= 0 && amp < end
 }
 
 /** No content: an empty document, comments only, or a bare null. */
