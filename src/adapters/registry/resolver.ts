@@ -199,7 +199,7 @@ export class RegistryResolver implements DigestResolver {
   }
 
   private debug(line: string): void {
-    this.debugSink?.(this.secrets.redact(`registry: ${line}`))
+    if (this.debugSink !== undefined) this.debugSink(this.secrets.redact(`registry: ${line}`))
   }
 
   private fail(code: ErrorCode, t: Target, message: string, options: {hint?: string; cause?: unknown} = {}): SafeDeployError {
@@ -389,7 +389,7 @@ export class RegistryResolver implements DigestResolver {
       const h = auth === undefined ? headers : {...headers, Authorization: auth}
       const started = Date.now()
       const res = await this.transport.send(current, method, h)
-      this.debug(`${method} ${current.origin}${current.pathname} -> ${res.status} (${Date.now() - started} ms${auth === undefined ? '' : ', authenticated'})`)
+      if (this.debugSink !== undefined) this.debug(`${method} ${current.origin}${current.pathname} -> ${res.status} (${Date.now() - started} ms${auth === undefined ? '' : ', authenticated'})`)
       const location = header(res, 'location')
       if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res
       if (hop >= MAX_REDIRECTS) throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} redirected more than ${MAX_REDIRECTS} times for ${t.path}:${t.reference}`)
