@@ -74,6 +74,8 @@ export interface CloudRunOptions extends GcpOptions {
 interface Operation {
   name?: string
   promise(): Promise<[unknown, ...unknown[]]>
+  /** gax polls while a 'complete' listener exists; removing them stops polling (not the deploy). */
+  removeAllListeners(event?: string): unknown
 }
 
 interface ServicesClientLike {
@@ -271,6 +273,8 @@ export class CloudRunApi {
       })
     } finally {
       clearTimeout(timer)
+      // Keep the 'error' listener promise() added: an in-flight poll may still report.
+      op.removeAllListeners('complete')
     }
   }
 

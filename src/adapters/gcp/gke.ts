@@ -27,6 +27,19 @@ interface ClusterManagerLike {
 
 const CLUSTER_RE = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/
 const MODES: readonly BinauthzEvaluationMode[] = ['DISABLED', 'PROJECT_SINGLETON_POLICY_ENFORCE', 'POLICY_BINDINGS', 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE']
+/**
+ * Enum numbers (container v1beta1 proto). The v1 proto bundled with @google-cloud/container 7.2
+ * stops at 2, so POLICY_BINDINGS (5) and POLICY_BINDINGS_AND_… (6) arrive as bare numbers.
+ */
+const MODE_NUMBERS: Readonly<Record<number, BinauthzEvaluationMode>> = {
+  0: 'UNSPECIFIED', 1: 'DISABLED', 2: 'PROJECT_SINGLETON_POLICY_ENFORCE', 5: 'POLICY_BINDINGS', 6: 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE',
+}
+
+function evaluationMode(raw: unknown): BinauthzEvaluationMode {
+  if (typeof raw === 'number') return MODE_NUMBERS[raw] ?? 'UNSPECIFIED'
+  if (typeof raw === 'string' && /^\d+$/.test(raw)) return MODE_NUMBERS[Number(raw)] ?? 'UNSPECIFIED'
+  return MODES.includes(raw as BinauthzEvaluationMode) ? raw as BinauthzEvaluationMode : 'UNSPECIFIED'
+}
 
 export function clusterName(project: string, location: string, cluster: string): string {
   for (const [what, v] of [['project', project], ['location', location], ['cluster', cluster]] as const) {
@@ -78,8 +91,7 @@ export class GkeApi {
       })
     }
     const ba = obj(obj(cluster)?.['binaryAuthorization'])
-    const raw = ba?.['evaluationMode']
-    const mode: BinauthzEvaluationMode = MODES.includes(raw as BinauthzEvaluationMode) ? raw as BinauthzEvaluationMode : 'UNSPECIFIED'
+    const mode = evaluationMode(ba?.['evaluationMode'])
     const enabled = ba?.['enabled']
     const enabledLegacy = typeof enabled === 'boolean' ? enabled : undefined
     const enforcesProjectPolicy = mode === 'UNSPECIFIED'

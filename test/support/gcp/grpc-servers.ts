@@ -419,7 +419,10 @@ function containerRegistration(state: ContainerState): Registration {
       GetCluster(req) {
         const c = state.clusters.get(req.name)
         if (!c) throw new GrpcFault(grpc.status.NOT_FOUND, `Not found: ${req.name}.`)
-        return {name: req.name.split('/').pop(), ...c}
+        // The bundled v1 proto lacks the policy-bindings modes; send their numbers as the real API does.
+        const mode = c.binaryAuthorization?.evaluationMode
+        const numbered = mode === 'POLICY_BINDINGS' ? 5 : mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' ? 6 : mode
+        return {name: req.name.split('/').pop(), ...c, ...(c.binaryAuthorization ? {binaryAuthorization: {...c.binaryAuthorization, evaluationMode: numbered}} : {})}
       },
     },
   }
