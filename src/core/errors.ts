@@ -81,11 +81,11 @@ export interface ErrorLocation {
 }
 
 export interface SafeDeployErrorOptions {
-  hint?: string
+  hint?: string | undefined
   cause?: unknown
-  location?: ErrorLocation
+  location?: ErrorLocation | undefined
   /** Several failures reported at once (e.g. every image that failed to resolve). */
-  errors?: readonly SafeDeployError[]
+  errors?: readonly SafeDeployError[] | undefined
 }
 
 export class SafeDeployError extends Error {

@@ -1,0 +1,90 @@
+/**
+ * Base command: one place for error rendering, exit codes, --json and --debug.
+ * Human chatter goes to stderr, data to stdout (design habit 10).
+ */
+import {Command, Flags, Errors} from '@oclif/core'
+import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '../core/errors.js'
+import {redact} from './redact.js'
+
+/** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
+export function exitCodeHelp(): string {
+  const width = Math.max(...EXIT_TABLE.map((r) => r.name.length))
+  return ['EXIT CODES', ...EXIT_TABLE.map((r) => `  ${String(r.code).padStart(2)}  ${r.name.padEnd(width)}  ${r.meaning}`)].join('\n')
+}
+
+/** A command description followed by the exit-code table. */
+export function withExitCodes(text: string): string {
+  return `${text}\n\n${exitCodeHelp()}`
+}
+
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    debug: Flags.boolean({description: 'print debug details to stderr (credentials are always redacted)', helpGroup: 'GLOBAL'}),
+  }
+
+  protected debugEnabled = false
+
+  protected debugLog = (line: string): void => {
+    if (this.debugEnabled) process.stderr.write(`debug: ${redact(line)}\n`)
+  }
+
+  /** Human output (stderr), silent under --json. */
+  protected say(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(message.endsWith('\n') ? message : message + '\n')
+  }
+
+  protected setExit(code: ExitCode): void {
+    process.exitCode = code
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    if (err instanceof SafeDeployError) return {error: err.toJSON(), exitCode: err.exitCode}
+    const message = err instanceof Error ? err.message : String(err)
+    return {error: {code: 'INTERNAL', message: redact(message)}, exitCode: EXIT.INTERNAL}
+  }
+
+  protected override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
+    // oclif's own control flow (this.exit(), --help) passes through untouched.
+    if (err instanceof Errors.ExitError) throw err
+    const isParseError = err.oclif?.exit === 2 || err.constructor?.name?.includes('Parse') || /Unexpected argument|Nonexistent flag|Missing required flag|Expected --|--\S+ (?:cannot also be provided|is required|requires)/.test(err.message)
+    const sdErr = err instanceof SafeDeployError
+      ? err
+      : isParseError
+        ? new SafeDeployError('USAGE', err.message, {hint: `see \`safe-deploy ${this.id ?? ''} --help\``.replace(/ +--help/, ' --help')})
+        : new SafeDeployError('INTERNAL', `internal error: ${redact(err.message)}`, {hint: 'this is a bug in safe-deploy; rerun with --debug and report it', cause: err})
+    process.exitCode = sdErr.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(sdErr))
+    } else {
+      process.stderr.write(renderError(sdErr, this.debugEnabled))
+    }
+    return this.exit(sdErr.exitCode)
+  }
+}
+
+/** Human rendering of an error: what, where, why, next step; sub-errors listed; cause only with --debug. */
+export function renderError(err: SafeDeployError, debug = false): string {
+  const lines: string[] = []
+  lines.push(`Error [${err.code}]: ${redact(withWhere(err))}`)
+  for (const sub of err.errors) {
+    lines.push(`  - ${redact(withWhere(sub))}`)
+    if (sub.hint && sub.hint !== err.hint) lines.push(`    hint: ${redact(sub.hint)}`)
+  }
+  if (err.hint) lines.push(`Hint: ${redact(err.hint)}`)
+  if (debug && err.cause !== undefined) {
+    const cause = err.cause instanceof Error ? err.cause.stack ?? err.cause.message : String(err.cause)
+    lines.push(`Cause: ${redact(cause)}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+function withWhere(err: SafeDeployError): string {
+  const where = formatLocation(err.location)
+  // Messages that already start with their location are not prefixed twice.
+  return where && !err.message.includes(where.slice(0, -2)) ? where + err.message : err.message
+}

@@ -1,0 +1,127 @@
+/**
+ * Cloud Run deploys: `run deploy` (one image) and `run replace` (Knative Service YAML), both pinned,
+ * pre-flighted with the Cloud Run rules (default rule only), then created/updated through the v2
+ * API with binaryAuthorization.useDefault = true. Nothing is deployed on DENY.
+ */
+import {readFileSync} from 'node:fs'
+import {parseDocument} from 'yaml'
+import {SafeDeployError} from '../core/errors.js'
+import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
+import type {PreflightResult} from '../core/plan.js'
+import {preparePreflight, type PreflightFlags} from './preflight.js'
+import {Auditor, actor} from './audit.js'
+import {confirmOrFail} from './prompt.js'
+import {renderPreflightText} from '../render/preflight.js'
+import type {Profile} from './config.js'
+
+export interface RunFlags extends PreflightFlags {
+  region?: string | undefined
+  'break-glass'?: string | undefined
+  yes: boolean
+  'audit-log'?: string | undefined
+  'run-endpoint'?: string | undefined
+  'dry-run'?: boolean | undefined
+}
+
+export interface RunResult {
+  outcome: 'deployed' | 'blocked' | 'dry-run'
+  verdict: PreflightResult['verdict']
+  preflight: PreflightResult
+  service: string
+  revision?: string
+  uri?: string
+  created?: boolean
+  request?: Record<string, unknown>
+  auditId: string
+  warnings: string[]
+}
+
+interface Io { say(m: string): void; debug(l: string): void }
+
+function requireStr(v: string | undefined, flag: string): string {
+  if (!v) throw new SafeDeployError('USAGE', `${flag} is required`)
+  return v
+}
+
+async function gate(kind: string, service: string, flags: RunFlags, profile: Profile | undefined, result: PreflightResult, io: Io, project: string, region: string) {
+  const breakGlass = flags['break-glass']
+  const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {
+    command: kind, actor: actor(), mode: flags['dry-run'] ? 'validate-only' : 'none', breakGlass: breakGlass !== undefined,
+    ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
+    target: {platform: 'cloudrun', project, region, service},
+  })
+  io.say(renderPreflightText(result))
+  const warnings: string[] = []
+  if (result.verdict === 'DENY') {
+    await auditor.record('blocked', result, 'denied by policy; nothing deployed')
+    return {auditor, warnings, blocked: true}
+  }
+  if (result.verdict === 'DRYRUN_DENY') warnings.push('DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.')
+  if (breakGlass !== undefined) warnings.push(`BREAK-GLASS: deploying with breakglassJustification "${breakGlass}"`)
+  for (const w of warnings) io.say(`warning: ${w}`)
+  if (!flags['dry-run']) await confirmOrFail(`deploy ${service} to Cloud Run (${project}/${region})?`, flags.yes)
+  await auditor.record('started', result, flags['dry-run'] ? 'validate-only request' : 'deploying')
+  return {auditor, warnings, blocked: false}
+}
+
+export async function runDeploy(service: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
+  const project = requireStr(flags.project ?? (profile?.project as string | undefined), '--project')
+  const region = requireStr(flags.region ?? (profile?.region as string | undefined), '--region')
+  const image = (flags.image ?? [])[0]
+  if (!image || (flags.image ?? []).length !== 1) throw new SafeDeployError('USAGE', 'run deploy takes exactly one --image')
+  checkBreakGlass(flags['break-glass'])
+  const {result} = await preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined})
+  const img = result.images[0]
+  if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
+  const g = await gate('run deploy', service, flags, profile, {...result, target: {...result.target, project, region, service}}, io, project, region)
+  if (g.blocked) return {outcome: 'blocked', verdict: result.verdict, preflight: result, service, auditId: g.auditor.id, warnings: g.warnings}
+  try {
+    const {deployService} = await import('../adapters/gcp/cloudrun.js')
+    const r = await deployService({
+      project, region, service, image: img.image,
+      ...(flags['service-account'] ? {serviceAccount: flags['service-account']} : {}),
+      ...(flags['break-glass'] !== undefined ? {breakglassJustification: flags['break-glass']} : {}),
+      ...(flags['dry-run'] ? {validateOnly: true} : {}),
+    }, gcpOpts(flags))
+    const outcome = flags['dry-run'] ? 'dry-run' : 'deployed'
+    await g.auditor.record(outcome === 'deployed' ? 'applied' : 'dry-run', result, `revision ${r.revision ?? '(none)'}`)
+    return {outcome, verdict: result.verdict, preflight: result, service, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, auditId: g.auditor.id, warnings: g.warnings}
+  } catch (err) {
+    await g.auditor.record('failed', result, err instanceof Error ? err.message : String(err))
+    throw err
+  }
+}
+
+function checkBreakGlass(j: string | undefined): void {
+  if (j !== undefined && j.trim().length < 3) throw new SafeDeployError('USAGE', '--break-glass needs a justification, e.g. --break-glass "INC-1234: restore checkout"')
+}
+
+function gcpOpts(flags: RunFlags) {
+  return {...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}), insecure: flags['api-insecure'] === true}
+}
+
+export async function runReplace(file: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
+  checkBreakGlass(flags['break-glass'])
+  // Pin + pre-flight the file's images (Cloud Run evaluates the default rule only).
+  const {result, pin} = await preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined})
+  const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
+  const doc = parseDocument(pinnedText)
+  if (doc.errors.length) throw new SafeDeployError('INVALID_INPUT', `${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`)
+  doc.setIn(['metadata', 'annotations', BINAUTHZ_ANNOTATION], 'default')
+  if (flags['break-glass'] !== undefined) doc.setIn(['metadata', 'annotations', 'run.googleapis.com/binary-authorization-breakglass'], flags['break-glass'])
+  const translated = knativeToV2(doc.toJS(), file)
+  const project = requireStr(flags.project ?? translated.project ?? (profile?.project as string | undefined), '--project (or metadata.namespace)')
+  const region = requireStr(flags.region ?? translated.region ?? (profile?.region as string | undefined), '--region (or the cloud.googleapis.com/location label)')
+  const g = await gate('run replace', translated.serviceId, flags, profile, result, io, project, region)
+  if (g.blocked) return {outcome: 'blocked', verdict: result.verdict, preflight: result, service: translated.serviceId, auditId: g.auditor.id, warnings: g.warnings}
+  try {
+    const {replaceService} = await import('../adapters/gcp/cloudrun.js')
+    const r = await replaceService({project, region, serviceId: translated.serviceId, service: translated.service as unknown as Record<string, unknown>, ...(flags['dry-run'] ? {validateOnly: true} : {})}, gcpOpts(flags))
+    const outcome = flags['dry-run'] ? 'dry-run' : 'deployed'
+    await g.auditor.record(outcome === 'deployed' ? 'applied' : 'dry-run', result, `revision ${r.revision ?? '(none)'}`)
+    return {outcome, verdict: result.verdict, preflight: result, service: translated.serviceId, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, request: translated.service as unknown as Record<string, unknown>, auditId: g.auditor.id, warnings: g.warnings}
+  } catch (err) {
+    await g.auditor.record('failed', result, err instanceof Error ? err.message : String(err))
+    throw err
+  }
+}

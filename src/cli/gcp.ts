@@ -1,0 +1,57 @@
+/**
+ * Google API composition (loaded lazily: only commands that talk to Google pay for the clients).
+ * With `insecure` (local test servers only) a fixed local token stands in for ADC.
+ */
+import {SafeDeployError} from '../core/errors.js'
+import {parseOccurrences} from '../core/attestation/parse.js'
+import {BinauthzApi} from '../adapters/gcp/binauthz.js'
+import {ContainerAnalysisAttestations} from '../adapters/gcp/containeranalysis.js'
+import type {GcpOptions} from '../adapters/gcp/common.js'
+import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
+
+export interface GcpEndpoints {
+  binauthzEndpoint?: string
+  containerAnalysisEndpoint?: string
+  insecure?: boolean
+}
+
+function hostPort(endpoint: string): string {
+  return endpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')
+}
+
+async function baseOptions(endpoint: string | undefined, insecure: boolean | undefined): Promise<GcpOptions> {
+  const o: GcpOptions = {}
+  if (endpoint) o.endpoint = hostPort(endpoint)
+  if (insecure) {
+    if (!endpoint || !/^(127\.|localhost|\[::1\])/.test(hostPort(endpoint))) {
+      throw new SafeDeployError('USAGE', '--api-insecure is only allowed with a loopback endpoint (local test servers)')
+    }
+    o.insecure = true
+    const {OAuth2Client} = await import('google-auth-library')
+    const client = new OAuth2Client()
+    client.setCredentials({access_token: 'local-test-token', expiry_date: Date.now() + 3600_000})
+    o.authClient = client
+  }
+  return o
+}
+
+export async function gcpTrustSources(project: string, e: GcpEndpoints): Promise<{policy: PolicySource; attestors: AttestorSource; attestations: AttestationSource; close(): Promise<void>}> {
+  const binauthz = new BinauthzApi({project, ...(await baseOptions(e.binauthzEndpoint, e.insecure))})
+  const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
+  return {policy: binauthz, attestors: binauthz, attestations: ca, close: () => ca.close()}
+}
+
+/** Store a REST-form occurrence (as buildOccurrence makes it) in Container Analysis, idempotently. */
+export async function storeOccurrence(project: string, occurrence: object, e: GcpEndpoints): Promise<{created: boolean; name?: string}> {
+  const [occ] = parseOccurrences(occurrence, 'new attestation')
+  if (!occ) throw new SafeDeployError('INTERNAL', 'built occurrence did not parse')
+  const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
+  try {
+    const r = await ca.createAttestationOccurrence(project, {
+      resourceUri: occ.resourceUri, noteName: occ.noteName, serializedPayload: occ.serializedPayload, signatures: occ.signatures,
+    })
+    return {created: r.created, ...(r.occurrence.name ? {name: r.occurrence.name} : {})}
+  } finally {
+    await ca.close()
+  }
+}

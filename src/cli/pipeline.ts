@@ -1,0 +1,167 @@
+/**
+ * Composition root for the shared front half of pin / preflight / apply: read inputs, parse,
+ * locate image sites, pin them through the registry (or a lock file), rewrite the files.
+ */
+import {readFileSync} from 'node:fs'
+import {parse as parseYaml} from 'yaml'
+import {SafeDeployError, worstExit} from '../core/errors.js'
+import {parseManifest, type ManifestFile} from '../core/manifest/parse.js'
+import {locateImages} from '../core/manifest/locate.js'
+import {rewriteImages} from '../core/manifest/rewrite.js'
+import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
+import {pinSites, parseLockObject, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
+import {readInputs} from '../adapters/fs/inputs.js'
+import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {RegistryResolver} from '../adapters/registry/index.js'
+import {stringify as stringifyYaml} from 'yaml'
+import type {DigestResolver} from '../ports.js'
+
+export interface InputFlags {
+  filename?: string[] | undefined
+  recursive?: boolean | undefined
+  kustomize?: string[] | undefined
+}
+
+export interface RegistryFlags {
+  'registry-ca-cert'?: string | undefined
+  'insecure-registry'?: string[] | undefined
+  'registry-mirror'?: string[] | undefined
+  concurrency: number
+  timeout: number
+  retries: number
+}
+
+export interface LoadedFile {
+  file: string
+  text: string
+  manifest: ManifestFile
+}
+
+export interface Loaded {
+  files: LoadedFile[]
+  sites: ImageSite[]
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function loadManifests(flags: InputFlags, rules: CustomImageRule[]): Promise<Loaded> {
+  const files = flags.filename ?? []
+  const kustomizeDirs = flags.kustomize ?? []
+  if (files.length === 0 && kustomizeDirs.length === 0) {
+    throw new SafeDeployError('USAGE', 'no input: give manifests with -f FILE|DIR|- or -k DIR', {
+      hint: 'e.g. `safe-deploy pin -f k8s/ -R`, or `helm template ./chart | safe-deploy pin -f -`',
+    })
+  }
+  const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs, stdin: readStdin})
+  const loaded: LoadedFile[] = []
+  const problems: SafeDeployError[] = []
+  for (const input of inputs) {
+    try {
+      loaded.push({file: input.file, text: input.text, manifest: parseManifest(input.text, input.file)})
+    } catch (err) {
+      if (err instanceof SafeDeployError) problems.push(err)
+      else throw err
+    }
+  }
+  const sites: ImageSite[] = []
+  for (const f of loaded) {
+    try {
+      sites.push(...locateImages(f.manifest, rules))
+    } catch (err) {
+      if (err instanceof SafeDeployError) problems.push(err)
+      else throw err
+    }
+  }
+  if (problems.length > 0) throw aggregate(problems, 'input')
+  return {files: loaded, sites}
+}
+
+/** Several errors as one: the first one's code when alone, else a summary with all of them listed. */
+export function aggregate(errors: SafeDeployError[], what: string): SafeDeployError {
+  if (errors.length === 1) return errors[0] as SafeDeployError
+  const exit = worstExit(errors)
+  const lead = errors.find((e) => e.exitCode === exit) ?? (errors[0] as SafeDeployError)
+  return new SafeDeployError(lead.code, `${errors.length} ${what} problems; nothing was written or deployed:`, {errors, hint: lead.hint})
+}
+
+export function parseMirrors(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const v of values ?? []) {
+    const i = v.indexOf('=')
+    if (i <= 0 || i === v.length - 1) {
+      throw new SafeDeployError('USAGE', `--registry-mirror expects FROM=TO (e.g. docker.io=mirror.example.com:5000), got "${v}"`)
+    }
+    out[v.slice(0, i)] = v.slice(i + 1)
+  }
+  return out
+}
+
+export function buildResolver(flags: RegistryFlags, platform: string | undefined, debug: (line: string) => void): DigestResolver {
+  return new RegistryResolver({
+    concurrency: flags.concurrency,
+    timeoutMs: flags.timeout * 1000,
+    retries: flags.retries,
+    insecureRegistries: flags['insecure-registry'] ?? [],
+    mirrors: parseMirrors(flags['registry-mirror']),
+    ...(flags['registry-ca-cert'] ? {caCertFile: flags['registry-ca-cert']} : {}),
+    ...(platform ? {platform} : {}),
+    debug,
+  })
+}
+
+export function readLockFile(path: string): LockFile {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new SafeDeployError('INVALID_INPUT', `cannot read lock file ${path}: ${(err as Error).message}`, {location: {file: path}})
+  }
+  let obj: unknown
+  try {
+    obj = parseYaml(text, {maxAliasCount: 0})
+  } catch (err) {
+    throw new SafeDeployError('INVALID_INPUT', `${path}: lock file is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {location: {file: path}})
+  }
+  return parseLockObject(obj, path)
+}
+
+export interface PinRun extends Loaded {
+  result: PinResult
+  /** Rewritten text per file (same order as files). */
+  outputs: Array<{file: string; text: string; changed: boolean}>
+}
+
+export async function pinLoaded(loaded: Loaded, deps: {resolver?: DigestResolver; lock?: LockFile}, opts: {stripTag: boolean}): Promise<PinRun> {
+  const result = await pinSites(loaded.sites, {...deps, clock: {now: () => new Date()}}, {stripTag: opts.stripTag})
+  if (result.errors.length > 0) throw aggregate(result.errors, 'image')
+  const byFile = new Map<string, Array<{site: ImageSite; value: string}>>()
+  for (const s of result.sites) {
+    if (s.pinned === s.original) continue
+    const list = byFile.get(s.site.file) ?? []
+    list.push({site: s.site, value: s.pinned})
+    byFile.set(s.site.file, list)
+  }
+  const outputs = loaded.files.map((f) => {
+    const reps = byFile.get(f.file)
+    if (!reps || reps.length === 0) return {file: f.file, text: f.text, changed: false}
+    return {file: f.file, text: rewriteImages(f.manifest, reps), changed: true}
+  })
+  return {...loaded, result, outputs}
+}
+
+export async function writeLock(path: string, result: PinResult): Promise<void> {
+  const lock: LockFile = {apiVersion: LOCK_API_VERSION, kind: 'ImageLock', images: result.lock}
+  await writeFileAtomic(path, '# Generated by safe-deploy pin. Replay with --lock.\n' + stringifyYaml(lock))
+}
+
+/** Join several files' YAML for stdout, with document separators between files. */
+export function joinYamlStreams(texts: string[]): string {
+  return texts.map((t, i) => {
+    const body = t.endsWith('\n') ? t : t + '\n'
+    return i === 0 || /^---/.test(body) ? body : '---\n' + body
+  }).join('')
+}

@@ -1,0 +1,64 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, withExitCodes} from '../cli/base.js'
+import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
+import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-flags.js'
+import {loadConfig, selectProfile} from '../cli/config.js'
+import {runApply, type ApplyResult} from '../cli/apply.js'
+import {EXIT} from '../core/errors.js'
+
+export default class Apply extends BaseCommand {
+  static override summary = 'Pin, pre-flight, confirm, apply to Kubernetes/GKE, and record the decision'
+  static override description = withExitCodes(
+    'Nothing reaches the cluster unless every image is pinned and the pre-flight verdict allows it. A dry-run denial deploys and is reported ' +
+      'loudly; --break-glass deploys with the break-glass annotation and the justification in the audit log. On a TTY the plan is shown and ' +
+      'confirmed; with CI set or without a TTY, --yes is required. Extra kubectl arguments go after --.',
+  )
+  static override examples = [
+    '<%= config.bin %> apply -f k8s/ --context gke_my-prod_us-central1_prod --policy policy.yaml --attestors attestors/ --attestations attestations/',
+    '<%= config.bin %> apply -f k8s/ --project my-prod --dry-run=server --yes',
+    '<%= config.bin %> apply -f k8s/ --project my-prod --break-glass "INC-1234: restore checkout" --yes',
+    '<%= config.bin %> apply -f k8s/ --project my-prod --yes -- --timeout=60s',
+  ]
+  static override strict = false
+  static override enableJsonFlag = true
+  static override flags = {
+    ...inputFlags,
+    ...targetFlags,
+    ...trustFlags,
+    ...preflightExtraFlags,
+    lock: pinFlags.lock,
+    'strip-tag': pinFlags['strip-tag'],
+    'dry-run': Flags.string({options: ['none', 'client', 'server'], default: 'none', description: 'kubectl dry-run mode', helpGroup: 'APPLY'}),
+    'server-side': Flags.boolean({description: 'server-side apply', helpGroup: 'APPLY'}),
+    'field-manager': Flags.string({description: 'field manager for server-side apply (default: kubectl\'s, or safe-deploy for the api applier)', helpGroup: 'APPLY'}),
+    prune: Flags.boolean({description: 'prune objects not in the input (requires -l)', helpGroup: 'APPLY'}),
+    selector: Flags.string({char: 'l', description: 'label selector (with --prune)', helpGroup: 'APPLY'}),
+    applier: Flags.string({options: ['kubectl', 'api'], description: 'kubectl (default when on PATH) or api (server-side apply through the Kubernetes API)', helpGroup: 'APPLY'}),
+    'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (annotated and logged)', helpGroup: 'APPLY'}),
+    yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'APPLY'}),
+    'require-enforcement': Flags.boolean({description: 'fail when the target GKE cluster does not enforce Binary Authorization', helpGroup: 'APPLY'}),
+    'container-endpoint': Flags.string({description: 'GKE API host:port (tests, private access)', helpGroup: 'APPLY'}),
+    'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'APPLY'}),
+    ...registryFlags,
+  }
+
+  async run(): Promise<ApplyResult> {
+    const {flags, argv} = await this.parse(Apply)
+    const sep = this.argv.indexOf('--')
+    const extra = sep >= 0 ? this.argv.slice(sep + 1) : []
+    const stray = (argv as string[]).filter((a) => !extra.includes(a))
+    if (stray.length > 0) this.error(`unexpected argument(s): ${stray.join(' ')} (kubectl arguments go after --)`, {exit: 2})
+    const cfg = loadConfig(flags.config)
+    const profile = selectProfile(cfg, flags.profile)
+    const result = await runApply(flags, extra, profile, cfg.imageRules, {say: (m) => this.say(m), debug: this.debugLog})
+    if (result.outcome === 'blocked') {
+      this.say('BLOCKED: nothing was applied (see the reasons above).')
+      this.setExit(EXIT.DENIED)
+    } else {
+      for (const o of result.objects) this.say(`${o.kind.toLowerCase()}/${o.name} ${o.action}${result.outcome === 'dry-run' ? ' (dry run)' : ''}`)
+      this.say(`${result.outcome === 'applied' ? 'applied' : 'dry run done'}: ${result.objects.length} object(s) via ${result.applier}; verdict ${result.verdict}; audit id ${result.auditId}`)
+      this.setExit(EXIT.OK)
+    }
+    return result
+  }
+}

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, withExitCodes} from '../cli/base.js'
+import {readAudit, parseSince, type AuditListing} from '../cli/audit-read.js'
+
+export default class Audit extends BaseCommand {
+  static override summary = 'List and filter the audit log of deploy decisions'
+  static override description = withExitCodes('Reads the append-only JSON Lines audit log that apply and run deploy write (one record before and one after each deploy).')
+  static override examples = [
+    '<%= config.bin %> audit --since 24h',
+    '<%= config.bin %> audit --verdict DENY --json',
+    '<%= config.bin %> audit --since 2026-11-01T00:00:00Z --audit-log ./audit.jsonl',
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    since: Flags.string({description: 'only records at or after this time (ISO 8601) or age (30m, 24h, 7d)'}),
+    verdict: Flags.string({options: ['ALLOW', 'DENY', 'DRYRUN_DENY', 'ALLOW_BREAKGLASS'], description: 'only records with this verdict'}),
+    outcome: Flags.string({options: ['started', 'applied', 'blocked', 'failed', 'dry-run', 'aborted'], description: 'only records with this outcome'}),
+    'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
+  }
+
+  async run(): Promise<AuditListing> {
+    const {flags} = await this.parse(Audit)
+    const since = flags.since ? parseSince(flags.since, new Date()) : undefined
+    const listing = await readAudit(flags['audit-log'], {
+      ...(since ? {since} : {}), ...(flags.verdict ? {verdict: flags.verdict} : {}), ...(flags.outcome ? {outcome: flags.outcome} : {}),
+    })
+    if (!this.jsonEnabled()) {
+      for (const r of listing.records) {
+        const imgs = r.images.map((i) => `${i.image} ${i.verdict}`).join(', ')
+        process.stdout.write(`${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`)
+      }
+      for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
+      this.say(`${listing.records.length} record(s) from ${listing.file}`)
+    }
+    return listing
+  }
+}

@@ -1,0 +1,37 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, withExitCodes} from '../../cli/base.js'
+import {runExplain} from '../../cli/policy.js'
+import type {RuleExplanation} from '../../core/policy/evaluate.js'
+
+export default class PolicyExplain extends BaseCommand {
+  static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
+  static override description = withExitCodes('Answers "what would Binary Authorization check for this workload?" without any image or API call.')
+  static override examples = [
+    '<%= config.bin %> policy explain policy.yaml --cluster us-central1.prod -n payments --service-account api',
+    '<%= config.bin %> policy explain policy.yaml --platform cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
+  ]
+  static override args = {file: Args.string({description: 'policy file'})}
+  static override enableJsonFlag = true
+  static override flags = {
+    project: Flags.string({description: 'explain the live policy of this project'}),
+    platform: Flags.string({options: ['gke', 'cloudrun'], default: 'gke'}),
+    cluster: Flags.string({description: 'LOCATION.NAME'}),
+    namespace: Flags.string({char: 'n'}),
+    'service-account': Flags.string({description: 'Kubernetes service account (default: default)'}),
+    'istio-identity': Flags.string({description: 'SPIFFE identity'}),
+    image: Flags.string({description: 'also show which allowlist patterns match this image'}),
+    'system-policy': Flags.string({description: 'exported system policy file instead of the built-in approximate list'}),
+    'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
+    'api-insecure': Flags.boolean({hidden: true}),
+  }
+
+  async run(): Promise<RuleExplanation> {
+    const {args, flags} = await this.parse(PolicyExplain)
+    const r = await runExplain({...flags, file: args.file})
+    if (!this.jsonEnabled()) {
+      process.stdout.write(r.lines.join('\n') + '\n')
+      for (const n of r.notes) process.stdout.write(`note: ${n}\n`)
+    }
+    return r
+  }
+}

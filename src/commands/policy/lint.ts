@@ -1,0 +1,40 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, withExitCodes} from '../../cli/base.js'
+import {runLint} from '../../cli/policy.js'
+import type {LintResult} from '../../core/lint.js'
+import {EXIT} from '../../core/errors.js'
+
+export default class PolicyLint extends BaseCommand {
+  static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
+  static override description = withExitCodes(
+    'Structural errors (what `gcloud container binauthz policy import` rejects) plus warnings: permissive rules on production-like clusters or ' +
+      'namespaces, enforcement before any dry-run decision in the audit log, clusters named alike with different rules, broad or shadowed ' +
+      'allowlist patterns, tag patterns that never match on Cloud Run, attestors with no keys, globalPolicyEvaluationMode missing. ' +
+      'Exit 7 on errors (and on warnings with --strict), else 0.',
+  )
+  static override examples = ['<%= config.bin %> policy lint policy.yaml', '<%= config.bin %> policy lint --project my-prod --json', '<%= config.bin %> policy lint policy.yaml --attestors attestors/ --strict']
+  static override args = {file: Args.string({description: 'policy file (YAML or JSON, as `gcloud container binauthz policy export` writes)'})}
+  static override enableJsonFlag = true
+  static override flags = {
+    project: Flags.string({description: 'lint the live policy of this project (Binary Authorization API)'}),
+    attestors: Flags.string({description: 'directory of attestor JSON files, to check that required attestors exist and have keys'}),
+    'audit-log': Flags.string({description: 'audit log to look for dry-run decisions (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
+    strict: Flags.boolean({description: 'exit non-zero on warnings too'}),
+    'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
+    'api-insecure': Flags.boolean({hidden: true}),
+  }
+
+  async run(): Promise<LintResult> {
+    const {args, flags} = await this.parse(PolicyLint)
+    const r = await runLint({...flags, file: args.file})
+    if (!this.jsonEnabled()) {
+      for (const f of r.findings) {
+        process.stdout.write(`${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`)
+      }
+      process.stdout.write(`${r.errors} error(s), ${r.warnings} warning(s)\n`)
+    }
+    this.setExit(r.errors > 0 || (flags.strict && r.warnings > 0) ? EXIT.INVALID_TRUST : EXIT.OK)
+    const {policy: _p, ...out} = r
+    return out
+  }
+}

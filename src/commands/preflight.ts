@@ -1,0 +1,46 @@
+import {BaseCommand, withExitCodes} from '../cli/base.js'
+import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
+import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-flags.js'
+import {loadConfig, selectProfile} from '../cli/config.js'
+import {exitForVerdict, preparePreflight, writeReports} from '../cli/preflight.js'
+import {renderPreflightText} from '../render/preflight.js'
+import type {PreflightResult} from '../core/plan.js'
+
+export default class Preflight extends BaseCommand {
+  static override summary = 'Predict Binary Authorization\'s verdict for every image, explain it, report it'
+  static override description = withExitCodes(
+    'Pins every image (unless --no-resolve), then evaluates the Binary Authorization policy locally: system images and allowlist, which rule ' +
+      'applies (cluster, namespace, service account, default), the rule\'s evaluation and enforcement modes, and for REQUIRE_ATTESTATION whether ' +
+      'each required attestor has a validly signed attestation for the exact digest. An image that could not be checked is never treated as allowed.',
+  )
+  static override examples = [
+    '<%= config.bin %> preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
+    '<%= config.bin %> preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
+    '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --platform cloudrun --project my-prod --json',
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    ...inputFlags,
+    ...preflightExtraFlags,
+    ...targetFlags,
+    ...trustFlags,
+    lock: pinFlags.lock,
+    'strip-tag': pinFlags['strip-tag'],
+    ...registryFlags,
+  }
+
+  async run(): Promise<PreflightResult> {
+    const {flags} = await this.parse(Preflight)
+    const cfg = loadConfig(flags.config)
+    const profile = selectProfile(cfg, flags.profile)
+    const {result} = await preparePreflight(flags, profile, cfg.imageRules, this.debugLog)
+    const reports = await writeReports(result, {
+      'report-md': flags['report-md'] ?? (profile?.reportMd as string | undefined),
+      'report-junit': flags['report-junit'] ?? (profile?.reportJunit as string | undefined),
+    })
+    if (!this.jsonEnabled()) process.stdout.write(renderPreflightText(result))
+    for (const r of reports) this.say(`report written: ${r}`)
+    this.setExit(exitForVerdict(result.verdict))
+    return result
+  }
+}

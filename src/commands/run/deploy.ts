@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, withExitCodes} from '../../cli/base.js'
+import {registryFlags, inputFlags} from '../../cli/flags.js'
+import {trustFlags} from '../../cli/preflight-flags.js'
+import {loadConfig, selectProfile} from '../../cli/config.js'
+import {runDeploy, type RunResult} from '../../cli/cloudrun.js'
+import {EXIT} from '../../core/errors.js'
+
+export const runFlags = {
+  region: Flags.string({description: 'Cloud Run region, e.g. europe-west2', helpGroup: 'CLOUD RUN'}),
+  'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (sent as breakglassJustification, logged)', helpGroup: 'CLOUD RUN'}),
+  yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'CLOUD RUN'}),
+  'dry-run': Flags.boolean({description: 'pre-flight, then send the request with validateOnly (nothing deployed)', helpGroup: 'CLOUD RUN'}),
+  'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'CLOUD RUN'}),
+  'run-endpoint': Flags.string({description: 'Cloud Run API host:port (tests, private access)', helpGroup: 'CLOUD RUN'}),
+  config: inputFlags.config,
+  profile: inputFlags.profile,
+  ...trustFlags,
+  ...registryFlags,
+}
+
+export default class RunDeploy extends BaseCommand {
+  static override summary = 'Deploy one image to Cloud Run, pinned and pre-flighted, with Binary Authorization on'
+  static override description = withExitCodes(
+    'Pins the image, pre-flights it with the Cloud Run rules (default rule only), then creates or updates the service through the Cloud Run ' +
+      'Admin API v2 with the digest image and binaryAuthorization.useDefault = true, waits for the operation and reports the revision.',
+  )
+  static override examples = ['<%= config.bin %> run deploy my-service --image us-docker.pkg.dev/p/r/app:1.4 --region europe-west2 --project my-prod']
+  static override args = {service: Args.string({required: true, description: 'Cloud Run service name'})}
+  static override enableJsonFlag = true
+  static override flags = {
+    image: Flags.string({required: true, multiple: true, description: 'image to deploy (pinned to its digest first)'}),
+    'service-account': Flags.string({description: 'runtime service account email'}),
+    'image-platform': Flags.string({description: 'pin the child manifest of a multi-arch index (Cloud Run evaluates the platform digest)'}),
+    lock: Flags.string({description: 'replay the digest from this lock file'}),
+    ...runFlags,
+  }
+
+  async run(): Promise<RunResult> {
+    const {args, flags} = await this.parse(RunDeploy)
+    const cfg = loadConfig(flags.config)
+    const profile = selectProfile(cfg, flags.profile)
+    const r = await runDeploy(args.service, flags, profile, {say: (m) => this.say(m), debug: this.debugLog})
+    report(this, r)
+    return r
+  }
+}
+
+export function report(cmd: {jsonEnabled(): boolean}, r: RunResult): void {
+  const say = (m: string) => { if (!cmd.jsonEnabled()) process.stderr.write(m + '\n') }
+  if (r.outcome === 'blocked') {
+    say('BLOCKED: nothing was deployed (see the reasons above).')
+    process.exitCode = EXIT.DENIED
+  } else {
+    say(`${r.outcome === 'deployed' ? (r.created ? 'created' : 'updated') : 'validated (dry run)'} ${r.service}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + r.uri : ''}; verdict ${r.verdict}; audit id ${r.auditId}`)
+    process.exitCode = EXIT.OK
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The pin stage: image sites → resolve requests → pinned values (tag → tag@digest), with lock-file
+ * replay and drift detection for references that already carry tag@digest. Pure: the registry
+ * is a port.
+ */
+import {SafeDeployError} from './errors.js'
+import {parseWritten, pinnedReference, isSha256Digest, type WrittenReference} from './reference/index.js'
+import {classifyImageValue, unpinnableError} from './manifest/locate.js'
+import type {ImageSite} from './manifest/types.js'
+import type {Clock, DigestResolver, ResolveRequest, ResolvedImage} from '../ports.js'
+
+export const LOCK_API_VERSION = 'safe-deploy.dev/v1'
+
+export interface LockEntry {
+  /** The reference as written in the manifest (the lookup key). */
+  image: string
+  registry: string
+  repository: string
+  tag?: string
+  digest: string
+  mediaType?: string
+  platform?: string
+  resolvedAt: string
+}
+
+export interface LockFile {
+  apiVersion: string
+  kind: 'ImageLock'
+  images: LockEntry[]
+}
+
+export type PinStatus = 'pinned' | 'already-pinned' | 'drift'
+
+export interface PinnedSite {
+  site: ImageSite
+  /** As written. */
+  original: string
+  /** The value written back (equal to original when already pinned). */
+  pinned: string
+  /** The digest the pinned value carries. */
+  digest: string
+  status: PinStatus
+  /** For drift: where the tag points now. */
+  currentDigest?: string
+  registry: string
+  platform?: string
+}
+
+export interface PinResult {
+  sites: PinnedSite[]
+  errors: SafeDeployError[]
+  warnings: string[]
+  lock: LockEntry[]
+}
+
+export interface PinOptions {
+  stripTag?: boolean
+  /** Resolve the tag of tag@digest references and report drift (default true; off with a lock). */
+  checkDrift?: boolean
+}
+
+export interface PinDeps {
+  resolver?: DigestResolver
+  lock?: LockFile
+  clock: Clock
+}
+
+interface Pending {
+  site: ImageSite
+  written: WrittenReference
+}
+
+function siteLocation(site: ImageSite) {
+  return {file: site.file, document: site.document, path: site.pathString, line: site.line, image: site.image}
+}
+
+/** Pin every site. Never throws for per-image problems: they are collected in `errors` (all at once). */
+export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, options: PinOptions = {}): Promise<PinResult> {
+  const errors: SafeDeployError[] = []
+  const warnings: string[] = []
+  const pending: Pending[] = []
+  for (const site of sites) {
+    const cls = classifyImageValue(site.image)
+    if (cls.kind !== 'reference') {
+      errors.push(unpinnableError(site, cls.why))
+      continue
+    }
+    try {
+      pending.push({site, written: parseWritten(site.image)})
+    } catch (err) {
+      if (err instanceof SafeDeployError) {
+        errors.push(new SafeDeployError(err.code, err.message, {hint: err.hint, location: siteLocation(site)}))
+      } else throw err
+    }
+  }
+
+  const checkDrift = options.checkDrift ?? deps.lock === undefined
+  // What needs a registry (or lock) lookup: tags without digest, and tag@digest for drift.
+  const lookups = new Map<string, ResolveRequest>()
+  for (const p of pending) {
+    if (p.written.digest !== undefined && (p.written.tag === undefined || !checkDrift)) continue
+    const key = p.site.image
+    if (!lookups.has(key)) {
+      lookups.set(key, {image: p.site.image, domain: p.written.domain, path: p.written.path, reference: p.written.tag ?? 'latest'})
+    }
+  }
+
+  const resolved = new Map<string, ResolvedImage>()
+  const failed = new Map<string, SafeDeployError>()
+  if (deps.lock) {
+    const byImage = new Map(deps.lock.images.map((e) => [e.image, e]))
+    for (const [key, req] of lookups) {
+      const entry = byImage.get(key)
+      if (entry === undefined) {
+        failed.set(key, new SafeDeployError('LOCK_MISSING', `image "${req.image}" is not in the lock file`, {
+          hint: 'regenerate the lock with `safe-deploy pin … --lock-output FILE`, or pin without --lock',
+          location: {image: req.image},
+        }))
+      } else if (!isSha256Digest(entry.digest)) {
+        failed.set(key, new SafeDeployError('INVALID_INPUT', `lock entry for "${req.image}" has an invalid digest "${entry.digest}"`, {location: {image: req.image}}))
+      } else {
+        resolved.set(key, {image: req.image, digest: entry.digest, mediaType: entry.mediaType ?? '', registry: entry.registry, ...(entry.platform ? {platform: entry.platform} : {})})
+      }
+    }
+  } else if (lookups.size > 0) {
+    if (!deps.resolver) throw new SafeDeployError('INTERNAL', 'no digest resolver configured')
+    const reqs = [...lookups.values()]
+    const outcomes = await deps.resolver.resolveAll(reqs)
+    outcomes.forEach((o, i) => {
+      const req = reqs[i] as ResolveRequest
+      if (o.ok) resolved.set(req.image, o.value)
+      else failed.set(req.image, o.error)
+    })
+  }
+
+  const out: PinnedSite[] = []
+  const lock = new Map<string, LockEntry>()
+  const now = deps.clock.now().toISOString()
+  for (const {site, written} of pending) {
+    const r = resolved.get(site.image)
+    const registry = r?.registry ?? written.domain
+    if (written.digest !== undefined) {
+      const base: PinnedSite = {site, original: site.image, pinned: site.image, digest: written.digest, status: 'already-pinned', registry}
+      const f = failed.get(site.image)
+      if (r && r.digest !== written.digest && written.tag !== undefined) {
+        base.status = 'drift'
+        base.currentDigest = r.digest
+        warnings.push(`${loc(site)}: drift: ${written.name}:${written.tag} now points to ${r.digest}, but the manifest pins ${written.digest} (left as written)`)
+      } else if (f && written.tag !== undefined) {
+        warnings.push(`${loc(site)}: could not check ${site.image} for drift: ${f.message}`)
+      }
+      out.push(base)
+      continue
+    }
+    if (!r) {
+      const f = failed.get(site.image)
+      if (f) errors.push(new SafeDeployError(f.code, f.message, {hint: f.hint, cause: f.cause, location: {...siteLocation(site), ...f.location}}))
+      continue
+    }
+    const pinned = pinnedReference(written, r.digest, {stripTag: options.stripTag === true})
+    out.push({site, original: site.image, pinned, digest: r.digest, status: 'pinned', registry, ...(r.platform ? {platform: r.platform} : {})})
+    if (!lock.has(site.image)) {
+      lock.set(site.image, {
+        image: site.image, registry: written.domain, repository: `${written.domain}/${written.path}`,
+        ...(written.tag === undefined ? {} : {tag: written.tag}), digest: r.digest,
+        ...(r.mediaType ? {mediaType: r.mediaType} : {}), ...(r.platform ? {platform: r.platform} : {}),
+        resolvedAt: now,
+      })
+    }
+  }
+  return {sites: out, errors, warnings, lock: [...lock.values()]}
+}
+
+function loc(site: ImageSite): string {
+  return `${site.file === '-' ? '<stdin>' : site.file}: document ${site.document + 1}: ${site.pathString} (line ${site.line})`
+}
+
+/** Validate a parsed lock file object. */
+export function parseLockObject(obj: unknown, source: string): LockFile {
+  const bad = (why: string) => new SafeDeployError('INVALID_INPUT', `${source}: not a safe-deploy lock file: ${why}`, {
+    hint: 'generate one with `safe-deploy pin … --lock-output FILE`', location: {file: source},
+  })
+  if (typeof obj !== 'object' || obj === null) throw bad('expected a mapping')
+  const o = obj as Record<string, unknown>
+  if (o.kind !== 'ImageLock') throw bad(`expected kind: ImageLock, got ${JSON.stringify(o.kind)}`)
+  if (!Array.isArray(o.images)) throw bad('expected images: [...]')
+  const images: LockEntry[] = o.images.map((e: unknown, i: number) => {
+    if (typeof e !== 'object' || e === null) throw bad(`images[${i}] is not a mapping`)
+    const x = e as Record<string, unknown>
+    if (typeof x.image !== 'string' || typeof x.digest !== 'string') throw bad(`images[${i}] needs image and digest`)
+    return {
+      image: x.image, digest: x.digest,
+      registry: typeof x.registry === 'string' ? x.registry : '',
+      repository: typeof x.repository === 'string' ? x.repository : '',
+      ...(typeof x.tag === 'string' ? {tag: x.tag} : {}),
+      ...(typeof x.mediaType === 'string' ? {mediaType: x.mediaType} : {}),
+      ...(typeof x.platform === 'string' ? {platform: x.platform} : {}),
+      resolvedAt: typeof x.resolvedAt === 'string' ? x.resolvedAt : '',
+    }
+  })
+  return {apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : LOCK_API_VERSION, kind: 'ImageLock', images}
+}
