@@ -47,6 +47,8 @@ export interface BinauthzRestServer {
   failNext(match: string | RegExp, status: number, opts?: {times?: number; message?: string}): void
   /** Delay the next `times` (default 1) matching requests by `ms`. */
   delayNext(match: string | RegExp, ms: number, opts?: {times?: number}): void
+  /** Drop pending failNext/delayNext injections (call it in beforeEach). */
+  clearFaults(): void
   stop(): Promise<void>
 }
 
@@ -161,6 +163,10 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     },
     delayNext(match, ms, opts = {}) {
       delays.push({match, ms, times: opts.times ?? 1})
+    },
+    clearFaults() {
+      faults.length = 0
+      delays.length = 0
     },
     async stop() {
       for (const t of timers) clearTimeout(t)
