@@ -1,4 +1,5 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
+import {generateKeyPairSync} from 'node:crypto'
 import {BinauthzApi, GcpCallError} from '../../src/adapters/gcp/index.js'
 import {SafeDeployError} from '../../src/core/errors.js'
 import {fakeAuthClient, TEST_TOKEN} from '../support/gcp/auth.js'
@@ -18,7 +19,7 @@ const SYSTEM_POLICY = {
   admissionWhitelistPatterns: [{namePattern: 'gke.gcr.io/**'}],
   defaultAdmissionRule: {evaluationMode: 'ALWAYS_DENY', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'},
 }
-const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n'
+const PEM = generateKeyPairSync('ec', {namedCurve: 'P-256'}).publicKey.export({type: 'spki', format: 'pem'}).toString()
 const ATTESTOR = {
   name: 'projects/sec/attestors/built-by-ci',
   description: 'CI',
@@ -97,6 +98,11 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
     expect(p.code).toBe('API_ERROR')
     expect(p.message).toMatch(/project other/)
     expect(server.requests.length).toBe(2) // 404s are not retried
+  })
+
+  it('a policy the strict parser rejects is POLICY_INVALID naming the API source', async () => {
+    server.state.policies.set('broken', {defaultAdmissionRule: {evaluationMode: 'SOMETIMES', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}})
+    await expect(make({project: 'broken'}).getPolicy()).toThrowWithCode('POLICY_INVALID', /projects\/broken\/policy/)
   })
 
   it('403 → API_AUTH naming the project and the likely missing permission', async () => {

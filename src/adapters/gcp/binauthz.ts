@@ -6,6 +6,7 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
 import type {Policy} from '../../core/policy/types.js'
+import {systemAllowlistFromPolicy, type SystemAllowlist} from '../../core/policy/allowlist.js'
 import type {AttestorSource, PolicySource} from '../../ports.js'
 import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, redact, str, type GcpOptions} from './common.js'
 import {attestorFromJson, policyFromJson} from './convert.js'
@@ -109,9 +110,14 @@ export class BinauthzApi implements PolicySource, AttestorSource {
     })
   }
 
-  /** The Google-maintained system policy (GET v1/locations/{loc}/policy). */
+  /** The Google-maintained system policy (GET v1/locations/{loc}/policy; no defaultAdmissionRule needed). */
   async getSystemPolicy(location = 'global'): Promise<Policy> {
-    return policyFromJson(await this.getSystemPolicyJson(location), `locations/${location}/policy`)
+    return policyFromJson(await this.getSystemPolicyJson(location), `locations/${location}/policy`, {systemPolicy: true})
+  }
+
+  /** The system policy as the exemption list evaluation uses when globalPolicyEvaluationMode is ENABLE. */
+  async getSystemAllowlist(location = 'global'): Promise<SystemAllowlist> {
+    return systemAllowlistFromPolicy(await this.getSystemPolicy(location))
   }
 
   async getSystemPolicyJson(location = 'global'): Promise<unknown> {
