@@ -14,7 +14,7 @@ export const registryFlags = {
   'insecure-registry': Flags.string({multiple: true, description: 'HOST[:PORT] reached over plain HTTP (repeatable; never implied)', helpGroup: 'REGISTRY'}),
   'registry-mirror': Flags.string({multiple: true, description: 'FROM=TO: resolve FROM\'s references through the mirror TO; output keeps FROM\'s names (repeatable)', helpGroup: 'REGISTRY'}),
   concurrency: Flags.integer({default: 16, min: 1, max: 256, description: 'registry requests in flight', helpGroup: 'REGISTRY'}),
-  timeout: Flags.integer({default: 15, min: 1, description: 'per-request registry timeout in seconds', helpGroup: 'REGISTRY'}),
+  'registry-timeout': Flags.integer({default: 15, min: 1, description: 'per-request registry timeout in seconds', helpGroup: 'REGISTRY'}),
   retries: Flags.integer({default: 4, min: 0, max: 10, description: 'retries on 429/5xx/timeouts (exponential backoff with jitter)', helpGroup: 'REGISTRY'}),
 }
 

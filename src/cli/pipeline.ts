@@ -27,7 +27,7 @@ export interface RegistryFlags {
   'insecure-registry'?: string[] | undefined
   'registry-mirror'?: string[] | undefined
   concurrency: number
-  timeout: number
+  'registry-timeout': number
   retries: number
 }
 
@@ -103,7 +103,7 @@ export function parseMirrors(values: string[] | undefined): Record<string, strin
 export function buildResolver(flags: RegistryFlags, platform: string | undefined, debug: (line: string) => void): DigestResolver {
   return new RegistryResolver({
     concurrency: flags.concurrency,
-    timeoutMs: flags.timeout * 1000,
+    timeoutMs: flags['registry-timeout'] * 1000,
     retries: flags.retries,
     insecureRegistries: flags['insecure-registry'] ?? [],
     mirrors: parseMirrors(flags['registry-mirror']),
