@@ -591,7 +591,9 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       mkdirSync(dir, {recursive: true})
       const doc = {
         apiVersion: 'v1', kind: 'Config', preferences: {},
-        clusters: [{name: context, cluster: {server: url}}],
+        // client-node 2.x refuses a plain-http server unless insecure-skip-tls-verify is set
+        // ("HTTP protocol is not allowed when skipTLSVerify is not set or false"); kubectl does not mind.
+        clusters: [{name: context, cluster: {server: url, 'insecure-skip-tls-verify': true}}],
         users: [{name: context, user: {token: opts.token ?? 'test-token'}}],
         contexts: [{name: context, context: {cluster: context, user: context, ...(opts.namespace === undefined ? {} : {namespace: opts.namespace})}}],
         'current-context': context,

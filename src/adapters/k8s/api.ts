@@ -164,7 +164,9 @@ export class ApiApplier {
     const applied = done.length > 0 ? ` Applied before the failure: ${done.map((d) => `${d.kind}/${d.name} ${d.action}`).join(', ')}.` : ''
     return new SafeDeployError('DEPLOY_FAILED', `${stage} ${label(o, ns)} failed: ${redactSecrets(describe(err))}.${applied}`, {
       cause: err,
-      hint: 'check permissions, admission (Binary Authorization) and connectivity for this cluster; nothing is rolled back automatically',
+      hint: /HTTP protocol is not allowed/.test(describe(err))
+        ? 'client-node talks plain http only when the kubeconfig cluster sets insecure-skip-tls-verify: true; use an https server or the kubectl applier'
+        : 'check permissions, admission (Binary Authorization) and connectivity for this cluster; nothing is rolled back automatically',
     })
   }
 }
