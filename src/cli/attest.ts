@@ -188,7 +188,7 @@ export async function attest(flags: AttestFlags, debug: (l: string) => void): Pr
     const stored = await storeOccurrence(project, occurrence, {
       ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
       insecure: flags['api-insecure'] === true,
-    })
+    }, async (existing) => (await checkAttestor(attestor, [existing], digest)).satisfied)
     return {...base, stored: {kind: 'container-analysis', project, ...(stored.name ? {name: stored.name} : {})}, created: stored.created}
   } finally {
     await close()

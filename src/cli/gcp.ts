@@ -7,6 +7,7 @@ import {parseOccurrences} from '../core/attestation/parse.js'
 import {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import {ContainerAnalysisAttestations} from '../adapters/gcp/containeranalysis.js'
 import type {GcpOptions} from '../adapters/gcp/common.js'
+import type {AttestationOccurrence} from '../core/attestation/types.js'
 import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
 
 export interface GcpEndpoints {
@@ -42,14 +43,18 @@ export async function gcpTrustSources(project: string, e: GcpEndpoints): Promise
 }
 
 /** Store a REST-form occurrence (as buildOccurrence makes it) in Container Analysis, idempotently. */
-export async function storeOccurrence(project: string, occurrence: object, e: GcpEndpoints): Promise<{created: boolean; name?: string}> {
+export async function storeOccurrence(
+  project: string, occurrence: object, e: GcpEndpoints,
+  /** Is an existing look-alike occurrence still valid? Only then is creating a new one skipped. */
+  isExistingValid?: (existing: AttestationOccurrence) => Promise<boolean>,
+): Promise<{created: boolean; name?: string}> {
   const [occ] = parseOccurrences(occurrence, 'new attestation')
   if (!occ) throw new SafeDeployError('INTERNAL', 'built occurrence did not parse')
   const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
   try {
     const r = await ca.createAttestationOccurrence(project, {
       resourceUri: occ.resourceUri, noteName: occ.noteName, serializedPayload: occ.serializedPayload, signatures: occ.signatures,
-    })
+    }, isExistingValid ? {isExistingValid} : {})
     return {created: r.created, ...(r.occurrence.name ? {name: r.occurrence.name} : {})}
   } finally {
     await ca.close()

@@ -91,7 +91,7 @@ describe('preflight + attest, end to end through the CLI', () => {
     expect(json.verdict).toBe('ALLOW')
     expect(json.images[0]).toMatchObject({original: `${reg.host}/team/app:1.4`, verdict: 'ALLOW', namespace: 'prod', serviceAccount: 'deployer', workload: 'Deployment/w0'})
     const ajv = new Ajv2020.default({allErrors: true, strict: false})
-    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas/preflight.schema.json'), 'utf8')))
+    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'src/schemas/preflight.schema.json'), 'utf8')))
     expect(validate(json) ? [] : validate.errors).toEqual([])
     expect(validate(hj) ? [] : validate.errors).toEqual([])
 

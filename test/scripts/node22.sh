@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# Print the path of a Node >= 22 binary: the machine's node when new enough, else the repo's
-# node@22 devDependency (node_modules/node/bin/node), installing dependencies first if needed.
+# Make sure dependencies (with the node@22 devDependency) are installed, then print a directory to put
+# first on PATH so that `node` is Node >= 22: the machine's when new enough, else node_modules/.bin.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 22 ]; then
-  command -v node; exit 0
-fi
-if [ ! -x "$root/node_modules/node/bin/node" ]; then
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ ! -x "$root/node_modules/node/bin/node" ] || [ ! -d "$root/node_modules/jest" ]; then
   (cd "$root" && npm ci --no-audit --no-fund >&2)
 fi
-echo "$root/node_modules/node/bin/node"
+echo "$root/node_modules/.bin"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: typecheck, lint, build (dist + oclif manifest), jest.
-# Run through `npm test`, so node_modules/.bin (with node@22) is first on PATH.
+# The whole test suite, from a fresh clone: machine packages, dependencies and Node 22 when missing,
+# then typecheck, lint, build dist/, jest. A test checks that the committed oclif.manifest.json
+# matches the commands (regenerate it with `npm run manifest`).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
+bash test/scripts/setup-machine.sh
+PATH="$(bash test/scripts/node22.sh):$PATH"
+export PATH
 echo "node $(node --version)"
-[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 22 ] || { echo "Node >= 22 required (run npm ci to get node@22)"; exit 1; }
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
-npm run -s build >/dev/null
+rm -rf dist && npx tsc -p tsconfig.build.json
 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
