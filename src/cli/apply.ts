@@ -102,7 +102,12 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
 
   const dryRun = flags['dry-run'] as 'none' | 'client' | 'server'
   if (dryRun === 'none') {
-    await confirmOrFail(`apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, flags.yes)
+    try {
+      await confirmOrFail(`apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, flags.yes)
+    } catch (err) {
+      await auditor.record('aborted', result, err instanceof Error ? err.message : String(err))
+      throw err
+    }
   }
   await auditor.record('started', result, `applying (${dryRun === 'none' ? 'live' : 'dry-run ' + dryRun})`)
   let applier: 'kubectl' | 'api' = flags.applier === 'api' ? 'api' : 'kubectl'

@@ -59,7 +59,14 @@ async function gate(kind: string, service: string, flags: RunFlags, profile: Pro
   if (result.verdict === 'DRYRUN_DENY') warnings.push('DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.')
   if (breakGlass !== undefined) warnings.push(`BREAK-GLASS: deploying with breakglassJustification "${breakGlass}"`)
   for (const w of warnings) io.say(`warning: ${w}`)
-  if (!flags['dry-run']) await confirmOrFail(`deploy ${service} to Cloud Run (${project}/${region})?`, flags.yes)
+  if (!flags['dry-run']) {
+    try {
+      await confirmOrFail(`deploy ${service} to Cloud Run (${project}/${region})?`, flags.yes)
+    } catch (err) {
+      await auditor.record('aborted', result, err instanceof Error ? err.message : String(err))
+      throw err
+    }
+  }
   await auditor.record('started', result, flags['dry-run'] ? 'validate-only request' : 'deploying')
   return {auditor, warnings, blocked: false}
 }

@@ -16,6 +16,8 @@ export const runFlags = {
   config: inputFlags.config,
   profile: inputFlags.profile,
   ...trustFlags,
+  // --project is also the Cloud Run target here, so a policy file must be allowed alongside it.
+  policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes); default: read from --project', helpGroup: 'POLICY'}),
   ...registryFlags,
 }
 
