@@ -59,12 +59,15 @@ function render(template: string, vars: Record<string, string>): string {
   })
 }
 
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
+
 export function validateAnswers(a: InitAnswers): void {
   const problems: string[] = []
-  if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(a.project)) problems.push(`project "${a.project}" is not a valid project id (6-30 lowercase letters, digits, hyphens)`)
+  if (!PROJECT_ID.test(a.project)) problems.push(`project "${a.project}" is not a valid project id (6-30 lowercase letters, digits, hyphens)`)
   if (a.environments.length === 0) problems.push('at least one environment is required')
   const seen = new Set<string>()
   for (const e of a.environments) {
+    if (e.project !== a.project && !PROJECT_ID.test(e.project)) problems.push(`environment "${e.name}": project "${e.project}" is not a valid project id (6-30 lowercase letters, digits, hyphens)`)
     if (!/^[a-z0-9][a-z0-9-]*$/.test(e.name)) problems.push(`environment name "${e.name}" must be lowercase letters, digits and hyphens`)
     if (seen.has(e.name)) problems.push(`environment "${e.name}" is listed twice`)
     seen.add(e.name)
@@ -72,6 +75,9 @@ export function validateAnswers(a: InitAnswers): void {
     if (a.platform !== 'gke' && !e.region) problems.push(`environment "${e.name}" needs a Cloud Run region`)
   }
   for (const at of a.attestors) if (!/^(projects\/[a-z][a-z0-9-]+\/attestors\/)?[A-Za-z0-9_-]+$/.test(at)) problems.push(`attestor "${at}" must be NAME or projects/P/attestors/NAME`)
+  // Both end up verbatim in the CI YAML templates: reject what would break (or inject into) them.
+  if (a.image !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(a.image)) problems.push(`image "${a.image}" must be a repository without tag or digest (e.g. us-docker.pkg.dev/my-proj/app/app)`)
+  if (a.kmsKey !== undefined && !/^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[^/\s]+\/cryptoKeys\/[^/\s]+\/cryptoKeyVersions\/\d+$/.test(a.kmsKey)) problems.push(`kms-key "${a.kmsKey}" must be projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
   if (a.environments.some((e) => e.kind !== 'dev') && a.attestors.length === 0) problems.push('staging and production policies require at least one attestor')
   if (problems.length) throw new SafeDeployError('USAGE', `cannot initialise:\n${problems.map((p) => '  ' + p).join('\n')}`)
 }
@@ -124,19 +130,20 @@ export function generate(a: InitAnswers, tdir = templatesDir()): GeneratedFile[]
   return files
 }
 
-/** Write the files under dir; existing files are kept unless overwrite(path) says yes. */
-export async function writeGenerated(dir: string, files: GeneratedFile[], overwrite: (path: string) => Promise<boolean>): Promise<{written: string[]; skipped: string[]}> {
+/** Write the files under dir; existing files are kept unless overwrite(path) says yes (never asked when identical: `unchanged`). */
+export async function writeGenerated(dir: string, files: GeneratedFile[], overwrite: (path: string) => Promise<boolean>): Promise<{written: string[]; skipped: string[]; unchanged: string[]}> {
   const written: string[] = []
   const skipped: string[] = []
+  const unchanged: string[] = []
   for (const f of files) {
     const target = join(dir, f.path)
     if (existsSync(target)) {
-      if (readFileSync(target, 'utf8') === f.text) { skipped.push(f.path); continue }
+      if (readFileSync(target, 'utf8') === f.text) { skipped.push(f.path); unchanged.push(f.path); continue }
       if (!(await overwrite(f.path))) { skipped.push(f.path); continue }
     }
     mkdirSync(dirname(target), {recursive: true})
     await writeFileAtomic(target, f.text)
     written.push(f.path)
   }
-  return {written, skipped}
+  return {written, skipped, unchanged}
 }

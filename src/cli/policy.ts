@@ -49,9 +49,10 @@ export async function runLint(flags: PolicyInputFlags): Promise<LintResult> {
       const dry = (records as Array<{images?: Array<{rule?: {enforcementMode?: string}; verdict?: string}>}>).filter((r) =>
         (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY')).length
       audit = {records: records.length, dryRunDecisions: dry, file: auditPath}
-    } else {
-      audit = {records: 0, dryRunDecisions: 0, file: auditPath}
+    } else if (flags['audit-log']) {
+      throw new SafeDeployError('USAGE', `--audit-log ${auditPath} does not exist`, {hint: 'give the audit log that apply/run deploy write (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl), or omit --audit-log'})
     }
+    // No audit log at all: no history to judge, so W_ENFORCED_WITHOUT_DRYRUN is not checked (audit stays undefined).
     let attestors: Map<string, Attestor | undefined> | undefined
     const attestorSource: AttestorSource | undefined = flags.attestors ? new DirAttestorSource(flags.attestors) : src.attestorSource
     if (attestorSource) {
@@ -72,7 +73,7 @@ export async function runLint(flags: PolicyInputFlags): Promise<LintResult> {
         }
       }
     }
-    return lintPolicy({text: src.text, file: src.file, audit, ...(attestors ? {attestors} : {})})
+    return lintPolicy({text: src.text, file: src.file, ...(audit ? {audit} : {}), ...(attestors ? {attestors} : {})})
   } finally {
     await src.close()
   }

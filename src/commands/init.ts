@@ -8,6 +8,7 @@ export interface InitResult {
   answers: InitAnswers
   written: string[]
   skipped: string[]
+  unchanged: string[]
 }
 
 export default class Init extends BaseCommand {
@@ -47,11 +48,11 @@ export default class Init extends BaseCommand {
       const {confirm} = await import('@inquirer/prompts')
       ask = async (p: string) => confirm({message: `${p} exists. Overwrite?`, default: false}, {output: process.stderr})
     }
-    const {written, skipped} = await writeGenerated(flags.dir, files, ask)
+    const {written, skipped, unchanged} = await writeGenerated(flags.dir, files, ask)
     for (const w of written) this.say(`wrote ${w}`)
-    for (const s of skipped) this.say(`kept ${s} (exists${flags.force ? '' : '; use --force to overwrite'})`)
+    for (const s of skipped) this.say(`kept ${s} (${unchanged.includes(s) ? 'unchanged' : 'exists; use --force to overwrite'})`)
     this.say('next: review policies/, then `safe-deploy policy lint policies/<env>.yaml` and `safe-deploy preflight --profile <env> -f k8s/`')
-    return {answers, written, skipped}
+    return {answers, written, skipped, unchanged}
   }
 }
 
@@ -96,13 +97,17 @@ async function wizard(flags: InitFlags): Promise<InitAnswers> {
     choices: [{name: 'GKE (Kubernetes)', value: 'gke'}, {name: 'Cloud Run', value: 'cloudrun'}, {name: 'Both', value: 'both'}],
   }, out)) as InitAnswers['platform']
   const project = flags.project ?? await input({message: 'Google Cloud project id:', validate: (v) => /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(v) || 'a project id is 6-30 lowercase letters, digits and hyphens'}, out)
-  const names = (flags.env ?? []).length ? (flags.env ?? []).map((e) => e.split('=')[0] as string) :
-    (await input({message: 'Environments (comma-separated, in promotion order):', default: 'dev,staging,prod'}, out)).split(',').map((s) => s.trim()).filter(Boolean)
+  // --env values given with the wizard are kept (context, region, @PROJECT); only what is missing is asked.
+  const given = (flags.env ?? []).map((e) => parseEnv(e, platform, project))
+  const names = given.length ? [] :
+    (await input({message: 'Environments (comma-separated, in promotion order):', default: 'dev,staging,prod',
+      validate: (v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((n) => /^[a-z0-9][a-z0-9-]*$/.test(n)) || 'environment names are lowercase letters, digits and hyphens'}, out))
+      .split(',').map((s) => s.trim()).filter(Boolean)
   const environments: InitEnvironment[] = []
-  for (const name of names) {
-    const env: InitEnvironment = {name, kind: envKind(name), project}
-    if (platform !== 'cloudrun') env.context = await input({message: `${name}: kube context (gke_PROJECT_LOCATION_NAME):`, default: `gke_${project}_us-central1_${name}`}, out)
-    if (platform !== 'gke') env.region = await input({message: `${name}: Cloud Run region:`, default: 'us-central1'}, out)
+  for (const env of [...given, ...names.map((name): InitEnvironment => ({name, kind: envKind(name), project}))]) {
+    const {name} = env
+    if (platform !== 'cloudrun' && !env.context) env.context = await input({message: `${name}: kube context (gke_PROJECT_LOCATION_NAME):`, default: `gke_${env.project}_us-central1_${name}`}, out)
+    if (platform !== 'gke' && !env.region) env.region = await input({message: `${name}: Cloud Run region:`, default: 'us-central1'}, out)
     environments.push(env)
   }
   const attestors = (flags.attestor ?? []).length ? flags.attestor ?? [] :

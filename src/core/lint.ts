@@ -80,8 +80,10 @@ export function lintPolicy(input: LintInput): LintResult {
   const p = policy
 
   if (p.globalPolicyEvaluationMode !== 'ENABLE') {
+    // The line of the field when present (YAML or JSON form), else 1: where it should be added.
+    const at = input.text.split('\n').findIndex((l) => /^\s*["']?globalPolicyEvaluationMode["']?\s*:/.test(l))
     findings.push({
-      code: 'W_GLOBAL_EVAL_MODE', severity: 'warning', line: 1,
+      code: 'W_GLOBAL_EVAL_MODE', severity: 'warning', line: at >= 0 ? at + 1 : 1,
       message: p.globalPolicyEvaluationMode === 'DISABLE'
         ? 'globalPolicyEvaluationMode is DISABLE: Google-maintained system images must then be allowlisted by hand'
         : 'globalPolicyEvaluationMode is missing (treated as DISABLE): Google-maintained system images are evaluated against your rules and may be blocked',
@@ -154,7 +156,8 @@ export function lintPolicy(input: LintInput): LintResult {
     const np = pat.namePattern
     const line = pat.line ?? 0
     const slash = np.indexOf('/')
-    if (np.endsWith('**') && !np.endsWith('/**')) {
+    if (np.endsWith('**') && !/[/:@]\*\*$/.test(np)) {
+      // `app**` also matches `app-exploit/…`; `app:**` / `app@**` cannot reach another repository.
       const stem = np.slice(0, -2)
       findings.push({
         code: 'W_BROAD_ALLOWLIST', severity: 'warning', line,
@@ -182,18 +185,19 @@ export function lintPolicy(input: LintInput): LintResult {
         fix: 'add a pattern for the form your manifests use (e.g. nginx@*), or write the images with docker.io/ explicitly',
       })
     }
-    patterns.forEach((other, j) => {
-      if (i === j) return
-      const o = other.namePattern
-      const covered = o === np ? j < i : (/[*]$/.test(o) && matchPattern(np.replace(/\*+$/, ''), o) === 'match' && (o.endsWith('**') || !np.endsWith('**')))
-      if (covered && (o !== np || j < i)) {
-        findings.push({
-          code: 'W_SHADOWED_ALLOWLIST', severity: 'warning', line,
-          message: o === np ? `allowlist pattern "${np}" is listed twice` : `allowlist pattern "${np}" is shadowed by the broader "${o}"${other.line ? ` (line ${other.line})` : ''}`,
-          fix: o === np ? 'remove the duplicate' : `remove "${np}", or narrow "${o}"`,
-        })
-      }
+    // One finding per pattern: the first earlier duplicate, else the first broader pattern that covers it.
+    const other = patterns.find((o, j) => j < i && o.namePattern === np) ?? patterns.find((o) => {
+      const on = o.namePattern
+      return on !== np && on.endsWith('*') && matchPattern(np.replace(/\*+$/, ''), on) === 'match' && (on.endsWith('**') || !np.endsWith('**'))
     })
+    if (other !== undefined) {
+      const o = other.namePattern
+      findings.push({
+        code: 'W_SHADOWED_ALLOWLIST', severity: 'warning', line,
+        message: o === np ? `allowlist pattern "${np}" is listed twice` : `allowlist pattern "${np}" is shadowed by the broader "${o}"${other.line ? ` (line ${other.line})` : ''}`,
+        fix: o === np ? 'remove the duplicate' : `remove "${np}", or narrow "${o}"`,
+      })
+    }
   })
   findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code))
   return {...summarize(input.file, findings), policy: p}
