@@ -60,6 +60,7 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
     problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${e.message.split('\n')[0]}`, {location: {file, ...(line ? {line} : {})}}))
   }
   const cfg: SafeDeployConfig = {file, imageRules: [], profiles: {}}
+  let defaultProfileNode: Node | undefined
   const root = doc.contents
   if (problems.length === 0 && root !== null && root !== undefined) {
     if (!isMap(root)) problem(root, 'expected a mapping at the top level')
@@ -79,7 +80,7 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
           }
         } else if (key === 'defaultProfile') {
           if (!isScalar(value) || typeof value.value !== 'string') problem(value, 'defaultProfile: expected a profile name')
-          else cfg.defaultProfile = value.value
+          else { cfg.defaultProfile = value.value; defaultProfileNode = value }
         } else if (key === 'profiles') {
           if (!isMap(value)) { problem(value, 'profiles: expected a mapping of name → settings'); continue }
           for (const p of value.items) {
@@ -107,8 +108,8 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
       }
     }
   }
-  if (cfg.defaultProfile !== undefined && !(cfg.defaultProfile in cfg.profiles)) {
-    problems.push(new SafeDeployError('CONFIG_INVALID', `${file}: defaultProfile "${cfg.defaultProfile}" is not defined under profiles`))
+  if (cfg.defaultProfile !== undefined && !Object.hasOwn(cfg.profiles, cfg.defaultProfile)) {
+    problem(defaultProfileNode, `defaultProfile "${cfg.defaultProfile}" is not defined under profiles (defined: ${Object.keys(cfg.profiles).join(', ') || 'none'})`)
   }
   if (problems.length > 0) {
     throw new SafeDeployError('CONFIG_INVALID', `invalid config file ${file}:\n${problems.map((p) => '  ' + p.message).join('\n')}`, {
@@ -135,7 +136,7 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): S
 export function selectProfile(cfg: SafeDeployConfig, name: string | undefined): Profile | undefined {
   const chosen = name ?? cfg.defaultProfile
   if (chosen === undefined) return undefined
-  const p = cfg.profiles[chosen]
+  const p = Object.hasOwn(cfg.profiles, chosen) ? cfg.profiles[chosen] : undefined
   if (!p) {
     throw new SafeDeployError('USAGE', `profile "${chosen}" is not defined${cfg.file ? ' in ' + cfg.file : ' (no config file found)'}`, {
       hint: `defined profiles: ${Object.keys(cfg.profiles).join(', ') || '(none)'}; create them with \`safe-deploy init\``,
