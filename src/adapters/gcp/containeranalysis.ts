@@ -11,8 +11,8 @@ type CallOpts = ReturnType<typeof callOptions>
 
 /** The part of @google-cloud/grafeas GrafeasClient we use. */
 interface GrafeasLike {
-  listNoteOccurrences(req: {name: string; filter: string; pageSize: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
-  listOccurrences(req: {parent: string; filter: string; pageSize: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
+  listNoteOccurrences(req: {name: string; filter: string; pageSize?: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
+  listOccurrences(req: {parent: string; filter: string; pageSize?: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
   createOccurrence(req: {parent: string; occurrence: Record<string, unknown>}, opts: CallOpts): Promise<[unknown, ...unknown[]]>
   close(): Promise<void>
 }
@@ -61,7 +61,8 @@ export interface VulnerabilitySummary {
 
 const DIGEST_SUFFIX_RE = /@(sha256:[a-f0-9]{64})$/
 const NOTE_RE = /^projects\/[^/]+\/notes\/[^/]+$/
-const PAGE_SIZE = 100
+// No pageSize in list requests: gax auto-paginates (collects every page) and, given a pageSize
+// without autoPaginate: false, prints an AutopaginateTrueWarning on stderr of every CLI run.
 
 function digestOf(resourceUri: string): string {
   const m = DIGEST_SUFFIX_RE.exec(resourceUri)
@@ -130,7 +131,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     let occurrences: unknown[]
     try {
       ;[occurrences] = await withRetries(this.opts, () => grafeas.listNoteOccurrences(
-        {name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`, pageSize: PAGE_SIZE},
+        {name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`},
         callOptions(this.opts),
       ))
     } catch (err) {
@@ -210,7 +211,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     let occurrences: unknown[]
     try {
       ;[occurrences] = await withRetries(this.opts, () => grafeas.listOccurrences(
-        {parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`, pageSize: PAGE_SIZE},
+        {parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`},
         callOptions(this.opts),
       ))
     } catch (err) {
