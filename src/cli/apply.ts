@@ -53,6 +53,7 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     })
   }
   if (flags.prune && !flags.selector) throw new SafeDeployError('USAGE', '--prune needs -l/--selector (pruning without a selector can delete unrelated objects)')
+  if (flags.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
   const warnings: string[] = []
 
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.

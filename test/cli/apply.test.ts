@@ -7,7 +7,7 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
@@ -289,6 +289,27 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
     expect(sentDeployment(writes[0]!).spec.template.spec.containers[0].image).toBe(`${reg.host}/team/app:1.4@${appDigest}`)
     expect((kube.objects.get('deployments/prod/api-web') as any).spec.template.spec.containers[0].image).toContain(appDigest)
     expect(r.records().map((x) => x.outcome)).toEqual(['started', 'applied'])
+  })
+
+  it('--break-glass: the annotation reaches the server through client-node too', async () => {
+    const file = deployment('api-glass', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--applier', 'api', '--break-glass', 'INC-2: api path'])
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes.length).toBeGreaterThan(0)
+    const body = sentDeployment(writes[0]!)
+    expect(body.spec.template.metadata.annotations[BREAK_GLASS]).toBe('true')
+    expect(body.spec.template.spec.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    expect(r.records()[1]).toMatchObject({outcome: 'applied', breakGlass: true, justification: 'INC-2: api path'})
+  })
+
+  it('extra kubectl arguments with the api applier: usage error up front, no request, no audit record', async () => {
+    const file = deployment('api-extra', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--applier', 'api', '--', '--request-timeout=5s'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/need the kubectl applier/)
+    expect(kube.requests).toEqual([])
+    expect(existsSync(r.log)).toBe(false)
   })
 
   it('DENY: exit 5 and nothing at the double', async () => {

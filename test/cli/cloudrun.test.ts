@@ -32,6 +32,7 @@ let badDigest: string
 let nginxDigest: string
 let helloDigest: string
 let policy: string
+let dryrunPolicy: string
 let metadata: Server
 const metadataHits: string[] = []
 
@@ -60,6 +61,8 @@ beforeAll(async () => {
   helloDigest = (await reg.pushImage('engelke-multicontainer/multicontainers/helloworld', 'latest')).digest
   policy = join(dir, 'policy.yaml')
   writeFileSync(policy, requireAttestationPolicy([ci.name]))
+  dryrunPolicy = join(dir, 'policy-dryrun.yaml')
+  writeFileSync(dryrunPolicy, requireAttestationPolicy([ci.name], 'DRYRUN_AUDIT_LOG_ONLY'))
   const attest = async (image: string, extra: string[] = []): Promise<void> => {
     const a = await runCli(['attest', '--image', image, '--attestor', ci.name, '--attestors', attestors, '--private-key', ci.privateKeyFile,
       '--output-dir', atts, '--insecure-registry', reg.host, ...extra], {env: env()})
@@ -89,14 +92,14 @@ afterEach(() => {
 interface Run extends CliResult { records: () => any[] }
 
 let n = 0
-async function cli(args: string[], opts: {env?: Record<string, string>} = {}): Promise<Run> {
+async function cli(args: string[], opts: {env?: Record<string, string>; policy?: string} = {}): Promise<Run> {
   const log = join(dir, `audit-${++n}.jsonl`)
-  const r = await runCli([...args, '--run-endpoint', run.endpoint, '--api-insecure', '--policy', policy, '--attestors', attestors, '--attestations', atts,
+  const r = await runCli([...args, '--run-endpoint', run.endpoint, '--api-insecure', '--policy', opts.policy ?? policy, '--attestors', attestors, '--attestations', atts,
     '--insecure-registry', reg.host, '--audit-log', log], {env: opts.env ?? env()})
   return {...r, records: () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))}
 }
 
-const deploy = (service: string, image: string, extra: string[] = [], opts: {env?: Record<string, string>} = {}): Promise<Run> =>
+const deploy = (service: string, image: string, extra: string[] = [], opts: {env?: Record<string, string>; policy?: string} = {}): Promise<Run> =>
   cli(['run', 'deploy', service, '--image', image, '--region', REGION, '--project', PROJECT, ...extra], opts)
 
 const svcName = (id: string): string => `projects/${PROJECT}/locations/${REGION}/services/${id}`
@@ -145,6 +148,16 @@ describe('safe-deploy run deploy', () => {
     const recs = r.records()
     for (const rec of recs) expect(rec).toMatchObject({breakGlass: true, justification: 'INC-7: hotfix', verdict: 'ALLOW_BREAKGLASS'})
     expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
+  })
+
+  it('a dry-run denial (DRYRUN_AUDIT_LOG_ONLY) deploys, loudly reported and audited as DRYRUN_DENY', async () => {
+    const r = await deploy('dryrun-denied', `${reg.host}/team/bad:2.0`, ['--yes'], {policy: dryrunPolicy})
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/warning: DRY-RUN DENIAL/)
+    const [create] = run.calls('CreateService')
+    expect(create!.request.service.template.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    expect(create!.request.service.binaryAuthorization.useDefault).toBe(true)
+    expect(r.records().map((x) => `${x.verdict}/${x.outcome}`)).toEqual(['DRYRUN_DENY/started', 'DRYRUN_DENY/applied'])
   })
 
   it('--break-glass without a justification: usage error, no request', async () => {
