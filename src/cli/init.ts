@@ -111,7 +111,9 @@ export function generate(a: InitAnswers, tdir = templatesDir()): GeneratedFile[]
     image: a.image ?? `us-docker.pkg.dev/${prod.project}/app/app`,
     attestor: fullAttestorName(a.attestors[0] ?? 'built-by-ci', prod.project),
     kmsKey: a.kmsKey ?? `projects/${prod.project}/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1`,
-    deployCommand: a.platform === 'cloudrun' ? 'run replace service.yaml' : 'apply -f k8s/',
+    manifests: a.platform === 'cloudrun' ? '-f service.yaml' : '-f k8s/',
+    // `run replace` has no --report-md (its pre-flight is printed); `apply` writes the report.
+    deployCommand: a.platform === 'cloudrun' ? 'run replace service.yaml' : 'apply -f k8s/ --report-md preflight.md',
   }
   for (const ci of a.ci) {
     switch (ci) {
