@@ -56,7 +56,7 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
     problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${msg}`, {location: {file, ...(line ? {line} : {})}}))
   }
   for (const e of doc.errors) {
-    const line = e.linePos?.[0]?.line
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
     problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${e.message.split('\n')[0]}`, {location: {file, ...(line ? {line} : {})}}))
   }
   const cfg: SafeDeployConfig = {file, imageRules: [], profiles: {}}
