@@ -28,6 +28,11 @@ export function verdictSummary(r: PreflightResult): string {
   return `${r.verdict} (${r.images.length} image(s): ${parts.join(', ') || 'none'})`
 }
 
+function attestorWarnings(details: unknown): string[] {
+  const w = (details as {warnings?: unknown} | undefined)?.warnings
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : []
+}
+
 /** One line per image, reasons indented, then next steps and the overall verdict. */
 export function renderPreflightText(r: PreflightResult): string {
   const out: string[] = []
@@ -35,7 +40,11 @@ export function renderPreflightText(r: PreflightResult): string {
     const who = [i.workload, i.namespace ? `ns ${i.namespace}` : '', i.file ? `${i.file}${i.line ? ':' + i.line : ''}` : ''].filter(Boolean).join(', ')
     out.push(`${SYMBOL[i.verdict]}  ${i.image}${who ? `  (${who})` : ''}`)
     out.push(`      ${ruleLabel(i)}${i.wouldBe ? `; would be ${i.wouldBe}` : ''}`)
-    for (const a of i.attestors) out.push(`      ${a.satisfied ? '+' : '-'} ${a.attestor}: ${a.satisfied ? 'valid attestation' : a.reason}`)
+    for (const a of i.attestors) {
+      out.push(`      ${a.satisfied ? '+' : '-'} ${a.attestor}: ${a.satisfied ? 'valid attestation' : a.reason}`)
+      // Verification warnings (expired PGP key, duplicate key ids…) must reach the reader, not only --json.
+      for (const w of attestorWarnings(a.details)) out.push(`        warning: ${w}`)
+    }
     if (i.verdict !== 'ALLOW') for (const reason of i.reasons) out.push(`      ${reason}`)
     for (const n of i.notes) out.push(`      note: ${n}`)
     if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      next: ${s}`)
