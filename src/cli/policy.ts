@@ -90,6 +90,10 @@ export interface ExplainFlags extends PolicyInputFlags {
 }
 
 export async function runExplain(flags: ExplainFlags): Promise<RuleExplanation> {
+  // As preflight: a cluster key that is not LOCATION.NAME can never match a rule, so it would silently explain the default rule.
+  if (flags.cluster !== undefined && !/^[^.\s]+\.[^\s]+$/.test(flags.cluster)) {
+    throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${flags.cluster}"`)
+  }
   const src = await policyText(flags)
   try {
     const policy = parsePolicyText(src.text, src.file)
