@@ -76,17 +76,18 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   }
   if (breakGlass !== undefined) warnings.push(`BREAK-GLASS: deploying with alpha.image-policy.k8s.io/break-glass ("${breakGlass}")`)
 
-  // Enforcement check on GKE targets.
+  // Enforcement check on GKE targets (flag, or the profile's requireEnforcement).
+  const requireEnforcement = flags['require-enforcement'] || profile?.requireEnforcement === true
   const enforcement = await checkEnforcement(flags, profile, io)
   if (enforcement && 'enforced' in enforcement && !enforcement.enforced) {
     const msg = `Binary Authorization enforcement is OFF on cluster ${enforcement.cluster} (evaluation mode ${enforcement.mode}): the cluster admits any image`
-    if (flags['require-enforcement']) {
+    if (requireEnforcement) {
       await auditor.record('blocked', result, msg)
       throw new SafeDeployError('DENIED', msg, {hint: 'enable it: gcloud container clusters update CLUSTER --binauthz-evaluation-mode=PROJECT_SINGLETON_POLICY_ENFORCE'})
     }
     warnings.push(msg)
   } else if (enforcement && 'unavailable' in enforcement) {
-    if (flags['require-enforcement']) {
+    if (requireEnforcement) {
       await auditor.record('blocked', result, `could not verify enforcement: ${enforcement.unavailable}`)
       throw new SafeDeployError('API_ERROR', `could not verify that Binary Authorization is enforced: ${enforcement.unavailable}`)
     }

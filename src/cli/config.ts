@@ -3,6 +3,7 @@
  * Precedence, in one place: flags > environment variables > config file (profile) > defaults.
  */
 import {existsSync, readFileSync} from 'node:fs'
+import {dirname, isAbsolute, resolve as resolvePath} from 'node:path'
 import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
@@ -129,8 +130,19 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): S
   } catch (err) {
     throw new SafeDeployError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`, {location: {file}})
   }
-  return parseConfigText(text, file)
+  const cfg = parseConfigText(text, file)
+  // Paths in profiles are relative to the config file, not to the current directory.
+  const base = dirname(resolvePath(file))
+  for (const p of Object.values(cfg.profiles)) {
+    for (const k of PATH_KEYS) {
+      const v = p[k]
+      if (typeof v === 'string' && v !== '' && !isAbsolute(v)) p[k] = resolvePath(base, v)
+    }
+  }
+  return cfg
 }
+
+const PATH_KEYS = ['kubeconfig', 'policy', 'systemPolicy', 'attestors', 'attestations', 'auditLog', 'reportMd', 'reportJunit'] as const
 
 /** The profile in force: --profile / SAFE_DEPLOY_PROFILE, else defaultProfile, else none. */
 export function selectProfile(cfg: SafeDeployConfig, name: string | undefined): Profile | undefined {

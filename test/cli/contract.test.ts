@@ -1,7 +1,7 @@
 import {describe, expect, it} from '@jest/globals'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {Config} from '@oclif/core'
+import {execFileSync} from 'node:child_process'
 import {EXIT_TABLE, ERROR_CODES} from '../../src/core/errors.js'
 import {runCli, ROOT} from '../support/cli.js'
 
@@ -16,8 +16,11 @@ function shape(commands: Record<string, {flags?: Record<string, {type?: string; 
 describe('oclif.manifest.json is in sync with the commands (regenerate: npm run manifest)', () => {
   it('matches the commands built in dist/', async () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    const config = await Config.load({root: ROOT, ignoreManifest: true})
-    const live = Object.fromEntries(config.commands.map((c) => [c.id, c]))
+    // Load the command classes in a plain Node child (jest's VM modules cannot link oclif's dynamic imports).
+    const script = `const {Config} = await import('@oclif/core'); const c = await Config.load({root: process.argv[1], ignoreManifest: true});
+      const out = {}; for (const cmd of c.commands) { const k = await cmd.load(); out[cmd.id] = {flags: Object.fromEntries(Object.entries({...k.baseFlags, ...k.flags, ...(k.enableJsonFlag ? {json: {type: 'boolean'}} : {})}).map(([n, f]) => [n, {type: f.type, options: f.options, multiple: f.multiple}])), args: k.args ?? {}} }
+      process.stdout.write(JSON.stringify(out))`
+    const live = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, ROOT], {cwd: ROOT, encoding: 'utf8'})) as Record<string, never>
     expect(shape(committed.commands)).toEqual(shape(live as never))
     expect(committed.version).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)
   })

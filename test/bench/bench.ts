@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: the figures the issues ask for, measured in one run on this machine.
+ *   1. pin 1,000 unique tags (whole process) vs a raw floor: curl --parallel --parallel-max 16 HEADs
+ *   2. `safe-deploy --version` cold start vs `kubectl version --client`
+ *   3. pin a 10,000-document manifest: wall time and peak RSS (/usr/bin/time)
+ *   4. pre-flight 1,000 pinned images, policy with two ECDSA attestors, attestations from a directory: CPU
+ * Everything runs against 127.0.0.1 (a real docker-registry started here). BENCH_RUNS sets the repeat count.
+ */
+import {spawn, execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {startRegistry} from '../support/registry.js'
+import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
+import {readFileSync} from 'node:fs'
+import {pemSigner, buildOccurrence} from '../../src/core/attestation/sign.js'
+import {buildSignaturePayload} from '../../src/core/attestation/payload.js'
+import {runPreflight, type PlanImage} from '../../src/core/plan.js'
+import {parsePolicyText} from '../../src/core/policy/parse.js'
+import {DirAttestorSource, DirAttestationSource} from '../../src/adapters/fs/trust.js'
+
+const ROOT = resolve(process.argv[2] ?? '.')
+const BIN = join(ROOT, 'bin/run.js')
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+
+interface Timed { ms: number; code: number; stdout: string; stderr: string }
+
+function timed(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Timed> {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(cmd, args, {cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, CI: '1'}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', rej)
+    child.on('close', (code) => res({ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stdout, stderr}))
+  })
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+async function series(label: string, runs: number, fn: () => Promise<Timed>): Promise<number> {
+  await fn() // warm-up (page cache, registry caches)
+  const ms: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const r = await fn()
+    if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.slice(0, 2000)}`)
+    ms.push(r.ms)
+  }
+  const m = median(ms)
+  console.log(`  ${label.padEnd(52)} median ${m.toFixed(0).padStart(6)} ms  (runs: ${ms.map((x) => x.toFixed(0)).join(', ')})`)
+  return m
+}
+
+/** /usr/bin/time -f: wall seconds, user+sys CPU seconds, max RSS (KiB). */
+async function measured(args: string[], cwd: string): Promise<{wall: number; cpu: number; rssMb: number; stderr: string}> {
+  const r = await timed('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', process.execPath, BIN, ...args], {cwd})
+  const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr)
+  if (r.code !== 0 || !m) throw new Error(`failed (exit ${r.code}): ${r.stderr.slice(0, 2000)}`)
+  return {wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMb: Number(m[4]) / 1024, stderr: r.stderr}
+}
+
+function deployments(n: number, image: (i: number) => string, containers = 1): string {
+  let out = ''
+  for (let i = 0; i < n; i++) {
+    out += `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-${i}\n  namespace: ns-${i % 10}\n  labels: {app: app-${i}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: app-${i}}\n  template:\n    metadata:\n      labels: {app: app-${i}}\n    spec:\n      serviceAccountName: sa-${i % 5}\n      containers:\n`
+    for (let c = 0; c < containers; c++) out += `        - name: c${c}\n          image: ${image(i + c)}\n          ports:\n            - containerPort: 8080\n          resources:\n            limits: {cpu: 500m, memory: 256Mi}\n`
+  }
+  return out
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'safe-deploy-bench-'))
+  console.log(`safe-deploy benchmarks — ${new Date().toISOString()} — node ${process.version}, ${RUNS} runs + 1 warm-up each`)
+  const reg = await startRegistry()
+  try {
+    const t0 = Date.now()
+    const tags = await reg.pushManyTags('bench/app', 1000)
+    console.log(`(pushed 1000 tags to ${reg.host} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+
+    // 1. pin 1,000 unique tags vs the curl floor.
+    console.log('\n1. Pin 1,000 unique tags (whole process) vs raw HEAD floor')
+    const manifest = join(work, 'thousand.yaml')
+    writeFileSync(manifest, deployments(1000, (i) => `${reg.host}/bench/app:t${i}`))
+    const cfg = join(work, 'urls.cfg')
+    writeFileSync(cfg, [...tags.keys()].map((t) => `url = "http://${reg.host}/v2/bench/app/manifests/${t}"\noutput = "/dev/null"`).join('\n') + '\n')
+    const floor = await series('curl --parallel --parallel-max 16 (1000 HEAD)', RUNS, () => timed('curl', ['-sS', '--fail', '-I', '--parallel', '--parallel-max', '16', '-H', `Accept: ${ACCEPT}`, '-K', cfg]))
+    const pin = await series('safe-deploy pin -f thousand.yaml (1000 unique)', RUNS, async () => {
+      const r = await timed(process.execPath, [BIN, 'pin', '-f', manifest, '--insecure-registry', reg.host], {cwd: work})
+      if (r.code === 0 && (r.stdout.match(/@sha256:/g) ?? []).length !== 1000) throw new Error('pin did not pin 1000 references')
+      return r
+    })
+    console.log(`  => ratio ${(pin / floor).toFixed(2)}x the floor (goal <= 1.25x)`)
+
+    // 2. cold start.
+    console.log('\n2. Cold start')
+    const kubectl = await series('kubectl version --client', RUNS * 2, () => timed('kubectl', ['version', '--client']))
+    const version = await series('safe-deploy --version', RUNS * 2, () => timed(process.execPath, [BIN, '--version']))
+    const nodeOnly = await series('node -e 0 (reference)', RUNS * 2, () => timed(process.execPath, ['-e', '0']))
+    console.log(`  => ratio ${(version / kubectl).toFixed(2)}x kubectl (goal <= 1.5x); node itself ${nodeOnly.toFixed(0)} ms`)
+
+    // 3. 10,000 documents.
+    console.log('\n3. Pin a 10,000-document manifest (1,000 unique tags, 10,000 image fields)')
+    const big = join(work, 'big.yaml')
+    writeFileSync(big, deployments(10_000, (i) => `${reg.host}/bench/app:t${i % 1000}`))
+    const sizes: Array<{wall: number; rssMb: number}> = []
+    await measured(['pin', '-f', big, '--insecure-registry', reg.host], work)
+    for (let i = 0; i < RUNS; i++) sizes.push(await measured(['pin', '-f', big, '--insecure-registry', reg.host], work))
+    const wall = median(sizes.map((s) => s.wall))
+    const rss = Math.max(...sizes.map((s) => s.rssMb))
+    console.log(`  ${(readFileSync(big).length / 1e6).toFixed(1)} MB input: median wall ${wall.toFixed(2)} s (runs: ${sizes.map((s) => s.wall.toFixed(2)).join(', ')}), peak RSS ${rss.toFixed(0)} MB (goal <= 3 s, <= 300 MB)`)
+
+    // 4. pre-flight CPU: 1,000 pinned images, 2 ECDSA attestors, attestations from a directory.
+    console.log('\n4. Pre-flight 1,000 pinned images, two ECDSA attestors, attestations from a directory')
+    const attestors = join(work, 'attestors')
+    const keys = join(work, 'keys')
+    const atts = join(work, 'attestations')
+    mkdirSync(atts, {recursive: true})
+    const a1 = makeAttestor(attestors, keys, 'bench', 'built-by-ci')
+    const a2 = makeAttestor(attestors, keys, 'bench', 'scanned')
+    writeFileSync(join(work, 'policy.yaml'), requireAttestationPolicy([a1.name, a2.name]))
+    const pinned = [...tags.values()].map((d) => `${reg.host}/bench/app@${d}`)
+    for (const a of [a1, a2]) {
+      const signer = pemSigner(readFileSync(a.privateKeyFile, 'utf8'), a.algorithm, a.keyId)
+      const occs = []
+      for (const image of pinned) {
+        const payload = buildSignaturePayload(image)
+        occs.push(buildOccurrence({imageWithDigest: image, noteName: a.note, payload, signature: await signer.sign(payload), keyId: a.keyId}))
+      }
+      writeFileSync(join(atts, `${a.name.split('/').pop()}.json`), JSON.stringify(occs))
+    }
+    const pfManifest = join(work, 'pinned.yaml')
+    writeFileSync(pfManifest, deployments(1000, (i) => pinned[i] as string))
+    // In-process: exactly the evaluation (policy, attestor and attestation loading included).
+    const cpuRuns: number[] = []
+    for (let r = 0; r < RUNS; r++) {
+      const c0 = process.cpuUsage()
+      const images: PlanImage[] = pinned.map((image, i) => ({original: image, image, digest: image.split('@')[1] as string, namespace: `ns-${i % 10}`, serviceAccount: 'default', breakGlass: false}))
+      const result = await runPreflight({
+        policy: parsePolicyText(readFileSync(join(work, 'policy.yaml'), 'utf8'), 'policy.yaml'), target: {platform: 'gke', namespace: 'default'}, images,
+        attestors: new DirAttestorSource(attestors), attestations: new DirAttestationSource(atts),
+      })
+      const c = process.cpuUsage(c0)
+      if (result.verdict !== 'ALLOW') throw new Error(`expected ALLOW, got ${result.verdict}`)
+      cpuRuns.push((c.user + c.system) / 1000)
+    }
+    console.log(`  in-process evaluation (load + verify 2,000 signatures): median CPU ${median(cpuRuns).toFixed(0)} ms (runs: ${cpuRuns.map((x) => x.toFixed(0)).join(', ')}) (goal <= 1000 ms)`)
+    const whole: number[] = []
+    for (let r = 0; r < RUNS; r++) {
+      const m = await measured(['preflight', '-f', pfManifest, '--policy', 'policy.yaml', '--attestors', attestors, '--attestations', atts, '--json'], work)
+      whole.push(m.cpu * 1000)
+    }
+    console.log(`  whole process \`safe-deploy preflight\` (startup, YAML, evaluation, JSON): median CPU ${median(whole).toFixed(0)} ms (runs: ${whole.map((x) => x.toFixed(0)).join(', ')})`)
+    console.log(`\nmachine: ${execFileSync('nproc').toString().trim()} cores; registry ${reg.host}; work dir ${work}`)
+  } finally {
+    await reg.stop()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  process.exit(1)
+})
