@@ -20,6 +20,11 @@ function hostPort(endpoint: string): string {
   return endpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')
 }
 
+/** GcpOptions for an endpoint override (and the local-test insecure mode). */
+export async function gcpOptions(endpoint: string | undefined, insecure: boolean | undefined): Promise<GcpOptions> {
+  return baseOptions(endpoint, insecure)
+}
+
 async function baseOptions(endpoint: string | undefined, insecure: boolean | undefined): Promise<GcpOptions> {
   const o: GcpOptions = {}
   if (endpoint) o.endpoint = hostPort(endpoint)

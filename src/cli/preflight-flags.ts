@@ -12,13 +12,14 @@ export const targetFlags = {
 }
 
 export const trustFlags = {
-  policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY', exclusive: ['project']}),
-  project: Flags.string({description: 'read the policy (and attestors, attestations) from this project\'s Binary Authorization and Container Analysis APIs', helpGroup: 'POLICY'}),
+  policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY'}),
+  project: Flags.string({description: 'Google Cloud project: the policy, attestors and attestations not given as files are read from its Binary Authorization and Container Analysis APIs (also used for reviewer context)', helpGroup: 'POLICY'}),
   attestors: Flags.string({description: 'directory of attestor JSON files (`gcloud container binauthz attestors describe --format=json`)', helpGroup: 'POLICY'}),
   attestations: Flags.string({description: 'directory of attestation occurrence JSON files (`gcloud container binauthz attestations list --format=json`)', helpGroup: 'POLICY'}),
   'system-policy': Flags.string({description: 'exported system policy file to use instead of the built-in (approximate) system image list', helpGroup: 'POLICY'}),
   'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', hidden: false, helpGroup: 'POLICY'}),
   'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'POLICY'}),
+  'artifactregistry-endpoint': Flags.string({description: 'Artifact Registry API host:port (tests, private access)', helpGroup: 'POLICY'}),
   'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
 }
 

@@ -9,11 +9,10 @@ import {runPreflight, type PlanImage, type PreflightResult, type Target} from '.
 import {parseSystemPolicyText} from '../core/policy/parse.js'
 import {SYSTEM_ALLOWLIST} from '../core/policy/allowlist.js'
 import type {ImageSite} from '../core/manifest/types.js'
-import type {ManifestFile} from '../core/manifest/parse.js'
-import {siteHasBreakGlass} from '../core/breakglass.js'
 import {FilePolicySource, DirAttestorSource, DirAttestationSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
+import {addReviewerContext} from './reviewer-context.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
 import {buildResolver, loadManifests, pinLoaded, readLockFile, aggregate, type InputFlags, type RegistryFlags, type PinRun} from './pipeline.js'
 import type {Profile} from './config.js'
@@ -36,6 +35,8 @@ export interface PreflightFlags extends InputFlags, RegistryFlags {
   'binauthz-endpoint'?: string | undefined
   'containeranalysis-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'artifactregistry-endpoint'?: string | undefined
+  vulnerabilities?: boolean | undefined
   image?: string[] | undefined
   'no-resolve'?: boolean | undefined
   'image-platform'?: string | undefined
@@ -163,9 +164,8 @@ export async function preparePreflight(
   const lock = flags.lock ? readLockFile(flags.lock) : undefined
   if (haveManifests) {
     const loaded = await loadManifests(flags, rules)
-    const manifests = new Map(loaded.files.map((f) => [f.file, f.manifest]))
     // Break-glass: asked for on the command line, or already annotated on the pod (template).
-    const bg = (site: ImageSite): boolean => opts.breakGlass === true || siteHasBreakGlass(manifests.get(site.file) as ManifestFile, site)
+    const bg = (site: ImageSite): boolean => opts.breakGlass === true || site.breakGlass
     if (flags['no-resolve']) {
       for (const site of loaded.sites) {
         let digest: string | undefined
@@ -223,6 +223,7 @@ export async function preparePreflight(
       policy, systemAllowlist: systemAllowlist(flags['system-policy']), target, images,
       attestors: trust.attestors, attestations: trust.attestations,
     })
+    await addReviewerContext(result, flags)
     return {result, ...(pin ? {pin} : {})}
   } finally {
     await trust.close()

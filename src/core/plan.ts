@@ -40,7 +40,14 @@ export interface PlanImage {
   line?: number
 }
 
+/** Reviewer context (Artifact Registry facts, vulnerability counts); never changes the verdict. */
+export interface ImageContext {
+  artifactRegistry?: {repository: string; immutableTags: boolean; uploadTime?: string; tags: string[]}
+  vulnerabilities?: {total: number; bySeverity: Record<string, number>; fixable: number}
+}
+
 export interface PlanImageResult extends ImageVerdict {
+  context?: ImageContext
   original: string
   namespace: string
   serviceAccount: string

@@ -21,6 +21,19 @@ function targetLabel(r: PreflightResult): string {
   return `GKE${t.cluster ? ' cluster ' + t.cluster : ' (no cluster given: cluster rules not matched)'}${t.context ? ' context ' + t.context : ''}`
 }
 
+/** Reviewer context in one line: repository facts and vulnerability counts (never part of the verdict). */
+export function contextLine(i: PlanImageResult): string | undefined {
+  const parts: string[] = []
+  const ar = i.context?.artifactRegistry
+  if (ar) parts.push(`${ar.repository.split('/').pop() ?? ar.repository}: tags ${ar.immutableTags ? 'immutable' : 'MUTABLE'}${ar.uploadTime ? `, uploaded ${ar.uploadTime}` : ''}${ar.tags.length ? `, tags ${ar.tags.join(', ')}` : ''}`)
+  const v = i.context?.vulnerabilities
+  if (v) {
+    const sev = Object.entries(v.bySeverity).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ')
+    parts.push(`vulnerabilities ${v.total}${sev ? ` (${sev})` : ''}, ${v.fixable} fixable`)
+  }
+  return parts.length ? parts.join('; ') : undefined
+}
+
 export function verdictSummary(r: PreflightResult): string {
   const counts = new Map<Verdict, number>()
   for (const i of r.images) counts.set(i.verdict, (counts.get(i.verdict) ?? 0) + 1)
@@ -46,6 +59,8 @@ export function renderPreflightText(r: PreflightResult): string {
       for (const w of attestorWarnings(a.details)) out.push(`        warning: ${w}`)
     }
     if (i.verdict !== 'ALLOW') for (const reason of i.reasons) out.push(`      ${reason}`)
+    const ctx = contextLine(i)
+    if (ctx) out.push(`      context: ${ctx}`)
     for (const n of i.notes) out.push(`      note: ${n}`)
     if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      next: ${s}`)
   }
@@ -82,11 +97,13 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
       out.push(`| \`${mdEscape(i.original)}\` | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |`)
     }
     out.push('')
-    const detailed = imgs.filter((i) => i.verdict !== 'ALLOW' || i.notes.length > 0)
+    const detailed = imgs.filter((i) => i.verdict !== 'ALLOW' || i.notes.length > 0 || i.context !== undefined)
     for (const i of detailed) {
       out.push(`<details><summary>${mdEscape(i.original)}: ${i.verdict}</summary>`, '')
       for (const reason of i.reasons) out.push(`- ${mdEscape(reason)}`)
       for (const a of i.attestors.filter((x) => !x.satisfied)) out.push(`- \`${mdEscape(a.attestor)}\`: ${mdEscape(a.reason)}`)
+      const ctx = contextLine(i)
+      if (ctx) out.push(`- _context:_ ${mdEscape(ctx)}`)
       for (const n of i.notes) out.push(`- _note:_ ${mdEscape(n)}`)
       if (i.nextSteps.length) {
         out.push('', 'Next steps:', '', '```sh', ...i.nextSteps, '```')

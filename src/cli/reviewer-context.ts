@@ -1,0 +1,67 @@
+/**
+ * Context for reviewers, which never changes the verdict (issue: Artifact Registry repository facts
+ * and, with --vulnerabilities, Container Analysis vulnerability counts per digest). A failure to
+ * fetch context is a note on the image, never an error and never an ALLOW.
+ */
+import type {ImageContext, PreflightResult} from '../core/plan.js'
+import {parseWritten, repositoryOf} from '../core/reference/index.js'
+
+export interface ContextFlags {
+  project?: string | undefined
+  vulnerabilities?: boolean | undefined
+  'artifactregistry-endpoint'?: string | undefined
+  'containeranalysis-endpoint'?: string | undefined
+  'api-insecure'?: boolean | undefined
+}
+
+
+export async function addReviewerContext(result: PreflightResult, flags: ContextFlags): Promise<void> {
+  if (!flags.project && !flags.vulnerabilities) return
+  const {artifactRegistryLocation, ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
+  const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
+  const {gcpOptions} = await import('./gcp.js')
+  const ar = new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure']))
+  const ca = flags.vulnerabilities ? new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure'])) : undefined
+  const cache = new Map<string, Promise<ImageContext>>()
+  const fetch = async (image: string, digest: string, notes: string[]): Promise<ImageContext> => {
+    const ctx: ImageContext = {}
+    const w = parseWritten(image)
+    const withDigest = `${repositoryOf(w)}@${digest}`
+    try {
+      if (artifactRegistryLocation(withDigest)) {
+        const f = await ar.repositoryFacts(withDigest)
+        if (f) {
+          ctx.artifactRegistry = {repository: f.repository, immutableTags: f.immutableTags, tags: f.tags, ...(f.uploadTime ? {uploadTime: f.uploadTime.toISOString()} : {})}
+          if (!f.immutableTags) notes.push(`context: repository ${f.repository} allows tags to be moved (immutable tags off); pin by digest, as safe-deploy does`)
+        }
+      }
+    } catch (err) {
+      notes.push(`context: Artifact Registry facts unavailable: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    if (ca && flags.project) {
+      try {
+        const v = await ca.vulnerabilitySummary(flags.project, `https://${withDigest}`)
+        const fixable = Object.values(v.fixableBySeverity).reduce((a, b) => a + b, 0)
+        ctx.vulnerabilities = {total: v.total, bySeverity: v.bySeverity, fixable}
+      } catch (err) {
+        notes.push(`context: vulnerability occurrences unavailable: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    return ctx
+  }
+  try {
+    for (const img of result.images) {
+      if (!img.digest) continue
+      const key = `${img.image}|${img.digest}`
+      let p = cache.get(key)
+      if (!p) { p = fetch(img.image, img.digest, img.notes); cache.set(key, p) }
+      const ctx = await p
+      if (ctx.artifactRegistry || ctx.vulnerabilities) img.context = ctx
+    }
+    if (flags.vulnerabilities && !flags.project) result.notes.push('--vulnerabilities needs --project (the project that holds the Container Analysis occurrences)')
+    if (flags.vulnerabilities) result.notes.push('vulnerability counts are context: Binary Authorization does not scan, and an attestor that signs unscanned images lets them through')
+  } finally {
+    await ar.close()
+    await ca?.close()
+  }
+}
