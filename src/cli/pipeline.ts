@@ -5,12 +5,11 @@
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
 import {SafeDeployError, worstExit} from '../core/errors.js'
-import {parseManifest, type ManifestFile} from '../core/manifest/parse.js'
-import {locateImages} from '../core/manifest/locate.js'
-import {rewriteImages} from '../core/manifest/rewrite.js'
+import {rewriteText} from '../core/manifest/rewrite.js'
 import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
 import {pinSites, parseLockObject, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
 import {readInputs} from '../adapters/fs/inputs.js'
+import {scanFiles} from '../adapters/parallel/scan.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {stringify as stringifyYaml} from 'yaml'
@@ -33,8 +32,8 @@ export interface RegistryFlags {
 
 export interface LoadedFile {
   file: string
+  /** The text as read; every site's valueRange points into it (no parsed documents are kept). */
   text: string
-  manifest: ManifestFile
 }
 
 export interface Loaded {
@@ -57,24 +56,18 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[])
     })
   }
   const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs, stdin: readStdin})
+  const scanned = await scanFiles(inputs, rules)
   const loaded: LoadedFile[] = []
-  const problems: SafeDeployError[] = []
-  for (const input of inputs) {
-    try {
-      loaded.push({file: input.file, text: input.text, manifest: parseManifest(input.text, input.file)})
-    } catch (err) {
-      if (err instanceof SafeDeployError) problems.push(err)
-      else throw err
-    }
-  }
   const sites: ImageSite[] = []
-  for (const f of loaded) {
-    try {
-      sites.push(...locateImages(f.manifest, rules))
-    } catch (err) {
-      if (err instanceof SafeDeployError) problems.push(err)
-      else throw err
-    }
+  // YAML problems of every file first, then locate problems (as when parsing preceded locating).
+  const problems: SafeDeployError[] = [
+    ...scanned.flatMap((f) => (f.error && f.stage === 'parse' ? [f.error] : [])),
+    ...scanned.flatMap((f) => (f.error && f.stage === 'locate' ? [f.error] : [])),
+  ]
+  for (const f of scanned) {
+    if (f.error && f.stage === 'parse') continue
+    loaded.push({file: f.file, text: f.text})
+    for (const s of f.sites ?? []) sites.push(s)
   }
   if (problems.length > 0) throw aggregate(problems, 'input')
   return {files: loaded, sites}
@@ -148,7 +141,7 @@ export async function pinLoaded(loaded: Loaded, deps: {resolver?: DigestResolver
   const outputs = loaded.files.map((f) => {
     const reps = byFile.get(f.file)
     if (!reps || reps.length === 0) return {file: f.file, text: f.text, changed: false}
-    return {file: f.file, text: rewriteImages(f.manifest, reps), changed: true}
+    return {file: f.file, text: rewriteText(f.text, reps), changed: true}
   })
   return {...loaded, result, outputs}
 }

@@ -2,5 +2,6 @@
 export {parseManifest, decodeUtf8, MAX_ALIAS_COUNT} from './parse.js'
 export {locateImages, formatPath, parseRulePath, apiGroup} from './locate.js'
 export {classifyImageValue, unpinnableError} from './classify.js'
-export {rewriteImages, isPlainSafe, type ImageReplacement} from './rewrite.js'
-export type {ImageSite, CustomImageRule, ManifestFile, ManifestDocument, ImageValueClass} from './types.js'
+export {rewriteImages, rewriteText, isPlainSafe, type ImageReplacement} from './rewrite.js'
+export type {ImageSite, ScalarType, CustomImageRule, ManifestFile, ManifestDocument, ImageValueClass} from './types.js'
+export {scanManifest, scanOutcome, scanPart, finishScan, fileTraits, splitAtDocuments, DOCUMENTS_PER_CHUNK, type ScanResult, type ScanPart, type ScanOutcome} from './scan.js'

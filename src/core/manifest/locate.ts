@@ -4,10 +4,12 @@
  * for CRDs. Only the known paths are read (direct map lookups), so CRD schemas full of the word
  * "image" are never reported.
  */
-import {isAlias, isMap, isScalar, isSeq, type Document, type Node, type Scalar, type YAMLMap} from 'yaml'
+import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar, type YAMLMap} from 'yaml'
+import {BREAK_GLASS_ANNOTATION, podMetadataPath} from '../breakglass.js'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {unpinnableError} from './classify.js'
-import type {CustomImageRule, ImageSite, ManifestFile} from './types.js'
+import {WHOLE_FILE, type TextOrigin} from './parse.js'
+import type {CustomImageRule, ImageSite, ManifestDocument, ManifestFile, ScalarType} from './types.js'
 
 export {classifyImageValue, unpinnableError} from './classify.js'
 
@@ -114,21 +116,35 @@ interface ObjectMeta {
   namespace: string | undefined
 }
 
+const SCALAR_TYPES: ReadonlySet<string> = new Set<ScalarType>(['PLAIN', 'QUOTE_SINGLE', 'QUOTE_DOUBLE', 'BLOCK_LITERAL', 'BLOCK_FOLDED'])
+
+/** The parsed text that sites are located in: a whole file, or a piece of it starting at `origin`. */
+export interface LocateSource {
+  file: string
+  /** The text that was parsed (the piece: node ranges are offsets into it). */
+  text: string
+  lineCounter: LineCounter
+  origin: TextOrigin
+}
+
 class Locator {
   readonly sites: Array<{offset: number; site: ImageSite}> = []
   private readonly seen = new Set<number>()
   private readonly rules: ReadonlyArray<{rule: CustomImageRule; steps: RuleStep[]}>
+  private current: Document.Parsed | undefined
 
   constructor(
-    private readonly m: ManifestFile,
+    private readonly m: LocateSource,
     rules: readonly CustomImageRule[],
   ) {
     this.rules = rules.map((rule) => ({rule, steps: parseRulePath(rule.path)}))
   }
 
+  /** Visit one document; `index` is its index in the parsed text (the origin's document index is added). */
   document(doc: Document.Parsed, index: number): void {
     this.seen.clear()
-    this.object(doc, index, doc.contents, [], 0)
+    this.current = doc
+    this.object(doc, this.m.origin.document + index, doc.contents, [], 0)
   }
 
   private deref(doc: Document.Parsed, node: unknown): unknown {
@@ -253,6 +269,8 @@ class Locator {
     }
     if (this.seen.has(offset)) return
     this.seen.add(offset)
+    const end = node?.range?.[1] ?? offset
+    const scalarType = (value as Scalar).type
     const site: ImageSite = {
       file: this.m.file,
       document: index,
@@ -267,12 +285,24 @@ class Locator {
       line,
       image: (value as Scalar<string>).value,
       role,
+      valueRange: [this.m.origin.offset + offset, this.m.origin.offset + end],
+      // An unknown style is rewritten as a double-quoted string, as a rewrite always did.
+      scalarType: scalarType !== undefined && SCALAR_TYPES.has(scalarType) ? scalarType as ScalarType : 'QUOTE_DOUBLE',
+      breakGlass: this.breakGlass(path, role),
     }
     this.sites.push({offset, site})
   }
 
+  /** Same reading as core/breakglass siteHasBreakGlass: the annotation on the pod (template) metadata. */
+  private breakGlass(path: PathKey[], role: Role): boolean {
+    const meta = podMetadataPath({path, role})
+    if (!meta || !this.current) return false
+    const v: unknown = this.current.getIn([...meta, 'annotations', BREAK_GLASS_ANNOTATION])
+    return v === 'true' || v === true
+  }
+
   private line(offset: number): number {
-    return this.m.lineCounter.linePos(offset).line
+    return this.m.lineCounter.linePos(offset).line + this.m.origin.line - 1
   }
 
   private invalid(document: number, path: string, line: number, why: string, hint: string): SafeDeployError {
@@ -299,8 +329,16 @@ function describe(value: unknown): string {
  * CONFIG_INVALID for a custom rule whose path cannot be read.
  */
 export function locateImages(m: ManifestFile, rules: readonly CustomImageRule[] = []): ImageSite[] {
-  const locator = new Locator(m, rules)
-  for (const d of m.documents) {
+  return locateIn({file: m.file, text: m.text, lineCounter: m.lineCounter, origin: WHOLE_FILE}, m.documents, rules)
+}
+
+/**
+ * locateImages for documents parsed from a piece of a file: offsets, lines and document indexes of
+ * the sites (and of errors) are whole-file ones (the piece's origin is added).
+ */
+export function locateIn(source: LocateSource, documents: readonly ManifestDocument[], rules: readonly CustomImageRule[] = []): ImageSite[] {
+  const locator = new Locator(source, rules)
+  for (const d of documents) {
     if (!d.empty) locator.document(d.document, d.index)
   }
   // Documents are visited in order; within one, container lists may be written in any order.

@@ -62,6 +62,52 @@ function firstInvalidUtf8(b: Uint8Array): number {
  * naming the file, the document and the line of the first problem (all problems in `errors`).
  */
 export function parseManifest(text: string, file: string): ManifestFile {
+  const part = parseDocuments(text, file, WHOLE_FILE, {helm: text.includes('{{'), aliases: mayHaveAliases(text)})
+  const problem = manifestProblem(part.problems)
+  if (problem) throw problem
+  return {file, text, documents: part.documents, lineCounter: part.lineCounter}
+}
+
+/** Where a piece of text starts in its file (a chunk of a large stream; all zero for the whole file). */
+export interface TextOrigin {
+  /** Character offset of the piece in the file text. */
+  offset: number
+  /** 1-based line of the piece's first character. */
+  line: number
+  /** Index of the piece's first document in the file's stream. */
+  document: number
+}
+
+export const WHOLE_FILE: TextOrigin = {offset: 0, line: 1, document: 0}
+
+/** Facts about the whole file that the messages and checks of any of its pieces depend on. */
+export interface FileTraits {
+  /** The file contains "{{" (YAML errors are then reported as an unrendered Helm template). */
+  helm: boolean
+  /** The file contains both "&" and "*" (only then can aliases expand). */
+  aliases: boolean
+}
+
+export function mayHaveAliases(text: string): boolean {
+  return text.includes('*') && text.includes('&')
+}
+
+/** Documents of a piece of a stream, in the piece's coordinates; problems in the file's. */
+export interface ParsedPiece {
+  documents: ManifestDocument[]
+  /** Every problem, located in whole-file coordinates (document index and line). */
+  problems: SafeDeployError[]
+  /** Local 0-based index of the document that each problem belongs to (same order as problems). */
+  problemDocuments: number[]
+  lineCounter: LineCounter
+}
+
+/**
+ * Parse the documents of `text`, a piece of a file that starts at `origin` (a line start that is a
+ * document boundary). Documents keep the piece's own offsets and indexes; problems are reported as
+ * parseManifest would report them for the whole file.
+ */
+export function parseDocuments(text: string, file: string, origin: TextOrigin, traits: FileTraits): ParsedPiece {
   const lineCounter = new LineCounter()
   let parsed: Document.Parsed[]
   try {
@@ -77,28 +123,38 @@ export function parseManifest(text: string, file: string): ManifestFile {
   }
 
   const problems: SafeDeployError[] = []
+  const problemDocuments: number[] = []
   const documents: ManifestDocument[] = []
-  const mayHaveAliases = text.includes('*') && text.includes('&')
+  const at = (offset: number): number => lineCounter.linePos(offset).line + origin.line - 1
   for (const [index, document] of parsed.entries()) {
-    for (const err of document.errors) problems.push(yamlProblem(text, file, index, err, lineCounter))
+    for (const err of document.errors) {
+      if (origin.offset !== 0) err.pos = [err.pos[0] + origin.offset, err.pos[1] + origin.offset]
+      problems.push(yamlProblem(traits.helm, file, origin.document + index, err, at(err.pos[0] - origin.offset)))
+      problemDocuments.push(index)
+    }
     // An alias needs an anchor: only documents with both "&" and "*" can expand at all.
-    if (document.errors.length === 0 && mayHaveAliases && hasBoth(text, document.range[0], document.range[2])) {
-      const aliasProblem = checkAliases(document, file, index, lineCounter)
-      if (aliasProblem) problems.push(aliasProblem)
+    if (document.errors.length === 0 && traits.aliases && hasBoth(text, document.range[0], document.range[2])) {
+      const aliasProblem = checkAliases(document, file, origin.document + index, at)
+      if (aliasProblem) {
+        problems.push(aliasProblem)
+        problemDocuments.push(index)
+      }
     }
     const range = document.range
     documents.push({index, document, range: [range[0], range[2]], empty: isEmpty(document)})
   }
+  return {documents, problems, problemDocuments, lineCounter}
+}
+
+/** The error for a file's parse problems (undefined when there are none): the first, and a count of the rest. */
+export function manifestProblem(problems: readonly SafeDeployError[]): SafeDeployError | undefined {
   const first = problems[0]
-  if (first) {
-    if (problems.length === 1) throw first
-    throw new SafeDeployError('INVALID_INPUT', `${first.message} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'})`, {
-      ...(first.hint === undefined ? {} : {hint: first.hint}),
-      ...(first.location === undefined ? {} : {location: first.location}),
-      errors: problems,
-    })
-  }
-  return {file, text, documents, lineCounter}
+  if (!first || problems.length === 1) return first
+  return new SafeDeployError('INVALID_INPUT', `${first.message} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'})`, {
+    ...(first.hint === undefined ? {} : {hint: first.hint}),
+    ...(first.location === undefined ? {} : {location: first.location}),
+    errors: [...problems],
+  })
 }
 
 function hasBoth(text: string, start: number, end: number): boolean {
@@ -118,14 +174,13 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-function yamlProblem(text: string, file: string, document: number, err: YAMLError, lc: LineCounter): SafeDeployError {
-  const line = lc.linePos(err.pos[0]).line
+function yamlProblem(helm: boolean, file: string, document: number, err: YAMLError, line: number): SafeDeployError {
   const location: ErrorLocation = {file, document, line}
   const where = formatLocation(location)
   const reason = err.message.split('\n')[0] ?? err.message
   let hint: string
   let message = `${where}invalid YAML: ${reason}`
-  if (text.includes('{{')) {
+  if (helm) {
     message = `${where}this looks like a Helm chart template, not a rendered manifest (YAML error: ${reason})`
     hint = HELM_HINT
   } else if (err.code === 'DUPLICATE_KEY') {
@@ -140,7 +195,7 @@ function yamlProblem(text: string, file: string, document: number, err: YAMLErro
 }
 
 /** Refuse documents whose aliases would expand beyond MAX_ALIAS_COUNT (billion laughs). */
-function checkAliases(document: Document.Parsed, file: string, index: number, lc: LineCounter): SafeDeployError | undefined {
+function checkAliases(document: Document.Parsed, file: string, index: number, lineAt: (offset: number) => number): SafeDeployError | undefined {
   let firstAlias: number | undefined
   visit(document, {
     Alias(_key, node) {
@@ -153,7 +208,7 @@ function checkAliases(document: Document.Parsed, file: string, index: number, lc
     document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     return undefined
   } catch (cause) {
-    const location: ErrorLocation = {file, document: index, line: lc.linePos(firstAlias).line}
+    const location: ErrorLocation = {file, document: index, line: lineAt(firstAlias)}
     return new SafeDeployError(
       'INVALID_INPUT',
       `${formatLocation(location)}YAML aliases expand too much (over ${MAX_ALIAS_COUNT} alias expansions): ${errorText(cause)}`,

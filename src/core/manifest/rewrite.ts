@@ -15,11 +15,47 @@ export interface ImageReplacement {
 interface Edit {
   start: number
   end: number
-  text: string
+  type: string | undefined
+  /** The scalar's current value (checked against the source of a block scalar). */
+  current: string
+  value: string
   site: ImageSite
 }
 
-/** The new file text with only the given image scalars changed. */
+/**
+ * The new file text with only the given image scalars changed, spliced at each site's valueRange
+ * with its scalarType's quoting: no parsed document is needed. `text` must be the text the sites
+ * were located in. Throws INVALID_INPUT for two different values for one field, or a block scalar
+ * that cannot hold the value; INTERNAL when a site's range does not fit the text.
+ */
+export function rewriteText(text: string, replacements: ReadonlyArray<ImageReplacement>): string {
+  const edits: Edit[] = []
+  for (const {site, value} of replacements) {
+    const [start, end] = site.valueRange
+    if (!(start >= 0 && end >= start && end <= text.length) || !sourceFits(text.slice(start, end), site)) {
+      throw new SafeDeployError('INTERNAL', `${where(site)}rewriteText: the text at the site's range does not hold ${JSON.stringify(site.image)} (stale image site)`)
+    }
+    edits.push({start, end, type: site.scalarType, current: site.image, value, site})
+  }
+  return splice(text, edits)
+}
+
+/** A cheap check that the range still holds the scalar the site was read from. */
+function sourceFits(source: string, site: ImageSite): boolean {
+  switch (site.scalarType) {
+    case 'PLAIN':
+      // A multi-line plain scalar is folded: its line breaks read as spaces.
+      return source === site.image || source.replace(/[ \t]*\r?\n[ \t]*/g, ' ') === site.image
+    case 'QUOTE_SINGLE':
+      return source.length >= 2 && source.startsWith("'") && source.endsWith("'")
+    case 'QUOTE_DOUBLE':
+      return source.length >= 2 && source.startsWith('"') && source.endsWith('"')
+    default:
+      return source.startsWith('|') || source.startsWith('>')
+  }
+}
+
+/** The new file text with only the given image scalars changed (sites checked against the parsed documents). */
 export function rewriteImages(m: ManifestFile, replacements: ReadonlyArray<ImageReplacement>): string {
   const edits: Edit[] = []
   for (const {site, value} of replacements) {
@@ -32,14 +68,20 @@ export function rewriteImages(m: ManifestFile, replacements: ReadonlyArray<Image
       throw new SafeDeployError('INTERNAL', `${where(site)}rewriteImages: the field no longer holds ${JSON.stringify(site.image)} (stale image site)`)
     }
     const [start, end] = node.range
-    edits.push({start, end, text: renderScalar(m.text, node, start, end, value, site), site})
+    edits.push({start, end, type: node.type, current: site.image, value, site})
   }
-  edits.sort((a, b) => a.start - b.start)
+  return splice(m.text, edits)
+}
+
+/** One pass over the edits sorted by offset; the same field twice must get the same value. */
+function splice(text: string, edits: Edit[]): string {
+  const rendered = edits.map((e) => ({...e, text: renderScalar(text, e)}))
+  rendered.sort((a, b) => a.start - b.start)
 
   const parts: string[] = []
   let pos = 0
-  let prev: Edit | undefined
-  for (const e of edits) {
+  let prev: (typeof rendered)[number] | undefined
+  for (const e of rendered) {
     if (prev && e.start < prev.end) {
       if (e.start === prev.start && e.end === prev.end && e.text === prev.text) continue
       throw new SafeDeployError('INVALID_INPUT', `${where(e.site)}two different values were requested for the same image field`, {
@@ -47,11 +89,11 @@ export function rewriteImages(m: ManifestFile, replacements: ReadonlyArray<Image
         location: location(e.site),
       })
     }
-    parts.push(m.text.slice(pos, e.start), e.text)
+    parts.push(text.slice(pos, e.start), e.text)
     pos = e.end
     prev = e
   }
-  parts.push(m.text.slice(pos))
+  parts.push(text.slice(pos))
   return parts.join('')
 }
 
@@ -99,8 +141,9 @@ function singleQuoted(value: string): string | undefined {
   return `'${value.replace(/'/g, "''")}'`
 }
 
-function renderScalar(text: string, node: Scalar, start: number, end: number, value: string, site: ImageSite): string {
-  switch (node.type) {
+function renderScalar(text: string, e: Edit): string {
+  const value = e.value
+  switch (e.type) {
     case Scalar.PLAIN:
       return isPlainSafe(value) ? value : JSON.stringify(value)
     case Scalar.QUOTE_SINGLE:
@@ -109,7 +152,7 @@ function renderScalar(text: string, node: Scalar, start: number, end: number, va
       return JSON.stringify(value)
     case Scalar.BLOCK_LITERAL:
     case Scalar.BLOCK_FOLDED:
-      return renderBlock(text.slice(start, end), node, value, site)
+      return renderBlock(text.slice(e.start, e.end), e.current, value, e.site)
     default:
       return JSON.stringify(value)
   }
@@ -119,7 +162,7 @@ function renderScalar(text: string, node: Scalar, start: number, end: number, va
  * A block scalar (`image: |-` then the value on the next line) keeps its header and indentation
  * when it has one content line and strips the final line break ("-"); other block scalars are refused.
  */
-function renderBlock(source: string, node: Scalar, value: string, site: ImageSite): string {
+function renderBlock(source: string, current: string, value: string, site: ImageSite): string {
   const refuse = (why: string): never => {
     throw new SafeDeployError('INVALID_INPUT', `${where(site)}cannot rewrite the image in place: ${why}`, {
       hint: 'write the image as a plain scalar (image: gcr.io/my-project/app:1.0) and run pin again',
@@ -141,7 +184,7 @@ function renderBlock(source: string, node: Scalar, value: string, site: ImageSit
   const indent = line.length - line.trimStart().length
   const eol = line.endsWith('\r') ? '\r' : ''
   const old = line.slice(indent, line.length - eol.length).trimEnd()
-  if (old !== node.value) return refuse('the block scalar content could not be matched')
+  if (old !== current) return refuse('the block scalar content could not be matched')
   lines[first] = line.slice(0, indent) + value + line.slice(indent + old.length)
   return source.slice(0, headerEnd + 1) + lines.join('\n')
 }

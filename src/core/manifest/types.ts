@@ -25,7 +25,22 @@ export interface ImageSite {
   image: string
   /** 'container' | 'initContainer' | 'ephemeralContainer' | 'volume' | 'custom' */
   role: 'container' | 'initContainer' | 'ephemeralContainer' | 'volume' | 'custom'
+  /**
+   * [start, end) character offsets of the scalar's source in the file text (after any tag or
+   * anchor, quotes included): what a rewrite splices, so no parsed document has to be kept.
+   */
+  valueRange: readonly [number, number]
+  /** How the scalar is written; a rewrite keeps the style. */
+  scalarType: ScalarType
+  /**
+   * The pod (template) metadata of this site carries `alpha.image-policy.k8s.io/break-glass: "true"`
+   * (always false for custom rules).
+   */
+  breakGlass: boolean
 }
+
+/** The source style of a scalar (the `yaml` library's Scalar.Type names). */
+export type ScalarType = 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE' | 'BLOCK_LITERAL' | 'BLOCK_FOLDED'
 
 /** A custom resource rule from the config file: where images live in a CRD. */
 export interface CustomImageRule {
