@@ -1,6 +1,27 @@
 /**
- * safe-deploy's programmatic API: the pure core and the ports, without oclif.
+ * safe-deploy's programmatic API for Node users and CD systems: the pure core and the ports,
+ * without oclif. Trust material is passed in as values (design habit 1).
+ *
  *   import {parseReference, SafeDeployError} from 'safe-deploy'
  */
 export * from './core/errors.js'
 export * from './core/reference/index.js'
+export {parseManifest, decodeUtf8, type ManifestFile, type ManifestDocument} from './core/manifest/parse.js'
+export {locateImages} from './core/manifest/locate.js'
+export {rewriteImages} from './core/manifest/rewrite.js'
+export {classifyImageValue} from './core/manifest/classify.js'
+export type {ImageSite, CustomImageRule} from './core/manifest/types.js'
+export {pinSites, parseLockObject, type PinResult, type PinnedSite, type LockFile, type LockEntry} from './core/pin.js'
+export {parsePolicyText, parsePolicyObject, parseSystemPolicyText} from './core/policy/parse.js'
+export {evaluatePolicy, explainRule, type Verdict, type ImageVerdict} from './core/policy/evaluate.js'
+export {matchPattern, validatePattern, SYSTEM_ALLOWLIST} from './core/policy/allowlist.js'
+export type {Policy, AdmissionRule} from './core/policy/types.js'
+export {buildSignaturePayload, parsePayload} from './core/attestation/payload.js'
+export {parseAttestor, parseOccurrences} from './core/attestation/parse.js'
+export {checkAttestor, type AttestorCheck} from './core/attestation/verify.js'
+export {pemSigner, pgpSigner, kmsSigner, buildOccurrence, type Signer} from './core/attestation/sign.js'
+export {defaultPkixKeyId, kmsKeyId, pgpFingerprint} from './core/attestation/keys.js'
+export type {Attestor, AttestationOccurrence} from './core/attestation/types.js'
+export {runPreflight, type PreflightResult, type Target, type PlanImage} from './core/plan.js'
+export {lintPolicy, type Finding, type LintResult} from './core/lint.js'
+export type * from './ports.js'

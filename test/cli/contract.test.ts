@@ -49,3 +49,13 @@ describe('the exit-code table is one table: errors.ts, --help and the README agr
     for (const exit of Object.values(ERROR_CODES)) expect(codes.has(exit)).toBe(true)
   })
 })
+
+describe('the package main export is the programmatic API', () => {
+  it('import {parseReference} from "safe-deploy" (self-reference, built dist/)', () => {
+    const script = `const m = await import('safe-deploy'); const r = m.parseReference('nginx:1.25');
+      let code; try { m.parseReference('Nginx') } catch (e) { code = e instanceof m.SafeDeployError ? e.code : 'other' }
+      process.stdout.write(JSON.stringify({r, code, hasEvaluate: typeof m.evaluatePolicy, hasOclif: Object.keys(m).some((k) => /oclif/i.test(k))}))`
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'}))
+    expect(out).toEqual({r: {domain: 'docker.io', path: 'library/nginx', tag: '1.25', digest: undefined}, code: 'INVALID_REFERENCE', hasEvaluate: 'function', hasOclif: false})
+  })
+})
