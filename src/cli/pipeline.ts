@@ -11,6 +11,7 @@ import {pinSites, parseLockObject, LOCK_API_VERSION, type LockFile, type PinResu
 import {readInputs} from '../adapters/fs/inputs.js'
 import {scanFiles} from '../adapters/parallel/scan.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {stringify as stringifyYaml} from 'yaml'
 import type {DigestResolver} from '../ports.js'

@@ -3,8 +3,7 @@ import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
 import {Flags} from '@oclif/core'
 import {SafeDeployError} from '../core/errors.js'
 import {loadConfig} from '../cli/config.js'
-import {buildResolver, joinYamlStreams, loadManifests, pinLoaded, readLockFile, writeLock} from '../cli/pipeline.js'
-import {writeFilesAtomic} from '../adapters/fs/atomic.js'
+import {buildResolver, joinYamlStreams, loadManifests, pinLoaded, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
 import type {PinStatus} from '../core/pin.js'
 
 export interface PinSiteJson {
