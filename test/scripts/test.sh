@@ -2,13 +2,8 @@
 # The whole test suite, from a fresh clone: machine packages, dependencies and Node 22 when missing,
 # then typecheck, lint, build dist/, jest. A test checks that the committed oclif.manifest.json
 # matches the commands (regenerate it with `npm run manifest`).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-bash test/scripts/setup-machine.sh
-PATH="$(bash test/scripts/node22.sh):$PATH"
-export PATH
+source "$(dirname "$0")/prepare.sh"
 echo "node $(node --version)"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
-rm -rf dist && npx tsc -p tsconfig.build.json
 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
