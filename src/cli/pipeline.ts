@@ -7,14 +7,14 @@ import {parse as parseYaml} from 'yaml'
 import {SafeDeployError, worstExit} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
 import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
-import {pinSites, parseLockObject, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
+import {pinSites, parseLockObject, lookupForValue, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {scanFiles} from '../adapters/parallel/scan.js'
+import {scanFiles, scanFilesStreaming} from '../adapters/parallel/scan.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {stringify as stringifyYaml} from 'yaml'
-import type {DigestResolver} from '../ports.js'
+import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../ports.js'
 
 export interface InputFlags {
   filename?: string[] | undefined
@@ -48,7 +48,54 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function loadManifests(flags: InputFlags, rules: CustomImageRule[]): Promise<Loaded> {
+/**
+ * A resolver that starts lookups as soon as image sites are found (while the rest of the input is
+ * still being parsed) and answers pinSites from those in-flight results. Only exact image sites are
+ * looked up — the same requests pinSites would make — so nothing extra reaches a registry.
+ */
+export class PrefetchingResolver implements DigestResolver {
+  private readonly inFlight = new Map<string, Promise<ResolveOutcome>>()
+  private waiting: Array<{req: ResolveRequest; settle: (o: ResolveOutcome) => void; fail: (e: unknown) => void}> = []
+  private running = false
+  constructor(private readonly inner: DigestResolver) {}
+
+  /** Start the lookups these sites need (each reference once). */
+  prefetch(sites: readonly ImageSite[]): void {
+    for (const site of sites) {
+      const req = lookupForValue(site.image, true)
+      if (req) this.enqueue(req)
+    }
+    this.pump()
+  }
+
+  async resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]> {
+    for (const r of requests) this.enqueue(r)
+    this.pump()
+    return Promise.all(requests.map((r) => this.inFlight.get(r.image) as Promise<ResolveOutcome>))
+  }
+
+  private enqueue(req: ResolveRequest): void {
+    if (this.inFlight.has(req.image)) return
+    this.inFlight.set(req.image, new Promise<ResolveOutcome>((settle, fail) => this.waiting.push({req, settle, fail})))
+  }
+
+  /** One batch at a time, so the inner resolver's concurrency bound (and its timeouts) hold. */
+  private pump(): void {
+    if (this.running || this.waiting.length === 0) return
+    const batch = this.waiting
+    this.waiting = []
+    this.running = true
+    this.inner.resolveAll(batch.map((b) => b.req)).then(
+      (outcomes) => batch.forEach((b, i) => b.settle(outcomes[i] as ResolveOutcome)),
+      (err: unknown) => batch.forEach((b) => b.fail(err)),
+    ).finally(() => {
+      this.running = false
+      this.pump()
+    })
+  }
+}
+
+export async function loadManifests(flags: InputFlags, rules: CustomImageRule[], prefetch?: PrefetchingResolver): Promise<Loaded> {
   const files = flags.filename ?? []
   const kustomizeDirs = flags.kustomize ?? []
   if (files.length === 0 && kustomizeDirs.length === 0) {
@@ -57,7 +104,9 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[])
     })
   }
   const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs, stdin: readStdin})
-  const scanned = await scanFiles(inputs, rules)
+  const scanned = prefetch
+    ? await scanFilesStreaming(inputs, rules, (sites) => prefetch.prefetch(sites))
+    : await scanFiles(inputs, rules)
   const loaded: LoadedFile[] = []
   const sites: ImageSite[] = []
   // YAML problems of every file first, then locate problems (as when parsing preceded locating).

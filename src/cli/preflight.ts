@@ -14,7 +14,7 @@ import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {addReviewerContext} from './reviewer-context.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
-import {buildResolver, loadManifests, pinLoaded, readLockFile, aggregate, type InputFlags, type RegistryFlags, type PinRun} from './pipeline.js'
+import {PrefetchingResolver, buildResolver, loadManifests, pinLoaded, readLockFile, aggregate, type InputFlags, type RegistryFlags, type PinRun} from './pipeline.js'
 import type {Profile} from './config.js'
 import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
@@ -160,10 +160,10 @@ export async function preparePreflight(
   if (!haveManifests && (flags.image ?? []).length === 0) {
     throw new SafeDeployError('USAGE', 'no input: give manifests with -f/-k or images with --image')
   }
-  const resolver = flags['no-resolve'] || flags.lock ? undefined : buildResolver(flags, flags['image-platform'], debug)
+  const resolver = flags['no-resolve'] || flags.lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags['image-platform'], debug))
   const lock = flags.lock ? readLockFile(flags.lock) : undefined
   if (haveManifests) {
-    const loaded = await loadManifests(flags, rules)
+    const loaded = await loadManifests(flags, rules, resolver)
     // Break-glass: asked for on the command line, or already annotated on the pod (template).
     const bg = (site: ImageSite): boolean => opts.breakGlass === true || site.breakGlass
     if (flags['no-resolve']) {

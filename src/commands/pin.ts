@@ -3,7 +3,7 @@ import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
 import {Flags} from '@oclif/core'
 import {SafeDeployError} from '../core/errors.js'
 import {loadConfig} from '../cli/config.js'
-import {buildResolver, joinYamlStreams, loadManifests, pinLoaded, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
+import {PrefetchingResolver, buildResolver, joinYamlStreams, loadManifests, pinLoaded, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
 import type {PinStatus} from '../core/pin.js'
 
 export interface PinSiteJson {
@@ -63,9 +63,10 @@ export default class Pin extends BaseCommand {
       throw new SafeDeployError('USAGE', '--platform has no effect with --lock (the lock file already records the platform)')
     }
     const cfg = loadConfig(flags.config)
-    const loaded = await loadManifests(flags, cfg.imageRules)
     const lock = flags.lock ? readLockFile(flags.lock) : undefined
-    const resolver = lock ? undefined : buildResolver(flags, flags.platform, this.debugLog)
+    // Lookups start while the input is still being parsed (exact image sites only).
+    const resolver = lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags.platform, this.debugLog))
+    const loaded = await loadManifests(flags, cfg.imageRules, resolver)
     const started = Date.now()
     const run = await pinLoaded(loaded, {...(resolver ? {resolver} : {}), ...(lock ? {lock} : {})}, {stripTag: flags['strip-tag']})
 

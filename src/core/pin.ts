@@ -98,11 +98,8 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
   // What needs a registry (or lock) lookup: tags without digest, and tag@digest for drift.
   const lookups = new Map<string, ResolveRequest>()
   for (const p of pending) {
-    if (p.written.digest !== undefined && (p.written.tag === undefined || !checkDrift)) continue
-    const key = p.site.image
-    if (!lookups.has(key)) {
-      lookups.set(key, {image: p.site.image, domain: p.written.domain, path: p.written.path, reference: p.written.tag ?? 'latest'})
-    }
+    const req = lookupFor(p.site.image, p.written, checkDrift)
+    if (req && !lookups.has(req.image)) lookups.set(req.image, req)
   }
 
   const resolved = new Map<string, ResolvedImage>()
@@ -169,6 +166,25 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
     }
   }
   return {sites: out, errors, warnings, lock: [...lock.values()]}
+}
+
+/**
+ * The registry lookup a written reference needs, keyed by the reference as written: the tag of a
+ * reference without digest (default latest), and, for drift, the tag of a tag@digest reference.
+ */
+export function lookupFor(image: string, written: WrittenReference, checkDrift: boolean): ResolveRequest | undefined {
+  if (written.digest !== undefined && (written.tag === undefined || !checkDrift)) return undefined
+  return {image, domain: written.domain, path: written.path, reference: written.tag ?? 'latest'}
+}
+
+/** lookupFor, from an image value as found in a manifest (undefined when it is not a pinnable reference). */
+export function lookupForValue(image: string, checkDrift: boolean): ResolveRequest | undefined {
+  if (classifyImageValue(image).kind !== 'reference') return undefined
+  try {
+    return lookupFor(image, parseWritten(image), checkDrift)
+  } catch {
+    return undefined
+  }
 }
 
 function loc(site: ImageSite): string {

@@ -15,7 +15,7 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 import {SafeDeployError} from '../../core/errors.js'
 import {
-  countLines, documentStarts, fileTraits, finishScan, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart,
+  countLines, documentStarts, fileTraits, finishScan, scanPart, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart,
 } from '../../core/manifest/scan.js'
 import type {CustomImageRule, ImageSite} from '../../core/manifest/types.js'
 import {fromPlainError, fromPlainPart, withPlainEnv, type ScanReply, type ScanTask} from './protocol.js'
@@ -87,6 +87,40 @@ export async function scanFiles(inputs: readonly ScanInput[], rules: readonly Cu
   return withPlainEnv(() => inputs.map((f) => settle(f, scanOutcome(f.text, f.file, rules))))
 }
 
+/** Part size of the streaming scan: small enough that the first lookups start within milliseconds. */
+export const STREAM_PART_CHARS = 32 * 1024
+
+/**
+ * The in-thread scan, part by part (cut at document markers as for workers), handing each part's
+ * image sites to `onSites` as soon as they are known and yielding to the event loop in between, so
+ * that registry lookups run while the rest of the input is still being parsed. Same results and
+ * errors as scanFiles.
+ */
+export async function scanFilesStreaming(
+  inputs: readonly ScanInput[], rules: readonly CustomImageRule[], onSites: (sites: readonly ImageSite[]) => void, partChars = STREAM_PART_CHARS,
+): Promise<ScannedFile[]> {
+  const out: ScannedFile[] = []
+  for (const input of inputs) {
+    const plan = planParts(input.text, Math.max(1, Math.ceil(input.text.length / partChars)), partChars)
+    const traits = fileTraits(input.text)
+    const parts: ScanPart[] = []
+    let documents = 0
+    let fallback = false
+    for (const [k, p] of plan.entries()) {
+      const part = withPlainEnv(() => scanPart(input.text.slice(p.start, p.end), input.file, rules, {offset: p.start, line: p.line, document: p.document}, traits, {last: k === plan.length - 1}))
+      if (part.fallback || p.document !== documents) { fallback = true; break }
+      documents += part.documents
+      parts.push(part)
+      if (part.problems.length === 0 && part.locateError === undefined && part.sites.length > 0) onSites(part.sites)
+      if (k < plan.length - 1) await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    const file = settle(input, fallback ? withPlainEnv(() => scanOutcome(input.text, input.file, rules)) : finishScan(parts))
+    if (fallback && file.sites) onSites(file.sites)
+    out.push(file)
+  }
+  return out
+}
+
 function settle(input: ScanInput, outcome: ScanOutcome): ScannedFile {
   return outcome.ok
     ? {file: input.file, text: input.text, sites: outcome.sites}
@@ -109,16 +143,16 @@ const DOCUMENT_END = /(?:^|\n)\.\.\.(?:[ \t\r\n]|$)/
  * first document index is known from the markers alone: no directives, no `...` markers (after
  * which a document may start without `---`).
  */
-export function planParts(text: string, count: number): PlannedPart[] {
+export function planParts(text: string, count: number, minPartChars = MIN_PART_CHARS): PlannedPart[] {
   const whole: PlannedPart[] = [{start: 0, end: text.length, line: 1, document: 0}]
-  if (count < 2 || text.length < 2 * MIN_PART_CHARS || hasDirectives(text) || DOCUMENT_END.test(text)) return whole
+  if (count < 2 || text.length < 2 * minPartChars || hasDirectives(text) || DOCUMENT_END.test(text)) return whole
   const starts = documentStarts(text)
   const first = starts[0]
   if (first === undefined) return whole
   // Content before the first marker is a document of its own ("bare" document); comments are not.
   const prelude = text.slice(0, first).replace(/^\uFEFF/, '')
   const bare = /^[ \t]*[^#\s]/m.test(prelude) ? 1 : 0
-  const size = Math.max(MIN_PART_CHARS, Math.ceil(text.length / count))
+  const size = Math.max(minPartChars, Math.ceil(text.length / count))
   const parts: PlannedPart[] = []
   let start = 0
   let line = 1
@@ -128,7 +162,7 @@ export function planParts(text: string, count: number): PlannedPart[] {
     const target = start + size
     while (j < starts.length && (starts[j] as number) < target) j++
     const at = starts[j]
-    if (at === undefined || text.length - at < MIN_PART_CHARS / 2) break
+    if (at === undefined || text.length - at < minPartChars / 2) break
     parts.push({start, end: at, line, document})
     line += countLines(text, start, at)
     start = at
