@@ -14,8 +14,8 @@ import {startRegistry, type TestRegistry} from '../support/registry.js'
 import {runCli, isolatedEnv, type CliResult} from '../support/cli.js'
 import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../support/trust.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../support/gcp/grpc-servers.js'
+import {CORPUS} from '../support/corpus.js'
 
-const CORPUS = join(process.cwd(), '..', 'shared', 'corpus')
 const SAMPLE = join(CORPUS, 'GoogleCloudPlatform__cloud-run-samples__multicontainer-hello__service.yaml')
 const HELLO = 'us-east1-docker.pkg.dev/engelke-multicontainer/multicontainers/helloworld'
 const PROJECT = 'run-proj'

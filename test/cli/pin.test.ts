@@ -7,8 +7,8 @@ import {runCli} from '../support/cli.js'
 import {parseManifest} from '../../src/core/manifest/parse.js'
 import {locateImages} from '../../src/core/manifest/locate.js'
 import {parseWritten} from '../../src/core/reference/index.js'
+import {CORPUS} from '../support/corpus.js'
 
-const CORPUS = join(process.cwd(), '..', 'shared', 'corpus')
 const DIGEST_RE = /@sha256:[a-f0-9]{64}/
 
 let reg: TestRegistry

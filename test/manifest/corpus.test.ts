@@ -10,8 +10,8 @@ import {locateImages} from '../../src/core/manifest/locate.js'
 import {rewriteImages} from '../../src/core/manifest/rewrite.js'
 import type {ImageSite} from '../../src/core/manifest/types.js'
 import {parseWritten} from '../../src/core/reference/index.js'
+import {CORPUS} from '../support/corpus.js'
 
-const CORPUS = process.env.SAFE_DEPLOY_CORPUS ?? '/work/shared/corpus'
 
 interface Expected {
   kind: string

@@ -13,8 +13,8 @@ import {locateImages} from '../../src/core/manifest/locate.js'
 import {rewriteImages, rewriteText} from '../../src/core/manifest/rewrite.js'
 import {documentStarts, scanManifest, scanOutcome, scanWhole, splitAtDocuments} from '../../src/core/manifest/scan.js'
 import type {CustomImageRule, ImageSite} from '../../src/core/manifest/types.js'
+import {CORPUS} from '../support/corpus.js'
 
-const CORPUS = process.env.SAFE_DEPLOY_CORPUS ?? join(process.cwd(), '..', 'shared', 'corpus')
 const D = 'sha256:' + 'f'.repeat(64)
 
 function caught(fn: () => unknown): SafeDeployError {
