@@ -6,7 +6,7 @@
 import {afterAll, describe, expect, it} from '@jest/globals'
 import fc from 'fast-check'
 import {explainMatch, matchPattern, validatePattern} from '../../src/core/policy/allowlist.js'
-import {makeTally} from './runner.js'
+import {FUZZ_TIMEOUT_MS, makeTally} from './runner.js'
 import {referenceish, validReference} from './arbitraries.js'
 
 const tally = makeTally('allowlist')
@@ -32,7 +32,7 @@ describe('allowlist matcher', () => {
       const v = validatePattern(pat)
       expect(v === undefined || typeof v === 'string').toBe(true)
     })
-  })
+  }, FUZZ_TIMEOUT_MS)
 
   it('`P**` matches every image `P*` matches (P a prefix of the image, not ending in "@")', () => {
     // `name@*` is the one documented special case ("all versions and tags": it also matches
@@ -44,5 +44,5 @@ describe('allowlist matcher', () => {
       // and `**` is exactly a textual prefix match
       expect(matchPattern(img, p + '**')).toBe(img.startsWith(p) ? 'match' : 'no-match')
     })
-  })
+  }, FUZZ_TIMEOUT_MS)
 })

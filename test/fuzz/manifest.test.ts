@@ -11,7 +11,7 @@ import {locateImages} from '../../src/core/manifest/locate.js'
 import {isPlainSafe, rewriteImages} from '../../src/core/manifest/rewrite.js'
 import {parseWritten} from '../../src/core/reference/index.js'
 import type {ImageSite} from '../../src/core/manifest/types.js'
-import {makeTally} from './runner.js'
+import {FUZZ_TIMEOUT_MS, makeTally} from './runner.js'
 import {referenceish, validReference} from './arbitraries.js'
 import {stringify} from 'yaml'
 
@@ -120,12 +120,12 @@ function identity(text: string): void {
 describe('manifest locator', () => {
   it('arbitrary YAML-ish text: only SafeDeployError', () => {
     tally.run('YAML-ish strings', yamlish, (t) => { identity(t) })
-  })
+  }, FUZZ_TIMEOUT_MS)
   it('Kubernetes-shaped streams with mixed scalar styles, and small corruptions of them: only SafeDeployError; locate→rewrite(same) is the identity', () => {
     tally.run('k8s-shaped streams: locate→rewrite identity', stream, (t) => { identity(t) })
     tally.run('corrupted k8s streams', mutated, (t) => { identity(t) })
     tally.run('yaml.stringify(k8s objects)', objects, (t) => { identity(t) })
-  })
+  }, FUZZ_TIMEOUT_MS)
   it('rewriting every image to a pinned value: locate finds exactly the new values, nothing else changes length-wise outside them', () => {
     tally.run('rewrite to pinned, relocate', stream, (t) => {
       const r = load(t)
@@ -143,5 +143,5 @@ describe('manifest locator', () => {
       expect(again).toBeDefined()
       expect(again!.sites.map((s) => s.image)).toEqual(pinned.map((p) => p.value))
     })
-  })
+  }, FUZZ_TIMEOUT_MS)
 })

@@ -4,6 +4,7 @@
  * originals. If any temp write fails, the temps are removed and no file is touched.
  */
 import {randomBytes} from 'node:crypto'
+import {unlinkSync} from 'node:fs'
 import {open, realpath, rename, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
@@ -38,10 +39,60 @@ async function targetOf(path: string): Promise<{target: string; mode: number | u
   }
 }
 
+/**
+ * SIGINT/SIGTERM while a write is in flight. Staging: the temp files are removed, then the signal
+ * takes its default course (no file was changed). Renaming: the signal waits until every rename is
+ * done (milliseconds), so an interrupted write still changes all files or none; a second signal
+ * stops at once. Either way no temp file is left behind.
+ */
+const inFlight = new Set<string>()
+let active = 0
+let renaming = 0
+let pending: NodeJS.Signals | undefined
+
+function cleanupAndReraise(signal: NodeJS.Signals): void {
+  for (const t of inFlight) {
+    try { unlinkSync(t) } catch { /* already gone */ }
+  }
+  inFlight.clear()
+  process.removeListener('SIGINT', onSignal)
+  process.removeListener('SIGTERM', onSignal)
+  process.kill(process.pid, signal)
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (renaming > 0 && pending === undefined) {
+    pending = signal
+    return
+  }
+  cleanupAndReraise(signal)
+}
+
+function begin(): void {
+  if (active++ === 0) {
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
+}
+
+function end(): void {
+  if (--active === 0) {
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+    const signal = pending
+    pending = undefined
+    if (signal !== undefined) cleanupAndReraise(signal)
+  }
+}
+
 async function stage(file: FileToWrite): Promise<Staged> {
   const {target, mode} = await targetOf(file.path)
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  const fh = await open(temp, 'wx', mode ?? 0o666)
+  inFlight.add(temp)
+  const fh = await open(temp, 'wx', mode ?? 0o666).catch((e: unknown) => {
+    inFlight.delete(temp)
+    throw e
+  })
   try {
     await fh.writeFile(file.text, 'utf8')
     if (mode !== undefined) await fh.chmod(mode) // open() applies the umask; keep the original mode exactly
@@ -49,6 +100,7 @@ async function stage(file: FileToWrite): Promise<Staged> {
   } catch (e) {
     await fh.close().catch(() => undefined)
     await unlink(temp).catch(() => undefined)
+    inFlight.delete(temp)
     throw e
   }
   await fh.close()
@@ -73,6 +125,15 @@ async function syncDir(dir: string): Promise<void> {
  * written (and leaves every original untouched) when a temp file cannot be written.
  */
 export async function writeFilesAtomic(files: ReadonlyArray<FileToWrite>): Promise<void> {
+  begin()
+  try {
+    await writeAll(files)
+  } finally {
+    end()
+  }
+}
+
+async function writeAll(files: ReadonlyArray<FileToWrite>): Promise<void> {
   const staged: Staged[] = []
   const targets = new Set<string>()
   try {
@@ -93,23 +154,31 @@ export async function writeFilesAtomic(files: ReadonlyArray<FileToWrite>): Promi
     }
   } catch (e) {
     await Promise.all(staged.map((s) => unlink(s.temp).catch(() => undefined)))
+    for (const s of staged) inFlight.delete(s.temp)
     throw e
   }
 
-  // Every temp file is complete and synced: swap them in.
+  // Every temp file is complete and synced: swap them in (a signal now waits for the last rename).
   const done: string[] = []
-  for (const [i, s] of staged.entries()) {
-    try {
-      await rename(s.temp, s.target)
-      done.push(s.path)
-    } catch (e) {
-      await Promise.all(staged.slice(i).map((r) => unlink(r.temp).catch(() => undefined)))
-      throw new SafeDeployError('INVALID_INPUT', `${s.path}: cannot replace the file: ${errText(e)}`, {
-        hint: done.length === 0 ? 'no file was changed' : `already written: ${done.join(', ')}; the others were not changed`,
-        cause: e,
-        location: {file: s.path},
-      })
+  renaming++
+  try {
+    for (const [i, s] of staged.entries()) {
+      try {
+        await rename(s.temp, s.target)
+        inFlight.delete(s.temp)
+        done.push(s.path)
+      } catch (e) {
+        await Promise.all(staged.slice(i).map((r) => unlink(r.temp).catch(() => undefined)))
+        for (const r of staged.slice(i)) inFlight.delete(r.temp)
+        throw new SafeDeployError('INVALID_INPUT', `${s.path}: cannot replace the file: ${errText(e)}`, {
+          hint: done.length === 0 ? 'no file was changed' : `already written: ${done.join(', ')}; the others were not changed`,
+          cause: e,
+          location: {file: s.path},
+        })
+      }
     }
+  } finally {
+    renaming--
   }
   await Promise.all([...new Set(staged.map((s) => dirname(s.target)))].map(syncDir))
 }
