@@ -9,7 +9,7 @@ import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
 import {joinYamlStreams} from './pipeline.js'
-import {Auditor, actor} from './audit.js'
+import {Auditor, actor, auditedPreflight} from './audit.js'
 import {confirmOrFail} from './prompt.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
@@ -57,7 +57,12 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   const warnings: string[] = []
 
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
-  const {result, pin} = await preparePreflight(flags, profile, rules, io.debug, {breakGlass: breakGlass !== undefined})
+  const auditPath = flags['audit-log'] ?? (profile?.auditLog as string | undefined)
+  const {result, pin} = await auditedPreflight(auditPath, {
+    command: 'apply', actor: actor(), mode: flags['dry-run'], breakGlass: breakGlass !== undefined,
+    ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
+    target: {platform: flags.platform ?? 'gke', ...(flags.context ? {context: flags.context} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})},
+  }, () => preparePreflight(flags, profile, rules, io.debug, {breakGlass: breakGlass !== undefined}))
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
 
   const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {

@@ -3,6 +3,7 @@ import {randomUUID} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import type {PreflightResult} from '../core/plan.js'
+import {SafeDeployError} from '../core/errors.js'
 
 export type AuditOutcome = 'started' | 'applied' | 'blocked' | 'failed' | 'dry-run' | 'aborted'
 
@@ -46,5 +47,23 @@ export class Auditor {
       outcome, ...(detail ? {detail} : {}),
     }
     await this.log.append(rec as unknown as Record<string, unknown>)
+  }
+}
+
+/**
+ * Run the pre-flight stage of a deploy command; when it fails (could not check, invalid trust
+ * material, unpinnable input) record a "blocked" decision before the error propagates, so the
+ * audit log holds every decision, including "nothing deployed because it could not be checked".
+ */
+export async function auditedPreflight<T>(
+  path: string | undefined, base: Omit<AuditRecord, 'time' | 'id' | 'outcome' | 'detail' | 'images' | 'verdict'>, run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof SafeDeployError && err.code !== 'USAGE') {
+      await new Auditor(path, base).record('blocked', undefined, `not deployed: ${err.code}: ${err.message}`)
+    }
+    throw err
   }
 }

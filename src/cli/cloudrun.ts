@@ -9,7 +9,7 @@ import {SafeDeployError} from '../core/errors.js'
 import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
 import type {PreflightResult} from '../core/plan.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
-import {Auditor, actor} from './audit.js'
+import {Auditor, actor, auditedPreflight} from './audit.js'
 import {confirmOrFail} from './prompt.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
@@ -77,7 +77,8 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
   const image = (flags.image ?? [])[0]
   if (!image || (flags.image ?? []).length !== 1) throw new SafeDeployError('USAGE', 'run deploy takes exactly one --image')
   checkBreakGlass(flags['break-glass'])
-  const {result} = await preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined})
+  const {result} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run deploy', flags, {project, region, service}),
+    () => preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const img = result.images[0]
   if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
   const g = await gate('run deploy', service, flags, profile, {...result, target: {...result.target, project, region, service}}, io, project, region)
@@ -99,6 +100,11 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
   }
 }
 
+function blockedBase(command: string, flags: RunFlags, target: Record<string, unknown>) {
+  const bg = flags['break-glass']
+  return {command, actor: actor(), mode: flags['dry-run'] ? 'validate-only' : 'none', breakGlass: bg !== undefined, ...(bg !== undefined ? {justification: bg} : {}), target: {platform: 'cloudrun', ...target}}
+}
+
 function checkBreakGlass(j: string | undefined): void {
   if (j !== undefined && j.trim().length < 3) throw new SafeDeployError('USAGE', '--break-glass needs a justification, e.g. --break-glass "INC-1234: restore checkout"')
 }
@@ -110,7 +116,8 @@ function gcpOpts(flags: RunFlags) {
 export async function runReplace(file: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
   checkBreakGlass(flags['break-glass'])
   // Pin + pre-flight the file's images (Cloud Run evaluates the default rule only).
-  const {result, pin} = await preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined})
+  const {result, pin} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run replace', flags, {file}),
+    () => preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
   const doc = parseDocument(pinnedText)
   if (doc.errors.length) throw new SafeDeployError('INVALID_INPUT', `${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`)

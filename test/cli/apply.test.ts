@@ -167,6 +167,10 @@ describe('safe-deploy apply (kubectl applier)', () => {
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/REGISTRY_NOT_FOUND|not found/i)
     expect(kube.requests).toEqual([])
+    // "Could not check" is a decision too: recorded as blocked, with the cause.
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(recs[0].detail).toMatch(/not deployed: REGISTRY_NOT_FOUND/)
   })
 
   it('--dry-run=server: only dryRun=All writes reach the double; audit "dry-run"', async () => {
