@@ -88,7 +88,7 @@ export async function scanFiles(inputs: readonly ScanInput[], rules: readonly Cu
 }
 
 /** Part size of the streaming scan: small enough that the first lookups start within milliseconds. */
-export const STREAM_PART_CHARS = 32 * 1024
+export const STREAM_PART_CHARS = 8 * 1024
 
 /**
  * The in-thread scan, part by part (cut at document markers as for workers), handing each part's
