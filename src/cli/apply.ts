@@ -53,7 +53,17 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     })
   }
   if (flags.prune && !flags.selector) throw new SafeDeployError('USAGE', '--prune needs -l/--selector (pruning without a selector can delete unrelated objects)')
-  if (flags.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
+  // flags > profile, in one place for this command.
+  const kube = {
+    kubeconfig: flags.kubeconfig ?? (profile?.kubeconfig as string | undefined),
+    context: flags.context ?? (profile?.context as string | undefined),
+    namespace: flags.namespace ?? (profile?.namespace as string | undefined),
+    applier: flags.applier ?? (profile?.applier as string | undefined),
+  }
+  if (kube.applier !== undefined && kube.applier !== 'kubectl' && kube.applier !== 'api') {
+    throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${kube.applier}"`)
+  }
+  if (kube.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
   const warnings: string[] = []
 
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
@@ -61,14 +71,14 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   const {result, pin} = await auditedPreflight(auditPath, {
     command: 'apply', actor: actor(), mode: flags['dry-run'], breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
-    target: {platform: flags.platform ?? 'gke', ...(flags.context ? {context: flags.context} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})},
+    target: {platform: flags.platform ?? 'gke', ...(kube.context ? {context: kube.context} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})},
   }, () => preparePreflight(flags, profile, rules, io.debug, {breakGlass: breakGlass !== undefined}))
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
 
   const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {
     command: 'apply', actor: actor(), mode: flags['dry-run'], breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
-    target: {...result.target, applier: flags.applier ?? 'auto'},
+    target: {...result.target, applier: kube.applier ?? 'auto'},
   })
   io.say(renderPreflightText(result))
 
@@ -83,7 +93,7 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
 
   // Enforcement check on GKE targets (flag, or the profile's requireEnforcement).
   const requireEnforcement = flags['require-enforcement'] || profile?.requireEnforcement === true
-  const enforcement = await checkEnforcement(flags, profile, io)
+  const enforcement = await checkEnforcement(flags, kube, io)
   if (enforcement && 'enforced' in enforcement && !enforcement.enforced) {
     const msg = `Binary Authorization enforcement is OFF on cluster ${enforcement.cluster} (evaluation mode ${enforcement.mode}): the cluster admits any image`
     if (requireEnforcement) {
@@ -117,13 +127,13 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     }
   }
   await auditor.record('started', result, `applying (${dryRun === 'none' ? 'live' : 'dry-run ' + dryRun})`)
-  let applier: 'kubectl' | 'api' = flags.applier === 'api' ? 'api' : 'kubectl'
-  if (flags.applier === undefined && !(await kubectlAvailable())) applier = 'api'
+  let applier: 'kubectl' | 'api' = kube.applier === 'api' ? 'api' : 'kubectl'
+  if (kube.applier === undefined && !(await kubectlAvailable())) applier = 'api'
   try {
     const common = {
-      ...(flags.kubeconfig ? {kubeconfig: flags.kubeconfig} : {}),
-      ...(flags.context ? {context: flags.context} : {}),
-      ...(flags.namespace ? {namespace: flags.namespace} : {}),
+      ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
+      ...(kube.context ? {context: kube.context} : {}),
+      ...(kube.namespace ? {namespace: kube.namespace} : {}),
       dryRun, serverSide: flags['server-side'], ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
     }
     let objects: ApplyResult['objects']
@@ -146,11 +156,11 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
 }
 
 
-async function checkEnforcement(flags: ApplyFlags, profile: Profile | undefined, io: ApplyIO): Promise<ApplyResult['enforcement']> {
-  const contextName = flags.context ?? (profile?.context as string | undefined)
+async function checkEnforcement(flags: ApplyFlags, kube: {kubeconfig?: string | undefined; context?: string | undefined}, io: ApplyIO): Promise<ApplyResult['enforcement']> {
+  const contextName = kube.context
   let gke: {project: string; location: string; cluster: string; clusterKey: string} | undefined
   try {
-    gke = resolveKubeContext({...(flags.kubeconfig ? {kubeconfig: flags.kubeconfig} : {}), ...(contextName ? {context: contextName} : {})}).gke
+    gke = resolveKubeContext({...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}), ...(contextName ? {context: contextName} : {})}).gke
   } catch {
     gke = undefined
   }

@@ -87,7 +87,7 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
     const {deployService} = await import('../adapters/gcp/cloudrun.js')
     const r = await deployService({
       project, region, service, image: img.image,
-      ...(flags['service-account'] ? {serviceAccount: flags['service-account']} : {}),
+      ...(flags['service-account'] ?? profile?.serviceAccount ? {serviceAccount: (flags['service-account'] ?? profile?.serviceAccount) as string} : {}),
       ...(flags['break-glass'] !== undefined ? {breakglassJustification: flags['break-glass']} : {}),
       ...(flags['dry-run'] ? {validateOnly: true} : {}),
     }, gcpOpts(flags))

@@ -212,7 +212,7 @@ export async function preparePreflight(
       const evaluated = w.digest || !d ? img : `${w.name}${w.tag && flags['strip-tag'] !== true ? ':' + w.tag : ''}@${d}`
       images.push({
         original: img, image: evaluated, ...(d ? {digest: d} : {}), namespace: target.namespace,
-        serviceAccount: flags['service-account'] ?? 'default', breakGlass: opts.breakGlass === true,
+        serviceAccount: flags['service-account'] ?? (profile?.serviceAccount as string | undefined) ?? 'default', breakGlass: opts.breakGlass === true,
       })
     })
   }
@@ -220,7 +220,7 @@ export async function preparePreflight(
   try {
     const policy = await trust.policy.getPolicy()
     const result = await runPreflight({
-      policy, systemAllowlist: systemAllowlist(flags['system-policy']), target, images,
+      policy, systemAllowlist: systemAllowlist(flags['system-policy'] ?? (profile?.systemPolicy as string | undefined)), target, images,
       attestors: trust.attestors, attestations: trust.attestations,
     })
     await addReviewerContext(result, flags)

@@ -10,7 +10,7 @@ import type {AddressInfo} from 'node:net'
 import {existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {parse as parseYaml} from 'yaml'
+import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import {startRegistry, type TestRegistry} from '../support/registry.js'
 import {runCli, isolatedEnv, type CliResult} from '../support/cli.js'
 import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../support/trust.js'
@@ -404,5 +404,23 @@ describe('GKE enforcement check (container API over gRPC)', () => {
     const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
     expect(r.code).toBe(4)
     expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})
+
+describe('apply with a profile from .safe-deploy.yaml', () => {
+  it('takes the kube context, kubeconfig, namespace, policy and trust sources from the profile (flags would override)', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'profile-'))
+    writeFileSync(join(cfgDir, '.safe-deploy.yaml'), stringifyYaml({
+      apiVersion: 'safe-deploy.dev/v1', kind: 'Config', defaultProfile: 'prod',
+      profiles: {prod: {platform: 'gke', kubeconfig, context: 'test', namespace: 'prod', policy: enforcePolicy, attestors, attestations: atts, applier: 'kubectl'}},
+    }))
+    const file = deployment('from-profile', `${reg.host}/team/app:1.4`)
+    const log = join(cfgDir, 'audit.jsonl')
+    const r = await runCli(['apply', '-f', file, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), cwd: cfgDir})
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes.length).toBeGreaterThan(0)
+    expect(writes.some((w) => w.path.includes('/namespaces/prod/deployments'))).toBe(true)
   })
 })
