@@ -47,7 +47,7 @@ let kubeconfig: string
 /** A second Kubernetes API double for the long-running timeout case (runs concurrently with the rest). */
 let kubeSlow: KubeApiServer
 let trustDir: string
-let slowRuns: Promise<{pre: CliResult; app: CliResult; ms: number; unchanged: string[]; temps: string[]}> | undefined
+let slowRuns: Promise<{pre: CliResult; app: CliResult; ms: number; unchanged: string[]; temps: string[]; auditText: string}> | undefined
 
 interface Row {
   case: string
@@ -206,7 +206,7 @@ beforeAll(async () => {
     runCli(['preflight', '-f', join(slowDir, 'k8s'), '-R', ...api, '--report-md', join(slowDir, 'report.md'), '--json'], {timeoutMs: 300_000}),
     runCli(['apply', '-f', join(slowDir, 'k8s'), '-R', '--kubeconfig', kubeSlow.writeKubeconfig(slowDir, {context: 'test'}), '--context', 'test', '--yes',
       '--audit-log', join(slowDir, 'audit.jsonl'), '--json', ...api], {timeoutMs: 300_000}),
-  ]).then(([pre, app]) => ({pre, app, ms: Date.now() - t0, unchanged: diffSnapshots(before, snapshot(slowDir)).filter((f) => !f.startsWith('kubeconfig')), temps: tempFiles(slowDir)}))
+  ]).then(([pre, app]) => ({pre, app, ms: Date.now() - t0, unchanged: diffSnapshots(before, snapshot(slowDir)).filter((f) => !f.startsWith('kubeconfig') && f !== 'audit.jsonl'), temps: tempFiles(slowDir), auditText: readFileSync(join(slowDir, 'audit.jsonl'), 'utf8')}))
 }, 120_000)
 
 afterAll(async () => {
@@ -360,8 +360,12 @@ describe('Google API faults: preflight and apply with --project (local Binary Au
   }, 90_000)
 
   it('CA timeout: every ListNoteOccurrences answer comes after the 30 s deadline → DEADLINE_EXCEEDED after the retries, exit 4, nothing applied', async () => {
-    const {pre, app, ms, unchanged, temps} = await (slowRuns as NonNullable<typeof slowRuns>)
+    const {pre, app, ms, unchanged, temps, auditText} = await (slowRuns as NonNullable<typeof slowRuns>)
+    // Only the audit log may change: the apply that could not check records a "blocked" decision.
     expect(unchanged).toEqual([])
+    const audit = auditText.trim().split('\n').map((l) => JSON.parse(l) as {outcome: string; detail?: string})
+    expect(audit.map((r) => r.outcome)).toEqual(['blocked'])
+    expect(audit[0]?.detail).toMatch(/not deployed: API_ERROR/)
     expect(temps).toEqual([])
     expect(pre.code).toBe(4)
     expect(jsonErrorCode(pre.stdout)).toBe('API_ERROR')
