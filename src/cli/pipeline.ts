@@ -55,9 +55,10 @@ export async function readStdin(): Promise<string> {
  */
 export class PrefetchingResolver implements DigestResolver {
   private readonly inFlight = new Map<string, Promise<ResolveOutcome>>()
-  private waiting: Array<{req: ResolveRequest; settle: (o: ResolveOutcome) => void; fail: (e: unknown) => void}> = []
-  private running = false
-  constructor(private readonly inner: DigestResolver) {}
+  private readonly waiting: Array<{req: ResolveRequest; settle: (o: ResolveOutcome) => void; fail: (e: unknown) => void}> = []
+  private running = 0
+  /** `limit` lookups in flight at most (the registry concurrency), refilled as each one finishes. */
+  constructor(private readonly inner: DigestResolver, private readonly limit = 16) {}
 
   /** Start the lookups these sites need (each reference once). */
   prefetch(sites: readonly ImageSite[]): void {
@@ -79,19 +80,19 @@ export class PrefetchingResolver implements DigestResolver {
     this.inFlight.set(req.image, new Promise<ResolveOutcome>((settle, fail) => this.waiting.push({req, settle, fail})))
   }
 
-  /** One batch at a time, so the inner resolver's concurrency bound (and its timeouts) hold. */
+  /** Keep `limit` lookups going while any wait, so the bound (and the per-request timeouts) hold. */
   private pump(): void {
-    if (this.running || this.waiting.length === 0) return
-    const batch = this.waiting
-    this.waiting = []
-    this.running = true
-    this.inner.resolveAll(batch.map((b) => b.req)).then(
-      (outcomes) => batch.forEach((b, i) => b.settle(outcomes[i] as ResolveOutcome)),
-      (err: unknown) => batch.forEach((b) => b.fail(err)),
-    ).finally(() => {
-      this.running = false
-      this.pump()
-    })
+    while (this.running < this.limit && this.waiting.length > 0) {
+      const job = this.waiting.shift() as (typeof this.waiting)[number]
+      this.running++
+      this.inner.resolveAll([job.req]).then(
+        (outcomes) => job.settle(outcomes[0] as ResolveOutcome),
+        (err: unknown) => job.fail(err),
+      ).finally(() => {
+        this.running--
+        this.pump()
+      })
+    }
   }
 }
 

@@ -160,7 +160,7 @@ export async function preparePreflight(
   if (!haveManifests && (flags.image ?? []).length === 0) {
     throw new SafeDeployError('USAGE', 'no input: give manifests with -f/-k or images with --image')
   }
-  const resolver = flags['no-resolve'] || flags.lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags['image-platform'], debug))
+  const resolver = flags['no-resolve'] || flags.lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags['image-platform'], debug), flags.concurrency)
   const lock = flags.lock ? readLockFile(flags.lock) : undefined
   if (haveManifests) {
     const loaded = await loadManifests(flags, rules, resolver)

@@ -65,7 +65,7 @@ export default class Pin extends BaseCommand {
     const cfg = loadConfig(flags.config)
     const lock = flags.lock ? readLockFile(flags.lock) : undefined
     // Lookups start while the input is still being parsed (exact image sites only).
-    const resolver = lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags.platform, this.debugLog))
+    const resolver = lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags.platform, this.debugLog), flags.concurrency)
     const loaded = await loadManifests(flags, cfg.imageRules, resolver)
     const started = Date.now()
     const run = await pinLoaded(loaded, {...(resolver ? {resolver} : {}), ...(lock ? {lock} : {})}, {stripTag: flags['strip-tag']})

@@ -27,7 +27,7 @@ function fakeInner() {
 }
 
 describe('PrefetchingResolver', () => {
-  it('starts lookups for exact image sites, once per reference, one batch at a time', async () => {
+  it('starts lookups for exact image sites, once per reference, at most `limit` at a time', async () => {
     const f = fakeInner()
     const p = new PrefetchingResolver(f.inner)
     p.prefetch([site('gcr.io/p/a:1'), site('gcr.io/p/a:1'), site('nginx'), site('{{ .Values.image }}'), site('gcr.io/p/pinned@' + D(9))])
@@ -40,7 +40,7 @@ describe('PrefetchingResolver', () => {
     expect(out.map((o) => o.ok)).toEqual([true, true, true])
     // Templates and digest-only references are never looked up; duplicates once; batches never overlap.
     expect(f.batches.flat().sort()).toEqual(['docker.io/library/nginx:latest', 'gcr.io/p/a:1', 'gcr.io/p/b:2', 'gcr.io/p/c:3'])
-    expect(f.maxRunning()).toBe(1)
+    expect(f.maxRunning()).toBeLessThanOrEqual(16)
   })
 
   it('passes failures through to the right request', async () => {
