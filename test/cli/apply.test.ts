@@ -5,18 +5,17 @@
  * at all (often no request at all) when the input is denied or cannot be pinned.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import {startRegistry, type TestRegistry} from '../support/registry.js'
-import {runCli, isolatedEnv, type CliResult} from '../support/cli.js'
+import {runCli, type CliResult} from '../support/cli.js'
 import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../support/trust.js'
 import {startKubeApiServer, type KubeApiServer, type RecordedRequest} from '../support/kube-apiserver.js'
 import {startContainerServer, type GrpcServerHandle} from '../support/gcp/grpc-servers.js'
 import type {ContainerState} from '../support/gcp/grpc-servers.js'
+import {startMetadataTrap, type MetadataTrap} from '../support/metadata-trap.js'
 
 let reg: TestRegistry
 let kube: KubeApiServer
@@ -32,15 +31,13 @@ let badDigest: string
 let enforcePolicy: string
 let dryrunPolicy: string
 /** Anything that reaches it would be an ADC / metadata-server lookup: tests must never make one. */
-let metadata: Server
-const metadataHits: string[] = []
+let metadata: MetadataTrap
 
 const GKE_CONTEXT = 'gke_test-proj_us-central1_prod'
 const BREAK_GLASS = 'alpha.image-policy.k8s.io/break-glass'
 
 beforeAll(async () => {
-  metadata = createServer((req, res) => { metadataHits.push(`${req.method} ${req.url}`); res.writeHead(500).end() })
-  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve))
+  metadata = await startMetadataTrap()
   reg = await startRegistry()
   kube = await startKubeApiServer()
   container = await startContainerServer()
@@ -68,7 +65,7 @@ afterAll(async () => {
   await reg?.stop()
   await kube?.stop()
   await container?.stop()
-  await new Promise<void>((resolve) => metadata ? metadata.close(() => resolve()) : resolve())
+  await metadata?.stop()
 })
 
 beforeEach(() => {
@@ -77,7 +74,7 @@ beforeEach(() => {
 })
 
 afterEach(() => {
-  expect(metadataHits).toEqual([])
+  expect(metadata.hits).toEqual([])
 })
 
 let n = 0
@@ -104,8 +101,7 @@ spec:
 }
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  const m = `127.0.0.1:${(metadata.address() as AddressInfo).port}`
-  return isolatedEnv({GCE_METADATA_HOST: m, GCE_METADATA_IP: m, GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'no-adc.json'), ...extra})
+  return metadata.env(dir, extra)
 }
 
 interface ApplyRun extends CliResult { log: string; records: () => any[] }

@@ -5,16 +5,15 @@
  * digest image and binaryAuthorization.useDefault = true, and no write at all on DENY.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../support/registry.js'
-import {runCli, isolatedEnv, type CliResult} from '../support/cli.js'
+import {runCli, type CliResult} from '../support/cli.js'
 import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../support/trust.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../support/gcp/grpc-servers.js'
 import {CORPUS} from '../support/corpus.js'
+import {startMetadataTrap, type MetadataTrap} from '../support/metadata-trap.js'
 
 const SAMPLE = join(CORPUS, 'GoogleCloudPlatform__cloud-run-samples__multicontainer-hello__service.yaml')
 const HELLO = 'us-east1-docker.pkg.dev/engelke-multicontainer/multicontainers/helloworld'
@@ -33,21 +32,18 @@ let nginxDigest: string
 let helloDigest: string
 let policy: string
 let dryrunPolicy: string
-let metadata: Server
-const metadataHits: string[] = []
+let metadata: MetadataTrap
 
 const WRITES = ['CreateService', 'UpdateService', 'DeleteService']
 const writes = (): LoggedRequest[] => run.requests.filter((r) => WRITES.includes(r.method))
 const mirrors = (): string[] => ['--registry-mirror', `docker.io=${reg.host}`, '--registry-mirror', `us-east1-docker.pkg.dev=${reg.host}`]
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  const m = `127.0.0.1:${(metadata.address() as AddressInfo).port}`
-  return isolatedEnv({GCE_METADATA_HOST: m, GCE_METADATA_IP: m, GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'no-adc.json'), ...extra})
+  return metadata.env(dir, extra)
 }
 
 beforeAll(async () => {
-  metadata = createServer((req, res) => { metadataHits.push(`${req.method} ${req.url}`); res.writeHead(500).end() })
-  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve))
+  metadata = await startMetadataTrap()
   reg = await startRegistry()
   run = await startRunServer()
   dir = mkdtempSync(join(tmpdir(), 'sd-run-'))
@@ -76,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await reg?.stop()
   await run?.stop()
-  await new Promise<void>((resolve) => metadata ? metadata.close(() => resolve()) : resolve())
+  await metadata?.stop()
 })
 
 beforeEach(() => {
@@ -86,7 +82,7 @@ beforeEach(() => {
 })
 
 afterEach(() => {
-  expect(metadataHits).toEqual([])
+  expect(metadata.hits).toEqual([])
 })
 
 interface Run extends CliResult { records: () => any[] }

@@ -6,15 +6,14 @@
  * server, the local fake token must never be printed, and API failures are "could not check".
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../support/registry.js'
-import {runCli, isolatedEnv, type CliResult} from '../support/cli.js'
+import {runCli, type CliResult} from '../support/cli.js'
 import {startBinauthzRestServer, type BinauthzRestServer} from '../support/gcp/binauthz-rest-server.js'
 import {startGrafeasServer, startKmsServer, status, type GrpcServerHandle, type GrafeasState, type KmsState} from '../support/gcp/grpc-servers.js'
+import {startMetadataTrap, type MetadataTrap} from '../support/metadata-trap.js'
 
 const PROJECT = 'trust-proj'
 const ATTESTOR = `projects/${PROJECT}/attestors/kms-signer`
@@ -30,13 +29,11 @@ let grafeas: GrpcServerHandle<GrafeasState>
 let kms: GrpcServerHandle<KmsState>
 let dir: string
 let appDigest: string
-let metadata: Server
-const metadataHits: string[] = []
+let metadata: MetadataTrap
 const outputs: string[] = []
 
 beforeAll(async () => {
-  metadata = createServer((req, res) => { metadataHits.push(`${req.method} ${req.url}`); res.writeHead(500).end() })
-  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve))
+  metadata = await startMetadataTrap()
   reg = await startRegistry()
   rest = await startBinauthzRestServer()
   grafeas = await startGrafeasServer()
@@ -69,7 +66,7 @@ afterAll(async () => {
   await rest?.stop()
   await grafeas?.stop()
   await kms?.stop()
-  await new Promise<void>((resolve) => metadata ? metadata.close(() => resolve()) : resolve())
+  await metadata?.stop()
 })
 
 beforeEach(() => {
@@ -82,12 +79,11 @@ beforeEach(() => {
 })
 
 afterEach(() => {
-  expect(metadataHits).toEqual([])
+  expect(metadata.hits).toEqual([])
 })
 
 async function cli(args: string[]): Promise<CliResult> {
-  const m = `127.0.0.1:${(metadata.address() as AddressInfo).port}`
-  const r = await runCli(args, {env: isolatedEnv({GCE_METADATA_HOST: m, GCE_METADATA_IP: m, GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'no-adc.json')})})
+  const r = await runCli(args, {env: metadata.env(dir)})
   outputs.push(r.stdout, r.stderr)
   return r
 }
