@@ -156,8 +156,3 @@ export function selectProfile(cfg: SafeDeployConfig, name: string | undefined): 
   }
   return p
 }
-
-/** flags > environment > profile > defaults, for one setting. */
-export function pick<T>(flag: T | undefined, env: T | undefined, profile: T | undefined, dflt?: T): T | undefined {
-  return flag ?? env ?? profile ?? dflt
-}
