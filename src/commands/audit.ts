@@ -26,7 +26,7 @@ export default class Audit extends BaseCommand {
     })
     if (!this.jsonEnabled()) {
       for (const r of listing.records) {
-        const imgs = r.images.map((i) => `${i.image} ${i.verdict}`).join(', ')
+        const imgs = [...new Set(r.images.map((i) => `${i.image} ${i.verdict}`))].join(', ')
         process.stdout.write(`${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`)
       }
       for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
