@@ -188,3 +188,35 @@ spec:
     expect(j.images[0].digest).toMatch(/^sha256:/)
   })
 })
+
+describe('rule selection from the kube context', () => {
+  it('derives --cluster from a gke_PROJECT_LOCATION_NAME context and the namespace default from the context', async () => {
+    const d = join(dir, 'ctx')
+    mkdirSync(join(d, 'atts'), {recursive: true})
+    writeFileSync(join(d, 'kubeconfig'), `apiVersion: v1
+kind: Config
+current-context: gke_my-prod_us-central1_prod
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]
+users: [{name: u, user: {token: not-used}}]
+contexts: [{name: gke_my-prod_us-central1_prod, context: {cluster: c, user: u, namespace: payments}}]
+`)
+    writeFileSync(join(d, 'policy.yaml'), `name: projects/my-prod/policy
+globalPolicyEvaluationMode: ENABLE
+defaultAdmissionRule: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
+clusterAdmissionRules:
+  us-central1.prod: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
+`)
+    const r = await runCli(['preflight', '--image', `${reg.host}/team/worker:2.0`, '--policy', join(d, 'policy.yaml'), '--attestors', attestors,
+      '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--kubeconfig', join(d, 'kubeconfig'), '--json'])
+    expect(r.code).toBe(5)
+    const j = JSON.parse(r.stdout)
+    expect(j.target).toMatchObject({cluster: 'us-central1.prod', context: 'gke_my-prod_us-central1_prod', namespace: 'payments'})
+    expect(j.images[0].rule).toMatchObject({kind: 'cluster', key: 'us-central1.prod', evaluationMode: 'ALWAYS_DENY'})
+    expect(j.images[0].reasons.join('\n')).toMatch(/cluster admission rule for us-central1\.prod\.[\s\S]*Denied by always_deny admission rule/)
+    // --cluster wins over the context.
+    const other = await runCli(['preflight', '--image', `${reg.host}/team/worker:2.0`, '--policy', join(d, 'policy.yaml'), '--attestors', attestors,
+      '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--kubeconfig', join(d, 'kubeconfig'), '--cluster', 'europe-west1.dev', '--json'])
+    expect(other.code).toBe(0)
+    expect(JSON.parse(other.stdout).images[0].rule.kind).toBe('default')
+  })
+})
