@@ -2,7 +2,7 @@
  * `safe-deploy apply`: pin → pre-flight → (enforcement check) → confirm → apply → audit.
  * Nothing reaches the cluster unless every image is pinned and the verdict allows it.
  */
-import {SafeDeployError, EXIT} from '../core/errors.js'
+import {SafeDeployError} from '../core/errors.js'
 import {addBreakGlass} from '../core/breakglass.js'
 import type {PreflightResult} from '../core/plan.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
@@ -180,4 +180,3 @@ async function checkEnforcement(flags: ApplyFlags, kube: {kubeconfig?: string | 
   }
 }
 
-export const APPLY_EXIT = EXIT

@@ -7,7 +7,7 @@ import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {createHash, createPublicKey} from 'node:crypto'
 import {join} from 'node:path'
 import {SafeDeployError} from '../core/errors.js'
-import {parseWritten, pinnedReference} from '../core/reference/index.js'
+import {parseWritten} from '../core/reference/index.js'
 import {buildSignaturePayload} from '../core/attestation/payload.js'
 import {pemSigner, pgpSigner, kmsSigner, buildOccurrence, type Signer} from '../core/attestation/sign.js'
 import {checkAttestor} from '../core/attestation/verify.js'
@@ -56,9 +56,6 @@ export async function pinForAttest(flags: AttestFlags, debug: (l: string) => voi
   const given = flags['image-digest'] ?? flags.image
   if (!given) throw new SafeDeployError('USAGE', 'give --image REF (resolved to its digest) or --image-digest REF@sha256:…')
   const w = parseWritten(given)
-  if (w.domain === 'docker.io' && !given.startsWith('docker.io/') && !given.startsWith('index.docker.io/')) {
-    // gcloud requires an explicit registry in the payload; use the normalized name.
-  }
   if (w.digest !== undefined) {
     if (!w.digest.startsWith('sha256:')) throw new SafeDeployError('INVALID_REFERENCE', `Binary Authorization only accepts sha256 digests, got ${w.digest}`)
     return {image: `${w.domain}/${w.path}@${w.digest}`, digest: w.digest}
@@ -72,7 +69,6 @@ export async function pinForAttest(flags: AttestFlags, debug: (l: string) => voi
   if (!outcome.ok) {
     throw new SafeDeployError(outcome.error.code, `cannot pin ${given}, so nothing was signed: ${outcome.error.message}`, {hint: outcome.error.hint, cause: outcome.error.cause})
   }
-  void pinnedReference
   return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest}
 }
 
