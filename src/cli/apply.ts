@@ -8,7 +8,7 @@ import type {PreflightResult} from '../core/plan.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
-import {joinYamlStreams} from './pipeline.js'
+import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {Auditor, actor, auditedPreflight} from './audit.js'
 import {confirmOrFail} from './prompt.js'
 import {renderPreflightText} from '../render/preflight.js'
@@ -110,12 +110,24 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   }
   for (const w of warnings) io.say(`warning: ${w}`)
 
-  // The applied stream: pinned documents (+ break-glass annotations).
-  const texts = pin.outputs.map((o) => {
-    if (breakGlass === undefined) return o.text
-    return addBreakGlass(o.text, pin.sites.filter((s) => s.file === o.file))
-  })
-  const stream = joinYamlStreams(texts)
+  // What is sent: the objects of the pinned documents (+ break-glass annotations), read with the
+  // same reader that located the images, serialized by us; then a second look that what would be
+  // sent holds exactly the evaluated images (docs/kubectl-reading.md).
+  let toSend: ManifestObject[]
+  try {
+    toSend = pin.outputs.flatMap((o) => {
+      const text = breakGlass === undefined ? o.text : addBreakGlass(o.text, pin.sites.filter((s) => s.file === o.file))
+      return manifestObjects(text, o.file)
+    })
+    secondLook(kubectlInput(toSend), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})), rules)
+  } catch (err) {
+    await auditor.record('blocked', result, err instanceof Error ? err.message : String(err))
+    throw err
+  }
+  auditor.sent = toSend.map((o) => ({
+    object: `${o.kind}/${o.namespace === undefined ? '' : o.namespace + '/'}${o.name}`,
+    images: pin.result.sites.filter((s) => s.site.file === o.file && s.site.document === o.document && s.site.name === o.name && s.site.kind === o.kind).map((s) => s.pinned),
+  }))
 
   const dryRun = flags['dry-run'] as 'none' | 'client' | 'server'
   if (dryRun === 'none') {
@@ -138,12 +150,12 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     }
     let objects: ApplyResult['objects']
     if (applier === 'kubectl') {
-      const r = await new KubectlApplier().apply(stream, {...common, ...(flags.prune ? {prune: {selector: flags.selector as string}} : {}), extraArgs})
+      const r = await new KubectlApplier().apply(toSend, {...common, ...(flags.prune ? {prune: {selector: flags.selector as string}} : {}), extraArgs})
       objects = r.objects
     } else {
       if (extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
       const {ApiApplier} = await import('../adapters/k8s/api.js')
-      const r = await new ApiApplier().apply(stream, common)
+      const r = await new ApiApplier().apply(toSend, common)
       objects = r.objects
     }
     const outcome = dryRun === 'none' ? 'applied' : 'dry-run'

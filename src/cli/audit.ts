@@ -18,6 +18,8 @@ export interface AuditRecord {
   breakGlass: boolean
   justification?: string
   images: Array<{image: string; digest?: string; verdict: string; workload?: string; wouldBe?: string; rule?: {kind: string; key?: string; enforcementMode: string}}>
+  /** The objects handed to kubectl or the API, with the image values they carry (after the second look). */
+  sent?: Array<{object: string; images: string[]}>
   outcome: AuditOutcome
   detail?: string
 }
@@ -32,6 +34,8 @@ export function actor(env: NodeJS.ProcessEnv = process.env): string {
 export class Auditor {
   readonly log: AuditLog
   readonly id = randomUUID()
+  /** Set once the objects to send are known; written with every later record. */
+  sent: AuditRecord['sent']
   constructor(path: string | undefined, private readonly base: Omit<AuditRecord, 'time' | 'id' | 'outcome' | 'detail' | 'images' | 'verdict'>) {
     this.log = new AuditLog(path ?? defaultAuditPath(process.env))
   }
@@ -44,6 +48,7 @@ export class Auditor {
         image: i.image, verdict: i.verdict, ...(i.digest ? {digest: i.digest} : {}), ...(i.workload ? {workload: i.workload} : {}), ...(i.wouldBe ? {wouldBe: i.wouldBe} : {}),
         rule: {kind: i.rule.kind, ...(i.rule.key ? {key: i.rule.key} : {}), enforcementMode: i.rule.enforcementMode},
       })),
+      ...(this.sent ? {sent: this.sent} : {}),
       outcome, ...(detail ? {detail} : {}),
     }
     await this.log.append(rec as unknown as Record<string, unknown>)

@@ -4,7 +4,7 @@
  * API with binaryAuthorization.useDefault = true. Nothing is deployed on DENY.
  */
 import {readFileSync} from 'node:fs'
-import {parseDocument} from 'yaml'
+import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {SafeDeployError} from '../core/errors.js'
 import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
 import type {PreflightResult} from '../core/plan.js'
@@ -119,11 +119,21 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   const {result, pin} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run replace', flags, {file}),
     () => preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
-  const doc = parseDocument(pinnedText)
-  if (doc.errors.length) throw new SafeDeployError('INVALID_INPUT', `${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`)
-  doc.setIn(['metadata', 'annotations', BINAUTHZ_ANNOTATION], 'default')
-  if (flags['break-glass'] !== undefined) doc.setIn(['metadata', 'annotations', 'run.googleapis.com/binary-authorization-breakglass'], flags['break-glass'])
-  const translated = knativeToV2(doc.toJS(), file)
+  // The object sent is the one evaluated: read with the pin's reader, then checked a second time.
+  const objects = manifestObjects(pinnedText, file)
+  if (objects.length !== 1) {
+    throw new SafeDeployError('INVALID_INPUT', `${file}: run replace takes exactly one Knative Service, found ${objects.length} object(s)`, {
+      hint: 'put each Cloud Run service in its own file', location: {file},
+    })
+  }
+  if (pin) secondLook(kubectlInput(objects), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})))
+  const body = structuredClone((objects[0] as ManifestObject).body)
+  const metadata = (typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {}) as Record<string, unknown>
+  const annotations = (typeof metadata.annotations === 'object' && metadata.annotations !== null ? metadata.annotations : {}) as Record<string, unknown>
+  annotations[BINAUTHZ_ANNOTATION] = 'default'
+  if (flags['break-glass'] !== undefined) annotations['run.googleapis.com/binary-authorization-breakglass'] = flags['break-glass']
+  body.metadata = {...metadata, annotations}
+  const translated = knativeToV2(body, file)
   const project = requireStr(flags.project ?? translated.project ?? (profile?.project as string | undefined), '--project (or metadata.namespace)')
   const region = requireStr(flags.region ?? translated.region ?? (profile?.region as string | undefined), '--region (or the cloud.googleapis.com/location label)')
   const g = await gate('run replace', translated.serviceId, flags, profile, result, io, project, region)

@@ -6,6 +6,7 @@ import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
 import {SafeDeployError, worstExit} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
+import {rewrittenMustMatch} from '../core/manifest/objects.js'
 import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
 import {pinSites, parseLockObject, lookupForValue, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
 import {readInputs} from '../adapters/fs/inputs.js'
@@ -40,12 +41,8 @@ export interface LoadedFile {
 export interface Loaded {
   files: LoadedFile[]
   sites: ImageSite[]
-}
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  /** The custom image rules the sites were located with (the rewritten text is read back with them). */
+  rules?: readonly CustomImageRule[]
 }
 
 /**
@@ -104,7 +101,8 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[],
       hint: 'e.g. `safe-deploy pin -f k8s/ -R`, or `helm template ./chart | safe-deploy pin -f -`',
     })
   }
-  const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs, stdin: readStdin})
+  // stdin is read by readInputs itself: bounded and decoded as strict UTF-8, like files.
+  const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs})
   const scanned = prefetch
     ? await scanFilesStreaming(inputs, rules, (sites) => prefetch.prefetch(sites))
     : await scanFiles(inputs, rules)
@@ -121,7 +119,7 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[],
     for (const s of f.sites ?? []) sites.push(s)
   }
   if (problems.length > 0) throw aggregate(problems, 'input')
-  return {files: loaded, sites}
+  return {files: loaded, sites, rules}
 }
 
 /** Several errors as one: the first one's code when alone, else a summary with all of them listed. */
@@ -192,7 +190,10 @@ export async function pinLoaded(loaded: Loaded, deps: {resolver?: DigestResolver
   const outputs = loaded.files.map((f) => {
     const reps = byFile.get(f.file)
     if (!reps || reps.length === 0) return {file: f.file, text: f.text, changed: false}
-    return {file: f.file, text: rewriteText(f.text, reps), changed: true}
+    const text = rewriteText(f.text, reps)
+    // Read the new text back: its image sites must be exactly the pinned values (docs/kubectl-reading.md).
+    rewrittenMustMatch(text, f.file, result.sites.filter((s) => s.site.file === f.file).map((s) => ({site: s.site, image: s.pinned})), loaded.rules ?? [])
+    return {file: f.file, text, changed: true}
   })
   return {...loaded, result, outputs}
 }

@@ -177,7 +177,7 @@ describe('scanManifest errors name the whole-file document and line', () => {
   })
 
   it('a locate problem in a later chunk', () => {
-    const text = docs(8, {5: pod('n', '{{ .Values.image }}'), 7: pod('m', '42')})
+    const text = docs(8, {5: pod('pn', '{{ .Values.image }}'), 7: pod('m', '42')})
     expectEquivalent(text, 'loc.yaml')
     const outcome = scanOutcome(text, 'loc.yaml', [], {documentsPerChunk: 2})
     expect(outcome.ok).toBe(false)

@@ -18,7 +18,7 @@ import type {KubernetesObject} from '@kubernetes/client-node'
 import {stringify as stringifyYaml} from 'yaml'
 import {SafeDeployError} from '../../core/errors.js'
 import {loadKubeconfig, resolveKubeContext} from './kubeconfig.js'
-import {parseObjects, redactSecrets, type ManifestObject} from './objects.js'
+import {redactSecrets, type ManifestObject} from './objects.js'
 import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
 
 export interface ApiApplyOptions {
@@ -85,8 +85,7 @@ function label(o: ManifestObject, ns: string | undefined): string {
 
 export class ApiApplier {
   /** Server-side apply every object in the stream; see the module comment for created/configured/unchanged. */
-  async apply(yamlText: string, opts: ApiApplyOptions): Promise<ApplyResult> {
-    const inputs = parseObjects(yamlText)
+  async apply(inputs: readonly ManifestObject[], opts: ApiApplyOptions): Promise<ApplyResult> {
     const fieldManager = opts.fieldManager ?? 'safe-deploy'
     const client = await this.client(opts)
     const results: AppliedObject[] = []

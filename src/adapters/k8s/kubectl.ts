@@ -16,7 +16,8 @@
 import {spawn} from 'node:child_process'
 import {SafeDeployError} from '../../core/errors.js'
 import {resolveKubeContext} from './kubeconfig.js'
-import {CLUSTER_SCOPED_KINDS, apiGroup, parseObjects, redactSecrets, type ManifestObject} from './objects.js'
+import {kubectlInput} from '../../core/manifest/objects.js'
+import {CLUSTER_SCOPED_KINDS, apiGroup, redactSecrets, type ManifestObject} from './objects.js'
 import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
 
 export interface KubectlApplyOptions {
@@ -120,15 +121,18 @@ export function parseApplyOutput(stdout: string, inputs: readonly ManifestObject
 }
 
 export class KubectlApplier {
-  /** Run `kubectl apply -f -` with the YAML on stdin. Non-zero exit → DEPLOY_FAILED carrying kubectl's stderr. */
-  async apply(yamlText: string, opts: KubectlApplyOptions): Promise<ApplyResult> {
-    const inputs = parseObjects(yamlText)
+  /**
+   * Run `kubectl apply -f -` with the objects on stdin, serialized by kubectlInput (a JSON List):
+   * kubectl never reads the manifest text, only what was evaluated. Non-zero exit → DEPLOY_FAILED
+   * carrying kubectl's stderr.
+   */
+  async apply(inputs: readonly ManifestObject[], opts: KubectlApplyOptions): Promise<ApplyResult> {
     const args = kubectlApplyArgs(opts)
     const env = opts.env ?? process.env
     const kubectl = opts.kubectlPath ?? 'kubectl'
     let res: RunResult
     try {
-      res = await run(kubectl, args, yamlText, env, opts.timeoutMs)
+      res = await run(kubectl, args, kubectlInput(inputs), env, opts.timeoutMs)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw new SafeDeployError('DEPLOY_FAILED', code === 'ENOENT' ? `kubectl not found (${kubectl})` : `could not run ${kubectl}: ${(err as Error).message}`, {

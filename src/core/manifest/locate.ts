@@ -8,6 +8,7 @@ import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type N
 import {BREAK_GLASS_ANNOTATION, podMetadataPath} from '../breakglass.js'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {unpinnableError} from './classify.js'
+import {plainStringDisagreement} from './kubectl-reading.js'
 import {WHOLE_FILE, type TextOrigin} from './parse.js'
 import type {CustomImageRule, ImageSite, ManifestDocument, ManifestFile, ScalarType} from './types.js'
 
@@ -54,8 +55,11 @@ const CONTAINER_LISTS: ReadonlyArray<readonly [string, Role]> = [
   ['ephemeralContainers', 'ephemeralContainer'],
 ]
 
-/** A `kind: List` may hold Lists; deeper than this is not a real manifest. */
-const MAX_LIST_DEPTH = 8
+/**
+ * Keys that older kubectl versions (encoding/json, case-insensitive) read as `items`: refused at an
+ * object's top level so that no version flattens a list we did not.
+ */
+const ITEMS_LOOKALIKE = /^[iI][tT][eE][mM][sS\u017F]$/
 
 /** The API group of an apiVersion: '' for the core group (`v1`). */
 export function apiGroup(apiVersion: string): string {
@@ -129,7 +133,12 @@ export interface LocateSource {
 
 class Locator {
   readonly sites: Array<{offset: number; site: ImageSite}> = []
-  private readonly seen = new Set<number>()
+  /**
+   * Fields already reported, by offset and path: the same field reached twice (a custom rule that
+   * repeats a built-in path) is one site, while one scalar used at two paths through an alias is
+   * two sites, as kubectl sends it twice (a rewrite splices the shared range once).
+   */
+  private readonly seen = new Set<string>()
   private readonly rules: ReadonlyArray<{rule: CustomImageRule; steps: RuleStep[]}>
   private current: Document.Parsed | undefined
 
@@ -144,7 +153,7 @@ class Locator {
   document(doc: Document.Parsed, index: number): void {
     this.seen.clear()
     this.current = doc
-    this.object(doc, this.m.origin.document + index, doc.contents, [], 0)
+    this.object(doc, this.m.origin.document + index, doc.contents, [])
   }
 
   private deref(doc: Document.Parsed, node: unknown): unknown {
@@ -167,22 +176,45 @@ class Locator {
     return isScalar(v) && typeof v.value === 'string' ? v.value : undefined
   }
 
-  private object(doc: Document.Parsed, index: number, node: unknown, base: PathKey[], depth: number): void {
+  /**
+   * One object as kubectl's builder sees it (docs/kubectl-reading.md#lists): any object with an
+   * `items` key is a list, whatever its kind; kubectl applies the items and drops the outer object;
+   * an item with neither kind nor apiVersion takes the list's apiVersion and its kind minus "List"
+   * (a PodList's items are Pods); a list inside a list makes kubectl 1.32 fail the whole document.
+   */
+  private object(doc: Document.Parsed, index: number, node: unknown, base: PathKey[], listOf?: {apiVersion: string; kind: string}): void {
     const obj = this.deref(doc, node)
     if (!isMap(obj)) return
-    const apiVersion = this.str(doc, obj, 'apiVersion') ?? ''
-    const kind = this.str(doc, obj, 'kind') ?? ''
-    if (kind === 'List' && depth < MAX_LIST_DEPTH) {
-      const items = this.deref(doc, this.get(doc, obj, 'items'))
-      if (isSeq(items)) items.items.forEach((item, i) => this.object(doc, index, item, [...base, 'items', i], depth + 1))
+    this.refuseItemsLookalikes(doc, index, obj, base)
+    let apiVersion = this.identity(doc, index, obj, 'apiVersion', base) ?? ''
+    let kind = this.identity(doc, index, obj, 'kind', base) ?? ''
+    if (listOf && this.get(doc, obj, 'kind') === undefined && this.get(doc, obj, 'apiVersion') === undefined) {
+      apiVersion = listOf.apiVersion
+      kind = listOf.kind
+    }
+    const itemsNode = this.get(doc, obj, 'items')
+    if (itemsNode !== undefined) {
+      const items = this.deref(doc, itemsNode)
+      if (listOf) {
+        throw this.invalid(index, formatPath([...base, 'items']), this.nodeLine(itemsNode), 'a list inside a list: kubectl cannot apply it (it fails the whole document with "is not a list")',
+          'move the inner list\'s items into the outer list')
+      }
+      // `items: null` is an empty list for kubectl: the object is dropped and nothing is applied.
+      if (isScalar(items) && items.value === null) return
+      if (!isSeq(items)) {
+        throw this.invalid(index, formatPath([...base, 'items']), this.nodeLine(itemsNode), `kubectl treats every object with an "items" key as a list, and this "items" is ${describe(items)}`,
+          'rename the field, or make the object a List whose items are objects')
+      }
+      const itemKind = kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind
+      items.items.forEach((item, i) => this.object(doc, index, item, [...base, 'items', i], {apiVersion, kind: itemKind}))
       return
     }
     const metadata = this.get(doc, obj, 'metadata')
     const meta: ObjectMeta = {
       apiVersion,
       kind,
-      name: this.str(doc, metadata, 'name') ?? this.str(doc, metadata, 'generateName') ?? '',
-      namespace: this.str(doc, metadata, 'namespace'),
+      name: this.identity(doc, index, metadata, 'name', [...base, 'metadata']) ?? this.identity(doc, index, metadata, 'generateName', [...base, 'metadata']) ?? '',
+      namespace: this.identity(doc, index, metadata, 'namespace', [...base, 'metadata']),
     }
     const group = apiGroup(apiVersion)
     for (const loc of POD_SPECS.get(kind) ?? []) {
@@ -196,10 +228,41 @@ class Locator {
     }
   }
 
+  private refuseItemsLookalikes(doc: Document.Parsed, index: number, obj: YAMLMap<unknown, unknown>, base: PathKey[]): void {
+    for (const pair of obj.items) {
+      const k = this.deref(doc, pair.key)
+      if (isScalar(k) && typeof k.value === 'string' && k.value !== 'items' && ITEMS_LOOKALIKE.test(k.value)) {
+        throw this.invalid(index, formatPath([...base, k.value]), this.nodeLine(k), `the key "${k.value}" is read as "items" by kubectl versions that match JSON keys case-insensitively, which would turn the object into a list`,
+          'rename the key (Kubernetes objects have no such top-level field)')
+      }
+    }
+  }
+
+  /**
+   * A string field that selects what is deployed or which policy rule applies (kind, apiVersion,
+   * name, namespace, service account): refused when kubectl's YAML 1.1 reading is not the same string.
+   */
+  private identity(doc: Document.Parsed, index: number, node: unknown, key: string, base: PathKey[]): string | undefined {
+    const v = this.deref(doc, this.get(doc, node, key))
+    if (!isScalar(v) || typeof v.value !== 'string') return undefined
+    this.refusePlainDisagreement(index, v, formatPath([...base, key]))
+    return v.value
+  }
+
+  private refusePlainDisagreement(index: number, v: Scalar, pathString: string): void {
+    if (v.type !== 'PLAIN' || typeof v.source !== 'string') return
+    const why = plainStringDisagreement(v.source)
+    if (why) throw this.invalid(index, pathString, this.nodeLine(v), why, `quote the value: "${v.source}"`)
+  }
+
+  private nodeLine(node: unknown): number {
+    return this.line((node as Node | null)?.range?.[0] ?? 0)
+  }
+
   private podSpec(doc: Document.Parsed, index: number, meta: ObjectMeta, node: unknown, path: PathKey[]): void {
     const spec = this.deref(doc, node)
     if (!isMap(spec)) return
-    const serviceAccount = this.str(doc, spec, 'serviceAccountName') ?? this.str(doc, spec, 'serviceAccount')
+    const serviceAccount = this.identity(doc, index, spec, 'serviceAccountName', path) ?? this.identity(doc, index, spec, 'serviceAccount', path)
     for (const [key, role] of CONTAINER_LISTS) {
       const list = this.deref(doc, this.get(doc, spec, key))
       if (!isSeq(list)) continue
@@ -267,8 +330,10 @@ class Locator {
       throw this.invalid(index, pathString, line, `expected an image reference string, got ${describe(value)}`,
         'write the image as a string, e.g. image: gcr.io/my-project/app:1.0')
     }
-    if (this.seen.has(offset)) return
-    this.seen.add(offset)
+    this.refusePlainDisagreement(index, value as Scalar, pathString)
+    const seenKey = `${offset} ${pathString}`
+    if (this.seen.has(seenKey)) return
+    this.seen.add(seenKey)
     const end = node?.range?.[1] ?? offset
     const scalarType = (value as Scalar).type
     const site: ImageSite = {

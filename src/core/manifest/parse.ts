@@ -5,6 +5,7 @@
  */
 import {LineCounter, isAlias, isScalar, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
+import {isJsonStream, nodeHazards, textHazards, type ReadingHazard} from './kubectl-reading.js'
 import type {ManifestDocument, ManifestFile} from './types.js'
 
 export type {ManifestDocument, ManifestFile} from './types.js'
@@ -62,7 +63,7 @@ function firstInvalidUtf8(b: Uint8Array): number {
  * naming the file, the document and the line of the first problem (all problems in `errors`).
  */
 export function parseManifest(text: string, file: string): ManifestFile {
-  const part = parseDocuments(text, file, WHOLE_FILE, {helm: text.includes('{{'), aliases: mayHaveAliases(text)})
+  const part = parseDocuments(text, file, WHOLE_FILE, fileTraits(text))
   const problem = manifestProblem(part.problems)
   if (problem) throw problem
   return {file, text, documents: part.documents, lineCounter: part.lineCounter}
@@ -86,6 +87,13 @@ export interface FileTraits {
   helm: boolean
   /** The file contains both "&" and "*" (only then can aliases expand). */
   aliases: boolean
+  /** The stream starts with "{": kubectl decodes it as JSON, so it must be one JSON value. */
+  json: boolean
+}
+
+/** The whole-file facts a piece needs (computed once per file). */
+export function fileTraits(text: string): FileTraits {
+  return {helm: text.includes('{{'), aliases: mayHaveAliases(text), json: isJsonStream(text)}
 }
 
 export function mayHaveAliases(text: string): boolean {
@@ -126,6 +134,11 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
   const problemDocuments: number[] = []
   const documents: ManifestDocument[] = []
   const at = (offset: number): number => lineCounter.linePos(offset).line + origin.line - 1
+  // Where kubectl's reader and ours could disagree, nothing else is worth reporting: the file is refused.
+  const reading = readingProblems(text, file, origin, traits, parsed, at)
+  if (reading.length > 0) {
+    return {documents: [], problems: reading, problemDocuments: reading.map(() => 0), lineCounter}
+  }
   for (const [index, document] of parsed.entries()) {
     for (const err of document.errors) {
       if (origin.offset !== 0) err.pos = [err.pos[0] + origin.offset, err.pos[1] + origin.offset]
@@ -140,10 +153,59 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
         problemDocuments.push(index)
       }
     }
+    if (document.errors.length === 0) {
+      const hazard = nodeHazards(document, text)[0]
+      if (hazard) {
+        problems.push(readingProblem(file, origin.document + index, at(hazard.offset), hazard))
+        problemDocuments.push(index)
+      }
+    }
     const range = document.range
     documents.push({index, document, range: [range[0], range[2]], empty: isEmpty(document)})
   }
   return {documents, problems, problemDocuments, lineCounter}
+}
+
+/**
+ * Text-level disagreements between kubectl's reader and ours (docs/kubectl-reading.md), located in
+ * whole-file coordinates: odd line breaks, byte-order marks, separator and directive lines, and a
+ * stream that kubectl would decode as JSON but that is not exactly one JSON value.
+ */
+function readingProblems(
+  text: string, file: string, origin: TextOrigin, traits: FileTraits, parsed: readonly Document.Parsed[], at: (offset: number) => number,
+): SafeDeployError[] {
+  const documentAt = (offset: number): number => {
+    const k = parsed.findIndex((d) => offset < d.range[2])
+    return origin.document + (k < 0 ? Math.max(0, parsed.length - 1) : k)
+  }
+  const hazards = textHazards(text, origin.offset === 0)
+  if (hazards.length === 0 && traits.json) {
+    const jsonProblem = jsonStreamProblem(text, origin)
+    if (jsonProblem) hazards.push(jsonProblem)
+  }
+  return hazards.map((h) => readingProblem(file, documentAt(h.offset), at(h.offset), h))
+}
+
+/** kubectl decodes a stream that starts with "{" as JSON values; we accept exactly one JSON value. */
+function jsonStreamProblem(text: string, origin: TextOrigin): ReadingHazard | undefined {
+  const hint = 'send one JSON object per file, or several objects as a List: {"apiVersion": "v1", "kind": "List", "items": [...]}'
+  if (origin.offset !== 0) {
+    return {offset: 0, why: 'the stream starts with "{", so kubectl decodes it as JSON, but it also has YAML document separators', hint}
+  }
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (cause) {
+    return {offset: 0, why: `the stream starts with "{", so kubectl decodes it as JSON, and it is not one JSON value (${errorText(cause)})`, hint}
+  }
+}
+
+function readingProblem(file: string, document: number, line: number, hazard: ReadingHazard): SafeDeployError {
+  const location: ErrorLocation = {file, document, line}
+  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}refused: kubectl could read this differently from safe-deploy: ${hazard.why}`, {
+    hint: hazard.hint,
+    location,
+  })
 }
 
 /** The error for a file's parse problems (undefined when there are none): the first, and a count of the rest. */

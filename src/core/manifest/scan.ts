@@ -12,7 +12,8 @@
  */
 import {SafeDeployError} from '../errors.js'
 import {locateIn, locateImages} from './locate.js'
-import {manifestProblem, mayHaveAliases, parseDocuments, parseManifest, WHOLE_FILE, type FileTraits, type TextOrigin} from './parse.js'
+import {fileTraits, manifestProblem, parseDocuments, parseManifest, WHOLE_FILE, type TextOrigin} from './parse.js'
+import type {FileTraits} from './parse.js'
 import type {CustomImageRule, ImageSite, ManifestFile} from './types.js'
 
 export type {FileTraits, TextOrigin} from './parse.js'
@@ -134,10 +135,7 @@ export function splitAtDocuments(text: string, limits: ChunkLimits = {}, from = 
   return spans
 }
 
-/** The whole-file facts a part needs (computed once per file, shared by workers). */
-export function fileTraits(text: string): FileTraits {
-  return {helm: text.includes('{{'), aliases: mayHaveAliases(text)}
-}
+export {fileTraits} from './parse.js'
 
 /**
  * Scan `text`, a stretch of a file that starts at a document boundary `origin` (its first

@@ -1,0 +1,158 @@
+/**
+ * The Kubernetes objects a (pinned) manifest stream holds, read exactly as kubectl's builder reads
+ * them, and serialized for kubectl so that it can only see what safe-deploy evaluated.
+ *
+ * `apply` never hands kubectl the source text: it parses the pinned text with the same reader that
+ * located the images (parse.ts, with every kubectl-reading check), flattens lists as kubectl does,
+ * and sends the objects as JSON values in plain ASCII (no YAML left to interpret). A second look
+ * (secondLook) then reads that JSON again and checks that its images are exactly the evaluated ones.
+ */
+import {SafeDeployError, formatLocation} from '../errors.js'
+import {MAX_ALIAS_COUNT, parseManifest} from './parse.js'
+import {scanOutcome} from './scan.js'
+import type {CustomImageRule, ImageSite} from './types.js'
+
+export interface ManifestObject {
+  apiVersion: string
+  kind: string
+  name: string
+  /** metadata.namespace as written, if any. */
+  namespace?: string
+  /** The whole object (plain JSON). */
+  body: Record<string, unknown>
+  /** Where it came from (file as given, 0-based document index). */
+  file?: string
+  document?: number
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Every object in a YAML/JSON stream, in order, as kubectl applies them
+ * (docs/kubectl-reading.md#lists): empty documents skipped; an object with an `items` key is a list
+ * whose items are applied instead of it; an item with neither kind nor apiVersion takes the list's
+ * apiVersion and its kind minus "List"; a list inside a list is refused (kubectl fails on it).
+ * Throws INVALID_INPUT for anything kubectl could read differently or cannot apply.
+ */
+export function manifestObjects(text: string, file = '-'): ManifestObject[] {
+  const m = parseManifest(text, file)
+  const out: ManifestObject[] = []
+  for (const d of m.documents) {
+    if (d.empty) continue
+    const value: unknown = d.document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+    if (value === null || value === undefined) continue
+    const where = formatLocation({file, document: d.index})
+    const push = (v: unknown, listOf?: {apiVersion: unknown; kind: string}): void => {
+      if (!isRecord(v)) {
+        throw new SafeDeployError('INVALID_INPUT', `${where}expected a Kubernetes object, got ${Array.isArray(v) ? 'a list' : typeof v}`, {location: {file, document: d.index}})
+      }
+      let obj = v
+      if (listOf && !('kind' in obj) && !('apiVersion' in obj)) obj = {apiVersion: listOf.apiVersion, kind: listOf.kind, ...obj}
+      if ('items' in obj) {
+        if (listOf) throw new SafeDeployError('INVALID_INPUT', `${where}a list inside a list: kubectl cannot apply it`, {location: {file, document: d.index}})
+        if (obj.items === null) return
+        if (!Array.isArray(obj.items)) throw new SafeDeployError('INVALID_INPUT', `${where}"items" is not a list: kubectl cannot apply this object`, {location: {file, document: d.index}})
+        const kind = typeof obj.kind === 'string' ? obj.kind : ''
+        for (const item of obj.items) push(item, {apiVersion: obj.apiVersion, kind: kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind})
+        return
+      }
+      const meta = isRecord(obj.metadata) ? obj.metadata : {}
+      if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof meta.name !== 'string' || meta.name === '') {
+        throw new SafeDeployError('INVALID_INPUT', `${where}expected apiVersion, kind and metadata.name, got ${JSON.stringify({apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name})}`, {
+          location: {file, document: d.index},
+          hint: 'every object kubectl applies needs apiVersion, kind and metadata.name',
+        })
+      }
+      out.push({
+        apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name,
+        ...(typeof meta.namespace === 'string' && meta.namespace !== '' ? {namespace: meta.namespace} : {}),
+        body: obj, file, document: d.index,
+      })
+    }
+    push(value)
+  }
+  return out
+}
+
+/**
+ * The objects as kubectl's input: a stream of JSON objects, one per line, every non-ASCII character
+ * escaped. A stream that starts with "{" is decoded by kubectl as JSON values, so there is nothing
+ * left to read two ways (no YAML, no line-break characters, no duplicate keys). Not a `kind: List`:
+ * kubectl validates a List against the server's OpenAPI v2 document, which need not exist.
+ */
+export function kubectlInput(objects: readonly ManifestObject[]): string {
+  return objects.map((o) => asciiJson(o.body) + '\n').join('')
+}
+
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+}
+
+/** What one evaluated image site must look like in the objects that are sent. */
+export interface EvaluatedImage {
+  site: ImageSite
+  /** The value that was evaluated and must be sent (the pinned reference). */
+  image: string
+}
+
+/**
+ * The second look before anything leaves: read what will be sent (kubectlInput) with the same
+ * locator, and require exactly the evaluated images — same count, same values, at the same object
+ * and path. Throws INVALID_INPUT naming the first differences; nothing is sent.
+ */
+export function secondLook(sent: string, evaluated: readonly EvaluatedImage[], rules: readonly CustomImageRule[] = []): void {
+  const key = (s: ImageSite, image: string): string => `${s.kind} ${s.namespace ?? ''}/${s.name} ${s.pathString.replace(/^items\[\d+\]\.?/, '')} ${image}`
+  // One JSON value per line, read one by one as kubectl's JSON decoder reads the stream.
+  const sites: ImageSite[] = []
+  for (const line of sent.split('\n')) {
+    if (line === '') continue
+    const outcome = scanOutcome(line, 'the objects to send', rules)
+    if (!outcome.ok) throw readBackFailed('the objects to send', outcome.error)
+    sites.push(...outcome.sites)
+  }
+  mustMatch(sites, 'the objects to send', evaluated, key)
+}
+
+function readBackFailed(what: string, error: SafeDeployError): SafeDeployError {
+  return new SafeDeployError('INVALID_INPUT', `refused: ${what} could not be read back: ${error.message}`, {
+    hint: 'nothing was written or deployed; report this input as a safe-deploy bug',
+  })
+}
+
+/**
+ * The same look for a rewritten file (pin): every image site of the new text must be a pinned
+ * value of the evaluated set, in the same document at the same path, and nothing more or less.
+ */
+export function rewrittenMustMatch(text: string, file: string, evaluated: readonly EvaluatedImage[], rules: readonly CustomImageRule[] = []): void {
+  const key = (s: ImageSite, image: string): string => `document ${s.document + 1} ${s.pathString} ${image}`
+  const what = `the rewritten ${file === '-' ? '<stdin>' : file}`
+  const outcome = scanOutcome(text, file, rules)
+  if (!outcome.ok) throw readBackFailed(what, outcome.error)
+  mustMatch(outcome.sites, what, evaluated, key)
+}
+
+function mustMatch(found: readonly ImageSite[], what: string, evaluated: readonly EvaluatedImage[], key: (s: ImageSite, image: string) => string): void {
+  const counts = new Map<string, number>()
+  for (const e of evaluated) {
+    const k = key(e.site, e.image)
+    counts.set(k, (counts.get(k) ?? 0) + 1)
+  }
+  const extra: string[] = []
+  for (const s of found) {
+    const k = key(s, s.image)
+    const n = counts.get(k) ?? 0
+    if (n === 0) extra.push(k)
+    else counts.set(k, n - 1)
+  }
+  const missing = [...counts].flatMap(([k, n]) => Array.from({length: n}, () => k))
+  if (missing.length === 0 && extra.length === 0) return
+  const detail = [
+    ...extra.slice(0, 3).map((k) => `found ${k}, which was not evaluated`),
+    ...missing.slice(0, 3).map((k) => `evaluated ${k}, which is not there`),
+  ].join('; ')
+  throw new SafeDeployError('INVALID_INPUT', `refused: ${what} differs from what was evaluated (${found.length} image field(s) read back, ${evaluated.length} evaluated): ${detail}`, {
+    hint: 'nothing was written or deployed; check the input for constructs that tools read differently, and report it as a safe-deploy bug',
+  })
+}
