@@ -1,7 +1,7 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-// Dependency direction (design.md): commands -> cli -> (core, adapters, render); adapters -> core;
+// Dependency direction (docs/architecture.md#dependency-rules): commands -> cli -> (core, adapters, render); adapters -> core;
 // render -> core; core -> nothing outside core (except yaml and crypto libraries).
 const noImport = (patterns, message) => ({
   'no-restricted-imports': ['error', {patterns: [{group: patterns, message}]}],
@@ -21,7 +21,7 @@ export default tseslint.config(
     rules: noImport(
       ['**/adapters/**', '**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@google-cloud/*',
         '@kubernetes/*', '@inquirer/*', 'google-auth-library', 'node:fs', 'node:fs/*', 'node:child_process', 'node:http', 'node:https'],
-      'core/ is pure: no I/O, no adapters, no CLI (design.md module map).',
+      'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
     ),
   },
   {

@@ -1,5 +1,5 @@
 /**
- * One-method interfaces between the pure core and the outside world (design.md). Adapters
+ * One-method interfaces between the pure core and the outside world (docs/architecture.md#ports). Adapters
  * implement them; tests fake them with object literals.
  */
 import type {SafeDeployError} from './core/errors.js'

@@ -1,6 +1,6 @@
 /**
  * GKE break-glass: the annotation `alpha.image-policy.k8s.io/break-glass: "true"` on the Pod, or on
- * the pod template of a workload (binauthz-spec §3.5). Read it from manifests, and add it to the
+ * the pod template of a workload (docs/binauthz.md#break-glass). Read it from manifests, and add it to the
  * stream that is applied (never to the user's files).
  */
 import {parseAllDocuments, type Document} from 'yaml'

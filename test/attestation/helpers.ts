@@ -38,7 +38,7 @@ export interface Samples {
   derivedSamples: DerivedSample[]
 }
 
-/** Copy of /work/shared/binauthz-samples.json (public kritis vectors, docs key-id example, derived samples). */
+/** Signing samples: public kritis vectors, the docs key-id example, derived samples (docs/testing.md#attestation-samples). */
 export const samples: Samples = JSON.parse(readFileSync(new URL('./fixtures/binauthz-samples.json', import.meta.url), 'utf8')) as Samples
 
 export const pkixSamples = samples.publicSamples.filter((s) => s.kind === 'PKIX detached')

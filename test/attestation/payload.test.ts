@@ -10,8 +10,8 @@ const expected = (ref: string, digest: string): string =>
 
 describe('buildSignaturePayload: byte-exact gcloud create-signature-payload', () => {
   it.each([
-    ['spec §5.2 example', `us-docker.pkg.dev/google-samples/containers/gke/hello-app@${HELLO}`, 'us-docker.pkg.dev/google-samples/containers/gke/hello-app', HELLO],
-    ['gcloud-facts §2.1 verified bytes', `gcr.io/example-project/example-image@${ABAB}`, 'gcr.io/example-project/example-image', ABAB],
+    ['docs/binauthz.md#attestation-payload example', `us-docker.pkg.dev/google-samples/containers/gke/hello-app@${HELLO}`, 'us-docker.pkg.dev/google-samples/containers/gke/hello-app', HELLO],
+    ['gcloud create-signature-payload bytes (docs/binauthz.md#attestation-payload)', `gcr.io/example-project/example-image@${ABAB}`, 'gcr.io/example-project/example-image', ABAB],
     ['tag dropped', `us-docker.pkg.dev/p/r/img:tag@${HELLO}`, 'us-docker.pkg.dev/p/r/img', HELLO],
     ['https scheme stripped', `https://gcr.io/p/i@${HELLO}`, 'gcr.io/p/i', HELLO],
     ['docker scheme stripped', `docker://gcr.io/p/i@${HELLO}`, 'gcr.io/p/i', HELLO],

@@ -12,7 +12,7 @@ import {startRegistry, type TestRegistry} from '../support/registry.js'
 import {runCli, type CliResult} from '../support/cli.js'
 import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../support/trust.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../support/gcp/grpc-servers.js'
-import {CORPUS} from '../support/corpus.js'
+import {CORPUS, describeCorpus} from '../support/corpus.js'
 import {startMetadataTrap, type MetadataTrap} from '../support/metadata-trap.js'
 
 const SAMPLE = join(CORPUS, 'GoogleCloudPlatform__cloud-run-samples__multicontainer-hello__service.yaml')
@@ -207,7 +207,8 @@ describe('safe-deploy run deploy', () => {
   })
 })
 
-describe('safe-deploy run replace', () => {
+// The run replace tests use a Cloud Run sample service from the corpus (docs/testing.md#corpus).
+describeCorpus(CORPUS, 'safe-deploy run replace', () => {
   it('translates the sample multicontainer Service to v2 with pinned images and useDefault', async () => {
     const file = join(dir, 'service.yaml')
     copyFileSync(SAMPLE, file)

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
-import {mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../support/registry.js'
@@ -7,7 +7,7 @@ import {runCli} from '../support/cli.js'
 import {parseManifest} from '../../src/core/manifest/parse.js'
 import {locateImages} from '../../src/core/manifest/locate.js'
 import {parseWritten} from '../../src/core/reference/index.js'
-import {CORPUS} from '../support/corpus.js'
+import {CORPUS, CORPUS_2, corpusFiles, describeCorpus} from '../support/corpus.js'
 
 const DIGEST_RE = /@sha256:[a-f0-9]{64}/
 
@@ -158,36 +158,38 @@ describe('safe-deploy pin', () => {
   })
 })
 
-describe('corpus: every real-world manifest pins, and only image values change', () => {
-  const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')) : []
-  it('has the corpus', () => { expect(files.length).toBeGreaterThanOrEqual(11) })
+for (const [dir, label, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-2', 12]] as const) {
+  describeCorpus(dir, `${label}: every real-world manifest pins, and only image values change`, () => {
+    const files = corpusFiles(dir)
+    it(`has the ${label}`, () => { expect(files.length).toBeGreaterThanOrEqual(minFiles) })
 
-  it.each(files)('%s', async (name) => {
-    const path = join(CORPUS, name)
-    const text = readFileSync(path, 'utf8')
-    const sites = locateImages(parseManifest(text, path))
-    const hosts = new Set<string>()
-    for (const s of sites) {
-      const w = parseWritten(s.image)
-      hosts.add(w.domain)
-      if (w.digest === undefined || w.tag !== undefined) await reg.pushImage(w.path, w.tag ?? 'latest', {seed: s.image})
-    }
-    const mirrors = [...hosts].flatMap((h) => ['--registry-mirror', `${h}=${reg.host}`])
-    const r = await runCli(['pin', '-f', path, ...insecure(), ...mirrors, '--json'])
-    expect(r.stderr).not.toMatch(/Error/)
-    expect(r.code).toBe(0)
-    const json = JSON.parse(r.stdout) as {sites: Array<{original: string; pinned: string; line: number; status: string}>}
-    expect(json.sites).toHaveLength(sites.length)
-    const out = await runCli(['pin', '-f', path, ...insecure(), ...mirrors])
-    // Replace every pinned value back with its original: the result must be the input, byte for byte.
-    const outLines = out.stdout.split('\n')
-    for (const s of json.sites) {
-      const i = s.line - 1
-      expect(outLines[i]).toContain(s.pinned)
-      outLines[i] = (outLines[i] as string).replace(s.pinned, s.original)
-      if (s.status === 'pinned') expect(s.pinned).toMatch(DIGEST_RE)
-    }
-    // stdout always ends with a newline (a file without a final newline gets one there).
-    expect(outLines.join('\n')).toBe(text.endsWith('\n') ? text : text + '\n')
+    it.each(files)('%s', async (name) => {
+      const path = join(dir, name)
+      const text = readFileSync(path, 'utf8')
+      const sites = locateImages(parseManifest(text, path))
+      const hosts = new Set<string>()
+      for (const s of sites) {
+        const w = parseWritten(s.image)
+        hosts.add(w.domain)
+        if (w.digest === undefined || w.tag !== undefined) await reg.pushImage(w.path, w.tag ?? 'latest', {seed: s.image})
+      }
+      const mirrors = [...hosts].flatMap((h) => ['--registry-mirror', `${h}=${reg.host}`])
+      const r = await runCli(['pin', '-f', path, ...insecure(), ...mirrors, '--json'])
+      expect(r.stderr).not.toMatch(/Error/)
+      expect(r.code).toBe(0)
+      const json = JSON.parse(r.stdout) as {sites: Array<{original: string; pinned: string; line: number; status: string}>}
+      expect(json.sites).toHaveLength(sites.length)
+      const out = await runCli(['pin', '-f', path, ...insecure(), ...mirrors])
+      // Replace every pinned value back with its original: the result must be the input, byte for byte.
+      const outLines = out.stdout.split('\n')
+      for (const s of json.sites) {
+        const i = s.line - 1
+        expect(outLines[i]).toContain(s.pinned)
+        outLines[i] = (outLines[i] as string).replace(s.pinned, s.original)
+        if (s.status === 'pinned') expect(s.pinned).toMatch(DIGEST_RE)
+      }
+      // stdout always ends with a newline (a file without a final newline gets one there).
+      expect(outLines.join('\n')).toBe(text.endsWith('\n') ? text : text + '\n')
+    })
   })
-})
+}

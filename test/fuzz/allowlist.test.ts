@@ -36,7 +36,7 @@ describe('allowlist matcher', () => {
 
   it('`P**` matches every image `P*` matches (P a prefix of the image, not ending in "@")', () => {
     // `name@*` is the one documented special case ("all versions and tags": it also matches
-    // name:tag@digest, spec §2.3), which a textual `name@**` prefix does not: excluded here.
+    // name:tag@digest, docs/binauthz.md#allowlist-patterns), which a textual `name@**` prefix does not: excluded here.
     const prefixed = fc.tuple(fc.oneof(validReference, referenceish), fc.nat()).map(([img, n]) => ({img, p: img.slice(0, n % (img.length + 1)).replace(/\*/g, '')}))
     tally.run('`**` superset of `*`', prefixed, ({img, p}) => {
       if (p.endsWith('@')) return

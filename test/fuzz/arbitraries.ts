@@ -1,6 +1,6 @@
 /**
  * fast-check arbitraries shared by the fuzz suites: image references built from the grammar of
- * src/core/reference/index.ts (../shared/reference-grammar.md), and Kubernetes-ish manifests.
+ * src/core/reference/index.ts (docs/image-references.md#grammar), and Kubernetes-ish manifests.
  */
 import fc from 'fast-check'
 

@@ -3,7 +3,7 @@
  * Document-based reference (parseManifest + locateImages + rewriteImages): the same sites (offsets,
  * lines, whole-file document indexes, styles, break-glass), the same output text and the same errors.
  */
-import {readFileSync, readdirSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from '@jest/globals'
 import {SafeDeployError} from '../../src/core/errors.js'
@@ -13,7 +13,7 @@ import {locateImages} from '../../src/core/manifest/locate.js'
 import {rewriteImages, rewriteText} from '../../src/core/manifest/rewrite.js'
 import {documentStarts, scanManifest, scanOutcome, scanWhole, splitAtDocuments} from '../../src/core/manifest/scan.js'
 import type {CustomImageRule, ImageSite} from '../../src/core/manifest/types.js'
-import {CORPUS} from '../support/corpus.js'
+import {CORPUS, CORPUS_2, corpusFiles, describeCorpus} from '../support/corpus.js'
 
 const D = 'sha256:' + 'f'.repeat(64)
 
@@ -73,18 +73,20 @@ function expectEquivalent(text: string, file = 'm.yaml', rules: CustomImageRule[
 const pod = (name: string, image: string, extra = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${extra}spec:\n  containers:\n  - name: c\n    image: ${image}\n`
 
-describe('scanManifest = parseManifest + locateImages, on the corpus', () => {
-  const files = readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort()
-  it('finds the corpus', () => expect(files.length).toBeGreaterThanOrEqual(11))
-  it.each(files)('%s', (file) => {
-    const text = readFileSync(join(CORPUS, file), 'utf8')
-    expectEquivalent(text, file, [], [1, 250])
+for (const [dir, name, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-2', 12]] as const) {
+  describeCorpus(dir, `scanManifest = parseManifest + locateImages, on the ${name}`, () => {
+    const files = corpusFiles(dir)
+    it(`finds the ${name}`, () => expect(files.length).toBeGreaterThanOrEqual(minFiles))
+    it.each(files)('%s', (file) => {
+      const text = readFileSync(join(dir, file), 'utf8')
+      expectEquivalent(text, file, [], [1, 250])
+    })
+    it(`the whole ${name} as one stream (a multi-file \`helm template\` output)`, () => {
+      const all = files.map((f) => readFileSync(join(dir, f), 'utf8')).map((t) => (t.endsWith('\n') ? t : t + '\n')).join('---\n')
+      expectEquivalent(all, 'all.yaml', [], [3])
+    })
   })
-  it('the whole corpus as one stream (a multi-file `helm template` output)', () => {
-    const all = files.map((f) => readFileSync(join(CORPUS, f), 'utf8')).map((t) => (t.endsWith('\n') ? t : t + '\n')).join('---\n')
-    expectEquivalent(all, 'all.yaml', [], [3])
-  })
-})
+}
 
 describe('scanManifest on tricky streams', () => {
   it.each([

@@ -12,7 +12,7 @@ import {
 const D0 = 'sha256:' + '0'.repeat(64)
 const DA = 'sha256:' + 'a'.repeat(64)
 
-describe('matchPattern: kritis allowlist_test.go facts (spec §2.3)', () => {
+describe('matchPattern: kritis allowlist_test.go facts (docs/binauthz.md#allowlist-patterns)', () => {
   it.each([
     ['gcr.io/1-my-image@' + D0, 'gcr.io/1-my-image*', 'match'],
     ['gcr.io/1-my-image:tag', 'gcr.io/1-my-image*', 'match'],

@@ -52,7 +52,7 @@ describe('evaluation mode × enforcement mode', () => {
   })
 })
 
-describe('GKE-style reasons (spec §6.1)', () => {
+describe('GKE-style reasons (docs/binauthz.md#denial-messages)', () => {
   it('always_deny under the default rule', async () => {
     const r = await run({policy: policy({defaultAdmissionRule: deny}), images: [{image: 'gcr.io/google-samples/hello-app:1.0'}]})
     expect(r.images[0]?.reasons).toEqual([

@@ -15,7 +15,7 @@ function problems(text: string): SafeDeployError {
 const DEFAULT_RULE = 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n'
 
 describe('parsePolicyText: the spec example policies parse', () => {
-  it('default exported policy of a new project (spec §1.3)', () => {
+  it('default exported policy of a new project (docs/binauthz.md#policy-file-formats)', () => {
     const p = parsePolicyText(
       'defaultAdmissionRule:\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  evaluationMode: ALWAYS_ALLOW\nglobalPolicyEvaluationMode: ENABLE\nname: projects/PROJECT_ID/policy\n',
       'default.yaml',
@@ -34,7 +34,7 @@ describe('parsePolicyText: the spec example policies parse', () => {
     })
   })
 
-  it('gcloud import example (gcloud-facts §2.7), with flow mappings', () => {
+  it('gcloud import example (docs/binauthz.md#policy-file-formats), with flow mappings', () => {
     const p = parsePolicyText(
       [
         'admissionWhitelistPatterns:',

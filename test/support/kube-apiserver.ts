@@ -1,7 +1,6 @@
 /**
  * Kubernetes API **test double** — NOT a real kube-apiserver (none can run on these machines; see
- * /work/shared/test-infra.md §4 and design.md "Real components in tests": this is the one
- * hand-made server). Real `kubectl` and real `@kubernetes/client-node` talk to it over HTTP on
+ * docs/testing.md#kubernetes-api-test-double: this is the one hand-made server). Real `kubectl` and real `@kubernetes/client-node` talk to it over HTTP on
  * 127.0.0.1, so tests see exactly what they send.
  *
  * What it speaks (enough for `kubectl apply`, `kubectl apply --server-side`, dry runs and

@@ -1,6 +1,6 @@
 /**
  * A real registry for tests: the Debian `docker-registry` (CNCF distribution 2.8) on 127.0.0.1,
- * port 0, temp storage, optional htpasswd / token auth and TLS (test-infra.md §1–2). Images are
+ * port 0, temp storage, optional htpasswd / token auth and TLS (docs/testing.md#registry). Images are
  * pushed from Node over the distribution API (POST + PUT blob upload, PUT manifest).
  *
  *   const reg = await startRegistry()                        // or {auth: 'htpasswd'}, {auth: 'token'}, {tls: true}

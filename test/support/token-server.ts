@@ -1,5 +1,5 @@
 /**
- * A Bearer token server for distribution's `auth.token` (test-infra.md §2): Node http, RS256 JWTs
+ * A Bearer token server for distribution's `auth.token` (docs/testing.md#registry): Node http, RS256 JWTs
  * whose header carries `x5c` = [the signing certificate], certificate made with openssl.
  *
  *   const ts = await startTokenServer({users: {testuser: 'testpass'}})

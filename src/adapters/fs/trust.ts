@@ -106,7 +106,7 @@ export class DirAttestationSource implements AttestationSource {
 
   async listAttestations(q: AttestationQuery): Promise<AttestationOccurrence[]> {
     // Every occurrence for the digest is returned, also those on other notes: the verifier skips
-    // them (binauthz-spec §8.6) and says why, which explains a denial better than silence.
+    // them (docs/binauthz.md#notes-and-occurrences) and says why, which explains a denial better than silence.
     return this.load().get(q.digest) ?? []
   }
 }

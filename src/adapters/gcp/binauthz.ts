@@ -1,5 +1,5 @@
 /**
- * Binary Authorization REST v1 (gcloud-facts.md §1): project policy, attestors, the Google system
+ * Binary Authorization REST v1 (docs/google-apis.md#binary-authorization-rest-v1): project policy, attestors, the Google system
  * policy and the optional online attestation check. Uses google-auth-library (ADC by default),
  * loaded lazily.
  */

@@ -1,5 +1,5 @@
 /**
- * Cloud Run Admin API v2 (gcloud-facts.md §3, binauthz-spec.md §7): deploy a service by digest
+ * Cloud Run Admin API v2 (docs/google-apis.md#cloud-run-admin-api-v2, docs/binauthz.md#cloud-run): deploy a service by digest
  * with Binary Authorization enforcement on (`binaryAuthorization.useDefault: true`), optionally
  * with a break-glass justification, and wait for the long-running operation.
  */

@@ -3,7 +3,7 @@
  * error mapping (gRPC status → SafeDeployError) and token redaction.
  *
  * Nothing here imports a @google-cloud package at module load: the clients are loaded lazily by
- * each adapter (CLI cold start, toolchain.md §2).
+ * each adapter (CLI cold start, docs/google-apis.md#client-libraries).
  */
 import type {AuthClient} from 'google-auth-library'
 import {SafeDeployError, type ErrorCode} from '../../core/errors.js'
@@ -50,7 +50,7 @@ export async function grpcClientOptions(opts: GcpOptions): Promise<Record<string
   if (opts.insecure === true) {
     const grpc = await import('@grpc/grpc-js')
     o['sslCreds'] = grpc.credentials.createInsecure()
-    // Without a universe domain google-gax asks the metadata server for one (toolchain.md §4).
+    // Without a universe domain google-gax asks the metadata server for one (docs/google-apis.md#local-endpoints).
     clientOptions['universeDomain'] = 'googleapis.com'
   }
   if (opts.authClient !== undefined) o['authClient'] = opts.authClient

@@ -1,6 +1,6 @@
 /**
  * Container Analysis (Grafeas v1) over gRPC: attestation occurrences (read for the pre-flight,
- * written by `attest`) and a vulnerability summary. gcloud-facts.md §2.2, §2.4, §4.
+ * written by `attest`) and a vulnerability summary. docs/google-apis.md#container-analysis-occurrences.
  */
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'

@@ -1,5 +1,5 @@
 /**
- * Cloud KMS asymmetric signing for `attest` (gcloud-facts.md §2.3): gcloud hashes the payload
+ * Cloud KMS asymmetric signing for `attest` (docs/google-apis.md#cloud-kms-signing): gcloud hashes the payload
  * locally and sends the digest; the response signature is stored as-is (DER for ECDSA, raw for
  * RSA). Request and response integrity is checked with CRC32C as the KMS docs recommend.
  */

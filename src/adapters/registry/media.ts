@@ -8,7 +8,7 @@ export const MEDIA_TYPES = {
 } as const
 
 /**
- * All four types, always (test-infra.md §1c): with only the Docker v2 type, distribution answers a
+ * All four types, always (docs/image-references.md#resolving-tags-to-digests): with only the Docker v2 type, distribution answers a
  * manifest-list tag with the amd64 CHILD's digest; with only OCI types, Docker-typed tags are 404.
  */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', ')

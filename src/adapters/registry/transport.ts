@@ -1,6 +1,6 @@
 /**
  * HTTP transport: node:http / node:https with keep-alive agents (measured faster than fetch on
- * these machines, test-infra.md §3), a per-request timeout, and network errors classified into
+ * these machines, docs/testing.md#registry-timing), a per-request timeout, and network errors classified into
  * a small closed set the resolver maps to error codes.
  */
 import http from 'node:http'

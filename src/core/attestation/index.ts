@@ -1,4 +1,4 @@
-/** Attestors, attestation payloads, verification and signing (binauthz-spec.md §4, §5). */
+/** Attestors, attestation payloads, verification and signing (docs/binauthz.md#attestors, docs/binauthz.md#signature-verification). */
 export * from './types.js'
 export * from './keys.js'
 export * from './payload.js'

@@ -1,6 +1,6 @@
 /**
  * Attestor public keys: signature algorithms, key ids and key/algorithm consistency
- * (binauthz-spec.md §4.1, §4.2; gcloud-facts.md §1.4, §2.3, §2.5).
+ * (docs/binauthz.md#pkix-signature-algorithms, docs/binauthz.md#key-ids).
  */
 import {createHash, createPublicKey, type KeyObject} from 'node:crypto'
 import * as openpgp from 'openpgp'
@@ -165,7 +165,7 @@ export type PkixKeyCheck =
 /**
  * Check a PEM public key against its declared signature algorithm: key type, curve, modulus size
  * (the API says the algorithm "must match the structure … encoded in publicKeyPem"; the size check is
- * a spec §4.1 assumption). Never throws; see assertPkixKey for the throwing form.
+ * an assumption, docs/binauthz.md#pkix-signature-algorithms). Never throws; see assertPkixKey for the throwing form.
  */
 export function checkPkixKey(publicKeyPem: string | KeyObject, algorithm: string): PkixKeyCheck {
   const name = normalizeAlgorithmName(algorithm)

@@ -1,7 +1,7 @@
 /**
  * Strict parsing of attestors (`gcloud container binauthz attestors describe --format=json`, REST v1 or
  * v1beta1) and attestation occurrences (`gcloud container binauthz attestations list --format=json`,
- * REST v1, legacy v1beta1, gRPC objects). binauthz-spec.md §4, §5.1; gcloud-facts.md §1.4, §2.4, §4.
+ * REST v1, legacy v1beta1, gRPC objects). docs/binauthz.md#attestors, docs/binauthz.md#notes-and-occurrences.
  */
 import {SafeDeployError} from '../errors.js'
 import {checkPkixKey, defaultPkixKeyId, errorText, normalizeAlgorithmName, pgpFingerprintSync} from './keys.js'

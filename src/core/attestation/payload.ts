@@ -1,7 +1,7 @@
 /**
  * The Binary Authorization signing payload (SimpleSigning JSON): build it byte-exactly like
  * `gcloud container binauthz create-signature-payload`, and parse a signed payload
- * (binauthz-spec.md §5.2, §5.3; gcloud-facts.md §2.1, §5).
+ * (docs/binauthz.md#attestation-payload, docs/image-references.md#gcloud-artifact-urls).
  */
 import {SafeDeployError} from '../errors.js'
 
@@ -135,7 +135,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parse a signed payload. Only `critical.image.docker-manifest-digest` is required (the enforcer uses only
- * the digest); an unknown `type`, `optional` and extra fields are accepted (spec §5.2 assumptions).
+ * the digest); an unknown `type`, `optional` and extra fields are accepted (assumptions, docs/binauthz.md#attestation-payload).
  */
 export function parsePayload(bytes: Uint8Array): ParsedPayload {
   let text: string

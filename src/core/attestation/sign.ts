@@ -1,6 +1,6 @@
 /**
- * Signers for `safe-deploy attest`, and the REST occurrence they produce (binauthz-spec.md §5.1, §5.4;
- * gcloud-facts.md §2.2, §2.3).
+ * Signers for `safe-deploy attest`, and the REST occurrence they produce (docs/binauthz.md#notes-and-occurrences,
+ * docs/binauthz.md#signature-verification, docs/google-apis.md#cloud-kms-signing).
  */
 import {createHash, createPrivateKey, createPublicKey, sign as cryptoSign, constants as cryptoConstants, type KeyObject} from 'node:crypto'
 import * as openpgp from 'openpgp'

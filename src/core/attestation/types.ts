@@ -1,4 +1,4 @@
-/** Attestors and attestation occurrences (binauthz-spec.md §4, §5). */
+/** Attestors and attestation occurrences (docs/binauthz.md#attestors, docs/binauthz.md#notes-and-occurrences). */
 
 export type PkixSignatureAlgorithm =
   | 'RSA_PSS_2048_SHA256' | 'RSA_SIGN_PSS_2048_SHA256'

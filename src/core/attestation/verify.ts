@@ -1,6 +1,6 @@
 /**
  * Does an attestor accept an image digest, given its attestation occurrences? Used by the pre-flight
- * and by `attest` (before storing). binauthz-spec.md §3.3, §4, §5.3, §5.4, §8 (6–10).
+ * and by `attest` (before storing). docs/binauthz.md#signature-verification.
  */
 import {constants as cryptoConstants, verify as cryptoVerify, type KeyObject} from 'node:crypto'
 import * as openpgp from 'openpgp'
@@ -28,7 +28,7 @@ export interface AttestorCheck {
   warnings: string[]
 }
 
-/** GKE's attestor denial text (binauthz-spec.md §6.1). */
+/** GKE's attestor denial text (docs/binauthz.md#denial-messages). */
 export const NO_VALID_ATTESTATIONS = 'No attestations found that were valid and signed by a key trusted by the attestor'
 export const NO_PUBLIC_KEYS = 'attestor has no public keys: it never accepts an attestation'
 export const JWT_UNSUPPORTED = 'JWT attestations are not supported (treated as unverified)'
@@ -144,7 +144,7 @@ async function verifyWithPgpKey(
   let created: Date | null | undefined
   try {
     const msg = 'armored' in input ? await openpgp.readMessage({armoredMessage: input.armored}) : await openpgp.readMessage({binaryMessage: input.binary})
-    // openpgp checks the key's validity at the signature's creation time (binauthz-spec §8.9).
+    // openpgp checks the key's validity at the signature's creation time (docs/binauthz.md#signature-verification).
     const result = await openpgp.verify({message: msg, verificationKeys: key, format: 'binary', date: now})
     data = result.data
     if (result.signatures.length === 0) return {valid: false, reason: 'the PGP message is not signed', rank: RANK.malformed, warnings: []}
@@ -199,7 +199,7 @@ function labelOf(occ: AttestationOccurrence): string {
 /**
  * The attestor is satisfied when at least one occurrence on its note, for this digest, carries a
  * signature that verifies with a key whose id equals the signature's publicKeyId and whose signed
- * payload names the digest (spec §5.3). Never throws for bad attestations: they are reported in `checks`.
+ * payload names the digest (docs/binauthz.md#signature-verification). Never throws for bad attestations: they are reported in `checks`.
  */
 export async function checkAttestor(
   attestor: Attestor, occurrences: readonly AttestationOccurrence[], digest: string, opts: {now?: Date} = {},

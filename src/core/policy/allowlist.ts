@@ -1,6 +1,6 @@
 /**
- * Allowlist (`admissionWhitelistPatterns[].namePattern`) validation and matching, binauthz-spec.md §2.3,
- * and the best-effort system image list of §2.4.
+ * Allowlist (`admissionWhitelistPatterns[].namePattern`) validation and matching, docs/binauthz.md#allowlist-patterns,
+ * and the best-effort system image list of docs/binauthz.md#system-images.
  *
  * Matching is textual, on the image string AS WRITTEN (no docker.io / library/ normalisation), case-sensitive:
  *   pattern ends with `**` → image starts with the prefix (crosses `/`)
@@ -54,7 +54,7 @@ export function explainMatch(image: string, pattern: string): MatchExplanation {
     if (image.startsWith(name + ':')) {
       const rest = image.slice(name.length + 1)
       if (rest.includes('/')) return {result: 'no-match'}
-      // Assumption (spec §2.3): `name@*` ("all versions and tags") covers `name:tag@digest`; a bare `name:tag` is unknown.
+      // Assumption (docs/binauthz.md#allowlist-patterns): `name@*` ("all versions and tags") covers `name:tag@digest`; a bare `name:tag` is unknown.
       if (rest.includes('@')) return {result: 'match'}
       return {
         result: 'uncertain',
@@ -96,7 +96,7 @@ function tagDigestVariant(image: string, pattern: string): MatchExplanation | un
   }
 }
 
-/** Whether `image` (as written) matches `pattern`, per spec §2.3. */
+/** Whether `image` (as written) matches `pattern`, per docs/binauthz.md#allowlist-patterns. */
 export function matchPattern(image: string, pattern: string): MatchResult {
   return explainMatch(image, pattern).result
 }
@@ -107,7 +107,7 @@ function stripDockerDefaults(s: string): string {
 
 /**
  * A warning when image and pattern do not match as written but would if `docker.io/`, `index.docker.io/` or
- * `library/` were added or removed (Binary Authorization matches the string as written: assumption, spec §2.3).
+ * `library/` were added or removed (Binary Authorization matches the string as written: assumption, docs/binauthz.md#allowlist-patterns).
  */
 export function normalizationHint(image: string, pattern: string): string | undefined {
   if (matchPattern(image, pattern) === 'match') return undefined
@@ -153,7 +153,7 @@ export interface SystemAllowlist {
 }
 
 /**
- * Best-effort subset of Google's system policy (spec §2.4): the paths the docs say must be allowlisted when
+ * Best-effort subset of Google's system policy (docs/binauthz.md#system-images): the paths the docs say must be allowlisted when
  * `globalPolicyEvaluationMode` is disabled. APPROXIMATE: export the real list with
  * `gcloud alpha container binauthz policy export-system-policy --location=REGION` and pass it instead.
  * Where the docs disagree (gke.gcr.io/* vs /**) the narrower form is used (never a false ALLOW).
@@ -170,7 +170,7 @@ export const SYSTEM_ALLOWLIST: readonly string[] = Object.freeze([
 export const BUILTIN_SYSTEM_ALLOWLIST: SystemAllowlist = Object.freeze({
   patterns: [...SYSTEM_ALLOWLIST],
   approximate: true,
-  source: 'built-in approximate system image list (binauthz-spec.md §2.4)',
+  source: 'built-in approximate system image list (docs/binauthz.md#system-images)',
 })
 
 /** A user-supplied system policy (`export-system-policy` output): its allowlist patterns are the exemptions. */

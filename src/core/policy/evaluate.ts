@@ -1,5 +1,5 @@
 /**
- * Local evaluation of a Binary Authorization project policy (binauthz-spec.md §2, §3, §9):
+ * Local evaluation of a Binary Authorization project policy (docs/binauthz.md#evaluation-order):
  * system exemption → allowlist → rule selection → evaluation mode → enforcement mode → break-glass.
  * Pure: attestation checks come in through `checkAttestor` (called once per attestor and digest). A checkAttestor
  * that throws propagates: the caller reports "could not check", never "allowed".
@@ -20,7 +20,7 @@ import type {AdmissionRule, EnforcementMode, EvaluationMode, GlobalPolicyEvaluat
 
 export type Verdict = 'ALLOW' | 'DENY' | 'DRYRUN_DENY' | 'ALLOW_BREAKGLASS'
 
-/** GKE attestor reasons (spec §6.1). */
+/** GKE attestor reasons (docs/binauthz.md#denial-messages). */
 export const NO_VALID_ATTESTATIONS = 'No attestations found that were valid and signed by a key trusted by the attestor'
 export const TAG_NOT_DIGEST = 'Expected digest with sha256 scheme, but got tag or malformed digest'
 export const ALWAYS_DENY_REASON = 'Denied by always_deny admission rule'

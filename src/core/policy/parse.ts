@@ -1,7 +1,7 @@
 /**
  * Strict parsing of a Binary Authorization policy: gcloud `policy export` YAML/JSON (with 1-based lines) or the REST
  * JSON object. Every problem is collected, then one SafeDeployError POLICY_INVALID lists them all
- * (`file:line: field: expected X, got Y`), like gcloud's DecodeError plus the API's import-time checks (spec §1).
+ * (`file:line: field: expected X, got Y`), like gcloud's DecodeError plus the API's import-time checks (docs/binauthz.md#policy-file-formats).
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
 import {SafeDeployError} from '../errors.js'

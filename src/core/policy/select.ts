@@ -1,5 +1,5 @@
 /**
- * Which admission rule applies to a request (binauthz-spec.md §2.2).
+ * Which admission rule applies to a request (docs/binauthz.md#rule-selection).
  *
  * Cloud Run: the default rule only. GKE: a specific rule whose key matches replaces the default rule. In v1 at most
  * one scoped map is non-empty (the parser enforces it); if several match anyway (hand-built or v1beta1 policies) the

@@ -1,4 +1,4 @@
-/** Binary Authorization project-singleton policy (REST v1 JSON / gcloud YAML form). binauthz-spec.md §1. */
+/** Binary Authorization project-singleton policy (REST v1 JSON / gcloud YAML form). docs/binauthz.md#policy-model. */
 
 export type EvaluationMode = 'ALWAYS_ALLOW' | 'REQUIRE_ATTESTATION' | 'ALWAYS_DENY'
 export type EnforcementMode = 'ENFORCED_BLOCK_AND_AUDIT_LOG' | 'DRYRUN_AUDIT_LOG_ONLY'

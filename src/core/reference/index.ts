@@ -1,6 +1,6 @@
 /**
  * The image reference grammar of github.com/distribution/reference (v0.6) with Docker
- * normalization (ParseNormalizedNamed). See ../shared/reference-grammar.md.
+ * normalization (ParseNormalizedNamed). See docs/image-references.md#grammar.
  */
 import {SafeDeployError} from '../errors.js'
 

@@ -1,6 +1,6 @@
 /**
  * A local Binary Authorization REST v1 server (node:http) for the paths safe-deploy calls
- * (gcloud-facts.md §1.0): project policy, system policy, attestors and
+ * (docs/google-apis.md#binary-authorization-rest-v1): project policy, system policy, attestors and
  * validateAttestationOccurrence. In-memory state, a request log (records whether an
  * Authorization header came, never its value) and error/delay injection.
  */

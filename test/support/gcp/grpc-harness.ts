@@ -2,7 +2,7 @@
  * A generic local gRPC server for Google API protos: loads a package's bundled
  * `build/protos/protos.json` with @grpc/proto-loader, hosts the services you register on
  * 127.0.0.1 (insecure), logs every request and can inject failures and delays per method.
- * toolchain.md §4 is the recipe this follows.
+ * docs/testing.md#google-api-servers describes how the tests use it.
  */
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
