@@ -420,3 +420,80 @@ describe('apply with a profile from .safe-deploy.yaml', () => {
     expect(writes.some((w) => w.path.includes('/namespaces/prod/deployments'))).toBe(true)
   })
 })
+
+describe('parser differentials (security): what kubectl receives is what was evaluated', () => {
+  /** A Deployment whose container is written by `container` (indented for the containers list). */
+  function hostile(name: string, container: string, extra = ''): string {
+    const file = join(dir, `${name}-${++n}.yaml`)
+    writeFileSync(file, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: prod
+spec:
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      serviceAccountName: deployer
+      containers:
+${container}${extra}`)
+    return file
+  }
+  const good = (): string => `${reg.host}/team/app:1.4`
+  const evil = (): string => `${reg.host}/team/bad:2.0`
+
+  it.each([
+    ['1: a U+2028 line break hides a second image key', () => `      - name: app\n        image: ${good()} # x\u2028        image: ${evil()}\n`, /U\+2028/],
+    ['2: an alias key repeats image', () => `      - name: app\n        &k image: ${good()}\n        *k : ${evil()}\n`, /anchor|alias/],
+    ['4: a merge key overrides image', () => `      - name: app\n        image: ${good()}\n        <<: {image: ${evil()}}\n`, /merge key/],
+  ])('class %s: refused (exit 3), nothing reaches the API, the audit log says blocked', async (_name, container, why) => {
+    const r = await apply(hostile('hostile', container()), ['--yes'], {policy: dryrunPolicy})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/refused: kubectl could read this differently/)
+    expect(r.stderr).toMatch(why)
+    expect(r.stderr).toMatch(/hostile-\d+\.yaml: document 1: line \d+/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(r.records().map((x) => x.outcome)).toEqual(['blocked'])
+  })
+
+  it('class 6: a Deployment carrying items: kubectl would apply the items only; safe-deploy pins and evaluates those, sends them, and records them', async () => {
+    const file = hostile('carrier', `      - name: app\n        image: ${good()}\n`, `items:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: hidden, namespace: prod}\n  spec:\n    selector: {matchLabels: {app: hidden}}\n    template:\n      metadata: {labels: {app: hidden}}\n      spec:\n        containers:\n        - name: app\n          image: ${evil()}\n`)
+    const r = await apply(file, ['--yes'], {policy: dryrunPolicy})
+    // The evaluated image is the hidden one (no attestation → a dry-run denial), not the carrier's.
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(new RegExp(`team/bad:2\\.0@${badDigest}`))
+    expect(r.stderr).not.toMatch(/team\/app:1\.4@/)
+    const writes = kube.requests.filter(isWrite)
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /apis/apps/v1/namespaces/prod/deployments'])
+    const body = sentDeployment(writes[0] as RecordedRequest)
+    expect(body.metadata.name).toBe('hidden')
+    expect(body.spec.template.spec.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    const applied = r.records().find((x) => x.outcome === 'applied')
+    expect(applied.sent).toEqual([{object: 'Deployment/prod/hidden', images: [`${reg.host}/team/bad:2.0@${badDigest}`]}])
+  })
+
+  it('class 6: PodList items without kind become Pods; the Pod that reaches the API is pinned', async () => {
+    const file = join(dir, `podlist-${++n}.yaml`)
+    writeFileSync(file, `apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: listed, namespace: prod}\n  spec:\n    containers:\n    - name: app\n      image: ${good()}\n`)
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(0)
+    const writes = kube.requests.filter(isWrite)
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /api/v1/namespaces/prod/pods'])
+    const body = JSON.parse((writes[0] as RecordedRequest).body)
+    expect(body.kind).toBe('Pod')
+    expect(body.spec.containers[0].image).toBe(`${reg.host}/team/app:1.4@${appDigest}`)
+    expect(r.records().find((x) => x.outcome === 'applied').sent).toEqual([{object: 'Pod/prod/listed', images: [`${reg.host}/team/app:1.4@${appDigest}`]}])
+  })
+
+  it('stdin that is not UTF-8 is refused like a file (exit 3), nothing applied', async () => {
+    const log = join(dir, `audit-${++n}.jsonl`)
+    const r = await runCli(['apply', '-f', '-', '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
+      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), stdin: Buffer.from('\xff\xfea\x00p\x00i\x00', 'latin1')})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/expected UTF-8 text, got UTF-16/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})

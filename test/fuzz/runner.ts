@@ -33,9 +33,17 @@ export interface Tally {
   ms: number
 }
 
-export function makeTally(suite: string): {run: <T>(property: string, arb: fc.Arbitrary<T>, predicate: (v: T) => boolean | void, weight?: number) => void; report: () => void} {
+export function makeTally(suite: string): {
+  run: <T>(property: string, arb: fc.Arbitrary<T>, predicate: (v: T) => boolean | void, weight?: number) => void
+  /** Count inputs that a suite checked in its own loop (the kubectl differential checks in batches). */
+  add: (property: string, runs: number, ms: number) => void
+  report: () => void
+} {
   const tally: Tally[] = []
   return {
+    add(property, runs, ms) {
+      tally.push({property, runs, ms})
+    },
     run(property, arb, predicate, weight) {
       const runs = Math.max(1, Math.round(RUNS * (weight ?? WEIGHTS[property] ?? 1)))
       const t0 = Date.now()

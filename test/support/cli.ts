@@ -19,7 +19,7 @@ export interface CliResult {
 
 export interface CliOptions {
   env?: Record<string, string | undefined>
-  stdin?: string
+  stdin?: string | Buffer
   cwd?: string
   timeoutMs?: number
 }

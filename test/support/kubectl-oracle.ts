@@ -1,8 +1,8 @@
 /**
  * The real kubectl as the oracle for "what would be sent": `kubectl apply --dry-run=client -o json`
  * against the Kubernetes API test double prints the objects kubectl decoded from its input, which
- * are the objects it would send. Image values are collected from that output by a plain walk over
- * every `image` key (and `volumes[].image.reference`), independent of safe-deploy's locator.
+ * are the objects it would send. Image values are collected from that output by imagesOf, a plain
+ * walk independent of safe-deploy's locator.
  *
  * `--validate=false`: the double serves no OpenAPI for List kinds, and validation is not what is
  * being compared (an attacker can pass `-- --validate=false` too, as the issue notes).
@@ -113,7 +113,11 @@ function parseOutput(stdout: string): Array<Record<string, unknown>> {
   return out
 }
 
-/** Every image value in an object: any `image` key holding a string, and `image.reference` of volumes. */
+/**
+ * Every image value in an object, found by a plain walk independent of safe-deploy's locator: the
+ * `image` of every element of a `containers`, `initContainers` or `ephemeralContainers` list,
+ * wherever it is, and `image.reference` of every element of a `volumes` list.
+ */
 export function imagesOf(value: unknown): string[] {
   const out: string[] = []
   const walk = (v: unknown): void => {
@@ -121,9 +125,15 @@ export function imagesOf(value: unknown): string[] {
       for (const x of v) walk(x)
     } else if (typeof v === 'object' && v !== null) {
       for (const [k, x] of Object.entries(v)) {
-        if (k === 'image' && typeof x === 'string') out.push(x)
-        else if (k === 'image' && typeof x === 'object' && x !== null && typeof (x as {reference?: unknown}).reference === 'string') out.push((x as {reference: string}).reference)
-        else walk(x)
+        if ((k === 'containers' || k === 'initContainers' || k === 'ephemeralContainers') && Array.isArray(x)) {
+          for (const c of x) if (typeof c === 'object' && c !== null && typeof (c as {image?: unknown}).image === 'string') out.push((c as {image: string}).image)
+        } else if (k === 'volumes' && Array.isArray(x)) {
+          for (const vol of x) {
+            const ref = (vol as {image?: {reference?: unknown}} | null)?.image?.reference
+            if (typeof ref === 'string') out.push(ref)
+          }
+        }
+        walk(x)
       }
     }
   }
