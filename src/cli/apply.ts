@@ -10,7 +10,8 @@ import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {Auditor, actor, auditedPreflight} from './audit.js'
-import {confirmOrFail} from './prompt.js'
+import {askConfirmation} from './prompt.js'
+import {runDeployGate} from '../app/deploy-gate.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
@@ -64,8 +65,6 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${kube.applier}"`)
   }
   if (kube.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
-  const warnings: string[] = []
-
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
   const auditPath = flags['audit-log'] ?? (profile?.auditLog as string | undefined)
   const {result, pin} = await auditedPreflight(auditPath, {
@@ -82,91 +81,57 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   })
   io.say(renderPreflightText(result))
 
-  if (result.verdict === 'DENY') {
-    await auditor.record('blocked', result, 'denied by policy; nothing applied')
-    return {outcome: 'blocked', verdict: result.verdict, preflight: result, objects: [], auditId: auditor.id, warnings}
-  }
-  if (result.verdict === 'DRYRUN_DENY') {
-    warnings.push('DRY-RUN DENIAL: Binary Authorization would deny this deploy, but the rule is in dry-run mode; deploying anyway and recording it.')
-  }
-  if (breakGlass !== undefined) warnings.push(`BREAK-GLASS: deploying with alpha.image-policy.k8s.io/break-glass ("${breakGlass}")`)
-
-  // Enforcement check on GKE targets (flag, or the profile's requireEnforcement).
-  const requireEnforcement = flags['require-enforcement'] || profile?.requireEnforcement === true
-  const enforcement = await checkEnforcement(flags, kube, io)
-  if (enforcement && 'enforced' in enforcement && !enforcement.enforced) {
-    const msg = `Binary Authorization enforcement is OFF on cluster ${enforcement.cluster} (evaluation mode ${enforcement.mode}): the cluster admits any image`
-    if (requireEnforcement) {
-      await auditor.record('blocked', result, msg)
-      throw new SafeDeployError('DENIED', msg, {hint: 'enable it: gcloud container clusters update CLUSTER --binauthz-evaluation-mode=PROJECT_SINGLETON_POLICY_ENFORCE'})
-    }
-    warnings.push(msg)
-  } else if (enforcement && 'unavailable' in enforcement) {
-    if (requireEnforcement) {
-      await auditor.record('blocked', result, `could not verify enforcement: ${enforcement.unavailable}`)
-      throw new SafeDeployError('API_ERROR', `could not verify that Binary Authorization is enforced: ${enforcement.unavailable}`)
-    }
-    warnings.push(`could not verify the cluster's Binary Authorization enforcement: ${enforcement.unavailable}`)
-  }
-  for (const w of warnings) io.say(`warning: ${w}`)
-
-  // What is sent: the objects of the pinned documents (+ break-glass annotations), read with the
-  // same reader that located the images, serialized by us; then a second look that what would be
-  // sent holds exactly the evaluated images (docs/kubectl-reading.md).
-  let toSend: ManifestObject[]
-  try {
-    toSend = pin.outputs.flatMap((o) => {
-      const text = breakGlass === undefined ? o.text : addBreakGlass(o.text, pin.sites.filter((s) => s.file === o.file))
-      return manifestObjects(text, o.file)
-    })
-    secondLook(kubectlInput(toSend), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})), rules)
-  } catch (err) {
-    await auditor.record('blocked', result, err instanceof Error ? err.message : String(err))
-    throw err
-  }
-  auditor.sent = toSend.map((o) => ({
-    object: `${o.kind}/${o.namespace === undefined ? '' : o.namespace + '/'}${o.name}`,
-    images: pin.result.sites.filter((s) => s.site.file === o.file && s.site.document === o.document && s.site.name === o.name && s.site.kind === o.kind).map((s) => s.pinned),
-  }))
-
+  // Enforcement is checked only for a deploy that is not denied (a denial blocks first).
+  const enforcement = result.verdict === 'DENY' ? undefined : await checkEnforcement(flags, kube, io)
   const dryRun = flags['dry-run'] as 'none' | 'client' | 'server'
-  if (dryRun === 'none') {
-    try {
-      await confirmOrFail(`apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, flags.yes)
-    } catch (err) {
-      await auditor.record('aborted', result, err instanceof Error ? err.message : String(err))
-      throw err
-    }
-  }
-  await auditor.record('started', result, `applying (${dryRun === 'none' ? 'live' : 'dry-run ' + dryRun})`)
-  let applier: 'kubectl' | 'api' = kube.applier === 'api' ? 'api' : 'kubectl'
-  if (kube.applier === undefined && !(await kubectlAvailable())) applier = 'api'
-  try {
-    const common = {
-      ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
-      ...(kube.context ? {context: kube.context} : {}),
-      ...(kube.namespace ? {namespace: kube.namespace} : {}),
-      dryRun, serverSide: flags['server-side'], ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
-    }
-    let objects: ApplyResult['objects']
-    if (applier === 'kubectl') {
-      const r = await new KubectlApplier().apply(toSend, {...common, ...(flags.prune ? {prune: {selector: flags.selector as string}} : {}), extraArgs})
-      objects = r.objects
-    } else {
-      if (extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
-      const {ApiApplier} = await import('../adapters/k8s/api.js')
-      const r = await new ApiApplier().apply(toSend, common)
-      objects = r.objects
-    }
-    const outcome = dryRun === 'none' ? 'applied' : 'dry-run'
-    await auditor.record(outcome, result, `${objects.length} object(s) via ${applier}`)
-    return {outcome, verdict: result.verdict, preflight: result, applier, objects, ...(enforcement ? {enforcement} : {}), auditId: auditor.id, warnings}
-  } catch (err) {
-    await auditor.record('failed', result, err instanceof Error ? err.message : String(err))
-    throw err
-  }
+  let toSend: ManifestObject[] = []
+  const gate = await runDeployGate({
+    platform: 'gke', verdict: result.verdict, mode: dryRun, ...(breakGlass === undefined ? {} : {breakGlass}),
+    requireEnforcement: flags['require-enforcement'] || profile?.requireEnforcement === true,
+    enforcement: enforcement === undefined ? {state: 'not-checked'}
+      : 'unavailable' in enforcement ? {state: 'unknown', detail: enforcement.unavailable}
+        : {state: enforcement.enforced ? 'enforced' : 'off', cluster: enforcement.cluster, mode: enforcement.mode},
+  }, `apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, {
+    record: (e) => auditor.record(e.outcome, result, e.detail),
+    confirm: (question) => askConfirmation(question, flags.yes),
+    say: io.say,
+  }, {
+    // What is sent: the objects of the pinned documents (+ break-glass annotations), read with the
+    // same reader that located the images, serialized by us; then a second look that what would be
+    // sent holds exactly the evaluated images (docs/kubectl-reading.md).
+    prepare: () => {
+      toSend = pin.outputs.flatMap((o) => {
+        const text = breakGlass === undefined ? o.text : addBreakGlass(o.text, pin.sites.filter((s) => s.file === o.file))
+        return manifestObjects(text, o.file)
+      })
+      secondLook(kubectlInput(toSend), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})), rules)
+      auditor.sent = toSend.map((o) => ({
+        object: `${o.kind}/${o.namespace === undefined ? '' : o.namespace + '/'}${o.name}`,
+        images: pin.result.sites.filter((s) => s.site.file === o.file && s.site.document === o.document && s.site.name === o.name && s.site.kind === o.kind).map((s) => s.pinned),
+      }))
+    },
+    apply: async () => {
+      const applier: 'kubectl' | 'api' = kube.applier === 'api' || (kube.applier === undefined && !(await kubectlAvailable())) ? 'api' : 'kubectl'
+      const common = {
+        ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
+        ...(kube.context ? {context: kube.context} : {}),
+        ...(kube.namespace ? {namespace: kube.namespace} : {}),
+        dryRun, serverSide: flags['server-side'], ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
+      }
+      let objects: ApplyResult['objects']
+      if (applier === 'kubectl') {
+        objects = (await new KubectlApplier().apply(toSend, {...common, ...(flags.prune ? {prune: {selector: flags.selector as string}} : {}), extraArgs})).objects
+      } else {
+        const {ApiApplier} = await import('../adapters/k8s/api.js')
+        objects = (await new ApiApplier().apply(toSend, common)).objects
+      }
+      return {value: {applier, objects}, detail: `${objects.length} object(s) via ${applier}`}
+    },
+  })
+  const common = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: auditor.id, warnings: gate.warnings}
+  if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...common}
+  return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...common}
 }
-
 
 async function checkEnforcement(flags: ApplyFlags, kube: {kubeconfig?: string | undefined; context?: string | undefined}, io: ApplyIO): Promise<ApplyResult['enforcement']> {
   const contextName = kube.context

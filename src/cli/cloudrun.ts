@@ -10,7 +10,8 @@ import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
 import type {PreflightResult} from '../core/plan.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
 import {Auditor, actor, auditedPreflight} from './audit.js'
-import {confirmOrFail} from './prompt.js'
+import {askConfirmation} from './prompt.js'
+import {runDeployGate} from '../app/deploy-gate.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
 
@@ -43,7 +44,14 @@ function requireStr(v: string | undefined, flag: string): string {
   return v
 }
 
-async function gate(kind: string, service: string, flags: RunFlags, profile: Profile | undefined, result: PreflightResult, io: Io, project: string, region: string) {
+/**
+ * Cloud Run's pass through the deploy gate (src/app/deploy-gate.ts): the default rule's verdict,
+ * break-glass, confirmation for a live deploy, then `send` (the v2 API call) and its audit records.
+ */
+async function gated<T>(
+  kind: string, service: string, flags: RunFlags, profile: Profile | undefined, result: PreflightResult, io: Io, project: string, region: string,
+  send: () => Promise<{value: T; detail: string}>,
+): Promise<{auditId: string; warnings: string[]; outcome: 'blocked'} | {auditId: string; warnings: string[]; outcome: 'deployed' | 'dry-run'; value: T}> {
   const breakGlass = flags['break-glass']
   const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {
     command: kind, actor: actor(), mode: flags['dry-run'] ? 'validate-only' : 'none', breakGlass: breakGlass !== undefined,
@@ -51,24 +59,16 @@ async function gate(kind: string, service: string, flags: RunFlags, profile: Pro
     target: {platform: 'cloudrun', project, region, service},
   })
   io.say(renderPreflightText(result))
-  const warnings: string[] = []
-  if (result.verdict === 'DENY') {
-    await auditor.record('blocked', result, 'denied by policy; nothing deployed')
-    return {auditor, warnings, blocked: true}
-  }
-  if (result.verdict === 'DRYRUN_DENY') warnings.push('DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.')
-  if (breakGlass !== undefined) warnings.push(`BREAK-GLASS: deploying with breakglassJustification "${breakGlass}"`)
-  for (const w of warnings) io.say(`warning: ${w}`)
-  if (!flags['dry-run']) {
-    try {
-      await confirmOrFail(`deploy ${service} to Cloud Run (${project}/${region})?`, flags.yes)
-    } catch (err) {
-      await auditor.record('aborted', result, err instanceof Error ? err.message : String(err))
-      throw err
-    }
-  }
-  await auditor.record('started', result, flags['dry-run'] ? 'validate-only request' : 'deploying')
-  return {auditor, warnings, blocked: false}
+  const gate = await runDeployGate({
+    platform: 'cloudrun', verdict: result.verdict, mode: flags['dry-run'] ? 'validate-only' : 'none',
+    ...(breakGlass === undefined ? {} : {breakGlass}), requireEnforcement: false, enforcement: {state: 'not-checked'},
+  }, `deploy ${service} to Cloud Run (${project}/${region})?`, {
+    record: (e) => auditor.record(e.outcome, result, e.detail),
+    confirm: (question) => askConfirmation(question, flags.yes),
+    say: io.say,
+  }, {apply: send})
+  if (gate.outcome === 'blocked') return {auditId: auditor.id, warnings: gate.warnings, outcome: 'blocked'}
+  return {auditId: auditor.id, warnings: gate.warnings, outcome: gate.outcome === 'applied' ? 'deployed' : 'dry-run', value: gate.value}
 }
 
 export async function runDeploy(service: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
@@ -81,9 +81,7 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
     () => preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const img = result.images[0]
   if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
-  const g = await gate('run deploy', service, flags, profile, {...result, target: {...result.target, project, region, service}}, io, project, region)
-  if (g.blocked) return {outcome: 'blocked', verdict: result.verdict, preflight: result, service, auditId: g.auditor.id, warnings: g.warnings}
-  try {
+  const g = await gated('run deploy', service, flags, profile, {...result, target: {...result.target, project, region, service}}, io, project, region, async () => {
     const {deployService} = await import('../adapters/gcp/cloudrun.js')
     const r = await deployService({
       project, region, service, image: img.image,
@@ -91,13 +89,11 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
       ...(flags['break-glass'] !== undefined ? {breakglassJustification: flags['break-glass']} : {}),
       ...(flags['dry-run'] ? {validateOnly: true} : {}),
     }, gcpOpts(flags))
-    const outcome = flags['dry-run'] ? 'dry-run' : 'deployed'
-    await g.auditor.record(outcome === 'deployed' ? 'applied' : 'dry-run', result, `revision ${r.revision ?? '(none)'}`)
-    return {outcome, verdict: result.verdict, preflight: result, service, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, auditId: g.auditor.id, warnings: g.warnings}
-  } catch (err) {
-    await g.auditor.record('failed', result, err instanceof Error ? err.message : String(err))
-    throw err
-  }
+    return {value: r, detail: `revision ${r.revision ?? '(none)'}`}
+  })
+  if (g.outcome === 'blocked') return {outcome: 'blocked', verdict: result.verdict, preflight: result, service, auditId: g.auditId, warnings: g.warnings}
+  const r = g.value
+  return {outcome: g.outcome, verdict: result.verdict, preflight: result, service, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, auditId: g.auditId, warnings: g.warnings}
 }
 
 function blockedBase(command: string, flags: RunFlags, target: Record<string, unknown>) {
@@ -136,16 +132,12 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   const translated = knativeToV2(body, file)
   const project = requireStr(flags.project ?? translated.project ?? (profile?.project as string | undefined), '--project (or metadata.namespace)')
   const region = requireStr(flags.region ?? translated.region ?? (profile?.region as string | undefined), '--region (or the cloud.googleapis.com/location label)')
-  const g = await gate('run replace', translated.serviceId, flags, profile, result, io, project, region)
-  if (g.blocked) return {outcome: 'blocked', verdict: result.verdict, preflight: result, service: translated.serviceId, auditId: g.auditor.id, warnings: g.warnings}
-  try {
+  const g = await gated('run replace', translated.serviceId, flags, profile, result, io, project, region, async () => {
     const {replaceService} = await import('../adapters/gcp/cloudrun.js')
     const r = await replaceService({project, region, serviceId: translated.serviceId, service: translated.service as unknown as Record<string, unknown>, ...(flags['dry-run'] ? {validateOnly: true} : {})}, gcpOpts(flags))
-    const outcome = flags['dry-run'] ? 'dry-run' : 'deployed'
-    await g.auditor.record(outcome === 'deployed' ? 'applied' : 'dry-run', result, `revision ${r.revision ?? '(none)'}`)
-    return {outcome, verdict: result.verdict, preflight: result, service: translated.serviceId, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, request: translated.service as unknown as Record<string, unknown>, auditId: g.auditor.id, warnings: g.warnings}
-  } catch (err) {
-    await g.auditor.record('failed', result, err instanceof Error ? err.message : String(err))
-    throw err
-  }
+    return {value: r, detail: `revision ${r.revision ?? '(none)'}`}
+  })
+  if (g.outcome === 'blocked') return {outcome: 'blocked', verdict: result.verdict, preflight: result, service: translated.serviceId, auditId: g.auditId, warnings: g.warnings}
+  const r = g.value
+  return {outcome: g.outcome, verdict: result.verdict, preflight: result, service: translated.serviceId, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created, request: translated.service as unknown as Record<string, unknown>, auditId: g.auditId, warnings: g.warnings}
 }

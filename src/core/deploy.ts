@@ -1,0 +1,121 @@
+/**
+ * Every outcome of a deploy, decided in one place: `apply` (kubectl or the API) and Cloud Run's
+ * `run deploy` / `run replace` gather the facts (the pre-flight verdict, the dry-run mode,
+ * break-glass, the cluster's enforcement, then the confirmation and the applier's result as they
+ * happen) and ask decideDeploy what comes next and what the audit log records. The app layer's
+ * deploy gate (src/app/deploy-gate.ts) runs these steps; nothing here does I/O.
+ *
+ * The order is the safety argument: a denial blocks before anything else; an enforcement that is
+ * required but off, or could not be checked, blocks before the confirmation; a live deploy is
+ * confirmed before the "started" record; only then is anything sent.
+ */
+import type {ErrorCode} from './errors.js'
+import type {Verdict} from './policy/evaluate.js'
+
+export type AuditOutcome = 'started' | 'applied' | 'blocked' | 'failed' | 'dry-run' | 'aborted'
+
+/** What is known of the cluster's Binary Authorization enforcement (GKE only). */
+export type Enforcement =
+  | {state: 'not-checked'}
+  | {state: 'enforced'; cluster: string; mode: string}
+  | {state: 'off'; cluster: string; mode: string}
+  | {state: 'unknown'; detail: string}
+
+/** The confirmation, once asked: given, declined, or impossible (no terminal, CI without --yes). */
+export type Confirmation =
+  | {answer: 'granted'}
+  | {answer: 'declined'; message?: string}
+  | {answer: 'unavailable'; message: string; hint?: string}
+
+export interface DeployFacts {
+  platform: 'gke' | 'cloudrun'
+  verdict: Verdict
+  /** kubectl's `none` (live) / `client` / `server`, or Cloud Run's validate-only request. */
+  mode: 'none' | 'client' | 'server' | 'validate-only'
+  /** The break-glass justification, when given. */
+  breakGlass?: string
+  requireEnforcement: boolean
+  enforcement: Enforcement
+  /** Known once asked (only live deploys are confirmed). */
+  confirmation?: Confirmation
+  /** Known once the applier returned or threw. */
+  applied?: {ok: boolean; detail: string}
+}
+
+export interface AuditEntry {
+  outcome: AuditOutcome
+  detail: string
+}
+
+export type DeployStep =
+  /** Ask for confirmation, then decide again with `confirmation`. */
+  | {next: 'confirm'}
+  /** Write `record` ("started"), send, then decide again with `applied`. */
+  | {next: 'apply'; record: AuditEntry}
+  /**
+   * Stop: write `record`; end with `error` when given (thrown), or `rethrow` the applier's error;
+   * otherwise return `outcome` (a denial returns "blocked" and exits by its verdict).
+   */
+  | {next: 'stop'; outcome: 'blocked' | 'aborted' | 'applied' | 'dry-run' | 'failed'; record: AuditEntry; error?: {code: ErrorCode; message: string; hint?: string}; rethrow?: true}
+
+export interface DeployDecision {
+  /** Said to the user before anything else happens (each once; the same on every call). */
+  warnings: string[]
+  step: DeployStep
+}
+
+const ENABLE_HINT = 'enable it: gcloud container clusters update CLUSTER --binauthz-evaluation-mode=PROJECT_SINGLETON_POLICY_ENFORCE'
+
+export function decideDeploy(f: DeployFacts): DeployDecision {
+  const warnings: string[] = []
+  const nothing = f.platform === 'gke' ? 'nothing applied' : 'nothing deployed'
+  if (f.verdict === 'DENY') {
+    return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: `denied by policy; ${nothing}`}}}
+  }
+  if (f.verdict === 'DRYRUN_DENY') {
+    warnings.push(f.platform === 'gke'
+      ? 'DRY-RUN DENIAL: Binary Authorization would deny this deploy, but the rule is in dry-run mode; deploying anyway and recording it.'
+      : 'DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.')
+  }
+  if (f.breakGlass !== undefined) {
+    warnings.push(f.platform === 'gke'
+      ? `BREAK-GLASS: deploying with alpha.image-policy.k8s.io/break-glass ("${f.breakGlass}")`
+      : `BREAK-GLASS: deploying with breakglassJustification "${f.breakGlass}"`)
+  }
+
+  const e = f.enforcement
+  if (e.state === 'off') {
+    const message = `Binary Authorization enforcement is OFF on cluster ${e.cluster} (evaluation mode ${e.mode}): the cluster admits any image`
+    if (f.requireEnforcement) {
+      return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: message}, error: {code: 'DENIED', message, hint: ENABLE_HINT}}}
+    }
+    warnings.push(message)
+  } else if (e.state === 'unknown') {
+    if (f.requireEnforcement) {
+      return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: `could not verify enforcement: ${e.detail}`},
+        error: {code: 'API_ERROR', message: `could not verify that Binary Authorization is enforced: ${e.detail}`}}}
+    }
+    warnings.push(`could not verify the cluster's Binary Authorization enforcement: ${e.detail}`)
+  }
+
+  const live = f.mode === 'none'
+  if (live && f.confirmation === undefined) return {warnings, step: {next: 'confirm'}}
+  const c = f.confirmation
+  if (live && c && c.answer !== 'granted') {
+    const message = c.message ?? 'aborted: nothing was deployed'
+    return {warnings, step: {next: 'stop', outcome: 'aborted', record: {outcome: 'aborted', detail: message},
+      error: c.answer === 'declined'
+        ? {code: 'ABORTED', message}
+        : {code: 'CONFIRMATION_REQUIRED', message, ...(c.hint === undefined ? {} : {hint: c.hint})}}}
+  }
+
+  if (f.applied === undefined) {
+    const detail = f.platform === 'gke'
+      ? `applying (${live ? 'live' : 'dry-run ' + f.mode})`
+      : live ? 'deploying' : 'validate-only request'
+    return {warnings, step: {next: 'apply', record: {outcome: 'started', detail}}}
+  }
+  if (!f.applied.ok) return {warnings, step: {next: 'stop', outcome: 'failed', record: {outcome: 'failed', detail: f.applied.detail}, rethrow: true}}
+  const outcome = live ? 'applied' : 'dry-run'
+  return {warnings, step: {next: 'stop', outcome, record: {outcome, detail: f.applied.detail}}}
+}

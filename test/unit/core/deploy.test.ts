@@ -1,0 +1,100 @@
+/**
+ * Every outcome of a deploy, from the one pure decision (src/core/deploy.ts): each combination of
+ * verdict × mode × break-glass × enforcement × required enforcement × confirmation × applier
+ * result, in-process. The expected outcome is derived independently below, rule by rule.
+ */
+import {describe, expect, it} from '@jest/globals'
+import {decideDeploy, type Confirmation, type DeployFacts, type Enforcement} from '../../../src/core/deploy.js'
+
+const VERDICTS = ['ALLOW', 'ALLOW_BREAKGLASS', 'DRYRUN_DENY', 'DENY'] as const
+const MODES = ['none', 'client', 'server', 'validate-only'] as const
+const ENFORCEMENT: Enforcement[] = [
+  {state: 'not-checked'}, {state: 'enforced', cluster: 'p/l/c', mode: 'PROJECT_SINGLETON_POLICY_ENFORCE'},
+  {state: 'off', cluster: 'p/l/c', mode: 'DISABLED'}, {state: 'unknown', detail: 'PERMISSION_DENIED'},
+]
+const CONFIRMATIONS: Confirmation[] = [{answer: 'granted'}, {answer: 'declined'}, {answer: 'unavailable', message: 'confirmation required: x', hint: 'pass --yes'}]
+const APPLIED = [{ok: true, detail: '2 object(s) via kubectl'}, {ok: false, detail: 'kubectl apply exited with status 1'}]
+
+/** Run the decision the way the gate does: ask, confirm when told, apply when told. */
+function walk(facts: Omit<DeployFacts, 'confirmation' | 'applied'>, confirmation: Confirmation, applied: {ok: boolean; detail: string}) {
+  const records: string[] = []
+  let f: DeployFacts = facts
+  let d = decideDeploy(f)
+  const warnings = d.warnings
+  let asked = false
+  for (;;) {
+    expect(d.warnings).toEqual(warnings) // the same warnings at every step
+    const s = d.step
+    if (s.next === 'confirm') {
+      expect(asked).toBe(false)
+      asked = true
+      f = {...f, confirmation}
+    } else if (s.next === 'apply') {
+      records.push(s.record.outcome)
+      f = {...f, applied}
+    } else {
+      records.push(s.record.outcome)
+      return {outcome: s.outcome, records, error: s.error?.code, rethrow: s.rethrow === true, asked, warnings}
+    }
+    d = decideDeploy(f)
+  }
+}
+
+const cases: Array<[string, Omit<DeployFacts, 'confirmation' | 'applied'>, Confirmation, {ok: boolean; detail: string}]> = []
+for (const verdict of VERDICTS) for (const mode of MODES) for (const bg of [undefined, 'INC-1: restore']) for (const enforcement of ENFORCEMENT)
+  for (const requireEnforcement of [false, true]) for (const c of CONFIRMATIONS) for (const applied of APPLIED) {
+    const platform = mode === 'validate-only' ? 'cloudrun' as const : 'gke' as const
+    cases.push([`${platform} ${verdict} mode=${mode} bg=${bg !== undefined} enf=${enforcement.state} req=${requireEnforcement} confirm=${c.answer} applied=${applied.ok}`,
+      {platform, verdict, mode, ...(bg === undefined ? {} : {breakGlass: bg}), requireEnforcement, enforcement}, c, applied])
+  }
+
+describe('decideDeploy: every combination', () => {
+  it(`covers ${cases.length} combinations`, () => expect(cases.length).toBe(4 * 4 * 2 * 4 * 2 * 3 * 2))
+  it.each(cases)('%s', (_name, facts, confirmation, applied) => {
+    const r = walk(facts, confirmation, applied)
+    const live = facts.mode === 'none'
+    // Rule 1: a denial blocks first, and nothing else happens.
+    if (facts.verdict === 'DENY') {
+      expect(r).toMatchObject({outcome: 'blocked', records: ['blocked'], error: undefined, asked: false})
+      return
+    }
+    // Rule 2: required enforcement that is off or unknown blocks before any confirmation.
+    if (facts.requireEnforcement && (facts.enforcement.state === 'off' || facts.enforcement.state === 'unknown')) {
+      expect(r).toMatchObject({outcome: 'blocked', records: ['blocked'], error: facts.enforcement.state === 'off' ? 'DENIED' : 'API_ERROR', asked: false})
+      return
+    }
+    // Rule 3: only a live deploy is confirmed; a refusal aborts before "started".
+    expect(r.asked).toBe(live)
+    if (live && confirmation.answer !== 'granted') {
+      expect(r).toMatchObject({outcome: 'aborted', records: ['aborted'], error: confirmation.answer === 'declined' ? 'ABORTED' : 'CONFIRMATION_REQUIRED'})
+      return
+    }
+    // Rule 4: started, then applied / dry-run, or failed (the applier's error is rethrown).
+    if (applied.ok) expect(r).toMatchObject({outcome: live ? 'applied' : 'dry-run', records: ['started', live ? 'applied' : 'dry-run'], error: undefined})
+    else expect(r).toMatchObject({outcome: 'failed', records: ['started', 'failed'], rethrow: true})
+    // Warnings: dry-run denials, break-glass, and enforcement that is off or unknown (not required).
+    expect(r.warnings.some((w) => w.startsWith('DRY-RUN DENIAL'))).toBe(facts.verdict === 'DRYRUN_DENY')
+    expect(r.warnings.some((w) => w.startsWith('BREAK-GLASS'))).toBe(facts.breakGlass !== undefined)
+    expect(r.warnings.some((w) => /enforcement/.test(w))).toBe(facts.enforcement.state === 'off' || facts.enforcement.state === 'unknown')
+  })
+})
+
+describe('decideDeploy: the audit details', () => {
+  const base = {platform: 'gke' as const, verdict: 'ALLOW' as const, requireEnforcement: false, enforcement: {state: 'not-checked' as const}}
+  it('started says live or which dry run; Cloud Run says deploying or validate-only', () => {
+    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'applying (live)'}})
+    expect(decideDeploy({...base, mode: 'server'}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'applying (dry-run server)'}})
+    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'validate-only'}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'validate-only request'}})
+    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'deploying'}})
+  })
+  it('a denial names what was not done; enforcement off names the cluster and the fix', () => {
+    expect(decideDeploy({...base, verdict: 'DENY', mode: 'none'}).step).toMatchObject({record: {outcome: 'blocked', detail: 'denied by policy; nothing applied'}})
+    expect(decideDeploy({...base, platform: 'cloudrun', verdict: 'DENY', mode: 'none'}).step).toMatchObject({record: {detail: 'denied by policy; nothing deployed'}})
+    const off = decideDeploy({...base, mode: 'none', requireEnforcement: true, enforcement: {state: 'off', cluster: 'p/us/c', mode: 'DISABLED'}}).step
+    expect(off).toMatchObject({error: {code: 'DENIED', message: expect.stringMatching(/OFF on cluster p\/us\/c \(evaluation mode DISABLED\)/), hint: expect.stringMatching(/binauthz-evaluation-mode/)}})
+  })
+  it('Ctrl-C at the prompt is a declined deploy with its own message', () => {
+    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}}).step)
+      .toMatchObject({next: 'stop', outcome: 'aborted', error: {code: 'ABORTED', message: 'aborted (Ctrl-C): nothing was deployed'}})
+  })
+})
