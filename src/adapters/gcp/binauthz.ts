@@ -8,7 +8,8 @@ import type {Attestor, AttestationOccurrence} from '../../core/attestation/types
 import type {Policy} from '../../core/policy/types.js'
 import {systemAllowlistFromPolicy, type SystemAllowlist} from '../../core/policy/allowlist.js'
 import type {AttestorSource, PolicySource} from '../../ports.js'
-import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, redact, str, type GcpOptions} from './common.js'
+import {redact} from '../../core/redact.js'
+import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, str, type GcpOptions} from './common.js'
 import {attestorFromJson, policyFromJson} from './convert.js'
 
 export const BINAUTHZ_DEFAULT_BASE_URL = 'https://binaryauthorization.googleapis.com/'

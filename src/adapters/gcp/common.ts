@@ -1,12 +1,13 @@
 /**
  * Shared plumbing for the Google Cloud adapters: connection options, gRPC client options,
- * error mapping (gRPC status → SafeDeployError) and token redaction.
+ * error mapping (gRPC status → SafeDeployError); messages are redacted with core/redact.
  *
  * Nothing here imports a @google-cloud package at module load: the clients are loaded lazily by
  * each adapter (CLI cold start, toolchain.md §2).
  */
 import type {AuthClient} from 'google-auth-library'
 import {SafeDeployError, type ErrorCode} from '../../core/errors.js'
+import {redact} from '../../core/redact.js'
 
 export interface GcpOptions {
   /** host:port override (tests, Private Service Connect, restricted VIPs). */
@@ -117,14 +118,6 @@ export class GcpCallError extends Error {
     this.status = status
     this.code = code
   }
-}
-
-/** Remove anything that looks like a credential from text we are about to show. */
-export function redact(text: string): string {
-  return text
-    .replace(/(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>')
-    .replace(/ya29\.[A-Za-z0-9._-]+/g, '<redacted>')
-    .replace(/(access_token|refresh_token|id_token)["'=:\s]+[A-Za-z0-9._~+/-]+/gi, '$1=<redacted>')
 }
 
 interface GrpcLikeError {

@@ -11,11 +11,11 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {SafeDeployError, type ErrorCode, type SafeDeployErrorOptions} from '../../core/errors.js'
+import {redact, redactor} from '../../core/redact.js'
 import type {DigestResolver, ResolveOutcome, ResolveRequest, ResolvedImage} from '../../ports.js'
 import {backoffMs, parseChallenges, parseRetryAfter, type Challenge} from './auth.js'
 import {ANONYMOUS, CredentialStore, googleAdcAccessToken, type Credential} from './credentials.js'
 import {formatPlatform, isIndexType, isSha256, MANIFEST_ACCEPT, normalizePlatform, parsePlatform, platformMatches, readPlatform, type Platform} from './media.js'
-import {Secrets} from './redact.js'
 import {classify, Transport, TransportError, type HttpResponse} from './transport.js'
 
 export interface RegistryResolverOptions {
@@ -97,7 +97,6 @@ export class RegistryResolver implements DigestResolver {
   private readonly platform: Platform | undefined
   private readonly sleep: (ms: number) => Promise<void>
   private readonly debugSink: ((line: string) => void) | undefined
-  private readonly secrets = new Secrets()
   private readonly transport: Transport
   private readonly credentials: CredentialStore
   /** host → the last auth challenge seen (so later requests authenticate up front). */
@@ -146,7 +145,6 @@ export class RegistryResolver implements DigestResolver {
       env: options.env ?? process.env,
       googleAccessToken: options.googleAccessToken ?? googleAdcAccessToken,
       debug: (line) => this.debug(line),
-      secrets: this.secrets,
     })
   }
 
@@ -193,20 +191,20 @@ export class RegistryResolver implements DigestResolver {
         if (e.hint !== undefined) opts.hint = e.hint
         return {ok: false, error: new SafeDeployError(e.code, `cannot resolve ${request.image}: ${e.message}`, opts)}
       }
-      const message = this.secrets.redact(e instanceof Error ? e.message : String(e))
+      const message = redact(e instanceof Error ? e.message : String(e))
       return {ok: false, error: new SafeDeployError('INTERNAL', `cannot resolve ${request.image}: unexpected error: ${message}`, {location: {image: request.image}})}
     }
   }
 
   private debug(line: string): void {
-    if (this.debugSink !== undefined) this.debugSink(this.secrets.redact(`registry: ${line}`))
+    if (this.debugSink !== undefined) this.debugSink(redact(`registry: ${line}`))
   }
 
   private fail(code: ErrorCode, t: Target, message: string, options: {hint?: string; cause?: unknown} = {}): SafeDeployError {
     const opts: SafeDeployErrorOptions = {location: {image: t.image}}
-    if (options.hint !== undefined) opts.hint = this.secrets.redact(options.hint)
+    if (options.hint !== undefined) opts.hint = redact(options.hint)
     if (options.cause !== undefined) opts.cause = options.cause
-    return new SafeDeployError(code, this.secrets.redact(`cannot resolve ${t.image}: ${message}`), opts)
+    return new SafeDeployError(code, redact(`cannot resolve ${t.image}: ${message}`), opts)
   }
 
   private isInsecure(host: string): boolean {
@@ -411,7 +409,7 @@ export class RegistryResolver implements DigestResolver {
     if (challenge.scheme === 'basic') {
       if (cred.username === undefined || cred.password === undefined) return undefined
       const value = 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64')
-      this.secrets.add(value.slice(6))
+      redactor.add(value.slice(6))
       return value === rejected ? undefined : value
     }
     if (challenge.scheme === 'bearer') return this.bearer(t, challenge, cred, rejected)
@@ -504,8 +502,8 @@ export class RegistryResolver implements DigestResolver {
     }
     const token = typeof parsed['token'] === 'string' && parsed['token'] !== '' ? parsed['token'] : parsed['access_token']
     if (typeof token !== 'string' || token === '') throw this.fail('REGISTRY_PROTOCOL', t, `the token service ${url.host} for ${t.label} returned no token`)
-    this.secrets.add(token)
-    if (typeof parsed['refresh_token'] === 'string') this.secrets.add(parsed['refresh_token'])
+    redactor.add(token)
+    if (typeof parsed['refresh_token'] === 'string') redactor.add(parsed['refresh_token'])
     const expiresIn = typeof parsed['expires_in'] === 'number' && parsed['expires_in'] > 0 ? parsed['expires_in'] : 60
     return {value: `Bearer ${token}`, expiresInS: expiresIn}
   }
