@@ -5,15 +5,17 @@
  * Docker-Content-Digest; without a usable header, GET and sha256 the body (a header that disagrees
  * with the body is a REGISTRY_PROTOCOL error, never trusted). With a platform, GET the index and
  * pick the child. Auth: Bearer (token per realm/service/scope, cached) or Basic from the docker
- * config, credential helpers or Google ADC. Retries with exponential backoff and full jitter on
- * 429 (Retry-After honoured), 5xx, resets and timeouts. Requests are deduped and run in a pool.
+ * config, credential helpers or Google ADC. Retries (adapters/retry.ts: exponential backoff with
+ * full jitter) on 429 (Retry-After honoured), 5xx, resets and timeouts. Requests are deduped and
+ * run in a pool.
  */
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {SafeDeployError, type ErrorCode, type SafeDeployErrorOptions} from '../../core/errors.js'
 import {redact, redactor} from '../../core/redact.js'
 import type {DigestResolver, ResolveOutcome, ResolveRequest, ResolvedImage} from '../../ports.js'
-import {backoffMs, parseChallenges, parseRetryAfter, type Challenge} from './auth.js'
+import {parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
+import {parseChallenges, type Challenge} from './auth.js'
 import {ANONYMOUS, CredentialStore, googleAdcAccessToken, type Credential} from './credentials.js'
 import {formatPlatform, isIndexType, isSha256, MANIFEST_ACCEPT, normalizePlatform, parsePlatform, platformMatches, readPlatform, type Platform} from './media.js'
 import {classify, Transport, TransportError, type HttpResponse} from './transport.js'
@@ -77,6 +79,8 @@ interface Manifest {
 
 const UA = 'safe-deploy (+https://github.com/safe-deploy)'
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
+/** Transport failures worth another attempt; refused connections, DNS and TLS errors are not. */
+const RETRY_KINDS: ReadonlySet<string> = new Set(['timeout', 'reset', 'truncated'])
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 3
 const TLS_HINT = 'if the registry uses a private CA, pass --registry-ca-cert FILE; if it serves plain HTTP, pass --insecure-registry HOST[:PORT]'
@@ -337,19 +341,17 @@ export class RegistryResolver implements DigestResolver {
   private async exchange(t: Target, method: 'HEAD' | 'GET', url: URL, accept: string): Promise<Exchange> {
     let authorization = await this.authorizationFor(t, url.host, undefined)
     let challenged = false
-    for (let attempt = 1; ; attempt++) {
-      let res: HttpResponse
+    const send = async (): Promise<HttpResponse> => {
       try {
-        res = await this.sendFollowingRedirects(t, url, method, {Accept: accept, 'User-Agent': UA}, authorization)
+        return await this.sendFollowingRedirects(t, url, method, {Accept: accept, 'User-Agent': UA}, authorization)
       } catch (e) {
         if (e instanceof SafeDeployError) throw e
-        const err = classify(e)
-        if ((err.kind === 'timeout' || err.kind === 'reset' || err.kind === 'truncated') && attempt < this.attempts) {
-          await this.backoff(attempt, undefined, `${err.kind} (${err.message})`)
-          continue
-        }
-        throw this.transportFailure(err, t, url, attempt)
+        throw classify(e)
       }
+    }
+    const outcome = await this.retried('', (res) => (res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined), async () => {
+      const res = await send()
+      // The first 401 is a challenge, answered within the same attempt: authenticating is not a retry.
       if (res.status === 401 && !challenged && res.url.host === url.host) {
         challenged = true
         const challenge = pickChallenge(header(res, 'www-authenticate'))
@@ -359,24 +361,48 @@ export class RegistryResolver implements DigestResolver {
           const next = await this.authorizationFor(t, url.host, authorization)
           if (next !== undefined) {
             authorization = next
-            attempt--
-            continue
+            return send()
           }
         }
       }
-      if (RETRY_STATUS.has(res.status) && attempt < this.attempts) {
-        const retryAfter = res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined
-        await this.backoff(attempt, retryAfter, `HTTP ${res.status}`)
-        continue
-      }
-      return {res, attempts: attempt}
-    }
+      return res
+    })
+    if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
+    return outcome
   }
 
-  private async backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
-    const ms = retryAfterMs ?? backoffMs(attempt)
-    this.debug(`${why}; retry ${attempt}/${this.attempts - 1} in ${ms} ms${retryAfterMs === undefined ? '' : ' (Retry-After)'}`)
-    await this.sleep(ms)
+  /**
+   * One registry request under the shared retry policy: 429 and 5xx answers (Retry-After from
+   * `retryAfter`), timeouts, resets and truncated bodies are retried, up to --retries times.
+   * Returns the last response, whatever its status, or the last transport failure, with the
+   * attempts used; anything else (a SafeDeployError, a credential lookup failing) is thrown as is.
+   */
+  private async retried(what: string, retryAfter: (res: HttpResponse) => number | undefined, send: () => Promise<HttpResponse>): Promise<Exchange | {error: TransportError; attempts: number}> {
+    let attempts = 0
+    try {
+      const res = await retry(async ({number}) => {
+        attempts = number
+        const r = await send()
+        if (RETRY_STATUS.has(r.status)) throw new RetryableStatus(r)
+        return r
+      }, {
+        attempts: this.attempts,
+        baseDelayMs: 250,
+        sleep: this.sleep,
+        isRetryable: (e) => e instanceof RetryableStatus || (e instanceof TransportError && RETRY_KINDS.has(e.kind)),
+        retryAfterMs: (e) => (e instanceof RetryableStatus ? retryAfter(e.res) : undefined),
+        onRetry: ({attempt, delayMs, retryAfter: honoured, error}) => {
+          const why = error instanceof RetryableStatus ? `HTTP ${error.res.status}` : error instanceof TransportError ? (what === '' ? `${error.kind} (${error.message})` : error.kind) : String(error)
+          this.debug(`${what}${why}; retry ${attempt}/${this.attempts - 1} in ${delayMs} ms${honoured ? ' (Retry-After)' : ''}`)
+        },
+      })
+      return {res, attempts}
+    } catch (e) {
+      const last = e instanceof RetriesExhausted ? e.last : e
+      if (last instanceof RetryableStatus) return {res: last.res, attempts}
+      if (last instanceof TransportError) return {error: last, attempts}
+      throw last
+    }
   }
 
   /** Send, following up to 3 redirects; Authorization is dropped once the host (or scheme) changes. */
@@ -467,24 +493,9 @@ export class RegistryResolver implements DigestResolver {
       }
     }
     this.debug(`token request to ${url.origin}${url.pathname} for ${scope} (credentials: ${cred.source})`)
-    let res: HttpResponse | undefined
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await this.transport.send(url, method, headers, body)
-      } catch (e) {
-        const err = classify(e)
-        if ((err.kind === 'timeout' || err.kind === 'reset' || err.kind === 'truncated') && attempt < this.attempts) {
-          await this.backoff(attempt, undefined, `token ${err.kind}`)
-          continue
-        }
-        throw this.transportFailure(err, t, url, attempt)
-      }
-      if (RETRY_STATUS.has(res.status) && attempt < this.attempts) {
-        await this.backoff(attempt, parseRetryAfter(header(res, 'retry-after')), `token HTTP ${res.status}`)
-        continue
-      }
-      break
-    }
+    const outcome = await this.retried('token ', (r) => parseRetryAfter(header(r, 'retry-after')), () => this.transport.send(url, method, headers, body))
+    if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
+    const res = outcome.res
     if (res.status === 401 || res.status === 403) {
       throw this.fail('REGISTRY_AUTH', t, `the token service ${url.host} for ${t.label} rejected the credentials (HTTP ${res.status}; credentials tried: ${cred.source})`, {
         hint: AUTH_HINT.replace('HOST', t.host),
@@ -563,6 +574,13 @@ export class RegistryResolver implements DigestResolver {
       case 'network':
         return this.fail('REGISTRY_NETWORK', t, `network error talking to ${host}${tries}: ${err.message}`, {cause: err})
     }
+  }
+}
+
+/** A 429 / 5xx answer, thrown inside the retry policy so that it is retried like a failure. */
+class RetryableStatus extends Error {
+  constructor(readonly res: HttpResponse) {
+    super(`HTTP ${res.status}`)
   }
 }
 
