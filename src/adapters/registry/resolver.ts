@@ -7,10 +7,11 @@
  * pick the child. Auth: Bearer (token per realm/service/scope, cached) or Basic from the docker
  * config, credential helpers or Google ADC. Retries (adapters/retry.ts: exponential backoff with
  * full jitter) on 429 (Retry-After honoured), 5xx, resets and timeouts. Requests are deduped and
- * run in a pool.
+ * run at most `concurrency` at a time (p-limit, as PrefetchingResolver in cli/pipeline.ts).
  */
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import pLimit, {type LimitFunction} from 'p-limit'
 import {SafeDeployError, type ErrorCode, type SafeDeployErrorOptions} from '../../core/errors.js'
 import {redact, redactor} from '../../core/redact.js'
 import type {DigestResolver, ResolveOutcome, ResolveRequest, ResolvedImage} from '../../ports.js'
@@ -21,7 +22,7 @@ import {formatPlatform, isIndexType, isSha256, MANIFEST_ACCEPT, normalizePlatfor
 import {classify, Transport, TransportError, type HttpResponse} from './transport.js'
 
 export interface RegistryResolverOptions {
-  /** Parallel requests (and keep-alive sockets per host). Default 16. */
+  /** Lookups in flight at once (and keep-alive sockets per host). Default 16. */
   concurrency?: number
   /** Per-request timeout (headers and body), ms. Default 15000. */
   timeoutMs?: number
@@ -94,6 +95,8 @@ const header = (res: HttpResponse, name: string): string | undefined => {
 
 export class RegistryResolver implements DigestResolver {
   private readonly concurrency: number
+  /** At most `concurrency` lookups in flight for this resolver, across resolveAll calls. */
+  private readonly limit: LimitFunction
   private readonly timeoutMs: number
   private readonly attempts: number
   private readonly insecure: string[]
@@ -110,6 +113,7 @@ export class RegistryResolver implements DigestResolver {
 
   constructor(options: RegistryResolverOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
+    this.limit = pLimit(this.concurrency)
     this.timeoutMs = Math.max(1, options.timeoutMs ?? 15_000)
     this.attempts = 1 + Math.max(0, Math.floor(options.retries ?? 4))
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
@@ -157,15 +161,9 @@ export class RegistryResolver implements DigestResolver {
     const unique = new Map<string, {request: ResolveRequest; outcome?: ResolveOutcome}>()
     const keyOf = (r: ResolveRequest): string => `${r.domain}\u0000${r.path}\u0000${r.reference}`
     for (const r of requests) if (!unique.has(keyOf(r))) unique.set(keyOf(r), {request: r})
-    const jobs = [...unique.values()]
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
-        const job = jobs[next++] as (typeof jobs)[number]
-        job.outcome = await this.settle(job.request)
-      }
-    }
-    await Promise.all(Array.from({length: Math.min(this.concurrency, jobs.length)}, worker))
+    await Promise.all([...unique.values()].map((job) => this.limit(async () => {
+      job.outcome = await this.settle(job.request)
+    })))
     return requests.map((r) => {
       const outcome = unique.get(keyOf(r))?.outcome as ResolveOutcome
       if (outcome.ok && outcome.value.image !== r.image) return {ok: true, value: {...outcome.value, image: r.image}}
