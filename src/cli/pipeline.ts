@@ -12,7 +12,7 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {scanFiles, scanFilesStreaming} from '../adapters/parallel/scan.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {RegistryResolver} from '../adapters/registry/index.js'
+import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
 import pLimit, {type LimitFunction} from 'p-limit'
 import {stringify as stringifyYaml} from 'yaml'
 import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../ports.js'
@@ -125,14 +125,17 @@ export function aggregate(errors: SafeDeployError[], what: string): SafeDeployEr
   return new SafeDeployError(lead.code, `${errors.length} ${what} problems; nothing was written or deployed:`, {errors, hint: lead.hint})
 }
 
-export function parseMirrors(values: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
+/** `--registry-mirror FROM=TO` values, parsed once into what the registry client uses. */
+export function parseMirrors(values: string[] | undefined): Map<string, RegistryMirror> {
+  const out = new Map<string, RegistryMirror>()
   for (const v of values ?? []) {
     const i = v.indexOf('=')
-    if (i <= 0 || i === v.length - 1) {
+    const to = v.slice(i + 1)
+    const host = to.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+    if (i <= 0 || host === '') {
       throw new SafeDeployError('USAGE', `--registry-mirror expects FROM=TO (e.g. docker.io=mirror.example.com:5000), got "${v}"`)
     }
-    out[v.slice(0, i)] = v.slice(i + 1)
+    out.set(v.slice(0, i), {host, ...(to.startsWith('http://') ? {insecure: true} : {})})
   }
   return out
 }

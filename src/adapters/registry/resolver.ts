@@ -32,8 +32,8 @@ export interface RegistryResolverOptions {
   insecureRegistries?: string[]
   /** PEM file of a private CA, trusted in addition to Node's default roots. Read once, in the constructor. */
   caCertFile?: string
-  /** FROM domain → TO host[:port]: FROM's references are resolved through TO (results keep the image as written). */
-  mirrors?: Record<string, string>
+  /** FROM domain → its mirror: FROM's references are resolved through the mirror (results keep the image as written). */
+  mirrors?: ReadonlyMap<string, RegistryMirror>
   /** 'os/arch[/variant]': resolve to the matching child of an index. */
   platform?: string
   /** Default $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
@@ -46,6 +46,14 @@ export interface RegistryResolverOptions {
   sleep?: (ms: number) => Promise<void>
   /** Access token for Google registries (gcr.io, *.gcr.io, *-docker.pkg.dev, docker.pkg.dev). Default: ADC via google-auth-library, loaded lazily. */
   googleAccessToken?: () => Promise<string | undefined>
+}
+
+/** A `--registry-mirror FROM=TO` target, parsed once by the CLI (cli/pipeline.ts parseMirrors). */
+export interface RegistryMirror {
+  /** host[:port] contacted instead of FROM. */
+  host: string
+  /** Reached over plain HTTP (TO was written http://…). */
+  insecure?: boolean
 }
 
 /** One request's view of where it goes. */
@@ -100,7 +108,7 @@ export class RegistryResolver implements DigestResolver {
   private readonly timeoutMs: number
   private readonly attempts: number
   private readonly insecure: string[]
-  private readonly mirrors: Record<string, string>
+  private readonly mirrors: ReadonlyMap<string, RegistryMirror>
   private readonly platform: Platform | undefined
   private readonly sleep: (ms: number) => Promise<void>
   private readonly debugSink: ((line: string) => void) | undefined
@@ -118,15 +126,11 @@ export class RegistryResolver implements DigestResolver {
     this.attempts = 1 + Math.max(0, Math.floor(options.retries ?? 4))
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
     this.debugSink = options.debug
-    const insecure: string[] = []
-    const mirrors: Record<string, string> = {}
-    for (const [from, to] of Object.entries(options.mirrors ?? {})) {
-      const host = to.replace(/^https?:\/\//, '').replace(/\/+$/, '')
-      if (to.startsWith('http://')) insecure.push(host)
-      mirrors[from] = host
-    }
-    this.insecure = [...(options.insecureRegistries ?? []).map((h) => h.replace(/^https?:\/\//, '').replace(/\/+$/, '')), ...insecure]
-    this.mirrors = mirrors
+    this.mirrors = options.mirrors ?? new Map()
+    this.insecure = [
+      ...(options.insecureRegistries ?? []).map((h) => h.replace(/^https?:\/\//, '').replace(/\/+$/, '')),
+      ...[...this.mirrors.values()].filter((m) => m.insecure === true).map((m) => m.host),
+    ]
     if (options.platform !== undefined) {
       const p = parsePlatform(options.platform)
       if (p === undefined) throw new SafeDeployError('USAGE', `invalid platform "${options.platform}": expected os/arch[/variant], e.g. linux/arm64`)
@@ -215,7 +219,7 @@ export class RegistryResolver implements DigestResolver {
   }
 
   private target(r: ResolveRequest): Target {
-    const mirror = this.mirrors[r.domain]
+    const mirror = this.mirrors.get(r.domain)?.host
     const registry = mirror ?? r.domain
     const host = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry
     return {
