@@ -4,7 +4,7 @@
  */
 import {Command, Flags, Errors} from '@oclif/core'
 import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '../core/errors.js'
-import {redact} from './redact.js'
+import {redact, redactValue} from '../core/redact.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -42,10 +42,11 @@ export abstract class BaseCommand extends Command {
     this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
   }
 
+  /** The --json error document, every string in it redacted (messages, hints, sub-errors, locations). */
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof SafeDeployError) return {error: err.toJSON(), exitCode: err.exitCode}
+    if (err instanceof SafeDeployError) return redactValue({error: err.toJSON(), exitCode: err.exitCode})
     const message = err instanceof Error ? err.message : String(err)
-    return {error: {code: 'INTERNAL', message: redact(message)}, exitCode: EXIT.INTERNAL}
+    return redactValue({error: {code: 'INTERNAL', message}, exitCode: EXIT.INTERNAL})
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {

@@ -13,7 +13,8 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {scanFiles, scanFilesStreaming} from '../adapters/parallel/scan.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {RegistryResolver} from '../adapters/registry/index.js'
+import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
+import pLimit, {type LimitFunction} from 'p-limit'
 import {stringify as stringifyYaml} from 'yaml'
 import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../ports.js'
 
@@ -52,44 +53,36 @@ export interface Loaded {
  */
 export class PrefetchingResolver implements DigestResolver {
   private readonly inFlight = new Map<string, Promise<ResolveOutcome>>()
-  private readonly waiting: Array<{req: ResolveRequest; settle: (o: ResolveOutcome) => void; fail: (e: unknown) => void}> = []
-  private running = 0
-  /** `limit` lookups in flight at most (the registry concurrency), refilled as each one finishes. */
-  constructor(private readonly inner: DigestResolver, private readonly limit = 16) {}
+  /**
+   * `limit` lookups in flight at most (the registry concurrency), started in the order asked for;
+   * a queued lookup starts only when one finishes, so its per-request timeout never runs while it waits.
+   */
+  private readonly limit: LimitFunction
+  constructor(private readonly inner: DigestResolver, limit = 16) {
+    this.limit = pLimit(Math.max(1, Math.floor(limit)))
+  }
 
   /** Start the lookups these sites need (each reference once). */
   prefetch(sites: readonly ImageSite[]): void {
     for (const site of sites) {
       const req = lookupForValue(site.image, true)
-      if (req) this.enqueue(req)
+      if (req) this.lookup(req)
     }
-    this.pump()
   }
 
   async resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]> {
-    for (const r of requests) this.enqueue(r)
-    this.pump()
-    return Promise.all(requests.map((r) => this.inFlight.get(r.image) as Promise<ResolveOutcome>))
+    return Promise.all(requests.map((r) => this.lookup(r)))
   }
 
-  private enqueue(req: ResolveRequest): void {
-    if (this.inFlight.has(req.image)) return
-    this.inFlight.set(req.image, new Promise<ResolveOutcome>((settle, fail) => this.waiting.push({req, settle, fail})))
-  }
-
-  /** Keep `limit` lookups going while any wait, so the bound (and the per-request timeouts) hold. */
-  private pump(): void {
-    while (this.running < this.limit && this.waiting.length > 0) {
-      const job = this.waiting.shift() as (typeof this.waiting)[number]
-      this.running++
-      this.inner.resolveAll([job.req]).then(
-        (outcomes) => job.settle(outcomes[0] as ResolveOutcome),
-        (err: unknown) => job.fail(err),
-      ).finally(() => {
-        this.running--
-        this.pump()
-      })
+  private lookup(req: ResolveRequest): Promise<ResolveOutcome> {
+    let p = this.inFlight.get(req.image)
+    if (p === undefined) {
+      p = this.limit(async () => (await this.inner.resolveAll([req]))[0] as ResolveOutcome)
+      // A prefetch nobody asks for again (the input failed to parse) must not be an unhandled rejection.
+      p.catch(() => undefined)
+      this.inFlight.set(req.image, p)
     }
+    return p
   }
 }
 
@@ -130,14 +123,17 @@ export function aggregate(errors: SafeDeployError[], what: string): SafeDeployEr
   return new SafeDeployError(lead.code, `${errors.length} ${what} problems; nothing was written or deployed:`, {errors, hint: lead.hint})
 }
 
-export function parseMirrors(values: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
+/** `--registry-mirror FROM=TO` values, parsed once into what the registry client uses. */
+export function parseMirrors(values: string[] | undefined): Map<string, RegistryMirror> {
+  const out = new Map<string, RegistryMirror>()
   for (const v of values ?? []) {
     const i = v.indexOf('=')
-    if (i <= 0 || i === v.length - 1) {
+    const to = v.slice(i + 1)
+    const host = to.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+    if (i <= 0 || host === '') {
       throw new SafeDeployError('USAGE', `--registry-mirror expects FROM=TO (e.g. docker.io=mirror.example.com:5000), got "${v}"`)
     }
-    out[v.slice(0, i)] = v.slice(i + 1)
+    out.set(v.slice(0, i), {host, ...(to.startsWith('http://') ? {insecure: true} : {})})
   }
   return out
 }

@@ -5,6 +5,7 @@
 import {appendFileSync, existsSync, readFileSync} from 'node:fs'
 import {SafeDeployError, EXIT, type ExitCode} from '../core/errors.js'
 import {parseWritten} from '../core/reference/index.js'
+import {redact} from '../core/redact.js'
 import {runPreflight, type PlanImage, type PreflightResult, type Target} from '../core/plan.js'
 import {parseSystemPolicyText} from '../core/policy/parse.js'
 import {SYSTEM_ALLOWLIST} from '../core/policy/allowlist.js'
@@ -232,11 +233,12 @@ export async function preparePreflight(
 
 export async function writeReports(result: PreflightResult, flags: {'report-md'?: string | undefined; 'report-junit'?: string | undefined}, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const written: string[] = []
+  // Reports quote reasons and notes that can carry API error text: redacted like any other output.
   if (flags['report-md'] || env.GITHUB_STEP_SUMMARY) {
-    const md = renderPreflightMarkdown(result)
+    const md = redact(renderPreflightMarkdown(result))
     if (flags['report-md']) { await writeFileAtomic(flags['report-md'], md); written.push(flags['report-md']) }
     if (env.GITHUB_STEP_SUMMARY) { appendFileSync(env.GITHUB_STEP_SUMMARY, md + '\n'); written.push(env.GITHUB_STEP_SUMMARY) }
   }
-  if (flags['report-junit']) { await writeFileAtomic(flags['report-junit'], renderPreflightJunit(result)); written.push(flags['report-junit']) }
+  if (flags['report-junit']) { await writeFileAtomic(flags['report-junit'], redact(renderPreflightJunit(result))); written.push(flags['report-junit']) }
   return written
 }

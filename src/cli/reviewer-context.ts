@@ -5,6 +5,7 @@
  */
 import type {ImageContext, PreflightResult} from '../core/plan.js'
 import {parseWritten, repositoryOf} from '../core/reference/index.js'
+import {redact} from '../core/redact.js'
 
 export interface ContextFlags {
   project?: string | undefined
@@ -48,7 +49,7 @@ export async function addReviewerContext(result: PreflightResult, flags: Context
           if (!f.immutableTags) notes.push(`context: repository ${f.repository} allows tags to be moved (immutable tags off); pin by digest, as safe-deploy does`)
         }
       } catch (err) {
-        notes.push(`context: Artifact Registry facts unavailable: ${err instanceof Error ? err.message : String(err)}`)
+        notes.push(`context: Artifact Registry facts unavailable: ${redact(err instanceof Error ? err.message : String(err))}`)
       }
     }
     if (ca && flags.project) {
@@ -57,7 +58,7 @@ export async function addReviewerContext(result: PreflightResult, flags: Context
         const fixable = Object.values(v.fixableBySeverity).reduce((a, b) => a + b, 0)
         ctx.vulnerabilities = {total: v.total, bySeverity: v.bySeverity, fixable}
       } catch (err) {
-        notes.push(`context: vulnerability occurrences unavailable: ${err instanceof Error ? err.message : String(err)}`)
+        notes.push(`context: vulnerability occurrences unavailable: ${redact(err instanceof Error ? err.message : String(err))}`)
       }
     }
     return ctx

@@ -156,6 +156,20 @@ describe('safe-deploy pin', () => {
     const none = await runCli(['pin'])
     expect(none.code).toBe(2)
   })
+
+  it('error output is redacted in human and --json form (a credential in a flag value)', async () => {
+    const file = join(dir, 'd-redact.yaml')
+    writeFileSync(file, deployment(`${reg.host}/team/app:1.4`))
+    const mirror = 'https://ci:Pa55-SECRET-x9@mirror.example'
+    const human = await runCli(['pin', '-f', file, '--registry-mirror', mirror])
+    expect(human.code).toBe(2)
+    expect(human.stderr).toContain('--registry-mirror expects FROM=TO')
+    expect(human.stderr).toContain('https://ci:[REDACTED]@mirror.example')
+    const json = await runCli(['pin', '-f', file, '--registry-mirror', mirror, '--json'])
+    expect(json.code).toBe(2)
+    expect(json.stdout + json.stderr).not.toContain('Pa55-SECRET-x9')
+    expect(JSON.parse(json.stdout)).toMatchObject({error: {code: 'USAGE', message: expect.stringContaining('https://ci:[REDACTED]@mirror.example')}, exitCode: 2})
+  })
 })
 
 for (const [dir, label, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-2', 12]] as const) {

@@ -43,6 +43,18 @@ describe('PrefetchingResolver', () => {
     expect(f.maxRunning()).toBeLessThanOrEqual(16)
   })
 
+  it('never has more than `limit` lookups in flight, and reaches it; each reference once across prefetch and resolveAll', async () => {
+    const f = fakeInner()
+    const p = new PrefetchingResolver(f.inner, 3)
+    const images = Array.from({length: 20}, (_, i) => `gcr.io/p/app${i}:1`)
+    p.prefetch(images.slice(0, 12).map(site))
+    const out = await p.resolveAll(images.map((image, i) => ({image, domain: 'gcr.io', path: `p/app${i}`, reference: '1'})))
+    expect(out.every((o) => o.ok)).toBe(true)
+    expect(f.maxRunning()).toBe(3)
+    expect(f.batches).toHaveLength(20)
+    expect(new Set(f.batches.flat()).size).toBe(20)
+  })
+
   it('passes failures through to the right request', async () => {
     const f = fakeInner()
     const p = new PrefetchingResolver(f.inner)

@@ -25,6 +25,15 @@ describe('defaultAuditPath', () => {
 })
 
 describe('AuditLog', () => {
+  it('redacts every string in a record before it is written (error details quote API messages)', async () => {
+    const path = join(dir, 'audit.jsonl')
+    const image = 'gcr.io/p/app@sha256:' + 'ab'.repeat(32)
+    await new AuditLog(path).append({verdict: 'UNKNOWN', images: [{image}], detail: 'not deployed: API_AUTH: refused (Authorization: Bearer ya29.secret-value)'})
+    const text = readFileSync(path, 'utf8')
+    expect(text).not.toContain('ya29.secret-value')
+    expect(JSON.parse(text)).toEqual({verdict: 'UNKNOWN', images: [{image}], detail: 'not deployed: API_AUTH: refused (Authorization: Bearer [REDACTED])'})
+  })
+
   it('creates parent dirs 0700 and the file 0600; one record per line', async () => {
     const path = join(dir, 'state', 'safe-deploy', 'audit.jsonl')
     const log = new AuditLog(path)
@@ -73,11 +82,11 @@ describe('AuditLog', () => {
 
   it('concurrent writers in several processes never interleave lines', async () => {
     const path = join(dir, 'deep', 'audit.jsonl')
-    // The children run the real AuditLog, compiled to plain JS next to a compiled errors module.
+    // The children run the real AuditLog, compiled to plain JS next to the compiled core modules it imports.
     const {transformFileSync} = await import('@swc/core')
     const {mkdirSync, writeFileSync} = await import('node:fs')
     const root = fileURLToPath(new URL('../../src/', import.meta.url))
-    for (const rel of ['adapters/fs/audit', 'core/errors']) {
+    for (const rel of ['adapters/fs/audit', 'core/errors', 'core/redact']) {
       const out = transformFileSync(join(root, rel + '.ts'), {jsc: {parser: {syntax: 'typescript'}, target: 'es2022'}, module: {type: 'es6'}})
       mkdirSync(join(dir, 'lib', rel, '..'), {recursive: true})
       writeFileSync(join(dir, 'lib', rel + '.js'), out.code)

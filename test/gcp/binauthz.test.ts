@@ -135,6 +135,14 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
     await expect(api.getPolicy()).resolves.toMatchObject({source: 'projects/app/policy'})
   })
 
+  it('a 429 with Retry-After waits that long before the retry (not the millisecond backoff)', async () => {
+    server.failNext('/policy', 429, {retryAfter: '1'})
+    const t0 = Date.now()
+    await expect(api.getPolicy()).resolves.toMatchObject({source: 'projects/app/policy'})
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+    expect(server.requests.length).toBe(2)
+  })
+
   it('a timeout is retried, then API_ERROR', async () => {
     server.delayNext('/policy', 2000, {times: 10})
     const e = await capture(make({timeoutMs: 100, maxRetries: 1}).getPolicy())

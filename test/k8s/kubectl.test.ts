@@ -193,7 +193,7 @@ describe('KubectlApplier: failures', () => {
     const err = await applier.apply(manifestObjects(deployment('f3', IMG_A)), opts()).then(() => new Error('resolved'), (e: unknown) => e as Error)
     expect(err).toHaveProperty('code', 'DEPLOY_FAILED')
     expect(err.message).not.toContain('secret-token-123')
-    expect(err.message).toContain('Bearer <redacted>')
+    expect(err.message).toContain('Bearer [REDACTED]')
   })
 
   it('an unreachable server → DEPLOY_FAILED', async () => {

@@ -193,7 +193,7 @@ describe('Google hosts', () => {
       expect(calls).toBe(0)
       // gcr.io mirrored to the local registry: the mirror host is not Google, so still no token
       const lines: string[] = []
-      const viaMirror = await make({mirrors: {'gcr.io': proxy.host}, insecureRegistries: [proxy.host], dockerConfigPath: join(tmp, 'none.json'), googleAccessToken, debug: (l) => lines.push(l)})
+      const viaMirror = await make({mirrors: new Map([['gcr.io', {host: proxy.host}]]), insecureRegistries: [proxy.host], dockerConfigPath: join(tmp, 'none.json'), googleAccessToken, debug: (l) => lines.push(l)})
         .resolveAll([request('gcr.io/p/app:v1')])
       expect(err(viaMirror[0]).code).toBe('REGISTRY_AUTH')
       expect(calls).toBe(0)

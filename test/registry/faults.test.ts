@@ -141,6 +141,31 @@ describe('faults on the wire (fault proxy in front of a real registry)', () => {
     expect(manifestRequests().length).toBe(4)
   })
 
+  it('at most `concurrency` lookups in flight, across concurrent resolveAll calls', async () => {
+    const tags = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']
+    for (const tag of tags) await reg.pushImage('demo/conc', tag)
+    const slow: Fault = {delayMs: 100}
+    proxy.script((req) => (req.url.includes('/manifests/') ? slow : undefined))
+    const r = make({concurrency: 2})
+    // Count lookups in flight (the sockets are bounded too, by the agent: this checks the limiter itself).
+    const inner = r as unknown as {resolveOne: (req: unknown) => Promise<unknown>}
+    const resolveOne = inner.resolveOne.bind(r)
+    let running = 0
+    let most = 0
+    inner.resolveOne = async (req) => {
+      most = Math.max(most, ++running)
+      try {
+        return await resolveOne(req)
+      } finally {
+        running--
+      }
+    }
+    const reqs = tags.map((tag) => request(`${proxy.host}/demo/conc:${tag}`))
+    const outs = await Promise.all([r.resolveAll(reqs.slice(0, 3)), r.resolveAll(reqs.slice(3))])
+    expect(outs.flat().every((o) => o.ok)).toBe(true)
+    expect(most).toBe(2)
+  })
+
   it('resolveAll lists every failure and still resolves the rest', async () => {
     const other = await reg.pushImage('demo/ok', 'v1')
     proxy.script((req) => (req.url.includes('/demo/app/') ? {status: 429} : undefined))

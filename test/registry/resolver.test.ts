@@ -121,10 +121,16 @@ describe('RegistryResolver against a real docker-registry (plain HTTP)', () => {
   it('mirrors: FROM references resolve through TO; the result keeps the image as written', async () => {
     const {digest} = await reg.pushImage('library/nginx', '1.25')
     const lines: string[] = []
-    const out = await make({mirrors: {'docker.io': reg.host}, debug: (l) => lines.push(l)}).resolveAll([request('nginx:1.25'), request('docker.io/library/nginx:nope')])
+    const out = await make({mirrors: new Map([['docker.io', {host: reg.host}]]), debug: (l) => lines.push(l)}).resolveAll([request('nginx:1.25'), request('docker.io/library/nginx:nope')])
     expect(ok(out[0])).toEqual({image: 'nginx:1.25', digest, mediaType: OCI_MANIFEST, registry: reg.host})
     expect(err(out[1]).message).toMatch(new RegExp(`${reg.host} \\(mirror of docker.io\\)`))
     expect(lines.some((l) => l.includes('registry-1.docker.io'))).toBe(false)
+  })
+
+  it('mirrors: an insecure mirror (http://… on the command line) is reached over plain HTTP without --insecure-registry', async () => {
+    const {digest} = await reg.pushImage('library/busybox', '1.36')
+    const out = await make({insecureRegistries: [], mirrors: new Map([['docker.io', {host: reg.host, insecure: true}]])}).resolveAll([request('busybox:1.36')])
+    expect(ok(out[0])).toMatchObject({image: 'busybox:1.36', digest, registry: reg.host})
   })
 
   it('unreachable registry → REGISTRY_NETWORK; unknown host → REGISTRY_NETWORK (DNS)', async () => {

@@ -2,11 +2,12 @@ import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {backoffMs, parseChallenges, parseRetryAfter} from '../../src/adapters/registry/auth.js'
+import {parseChallenges} from '../../src/adapters/registry/auth.js'
+import {backoffMs, parseRetryAfter} from '../../src/adapters/retry.js'
 import {CredentialStore, isGoogleHost} from '../../src/adapters/registry/credentials.js'
 import {formatPlatform, parsePlatform, platformMatches} from '../../src/adapters/registry/media.js'
-import {Secrets} from '../../src/adapters/registry/redact.js'
 import {RegistryResolver} from '../../src/adapters/registry/index.js'
+import {Redactor, redact} from '../../src/core/redact.js'
 import {basicAuthEntry, writeDockerConfig} from '../support/registry.js'
 
 describe('parseChallenges', () => {
@@ -69,14 +70,14 @@ describe('platforms', () => {
   })
 })
 
-describe('Secrets.redact', () => {
+describe('the shared redactor, as the registry client uses it', () => {
   it('removes registered secrets and anything that looks like an Authorization value or JWT', () => {
-    const s = new Secrets()
+    const s = new Redactor()
     s.add('hunter22')
-    expect(s.redact('password hunter22 here')).toBe('password *** here')
+    expect(s.redact('password hunter22 here')).toBe('password [REDACTED] here')
     expect(s.redact('Authorization: Bearer abc.def.ghi')).not.toContain('abc.def')
-    expect(s.redact('token eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl end')).toBe('token *** end')
-    expect(s.redact('https://x/token?access_token=abcd1234&x=1')).toBe('https://x/token?access_token=***&x=1')
+    expect(s.redact('token eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl end')).toBe('token [REDACTED] end')
+    expect(s.redact('https://x/token?access_token=abcd1234&x=1')).toBe('https://x/token?access_token=[REDACTED]&x=1')
   })
 })
 
@@ -94,7 +95,6 @@ describe('CredentialStore', () => {
       env: o.env ?? {HOME: tmp},
       googleAccessToken: o.google ?? (async () => undefined),
       debug: () => undefined,
-      secrets: new Secrets(),
     })
 
   it.each([
@@ -127,6 +127,17 @@ describe('CredentialStore', () => {
     const s = store({dockerConfigPath: cfg})
     expect(await s.get('registry-1.docker.io')).toMatchObject({source: 'docker config auths', username: 'me', password: 'pw'})
     expect(await s.get('id.example')).toEqual({source: 'docker config auths', identityToken: 'refresh-xyz'})
+  })
+
+  it('registers every credential it reads with the shared redactor (password, base64 user:password, identity token)', async () => {
+    const entry = basicAuthEntry('ci', 'learned-PASSWORD-1')
+    const cfg = await writeDockerConfig(join(tmp, 'learned'), {auths: {'a.example': entry, 'b.example': {identitytoken: 'learned-REFRESH-2'}}})
+    const s = store({dockerConfigPath: cfg})
+    const text = `learned-PASSWORD-1 ${entry.auth} learned-REFRESH-2`
+    expect(redact(text)).toBe(text)
+    await s.get('a.example')
+    await s.get('b.example')
+    expect(redact(text)).toBe('[REDACTED] [REDACTED] [REDACTED]')
   })
 
   it('reads $DOCKER_CONFIG/config.json by default; malformed JSON → CONFIG_INVALID', async () => {

@@ -8,6 +8,7 @@ import {mkdir, open, readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
+import {redactValue} from '../../core/redact.js'
 
 /** Largest record accepted (one line, bytes). */
 export const MAX_AUDIT_RECORD_BYTES = 1024 * 1024
@@ -52,13 +53,14 @@ export class AuditLog {
 
   /**
    * Append one record as one line. The record is written as given (add a `time` field to make
-   * `read({since})` work); it must be a JSON object.
+   * `read({since})` work) except that every string in it is redacted: records quote error
+   * messages (`detail`), and the log outlives the run; it must be a JSON object.
    */
   async append(record: object): Promise<void> {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       throw new SafeDeployError('INTERNAL', 'audit record must be a JSON object')
     }
-    const line = JSON.stringify(record) + '\n'
+    const line = JSON.stringify(redactValue(record)) + '\n'
     const buf = Buffer.from(line, 'utf8')
     if (buf.length > MAX_AUDIT_RECORD_BYTES) {
       throw new SafeDeployError('INTERNAL', `audit record is ${buf.length} bytes, over the ${MAX_AUDIT_RECORD_BYTES}-byte limit`)

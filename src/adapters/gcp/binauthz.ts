@@ -8,8 +8,10 @@ import type {Attestor, AttestationOccurrence} from '../../core/attestation/types
 import type {Policy} from '../../core/policy/types.js'
 import {systemAllowlistFromPolicy, type SystemAllowlist} from '../../core/policy/allowlist.js'
 import type {AttestorSource, PolicySource} from '../../ports.js'
-import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, redact, str, type GcpOptions} from './common.js'
+import {redact} from '../../core/redact.js'
+import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, str, type GcpOptions} from './common.js'
 import {attestorFromJson, policyFromJson} from './convert.js'
+import {AttemptTimeoutError, parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
 
 export const BINAUTHZ_DEFAULT_BASE_URL = 'https://binaryauthorization.googleapis.com/'
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
@@ -37,7 +39,7 @@ interface RequestClient {
     method: 'GET' | 'POST'
     data?: unknown
     headers?: Record<string, string>
-    timeout?: number
+    signal?: AbortSignal
     retry?: boolean
     responseType?: 'json'
   }): Promise<{data: T; status: number}>
@@ -55,10 +57,6 @@ interface Route {
 const ATTESTOR_NAME_RE = /^projects\/([^/]+)\/attestors\/([^/]+)$/
 const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /** status + server message + network code of a gaxios failure, without its request config (headers). */
 function describeHttpFailure(err: unknown): {status: number | undefined; message: string; code: string | undefined} {
   const e = obj(err) ?? {}
@@ -73,6 +71,28 @@ function describeHttpFailure(err: unknown): {status: number | undefined; message
   const name = str(e['name'])
   const message = serverMessage ?? (code ?? (name === 'AbortError' || name === 'TimeoutError' ? 'timed out' : str(e['message']) ?? 'request failed'))
   return {status, message: redact(message), code}
+}
+
+/** A failed REST attempt, described once (the gaxios error keeps request headers: it is not kept). */
+class HttpFailure extends Error {
+  readonly described: {status: number | undefined; message: string; code: string | undefined}
+  /** The server's Retry-After on a 429 or 503, in ms. */
+  readonly retryAfterMs: number | undefined
+  constructor(err: unknown) {
+    const described = describeHttpFailure(err)
+    super(described.message)
+    this.described = described
+    this.retryAfterMs = described.status === 429 || described.status === 503 ? parseRetryAfter(retryAfterHeader(err)) : undefined
+  }
+}
+
+/** The Retry-After header of a gaxios failure (fetch Headers, or a plain object in older gaxios). */
+function retryAfterHeader(err: unknown): string | undefined {
+  const headers = obj(obj(err)?.['response'])?.['headers']
+  const get = obj(headers)?.['get']
+  // Duck-typed: a Headers from another realm (or fetch implementation) fails instanceof.
+  const value: unknown = typeof get === 'function' ? (get as (name: string) => unknown).call(headers, 'retry-after') : obj(headers)?.['retry-after']
+  return typeof value === 'string' ? value : undefined
 }
 
 function retryable(status: number | undefined): boolean {
@@ -216,26 +236,36 @@ export class BinauthzApi implements PolicySource, AttestorSource {
     const maxRetries = this.opts.maxRetries ?? DEFAULT_MAX_RETRIES
     const headers: Record<string, string> = {}
     if (this.opts.projectForQuota !== undefined) headers['x-goog-user-project'] = this.opts.projectForQuota
-    let last: {status: number | undefined; message: string; code: string | undefined} = {status: undefined, message: '', code: undefined}
-    for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      if (attempt > 0) await sleep((this.opts.retryDelayMs ?? 250) * 2 ** (attempt - 1))
-      try {
-        const res = await client.request<unknown>({
-          url: this.baseUrl + path,
-          method,
-          headers,
-          ...(data === undefined ? {} : {data}),
-          timeout: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          retry: false,
-          responseType: 'json',
-        })
-        return res.data
-      } catch (err) {
-        last = describeHttpFailure(err)
-        if (!retryable(last.status)) break
-      }
+    let last: HttpFailure
+    try {
+      return await retry(async ({signal}) => {
+        try {
+          const res = await client.request<unknown>({
+            url: this.baseUrl + path,
+            method,
+            headers,
+            ...(data === undefined ? {} : {data}),
+            signal,
+            retry: false,
+            responseType: 'json',
+          })
+          return res.data
+        } catch (err) {
+          throw new HttpFailure(err)
+        }
+      }, {
+        attempts: maxRetries + 1,
+        baseDelayMs: this.opts.retryDelayMs ?? 250,
+        // The per-request deadline is the policy's per-attempt timeout: the attempt's signal aborts the request.
+        attemptTimeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        isRetryable: (e) => e instanceof AttemptTimeoutError || (e instanceof HttpFailure && retryable(e.described.status)),
+        retryAfterMs: (e) => (e instanceof HttpFailure ? e.retryAfterMs : undefined),
+      })
+    } catch (e) {
+      const failure = e instanceof RetriesExhausted ? e.last : e
+      last = failure instanceof HttpFailure ? failure : new HttpFailure(failure)
     }
-    const {status, message, code} = last
+    const {status, message, code} = last.described
     const cause = new GcpCallError(status === undefined ? 'NETWORK' : `HTTP ${status}`, message, code)
     const where = route.project === undefined ? '' : ` in project ${route.project}`
     if (status === 401) {

@@ -1,12 +1,14 @@
 /**
  * Shared plumbing for the Google Cloud adapters: connection options, gRPC client options,
- * error mapping (gRPC status → SafeDeployError) and token redaction.
+ * error mapping (gRPC status → SafeDeployError); messages are redacted with core/redact.
  *
  * Nothing here imports a @google-cloud package at module load: the clients are loaded lazily by
  * each adapter (CLI cold start, docs/google-apis.md#client-libraries).
  */
 import type {AuthClient} from 'google-auth-library'
 import {SafeDeployError, type ErrorCode} from '../../core/errors.js'
+import {redact} from '../../core/redact.js'
+import {RetriesExhausted, retry} from '../retry.js'
 
 export interface GcpOptions {
   /** host:port override (tests, Private Service Connect, restricted VIPs). */
@@ -21,7 +23,7 @@ export interface GcpOptions {
   timeoutMs?: number
   /** Retries of idempotent calls on UNAVAILABLE / DEADLINE_EXCEEDED / 5xx (default 3). */
   maxRetries?: number
-  /** First retry delay in ms; doubles each time (default 200). */
+  /** Upper bound of the first retry's delay in ms, doubling per retry, with full jitter (default 200; Binary Authorization REST 250). */
   retryDelayMs?: number
 }
 
@@ -70,31 +72,18 @@ export function callOptions(opts: GcpOptions): {timeout: number; retry: null} {
 
 const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'])
 
-/** The last failure of a call that was retried `attempts` times in all. */
-export class RetriesExhausted extends Error {
-  readonly last: unknown
-  readonly attempts: number
-  constructor(last: unknown, attempts: number) {
-    super(`failed after ${attempts} attempts`)
-    this.last = last
-    this.attempts = attempts
-  }
-}
-
-/** Run an idempotent gRPC call, retrying transient failures (UNAVAILABLE, DEADLINE_EXCEEDED…) with backoff. */
+/**
+ * Run an idempotent gRPC call under the shared retry policy (adapters/retry.ts), retrying transient
+ * failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) up to `maxRetries` times. The
+ * per-attempt deadline stays in callOptions(): gax sends it to the server as the gRPC deadline.
+ * A failure that outlasts the retries is thrown as RetriesExhausted (grpcError says "after N attempts").
+ */
 export async function withRetries<T>(opts: GcpOptions, fn: () => Promise<T>): Promise<T> {
-  const max = Math.max(0, opts.maxRetries ?? DEFAULT_MAX_RETRIES)
-  const base = opts.retryDelayMs ?? 200
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      const status = grpcStatusOf(err)
-      if (status === undefined || !TRANSIENT.has(status)) throw err
-      if (attempt >= max) throw attempt === 0 ? err : new RetriesExhausted(err, attempt + 1)
-      await new Promise((resolve) => setTimeout(resolve, base * 2 ** attempt * (0.5 + Math.random() / 2)))
-    }
-  }
+  return retry(() => fn(), {
+    attempts: 1 + Math.max(0, opts.maxRetries ?? DEFAULT_MAX_RETRIES),
+    baseDelayMs: opts.retryDelayMs ?? 200,
+    isRetryable: (err) => TRANSIENT.has(grpcStatusOf(err) ?? ''),
+  })
 }
 
 /** gRPC status names by number (grpc/status.proto). */
@@ -117,14 +106,6 @@ export class GcpCallError extends Error {
     this.status = status
     this.code = code
   }
-}
-
-/** Remove anything that looks like a credential from text we are about to show. */
-export function redact(text: string): string {
-  return text
-    .replace(/(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>')
-    .replace(/ya29\.[A-Za-z0-9._-]+/g, '<redacted>')
-    .replace(/(access_token|refresh_token|id_token)["'=:\s]+[A-Za-z0-9._~+/-]+/gi, '$1=<redacted>')
 }
 
 interface GrpcLikeError {

@@ -17,8 +17,9 @@
 import type {KubernetesObject} from '@kubernetes/client-node'
 import {stringify as stringifyYaml} from 'yaml'
 import {SafeDeployError} from '../../core/errors.js'
+import {redact} from '../../core/redact.js'
 import {loadKubeconfig, resolveKubeContext} from './kubeconfig.js'
-import {redactSecrets, type ManifestObject} from './objects.js'
+import {type ManifestObject} from './objects.js'
 import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
 
 export interface ApiApplyOptions {
@@ -161,7 +162,7 @@ export class ApiApplier {
 
   private failure(stage: string, o: ManifestObject, ns: string | undefined, err: unknown, done: readonly AppliedObject[]): SafeDeployError {
     const applied = done.length > 0 ? ` Applied before the failure: ${done.map((d) => `${d.kind}/${d.name} ${d.action}`).join(', ')}.` : ''
-    return new SafeDeployError('DEPLOY_FAILED', `${stage} ${label(o, ns)} failed: ${redactSecrets(describe(err))}.${applied}`, {
+    return new SafeDeployError('DEPLOY_FAILED', `${stage} ${label(o, ns)} failed: ${redact(describe(err))}.${applied}`, {
       cause: err,
       hint: /HTTP protocol is not allowed/.test(describe(err))
         ? 'client-node talks plain http only when the kubeconfig cluster sets insecure-skip-tls-verify: true; use an https server or the kubectl applier'

@@ -15,9 +15,10 @@
  */
 import {spawn} from 'node:child_process'
 import {SafeDeployError} from '../../core/errors.js'
+import {redact} from '../../core/redact.js'
 import {resolveKubeContext} from './kubeconfig.js'
 import {kubectlInput} from '../../core/manifest/objects.js'
-import {CLUSTER_SCOPED_KINDS, apiGroup, redactSecrets, type ManifestObject} from './objects.js'
+import {CLUSTER_SCOPED_KINDS, apiGroup, type ManifestObject} from './objects.js'
 import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
 
 export interface KubectlApplyOptions {
@@ -154,7 +155,7 @@ export class KubectlApplier {
     const objects = parseApplyOutput(res.stdout, inputs, defaultNamespace)
     if (res.code !== 0) {
       const why = res.signal !== null ? `was killed (${res.signal})` : `exited with status ${res.code}`
-      const stderr = redactSecrets(res.stderr.trim())
+      const stderr = redact(res.stderr.trim())
       const done = objects.length > 0 ? ` Applied before the failure: ${objects.map((o) => `${o.kind}/${o.name} ${o.action}`).join(', ')}.` : ''
       throw new SafeDeployError('DEPLOY_FAILED', `kubectl apply ${why}: ${stderr === '' ? '(no error output)' : stderr}${done}`, {
         hint: 'check the error above (permissions, admission/Binary Authorization, connectivity); nothing is rolled back automatically',

@@ -15,11 +15,3 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'ValidatingAdmissionPolicyBinding', 'APIService', 'PodSecurityPolicy', 'ComponentStatus', 'FlowSchema',
   'PriorityLevelConfiguration', 'CertificateSigningRequest',
 ])
-
-/** Mask bearer tokens and similar secrets that might appear in a message. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1<redacted>')
-    .replace(/(--token[= ]\s*)\S+/g, '$1<redacted>')
-    .replace(/("?(?:token|password|client-key-data|id-token|refresh-token|access-token)"?\s*[:=]\s*"?)[^\s",}]+/gi, '$1<redacted>')
-}

@@ -1,4 +1,4 @@
-/** WWW-Authenticate parsing (RFC 7235 auth-params) and backoff helpers. Pure functions. */
+/** WWW-Authenticate parsing (RFC 7235 auth-params). Pure functions. */
 
 export interface Challenge {
   scheme: 'bearer' | 'basic' | 'other'
@@ -51,25 +51,4 @@ export function parseChallenges(header: string | undefined): Challenge[] {
     }
   }
   return out
-}
-
-export const MAX_RETRY_AFTER_MS = 30_000
-
-/** Retry-After: delta-seconds or an HTTP-date; capped at 30 s; undefined when absent or unparsable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined
-  const v = value.trim()
-  let ms: number
-  if (/^\d+$/.test(v)) ms = Number(v) * 1000
-  else {
-    const t = Date.parse(v)
-    if (Number.isNaN(t)) return undefined
-    ms = Math.max(0, t - now)
-  }
-  return Math.min(ms, MAX_RETRY_AFTER_MS)
-}
-
-/** Exponential backoff with full jitter: uniform in [0, min(cap, base·2^(attempt-1))]. */
-export function backoffMs(attempt: number, random: () => number = Math.random, baseMs = 250, capMs = 8000): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1)))
 }

@@ -2,14 +2,15 @@
  * Where registry credentials come from, in order: docker config.json `credHelpers[host]`, `auths[host]`,
  * `credsStore`, then Google ADC (only for gcr.io, *.gcr.io, *-docker.pkg.dev, docker.pkg.dev), else anonymous.
  * Each credential carries a `source` label used in error messages; secrets never leave this object
- * except as request headers.
+ * except as request headers, and every one is registered with the process-wide redactor as soon as
+ * it is read, so no output path can print it.
  */
 import {execFile} from 'node:child_process'
 import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
-import type {Secrets} from './redact.js'
+import {redact, redactor} from '../../core/redact.js'
 
 export interface Credential {
   /** "anonymous", "docker config auths", "credential helper docker-credential-X", "Google ADC" */
@@ -33,7 +34,6 @@ export interface CredentialOptions {
   env: NodeJS.ProcessEnv
   googleAccessToken: () => Promise<string | undefined>
   debug: (line: string) => void
-  secrets: Secrets
 }
 
 export function isGoogleHost(host: string): boolean {
@@ -121,11 +121,11 @@ export class CredentialStore {
     if (entry !== undefined) {
       const source = 'docker config auths'
       if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
-        this.options.secrets.add(entry.identitytoken)
+        redactor.add(entry.identitytoken)
         return {source, identityToken: entry.identitytoken, ...(entry.username === undefined ? {} : {username: entry.username})}
       }
       if (typeof entry.auth === 'string' && entry.auth !== '') {
-        this.options.secrets.add(entry.auth)
+        redactor.add(entry.auth)
         const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
         const i = decoded.indexOf(':')
         if (i > 0) return this.basic(source, decoded.slice(0, i), decoded.slice(i + 1))
@@ -144,15 +144,14 @@ export class CredentialStore {
         if (token !== undefined && token !== '') return this.basic('Google ADC', 'oauth2accesstoken', token)
         this.options.debug(`registry: Google ADC gave no access token for ${host}`)
       } catch (e) {
-        this.options.debug(`registry: Google ADC unavailable for ${host}: ${this.options.secrets.redact((e as Error).message)}`)
+        this.options.debug(`registry: Google ADC unavailable for ${host}: ${redact((e as Error).message)}`)
       }
     }
     return ANONYMOUS
   }
 
   private basic(source: string, username: string, password: string): Credential {
-    this.options.secrets.add(password)
-    this.options.secrets.add(Buffer.from(`${username}:${password}`).toString('base64'))
+    redactor.addBasic(username, password)
     return {source, username, password}
   }
 
@@ -164,7 +163,7 @@ export class CredentialStore {
       const child = execFile(bin, ['get'], {env: this.options.env, timeout: 15_000, maxBuffer: 1 << 20}, (err, stdout, stderr) => {
         if (err) {
           const why = `${String(stdout).trim()} ${String(stderr).trim()}`.trim() || err.message
-          this.options.debug(`registry: ${source} has no credentials for ${serverUrl}: ${this.options.secrets.redact(why).slice(0, 200)}`)
+          this.options.debug(`registry: ${source} has no credentials for ${serverUrl}: ${redact(why).slice(0, 200)}`)
           resolve(undefined)
           return
         }
@@ -173,7 +172,7 @@ export class CredentialStore {
           if (typeof out.Secret !== 'string' || out.Secret === '') throw new Error('no Secret')
           const user = typeof out.Username === 'string' ? out.Username : ''
           if (user === '<token>') {
-            this.options.secrets.add(out.Secret)
+            redactor.add(out.Secret)
             resolve({source, identityToken: out.Secret})
           } else {
             resolve(this.basic(source, user, out.Secret))

@@ -5,21 +5,24 @@
  * Docker-Content-Digest; without a usable header, GET and sha256 the body (a header that disagrees
  * with the body is a REGISTRY_PROTOCOL error, never trusted). With a platform, GET the index and
  * pick the child. Auth: Bearer (token per realm/service/scope, cached) or Basic from the docker
- * config, credential helpers or Google ADC. Retries with exponential backoff and full jitter on
- * 429 (Retry-After honoured), 5xx, resets and timeouts. Requests are deduped and run in a pool.
+ * config, credential helpers or Google ADC. Retries (adapters/retry.ts: exponential backoff with
+ * full jitter) on 429 (Retry-After honoured), 5xx, resets and timeouts. Requests are deduped and
+ * run at most `concurrency` at a time (p-limit, as PrefetchingResolver in cli/pipeline.ts).
  */
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import pLimit, {type LimitFunction} from 'p-limit'
 import {SafeDeployError, type ErrorCode, type SafeDeployErrorOptions} from '../../core/errors.js'
+import {redact, redactor} from '../../core/redact.js'
 import type {DigestResolver, ResolveOutcome, ResolveRequest, ResolvedImage} from '../../ports.js'
-import {backoffMs, parseChallenges, parseRetryAfter, type Challenge} from './auth.js'
+import {parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
+import {parseChallenges, type Challenge} from './auth.js'
 import {ANONYMOUS, CredentialStore, googleAdcAccessToken, type Credential} from './credentials.js'
 import {formatPlatform, isIndexType, isSha256, MANIFEST_ACCEPT, normalizePlatform, parsePlatform, platformMatches, readPlatform, type Platform} from './media.js'
-import {Secrets} from './redact.js'
 import {classify, Transport, TransportError, type HttpResponse} from './transport.js'
 
 export interface RegistryResolverOptions {
-  /** Parallel requests (and keep-alive sockets per host). Default 16. */
+  /** Lookups in flight at once (and keep-alive sockets per host). Default 16. */
   concurrency?: number
   /** Per-request timeout (headers and body), ms. Default 15000. */
   timeoutMs?: number
@@ -29,8 +32,8 @@ export interface RegistryResolverOptions {
   insecureRegistries?: string[]
   /** PEM file of a private CA, trusted in addition to Node's default roots. Read once, in the constructor. */
   caCertFile?: string
-  /** FROM domain → TO host[:port]: FROM's references are resolved through TO (results keep the image as written). */
-  mirrors?: Record<string, string>
+  /** FROM domain → its mirror: FROM's references are resolved through the mirror (results keep the image as written). */
+  mirrors?: ReadonlyMap<string, RegistryMirror>
   /** 'os/arch[/variant]': resolve to the matching child of an index. */
   platform?: string
   /** Default $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
@@ -43,6 +46,14 @@ export interface RegistryResolverOptions {
   sleep?: (ms: number) => Promise<void>
   /** Access token for Google registries (gcr.io, *.gcr.io, *-docker.pkg.dev, docker.pkg.dev). Default: ADC via google-auth-library, loaded lazily. */
   googleAccessToken?: () => Promise<string | undefined>
+}
+
+/** A `--registry-mirror FROM=TO` target, parsed once by the CLI (cli/pipeline.ts parseMirrors). */
+export interface RegistryMirror {
+  /** host[:port] contacted instead of FROM. */
+  host: string
+  /** Reached over plain HTTP (TO was written http://…). */
+  insecure?: boolean
 }
 
 /** One request's view of where it goes. */
@@ -77,6 +88,8 @@ interface Manifest {
 
 const UA = 'safe-deploy (+https://github.com/safe-deploy)'
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
+/** Transport failures worth another attempt; refused connections, DNS and TLS errors are not. */
+const RETRY_KINDS: ReadonlySet<string> = new Set(['timeout', 'reset', 'truncated'])
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 3
 const TLS_HINT = 'if the registry uses a private CA, pass --registry-ca-cert FILE; if it serves plain HTTP, pass --insecure-registry HOST[:PORT]'
@@ -90,14 +103,15 @@ const header = (res: HttpResponse, name: string): string | undefined => {
 
 export class RegistryResolver implements DigestResolver {
   private readonly concurrency: number
+  /** At most `concurrency` lookups in flight for this resolver, across resolveAll calls. */
+  private readonly limit: LimitFunction
   private readonly timeoutMs: number
   private readonly attempts: number
   private readonly insecure: string[]
-  private readonly mirrors: Record<string, string>
+  private readonly mirrors: ReadonlyMap<string, RegistryMirror>
   private readonly platform: Platform | undefined
   private readonly sleep: (ms: number) => Promise<void>
   private readonly debugSink: ((line: string) => void) | undefined
-  private readonly secrets = new Secrets()
   private readonly transport: Transport
   private readonly credentials: CredentialStore
   /** host → the last auth challenge seen (so later requests authenticate up front). */
@@ -107,19 +121,16 @@ export class RegistryResolver implements DigestResolver {
 
   constructor(options: RegistryResolverOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
+    this.limit = pLimit(this.concurrency)
     this.timeoutMs = Math.max(1, options.timeoutMs ?? 15_000)
     this.attempts = 1 + Math.max(0, Math.floor(options.retries ?? 4))
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
     this.debugSink = options.debug
-    const insecure: string[] = []
-    const mirrors: Record<string, string> = {}
-    for (const [from, to] of Object.entries(options.mirrors ?? {})) {
-      const host = to.replace(/^https?:\/\//, '').replace(/\/+$/, '')
-      if (to.startsWith('http://')) insecure.push(host)
-      mirrors[from] = host
-    }
-    this.insecure = [...(options.insecureRegistries ?? []).map((h) => h.replace(/^https?:\/\//, '').replace(/\/+$/, '')), ...insecure]
-    this.mirrors = mirrors
+    this.mirrors = options.mirrors ?? new Map()
+    this.insecure = [
+      ...(options.insecureRegistries ?? []).map((h) => h.replace(/^https?:\/\//, '').replace(/\/+$/, '')),
+      ...[...this.mirrors.values()].filter((m) => m.insecure === true).map((m) => m.host),
+    ]
     if (options.platform !== undefined) {
       const p = parsePlatform(options.platform)
       if (p === undefined) throw new SafeDeployError('USAGE', `invalid platform "${options.platform}": expected os/arch[/variant], e.g. linux/arm64`)
@@ -146,7 +157,6 @@ export class RegistryResolver implements DigestResolver {
       env: options.env ?? process.env,
       googleAccessToken: options.googleAccessToken ?? googleAdcAccessToken,
       debug: (line) => this.debug(line),
-      secrets: this.secrets,
     })
   }
 
@@ -155,15 +165,9 @@ export class RegistryResolver implements DigestResolver {
     const unique = new Map<string, {request: ResolveRequest; outcome?: ResolveOutcome}>()
     const keyOf = (r: ResolveRequest): string => `${r.domain}\u0000${r.path}\u0000${r.reference}`
     for (const r of requests) if (!unique.has(keyOf(r))) unique.set(keyOf(r), {request: r})
-    const jobs = [...unique.values()]
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
-        const job = jobs[next++] as (typeof jobs)[number]
-        job.outcome = await this.settle(job.request)
-      }
-    }
-    await Promise.all(Array.from({length: Math.min(this.concurrency, jobs.length)}, worker))
+    await Promise.all([...unique.values()].map((job) => this.limit(async () => {
+      job.outcome = await this.settle(job.request)
+    })))
     return requests.map((r) => {
       const outcome = unique.get(keyOf(r))?.outcome as ResolveOutcome
       if (outcome.ok && outcome.value.image !== r.image) return {ok: true, value: {...outcome.value, image: r.image}}
@@ -193,20 +197,20 @@ export class RegistryResolver implements DigestResolver {
         if (e.hint !== undefined) opts.hint = e.hint
         return {ok: false, error: new SafeDeployError(e.code, `cannot resolve ${request.image}: ${e.message}`, opts)}
       }
-      const message = this.secrets.redact(e instanceof Error ? e.message : String(e))
+      const message = redact(e instanceof Error ? e.message : String(e))
       return {ok: false, error: new SafeDeployError('INTERNAL', `cannot resolve ${request.image}: unexpected error: ${message}`, {location: {image: request.image}})}
     }
   }
 
   private debug(line: string): void {
-    if (this.debugSink !== undefined) this.debugSink(this.secrets.redact(`registry: ${line}`))
+    if (this.debugSink !== undefined) this.debugSink(redact(`registry: ${line}`))
   }
 
   private fail(code: ErrorCode, t: Target, message: string, options: {hint?: string; cause?: unknown} = {}): SafeDeployError {
     const opts: SafeDeployErrorOptions = {location: {image: t.image}}
-    if (options.hint !== undefined) opts.hint = this.secrets.redact(options.hint)
+    if (options.hint !== undefined) opts.hint = redact(options.hint)
     if (options.cause !== undefined) opts.cause = options.cause
-    return new SafeDeployError(code, this.secrets.redact(`cannot resolve ${t.image}: ${message}`), opts)
+    return new SafeDeployError(code, redact(`cannot resolve ${t.image}: ${message}`), opts)
   }
 
   private isInsecure(host: string): boolean {
@@ -215,7 +219,7 @@ export class RegistryResolver implements DigestResolver {
   }
 
   private target(r: ResolveRequest): Target {
-    const mirror = this.mirrors[r.domain]
+    const mirror = this.mirrors.get(r.domain)?.host
     const registry = mirror ?? r.domain
     const host = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry
     return {
@@ -339,19 +343,17 @@ export class RegistryResolver implements DigestResolver {
   private async exchange(t: Target, method: 'HEAD' | 'GET', url: URL, accept: string): Promise<Exchange> {
     let authorization = await this.authorizationFor(t, url.host, undefined)
     let challenged = false
-    for (let attempt = 1; ; attempt++) {
-      let res: HttpResponse
+    const send = async (): Promise<HttpResponse> => {
       try {
-        res = await this.sendFollowingRedirects(t, url, method, {Accept: accept, 'User-Agent': UA}, authorization)
+        return await this.sendFollowingRedirects(t, url, method, {Accept: accept, 'User-Agent': UA}, authorization)
       } catch (e) {
         if (e instanceof SafeDeployError) throw e
-        const err = classify(e)
-        if ((err.kind === 'timeout' || err.kind === 'reset' || err.kind === 'truncated') && attempt < this.attempts) {
-          await this.backoff(attempt, undefined, `${err.kind} (${err.message})`)
-          continue
-        }
-        throw this.transportFailure(err, t, url, attempt)
+        throw classify(e)
       }
+    }
+    const outcome = await this.retried('', (res) => (res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined), async () => {
+      const res = await send()
+      // The first 401 is a challenge, answered within the same attempt: authenticating is not a retry.
       if (res.status === 401 && !challenged && res.url.host === url.host) {
         challenged = true
         const challenge = pickChallenge(header(res, 'www-authenticate'))
@@ -361,24 +363,48 @@ export class RegistryResolver implements DigestResolver {
           const next = await this.authorizationFor(t, url.host, authorization)
           if (next !== undefined) {
             authorization = next
-            attempt--
-            continue
+            return send()
           }
         }
       }
-      if (RETRY_STATUS.has(res.status) && attempt < this.attempts) {
-        const retryAfter = res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined
-        await this.backoff(attempt, retryAfter, `HTTP ${res.status}`)
-        continue
-      }
-      return {res, attempts: attempt}
-    }
+      return res
+    })
+    if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
+    return outcome
   }
 
-  private async backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
-    const ms = retryAfterMs ?? backoffMs(attempt)
-    this.debug(`${why}; retry ${attempt}/${this.attempts - 1} in ${ms} ms${retryAfterMs === undefined ? '' : ' (Retry-After)'}`)
-    await this.sleep(ms)
+  /**
+   * One registry request under the shared retry policy: 429 and 5xx answers (Retry-After from
+   * `retryAfter`), timeouts, resets and truncated bodies are retried, up to --retries times.
+   * Returns the last response, whatever its status, or the last transport failure, with the
+   * attempts used; anything else (a SafeDeployError, a credential lookup failing) is thrown as is.
+   */
+  private async retried(what: string, retryAfter: (res: HttpResponse) => number | undefined, send: () => Promise<HttpResponse>): Promise<Exchange | {error: TransportError; attempts: number}> {
+    let attempts = 0
+    try {
+      const res = await retry(async ({number}) => {
+        attempts = number
+        const r = await send()
+        if (RETRY_STATUS.has(r.status)) throw new RetryableStatus(r)
+        return r
+      }, {
+        attempts: this.attempts,
+        baseDelayMs: 250,
+        sleep: this.sleep,
+        isRetryable: (e) => e instanceof RetryableStatus || (e instanceof TransportError && RETRY_KINDS.has(e.kind)),
+        retryAfterMs: (e) => (e instanceof RetryableStatus ? retryAfter(e.res) : undefined),
+        onRetry: ({attempt, delayMs, retryAfter: honoured, error}) => {
+          const why = error instanceof RetryableStatus ? `HTTP ${error.res.status}` : error instanceof TransportError ? (what === '' ? `${error.kind} (${error.message})` : error.kind) : String(error)
+          this.debug(`${what}${why}; retry ${attempt}/${this.attempts - 1} in ${delayMs} ms${honoured ? ' (Retry-After)' : ''}`)
+        },
+      })
+      return {res, attempts}
+    } catch (e) {
+      const last = e instanceof RetriesExhausted ? e.last : e
+      if (last instanceof RetryableStatus) return {res: last.res, attempts}
+      if (last instanceof TransportError) return {error: last, attempts}
+      throw last
+    }
   }
 
   /** Send, following up to 3 redirects; Authorization is dropped once the host (or scheme) changes. */
@@ -411,7 +437,7 @@ export class RegistryResolver implements DigestResolver {
     if (challenge.scheme === 'basic') {
       if (cred.username === undefined || cred.password === undefined) return undefined
       const value = 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64')
-      this.secrets.add(value.slice(6))
+      redactor.add(value.slice(6))
       return value === rejected ? undefined : value
     }
     if (challenge.scheme === 'bearer') return this.bearer(t, challenge, cred, rejected)
@@ -469,24 +495,9 @@ export class RegistryResolver implements DigestResolver {
       }
     }
     this.debug(`token request to ${url.origin}${url.pathname} for ${scope} (credentials: ${cred.source})`)
-    let res: HttpResponse | undefined
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await this.transport.send(url, method, headers, body)
-      } catch (e) {
-        const err = classify(e)
-        if ((err.kind === 'timeout' || err.kind === 'reset' || err.kind === 'truncated') && attempt < this.attempts) {
-          await this.backoff(attempt, undefined, `token ${err.kind}`)
-          continue
-        }
-        throw this.transportFailure(err, t, url, attempt)
-      }
-      if (RETRY_STATUS.has(res.status) && attempt < this.attempts) {
-        await this.backoff(attempt, parseRetryAfter(header(res, 'retry-after')), `token HTTP ${res.status}`)
-        continue
-      }
-      break
-    }
+    const outcome = await this.retried('token ', (r) => parseRetryAfter(header(r, 'retry-after')), () => this.transport.send(url, method, headers, body))
+    if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
+    const res = outcome.res
     if (res.status === 401 || res.status === 403) {
       throw this.fail('REGISTRY_AUTH', t, `the token service ${url.host} for ${t.label} rejected the credentials (HTTP ${res.status}; credentials tried: ${cred.source})`, {
         hint: AUTH_HINT.replace('HOST', t.host),
@@ -504,8 +515,8 @@ export class RegistryResolver implements DigestResolver {
     }
     const token = typeof parsed['token'] === 'string' && parsed['token'] !== '' ? parsed['token'] : parsed['access_token']
     if (typeof token !== 'string' || token === '') throw this.fail('REGISTRY_PROTOCOL', t, `the token service ${url.host} for ${t.label} returned no token`)
-    this.secrets.add(token)
-    if (typeof parsed['refresh_token'] === 'string') this.secrets.add(parsed['refresh_token'])
+    redactor.add(token)
+    if (typeof parsed['refresh_token'] === 'string') redactor.add(parsed['refresh_token'])
     const expiresIn = typeof parsed['expires_in'] === 'number' && parsed['expires_in'] > 0 ? parsed['expires_in'] : 60
     return {value: `Bearer ${token}`, expiresInS: expiresIn}
   }
@@ -565,6 +576,13 @@ export class RegistryResolver implements DigestResolver {
       case 'network':
         return this.fail('REGISTRY_NETWORK', t, `network error talking to ${host}${tries}: ${err.message}`, {cause: err})
     }
+  }
+}
+
+/** A 429 / 5xx answer, thrown inside the retry policy so that it is retried like a failure. */
+class RetryableStatus extends Error {
+  constructor(readonly res: HttpResponse) {
+    super(`HTTP ${res.status}`)
   }
 }
 

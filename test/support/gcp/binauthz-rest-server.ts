@@ -44,7 +44,7 @@ export interface BinauthzRestServer {
   state: BinauthzRestState
   requests: RestRequest[]
   /** Answer the next `times` (default 1) requests whose path matches with `status` (Google error JSON). */
-  failNext(match: string | RegExp, status: number, opts?: {times?: number; message?: string}): void
+  failNext(match: string | RegExp, status: number, opts?: {times?: number; message?: string; retryAfter?: string}): void
   /** Delay the next `times` (default 1) matching requests by `ms`. */
   delayNext(match: string | RegExp, ms: number, opts?: {times?: number}): void
   /** Drop pending failNext/delayNext injections (call it in beforeEach). */
@@ -57,13 +57,13 @@ const STATUS_NAMES: Record<number, string> = {
   500: 'INTERNAL', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 }
 
-function sendError(res: ServerResponse, code: number, message: string): void {
-  send(res, code, {error: {code, message, status: STATUS_NAMES[code] ?? 'UNKNOWN'}})
+function sendError(res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}): void {
+  send(res, code, {error: {code, message, status: STATUS_NAMES[code] ?? 'UNKNOWN'}}, headers)
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
+function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
-  res.writeHead(code, {'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text)})
+  res.writeHead(code, {'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers})
   res.end(text)
 }
 
@@ -84,7 +84,7 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     validate: () => ({result: 'VERIFIED'}),
   }
   const requests: RestRequest[] = []
-  const faults: Array<{match: string | RegExp; status: number; message: string; times: number}> = []
+  const faults: Array<{match: string | RegExp; status: number; message: string; times: number; retryAfter?: string}> = []
   const delays: Array<{match: string | RegExp; ms: number; times: number}> = []
   const timers = new Set<NodeJS.Timeout>()
   const matches = (m: string | RegExp, path: string): boolean => (typeof m === 'string' ? path.includes(m) : m.test(path))
@@ -121,7 +121,7 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
       if (res.destroyed) return
     }
     const fault = take(faults, path)
-    if (fault) return sendError(res, fault.status, fault.message)
+    if (fault) return sendError(res, fault.status, fault.message, fault.retryAfter === undefined ? {} : {'retry-after': fault.retryAfter})
     if (state.requiredToken !== undefined && auth !== `Bearer ${state.requiredToken}`) {
       return sendError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.')
     }
@@ -159,7 +159,7 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     state,
     requests,
     failNext(match, status, opts = {}) {
-      faults.push({match, status, message: opts.message ?? `injected HTTP ${status}`, times: opts.times ?? 1})
+      faults.push({match, status, message: opts.message ?? `injected HTTP ${status}`, times: opts.times ?? 1, ...(opts.retryAfter === undefined ? {} : {retryAfter: opts.retryAfter})})
     },
     delayNext(match, ms, opts = {}) {
       delays.push({match, ms, times: opts.times ?? 1})
