@@ -8,6 +8,7 @@
  * (secondLook) then reads that JSON again and checks that its images are exactly the evaluated ones.
  */
 import {SafeDeployError, formatLocation} from '../errors.js'
+import {nodeHazards} from './kubectl-reading.js'
 import {MAX_ALIAS_COUNT, parseManifest} from './parse.js'
 import {scanOutcome} from './scan.js'
 import type {CustomImageRule, ImageSite} from './types.js'
@@ -41,6 +42,13 @@ export function manifestObjects(text: string, file = '-'): ManifestObject[] {
   const out: ManifestObject[] = []
   for (const d of m.documents) {
     if (d.empty) continue
+    // A mapping used as a key (an unrendered `{{ … }}` outside image fields) cannot become an object.
+    const hazard = nodeHazards(d.document, '')[0]
+    if (hazard) {
+      throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file, document: d.index})}${hazard.why}`, {
+        hint: m.text.includes('{{') ? 'render it first: helm template ./chart | safe-deploy apply -f -' : hazard.hint, location: {file, document: d.index},
+      })
+    }
     const value: unknown = d.document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
     if (value === null || value === undefined) continue
     const where = formatLocation({file, document: d.index})

@@ -145,18 +145,17 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
       problems.push(yamlProblem(traits.helm, file, origin.document + index, err, at(err.pos[0] - origin.offset)))
       problemDocuments.push(index)
     }
-    // An alias needs an anchor: only documents with both "&" and "*" can expand at all.
-    if (document.errors.length === 0 && traits.aliases && hasBoth(text, document.range[0], document.range[2])) {
+    // The reading checks walk the tree without expanding aliases; the alias budget check expands
+    // them (toJS), so it runs only on documents that passed.
+    const hazard = document.errors.length === 0 ? nodeHazards(document, text)[0] : undefined
+    if (hazard) {
+      problems.push(readingProblem(file, origin.document + index, at(hazard.offset), hazard))
+      problemDocuments.push(index)
+    } else if (document.errors.length === 0 && traits.aliases && hasBoth(text, document.range[0], document.range[2])) {
+      // An alias needs an anchor: only documents with both "&" and "*" can expand at all.
       const aliasProblem = checkAliases(document, file, origin.document + index, at)
       if (aliasProblem) {
         problems.push(aliasProblem)
-        problemDocuments.push(index)
-      }
-    }
-    if (document.errors.length === 0) {
-      const hazard = nodeHazards(document, text)[0]
-      if (hazard) {
-        problems.push(readingProblem(file, origin.document + index, at(hazard.offset), hazard))
         problemDocuments.push(index)
       }
     }
