@@ -14,6 +14,7 @@ import {askConfirmation} from './prompt.js'
 import {runDeployGate} from '../app/deploy-gate.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
+import {resolveSettings} from './options.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 
 export interface ApplyFlags extends PreflightFlags {
@@ -55,18 +56,14 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   }
   if (flags.prune && !flags.selector) throw new SafeDeployError('USAGE', '--prune needs -l/--selector (pruning without a selector can delete unrelated objects)')
   // flags > profile, in one place for this command.
-  const kube = {
-    kubeconfig: flags.kubeconfig ?? (profile?.kubeconfig as string | undefined),
-    context: flags.context ?? (profile?.context as string | undefined),
-    namespace: flags.namespace ?? (profile?.namespace as string | undefined),
-    applier: flags.applier ?? (profile?.applier as string | undefined),
-  }
+  const settings = resolveSettings(flags, profile)
+  const kube = settings.kube
   if (kube.applier !== undefined && kube.applier !== 'kubectl' && kube.applier !== 'api') {
     throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${kube.applier}"`)
   }
   if (kube.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
-  const auditPath = flags['audit-log'] ?? (profile?.auditLog as string | undefined)
+  const auditPath = settings.auditLog
   const {result, pin} = await auditedPreflight(auditPath, {
     command: 'apply', actor: actor(), mode: flags['dry-run'], breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
@@ -74,7 +71,7 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   }, () => preparePreflight(flags, profile, rules, io.debug, {breakGlass: breakGlass !== undefined}))
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
 
-  const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {
+  const auditor = new Auditor(settings.auditLog, {
     command: 'apply', actor: actor(), mode: flags['dry-run'], breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
     target: {...result.target, applier: kube.applier ?? 'auto'},
@@ -87,7 +84,7 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
   let toSend: ManifestObject[] = []
   const gate = await runDeployGate({
     platform: 'gke', verdict: result.verdict, mode: dryRun, ...(breakGlass === undefined ? {} : {breakGlass}),
-    requireEnforcement: flags['require-enforcement'] || profile?.requireEnforcement === true,
+    requireEnforcement: settings.requireEnforcement,
     enforcement: enforcement === undefined ? {state: 'not-checked'}
       : 'unavailable' in enforcement ? {state: 'unknown', detail: enforcement.unavailable}
         : {state: enforcement.enforced ? 'enforced' : 'off', cluster: enforcement.cluster, mode: enforcement.mode},

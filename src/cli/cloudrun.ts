@@ -14,6 +14,7 @@ import {askConfirmation} from './prompt.js'
 import {runDeployGate} from '../app/deploy-gate.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
+import {resolveSettings} from './options.js'
 
 export interface RunFlags extends PreflightFlags {
   region?: string | undefined
@@ -53,7 +54,7 @@ async function gated<T>(
   send: () => Promise<{value: T; detail: string}>,
 ): Promise<{auditId: string; warnings: string[]; outcome: 'blocked'} | {auditId: string; warnings: string[]; outcome: 'deployed' | 'dry-run'; value: T}> {
   const breakGlass = flags['break-glass']
-  const auditor = new Auditor(flags['audit-log'] ?? (profile?.auditLog as string | undefined), {
+  const auditor = new Auditor(resolveSettings(flags, profile).auditLog, {
     command: kind, actor: actor(), mode: flags['dry-run'] ? 'validate-only' : 'none', breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
     target: {platform: 'cloudrun', project, region, service},
@@ -72,12 +73,13 @@ async function gated<T>(
 }
 
 export async function runDeploy(service: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
-  const project = requireStr(flags.project ?? (profile?.project as string | undefined), '--project')
-  const region = requireStr(flags.region ?? (profile?.region as string | undefined), '--region')
+  const settings = resolveSettings(flags, profile)
+  const project = requireStr(settings.project, '--project')
+  const region = requireStr(settings.region, '--region')
   const image = (flags.image ?? [])[0]
   if (!image || (flags.image ?? []).length !== 1) throw new SafeDeployError('USAGE', 'run deploy takes exactly one --image')
   checkBreakGlass(flags['break-glass'])
-  const {result} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run deploy', flags, {project, region, service}),
+  const {result} = await auditedPreflight(settings.auditLog, blockedBase('run deploy', flags, {project, region, service}),
     () => preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const img = result.images[0]
   if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
@@ -85,7 +87,7 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
     const {deployService} = await import('../adapters/gcp/cloudrun.js')
     const r = await deployService({
       project, region, service, image: img.image,
-      ...(flags['service-account'] ?? profile?.serviceAccount ? {serviceAccount: (flags['service-account'] ?? profile?.serviceAccount) as string} : {}),
+      ...(settings.serviceAccount ? {serviceAccount: settings.serviceAccount} : {}),
       ...(flags['break-glass'] !== undefined ? {breakglassJustification: flags['break-glass']} : {}),
       ...(flags['dry-run'] ? {validateOnly: true} : {}),
     }, gcpOpts(flags))
@@ -112,7 +114,8 @@ function gcpOpts(flags: RunFlags) {
 export async function runReplace(file: string, flags: RunFlags, profile: Profile | undefined, io: Io): Promise<RunResult> {
   checkBreakGlass(flags['break-glass'])
   // Pin + pre-flight the file's images (Cloud Run evaluates the default rule only).
-  const {result, pin} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run replace', flags, {file}),
+  const settings = resolveSettings(flags, profile)
+  const {result, pin} = await auditedPreflight(settings.auditLog, blockedBase('run replace', flags, {file}),
     () => preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
   // The object sent is the one evaluated: read with the pin's reader, then checked a second time.
@@ -130,8 +133,9 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   if (flags['break-glass'] !== undefined) annotations['run.googleapis.com/binary-authorization-breakglass'] = flags['break-glass']
   body.metadata = {...metadata, annotations}
   const translated = knativeToV2(body, file)
-  const project = requireStr(flags.project ?? translated.project ?? (profile?.project as string | undefined), '--project (or metadata.namespace)')
-  const region = requireStr(flags.region ?? translated.region ?? (profile?.region as string | undefined), '--region (or the cloud.googleapis.com/location label)')
+  // The manifest's own project and region come between the flags and the profile.
+  const project = requireStr(flags.project ?? translated.project ?? settings.project, '--project (or metadata.namespace)')
+  const region = requireStr(flags.region ?? translated.region ?? settings.region, '--region (or the cloud.googleapis.com/location label)')
   const g = await gated('run replace', translated.serviceId, flags, profile, result, io, project, region, async () => {
     const {replaceService} = await import('../adapters/gcp/cloudrun.js')
     const r = await replaceService({project, region, serviceId: translated.serviceId, service: translated.service as unknown as Record<string, unknown>, ...(flags['dry-run'] ? {validateOnly: true} : {})}, gcpOpts(flags))

@@ -27,7 +27,8 @@ export interface Profile {
   reportMd?: string
   reportJunit?: string
   requireEnforcement?: boolean
-  [key: string]: unknown
+  serviceAccount?: string
+  applier?: 'kubectl' | 'api'
 }
 
 export interface SafeDeployConfig {
@@ -37,7 +38,8 @@ export interface SafeDeployConfig {
   defaultProfile?: string
 }
 
-const PROFILE_KEYS: Record<string, 'string' | 'boolean'> = {
+/** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
+const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'> = {
   platform: 'string', context: 'string', kubeconfig: 'string', namespace: 'string', cluster: 'string', project: 'string',
   region: 'string', policy: 'string', systemPolicy: 'string', attestors: 'string', attestations: 'string', auditLog: 'string',
   reportMd: 'string', reportJunit: 'string', requireEnforcement: 'boolean', serviceAccount: 'string', applier: 'string',
@@ -92,12 +94,13 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
             for (const kv of body.items) {
               const k = isScalar(kv.key) ? String(kv.key.value) : ''
               const v = kv.value as Node | null
-              const want = PROFILE_KEYS[k]
+              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | undefined>)[k]
               if (want === undefined) { problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`); continue }
               const val = isScalar(v) ? v.value : undefined
               if (typeof val !== want) { problem(v, `profiles.${name}.${k}: expected a ${want}, got ${JSON.stringify(val ?? null)}`); continue }
               if (k === 'platform' && val !== 'gke' && val !== 'cloudrun') { problem(v, `profiles.${name}.platform: expected gke or cloudrun, got ${String(val)}`); continue }
-              profile[k] = val
+              if (k === 'applier' && val !== 'kubectl' && val !== 'api') { problem(v, `profiles.${name}.applier: expected kubectl or api, got ${String(val)}`); continue }
+              ;(profile as unknown as Record<string, unknown>)[k] = val
             }
             cfg.profiles[name] = profile
           }

@@ -17,6 +17,7 @@ import {addReviewerContext} from './reviewer-context.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
 import {PrefetchingResolver, buildResolver, loadManifests, pinLoaded, readLockFile, aggregate, type InputFlags, type RegistryFlags, type PinRun} from './pipeline.js'
 import type {Profile} from './config.js'
+import {resolveSettings, type Settings} from './options.js'
 import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 
@@ -57,15 +58,15 @@ export function exitForVerdict(v: PreflightResult['verdict']): ExitCode {
   }
 }
 
-/** Target from flags > profile > kube context. */
-export function buildTarget(flags: PreflightFlags, profile: Profile | undefined, debug: (l: string) => void): Target {
-  const platform = (flags.platform ?? profile?.platform ?? 'gke') as Target['platform']
-  let cluster = flags.cluster ?? profile?.cluster
-  let namespace = flags.namespace ?? profile?.namespace
+/** Target from the settings (flags > profile), then the kube context. */
+export function buildTarget(flags: PreflightFlags, settings: Settings, debug: (l: string) => void): Target {
+  const platform = settings.platform
+  let cluster = settings.cluster
+  let namespace = settings.kube.namespace
   let context: string | undefined
   if (platform === 'gke') {
-    const wantContext = flags.context ?? profile?.context
-    const kubeconfig = flags.kubeconfig ?? profile?.kubeconfig
+    const wantContext = settings.kube.context
+    const kubeconfig = settings.kube.kubeconfig
     try {
       const kc = resolveKubeContext({...(kubeconfig ? {kubeconfig} : {}), ...(wantContext ? {context: wantContext} : {})})
       context = kc.context
@@ -83,7 +84,7 @@ export function buildTarget(flags: PreflightFlags, profile: Profile | undefined,
   return {
     platform, namespace: namespace ?? 'default',
     ...(cluster ? {cluster} : {}), ...(context ? {context} : {}),
-    ...(flags.project ?? profile?.project ? {project: (flags.project ?? profile?.project) as string} : {}),
+    ...(settings.project ? {project: settings.project} : {}),
     ...(flags['istio-identity'] ? {istioIdentity: flags['istio-identity']} : {}),
   }
 }
@@ -96,11 +97,11 @@ export interface TrustSources {
 }
 
 /** Files when given, else the Google APIs of --project (lazy-loaded). */
-export async function buildTrustSources(flags: PreflightFlags, profile: Profile | undefined): Promise<TrustSources> {
-  const policyFile = flags.policy ?? (flags.project ? undefined : profile?.policy)
-  const attestorsDir = flags.attestors ?? profile?.attestors
-  const attestationsDir = flags.attestations ?? profile?.attestations
-  const project = flags.project ?? (policyFile ? undefined : profile?.project)
+export async function buildTrustSources(flags: PreflightFlags, settings: Settings): Promise<TrustSources> {
+  const policyFile = settings.trust.policy
+  const attestorsDir = settings.trust.attestors
+  const attestationsDir = settings.trust.attestations
+  const project = settings.trust.project
   if (!policyFile && !project) {
     throw new SafeDeployError('USAGE', 'no policy: give --policy FILE or --project PROJECT', {
       hint: 'export one with `gcloud container binauthz policy export > policy.yaml`, or let safe-deploy read it with --project',
@@ -154,7 +155,8 @@ export async function preparePreflight(
   flags: PreflightFlags, profile: Profile | undefined, rules: CustomImageRule[], debug: (l: string) => void,
   opts: {breakGlass?: boolean} = {},
 ): Promise<PreparedPreflight> {
-  const target = buildTarget(flags, profile, debug)
+  const settings = resolveSettings(flags, profile)
+  const target = buildTarget(flags, settings, debug)
   const images: PlanImage[] = []
   let pin: PinRun | undefined
   const haveManifests = (flags.filename ?? []).length > 0 || (flags.kustomize ?? []).length > 0
@@ -213,15 +215,15 @@ export async function preparePreflight(
       const evaluated = w.digest || !d ? img : `${w.name}${w.tag && flags['strip-tag'] !== true ? ':' + w.tag : ''}@${d}`
       images.push({
         original: img, image: evaluated, ...(d ? {digest: d} : {}), namespace: target.namespace,
-        serviceAccount: flags['service-account'] ?? (profile?.serviceAccount as string | undefined) ?? 'default', breakGlass: opts.breakGlass === true,
+        serviceAccount: settings.serviceAccount ?? 'default', breakGlass: opts.breakGlass === true,
       })
     })
   }
-  const trust = await buildTrustSources(flags, profile)
+  const trust = await buildTrustSources(flags, settings)
   try {
     const policy = await trust.policy.getPolicy()
     const result = await runPreflight({
-      policy, systemAllowlist: systemAllowlist(flags['system-policy'] ?? (profile?.systemPolicy as string | undefined)), target, images,
+      policy, systemAllowlist: systemAllowlist(settings.trust.systemPolicy), target, images,
       attestors: trust.attestors, attestations: trust.attestations,
     })
     await addReviewerContext(result, flags)

@@ -2,6 +2,7 @@ import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
 import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
+import {resolveSettings} from '../cli/options.js'
 import {exitForVerdict, preparePreflight, writeReports} from '../cli/preflight.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {PreflightResult} from '../core/plan.js'
@@ -33,10 +34,11 @@ export default class Preflight extends BaseCommand {
     const {flags} = await this.parse(Preflight)
     const cfg = loadConfig(flags.config)
     const profile = selectProfile(cfg, flags.profile)
+    const settings = resolveSettings(flags, profile)
     const {result} = await preparePreflight(flags, profile, cfg.imageRules, this.debugLog)
     const reports = await writeReports(result, {
-      'report-md': flags['report-md'] ?? (profile?.reportMd as string | undefined),
-      'report-junit': flags['report-junit'] ?? (profile?.reportJunit as string | undefined),
+      'report-md': settings.reportMd,
+      'report-junit': settings.reportJunit,
     })
     if (!this.jsonEnabled()) process.stdout.write(renderPreflightText(result))
     for (const r of reports) this.say(`report written: ${r}`)
