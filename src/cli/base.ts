@@ -33,6 +33,11 @@ export abstract class BaseCommand extends Command {
     if (!this.jsonEnabled()) process.stderr.write(message.endsWith('\n') ? message : message + '\n')
   }
 
+  /** Data output (stdout): what a pipe or a file receives; silent under --json. */
+  protected out(text: string | Uint8Array): void {
+    if (!this.jsonEnabled()) process.stdout.write(text)
+  }
+
   protected setExit(code: ExitCode): void {
     process.exitCode = code
   }
@@ -52,7 +57,8 @@ export abstract class BaseCommand extends Command {
   protected override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
     // oclif's own control flow (this.exit(), --help) passes through untouched.
     if (err instanceof Errors.ExitError) throw err
-    const isParseError = err.oclif?.exit === 2 || err.constructor?.name?.includes('Parse') || /Unexpected argument|Nonexistent flag|Missing required flag|Expected --|--\S+ (?:cannot also be provided|is required|requires)/.test(err.message)
+    // oclif's parser errors (CLIParseError and its kinds) carry the parse they failed; oclif exits 2 for them.
+    const isParseError = err instanceof Errors.CLIError && ('parse' in err || err.oclif?.exit === 2)
     const sdErr = err instanceof SafeDeployError
       ? err
       : isParseError

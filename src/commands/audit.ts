@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {readAudit, parseSince, type AuditListing} from '../cli/audit-read.js'
+import {renderAuditRecords} from '../render/text.js'
 
 export default class Audit extends BaseCommand {
   static override summary = 'List and filter the audit log of deploy decisions'
@@ -24,14 +25,9 @@ export default class Audit extends BaseCommand {
     const listing = await readAudit(flags['audit-log'], {
       ...(since ? {since} : {}), ...(flags.verdict ? {verdict: flags.verdict} : {}), ...(flags.outcome ? {outcome: flags.outcome} : {}),
     })
-    if (!this.jsonEnabled()) {
-      for (const r of listing.records) {
-        const imgs = [...new Set(r.images.map((i) => `${i.image} ${i.verdict}`))].join(', ')
-        process.stdout.write(`${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`)
-      }
-      for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
-      this.say(`${listing.records.length} record(s) from ${listing.file}`)
-    }
+    this.out(renderAuditRecords(listing.records))
+    for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
+    this.say(`${listing.records.length} record(s) from ${listing.file}`)
     return listing
   }
 }

@@ -93,7 +93,7 @@ export default class Pin extends BaseCommand {
       `${summary.alreadyPinned} already pinned${summary.drift ? `, ${summary.drift} DRIFTED` : ''}` +
       (written.length ? `; wrote ${written.length} file(s)` : '') + (flags['lock-output'] ? `; lock: ${flags['lock-output']}` : ''))
 
-    if (!flags.write && !this.jsonEnabled()) process.stdout.write(joinYamlStreams(run.outputs.map((o) => o.text)))
+    if (!flags.write) this.out(joinYamlStreams(run.outputs.map((o) => o.text)))
     return {
       sites: sites.map((s) => ({
         file: s.site.file, document: s.site.document, apiVersion: s.site.apiVersion, kind: s.site.kind, name: s.site.name,

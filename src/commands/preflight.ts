@@ -40,7 +40,7 @@ export default class Preflight extends BaseCommand {
       'report-md': settings.reportMd,
       'report-junit': settings.reportJunit,
     })
-    if (!this.jsonEnabled()) process.stdout.write(renderPreflightText(result))
+    this.out(renderPreflightText(result))
     for (const r of reports) this.say(`report written: ${r}`)
     this.setExit(exitForVerdict(result.verdict))
     return result

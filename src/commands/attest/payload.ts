@@ -12,6 +12,6 @@ export default class AttestPayload extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(AttestPayload)
-    process.stdout.write(buildSignaturePayload(flags.image))
+    this.out(buildSignaturePayload(flags.image))
   }
 }

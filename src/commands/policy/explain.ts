@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {runExplain} from '../../cli/policy.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
+import {renderExplain} from '../../render/text.js'
 
 export default class PolicyExplain extends BaseCommand {
   static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
@@ -28,10 +29,7 @@ export default class PolicyExplain extends BaseCommand {
   async run(): Promise<RuleExplanation> {
     const {args, flags} = await this.parse(PolicyExplain)
     const r = await runExplain({...flags, file: args.file})
-    if (!this.jsonEnabled()) {
-      process.stdout.write(r.lines.join('\n') + '\n')
-      for (const n of r.notes) process.stdout.write(`note: ${n}\n`)
-    }
+    this.out(renderExplain(r))
     return r
   }
 }

@@ -3,6 +3,7 @@ import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {runLint} from '../../cli/policy.js'
 import type {LintResult} from '../../core/lint.js'
 import {EXIT} from '../../core/errors.js'
+import {renderLint} from '../../render/text.js'
 
 export default class PolicyLint extends BaseCommand {
   static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
@@ -27,12 +28,7 @@ export default class PolicyLint extends BaseCommand {
   async run(): Promise<LintResult> {
     const {args, flags} = await this.parse(PolicyLint)
     const r = await runLint({...flags, file: args.file})
-    if (!this.jsonEnabled()) {
-      for (const f of r.findings) {
-        process.stdout.write(`${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`)
-      }
-      process.stdout.write(`${r.errors} error(s), ${r.warnings} warning(s)\n`)
-    }
+    this.out(renderLint(r))
     this.setExit(r.errors > 0 || (flags.strict && r.warnings > 0) ? EXIT.INVALID_TRUST : EXIT.OK)
     const {policy: _p, ...out} = r
     return out

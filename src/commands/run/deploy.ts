@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {renderRunResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {registryFlags, inputFlags} from '../../cli/flags.js'
 import {trustFlags} from '../../cli/preflight-flags.js'
@@ -43,18 +44,8 @@ export default class RunDeploy extends BaseCommand {
     const cfg = loadConfig(flags.config)
     const profile = selectProfile(cfg, flags.profile)
     const r = await runDeploy(args.service, flags, profile, {say: (m) => this.say(m), debug: this.debugLog})
-    report(this, r)
+    this.say(renderRunResult(r))
+    this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return r
-  }
-}
-
-export function report(cmd: {jsonEnabled(): boolean}, r: RunResult): void {
-  const say = (m: string) => { if (!cmd.jsonEnabled()) process.stderr.write(m + '\n') }
-  if (r.outcome === 'blocked') {
-    say('BLOCKED: nothing was deployed (see the reasons above).')
-    process.exitCode = EXIT.DENIED
-  } else {
-    say(`${r.outcome === 'deployed' ? (r.created ? 'created' : 'updated') : 'validated (dry run)'} ${r.service}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + r.uri : ''}; verdict ${r.verdict}; audit id ${r.auditId}`)
-    process.exitCode = EXIT.OK
   }
 }

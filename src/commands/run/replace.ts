@@ -2,7 +2,9 @@ import {Args} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runReplace, type RunResult} from '../../cli/cloudrun.js'
-import {runFlags, report} from './deploy.js'
+import {runFlags} from './deploy.js'
+import {renderRunResult} from '../../render/text.js'
+import {EXIT} from '../../core/errors.js'
 
 export default class RunReplace extends BaseCommand {
   static override summary = 'Deploy a Knative Service YAML to Cloud Run, pinned and pre-flighted, with Binary Authorization on'
@@ -20,7 +22,8 @@ export default class RunReplace extends BaseCommand {
     const cfg = loadConfig(flags.config)
     const profile = selectProfile(cfg, flags.profile)
     const r = await runReplace(args.file, flags, profile, {say: (m) => this.say(m), debug: this.debugLog})
-    report(this, r)
+    this.say(renderRunResult(r))
+    this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return r
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * Human text for the commands other than pin and preflight: policy lint findings, policy explain,
+ * audit listings and Cloud Run deploy results. Pure: data in, string out; commands print it.
+ */
+import type {LintResult} from '../core/lint.js'
+import type {RuleExplanation} from '../core/policy/evaluate.js'
+
+/** `FILE:LINE: severity CODE: message` then the fix, per finding, then the counts. */
+export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 'warnings'>): string {
+  return r.findings.map((f) => `${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`).join('') +
+    `${r.errors} error(s), ${r.warnings} warning(s)\n`
+}
+
+export function renderExplain(r: Pick<RuleExplanation, 'lines' | 'notes'>): string {
+  return r.lines.join('\n') + '\n' + r.notes.map((n) => `note: ${n}\n`).join('')
+}
+
+export interface AuditLine {
+  time: string
+  outcome: string
+  verdict: string
+  command: string
+  actor: string
+  breakGlass: boolean
+  justification?: string
+  images: Array<{image: string; verdict: string}>
+}
+
+/** One line per record: time, outcome, verdict, who, break-glass, each image once with its verdict. */
+export function renderAuditRecords(records: readonly AuditLine[]): string {
+  return records.map((r) => {
+    const imgs = [...new Set(r.images.map((i) => `${i.image} ${i.verdict}`))].join(', ')
+    return `${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`
+  }).join('')
+}
+
+export interface RunLine {
+  outcome: 'deployed' | 'blocked' | 'dry-run'
+  service: string
+  created?: boolean
+  revision?: string
+  uri?: string
+  verdict: string
+  auditId: string
+}
+
+/** The last line of run deploy / run replace. */
+export function renderRunResult(r: RunLine): string {
+  if (r.outcome === 'blocked') return 'BLOCKED: nothing was deployed (see the reasons above).'
+  return `${r.outcome === 'deployed' ? (r.created ? 'created' : 'updated') : 'validated (dry run)'} ${r.service}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + r.uri : ''}; verdict ${r.verdict}; audit id ${r.auditId}`
+}
