@@ -496,4 +496,16 @@ ${container}${extra}`)
     expect(r.stderr).toMatch(/expected UTF-8 text, got UTF-16/)
     expect(kube.requests.filter(isWrite)).toEqual([])
   })
+
+  it.each([['pin'], ['preflight']])('%s -f - refuses UTF-16 and invalid UTF-8 on stdin (exit 3), as for files; it never says ALLOW', async (cmd) => {
+    const utf16 = Buffer.from('\ufeffapiVersion: v1\nkind: Pod\n', 'utf16le')
+    const latin1 = Buffer.from('apiVersion: v1\nkind: Pod\nmetadata: {name: caf\xe9}\n', 'latin1')
+    for (const [input, why] of [[utf16, /got UTF-16/], [latin1, /invalid UTF-8 byte sequence at byte offset 45/]] as const) {
+      const extra = cmd === 'preflight' ? ['--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts] : []
+      const r = await runCli([cmd, '-f', '-', ...extra], {env: env(), stdin: input})
+      expect(r.code).toBe(3)
+      expect(r.stderr).toMatch(why)
+      expect(r.stdout + r.stderr).not.toMatch(/ALLOW/)
+    }
+  })
 })
