@@ -12,6 +12,7 @@ import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '..
 import {Auditor, actor, auditedPreflight} from './audit.js'
 import {askConfirmation} from './prompt.js'
 import {runDeployGate} from '../app/deploy-gate.js'
+import {refusedKubectlArg} from '../core/deploy.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {Profile} from './config.js'
 import {resolveSettings} from './options.js'
@@ -62,6 +63,12 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
     throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${kube.applier}"`)
   }
   if (kube.applier === 'api' && extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
+  const refused = refusedKubectlArg(extraArgs)
+  if (refused) {
+    throw new SafeDeployError('USAGE', `the kubectl argument ${refused.arg} after -- is not allowed: kubectl would apply or target something safe-deploy did not check`, {
+      hint: `use safe-deploy's own ${refused.instead} (before --), so that what is checked is what is deployed`,
+    })
+  }
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
   const auditPath = settings.auditLog
   const {result, pin} = await auditedPreflight(auditPath, {

@@ -119,3 +119,35 @@ export function decideDeploy(f: DeployFacts): DeployDecision {
   const outcome = live ? 'applied' : 'dry-run'
   return {warnings, step: {next: 'stop', outcome, record: {outcome, detail: f.applied.detail}}}
 }
+
+/**
+ * kubectl flags that must not come after `--` on `apply`: they would add inputs safe-deploy never
+ * read (`-f`, `-k`, `-R`), send to another cluster or namespace than the one evaluated (`--context`,
+ * `--kubeconfig`, `--cluster`, `-s`/`--server`, `-n`/`--namespace`), or make kubectl do something
+ * else than the audit record says (`--dry-run`, `-o`/`--output`, whose output safe-deploy reads).
+ */
+const REFUSED_LONG = ['filename', 'kustomize', 'recursive', 'context', 'kubeconfig', 'cluster', 'server', 'namespace', 'dry-run', 'output']
+const REFUSED_SHORT = new Set(['f', 'k', 'R', 'n', 's', 'o'])
+const SAFE_DEPLOY_FLAG: Readonly<Record<string, string>> = {
+  f: '-f', filename: '-f', k: '-k', kustomize: '-k', R: '-R', recursive: '-R', context: '--context', kubeconfig: '--kubeconfig',
+  n: '-n', namespace: '-n', 'dry-run': '--dry-run', cluster: '--context', s: '--context', server: '--context', o: '--json', output: '--json',
+}
+
+/** The first argument after `--` that kubectl must not get, with the safe-deploy flag to use instead. */
+export function refusedKubectlArg(args: readonly string[]): {arg: string; instead: string} | undefined {
+  for (const arg of args) {
+    const long = /^--([^=]+)/.exec(arg)
+    if (long) {
+      const name = long[1] as string
+      if (REFUSED_LONG.includes(name)) return {arg, instead: SAFE_DEPLOY_FLAG[name] as string}
+      continue
+    }
+    // pflag short flags: "-Rf x", "-fFILE", "-n=ns" — any refused letter before a value counts.
+    const short = /^-([^-=][^=]*)/.exec(arg)
+    if (short) {
+      const letter = [...(short[1] as string)].find((c) => REFUSED_SHORT.has(c))
+      if (letter) return {arg, instead: SAFE_DEPLOY_FLAG[letter] as string}
+    }
+  }
+  return undefined
+}

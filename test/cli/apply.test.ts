@@ -509,3 +509,19 @@ ${container}${extra}`)
     }
   })
 })
+
+describe('kubectl arguments after -- cannot add inputs or change the target', () => {
+  it.each([
+    [['-f', 'EVIL'], /-f/], [['--filename=EVIL'], /--filename/], [['-Rf', 'EVIL'], /-Rf/], [['-k', '.'], /-k/], [['--kustomize', '.'], /--kustomize/],
+    [['--context', 'other'], /--context/], [['--kubeconfig=/x'], /--kubeconfig/], [['-n', 'other'], /-n/], [['--namespace=other'], /--namespace/],
+    [['-s', 'https://elsewhere'], /-s/], [['--server=https://elsewhere'], /--server/], [['--cluster', 'c'], /--cluster/],
+  ])('%j is refused (exit 2) before anything is pinned or sent', async (extra, why) => {
+    const evil = deployment('evil', `${reg.host}/team/bad:2.0`)
+    const file = deployment('safe', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--', ...extra.map((a) => a.replace('EVIL', evil))])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(why)
+    expect(r.stderr).toMatch(/after --/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})

@@ -4,7 +4,7 @@
  * result, in-process. The expected outcome is derived independently below, rule by rule.
  */
 import {describe, expect, it} from '@jest/globals'
-import {decideDeploy, type Confirmation, type DeployFacts, type Enforcement} from '../../../src/core/deploy.js'
+import {decideDeploy, refusedKubectlArg, type Confirmation, type DeployFacts, type Enforcement} from '../../../src/core/deploy.js'
 
 const VERDICTS = ['ALLOW', 'ALLOW_BREAKGLASS', 'DRYRUN_DENY', 'DENY'] as const
 const MODES = ['none', 'client', 'server', 'validate-only'] as const
@@ -96,5 +96,20 @@ describe('decideDeploy: the audit details', () => {
   it('Ctrl-C at the prompt is a declined deploy with its own message', () => {
     expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}}).step)
       .toMatchObject({next: 'stop', outcome: 'aborted', error: {code: 'ABORTED', message: 'aborted (Ctrl-C): nothing was deployed'}})
+  })
+})
+
+describe('refusedKubectlArg: arguments after -- that would add inputs or change the target', () => {
+  it.each([
+    [['-f', 'x.yaml'], '-f'], [['--filename=x'], '--filename=x'], [['-Rf', 'x'], '-Rf'], [['-fx.yaml'], '-fx.yaml'], [['-k', '.'], '-k'],
+    [['--kustomize=.'], '--kustomize=.'], [['--recursive'], '--recursive'], [['--context', 'c'], '--context'], [['--kubeconfig', 'k'], '--kubeconfig'],
+    [['-n', 'ns'], '-n'], [['-nns'], '-nns'], [['--namespace=ns'], '--namespace=ns'], [['-s', 'https://x'], '-s'], [['--server=https://x'], '--server=https://x'],
+    [['--cluster', 'c'], '--cluster'], [['--dry-run=none'], '--dry-run=none'], [['-o', 'json'], '-o'], [['--output=yaml'], '--output=yaml'],
+    [['--request-timeout=5s', '-f', 'x'], '-f'],
+  ])('%j → refused at %s', (args, arg) => {
+    expect(refusedKubectlArg(args)?.arg).toBe(arg)
+  })
+  it.each([[['--request-timeout=42s']], [['-l', 'app=web']], [['-v=6']], [['--server-side']], [['--field-manager=ci']], [['--prune-allowlist=core/v1/ConfigMap']], [['--force-conflicts']], [['--cache-dir', '/tmp/c']]])('%j is allowed', (args) => {
+    expect(refusedKubectlArg(args)).toBeUndefined()
   })
 })
