@@ -10,7 +10,7 @@ import {rewrittenMustMatch} from '../core/manifest/objects.js'
 import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
 import {pinSites, parseLockObject, lookupForValue, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {scanFiles, scanFilesStreaming} from '../adapters/parallel/scan.js'
+import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
@@ -98,7 +98,7 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[],
   const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs})
   const scanned = prefetch
     ? await scanFilesStreaming(inputs, rules, (sites) => prefetch.prefetch(sites))
-    : await scanFiles(inputs, rules)
+    : scanFiles(inputs, rules)
   const loaded: LoadedFile[] = []
   const sites: ImageSite[] = []
   // YAML problems of every file first, then locate problems (as when parsing preceded locating).
