@@ -17,7 +17,7 @@ import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {buildResolver, type RegistryFlags} from './pipeline.js'
-import type {AttestorSource} from '../ports.js'
+import type {AttestorSource} from '../core/ports.js'
 
 export interface AttestFlags extends RegistryFlags {
   image?: string | undefined

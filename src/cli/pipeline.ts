@@ -16,7 +16,7 @@ export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
 import pLimit, {type LimitFunction} from 'p-limit'
 import {stringify as stringifyYaml} from 'yaml'
-import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../ports.js'
+import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../core/ports.js'
 
 export interface InputFlags {
   filename?: string[] | undefined

@@ -2,14 +2,14 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {stringify} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
-import {lintPolicy, type LintResult} from '../core/lint.js'
+import {lintPolicy, type LintResult} from '../core/policy/lint.js'
 import {explainRule, type RuleExplanation} from '../core/policy/evaluate.js'
 import {parsePolicyText} from '../core/policy/parse.js'
 import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import {systemAllowlist} from './preflight.js'
-import type {AttestorSource} from '../ports.js'
+import type {AttestorSource} from '../core/ports.js'
 
 export interface PolicyInputFlags {
   file?: string | undefined

@@ -4,7 +4,7 @@ import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-fla
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {exitForVerdict, preparePreflight, writeReports} from '../cli/preflight.js'
 import {renderPreflightText} from '../render/preflight.js'
-import type {PreflightResult} from '../core/plan.js'
+import type {PreflightResult} from '../core/preflight.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = 'Predict Binary Authorization\'s verdict for every image, explain it, report it'

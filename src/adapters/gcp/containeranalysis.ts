@@ -4,7 +4,7 @@
  */
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
-import type {AttestationQuery, AttestationSource} from '../../ports.js'
+import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
 import {arr, callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, withRetries, type GcpOptions} from './common.js'
 
 type CallOpts = ReturnType<typeof callOptions>
