@@ -18,6 +18,7 @@ import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {buildResolver, type RegistryFlags} from './pipeline.js'
 import type {AttestorSource} from '../core/ports.js'
+import {parseAttestorName, projectOf} from '../core/resource-names.js'
 
 export interface AttestFlags extends RegistryFlags {
   image?: string | undefined
@@ -129,7 +130,7 @@ export async function buildSigner(flags: AttestFlags, attestor: Attestor): Promi
 
 export async function attestorSourceFor(flags: AttestFlags): Promise<{source: AttestorSource; close: () => Promise<void>}> {
   if (flags.attestors) return {source: new DirAttestorSource(flags.attestors), close: async () => {}}
-  const project = flags.project ?? /^projects\/([^/]+)\//.exec(flags.attestor)?.[1]
+  const project = flags.project ?? projectOf(flags.attestor)
   if (!project) throw new SafeDeployError('USAGE', '--attestor must be projects/P/attestors/A')
   const {gcpTrustSources} = await import('./gcp.js')
   const gcp = await gcpTrustSources(project, {
@@ -146,7 +147,7 @@ function occurrenceFileName(noteName: string, digest: string, keyId: string): st
 }
 
 export async function attest(flags: AttestFlags, debug: (l: string) => void): Promise<AttestResult> {
-  if (!/^projects\/[^/]+\/attestors\/[^/]+$/.test(flags.attestor)) {
+  if (parseAttestorName(flags.attestor) === undefined) {
     throw new SafeDeployError('USAGE', `--attestor expects projects/PROJECT/attestors/NAME, got "${flags.attestor}"`)
   }
   const {image, digest} = await pinForAttest(flags, debug)
@@ -179,7 +180,7 @@ export async function attest(flags: AttestFlags, debug: (l: string) => void): Pr
       if (created) await writeFileAtomic(file, JSON.stringify(occurrence, null, 2) + '\n')
       return {...base, stored: {kind: 'directory', path: file}, created}
     }
-    const project = flags.project ?? (/^projects\/([^/]+)\//.exec(attestor.name)?.[1] as string)
+    const project = flags.project ?? (projectOf(attestor.name) as string)
     const {storeOccurrence} = await import('./gcp.js')
     const stored = await storeOccurrence(project, occurrence, {
       ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),

@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {parseAttestorName, parseKmsKeyVersionName} from '../core/resource-names.js'
 
 export type EnvKind = 'dev' | 'staging' | 'prod'
 export type CiSystem = 'github' | 'gitlab' | 'cloudbuild'
@@ -60,6 +61,13 @@ function render(template: string, vars: Record<string, string>): string {
 }
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
+const ATTESTOR_ID = /^[A-Za-z0-9_-]+$/
+
+/** NAME, or projects/P/attestors/NAME: what goes verbatim into the generated policies. */
+function initAttestorName(at: string): boolean {
+  const full = parseAttestorName(at)
+  return full ? /^[a-z][a-z0-9-]+$/.test(full.project) && ATTESTOR_ID.test(full.attestor) : ATTESTOR_ID.test(at)
+}
 
 export function validateAnswers(a: InitAnswers): void {
   const problems: string[] = []
@@ -74,10 +82,10 @@ export function validateAnswers(a: InitAnswers): void {
     if (a.platform !== 'cloudrun' && !e.context) problems.push(`environment "${e.name}" needs a kube context (gke_PROJECT_LOCATION_NAME)`)
     if (a.platform !== 'gke' && !e.region) problems.push(`environment "${e.name}" needs a Cloud Run region`)
   }
-  for (const at of a.attestors) if (!/^(projects\/[a-z][a-z0-9-]+\/attestors\/)?[A-Za-z0-9_-]+$/.test(at)) problems.push(`attestor "${at}" must be NAME or projects/P/attestors/NAME`)
+  for (const at of a.attestors) if (!initAttestorName(at)) problems.push(`attestor "${at}" must be NAME or projects/P/attestors/NAME`)
   // Both end up verbatim in the CI YAML templates: reject what would break (or inject into) them.
   if (a.image !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(a.image)) problems.push(`image "${a.image}" must be a repository without tag or digest (e.g. us-docker.pkg.dev/my-proj/app/app)`)
-  if (a.kmsKey !== undefined && !/^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[^/\s]+\/cryptoKeys\/[^/\s]+\/cryptoKeyVersions\/\d+$/.test(a.kmsKey)) problems.push(`kms-key "${a.kmsKey}" must be projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
+  if (a.kmsKey !== undefined && !/^\d+$/.test(parseKmsKeyVersionName(a.kmsKey, {noSpace: true})?.version ?? '')) problems.push(`kms-key "${a.kmsKey}" must be projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
   if (a.environments.some((e) => e.kind !== 'dev') && a.attestors.length === 0) problems.push('staging and production policies require at least one attestor')
   if (problems.length) throw new SafeDeployError('USAGE', `cannot initialise:\n${problems.map((p) => '  ' + p).join('\n')}`)
 }
