@@ -3,7 +3,6 @@
  * with the chosen signer, verify it with the pre-flight's own verifier, then store it (Container
  * Analysis or a directory). A signature the attestor would not accept is never stored.
  */
-import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {createHash, createPublicKey} from 'node:crypto'
 import {join} from 'node:path'
 import {SafeDeployError} from '../core/errors.js'
@@ -16,6 +15,7 @@ import {parseOccurrences} from '../core/attestation/parse.js'
 import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {fileExists, listDirectory, readBinaryFile, readTextFile} from '../adapters/fs/files.js'
 import {buildResolver, type RegistryFlags} from './pipeline.js'
 import type {AttestorSource} from '../core/ports.js'
 import {parseAttestorName, projectOf} from '../core/resource-names.js'
@@ -73,12 +73,8 @@ export async function pinForAttest(flags: AttestFlags, debug: (l: string) => voi
   return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest}
 }
 
-function readFileOrThrow(path: string, what: string, code: 'KEY_INVALID' | 'USAGE' = 'KEY_INVALID'): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new SafeDeployError(code, `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
+function readFileOrThrow(path: string, what: string): string {
+  return readTextFile(path, what, {code: 'KEY_INVALID', reason: 'errno'})
 }
 
 export async function buildSigner(flags: AttestFlags, attestor: Attestor): Promise<Signer & {kind: AttestResult['signer']}> {
@@ -118,12 +114,7 @@ export async function buildSigner(flags: AttestFlags, attestor: Attestor): Promi
   }
   const sigPath = flags['signature-file'] as string
   if (!flags['public-key-id']) throw new SafeDeployError('USAGE', '--signature-file needs --public-key-id')
-  let sig: Buffer
-  try {
-    sig = readFileSync(sigPath)
-  } catch (err) {
-    throw new SafeDeployError('USAGE', `cannot read signature file ${sigPath}: ${(err as Error).message}`)
-  }
+  const sig = readBinaryFile(sigPath, 'signature file', {code: 'USAGE'})
   const keyId = flags['public-key-id']
   return {keyId, kind: 'signature-file', sign: async () => new Uint8Array(sig)}
 }
@@ -194,10 +185,10 @@ export async function attest(flags: AttestFlags, debug: (l: string) => void): Pr
 
 /** Idempotency for --output-dir: an occurrence on the same note, digest and key id already there. */
 function existingEquivalent(dir: string, noteName: string, digest: string, keyId: string): boolean {
-  if (!existsSync(dir)) return false
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+  if (!fileExists(dir)) return false
+  for (const f of listDirectory(dir).filter((x) => x.endsWith('.json'))) {
     try {
-      const occs = parseOccurrences(JSON.parse(readFileSync(join(dir, f), 'utf8')), f)
+      const occs = parseOccurrences(JSON.parse(readTextFile(join(dir, f), 'attestation')), f)
       if (occs.some((o) => o.noteName === noteName && o.resourceUri.endsWith(digest) && o.signatures.some((s) => s.publicKeyId === keyId))) return true
     } catch {
       // not ours; ignore

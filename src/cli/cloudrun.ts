@@ -3,7 +3,7 @@
  * pre-flighted with the Cloud Run rules (default rule only), then created/updated through the v2
  * API with binaryAuthorization.useDefault = true. Nothing is deployed on DENY.
  */
-import {readFileSync} from 'node:fs'
+import {readTextFile} from '../adapters/fs/files.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {SafeDeployError} from '../core/errors.js'
 import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
@@ -114,7 +114,7 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   // Pin + pre-flight the file's images (Cloud Run evaluates the default rule only).
   const {result, pin} = await auditedPreflight(flags['audit-log'] ?? (profile?.auditLog as string | undefined), blockedBase('run replace', flags, {file}),
     () => preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
-  const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
+  const pinnedText = pin?.outputs[0]?.text ?? readTextFile(file, 'manifest', {location: true})
   // The object sent is the one evaluated: read with the pin's reader, then checked a second time.
   const objects = manifestObjects(pinnedText, file)
   if (objects.length !== 1) {

@@ -2,7 +2,6 @@
  * Composition root for the shared front half of pin / preflight / apply: read inputs, parse,
  * locate image sites, pin them through the registry (or a lock file), rewrite the files.
  */
-import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
 import {SafeDeployError, worstExit} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
@@ -12,6 +11,7 @@ import {pinSites, parseLockObject, lookupForValue, LOCK_API_VERSION, type LockFi
 import {readInputs} from '../adapters/fs/inputs.js'
 import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {readTextFile} from '../adapters/fs/files.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
 import pLimit, {type LimitFunction} from 'p-limit'
@@ -152,12 +152,7 @@ export function buildResolver(flags: RegistryFlags, platform: string | undefined
 }
 
 export function readLockFile(path: string): LockFile {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new SafeDeployError('INVALID_INPUT', `cannot read lock file ${path}: ${(err as Error).message}`, {location: {file: path}})
-  }
+  const text = readTextFile(path, 'lock file', {location: true})
   let obj: unknown
   try {
     obj = parseYaml(text, {maxAliasCount: 0})
