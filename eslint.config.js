@@ -44,6 +44,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-checked rules on the sources (promises that are dropped, awaited non-promises, promises where a
+    // plain value is expected).
+    files: ['src/**/*.ts'],
+    languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: layer({
       group: ['**/adapters/**', '**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@google-cloud/*',

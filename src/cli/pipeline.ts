@@ -66,7 +66,8 @@ export class PrefetchingResolver implements DigestResolver {
   prefetch(sites: readonly ImageSite[]): void {
     for (const site of sites) {
       const req = lookupForValue(site.image, true)
-      if (req) this.lookup(req)
+      // Started, not awaited: pinSites asks for the same promise later (lookup() handles a rejection nobody asks for).
+      if (req) void this.lookup(req)
     }
   }
 
