@@ -2,10 +2,37 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 // Dependency direction (docs/architecture.md#dependency-rules): commands -> cli -> (core, adapters, render); adapters -> core;
-// render -> core; core -> nothing outside core (except yaml and crypto libraries).
-const noImport = (patterns, message) => ({
-  'no-restricted-imports': ['error', {patterns: [{group: patterns, message}]}],
+// render -> core; core -> nothing outside core (except yaml and crypto libraries). Only adapters/ touch the file system.
+//
+// Each layer's rule is a list of {group, message}: no-restricted-imports checks static imports and `export … from`
+// with it, and no-restricted-syntax checks dynamic `import('…')` with the same list turned into regular expressions.
+
+/**
+ * A no-restricted-imports (gitignore-style) pattern as a regular expression over the import's source: `**\/` at the
+ * start matches any leading path, `*` one path segment, a leading `/` anchors (as every pattern here is), and
+ * what is below a matched path is matched too.
+ */
+function patternToRegex(pattern) {
+  const anywhere = pattern.startsWith('**/')
+  const body = pattern.replace(/^\*\*\/|^\//, '').replace(/\/\*\*$/, '')
+  const re = body.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')
+  // esquery reads a regex literal up to the next "/": write "/" as \x2F.
+  return `^${anywhere ? '(?:.*/)?' : ''}${re}(?:/.*)?$`.replaceAll('/', '\\x2F')
+}
+
+const layer = (...groups) => ({
+  'no-restricted-imports': ['error', {patterns: groups.map(({group, message}) => ({group, message}))}],
+  // `P/*` is left out when `P` is in the group: P's expression already matches below it (one report per import).
+  'no-restricted-syntax': ['error', ...groups.flatMap(({group, message}) => group
+    .filter((pattern) => !(pattern.endsWith('/*') && group.includes(pattern.slice(0, -2))))
+    .map((pattern) => ({
+      selector: `ImportExpression[source.value=/${patternToRegex(pattern)}/]`,
+      message: `dynamic import('${pattern.replace(/^\//, '')}'): ${message}`,
+    })))],
 })
+
+// '/fs' (anchored): a bare 'fs' would also match the path segment in '../adapters/fs/files.js'.
+const NO_FS = {group: ['node:fs', 'node:fs/*', '/fs', '/fs/*'], message: 'file I/O lives in src/adapters (e.g. adapters/fs/files.ts).'}
 
 export default tseslint.config(
   {ignores: ['dist/**', 'node_modules/**', 'oclif.manifest.json', 'coverage/**', 'tmp/**']},
@@ -17,36 +44,51 @@ export default tseslint.config(
     },
   },
   {
+    // Type-checked rules on the sources (promises that are dropped, awaited non-promises, promises where a
+    // plain value is expected).
+    files: ['src/**/*.ts'],
+    languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
-    rules: noImport(
-      ['**/adapters/**', '**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@google-cloud/*',
-        '@kubernetes/*', '@inquirer/*', 'google-auth-library', 'node:fs', 'node:fs/*', 'node:child_process', 'node:http', 'node:https'],
-      'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
-    ),
+    rules: layer({
+      group: ['**/adapters/**', '**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@google-cloud/*',
+        '@kubernetes/*', '@inquirer/*', 'google-auth-library', 'node:fs', 'node:fs/*', '/fs', '/fs/*', 'node:child_process', 'node:http', 'node:https'],
+      message: 'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
+    }),
   },
   {
     files: ['src/render/**/*.ts'],
-    rules: noImport(['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*'],
-      'render/ is pure (plan) => string.'),
+    rules: layer({group: ['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*'],
+      message: 'render/ is pure (pre-flight result) => string.'}, NO_FS),
   },
   {
     files: ['src/adapters/**/*.ts'],
-    rules: noImport(['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*'],
-      'adapters/ may import core only.'),
+    rules: layer({group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*'],
+      message: 'adapters/ may import core only.'}),
   },
   {
     files: ['src/adapters/registry/**/*.ts', 'src/adapters/fs/**/*.ts'],
-    rules: noImport(['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*', '@google-cloud/*', '@kubernetes/*'],
-      '@google-cloud/* only in adapters/gcp, @kubernetes/* only in adapters/k8s.'),
+    rules: layer({group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*', '@google-cloud/*', '@kubernetes/*'],
+      message: '@google-cloud/* only in adapters/gcp, @kubernetes/* only in adapters/k8s.'}),
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/app/**/*.ts'],
+    rules: layer(NO_FS),
   },
   {
     files: ['src/commands/**/*.ts'],
-    rules: noImport(['**/adapters/**', '@google-cloud/*', '@kubernetes/*', '@inquirer/*'],
-      'commands are thin shells: go through cli/ (composition root).'),
+    rules: layer({group: ['**/adapters/**', '@google-cloud/*', '@kubernetes/*', '@inquirer/*'],
+      message: 'commands are thin shells: go through cli/ (composition root).'}, NO_FS),
   },
   {
     files: ['src/index.ts'],
-    rules: noImport(['**/cli/**', '**/commands/**', '@oclif/*'], 'the programmatic API has no oclif.'),
+    rules: layer({group: ['**/cli/**', '**/commands/**', '@oclif/*'], message: 'the programmatic API has no oclif.'}, NO_FS),
   },
   {
     files: ['bin/**/*.js', '*.config.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],

@@ -3,8 +3,8 @@
  * Nothing reaches the cluster unless every image is pinned and the verdict allows it.
  */
 import {SafeDeployError} from '../core/errors.js'
-import {addBreakGlass} from '../core/breakglass.js'
-import type {PreflightResult} from '../core/plan.js'
+import {addBreakGlass} from '../core/manifest/breakglass.js'
+import type {PreflightResult} from '../core/preflight.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'

@@ -3,7 +3,6 @@
  * with the chosen signer, verify it with the pre-flight's own verifier, then store it (Container
  * Analysis or a directory). A signature the attestor would not accept is never stored.
  */
-import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {createHash, createPublicKey} from 'node:crypto'
 import {join} from 'node:path'
 import {SafeDeployError} from '../core/errors.js'
@@ -16,8 +15,10 @@ import {parseOccurrences} from '../core/attestation/parse.js'
 import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {fileExists, listDirectory, readBinaryFile, readTextFile} from '../adapters/fs/files.js'
 import {buildResolver, type RegistryFlags} from './pipeline.js'
-import type {AttestorSource} from '../ports.js'
+import type {AttestorSource} from '../core/ports.js'
+import {parseAttestorName, projectOf} from '../core/resource-names.js'
 
 export interface AttestFlags extends RegistryFlags {
   image?: string | undefined
@@ -72,12 +73,8 @@ export async function pinForAttest(flags: AttestFlags, debug: (l: string) => voi
   return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest}
 }
 
-function readFileOrThrow(path: string, what: string, code: 'KEY_INVALID' | 'USAGE' = 'KEY_INVALID'): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new SafeDeployError(code, `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
+function readFileOrThrow(path: string, what: string): string {
+  return readTextFile(path, what, {code: 'KEY_INVALID', reason: 'errno'})
 }
 
 export async function buildSigner(flags: AttestFlags, attestor: Attestor): Promise<Signer & {kind: AttestResult['signer']}> {
@@ -117,19 +114,14 @@ export async function buildSigner(flags: AttestFlags, attestor: Attestor): Promi
   }
   const sigPath = flags['signature-file'] as string
   if (!flags['public-key-id']) throw new SafeDeployError('USAGE', '--signature-file needs --public-key-id')
-  let sig: Buffer
-  try {
-    sig = readFileSync(sigPath)
-  } catch (err) {
-    throw new SafeDeployError('USAGE', `cannot read signature file ${sigPath}: ${(err as Error).message}`)
-  }
+  const sig = readBinaryFile(sigPath, 'signature file', {code: 'USAGE'})
   const keyId = flags['public-key-id']
   return {keyId, kind: 'signature-file', sign: async () => new Uint8Array(sig)}
 }
 
 export async function attestorSourceFor(flags: AttestFlags): Promise<{source: AttestorSource; close: () => Promise<void>}> {
   if (flags.attestors) return {source: new DirAttestorSource(flags.attestors), close: async () => {}}
-  const project = flags.project ?? /^projects\/([^/]+)\//.exec(flags.attestor)?.[1]
+  const project = flags.project ?? projectOf(flags.attestor)
   if (!project) throw new SafeDeployError('USAGE', '--attestor must be projects/P/attestors/A')
   const {gcpTrustSources} = await import('./gcp.js')
   const gcp = await gcpTrustSources(project, {
@@ -146,7 +138,7 @@ function occurrenceFileName(noteName: string, digest: string, keyId: string): st
 }
 
 export async function attest(flags: AttestFlags, debug: (l: string) => void): Promise<AttestResult> {
-  if (!/^projects\/[^/]+\/attestors\/[^/]+$/.test(flags.attestor)) {
+  if (parseAttestorName(flags.attestor) === undefined) {
     throw new SafeDeployError('USAGE', `--attestor expects projects/PROJECT/attestors/NAME, got "${flags.attestor}"`)
   }
   const {image, digest} = await pinForAttest(flags, debug)
@@ -179,7 +171,7 @@ export async function attest(flags: AttestFlags, debug: (l: string) => void): Pr
       if (created) await writeFileAtomic(file, JSON.stringify(occurrence, null, 2) + '\n')
       return {...base, stored: {kind: 'directory', path: file}, created}
     }
-    const project = flags.project ?? (/^projects\/([^/]+)\//.exec(attestor.name)?.[1] as string)
+    const project = flags.project ?? (projectOf(attestor.name) as string)
     const {storeOccurrence} = await import('./gcp.js')
     const stored = await storeOccurrence(project, occurrence, {
       ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
@@ -193,10 +185,10 @@ export async function attest(flags: AttestFlags, debug: (l: string) => void): Pr
 
 /** Idempotency for --output-dir: an occurrence on the same note, digest and key id already there. */
 function existingEquivalent(dir: string, noteName: string, digest: string, keyId: string): boolean {
-  if (!existsSync(dir)) return false
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+  if (!fileExists(dir)) return false
+  for (const f of listDirectory(dir).filter((x) => x.endsWith('.json'))) {
     try {
-      const occs = parseOccurrences(JSON.parse(readFileSync(join(dir, f), 'utf8')), f)
+      const occs = parseOccurrences(JSON.parse(readTextFile(join(dir, f), 'attestation')), f)
       if (occs.some((o) => o.noteName === noteName && o.resourceUri.endsWith(digest) && o.signatures.some((s) => s.publicKeyId === keyId))) return true
     } catch {
       // not ours; ignore

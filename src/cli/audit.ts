@@ -2,7 +2,7 @@
 import {randomUUID} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
-import type {PreflightResult} from '../core/plan.js'
+import type {PreflightResult} from '../core/preflight.js'
 import {SafeDeployError} from '../core/errors.js'
 
 export type AuditOutcome = 'started' | 'applied' | 'blocked' | 'failed' | 'dry-run' | 'aborted'

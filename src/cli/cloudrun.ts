@@ -3,11 +3,11 @@
  * pre-flighted with the Cloud Run rules (default rule only), then created/updated through the v2
  * API with binaryAuthorization.useDefault = true. Nothing is deployed on DENY.
  */
-import {readFileSync} from 'node:fs'
+import {readTextFile} from '../adapters/fs/files.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {SafeDeployError} from '../core/errors.js'
 import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
-import type {PreflightResult} from '../core/plan.js'
+import type {PreflightResult} from '../core/preflight.js'
 import {preparePreflight, type PreflightFlags} from './preflight.js'
 import {Auditor, actor, auditedPreflight} from './audit.js'
 import {askConfirmation} from './prompt.js'
@@ -117,7 +117,7 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   const settings = resolveSettings(flags, profile)
   const {result, pin} = await auditedPreflight(settings.auditLog, blockedBase('run replace', flags, {file}),
     () => preparePreflight({...flags, filename: [file], platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
-  const pinnedText = pin?.outputs[0]?.text ?? readFileSync(file, 'utf8')
+  const pinnedText = pin?.outputs[0]?.text ?? readTextFile(file, 'manifest', {location: true})
   // The object sent is the one evaluated: read with the pin's reader, then checked a second time.
   const objects = manifestObjects(pinnedText, file)
   if (objects.length !== 1) {

@@ -2,7 +2,7 @@
  * Config file (.safe-deploy.yaml): custom image rules and per-environment profiles.
  * Precedence, in one place: flags > environment variables > config file (profile) > defaults.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {fileExists, readTextFile} from '../adapters/fs/files.js'
 import {dirname, isAbsolute, resolve as resolvePath} from 'node:path'
 import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
@@ -125,14 +125,9 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
 
 /** Load --config FILE, or ./.safe-deploy.yaml when present, or an empty config. */
 export function loadConfig(explicit: string | undefined, cwd = process.cwd()): SafeDeployConfig {
-  const file = explicit ?? (existsSync(`${cwd}/${DEFAULT_CONFIG_FILE}`) ? `${cwd}/${DEFAULT_CONFIG_FILE}` : undefined)
+  const file = explicit ?? (fileExists(`${cwd}/${DEFAULT_CONFIG_FILE}`) ? `${cwd}/${DEFAULT_CONFIG_FILE}` : undefined)
   if (file === undefined) return {imageRules: [], profiles: {}}
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new SafeDeployError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`, {location: {file}})
-  }
+  const text = readTextFile(file, 'config file', {code: 'CONFIG_INVALID', location: true})
   const cfg = parseConfigText(text, file)
   // Paths in profiles are relative to the config file, not to the current directory.
   const base = dirname(resolvePath(file))

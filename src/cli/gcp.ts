@@ -8,7 +8,7 @@ import {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import {ContainerAnalysisAttestations} from '../adapters/gcp/containeranalysis.js'
 import type {GcpOptions} from '../adapters/gcp/common.js'
 import type {AttestationOccurrence} from '../core/attestation/types.js'
-import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
+import type {AttestationSource, AttestorSource, PolicySource} from '../core/ports.js'
 
 export interface GcpEndpoints {
   binauthzEndpoint?: string

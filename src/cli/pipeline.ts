@@ -2,7 +2,6 @@
  * Composition root for the shared front half of pin / preflight / apply: read inputs, parse,
  * locate image sites, pin them through the registry (or a lock file), rewrite the files.
  */
-import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
 import {SafeDeployError, worstExit} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
@@ -10,13 +9,14 @@ import {rewrittenMustMatch} from '../core/manifest/objects.js'
 import type {ImageSite, CustomImageRule} from '../core/manifest/types.js'
 import {pinSites, parseLockObject, lookupForValue, LOCK_API_VERSION, type LockFile, type PinResult} from '../core/pin.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {scanFiles, scanFilesStreaming} from '../adapters/parallel/scan.js'
+import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {readTextFile} from '../adapters/fs/files.js'
 export {writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {RegistryResolver, type RegistryMirror} from '../adapters/registry/index.js'
 import pLimit, {type LimitFunction} from 'p-limit'
 import {stringify as stringifyYaml} from 'yaml'
-import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../ports.js'
+import type {DigestResolver, ResolveOutcome, ResolveRequest} from '../core/ports.js'
 
 export interface InputFlags {
   filename?: string[] | undefined
@@ -66,7 +66,8 @@ export class PrefetchingResolver implements DigestResolver {
   prefetch(sites: readonly ImageSite[]): void {
     for (const site of sites) {
       const req = lookupForValue(site.image, true)
-      if (req) this.lookup(req)
+      // Started, not awaited: pinSites asks for the same promise later (lookup() handles a rejection nobody asks for).
+      if (req) void this.lookup(req)
     }
   }
 
@@ -98,7 +99,7 @@ export async function loadManifests(flags: InputFlags, rules: CustomImageRule[],
   const inputs = await readInputs({files, recursive: flags.recursive === true, kustomizeDirs})
   const scanned = prefetch
     ? await scanFilesStreaming(inputs, rules, (sites) => prefetch.prefetch(sites))
-    : await scanFiles(inputs, rules)
+    : scanFiles(inputs, rules)
   const loaded: LoadedFile[] = []
   const sites: ImageSite[] = []
   // YAML problems of every file first, then locate problems (as when parsing preceded locating).
@@ -152,12 +153,7 @@ export function buildResolver(flags: RegistryFlags, platform: string | undefined
 }
 
 export function readLockFile(path: string): LockFile {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new SafeDeployError('INVALID_INPUT', `cannot read lock file ${path}: ${(err as Error).message}`, {location: {file: path}})
-  }
+  const text = readTextFile(path, 'lock file', {location: true})
   let obj: unknown
   try {
     obj = parseYaml(text, {maxAliasCount: 0})

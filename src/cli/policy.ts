@@ -1,15 +1,15 @@
 /** `policy lint` and `policy explain` composition: read the policy (file or API), audit history, attestors. */
-import {existsSync, readFileSync} from 'node:fs'
 import {stringify} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
-import {lintPolicy, type LintResult} from '../core/lint.js'
+import {lintPolicy, type LintResult} from '../core/policy/lint.js'
 import {explainRule, type RuleExplanation} from '../core/policy/evaluate.js'
 import {parsePolicyText} from '../core/policy/parse.js'
 import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
+import {fileExists, readTextFile} from '../adapters/fs/files.js'
 import {systemAllowlist} from './preflight.js'
-import type {AttestorSource} from '../ports.js'
+import type {AttestorSource} from '../core/ports.js'
 
 export interface PolicyInputFlags {
   file?: string | undefined
@@ -22,11 +22,7 @@ export interface PolicyInputFlags {
 
 async function policyText(flags: PolicyInputFlags): Promise<{text: string; file: string; attestorSource?: AttestorSource; close: () => Promise<void>}> {
   if (flags.file) {
-    try {
-      return {text: readFileSync(flags.file, 'utf8'), file: flags.file, close: async () => {}}
-    } catch (err) {
-      throw new SafeDeployError('USAGE', `cannot read policy file ${flags.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
+    return {text: readTextFile(flags.file, 'policy file', {code: 'USAGE', reason: 'errno'}), file: flags.file, close: async () => {}}
   }
   if (!flags.project) throw new SafeDeployError('USAGE', 'give a policy FILE or --project PROJECT')
   const {gcpTrustSources} = await import('./gcp.js')
@@ -44,7 +40,7 @@ export async function runLint(flags: PolicyInputFlags): Promise<LintResult> {
   try {
     const auditPath = flags['audit-log'] ?? defaultAuditPath(process.env)
     let audit: {records: number; dryRunDecisions: number; file: string} | undefined
-    if (existsSync(auditPath)) {
+    if (fileExists(auditPath)) {
       const {records} = await new AuditLog(auditPath).readAll()
       const dry = (records as Array<{images?: Array<{rule?: {enforcementMode?: string}; verdict?: string}>}>).filter((r) =>
         (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY')).length

@@ -2,23 +2,23 @@
  * Composition root for preflight (and the pre-flight half of apply / run deploy): build the
  * target, pin, choose the trust sources (files or Google APIs), run the pure pre-flight.
  */
-import {appendFileSync, existsSync, readFileSync} from 'node:fs'
 import {SafeDeployError, EXIT, type ExitCode} from '../core/errors.js'
 import {parseWritten} from '../core/reference/index.js'
 import {redact} from '../core/redact.js'
-import {runPreflight, type PlanImage, type PreflightResult, type Target} from '../core/plan.js'
+import {runPreflight, type PlanImage, type PreflightResult, type Target} from '../core/preflight.js'
 import {parseSystemPolicyText} from '../core/policy/parse.js'
 import {SYSTEM_ALLOWLIST} from '../core/policy/allowlist.js'
 import type {ImageSite} from '../core/manifest/types.js'
 import {FilePolicySource, DirAttestorSource, DirAttestationSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
+import {appendTextFile, fileExists, readTextFile} from '../adapters/fs/files.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {addReviewerContext} from './reviewer-context.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
 import {PrefetchingResolver, buildResolver, loadManifests, pinLoaded, readLockFile, aggregate, type InputFlags, type RegistryFlags, type PinRun} from './pipeline.js'
 import type {Profile} from './config.js'
 import {resolveSettings, type Settings} from './options.js'
-import type {AttestationSource, AttestorSource, PolicySource} from '../ports.js'
+import type {AttestationSource, AttestorSource, PolicySource} from '../core/ports.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 
 export interface PreflightFlags extends InputFlags, RegistryFlags {
@@ -132,8 +132,8 @@ async function loadGcpTrust(project: string, flags: PreflightFlags) {
 
 export function systemAllowlist(file: string | undefined): {patterns: string[]; approximate: boolean} {
   if (!file) return {patterns: [...SYSTEM_ALLOWLIST], approximate: true}
-  if (!existsSync(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
-  const sys = parseSystemPolicyText(readFileSync(file, 'utf8'), file)
+  if (!fileExists(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
+  const sys = parseSystemPolicyText(readTextFile(file, 'system policy file'), file)
   return {patterns: sys.patterns, approximate: false}
 }
 
@@ -239,7 +239,7 @@ export async function writeReports(result: PreflightResult, flags: {'report-md'?
   if (flags['report-md'] || env.GITHUB_STEP_SUMMARY) {
     const md = redact(renderPreflightMarkdown(result))
     if (flags['report-md']) { await writeFileAtomic(flags['report-md'], md); written.push(flags['report-md']) }
-    if (env.GITHUB_STEP_SUMMARY) { appendFileSync(env.GITHUB_STEP_SUMMARY, md + '\n'); written.push(env.GITHUB_STEP_SUMMARY) }
+    if (env.GITHUB_STEP_SUMMARY) { appendTextFile(env.GITHUB_STEP_SUMMARY, md + '\n'); written.push(env.GITHUB_STEP_SUMMARY) }
   }
   if (flags['report-junit']) { await writeFileAtomic(flags['report-junit'], redact(renderPreflightJunit(result))); written.push(flags['report-junit']) }
   return written

@@ -1,4 +1,4 @@
-/** Confirmation prompts (inquirer lives only here). Never prompts without a TTY or under CI. */
+/** Confirmation prompts (inquirer is loaded only in cli/: here and in the init wizard). Never prompts without a TTY or under CI. */
 import type {Confirmation} from '../core/deploy.js'
 
 export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {

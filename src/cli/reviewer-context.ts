@@ -3,7 +3,7 @@
  * and, with --vulnerabilities, Container Analysis vulnerability counts per digest). A failure to
  * fetch context is a note on the image, never an error and never an ALLOW.
  */
-import type {ImageContext, PreflightResult} from '../core/plan.js'
+import type {ImageContext, PreflightResult} from '../core/preflight.js'
 import {parseWritten, repositoryOf} from '../core/reference/index.js'
 import {redact} from '../core/redact.js'
 

@@ -5,7 +5,7 @@ import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {exitForVerdict, preparePreflight, writeReports} from '../cli/preflight.js'
 import {renderPreflightText} from '../render/preflight.js'
-import type {PreflightResult} from '../core/plan.js'
+import type {PreflightResult} from '../core/preflight.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = 'Predict Binary Authorization\'s verdict for every image, explain it, report it'

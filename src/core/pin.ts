@@ -7,7 +7,7 @@ import {SafeDeployError} from './errors.js'
 import {parseWritten, pinnedReference, isSha256Digest, type WrittenReference} from './reference/index.js'
 import {classifyImageValue, unpinnableError} from './manifest/locate.js'
 import type {ImageSite} from './manifest/types.js'
-import type {Clock, DigestResolver, ResolveRequest, ResolvedImage} from '../ports.js'
+import type {Clock, DigestResolver, ResolveRequest, ResolvedImage} from './ports.js'
 
 export const LOCK_API_VERSION = 'safe-deploy.dev/v1'
 

@@ -1,5 +1,5 @@
 /** Pure renderers for a pre-flight result: terminal text, Markdown for reviewers, JUnit for CD. */
-import type {PreflightResult, PlanImageResult, Verdict} from '../core/plan.js'
+import type {PreflightResult, PlanImageResult, Verdict} from '../core/preflight.js'
 
 const SYMBOL: Record<Verdict, string> = {ALLOW: 'ok  ', DENY: 'DENY', DRYRUN_DENY: 'DRY ', ALLOW_BREAKGLASS: 'BRK '}
 

@@ -2,7 +2,7 @@
  * Human text for the commands other than pin and preflight: policy lint findings, policy explain,
  * audit listings and Cloud Run deploy results. Pure: data in, string out; commands print it.
  */
-import type {LintResult} from '../core/lint.js'
+import type {LintResult} from '../core/policy/lint.js'
 import type {RuleExplanation} from '../core/policy/evaluate.js'
 
 /** `FILE:LINE: severity CODE: message` then the fix, per finding, then the counts. */

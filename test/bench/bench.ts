@@ -15,7 +15,7 @@ import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
 import {readFileSync} from 'node:fs'
 import {pemSigner, buildOccurrence} from '../../src/core/attestation/sign.js'
 import {buildSignaturePayload} from '../../src/core/attestation/payload.js'
-import {runPreflight, type PlanImage} from '../../src/core/plan.js'
+import {runPreflight, type PlanImage} from '../../src/core/preflight.js'
 import {parsePolicyText} from '../../src/core/policy/parse.js'
 import {DirAttestorSource, DirAttestationSource} from '../../src/adapters/fs/trust.js'
 

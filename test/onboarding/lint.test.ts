@@ -6,7 +6,7 @@
 import {beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {lintPolicy, type Finding, type LintInput} from '../../src/core/lint.js'
+import {lintPolicy, type Finding, type LintInput} from '../../src/core/policy/lint.js'
 import type {Attestor} from '../../src/core/attestation/types.js'
 import {runCli, isolatedEnv} from '../support/cli.js'
 import {makeAttestor} from '../support/trust.js'

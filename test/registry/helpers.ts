@@ -1,5 +1,5 @@
 import {parseReference} from '../../src/core/reference/index.js'
-import type {ResolveOutcome, ResolveRequest, ResolvedImage} from '../../src/ports.js'
+import type {ResolveOutcome, ResolveRequest, ResolvedImage} from '../../src/core/ports.js'
 import type {SafeDeployError} from '../../src/core/errors.js'
 
 /** A ResolveRequest for an image as written (tag defaults to latest; a digest wins over a tag). */

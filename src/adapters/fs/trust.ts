@@ -11,7 +11,7 @@ import {parsePolicyText} from '../../core/policy/parse.js'
 import {parseAttestor, parseOccurrences, digestOfResourceUri} from '../../core/attestation/parse.js'
 import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
 import type {Policy} from '../../core/policy/types.js'
-import type {AttestationQuery, AttestationSource, AttestorSource, PolicySource} from '../../ports.js'
+import type {AttestationQuery, AttestationSource, AttestorSource, PolicySource} from '../../core/ports.js'
 
 function readText(path: string, what: string, code: 'POLICY_INVALID' | 'ATTESTOR_INVALID' | 'ATTESTATION_INVALID' | 'INVALID_INPUT'): string {
   try {

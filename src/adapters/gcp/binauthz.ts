@@ -7,11 +7,12 @@ import {SafeDeployError} from '../../core/errors.js'
 import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
 import type {Policy} from '../../core/policy/types.js'
 import {systemAllowlistFromPolicy, type SystemAllowlist} from '../../core/policy/allowlist.js'
-import type {AttestorSource, PolicySource} from '../../ports.js'
+import type {AttestorSource, PolicySource} from '../../core/ports.js'
 import {redact} from '../../core/redact.js'
 import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, str, type GcpOptions} from './common.js'
 import {attestorFromJson, policyFromJson} from './convert.js'
 import {AttemptTimeoutError, parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
+import {parseAttestorName} from '../../core/resource-names.js'
 
 export const BINAUTHZ_DEFAULT_BASE_URL = 'https://binaryauthorization.googleapis.com/'
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
@@ -54,7 +55,6 @@ interface Route {
   notFound: (detail: string) => SafeDeployError
 }
 
-const ATTESTOR_NAME_RE = /^projects\/([^/]+)\/attestors\/([^/]+)$/
 const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
 
 /** status + server message + network code of a gaxios failure, without its request config (headers). */
@@ -160,8 +160,7 @@ export class BinauthzApi implements PolicySource, AttestorSource {
 
   async getAttestorJson(name: string): Promise<unknown> {
     const full = this.attestorName(name)
-    const m = ATTESTOR_NAME_RE.exec(full)
-    const project = m?.[1]
+    const project = parseAttestorName(full)?.project
     return this.call('GET', `v1/${full}`, undefined, {
       action: `reading attestor ${full}`,
       permission: 'binaryauthorization.attestors.get (roles/binaryauthorization.attestorsViewer)',
@@ -175,7 +174,7 @@ export class BinauthzApi implements PolicySource, AttestorSource {
   /** POST v1/{attestor}:validateAttestationOccurrence: the server's own verdict on one attestation. */
   async validateAttestationOccurrence(attestor: string, req: ValidateAttestationRequest): Promise<{result: ValidationResult; denialReason?: string}> {
     const full = this.attestorName(attestor)
-    const project = ATTESTOR_NAME_RE.exec(full)?.[1]
+    const project = parseAttestorName(full)?.project
     const body = {
       attestation: {
         serializedPayload: Buffer.from(req.attestation.serializedPayload).toString('base64'),
@@ -200,8 +199,8 @@ export class BinauthzApi implements PolicySource, AttestorSource {
   /** `A` → `projects/<project>/attestors/A`; full names are validated. */
   attestorName(name: string): string {
     if (!name.includes('/')) return `projects/${this.segment(this.opts.project, 'project')}/attestors/${this.segment(name, 'attestor')}`
-    const m = ATTESTOR_NAME_RE.exec(name)
-    if (!m || !SAFE_SEGMENT_RE.test(m[1] ?? '') || !SAFE_SEGMENT_RE.test(m[2] ?? '')) {
+    const m = parseAttestorName(name)
+    if (!m || !SAFE_SEGMENT_RE.test(m.project) || !SAFE_SEGMENT_RE.test(m.attestor)) {
       throw new SafeDeployError('USAGE', `invalid attestor name "${name}": expected projects/PROJECT/attestors/NAME or NAME`)
     }
     return name

@@ -5,6 +5,7 @@
  */
 import {SafeDeployError} from '../../core/errors.js'
 import {callOptions, grpcClientOptions, grpcError, grpcStatusOf, obj, str, withRetries, type GcpOptions} from './common.js'
+import {parseServiceName} from '../../core/resource-names.js'
 
 /** The subset of a v2 `google.cloud.run.v2.Service` we read or write; other fields pass through. */
 export interface RunServiceV2 {
@@ -87,7 +88,6 @@ interface ServicesClientLike {
 
 const SEGMENT_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 const PROJECT_RE = /^[A-Za-z0-9.:-]+$/
-const SERVICE_NAME_RE = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/
 const OUTPUT_ONLY = [
   'uid', 'generation', 'createTime', 'updateTime', 'deleteTime', 'expireTime', 'creator', 'lastModifier',
   'observedGeneration', 'terminalCondition', 'conditions', 'latestReadyRevision', 'latestCreatedRevision',
@@ -186,7 +186,7 @@ export class CloudRunApi {
    */
   async replaceService(req: ReplaceServiceRequest): Promise<DeployResult> {
     const given = req.service as RunServiceV2
-    const id = req.serviceId ?? (typeof given.name === 'string' ? SERVICE_NAME_RE.exec(given.name)?.[3] ?? given.name : undefined)
+    const id = req.serviceId ?? (typeof given.name === 'string' ? parseServiceName(given.name)?.service ?? given.name : undefined)
     if (id === undefined) throw new SafeDeployError('USAGE', 'replaceService needs a service ID (serviceId or service.name)')
     const name = serviceName(req.project, req.region, id)
     const containers = Array.isArray(given.template?.containers) ? given.template.containers : []
@@ -210,7 +210,7 @@ export class CloudRunApi {
       throw grpcError(err, {
         action: `reading Cloud Run service ${name}`,
         permission: 'run.services.get (roles/run.viewer)',
-        project: SERVICE_NAME_RE.exec(name)?.[1],
+        project: parseServiceName(name)?.project,
       })
     }
   }
@@ -223,7 +223,7 @@ export class CloudRunApi {
   }
 
   private async write(name: string, service: RunServiceV2, existing: RunServiceV2 | undefined, validateOnly: boolean): Promise<DeployResult> {
-    const [, project = '', region = '', id = ''] = SERVICE_NAME_RE.exec(name) ?? []
+    const {project = '', location: region = '', service: id = ''} = parseServiceName(name) ?? {}
     const exists = existing !== undefined
     const client = await this.getClient()
     let op: Operation
@@ -257,7 +257,7 @@ export class CloudRunApi {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new SafeDeployError('DEPLOY_FAILED', `Cloud Run deploy of ${name} did not finish within ${Math.round(timeoutMs / 1000)} s (operation ${op.name ?? 'unknown'})`, {
-        hint: `check it with \`gcloud run services describe ${SERVICE_NAME_RE.exec(name)?.[3] ?? name}\``,
+        hint: `check it with \`gcloud run services describe ${parseServiceName(name)?.service ?? name}\``,
       })), timeoutMs)
     })
     try {
@@ -268,7 +268,7 @@ export class CloudRunApi {
       throw grpcError(err, {
         action: `deploying Cloud Run service ${name}`,
         permission: 'run.services.update (roles/run.developer)',
-        project: SERVICE_NAME_RE.exec(name)?.[1],
+        project: parseServiceName(name)?.project,
         otherwise: 'DEPLOY_FAILED',
       })
     } finally {

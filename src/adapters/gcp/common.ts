@@ -219,7 +219,3 @@ export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : []
 }
 
-/** `projects/P/…` → P */
-export function projectOf(name: string): string | undefined {
-  return /^projects\/([^/]+)/.exec(name)?.[1]
-}

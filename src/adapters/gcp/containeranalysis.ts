@@ -4,8 +4,9 @@
  */
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
-import type {AttestationQuery, AttestationSource} from '../../ports.js'
-import {arr, callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, withRetries, type GcpOptions} from './common.js'
+import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
+import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
+import {parseNoteName, projectOf} from '../../core/resource-names.js'
 
 type CallOpts = ReturnType<typeof callOptions>
 
@@ -60,7 +61,6 @@ export interface VulnerabilitySummary {
 }
 
 const DIGEST_SUFFIX_RE = /@(sha256:[a-f0-9]{64})$/
-const NOTE_RE = /^projects\/[^/]+\/notes\/[^/]+$/
 // No pageSize in list requests: gax auto-paginates (collects every page) and, given a pageSize
 // without autoPaginate: false, prints an AutopaginateTrueWarning on stderr of every CLI run.
 
@@ -75,7 +75,7 @@ function digestOf(resourceUri: string): string {
 }
 
 function checkNote(noteName: string): void {
-  if (!NOTE_RE.test(noteName)) {
+  if (!parseNoteName(noteName)) {
     throw new SafeDeployError('ATTESTOR_INVALID', `invalid note name "${noteName}": expected projects/PROJECT/notes/NOTE`)
   }
 }

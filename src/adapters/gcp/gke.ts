@@ -1,6 +1,7 @@
 /** GKE cluster Binary Authorization settings (container v1 `Cluster.binaryAuthorization`). */
 import {SafeDeployError} from '../../core/errors.js'
 import {callOptions, grpcClientOptions, grpcError, obj, withRetries, type GcpOptions} from './common.js'
+import {parseClusterName} from '../../core/resource-names.js'
 
 export type BinauthzEvaluationMode =
   | 'DISABLED'
@@ -25,7 +26,6 @@ interface ClusterManagerLike {
   close(): Promise<void>
 }
 
-const CLUSTER_RE = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/
 const MODES: readonly BinauthzEvaluationMode[] = ['DISABLED', 'PROJECT_SINGLETON_POLICY_ENFORCE', 'POLICY_BINDINGS', 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE']
 /**
  * Enum numbers (container v1beta1 proto). The v1 proto bundled with @google-cloud/container 7.2
@@ -76,7 +76,7 @@ export class GkeApi {
   /** Binary Authorization settings of a cluster (`projects/P/locations/L/clusters/C` or its parts). */
   async clusterBinauthz(target: string | ClusterRef): Promise<ClusterBinauthz> {
     const name = typeof target === 'string' ? target : clusterName(target.project, target.location, target.cluster)
-    const m = CLUSTER_RE.exec(name)
+    const m = parseClusterName(name)
     if (!m) throw new SafeDeployError('USAGE', `invalid cluster "${name}": expected projects/PROJECT/locations/LOCATION/clusters/NAME`)
     const client = await this.getClient()
     let cluster: unknown
@@ -86,7 +86,7 @@ export class GkeApi {
       throw grpcError(err, {
         action: `reading GKE cluster ${name}`,
         permission: 'container.clusters.get (roles/container.clusterViewer)',
-        project: m[1],
+        project: m.project,
         notFoundHint: 'check the cluster name and location (gcloud container clusters list)',
       })
     }

@@ -4,8 +4,9 @@
  * RSA). Request and response integrity is checked with CRC32C as the KMS docs recommend.
  */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, obj, projectOf, str, toBytes, withRetries, type GcpOptions} from './common.js'
+import {callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {crc32c} from './crc32c.js'
+import {parseKmsKeyVersionName, projectOf} from '../../core/resource-names.js'
 
 /** Exactly one of sha256, sha384, sha512 (checked at run time; typed loosely to match core's KmsPort). */
 export type KmsDigest = Partial<Record<'sha256' | 'sha384' | 'sha512', Uint8Array>>
@@ -32,7 +33,6 @@ interface KmsClientLike {
   close(): Promise<void>
 }
 
-const VERSION_RE = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/
 const KEY_URI_PREFIX = '//cloudkms.googleapis.com/v1/'
 const DIGEST_LENGTHS = {sha256: 32, sha384: 48, sha512: 64} as const
 
@@ -40,7 +40,7 @@ const DIGEST_LENGTHS = {sha256: 32, sha384: 48, sha512: 64} as const
 export function kmsVersionName(input: string): string {
   const name = input.startsWith(KEY_URI_PREFIX) ? input.slice(KEY_URI_PREFIX.length)
     : input.startsWith('gcpkms://') ? input.slice('gcpkms://'.length) : input
-  if (!VERSION_RE.test(name)) {
+  if (!parseKmsKeyVersionName(name)) {
     throw new SafeDeployError('USAGE', `invalid KMS key version "${input}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
   }
   return name

@@ -20,7 +20,7 @@ import {SafeDeployError} from '../../core/errors.js'
 import {redact} from '../../core/redact.js'
 import {loadKubeconfig, resolveKubeContext} from './kubeconfig.js'
 import {type ManifestObject} from './objects.js'
-import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
+import type {AppliedObject, ApplierResult, DryRunMode, Env} from './types.js'
 
 export interface ApiApplyOptions {
   kubeconfig?: string
@@ -86,7 +86,7 @@ function label(o: ManifestObject, ns: string | undefined): string {
 
 export class ApiApplier {
   /** Server-side apply every object in the stream; see the module comment for created/configured/unchanged. */
-  async apply(inputs: readonly ManifestObject[], opts: ApiApplyOptions): Promise<ApplyResult> {
+  async apply(inputs: readonly ManifestObject[], opts: ApiApplyOptions): Promise<ApplierResult> {
     const fieldManager = opts.fieldManager ?? 'safe-deploy'
     const client = await this.client(opts)
     const results: AppliedObject[] = []

@@ -19,7 +19,7 @@ import {redact} from '../../core/redact.js'
 import {resolveKubeContext} from './kubeconfig.js'
 import {kubectlInput} from '../../core/manifest/objects.js'
 import {CLUSTER_SCOPED_KINDS, apiGroup, type ManifestObject} from './objects.js'
-import type {AppliedObject, ApplyResult, DryRunMode, Env} from './types.js'
+import type {AppliedObject, ApplierResult, DryRunMode, Env} from './types.js'
 
 export interface KubectlApplyOptions {
   kubeconfig?: string
@@ -127,7 +127,7 @@ export class KubectlApplier {
    * kubectl never reads the manifest text, only what was evaluated. Non-zero exit → DEPLOY_FAILED
    * carrying kubectl's stderr.
    */
-  async apply(inputs: readonly ManifestObject[], opts: KubectlApplyOptions): Promise<ApplyResult> {
+  async apply(inputs: readonly ManifestObject[], opts: KubectlApplyOptions): Promise<ApplierResult> {
     const args = kubectlApplyArgs(opts)
     const env = opts.env ?? process.env
     const kubectl = opts.kubectlPath ?? 'kubectl'

@@ -17,7 +17,7 @@ export interface AppliedObject {
   action: ApplyAction
 }
 
-export interface ApplyResult {
+export interface ApplierResult {
   /** One entry per object reported, in the order they were applied. */
   objects: AppliedObject[]
   /** Echo of the dry-run mode: when not 'none', nothing was stored. */

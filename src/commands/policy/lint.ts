@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {runLint} from '../../cli/policy.js'
-import type {LintResult} from '../../core/lint.js'
+import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
 

@@ -5,6 +5,7 @@
 import {createHash, createPublicKey, type KeyObject} from 'node:crypto'
 import * as openpgp from 'openpgp'
 import {SafeDeployError} from '../errors.js'
+import {parseKmsKeyVersionName} from '../resource-names.js'
 
 export type HashName = 'sha256' | 'sha384' | 'sha512'
 export type CurveName = 'P-256' | 'P-384' | 'P-521'
@@ -70,7 +71,7 @@ export function defaultPkixKeyId(publicKeyPem: string | KeyObject): string {
 /** The id binauthz gives a Cloud KMS key version: `//cloudkms.googleapis.com/v1/` + the version name. */
 export function kmsKeyId(versionName: string): string {
   const name = versionName.replace(/^(?:https:)?\/\/cloudkms\.googleapis\.com\/v1\//, '')
-  if (!/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/.test(name)) {
+  if (!parseKmsKeyVersionName(name)) {
     throw new SafeDeployError('KEY_INVALID', `invalid Cloud KMS key version "${versionName}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V`, {
       hint: 'pass the full key version name, e.g. projects/my-proj/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1',
     })

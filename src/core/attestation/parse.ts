@@ -6,6 +6,7 @@
 import {SafeDeployError} from '../errors.js'
 import {checkPkixKey, defaultPkixKeyId, errorText, normalizeAlgorithmName, pgpFingerprintSync} from './keys.js'
 import type {AttestationOccurrence, AttestationSignature, Attestor, AttestorPublicKey} from './types.js'
+import {parseAttestorName, parseLegacyNoteName, parseNoteName} from '../resource-names.js'
 
 type Obj = Record<string, unknown>
 
@@ -13,9 +14,6 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 }
 
-const ATTESTOR_NAME = /^projects\/[^/\s]+\/attestors\/[^/\s]+$/
-const NOTE_NAME = /^projects\/[^/\s]+\/notes\/[^/\s]+$/
-const LEGACY_NOTE_NAME = /^providers\/[^/\s]+\/notes\/[^/\s]+$/
 
 function attestorError(source: string, path: string, what: string, hint?: string): SafeDeployError {
   return new SafeDeployError('ATTESTOR_INVALID', `${source}: ${path === '' ? '' : path + ': '}${what}`, {
@@ -49,7 +47,7 @@ export function parseAttestor(json: unknown, source: string): Attestor {
   if (!isObject(json)) throw attestorError(source, '', `expected an attestor JSON object, got ${typeName(json)}`)
   const name = optString(json, 'name', source, '')
   if (name === undefined) throw attestorError(source, 'name', 'missing attestor name')
-  if (!ATTESTOR_NAME.test(name)) throw attestorError(source, 'name', `expected projects/PROJECT/attestors/ATTESTOR, got "${name}"`)
+  if (!parseAttestorName(name, {noSpace: true})) throw attestorError(source, 'name', `expected projects/PROJECT/attestors/ATTESTOR, got "${name}"`)
   const description = optString(json, 'description', source, '')
   const hasV1 = json['userOwnedGrafeasNote'] !== undefined
   const hasBeta = json['userOwnedDrydockNote'] !== undefined
@@ -60,7 +58,7 @@ export function parseAttestor(json: unknown, source: string): Attestor {
   if (!isObject(note)) throw attestorError(source, noteKey, `expected an object, got ${typeName(note)}`)
   const noteReference = optString(note, 'noteReference', source, noteKey)
   if (noteReference === undefined) throw attestorError(source, `${noteKey}.noteReference`, 'missing')
-  if (!NOTE_NAME.test(noteReference) && !(hasBeta && LEGACY_NOTE_NAME.test(noteReference))) {
+  if (!parseNoteName(noteReference, {noSpace: true}) && !(hasBeta && parseLegacyNoteName(noteReference, {noSpace: true}))) {
     throw attestorError(source, `${noteKey}.noteReference`, `expected projects/PROJECT/notes/NOTE, got "${noteReference}"`)
   }
   const rawKeys = note['publicKeys']

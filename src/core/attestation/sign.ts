@@ -8,6 +8,7 @@ import {SafeDeployError} from '../errors.js'
 import {assertPkixKey, defaultPkixKeyId, errorText, kmsKeyId, type AlgorithmSpec, type HashName} from './keys.js'
 import {parseArtifactUrl} from './payload.js'
 import {verifyPkixSignature} from './verify.js'
+import {parseNoteName} from '../resource-names.js'
 
 export interface Signer {
   keyId: string
@@ -135,7 +136,7 @@ export interface RestAttestationOccurrence {
  */
 export function buildOccurrence(opts: {imageWithDigest: string; noteName: string; payload: Uint8Array; signature: Uint8Array; keyId: string; pgp?: boolean}): RestAttestationOccurrence {
   const a = parseArtifactUrl(opts.imageWithDigest)
-  if (!/^projects\/[^/\s]+\/notes\/[^/\s]+$/.test(opts.noteName)) {
+  if (!parseNoteName(opts.noteName, {noSpace: true})) {
     throw new SafeDeployError('ATTESTOR_INVALID', `invalid note name "${opts.noteName}"`, {hint: 'expected projects/PROJECT/notes/NOTE'})
   }
   if (opts.keyId === '') throw new SafeDeployError('KEY_INVALID', 'the signature needs a public key id')

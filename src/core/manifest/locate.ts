@@ -5,7 +5,7 @@
  * "image" are never reported.
  */
 import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar, type YAMLMap} from 'yaml'
-import {BREAK_GLASS_ANNOTATION, podMetadataPath} from '../breakglass.js'
+import {BREAK_GLASS_ANNOTATION, podMetadataPath} from './breakglass.js'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {unpinnableError} from './classify.js'
 import {plainStringDisagreement} from './kubectl-reading.js'
@@ -358,7 +358,7 @@ class Locator {
     this.sites.push({offset, site})
   }
 
-  /** Same reading as core/breakglass siteHasBreakGlass: the annotation on the pod (template) metadata. */
+  /** Same reading as core/manifest/breakglass siteHasBreakGlass: the annotation on the pod (template) metadata. */
   private breakGlass(path: PathKey[], role: Role): boolean {
     const meta = podMetadataPath({path, role})
     if (!meta || !this.current) return false

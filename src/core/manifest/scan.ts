@@ -16,8 +16,6 @@ import {fileTraits, manifestProblem, parseDocuments, parseManifest, WHOLE_FILE, 
 import type {FileTraits} from './parse.js'
 import type {CustomImageRule, ImageSite, ManifestFile} from './types.js'
 
-export type {FileTraits, TextOrigin} from './parse.js'
-
 /** At most this many documents are parsed at a time. */
 export const DOCUMENTS_PER_CHUNK = 250
 

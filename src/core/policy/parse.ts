@@ -19,6 +19,7 @@ import {
   type Policy,
   type RuleKind,
 } from './types.js'
+import {parseAttestorName, parseLocationPolicyName, parseProjectPolicyName} from '../resource-names.js'
 
 /** A parsed value with its line, from YAML (lines) or a plain object (no lines). */
 type Tree =
@@ -48,10 +49,7 @@ const CLUSTER_KEY_RE = /^[a-z0-9][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9_-]*$/
 const NAMESPACE_KEY_RE = /^[a-z0-9.-]+$/
 const SERVICE_ACCOUNT_KEY_RE = /^[a-z0-9.-]+:[a-z0-9.-]+$/
 const ISTIO_KEY_RE = /^(?:spiffe:\/\/)?[^/\s]+\/ns\/[^/\s]+\/sa\/[^/\s]+$/
-const ATTESTOR_RE = /^projects\/[^/\s]+\/attestors\/[^/\s]+$/
 const SHORT_ATTESTOR_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
-const PROJECT_POLICY_RE = /^projects\/([^/\s]+)\/policy$/
-const LOCATION_POLICY_RE = /^locations\/([^/\s]+)\/policy$/
 
 const MAP_KEYS: Record<Exclude<RuleKind, 'default'>, {re: RegExp; expected: string}> = {
   cluster: {re: CLUSTER_KEY_RE, expected: 'a cluster key LOCATION.CLUSTER_NAME (e.g. us-central1-a.prod-cluster)'},
@@ -185,7 +183,7 @@ class Checker {
   attestor(path: string, t: Tree): string | undefined {
     const name = this.string(path, t)
     if (name === undefined) return undefined
-    if (ATTESTOR_RE.test(name)) return name
+    if (parseAttestorName(name, {noSpace: true})) return name
     if (SHORT_ATTESTOR_RE.test(name)) {
       if (this.project !== undefined) {
         const full = `projects/${this.project}/attestors/${name}`
@@ -290,12 +288,12 @@ function validatePolicy(root: Tree, source: string, options: ParseOptions): {pol
   if (nameEntry && !isNull(nameEntry.value)) {
     const name = c.string('name', nameEntry.value)
     if (name !== undefined) {
-      const pm = PROJECT_POLICY_RE.exec(name)
+      const pm = parseProjectPolicyName(name, {noSpace: true})
       if (pm) {
         out.name = name
-        c.project = pm[1] as string
+        c.project = pm.project
         out.project = c.project
-      } else if (LOCATION_POLICY_RE.test(name)) {
+      } else if (parseLocationPolicyName(name, {noSpace: true})) {
         out.name = name
       } else {
         c.add('name', nameEntry.value.line, `expected projects/PROJECT/policy (or locations/LOCATION/policy for the system policy), got ${JSON.stringify(name)}`)

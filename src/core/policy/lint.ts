@@ -3,11 +3,11 @@
  * teams make again and again when adopting Binary Authorization. Pure: the audit history and the
  * attestors are passed in.
  */
-import {SafeDeployError} from './errors.js'
-import {parsePolicyText} from './policy/parse.js'
-import {matchPattern, patternHasTag} from './policy/allowlist.js'
-import type {AdmissionRule, Policy, RuleKind} from './policy/types.js'
-import type {Attestor} from './attestation/types.js'
+import {SafeDeployError} from '../errors.js'
+import {parsePolicyText} from './parse.js'
+import {matchPattern, patternHasTag} from './allowlist.js'
+import type {AdmissionRule, Policy, RuleKind} from './types.js'
+import type {Attestor} from '../attestation/types.js'
 
 export type Severity = 'error' | 'warning'
 

@@ -2,9 +2,9 @@
  * One-method interfaces between the pure core and the outside world (docs/architecture.md#ports). Adapters
  * implement them; tests fake them with object literals.
  */
-import type {SafeDeployError} from './core/errors.js'
-import type {Attestor, AttestationOccurrence} from './core/attestation/types.js'
-import type {Policy} from './core/policy/types.js'
+import type {SafeDeployError} from './errors.js'
+import type {Attestor, AttestationOccurrence} from './attestation/types.js'
+import type {Policy} from './policy/types.js'
 
 /** A reference to resolve: the normalized repository and the tag (or digest, for platform lookups). */
 export interface ResolveRequest {

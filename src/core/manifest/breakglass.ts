@@ -4,8 +4,8 @@
  * stream that is applied (never to the user's files).
  */
 import {parseAllDocuments, type Document} from 'yaml'
-import type {ImageSite} from './manifest/types.js'
-import type {ManifestFile} from './manifest/parse.js'
+import type {ImageSite} from './types.js'
+import type {ManifestFile} from './parse.js'
 
 export const BREAK_GLASS_ANNOTATION = 'alpha.image-policy.k8s.io/break-glass'
 

@@ -7,7 +7,7 @@ import {evaluatePolicy, type ImageVerdict, type Verdict} from './policy/evaluate
 import {checkAttestor, type AttestorCheck} from './attestation/verify.js'
 import type {Policy} from './policy/types.js'
 import type {Attestor} from './attestation/types.js'
-import type {AttestationSource, AttestorSource} from '../ports.js'
+import type {AttestationSource, AttestorSource} from './ports.js'
 
 export type {Verdict} from './policy/evaluate.js'
 
