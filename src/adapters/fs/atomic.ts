@@ -4,7 +4,7 @@
  * originals. If any temp write fails, the temps are removed and no file is touched.
  */
 import {randomBytes} from 'node:crypto'
-import {unlinkSync} from 'node:fs'
+import {closeSync, fchmodSync, fsyncSync, openSync, unlinkSync, writeFileSync} from 'node:fs'
 import {open, realpath, rename, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
@@ -88,22 +88,22 @@ function end(): void {
 async function stage(file: FileToWrite): Promise<Staged> {
   const {target, mode} = await targetOf(file.path)
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  // Synchronous on purpose: an asynchronous open runs on libuv's thread pool, so a signal handled
+  // meanwhile could remove the temp file before the open creates it, and the file would be left
+  // behind. Here the file exists exactly when it is in inFlight, as far as the signal handler sees.
+  const fd = openSync(temp, 'wx', mode ?? 0o666)
   inFlight.add(temp)
-  const fh = await open(temp, 'wx', mode ?? 0o666).catch((e: unknown) => {
-    inFlight.delete(temp)
-    throw e
-  })
   try {
-    await fh.writeFile(file.text, 'utf8')
-    if (mode !== undefined) await fh.chmod(mode) // open() applies the umask; keep the original mode exactly
-    await fh.sync()
+    writeFileSync(fd, file.text, 'utf8')
+    if (mode !== undefined) fchmodSync(fd, mode) // open() applies the umask; keep the original mode exactly
+    fsyncSync(fd)
+    closeSync(fd)
   } catch (e) {
-    await fh.close().catch(() => undefined)
+    try { closeSync(fd) } catch { /* already closed */ }
     await unlink(temp).catch(() => undefined)
     inFlight.delete(temp)
     throw e
   }
-  await fh.close()
   return {path: file.path, target, temp}
 }
 
