@@ -5,13 +5,12 @@
  * at all (often no request at all) when the input is denied or cannot be pinned.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
-import {startRegistry, type TestRegistry} from '../../support/registry.js'
+import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
-import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../../support/trust.js'
+import {deployment, startTrustSetup} from '../../support/fixtures.js'
 import {startKubeApiServer, type KubeApiServer, type RecordedRequest} from '../../support/kube-apiserver.js'
 import {startContainerServer, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
 import type {ContainerState} from '../../support/gcp/grpc-servers.js'
@@ -23,7 +22,6 @@ let container: GrpcServerHandle<ContainerState>
 let dir: string
 let attestors: string
 let atts: string
-let ci: TestAttestor
 let kubeconfig: string
 let gkeKubeconfig: string
 let appDigest: string
@@ -38,27 +36,17 @@ const BREAK_GLASS = 'alpha.image-policy.k8s.io/break-glass'
 
 beforeAll(async () => {
   metadata = await startMetadataTrap()
-  reg = await startRegistry()
+  const trust = await startTrustSetup({prefix: 'sd-apply-'})
+  ;({reg, dir, attestors, atts, policy: enforcePolicy, dryrunPolicy} = trust)
   kube = await startKubeApiServer()
   container = await startContainerServer()
-  dir = mkdtempSync(join(tmpdir(), 'sd-apply-'))
-  attestors = join(dir, 'attestors')
-  atts = join(dir, 'atts')
-  mkdirSync(atts)
-  ci = makeAttestor(attestors, join(dir, 'keys'), 'test-proj', 'built-by-ci')
   appDigest = (await reg.pushImage('team/app', '1.4')).digest
   badDigest = (await reg.pushImage('team/bad', '2.0')).digest
-  enforcePolicy = join(dir, 'policy.yaml')
-  writeFileSync(enforcePolicy, requireAttestationPolicy([ci.name]))
-  dryrunPolicy = join(dir, 'policy-dryrun.yaml')
-  writeFileSync(dryrunPolicy, requireAttestationPolicy([ci.name], 'DRYRUN_AUDIT_LOG_ONLY'))
   kubeconfig = kube.writeKubeconfig(join(dir, 'kube'), {context: 'test', namespace: 'prod'})
   gkeKubeconfig = kube.writeKubeconfig(join(dir, 'kube'), {context: GKE_CONTEXT, namespace: 'prod'})
   container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'DISABLED'}})
   // team/app:1.4 is attested by the CI attestor; team/bad:2.0 is not.
-  const a = await runCli(['attest', '--image', `${reg.host}/team/app:1.4`, '--attestor', ci.name, '--attestors', attestors,
-    '--private-key', ci.privateKeyFile, '--output-dir', atts, '--insecure-registry', reg.host])
-  if (a.code !== 0) throw new Error(`attest failed: ${a.stderr}`)
+  await trust.attestOk(`${reg.host}/team/app:1.4`)
 }, 90_000)
 
 afterAll(async () => {
@@ -78,25 +66,10 @@ afterEach(() => {
 })
 
 let n = 0
-function deployment(name: string, image: string): string {
+/** The Deployment written to a file of its own; returns the path. */
+function deploymentFile(name: string, image: string): string {
   const file = join(dir, `${name}-${++n}.yaml`)
-  writeFileSync(file, `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: prod
-spec:
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      serviceAccountName: deployer
-      containers:
-      - name: app
-        image: ${image}
-`)
+  writeFileSync(file, deployment(name, image, {namespace: 'prod', serviceAccountName: 'deployer', container: 'app'}))
   return file
 }
 
@@ -119,7 +92,7 @@ const sentDeployment = (r: RecordedRequest): any => (r.contentType?.includes('ya
 
 describe('safe-deploy apply (kubectl applier)', () => {
   it('applies the pinned YAML: the digest is in the body the double received; audit has started + applied', async () => {
-    const file = deployment('web', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('web', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes'])
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -144,7 +117,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('DENY: exit 5, not one request at the double, audit "blocked"', async () => {
-    const file = deployment('denied', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('denied', `${reg.host}/team/bad:2.0`)
     const r = await apply(file, ['--yes'])
     expect(r.code).toBe(5)
     expect(r.stdout + r.stderr).toMatch(/BLOCKED: nothing was applied/)
@@ -158,7 +131,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('an unpinnable input (tag missing in the registry): exit 4 and zero requests to the double', async () => {
-    const file = deployment('unpinnable', `${reg.host}/team/app:no-such-tag`)
+    const file = deploymentFile('unpinnable', `${reg.host}/team/app:no-such-tag`)
     const r = await apply(file, ['--yes'])
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/REGISTRY_NOT_FOUND|not found/i)
@@ -170,7 +143,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('--dry-run=server: only dryRun=All writes reach the double; audit "dry-run"', async () => {
-    const file = deployment('dry', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('dry', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--dry-run=server'])
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -184,7 +157,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('a dry-run denial (DRYRUN_AUDIT_LOG_ONLY) deploys with a loud warning and is recorded', async () => {
-    const file = deployment('dryrun-denied', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('dryrun-denied', `${reg.host}/team/bad:2.0`)
     const r = await apply(file, ['--yes'], {policy: dryrunPolicy})
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/warning: DRY-RUN DENIAL/)
@@ -196,7 +169,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('--break-glass "INC-1: why" deploys a denied image with the annotation on the pod template; the justification is audited', async () => {
-    const file = deployment('glass', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('glass', `${reg.host}/team/bad:2.0`)
     const r = await apply(file, ['--yes', '--break-glass', 'INC-1: why'])
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/BREAK-GLASS/)
@@ -214,7 +187,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('--break-glass without a justification: usage error, nothing sent', async () => {
-    const file = deployment('glass2', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('glass2', `${reg.host}/team/bad:2.0`)
     const empty = await apply(file, ['--yes', '--break-glass', ''])
     expect(empty.code).toBe(2)
     expect(empty.stderr).toMatch(/justification/)
@@ -224,7 +197,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('confirmation: with CI set and no --yes, exit 9, nothing written, audit "aborted"', async () => {
-    const file = deployment('confirm', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('confirm', `${reg.host}/team/app:1.4`)
     const r = await apply(file, [], {env: env({CI: 'true'})})
     expect(r.code).toBe(9)
     expect(r.stderr).toMatch(/CONFIRMATION_REQUIRED/)
@@ -235,7 +208,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('--server-side --field-manager X: an apply-patch with fieldManager X', async () => {
-    const file = deployment('ssa', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('ssa', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes', '--server-side', '--field-manager', 'ci-deployer'])
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -247,7 +220,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('extra kubectl arguments after -- are passed to kubectl', async () => {
-    const file = deployment('extra', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('extra', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes', '--', '--request-timeout=42s'])
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -257,14 +230,14 @@ describe('safe-deploy apply (kubectl applier)', () => {
   })
 
   it('a stray positional argument (not after --) is refused', async () => {
-    const file = deployment('stray', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('stray', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes', 'oops'])
     expect(r.code).toBe(2)
     expect(kube.requests).toEqual([])
   })
 
   it('a kubectl failure at the server: exit 8, audit "failed"', async () => {
-    const file = deployment('fails', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('fails', `${reg.host}/team/app:1.4`)
     kube.failNext({status: 403, method: 'POST', reason: 'Forbidden', message: 'deployments.apps is forbidden: denied by the test'})
     const r = await apply(file, ['--yes'])
     expect(r.code).toBe(8)
@@ -275,7 +248,7 @@ describe('safe-deploy apply (kubectl applier)', () => {
 
 describe('safe-deploy apply --applier api (client-node server-side apply)', () => {
   it('applies the pinned object as apply-patch with the field manager', async () => {
-    const file = deployment('api-web', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('api-web', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes', '--applier', 'api', '--field-manager', 'sd-test'])
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -292,7 +265,7 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
   })
 
   it('--break-glass: the annotation reaches the server through client-node too', async () => {
-    const file = deployment('api-glass', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('api-glass', `${reg.host}/team/bad:2.0`)
     const r = await apply(file, ['--yes', '--applier', 'api', '--break-glass', 'INC-2: api path'])
     expect(r.code).toBe(0)
     const writes = kube.writes()
@@ -304,7 +277,7 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
   })
 
   it('extra kubectl arguments with the api applier: usage error up front, no request, no audit record', async () => {
-    const file = deployment('api-extra', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('api-extra', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--yes', '--applier', 'api', '--', '--request-timeout=5s'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/need the kubectl applier/)
@@ -313,14 +286,14 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
   })
 
   it('DENY: exit 5 and nothing at the double', async () => {
-    const file = deployment('api-denied', `${reg.host}/team/bad:2.0`)
+    const file = deploymentFile('api-denied', `${reg.host}/team/bad:2.0`)
     const r = await apply(file, ['--yes', '--applier', 'api'])
     expect(r.code).toBe(5)
     expect(kube.requests).toEqual([])
   })
 
   it('--dry-run=server: only dryRun writes', async () => {
-    const file = deployment('api-dry', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('api-dry', `${reg.host}/team/app:1.4`)
     const r = await apply(file, ['--applier', 'api', '--dry-run=server'])
     expect(r.code).toBe(0)
     expect(kube.writes()).toEqual([])
@@ -335,8 +308,8 @@ describe('audit log', () => {
     const e = env()
     const base = ['--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts,
       '--insecure-registry', reg.host, '--audit-log', log, '--yes']
-    expect((await runCli(['apply', '-f', deployment('aud-ok', `${reg.host}/team/app:1.4`), ...base], {env: e})).code).toBe(0)
-    expect((await runCli(['apply', '-f', deployment('aud-deny', `${reg.host}/team/bad:2.0`), ...base], {env: e})).code).toBe(5)
+    expect((await runCli(['apply', '-f', deploymentFile('aud-ok', `${reg.host}/team/app:1.4`), ...base], {env: e})).code).toBe(0)
+    expect((await runCli(['apply', '-f', deploymentFile('aud-deny', `${reg.host}/team/bad:2.0`), ...base], {env: e})).code).toBe(5)
     // An old record (two hours ago) that --since 1h must drop.
     const old = {time: new Date(Date.now() - 2 * 3600_000).toISOString(), id: 'old', command: 'apply', actor: 'x', target: {}, verdict: 'ALLOW',
       mode: 'none', breakGlass: false, images: [], outcome: 'applied'}
@@ -361,7 +334,7 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   const gke = (extra: string[] = []): string[] => ['--yes', '--container-endpoint', container.endpoint, '--api-insecure', ...extra]
 
   it('enforcement DISABLED on the cluster: a warning, and the deploy proceeds', async () => {
-    const file = deployment('gke-warn', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('gke-warn', `${reg.host}/team/app:1.4`)
     const r = await apply(file, gke(), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
@@ -371,7 +344,7 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   })
 
   it('--require-enforcement with DISABLED: refused (exit 5), zero writes', async () => {
-    const file = deployment('gke-refused', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('gke-refused', `${reg.host}/team/app:1.4`)
     const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
     expect(r.code).toBe(5)
     expect(r.stderr).toMatch(/enforcement is OFF/)
@@ -383,7 +356,7 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   it('PROJECT_SINGLETON_POLICY_ENFORCE: proceeds with --require-enforcement, no warning', async () => {
     container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE'}})
     try {
-      const file = deployment('gke-ok', `${reg.host}/team/app:1.4`)
+      const file = deploymentFile('gke-ok', `${reg.host}/team/app:1.4`)
       const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
       expect(r.stderr).not.toMatch(/Error/)
       expect(r.code).toBe(0)
@@ -395,7 +368,7 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   })
 
   it('--require-enforcement when the GKE API is unavailable: exit 4, zero writes (never assumed enforced)', async () => {
-    const file = deployment('gke-unavail', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('gke-unavail', `${reg.host}/team/app:1.4`)
     container.failNext('GetCluster', 14, {times: 10, message: 'backend down'})
     const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
     expect(r.code).toBe(4)
@@ -410,7 +383,7 @@ describe('apply with a profile from .safe-deploy.yaml', () => {
       apiVersion: 'safe-deploy.dev/v1', kind: 'Config', defaultProfile: 'prod',
       profiles: {prod: {platform: 'gke', kubeconfig, context: 'test', namespace: 'prod', policy: enforcePolicy, attestors, attestations: atts, applier: 'kubectl'}},
     }))
-    const file = deployment('from-profile', `${reg.host}/team/app:1.4`)
+    const file = deploymentFile('from-profile', `${reg.host}/team/app:1.4`)
     const log = join(cfgDir, 'audit.jsonl')
     const r = await runCli(['apply', '-f', file, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), cwd: cfgDir})
     expect(r.stderr).not.toMatch(/Error/)

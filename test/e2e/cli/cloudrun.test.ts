@@ -5,12 +5,11 @@
  * digest image and binaryAuthorization.useDefault = true, and no write at all on DENY.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {startRegistry, type TestRegistry} from '../../support/registry.js'
+import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
-import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../../support/trust.js'
+import {startTrustSetup} from '../../support/fixtures.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../../support/gcp/grpc-servers.js'
 import {CORPUS, describeCorpus} from '../../support/corpus.js'
 import {startMetadataTrap, type MetadataTrap} from '../../support/metadata-trap.js'
@@ -25,7 +24,6 @@ let run: GrpcServerHandle<RunState>
 let dir: string
 let attestors: string
 let atts: string
-let ci: TestAttestor
 let appDigest: string
 let badDigest: string
 let nginxDigest: string
@@ -44,26 +42,14 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 beforeAll(async () => {
   metadata = await startMetadataTrap()
-  reg = await startRegistry()
+  const trust = await startTrustSetup({prefix: 'sd-run-'})
+  ;({reg, dir, attestors, atts, policy, dryrunPolicy} = trust)
   run = await startRunServer()
-  dir = mkdtempSync(join(tmpdir(), 'sd-run-'))
-  attestors = join(dir, 'attestors')
-  atts = join(dir, 'atts')
-  mkdirSync(atts)
-  ci = makeAttestor(attestors, join(dir, 'keys'), 'test-proj', 'built-by-ci')
   appDigest = (await reg.pushImage('team/app', '1.4')).digest
   badDigest = (await reg.pushImage('team/bad', '2.0')).digest
   nginxDigest = (await reg.pushImage('library/nginx', 'latest')).digest
   helloDigest = (await reg.pushImage('engelke-multicontainer/multicontainers/helloworld', 'latest')).digest
-  policy = join(dir, 'policy.yaml')
-  writeFileSync(policy, requireAttestationPolicy([ci.name]))
-  dryrunPolicy = join(dir, 'policy-dryrun.yaml')
-  writeFileSync(dryrunPolicy, requireAttestationPolicy([ci.name], 'DRYRUN_AUDIT_LOG_ONLY'))
-  const attest = async (image: string, extra: string[] = []): Promise<void> => {
-    const a = await runCli(['attest', '--image', image, '--attestor', ci.name, '--attestors', attestors, '--private-key', ci.privateKeyFile,
-      '--output-dir', atts, '--insecure-registry', reg.host, ...extra], {env: env()})
-    if (a.code !== 0) throw new Error(`attest ${image} failed: ${a.stderr}`)
-  }
+  const attest = (image: string, extra: string[] = []): Promise<void> => trust.attestOk(image, {extra, env: env()})
   await attest(`${reg.host}/team/app:1.4`)
   await attest('nginx', mirrors())
   await attest(HELLO, mirrors())

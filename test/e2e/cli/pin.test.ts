@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {runCli} from '../../support/cli.js'
+import {deployment} from '../../support/fixtures.js'
 import {parseManifest} from '../../../src/core/manifest/parse.js'
 import {locateImages} from '../../../src/core/manifest/locate.js'
 import {parseWritten} from '../../../src/core/reference/index.js'
@@ -27,26 +28,16 @@ afterAll(async () => { await reg?.stop() })
 
 const insecure = () => ['--insecure-registry', reg.host]
 
-function deployment(image: string, extra = ''): string {
-  return `# a comment that must survive
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web   # trailing comment
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-          args: ["--flag", 'x']  # flow style stays
-${extra}`
-}
+/** Comments and flow style that pin must keep byte for byte; the image is on line 11. */
+const web = (image: string): string => deployment('web', image, {
+  comment: 'a comment that must survive', nameComment: 'trailing comment', selector: false, container: 'app',
+  containerLines: [`args: ["--flag", 'x']  # flow style stays`],
+})
 
 describe('safe-deploy pin', () => {
   it('pins a tag to tag@digest on stdout, changing nothing else', async () => {
     const file = join(dir, 'd1.yaml')
-    const src = deployment(`${reg.host}/team/app:1.4`)
+    const src = web(`${reg.host}/team/app:1.4`)
     writeFileSync(file, src)
     const r = await runCli(['pin', '-f', file, ...insecure()])
     expect(r.stderr).toMatch(/pinned 1 image reference/)
@@ -57,7 +48,7 @@ describe('safe-deploy pin', () => {
 
   it('--strip-tag writes name@digest; --json returns every site', async () => {
     const file = join(dir, 'd2.yaml')
-    writeFileSync(file, deployment(`${reg.host}/team/app:1.4`))
+    writeFileSync(file, web(`${reg.host}/team/app:1.4`))
     const r = await runCli(['pin', '-f', file, ...insecure(), '--strip-tag', '--json'])
     expect(r.code).toBe(0)
     const json = JSON.parse(r.stdout)
@@ -69,7 +60,7 @@ describe('safe-deploy pin', () => {
 
   it('multi-arch: the index digest by default, the child with --platform', async () => {
     const file = join(dir, 'd3.yaml')
-    writeFileSync(file, deployment(`${reg.host}/team/multi:v1`))
+    writeFileSync(file, web(`${reg.host}/team/multi:v1`))
     const idx = await runCli(['pin', '-f', file, ...insecure(), '--json'])
     expect(JSON.parse(idx.stdout).sites[0].digest).toBe(multi.digest)
     const arm = await runCli(['pin', '-f', file, ...insecure(), '--json', '--platform', 'linux/arm64'])
@@ -77,7 +68,7 @@ describe('safe-deploy pin', () => {
   })
 
   it('reads stdin (helm template | safe-deploy pin -f -)', async () => {
-    const src = deployment(`${reg.host}/team/sidecar`)
+    const src = web(`${reg.host}/team/sidecar`)
     const r = await runCli(['pin', '-f', '-', ...insecure()], {stdin: src})
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(new RegExp(`image: ${reg.host}/team/sidecar@sha256:[a-f0-9]{64}\\n`))
@@ -87,8 +78,8 @@ describe('safe-deploy pin', () => {
     const sub = mkdtempSync(join(dir, 'w-'))
     const good = join(sub, 'a.yaml')
     const bad = join(sub, 'b.yaml')
-    writeFileSync(good, deployment(`${reg.host}/team/app:1.4`))
-    writeFileSync(bad, deployment(`${reg.host}/team/app:nope`))
+    writeFileSync(good, web(`${reg.host}/team/app:1.4`))
+    writeFileSync(bad, web(`${reg.host}/team/app:nope`))
     const r = await runCli(['pin', '-f', sub, '--write', ...insecure()])
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/REGISTRY_NOT_FOUND/)
@@ -102,18 +93,18 @@ describe('safe-deploy pin', () => {
     const sub = mkdtempSync(join(dir, 'l-'))
     const f = join(sub, 'a.yaml')
     const lock = join(sub, 'images.lock.yaml')
-    writeFileSync(f, deployment(`${reg.host}/team/app:1.4`))
+    writeFileSync(f, web(`${reg.host}/team/app:1.4`))
     const w = await runCli(['pin', '-f', f, '--write', '--lock-output', lock, ...insecure()])
     expect(w.code).toBe(0)
     expect(readFileSync(f, 'utf8')).toContain(`team/app:1.4@${app}`)
     expect(readFileSync(lock, 'utf8')).toContain(app)
     const f2 = join(sub, 'b.yaml')
-    writeFileSync(f2, deployment(`${reg.host}/team/app:1.4`))
+    writeFileSync(f2, web(`${reg.host}/team/app:1.4`))
     // The registry is not consulted: a bogus insecure host proves no call is needed.
     const replay = await runCli(['pin', '-f', f2, '--lock', lock])
     expect(replay.code).toBe(0)
     expect(replay.stdout).toContain(`team/app:1.4@${app}`)
-    writeFileSync(f2, deployment(`${reg.host}/team/sidecar:latest`))
+    writeFileSync(f2, web(`${reg.host}/team/sidecar:latest`))
     const missing = await runCli(['pin', '-f', f2, '--lock', lock])
     expect(missing.code).toBe(3)
     expect(missing.stderr).toMatch(/LOCK_MISSING/)
@@ -122,7 +113,7 @@ describe('safe-deploy pin', () => {
   it('reports drift when a tag@digest reference\'s tag moved, and leaves it alone', async () => {
     const old = (await reg.pushImage('team/moving', 'v1', {seed: 'first'})).digest
     const file = join(dir, 'drift.yaml')
-    writeFileSync(file, deployment(`${reg.host}/team/moving:v1@${old}`))
+    writeFileSync(file, web(`${reg.host}/team/moving:v1@${old}`))
     const now = (await reg.pushImage('team/moving', 'v1', {seed: 'second'})).digest
     expect(now).not.toBe(old)
     const r = await runCli(['pin', '-f', file, ...insecure(), '--json'])
@@ -134,7 +125,7 @@ describe('safe-deploy pin', () => {
 
   it('templates and invalid references fail with file, document, path and line (exit 3)', async () => {
     const file = join(dir, 'tpl.yaml')
-    writeFileSync(file, deployment('"{{ .Values.image }}"') + '---\n' + deployment('Bad/Upper:1'))
+    writeFileSync(file, web('"{{ .Values.image }}"') + '---\n' + web('Bad/Upper:1'))
     const r = await runCli(['pin', '-f', file, ...insecure()])
     expect(r.code).toBe(3)
     expect(r.stderr).toContain(file)
@@ -159,7 +150,7 @@ describe('safe-deploy pin', () => {
 
   it('error output is redacted in human and --json form (a credential in a flag value)', async () => {
     const file = join(dir, 'd-redact.yaml')
-    writeFileSync(file, deployment(`${reg.host}/team/app:1.4`))
+    writeFileSync(file, web(`${reg.host}/team/app:1.4`))
     const mirror = 'https://ci:Pa55-SECRET-x9@mirror.example'
     const human = await runCli(['pin', '-f', file, '--registry-mirror', mirror])
     expect(human.code).toBe(2)

@@ -1,45 +1,30 @@
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
-import {mkdtempSync, readFileSync, writeFileSync, readdirSync, mkdirSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync, readdirSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import Ajv2020 from 'ajv/dist/2020.js'
-import {startRegistry, type TestRegistry} from '../../support/registry.js'
+import type {TestRegistry} from '../../support/registry.js'
 import {runCli, isolatedEnv, ROOT} from '../../support/cli.js'
-import {makeAttestor, requireAttestationPolicy, type TestAttestor} from '../../support/trust.js'
+import {requireAttestationPolicy, type TestAttestor} from '../../support/trust.js'
+import {deployment, startTrustSetup, type TrustSetup} from '../../support/fixtures.js'
 
+let trust: TrustSetup
 let reg: TestRegistry
 let dir: string
 let ci: TestAttestor
 let scan: TestAttestor
 let attestors: string
-let keys: string
 
 beforeAll(async () => {
-  reg = await startRegistry()
-  dir = mkdtempSync(join(tmpdir(), 'sd-pf-'))
-  attestors = join(dir, 'attestors')
-  keys = join(dir, 'keys')
-  ci = makeAttestor(attestors, keys, 'test-proj', 'built-by-ci')
-  scan = makeAttestor(attestors, keys, 'test-proj', 'scanned', 'rsa')
+  trust = await startTrustSetup({prefix: 'sd-pf-', attestors: ['built-by-ci', {name: 'scanned', kind: 'rsa'}]})
+  ;({reg, dir, attestors, ci} = trust)
+  scan = trust.made['scanned']!
   await reg.pushImage('team/app', '1.4')
   await reg.pushImage('team/worker', '2.0')
 }, 60_000)
 afterAll(async () => { await reg?.stop() })
 
 function manifest(...images: string[]): string {
-  return images.map((img, i) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: w${i}
-  namespace: prod
-spec:
-  template:
-    spec:
-      serviceAccountName: deployer
-      containers:
-      - name: c
-        image: ${img}
-`).join('---\n')
+  return images.map((img, i) => deployment(`w${i}`, img, {namespace: 'prod', serviceAccountName: 'deployer', container: 'c', selector: false})).join('---\n')
 }
 
 function setup(name: string, policy: string, images: string[]) {
@@ -51,9 +36,8 @@ function setup(name: string, policy: string, images: string[]) {
   return {d, base}
 }
 
-const attest = (image: string, who: TestAttestor, out: string, extra: string[] = []) => runCli([
-  'attest', '--image', image, '--attestor', who.name, '--attestors', attestors, '--private-key', who.privateKeyFile,
-  '--output-dir', out, '--insecure-registry', reg.host, '--json', ...extra])
+const attest = (image: string, who: TestAttestor, out: string, extra: string[] = []) =>
+  trust.attest(image, {attestor: who, outputDir: out, extra: ['--json', ...extra]})
 
 describe('preflight + attest, end to end through the CLI', () => {
   it('denies an unattested image with GKE wording and the fixing command (exit 5), then allows it once attested (exit 0)', async () => {

@@ -4,12 +4,10 @@
  * servers. Context never changes the verdict, and a context failure is a note, not an error.
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
-import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {startRegistry, type TestRegistry} from '../../support/registry.js'
+import type {TestRegistry} from '../../support/registry.js'
 import {runCli, isolatedEnv} from '../../support/cli.js'
-import {makeAttestor, requireAttestationPolicy} from '../../support/trust.js'
+import {startTrustSetup} from '../../support/fixtures.js'
 import {startGcpServer, type GrpcServerHandle, type GcpState} from '../../support/gcp/grpc-servers.js'
 
 let reg: TestRegistry
@@ -20,9 +18,8 @@ const IMAGE = 'us-docker.pkg.dev/acme/shop/app:1.0'
 const REPO = 'projects/acme/locations/us/repositories/shop'
 
 beforeAll(async () => {
-  reg = await startRegistry()
+  ;({reg, dir} = await startTrustSetup({prefix: 'sd-ctx-', project: 'acme'}))
   gcp = await startGcpServer()
-  dir = mkdtempSync(join(tmpdir(), 'sd-ctx-'))
   digest = (await reg.pushImage('acme/shop/app', '1.0')).digest
   gcp.state.artifactRegistry.repositories.set(REPO, {dockerConfig: {immutableTags: false}})
   gcp.state.artifactRegistry.dockerImages.set(`${REPO}/dockerImages/app@${digest}`, {uploadTime: {seconds: 1764000000, nanos: 0}, tags: ['1.0', 'latest']})
@@ -32,9 +29,6 @@ beforeAll(async () => {
       vulnerability: {severity, effectiveSeverity: severity, fixAvailable: fix},
     }, 'acme')
   }
-  makeAttestor(join(dir, 'attestors'), join(dir, 'keys'), 'acme', 'built-by-ci')
-  mkdirSync(join(dir, 'atts'))
-  writeFileSync(join(dir, 'policy.yaml'), requireAttestationPolicy(['projects/acme/attestors/built-by-ci']))
 }, 60_000)
 afterAll(async () => { await reg?.stop(); await gcp?.stop() })
 

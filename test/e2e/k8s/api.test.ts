@@ -7,7 +7,8 @@ import {join} from 'node:path'
 import {ApiApplier, type ApiApplyOptions} from '../../../src/adapters/k8s/api.js'
 import {manifestObjects} from '../../../src/core/manifest/objects.js'
 import {startKubeApiServer, type KubeApiServer} from '../../support/kube-apiserver.js'
-import {DIGEST_A, DIGEST_B, deployment, join3, service, tempDir} from './helpers.js'
+import {DIGEST_A, DIGEST_B, join3} from './helpers.js'
+import {deployment, service, tempDir} from '../../support/fixtures.js'
 
 const IMG_A = `registry.example/api@${DIGEST_A}`
 const IMG_B = `registry.example/api@${DIGEST_B}`
@@ -25,7 +26,7 @@ const image = (key: string): unknown => (server.objects.get(key) as any)?.spec.t
 
 beforeAll(async () => {
   server = await startKubeApiServer()
-  tmp = tempDir()
+  tmp = tempDir('sd-k8s-')
   kubeconfig = server.writeKubeconfig(tmp.dir, {namespace: 'team'})
 })
 

@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {KubectlApplier, kubectlApplyArgs, kubectlAvailable, parseApplyOutput, type KubectlApplyOptions} from '../../../src/adapters/k8s/kubectl.js'
 import {manifestObjects} from '../../../src/core/manifest/objects.js'
 import {startKubeApiServer, type KubeApiServer} from '../../support/kube-apiserver.js'
-import {DIGEST_A, DIGEST_B, deployment, join3, service, tempDir} from './helpers.js'
+import {DIGEST_A, DIGEST_B, join3} from './helpers.js'
+import {deployment, service, tempDir} from '../../support/fixtures.js'
 
 const IMG_A = `registry.example/app@${DIGEST_A}`
 const IMG_B = `registry.example/app@${DIGEST_B}`
@@ -26,7 +27,7 @@ function opts(extra: Partial<KubectlApplyOptions> = {}): KubectlApplyOptions {
 
 beforeAll(async () => {
   server = await startKubeApiServer()
-  tmp = tempDir()
+  tmp = tempDir('sd-k8s-')
   kubeconfig = server.writeKubeconfig(tmp.dir, {namespace: 'team', token: 'secret-token-123'})
   cacheDir = join(tmp.dir, 'kubectl-cache')
 })
@@ -40,7 +41,7 @@ beforeEach(() => server.clearRequests())
 
 describe('KubectlApplier: client-side apply', () => {
   it('creates, then reports unchanged, then configured; kubectl GETs then POSTs or PATCHes', async () => {
-    const yaml = join3(deployment('web', IMG_A), service('web'))
+    const yaml = join3(deployment('web', IMG_A, {ports: [8080]}), service('web'))
     const first = await applier.apply(manifestObjects(yaml), opts())
     expect(first.objects).toEqual([
       {kind: 'Deployment', name: 'web', namespace: 'team', action: 'created'},
@@ -64,7 +65,7 @@ describe('KubectlApplier: client-side apply', () => {
     expect(server.writes()).toEqual([]) // an empty three-way patch is not sent at all
 
     server.clearRequests()
-    const third = await applier.apply(manifestObjects(join3(deployment('web', IMG_B), service('web'))), opts())
+    const third = await applier.apply(manifestObjects(join3(deployment('web', IMG_B, {ports: [8080]}), service('web'))), opts())
     expect(third.objects.map((o) => `${o.kind}/${o.name} ${o.action}`)).toEqual(['Deployment/web configured', 'Service/web unchanged'])
     const patches = server.writes()
     expect(patches).toHaveLength(1)

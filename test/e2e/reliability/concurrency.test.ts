@@ -16,7 +16,7 @@ import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {startKubeApiServer, type KubeApiServer} from '../../support/kube-apiserver.js'
 import {BIN, isolatedEnv, runCli} from '../../support/cli.js'
-import {ALLOW_ALL_POLICY, deployment, mdTable, saveFigures, snapshot, tempFiles} from './helpers.js'
+import {ALLOW_ALL_POLICY, workload, mdTable, saveFigures, snapshot, tempFiles} from './helpers.js'
 
 const FILES = 3000
 let root: string
@@ -53,7 +53,7 @@ describe('concurrent apply runs share one audit log', () => {
     const runs = await Promise.all(Array.from({length: n}, (_, i) => {
       const d = join(root, `apply-${round}-${i}`)
       mkdirSync(d, {recursive: true})
-      writeFileSync(join(d, 'app.yaml'), deployment(`r${round}-app-${i}`, `${reg.host}/team/app:1.4`) + '---\n' + deployment(`r${round}-worker-${i}`, `${reg.host}/team/worker:2.0`))
+      writeFileSync(join(d, 'app.yaml'), workload(`r${round}-app-${i}`, `${reg.host}/team/app:1.4`) + '---\n' + workload(`r${round}-worker-${i}`, `${reg.host}/team/worker:2.0`))
       return runCli(['apply', '-f', d, '--policy', join(root, 'trust', 'allow.yaml'), '--attestors', join(root, 'trust', 'attestors'), '--attestations', join(root, 'trust', 'attestations'),
         '--insecure-registry', reg.host, '--kubeconfig', kubeconfig, '--context', 'test', '--yes', '--audit-log', audit, '--json'], {timeoutMs: 120_000})
     }))
@@ -87,7 +87,7 @@ describe('interrupted pin --write leaves every file old or new, and no temp file
     for (let i = 0; i < FILES; i++) {
       const img = i % 2 === 0 ? `${reg.host}/team/app:1.4` : `${reg.host}/team/worker:2.0`
       // ~2 KB per file so the write window is real.
-      writeFileSync(join(template, `w${String(i).padStart(4, '0')}.yaml`), deployment(`w${i}`, img) + `# ${'padding '.repeat(200)}\n`)
+      writeFileSync(join(template, `w${String(i).padStart(4, '0')}.yaml`), workload(`w${i}`, img) + `# ${'padding '.repeat(200)}\n`)
     }
     oldBytes = snapshot(template)
     // The "new" version: an uninterrupted pin --write of a copy.

@@ -23,7 +23,7 @@ import {startBinauthzRestServer, type BinauthzRestServer} from '../../support/gc
 import {startGrafeasServer, status as grpcStatus, type GrafeasState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
 import {runCli, isolatedEnv, type CliResult} from '../../support/cli.js'
 import {makeAttestor, type TestAttestor} from '../../support/trust.js'
-import {ALLOW_ALL_POLICY, deployment, diffSnapshots, jsonErrorCode, mdTable, saveFigures, snapshot, tempFiles} from './helpers.js'
+import {ALLOW_ALL_POLICY, workload, diffSnapshots, jsonErrorCode, mdTable, saveFigures, snapshot, tempFiles} from './helpers.js'
 
 const REDIRECT_PASSWORD = 'Redir3ct-pa55-NEVER-FORWARD'
 
@@ -146,7 +146,7 @@ function makeWorkDir(id: string, host: string): string {
   for (let i = 0; i < 5; i++) {
     const img = i % 2 === 0 ? `${host}/team/app:1.4` : `${host}/team/worker:2.0`
     // Workload names per case, so every successful apply creates objects (no "unchanged" no-op).
-    writeFileSync(join(d, 'k8s', i === 4 ? 'sub' : '', `w${i}.yaml`), deployment(`${slug}-w${i}`, img))
+    writeFileSync(join(d, 'k8s', i === 4 ? 'sub' : '', `w${i}.yaml`), workload(`${slug}-w${i}`, img))
   }
   writeFileSync(join(d, 'k8s', 'config.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n')
   return d

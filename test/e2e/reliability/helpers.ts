@@ -6,27 +6,15 @@
 import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {ROOT} from '../../support/cli.js'
+import {deployment} from '../../support/fixtures.js'
 
-export function deployment(name: string, image: string, namespace = 'default'): string {
-  return `# workload ${name}: keep this comment
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-  labels: {app: ${name}}
-spec:
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers:
-      - name: main
-        image: ${image}   # pinned by safe-deploy
-`
-}
+/**
+ * The reliability suites' workload: the shared Deployment builder with the comments whose survival
+ * they check (`# pinned by safe-deploy` must stay three spaces after the pinned image).
+ */
+export const workload = (name: string, image: string, namespace = 'default'): string => deployment(name, image, {
+  namespace, labels: {app: name}, container: 'main', comment: `workload ${name}: keep this comment`, imageComment: 'pinned by safe-deploy',
+})
 
 /** Every regular file under dir (recursive, dotfiles included) → its bytes. */
 export function snapshot(dir: string): Map<string, Buffer> {

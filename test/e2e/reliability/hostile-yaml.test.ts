@@ -14,6 +14,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BIN, isolatedEnv} from '../../support/cli.js'
 import {mdTable, saveFigures} from './helpers.js'
+import {deployment} from '../../support/fixtures.js'
 
 const PINNED = 'registry.example/team/app:1.4@sha256:' + 'a'.repeat(64)
 const TIME = '/usr/bin/time'
@@ -52,8 +53,7 @@ function measure(args: string[]): Promise<Measured> {
   })
 }
 
-const deployment = (name: string, image = PINNED): string =>
-  `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: ${image}\n`
+const workload = (name: string): string => deployment(name, PINNED, {container: 'c', selector: false})
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sd-hostile-'))
@@ -83,16 +83,16 @@ const CASES: Case[] = [
     make: (f) => {
       const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
       for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`)
-      writeFileSync(f, deployment('bomb') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n' + lines.map((l) => '  ' + l).join('\n') + '\n')
+      writeFileSync(f, workload('bomb') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n' + lines.map((l) => '  ' + l).join('\n') + '\n')
     },
   },
   {
     name: 'deep nesting (10^5 flow levels)', exit: 3, code: 'INVALID_INPUT', message: /nest|deep/i,
-    make: (f) => writeFileSync(f, deployment('deep') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n'),
+    make: (f) => writeFileSync(f, workload('deep') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n'),
   },
   {
     name: 'huge scalar (10 MB)', exit: 0,
-    make: (f) => writeFileSync(f, deployment('big-scalar') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: blob}\ndata:\n  blob: "' + 'x'.repeat(10 * 1000 * 1000) + '"\n'),
+    make: (f) => writeFileSync(f, workload('big-scalar') + '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: blob}\ndata:\n  blob: "' + 'x'.repeat(10 * 1000 * 1000) + '"\n'),
   },
   {
     name: 'duplicate keys (image twice in a container)', exit: 3, code: 'INVALID_INPUT', message: /duplicate|unique/i,
@@ -100,20 +100,20 @@ const CASES: Case[] = [
   },
   {
     name: 'non-UTF-8 bytes (Latin-1 é in a comment)', exit: 3, code: 'INVALID_INPUT', message: /expected UTF-8 text/,
-    make: (f) => writeFileSync(f, Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\n' + deployment('latin1'))])),
+    make: (f) => writeFileSync(f, Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\n' + workload('latin1'))])),
   },
   {
     name: 'UTF-16 with BOM', exit: 3, code: 'INVALID_INPUT', message: /UTF-16/,
-    make: (f) => writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(deployment('utf16'), 'utf16le')])),
+    make: (f) => writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(workload('utf16'), 'utf16le')])),
   },
   {
     name: 'just over the 64 MiB limit', exit: 3, code: 'INVALID_INPUT', message: /over the 64(\.0)? MiB limit/,
     make: (f) => {
       const fd = openSync(f, 'w')
-      writeSync(fd, deployment('over'))
+      writeSync(fd, workload('over'))
       const chunk = '# ' + 'p'.repeat(1021) + '\n'
       const target = 64 * 1024 * 1024 + 1
-      let size = Buffer.byteLength(deployment('over'))
+      let size = Buffer.byteLength(workload('over'))
       while (size < target) { writeSync(fd, chunk); size += chunk.length }
       closeSync(fd)
     },
@@ -123,7 +123,7 @@ const CASES: Case[] = [
     make: (f) => {
       const fd = openSync(f, 'w')
       const data = Array.from({length: 1000}, (_, i) => `  k${i}: "${'v'.repeat(120)}"`).join('\n') + '\n'
-      for (let i = 0; i < 400; i++) writeSync(fd, `${i === 0 ? '' : '---\n'}${deployment(`w${i}`)}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}}\ndata:\n${data}`)
+      for (let i = 0; i < 400; i++) writeSync(fd, `${i === 0 ? '' : '---\n'}${workload(`w${i}`)}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}}\ndata:\n${data}`)
       closeSync(fd)
     },
   },

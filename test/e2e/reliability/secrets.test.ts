@@ -19,7 +19,7 @@ import {startBinauthzRestServer, type BinauthzRestServer} from '../../support/gc
 import {startGrafeasServer, status as grpcStatus, type GrafeasState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
 import {runCli, isolatedEnv, type CliResult} from '../../support/cli.js'
 import {makeAttestor, type TestAttestor} from '../../support/trust.js'
-import {deployment, mdTable, saveFigures} from './helpers.js'
+import {workload, mdTable, saveFigures} from './helpers.js'
 
 const HT_PASSWORD = 'Ht-pa55word-SECRET-7f3a'
 const TOKEN_PASSWORD = 'T0ken-user-SECRET-91c2'
@@ -95,8 +95,8 @@ beforeAll(async () => {
   binauthz.state.policies.set('test-proj', {name: 'projects/test-proj/policy', globalPolicyEvaluationMode: 'ENABLE',
     defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: [attestor.name]}})
   mkdirSync(join(root, 'k8s'))
-  writeFileSync(join(root, 'k8s', 'ht.yaml'), deployment('ht-app', `${ht.host}/team/app:1.4`))
-  writeFileSync(join(root, 'k8s', 'tok.yaml'), deployment('tok-app', `${tok.host}/team/app:1.4`))
+  writeFileSync(join(root, 'k8s', 'ht.yaml'), workload('ht-app', `${ht.host}/team/app:1.4`))
+  writeFileSync(join(root, 'k8s', 'tok.yaml'), workload('tok-app', `${tok.host}/team/app:1.4`))
 }, 120_000)
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {stringify} from 'yaml'
 import {loadKubeconfig, parseGkeName, resolveKubeContext} from '../../../../src/adapters/k8s/kubeconfig.js'
-import {tempDir} from '../../../e2e/k8s/helpers.js'
+import {tempDir} from '../../../support/fixtures.js'
 
 let tmp: {dir: string; cleanup: () => void}
 
