@@ -4,13 +4,13 @@
  * JSON, lists of every shape) around image fields. For every input, safe-deploy refuses it, or
  * kubectl would send only what safe-deploy located (as written, pinned, and as apply sends it).
  *
- * Inputs are checked in batches (one kubectl run per view per batch, test/differential/compare.ts).
+ * Inputs are checked in batches (one kubectl run per view per batch, test/e2e/differential/compare.ts).
  * Count: FUZZ_RUNS x 0.58 (CI's 2,000 → 1,160 inputs; `npm run fuzz`'s 35,000 → 20,300).
  */
 import {afterAll, beforeAll, expect, it} from '@jest/globals'
 import fc from 'fast-check'
 import {KubectlOracle} from '../support/kubectl-oracle.js'
-import {checkBatch, type BatchResult} from '../differential/compare.js'
+import {checkBatch, type BatchResult} from '../e2e/differential/compare.js'
 import {FUZZ_TIMEOUT_MS, RUNS, SEED, makeTally} from './runner.js'
 
 const WEIGHT = 0.58

@@ -10,7 +10,7 @@
 import fc from 'fast-check'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {saveFigures} from '../reliability/helpers.js'
+import {saveFigures} from '../e2e/reliability/helpers.js'
 
 export const RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 2000) || 2000)
 /** Per-test jest timeout: generous, since `npm run fuzz` runs ~67,000 inputs per property. */

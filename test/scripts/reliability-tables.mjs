@@ -1,5 +1,5 @@
 // Print the reliability figures of the latest run (tmp/reliability/*.json, written by
-// test/reliability and `npm run fuzz`) as the Markdown tables of docs/RELIABILITY.md.
+// test/e2e/reliability and `npm run fuzz`) as the Markdown tables of docs/RELIABILITY.md.
 import {existsSync, readFileSync} from 'node:fs'
 
 const dir = new URL('../../tmp/reliability/', import.meta.url)

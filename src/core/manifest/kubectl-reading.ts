@@ -7,7 +7,7 @@
  * but safe-deploy never saw is exactly the hole this tool exists to close.
  *
  * docs/kubectl-reading.md lists every rule with the kubectl v1.32 behaviour it mirrors; the
- * differential tests (test/differential) check each against the real kubectl binary.
+ * differential tests (test/e2e/differential) check each against the real kubectl binary.
  */
 import {isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair} from 'yaml'
 

@@ -1,0 +1,500 @@
+/**
+ * `safe-deploy apply` end to end: the built CLI as a child process, the real registry, the real
+ * kubectl (and client-node for --applier api) against the Kubernetes API test double, and the GKE
+ * container API over gRPC. What is asserted is what reached the double: pinned bodies, and no write
+ * at all (often no request at all) when the input is denied or cannot be pinned.
+ */
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+import type {TestRegistry} from '../../support/registry.js'
+import {runCli, type CliResult} from '../../support/cli.js'
+import {deployment, startTrustSetup} from '../../support/fixtures.js'
+import {startKubeApiServer, type KubeApiServer, type RecordedRequest} from '../../support/kube-apiserver.js'
+import {startContainerServer, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
+import type {ContainerState} from '../../support/gcp/grpc-servers.js'
+import {startMetadataTrap, type MetadataTrap} from '../../support/metadata-trap.js'
+
+let reg: TestRegistry
+let kube: KubeApiServer
+let container: GrpcServerHandle<ContainerState>
+let dir: string
+let attestors: string
+let atts: string
+let kubeconfig: string
+let gkeKubeconfig: string
+let appDigest: string
+let badDigest: string
+let enforcePolicy: string
+let dryrunPolicy: string
+/** Anything that reaches it would be an ADC / metadata-server lookup: tests must never make one. */
+let metadata: MetadataTrap
+
+const GKE_CONTEXT = 'gke_test-proj_us-central1_prod'
+const BREAK_GLASS = 'alpha.image-policy.k8s.io/break-glass'
+
+beforeAll(async () => {
+  metadata = await startMetadataTrap()
+  const trust = await startTrustSetup({prefix: 'sd-apply-'})
+  ;({reg, dir, attestors, atts, policy: enforcePolicy, dryrunPolicy} = trust)
+  kube = await startKubeApiServer()
+  container = await startContainerServer()
+  appDigest = (await reg.pushImage('team/app', '1.4')).digest
+  badDigest = (await reg.pushImage('team/bad', '2.0')).digest
+  kubeconfig = kube.writeKubeconfig(join(dir, 'kube'), {context: 'test', namespace: 'prod'})
+  gkeKubeconfig = kube.writeKubeconfig(join(dir, 'kube'), {context: GKE_CONTEXT, namespace: 'prod'})
+  container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'DISABLED'}})
+  // team/app:1.4 is attested by the CI attestor; team/bad:2.0 is not.
+  await trust.attestOk(`${reg.host}/team/app:1.4`)
+}, 90_000)
+
+afterAll(async () => {
+  await reg?.stop()
+  await kube?.stop()
+  await container?.stop()
+  await metadata?.stop()
+})
+
+beforeEach(() => {
+  kube.clearRequests()
+  container.clearFaults()
+})
+
+afterEach(() => {
+  expect(metadata.hits).toEqual([])
+})
+
+let n = 0
+/** The Deployment written to a file of its own; returns the path. */
+function deploymentFile(name: string, image: string): string {
+  const file = join(dir, `${name}-${++n}.yaml`)
+  writeFileSync(file, deployment(name, image, {namespace: 'prod', serviceAccountName: 'deployer', container: 'app'}))
+  return file
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return metadata.env(dir, extra)
+}
+
+interface ApplyRun extends CliResult { log: string; records: () => any[] }
+
+async function apply(file: string, args: string[], opts: {policy?: string; context?: string; kubeconfig?: string; env?: Record<string, string>} = {}): Promise<ApplyRun> {
+  const log = join(dir, `audit-${++n}.jsonl`)
+  const r = await runCli(['apply', '-f', file, '--kubeconfig', opts.kubeconfig ?? kubeconfig, '--context', opts.context ?? 'test',
+    '--policy', opts.policy ?? enforcePolicy, '--attestors', attestors, '--attestations', atts, '--insecure-registry', reg.host,
+    '--audit-log', log, ...args], {env: opts.env ?? env()})
+  return {...r, log, records: () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))}
+}
+
+const isWrite = (r: RecordedRequest): boolean => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method)
+const sentDeployment = (r: RecordedRequest): any => (r.contentType?.includes('yaml') ? parseYaml(r.body) : JSON.parse(r.body))
+
+describe('safe-deploy apply (kubectl applier)', () => {
+  it('applies the pinned YAML: the digest is in the body the double received; audit has started + applied', async () => {
+    const file = deploymentFile('web', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/deployment\/web created/)
+    const writes = kube.writes()
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /apis/apps/v1/namespaces/prod/deployments'])
+    const body = sentDeployment(writes[0]!)
+    expect(body.spec.template.spec.containers[0].image).toBe(`${reg.host}/team/app:1.4@${appDigest}`)
+    expect((kube.objects.get('deployments/prod/web') as any).spec.template.spec.containers[0].image).toContain(appDigest)
+    // The user's file is untouched.
+    expect(readFileSync(file, 'utf8')).toContain(`image: ${reg.host}/team/app:1.4\n`)
+
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
+    expect(recs[0].id).toBe(recs[1].id)
+    for (const rec of recs) {
+      expect(rec).toMatchObject({command: 'apply', verdict: 'ALLOW', mode: 'none', breakGlass: false, target: expect.objectContaining({context: 'test', platform: 'gke'})})
+      expect(rec.images).toEqual([expect.objectContaining({image: `${reg.host}/team/app:1.4@${appDigest}`, digest: appDigest, verdict: 'ALLOW', workload: 'Deployment/web'})])
+      expect(typeof rec.actor).toBe('string')
+      expect(Number.isNaN(Date.parse(rec.time))).toBe(false)
+    }
+  })
+
+  it('DENY: exit 5, not one request at the double, audit "blocked"', async () => {
+    const file = deploymentFile('denied', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(5)
+    expect(r.stdout + r.stderr).toMatch(/BLOCKED: nothing was applied/)
+    expect(kube.writes()).toEqual([])
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(kube.requests).toEqual([])
+    expect(kube.objects.has('deployments/prod/denied')).toBe(false)
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(recs[0]).toMatchObject({verdict: 'DENY', images: [expect.objectContaining({digest: badDigest, verdict: 'DENY'})]})
+  })
+
+  it('an unpinnable input (tag missing in the registry): exit 4 and zero requests to the double', async () => {
+    const file = deploymentFile('unpinnable', `${reg.host}/team/app:no-such-tag`)
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(4)
+    expect(r.stderr).toMatch(/REGISTRY_NOT_FOUND|not found/i)
+    expect(kube.requests).toEqual([])
+    // "Could not check" is a decision too: recorded as blocked, with the cause.
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(recs[0].detail).toMatch(/not deployed: REGISTRY_NOT_FOUND/)
+  })
+
+  it('--dry-run=server: only dryRun=All writes reach the double; audit "dry-run"', async () => {
+    const file = deploymentFile('dry', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--dry-run=server'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    expect(kube.writes()).toEqual([])
+    const dryWrites = kube.requests.filter(isWrite)
+    expect(dryWrites.length).toBeGreaterThan(0)
+    for (const w of dryWrites) expect(w.query.dryRun).toBe('All')
+    expect(sentDeployment(dryWrites[0]!).spec.template.spec.containers[0].image).toContain(appDigest)
+    expect(kube.objects.has('deployments/prod/dry')).toBe(false)
+    expect(r.records().map((x) => x.outcome)).toEqual(['started', 'dry-run'])
+  })
+
+  it('a dry-run denial (DRYRUN_AUDIT_LOG_ONLY) deploys with a loud warning and is recorded', async () => {
+    const file = deploymentFile('dryrun-denied', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes'], {policy: dryrunPolicy})
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/warning: DRY-RUN DENIAL/)
+    expect(kube.writes()).toHaveLength(1)
+    expect(sentDeployment(kube.writes()[0]!).spec.template.spec.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
+    expect(recs[1]).toMatchObject({verdict: 'DRYRUN_DENY'})
+  })
+
+  it('--break-glass "INC-1: why" deploys a denied image with the annotation on the pod template; the justification is audited', async () => {
+    const file = deploymentFile('glass', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--break-glass', 'INC-1: why'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/BREAK-GLASS/)
+    const writes = kube.writes()
+    expect(writes).toHaveLength(1)
+    const body = sentDeployment(writes[0]!)
+    expect(body.spec.template.metadata.annotations[BREAK_GLASS]).toBe('true')
+    expect(body.spec.template.spec.containers[0].image).toContain(badDigest)
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
+    for (const rec of recs) expect(rec).toMatchObject({breakGlass: true, justification: 'INC-1: why', verdict: 'ALLOW_BREAKGLASS'})
+    expect(recs[1].images[0]).toMatchObject({verdict: 'ALLOW_BREAKGLASS', wouldBe: 'DENY'})
+    // The file on disk does not get the annotation.
+    expect(readFileSync(file, 'utf8')).not.toContain(BREAK_GLASS)
+  })
+
+  it('--break-glass without a justification: usage error, nothing sent', async () => {
+    const file = deploymentFile('glass2', `${reg.host}/team/bad:2.0`)
+    const empty = await apply(file, ['--yes', '--break-glass', ''])
+    expect(empty.code).toBe(2)
+    expect(empty.stderr).toMatch(/justification/)
+    const missing = await apply(file, ['--yes', '--break-glass'])
+    expect(missing.code).toBe(2)
+    expect(kube.requests).toEqual([])
+  })
+
+  it('confirmation: with CI set and no --yes, exit 9, nothing written, audit "aborted"', async () => {
+    const file = deploymentFile('confirm', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, [], {env: env({CI: 'true'})})
+    expect(r.code).toBe(9)
+    expect(r.stderr).toMatch(/CONFIRMATION_REQUIRED/)
+    expect(r.stderr).toMatch(/CI is set.*--yes/)
+    expect(r.records().map((x) => x.outcome)).toEqual(['aborted'])
+    expect(kube.writes()).toEqual([])
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+
+  it('--server-side --field-manager X: an apply-patch with fieldManager X', async () => {
+    const file = deploymentFile('ssa', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--server-side', '--field-manager', 'ci-deployer'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes).toHaveLength(1)
+    expect(writes[0]).toMatchObject({method: 'PATCH', path: '/apis/apps/v1/namespaces/prod/deployments/ssa', query: expect.objectContaining({fieldManager: 'ci-deployer'})})
+    expect(writes[0]!.contentType).toMatch(/^application\/apply-patch\+yaml/)
+    expect(sentDeployment(writes[0]!).spec.template.spec.containers[0].image).toContain(appDigest)
+  })
+
+  it('extra kubectl arguments after -- are passed to kubectl', async () => {
+    const file = deploymentFile('extra', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--', '--request-timeout=42s'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes).toHaveLength(1)
+    expect(writes[0]!.query.timeout).toBe('42s')
+  })
+
+  it('a stray positional argument (not after --) is refused', async () => {
+    const file = deploymentFile('stray', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', 'oops'])
+    expect(r.code).toBe(2)
+    expect(kube.requests).toEqual([])
+  })
+
+  it('a kubectl failure at the server: exit 8, audit "failed"', async () => {
+    const file = deploymentFile('fails', `${reg.host}/team/app:1.4`)
+    kube.failNext({status: 403, method: 'POST', reason: 'Forbidden', message: 'deployments.apps is forbidden: denied by the test'})
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(8)
+    expect(r.stderr).toMatch(/forbidden/)
+    expect(r.records().map((x) => x.outcome)).toEqual(['started', 'failed'])
+  })
+})
+
+describe('safe-deploy apply --applier api (client-node server-side apply)', () => {
+  it('applies the pinned object as apply-patch with the field manager', async () => {
+    const file = deploymentFile('api-web', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--applier', 'api', '--field-manager', 'sd-test'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes.length).toBeGreaterThan(0)
+    for (const w of writes) {
+      expect(w.method).toBe('PATCH')
+      expect(w.contentType).toMatch(/^application\/apply-patch\+yaml/)
+      expect(w.query.fieldManager).toBe('sd-test')
+    }
+    expect(sentDeployment(writes[0]!).spec.template.spec.containers[0].image).toBe(`${reg.host}/team/app:1.4@${appDigest}`)
+    expect((kube.objects.get('deployments/prod/api-web') as any).spec.template.spec.containers[0].image).toContain(appDigest)
+    expect(r.records().map((x) => x.outcome)).toEqual(['started', 'applied'])
+  })
+
+  it('--break-glass: the annotation reaches the server through client-node too', async () => {
+    const file = deploymentFile('api-glass', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--applier', 'api', '--break-glass', 'INC-2: api path'])
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes.length).toBeGreaterThan(0)
+    const body = sentDeployment(writes[0]!)
+    expect(body.spec.template.metadata.annotations[BREAK_GLASS]).toBe('true')
+    expect(body.spec.template.spec.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    expect(r.records()[1]).toMatchObject({outcome: 'applied', breakGlass: true, justification: 'INC-2: api path'})
+  })
+
+  it('extra kubectl arguments with the api applier: usage error up front, no request, no audit record', async () => {
+    const file = deploymentFile('api-extra', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--applier', 'api', '--', '--request-timeout=5s'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/need the kubectl applier/)
+    expect(kube.requests).toEqual([])
+    expect(existsSync(r.log)).toBe(false)
+  })
+
+  it('DENY: exit 5 and nothing at the double', async () => {
+    const file = deploymentFile('api-denied', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--applier', 'api'])
+    expect(r.code).toBe(5)
+    expect(kube.requests).toEqual([])
+  })
+
+  it('--dry-run=server: only dryRun writes', async () => {
+    const file = deploymentFile('api-dry', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--applier', 'api', '--dry-run=server'])
+    expect(r.code).toBe(0)
+    expect(kube.writes()).toEqual([])
+    expect(kube.requests.filter(isWrite).length).toBeGreaterThan(0)
+    expect(kube.objects.has('deployments/prod/api-dry')).toBe(false)
+  })
+})
+
+describe('audit log', () => {
+  it('safe-deploy audit --since 1h --verdict ALLOW --json filters the records', async () => {
+    const log = join(dir, 'shared-audit.jsonl')
+    const e = env()
+    const base = ['--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts,
+      '--insecure-registry', reg.host, '--audit-log', log, '--yes']
+    expect((await runCli(['apply', '-f', deploymentFile('aud-ok', `${reg.host}/team/app:1.4`), ...base], {env: e})).code).toBe(0)
+    expect((await runCli(['apply', '-f', deploymentFile('aud-deny', `${reg.host}/team/bad:2.0`), ...base], {env: e})).code).toBe(5)
+    // An old record (two hours ago) that --since 1h must drop.
+    const old = {time: new Date(Date.now() - 2 * 3600_000).toISOString(), id: 'old', command: 'apply', actor: 'x', target: {}, verdict: 'ALLOW',
+      mode: 'none', breakGlass: false, images: [], outcome: 'applied'}
+    writeFileSync(log, JSON.stringify(old) + '\n' + readFileSync(log, 'utf8'))
+
+    const r = await runCli(['audit', '--since', '1h', '--verdict', 'ALLOW', '--json', '--audit-log', log], {env: e})
+    expect(r.code).toBe(0)
+    const listing = JSON.parse(r.stdout)
+    expect(listing.records.map((x: any) => x.outcome)).toEqual(['started', 'applied'])
+    for (const rec of listing.records) {
+      expect(rec.verdict).toBe('ALLOW')
+      expect(rec.images[0].digest).toBe(appDigest)
+    }
+    const all = await runCli(['audit', '--json', '--audit-log', log], {env: e})
+    expect(JSON.parse(all.stdout).records.map((x: any) => `${x.verdict}/${x.outcome}`)).toEqual(['ALLOW/applied', 'ALLOW/started', 'ALLOW/applied', 'DENY/blocked'])
+    const denied = await runCli(['audit', '--verdict', 'DENY', '--json', '--audit-log', log], {env: e})
+    expect(JSON.parse(denied.stdout).records).toEqual([expect.objectContaining({outcome: 'blocked', images: [expect.objectContaining({digest: badDigest})]})])
+  })
+})
+
+describe('GKE enforcement check (container API over gRPC)', () => {
+  const gke = (extra: string[] = []): string[] => ['--yes', '--container-endpoint', container.endpoint, '--api-insecure', ...extra]
+
+  it('enforcement DISABLED on the cluster: a warning, and the deploy proceeds', async () => {
+    const file = deploymentFile('gke-warn', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/warning: Binary Authorization enforcement is OFF on cluster .*prod.*DISABLED/)
+    expect(container.calls('GetCluster').map((c) => c.request.name)).toContain('projects/test-proj/locations/us-central1/clusters/prod')
+    expect(kube.writes()).toHaveLength(1)
+  })
+
+  it('--require-enforcement with DISABLED: refused (exit 5), zero writes', async () => {
+    const file = deploymentFile('gke-refused', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
+    expect(r.code).toBe(5)
+    expect(r.stderr).toMatch(/enforcement is OFF/)
+    expect(kube.writes()).toEqual([])
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(r.records().map((x) => x.outcome)).toEqual(['blocked'])
+  })
+
+  it('PROJECT_SINGLETON_POLICY_ENFORCE: proceeds with --require-enforcement, no warning', async () => {
+    container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE'}})
+    try {
+      const file = deploymentFile('gke-ok', `${reg.host}/team/app:1.4`)
+      const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
+      expect(r.stderr).not.toMatch(/Error/)
+      expect(r.code).toBe(0)
+      expect(r.stderr).not.toMatch(/enforcement is OFF/)
+      expect(kube.writes()).toHaveLength(1)
+    } finally {
+      container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'DISABLED'}})
+    }
+  })
+
+  it('--require-enforcement when the GKE API is unavailable: exit 4, zero writes (never assumed enforced)', async () => {
+    const file = deploymentFile('gke-unavail', `${reg.host}/team/app:1.4`)
+    container.failNext('GetCluster', 14, {times: 10, message: 'backend down'})
+    const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
+    expect(r.code).toBe(4)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})
+
+describe('apply with a profile from .safe-deploy.yaml', () => {
+  it('takes the kube context, kubeconfig, namespace, policy and trust sources from the profile (flags would override)', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'profile-'))
+    writeFileSync(join(cfgDir, '.safe-deploy.yaml'), stringifyYaml({
+      apiVersion: 'safe-deploy.dev/v1', kind: 'Config', defaultProfile: 'prod',
+      profiles: {prod: {platform: 'gke', kubeconfig, context: 'test', namespace: 'prod', policy: enforcePolicy, attestors, attestations: atts, applier: 'kubectl'}},
+    }))
+    const file = deploymentFile('from-profile', `${reg.host}/team/app:1.4`)
+    const log = join(cfgDir, 'audit.jsonl')
+    const r = await runCli(['apply', '-f', file, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), cwd: cfgDir})
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const writes = kube.writes()
+    expect(writes.length).toBeGreaterThan(0)
+    expect(writes.some((w) => w.path.includes('/namespaces/prod/deployments'))).toBe(true)
+  })
+})
+
+describe('parser differentials (security): what kubectl receives is what was evaluated', () => {
+  /** A Deployment whose container is written by `container` (indented for the containers list). */
+  function hostile(name: string, container: string, extra = ''): string {
+    const file = join(dir, `${name}-${++n}.yaml`)
+    writeFileSync(file, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: prod
+spec:
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      serviceAccountName: deployer
+      containers:
+${container}${extra}`)
+    return file
+  }
+  const good = (): string => `${reg.host}/team/app:1.4`
+  const evil = (): string => `${reg.host}/team/bad:2.0`
+
+  it.each([
+    ['1: a U+2028 line break hides a second image key', () => `      - name: app\n        image: ${good()} # x\u2028        image: ${evil()}\n`, /U\+2028/],
+    ['2: an alias key repeats image', () => `      - name: app\n        &k image: ${good()}\n        *k : ${evil()}\n`, /anchor|alias/],
+    ['4: a merge key overrides image', () => `      - name: app\n        image: ${good()}\n        <<: {image: ${evil()}}\n`, /merge key/],
+  ])('class %s: refused (exit 3), nothing reaches the API, the audit log says blocked', async (_name, container, why) => {
+    const r = await apply(hostile('hostile', container()), ['--yes'], {policy: dryrunPolicy})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/refused: kubectl could read this differently/)
+    expect(r.stderr).toMatch(why)
+    expect(r.stderr).toMatch(/hostile-\d+\.yaml: document 1: line \d+/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(r.records().map((x) => x.outcome)).toEqual(['blocked'])
+  })
+
+  it('class 6: a Deployment carrying items: kubectl would apply the items only; safe-deploy pins and evaluates those, sends them, and records them', async () => {
+    const file = hostile('carrier', `      - name: app\n        image: ${good()}\n`, `items:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: hidden, namespace: prod}\n  spec:\n    selector: {matchLabels: {app: hidden}}\n    template:\n      metadata: {labels: {app: hidden}}\n      spec:\n        containers:\n        - name: app\n          image: ${evil()}\n`)
+    const r = await apply(file, ['--yes'], {policy: dryrunPolicy})
+    // The evaluated image is the hidden one (no attestation → a dry-run denial), not the carrier's.
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(new RegExp(`team/bad:2\\.0@${badDigest}`))
+    expect(r.stderr).not.toMatch(/team\/app:1\.4@/)
+    const writes = kube.requests.filter(isWrite)
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /apis/apps/v1/namespaces/prod/deployments'])
+    const body = sentDeployment(writes[0] as RecordedRequest)
+    expect(body.metadata.name).toBe('hidden')
+    expect(body.spec.template.spec.containers[0].image).toBe(`${reg.host}/team/bad:2.0@${badDigest}`)
+    const applied = r.records().find((x) => x.outcome === 'applied')
+    expect(applied.sent).toEqual([{object: 'Deployment/prod/hidden', images: [`${reg.host}/team/bad:2.0@${badDigest}`]}])
+  })
+
+  it('class 6: PodList items without kind become Pods; the Pod that reaches the API is pinned', async () => {
+    const file = join(dir, `podlist-${++n}.yaml`)
+    writeFileSync(file, `apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: listed, namespace: prod}\n  spec:\n    containers:\n    - name: app\n      image: ${good()}\n`)
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(0)
+    const writes = kube.requests.filter(isWrite)
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /api/v1/namespaces/prod/pods'])
+    const body = JSON.parse((writes[0] as RecordedRequest).body)
+    expect(body.kind).toBe('Pod')
+    expect(body.spec.containers[0].image).toBe(`${reg.host}/team/app:1.4@${appDigest}`)
+    expect(r.records().find((x) => x.outcome === 'applied').sent).toEqual([{object: 'Pod/prod/listed', images: [`${reg.host}/team/app:1.4@${appDigest}`]}])
+  })
+
+  it('stdin that is not UTF-8 is refused like a file (exit 3), nothing applied', async () => {
+    const log = join(dir, `audit-${++n}.jsonl`)
+    const r = await runCli(['apply', '-f', '-', '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
+      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), stdin: Buffer.from('\xff\xfea\x00p\x00i\x00', 'latin1')})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/expected UTF-8 text, got UTF-16/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+
+  it.each([['pin'], ['preflight']])('%s -f - refuses UTF-16 and invalid UTF-8 on stdin (exit 3), as for files; it never says ALLOW', async (cmd) => {
+    const utf16 = Buffer.from('\ufeffapiVersion: v1\nkind: Pod\n', 'utf16le')
+    const latin1 = Buffer.from('apiVersion: v1\nkind: Pod\nmetadata: {name: caf\xe9}\n', 'latin1')
+    for (const [input, why] of [[utf16, /got UTF-16/], [latin1, /invalid UTF-8 byte sequence at byte offset 45/]] as const) {
+      const extra = cmd === 'preflight' ? ['--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts] : []
+      const r = await runCli([cmd, '-f', '-', ...extra], {env: env(), stdin: input})
+      expect(r.code).toBe(3)
+      expect(r.stderr).toMatch(why)
+      expect(r.stdout + r.stderr).not.toMatch(/ALLOW/)
+    }
+  })
+})
+
+describe('kubectl arguments after -- cannot add inputs or change the target', () => {
+  it.each([
+    [['-f', 'EVIL'], /-f/], [['--filename=EVIL'], /--filename/], [['-Rf', 'EVIL'], /-Rf/], [['-k', '.'], /-k/], [['--kustomize', '.'], /--kustomize/],
+    [['--context', 'other'], /--context/], [['--kubeconfig=/x'], /--kubeconfig/], [['-n', 'other'], /-n/], [['--namespace=other'], /--namespace/],
+    [['-s', 'https://elsewhere'], /-s/], [['--server=https://elsewhere'], /--server/], [['--cluster', 'c'], /--cluster/],
+  ])('%j is refused (exit 2) before anything is pinned or sent', async (extra, why) => {
+    const evil = deployment('evil', `${reg.host}/team/bad:2.0`)
+    const file = deployment('safe', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--', ...extra.map((a) => a.replace('EVIL', evil))])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(why)
+    expect(r.stderr).toMatch(/after --/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})
