@@ -6,12 +6,11 @@
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {execFile} from 'node:child_process'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
-import {BIN, runCli, type CliResult} from '../../support/cli.js'
+import {runCli, type CliResult} from '../../support/cli.js'
+import {drivePty} from '../../support/pty.js'
 import {deployment, startTrustSetup} from '../../support/fixtures.js'
 import {startKubeApiServer, type KubeApiServer, type RecordedRequest} from '../../support/kube-apiserver.js'
 import {startContainerServer, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
@@ -502,30 +501,14 @@ describe('kubectl arguments after -- cannot add inputs or change the target', ()
 })
 
 describe('the confirmation prompt in a pseudo-terminal', () => {
-  const DRIVER = join(dirname(fileURLToPath(import.meta.url)), '..', 'onboarding', 'pty-drive.py')
-
-  /** `safe-deploy apply …` under a pty (no --yes, no CI), answering [expect, send] steps. */
-  function drive(args: string[], steps: Array<[string, string]>): Promise<{ok: boolean; exitCode: number; failedStep: number | null; output: string}> {
-    const childEnv: Record<string, string> = {...env(), TERM: 'xterm'}
-    delete childEnv.CI
-    const script = join(dir, `pty-${++n}.json`)
-    writeFileSync(script, JSON.stringify({argv: [process.execPath, BIN, ...args], env: childEnv, steps, timeout: 30}))
-    return new Promise((resolve, reject) => {
-      execFile('python3', [DRIVER, script], {timeout: 90_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-        if (err) return reject(new Error(`pty driver failed: ${err.message}\n${stderr}`))
-        resolve(JSON.parse(stdout))
-      })
-    })
-  }
-
   it.each([
     ['Ctrl-C', '\u0003', /aborted \(Ctrl-C\): nothing was deployed/],
     ['"n"', 'n\r', /aborted: nothing was deployed/],
   ])('%s at "apply …?" is an abort: exit 9, "aborted" in the audit log, nothing sent', async (_name, keys, message) => {
     const file = deploymentFile('prompted', `${reg.host}/team/app:1.4`)
     const log = join(dir, `audit-${++n}.jsonl`)
-    const r = await drive(['apply', '-f', file, '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
-      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log], [['apply 1 file(s)', keys]])
+    const r = await drivePty(['apply', '-f', file, '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
+      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log], env(), [['apply 1 file(s)', keys]])
     expect({ok: r.ok, exitCode: r.exitCode, tail: r.exitCode === 9 ? '' : r.output.slice(-2000)}).toEqual({ok: true, exitCode: 9, tail: ''})
     expect(r.output).toMatch(message)
     expect(r.output).not.toMatch(/INTERNAL|this is a bug/)

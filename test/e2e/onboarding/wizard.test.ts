@@ -4,34 +4,21 @@
  * Needs dist/ and python3. CI must not be set in the child: with CI set safe-deploy never prompts.
  */
 import {describe, expect, it} from '@jest/globals'
-import {execFile} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parse as parseYaml} from 'yaml'
-import {BIN, isolatedEnv} from '../../support/cli.js'
+import {isolatedEnv} from '../../support/cli.js'
+import {drivePty, type Driven} from '../../support/pty.js'
 import {listFiles, tmp} from './helpers.js'
 
-const DRIVER = fileURLToPath(new URL('./pty-drive.py', import.meta.url))
 const ENTER = '\r'
 const DOWN = '\u001b[B'
 const SPACE = ' '
 const BACKSPACE = '\u007f'
 
-interface Driven {ok: boolean; exitCode: number; failedStep: number | null; output: string}
-
 /** Run `safe-deploy ARGS` under a pty, answering [expect, send] steps. */
 function drive(args: string[], steps: Array<[string, string]>, extraEnv: Record<string, string> = {}): Promise<Driven> {
-  const env = isolatedEnv({TERM: 'xterm', ...extraEnv})
-  if (!('CI' in extraEnv)) delete env.CI
-  const script = join(tmp('pty'), 'script.json')
-  writeFileSync(script, JSON.stringify({argv: [process.execPath, BIN, ...args], env, steps, timeout: 20}))
-  return new Promise((resolve, reject) => {
-    execFile('python3', [DRIVER, script], {timeout: 90_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`pty driver failed: ${err.message}\n${stderr}`))
-      resolve(JSON.parse(stdout) as Driven)
-    })
-  })
+  return drivePty(args, isolatedEnv({TERM: 'xterm', ...extraEnv}), steps, 'CI' in extraEnv)
 }
 
 const expectDriven = (r: Driven, code = 0) => {
