@@ -132,9 +132,9 @@ export async function runApply(flags: ApplyFlags, extraArgs: string[], profile: 
       return {value: {applier, objects}, detail: `${objects.length} object(s) via ${applier}`}
     },
   })
-  const common = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: auditor.id, warnings: gate.warnings}
-  if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...common}
-  return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...common}
+  const reported = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: auditor.id, warnings: gate.warnings}
+  if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...reported}
+  return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...reported}
 }
 
 async function checkEnforcement(flags: ApplyFlags, kube: {kubeconfig?: string | undefined; context?: string | undefined}, io: ApplyIO): Promise<ApplyResult['enforcement']> {

@@ -50,11 +50,11 @@ function requireStr(v: string | undefined, flag: string): string {
  * break-glass, confirmation for a live deploy, then `send` (the v2 API call) and its audit records.
  */
 async function gated<T>(
-  kind: string, service: string, flags: RunFlags, profile: Profile | undefined, result: PreflightResult, io: Io, project: string, region: string,
+  kind: string, service: string, flags: RunFlags, auditLog: string | undefined, result: PreflightResult, io: Io, project: string, region: string,
   send: () => Promise<{value: T; detail: string}>,
 ): Promise<{auditId: string; warnings: string[]; outcome: 'blocked'} | {auditId: string; warnings: string[]; outcome: 'deployed' | 'dry-run'; value: T}> {
   const breakGlass = flags['break-glass']
-  const auditor = new Auditor(resolveSettings(flags, profile).auditLog, {
+  const auditor = new Auditor(auditLog, {
     command: kind, actor: actor(), mode: flags['dry-run'] ? 'validate-only' : 'none', breakGlass: breakGlass !== undefined,
     ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
     target: {platform: 'cloudrun', project, region, service},
@@ -83,7 +83,7 @@ export async function runDeploy(service: string, flags: RunFlags, profile: Profi
     () => preparePreflight({...flags, platform: 'cloudrun'}, profile, [], io.debug, {breakGlass: flags['break-glass'] !== undefined}))
   const img = result.images[0]
   if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
-  const g = await gated('run deploy', service, flags, profile, {...result, target: {...result.target, project, region, service}}, io, project, region, async () => {
+  const g = await gated('run deploy', service, flags, settings.auditLog, {...result, target: {...result.target, project, region, service}}, io, project, region, async () => {
     const {deployService} = await import('../adapters/gcp/cloudrun.js')
     const r = await deployService({
       project, region, service, image: img.image,
@@ -136,7 +136,7 @@ export async function runReplace(file: string, flags: RunFlags, profile: Profile
   // The manifest's own project and region come between the flags and the profile.
   const project = requireStr(flags.project ?? translated.project ?? settings.project, '--project (or metadata.namespace)')
   const region = requireStr(flags.region ?? translated.region ?? settings.region, '--region (or the cloud.googleapis.com/location label)')
-  const g = await gated('run replace', translated.serviceId, flags, profile, result, io, project, region, async () => {
+  const g = await gated('run replace', translated.serviceId, flags, settings.auditLog, result, io, project, region, async () => {
     const {replaceService} = await import('../adapters/gcp/cloudrun.js')
     const r = await replaceService({project, region, serviceId: translated.serviceId, service: translated.service as unknown as Record<string, unknown>, ...(flags['dry-run'] ? {validateOnly: true} : {})}, gcpOpts(flags))
     return {value: r, detail: `revision ${r.revision ?? '(none)'}`}

@@ -45,37 +45,35 @@ export interface Settings {
   requireEnforcement: boolean
 }
 
-const pick = <T>(flag: T | undefined, profile: T | undefined): T | undefined => flag ?? profile
-
 /** Resolve the settings of one invocation (flags already include their environment variables). */
 export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | undefined): Settings {
   const p: Partial<Profile> = profile ?? {}
   const defined = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
     (value === undefined ? {} : {[key]: value}) as Partial<Record<K, V>>
   const policy = flags.policy ?? (flags.project ? undefined : p.policy)
-  const project = pick(flags.project, p.project)
+  const project = flags.project ?? p.project
   return {
     platform: (flags.platform ?? p.platform ?? 'gke') as Settings['platform'],
     kube: {
-      ...defined('kubeconfig', pick(flags.kubeconfig, p.kubeconfig)),
-      ...defined('context', pick(flags.context, p.context)),
-      ...defined('namespace', pick(flags.namespace, p.namespace)),
-      ...defined('applier', pick(flags.applier, p.applier)),
+      ...defined('kubeconfig', flags.kubeconfig ?? p.kubeconfig),
+      ...defined('context', flags.context ?? p.context),
+      ...defined('namespace', flags.namespace ?? p.namespace),
+      ...defined('applier', flags.applier ?? p.applier),
     },
-    ...defined('cluster', pick(flags.cluster, p.cluster)),
+    ...defined('cluster', flags.cluster ?? p.cluster),
     ...defined('project', project),
-    ...defined('region', pick(flags.region, p.region)),
+    ...defined('region', flags.region ?? p.region),
     trust: {
       ...defined('policy', policy),
       ...defined('project', flags.project ?? (policy ? undefined : p.project)),
-      ...defined('systemPolicy', pick(flags['system-policy'], p.systemPolicy)),
-      ...defined('attestors', pick(flags.attestors, p.attestors)),
-      ...defined('attestations', pick(flags.attestations, p.attestations)),
+      ...defined('systemPolicy', flags['system-policy'] ?? p.systemPolicy),
+      ...defined('attestors', flags.attestors ?? p.attestors),
+      ...defined('attestations', flags.attestations ?? p.attestations),
     },
-    ...defined('auditLog', pick(flags['audit-log'], p.auditLog)),
-    ...defined('reportMd', pick(flags['report-md'], p.reportMd)),
-    ...defined('reportJunit', pick(flags['report-junit'], p.reportJunit)),
-    ...defined('serviceAccount', pick(flags['service-account'], p.serviceAccount)),
+    ...defined('auditLog', flags['audit-log'] ?? p.auditLog),
+    ...defined('reportMd', flags['report-md'] ?? p.reportMd),
+    ...defined('reportJunit', flags['report-junit'] ?? p.reportJunit),
+    ...defined('serviceAccount', flags['service-account'] ?? p.serviceAccount),
     requireEnforcement: flags['require-enforcement'] === true || p.requireEnforcement === true,
   }
 }

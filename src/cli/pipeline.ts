@@ -182,12 +182,26 @@ export async function pinLoaded(loaded: Loaded, deps: {resolver?: DigestResolver
   const outputs = loaded.files.map((f) => {
     const reps = byFile.get(f.file)
     if (!reps || reps.length === 0) return {file: f.file, text: f.text, changed: false}
-    const text = rewriteText(f.text, reps)
-    // Read the new text back: its image sites must be exactly the pinned values (docs/kubectl-reading.md).
-    rewrittenMustMatch(text, f.file, result.sites.filter((s) => s.site.file === f.file).map((s) => ({site: s.site, image: s.pinned})), loaded.rules ?? [])
-    return {file: f.file, text, changed: true}
+    return {file: f.file, text: rewriteText(f.text, reps), changed: true}
   })
   return {...loaded, result, outputs}
+}
+
+/**
+ * The second look for what `pin` emits (docs/kubectl-reading.md#the-second-look): every rewritten
+ * file is read back and must hold exactly the pinned values. apply and run replace do not send the
+ * rewritten text, so they check the objects they send instead (secondLook).
+ */
+export function readBackPinned(run: PinRun): void {
+  const evaluated = new Map<string, Array<{site: ImageSite; image: string}>>()
+  for (const s of run.result.sites) {
+    const list = evaluated.get(s.site.file) ?? []
+    list.push({site: s.site, image: s.pinned})
+    evaluated.set(s.site.file, list)
+  }
+  for (const o of run.outputs) {
+    if (o.changed) rewrittenMustMatch(o.text, o.file, evaluated.get(o.file) ?? [], run.rules ?? [])
+  }
 }
 
 export async function writeLock(path: string, result: PinResult): Promise<void> {

@@ -3,7 +3,7 @@ import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
 import {Flags} from '@oclif/core'
 import {SafeDeployError} from '../core/errors.js'
 import {loadConfig} from '../cli/config.js'
-import {PrefetchingResolver, buildResolver, joinYamlStreams, loadManifests, pinLoaded, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
+import {PrefetchingResolver, buildResolver, joinYamlStreams, loadManifests, pinLoaded, readBackPinned, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
 import type {PinStatus} from '../core/pin.js'
 
 export interface PinSiteJson {
@@ -69,6 +69,7 @@ export default class Pin extends BaseCommand {
     const loaded = await loadManifests(flags, cfg.imageRules, resolver)
     const started = Date.now()
     const run = await pinLoaded(loaded, {...(resolver ? {resolver} : {}), ...(lock ? {lock} : {})}, {stripTag: flags['strip-tag']})
+    readBackPinned(run)
 
     for (const w of run.result.warnings) this.say(`warning: ${w}`)
     const written: string[] = []

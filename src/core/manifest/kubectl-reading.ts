@@ -171,8 +171,8 @@ function keyHazard(key: unknown, out: ReadingHazard[], goKeys: Map<string, numbe
 /** What go-yaml v2 (YAML 1.1) makes of a plain scalar: its type, for refusing values that change type. */
 export type GoYamlType = 'string' | 'bool' | 'null' | 'int' | 'float'
 
-const GO_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
 const GO_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'])
+const GO_BOOLS = new Set([...GO_TRUE, 'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
 const GO_NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
 const GO_FLOAT_WORDS = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
 const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)$/
