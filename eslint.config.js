@@ -1,8 +1,8 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-// Dependency direction (docs/architecture.md#dependency-rules): commands -> cli -> (core, adapters, render); adapters -> core;
-// render -> core; core -> nothing outside core (except yaml and crypto libraries). Only adapters/ touch the file system.
+// Dependency direction (docs/architecture.md#dependency-rules): commands -> (cli, app, render, core); cli -> (app, core, adapters,
+// render); app -> (core, render); adapters -> core; render -> core; core -> nothing outside core (except yaml and crypto libraries). Only adapters/ touch the file system.
 //
 // Each layer's rule is a list of {group, message}: no-restricted-imports checks static imports and `export … from`
 // with it, and no-restricted-syntax checks dynamic `import('…')` with the same list turned into regular expressions.
@@ -78,8 +78,15 @@ export default tseslint.config(
       message: '@google-cloud/* only in adapters/gcp, @kubernetes/* only in adapters/k8s.'}),
   },
   {
-    files: ['src/cli/**/*.ts', 'src/app/**/*.ts'],
+    files: ['src/cli/**/*.ts'],
     rules: layer(NO_FS),
+  },
+  {
+    // Use cases receive the outside world as ports from cli/wiring.ts; they never build an adapter.
+    files: ['src/app/**/*.ts'],
+    rules: layer({group: ['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*', '@inquirer/*', 'google-auth-library',
+      'node:child_process', 'node:http', 'node:https'],
+    message: 'app/ is use cases over ports: adapters come in from cli/wiring.ts (docs/architecture.md#dependency-rules).'}, NO_FS),
   },
   {
     files: ['src/commands/**/*.ts'],

@@ -16,7 +16,8 @@ import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {writeFileAtomic} from '../adapters/fs/atomic.js'
 import {fileExists, listDirectory, readBinaryFile, readTextFile} from '../adapters/fs/files.js'
-import {buildResolver, type RegistryFlags} from './pipeline.js'
+import {registrySettings, type RegistryFlags} from './options.js'
+import {registryResolver} from './wiring.js'
 import type {AttestorSource} from '../core/ports.js'
 import {parseAttestorName, projectOf} from '../core/resource-names.js'
 
@@ -64,7 +65,7 @@ export async function pinForAttest(flags: AttestFlags, debug: (l: string) => voi
   if (flags['image-digest']) {
     throw new SafeDeployError('USAGE', `--image-digest needs REF@sha256:…, got "${given}"`, {hint: 'use --image to resolve a tag first'})
   }
-  const resolver = buildResolver(flags, flags['image-platform'], debug)
+  const resolver = registryResolver(registrySettings(flags), flags['image-platform'], debug)
   const [outcome] = await resolver.resolveAll([{image: given, domain: w.domain, path: w.path, reference: w.tag ?? 'latest'}])
   if (!outcome) throw new SafeDeployError('INTERNAL', 'resolver returned no outcome')
   if (!outcome.ok) {

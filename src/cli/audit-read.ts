@@ -1,6 +1,6 @@
 import {SafeDeployError} from '../core/errors.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
-import type {AuditRecord} from './audit.js'
+import type {AuditRecord} from '../core/audit.js'
 
 export interface AuditListing {
   file: string

@@ -1,4 +1,4 @@
-/** Flags shared by pin, preflight, apply and attest: one definition each. */
+/** Flags shared by pin, preflight, apply, run and attest: one definition each. */
 import {Flags} from '@oclif/core'
 
 export const inputFlags = {
@@ -22,4 +22,35 @@ export const pinFlags = {
   'strip-tag': Flags.boolean({description: 'write name@sha256:… instead of name:tag@sha256:…', helpGroup: 'PIN'}),
   lock: Flags.string({description: 'replay digests from this lock file; no registry calls; fails on any image missing from it', helpGroup: 'PIN'}),
   'lock-output': Flags.string({description: 'write a lock file (tag, digest, registry, platform, time)', helpGroup: 'PIN'}),
+}
+
+export const targetFlags = {
+  platform: Flags.string({options: ['gke', 'cloudrun'], description: 'deployment platform (Cloud Run evaluates the default rule only) [default: gke]', helpGroup: 'TARGET'}),
+  cluster: Flags.string({description: 'LOCATION.NAME for cluster rules (default: derived from a gke_PROJECT_LOCATION_NAME kube context)', helpGroup: 'TARGET'}),
+  namespace: Flags.string({char: 'n', description: 'namespace for documents that name none (then the context default, then "default")', helpGroup: 'TARGET'}),
+  context: Flags.string({description: 'kubeconfig context (default: current context)', helpGroup: 'TARGET'}),
+  kubeconfig: Flags.string({description: 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', helpGroup: 'TARGET'}),
+  'service-account': Flags.string({description: 'Kubernetes service account for --image (default: "default")', helpGroup: 'TARGET'}),
+  'istio-identity': Flags.string({description: 'SPIFFE identity for istioServiceIdentityAdmissionRules', helpGroup: 'TARGET'}),
+}
+
+export const trustFlags = {
+  policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY'}),
+  project: Flags.string({description: 'Google Cloud project: the policy, attestors and attestations not given as files are read from its Binary Authorization and Container Analysis APIs (also used for reviewer context)', helpGroup: 'POLICY'}),
+  attestors: Flags.string({description: 'directory of attestor JSON files (`gcloud container binauthz attestors describe --format=json`)', helpGroup: 'POLICY'}),
+  attestations: Flags.string({description: 'directory of attestation occurrence JSON files (`gcloud container binauthz attestations list --format=json`)', helpGroup: 'POLICY'}),
+  'system-policy': Flags.string({description: 'exported system policy file to use instead of the built-in (approximate) system image list', helpGroup: 'POLICY'}),
+  'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', hidden: false, helpGroup: 'POLICY'}),
+  'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'POLICY'}),
+  'artifactregistry-endpoint': Flags.string({description: 'Artifact Registry API host:port (tests, private access)', helpGroup: 'POLICY'}),
+  'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
+}
+
+export const preflightExtraFlags = {
+  image: Flags.string({multiple: true, description: 'evaluate a bare image reference (repeatable)', helpGroup: 'INPUT'}),
+  'no-resolve': Flags.boolean({description: 'evaluate references exactly as written (a tag under REQUIRE_ATTESTATION is then denied, as GKE does)', helpGroup: 'PIN'}),
+  'image-platform': Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant]', helpGroup: 'PIN'}),
+  'report-md': Flags.string({description: 'write a Markdown report for reviewers (also appended to $GITHUB_STEP_SUMMARY when set)', helpGroup: 'REPORT'}),
+  'report-junit': Flags.string({description: 'write a JUnit XML report for CD systems', helpGroup: 'REPORT'}),
+  vulnerabilities: Flags.boolean({description: 'add Container Analysis vulnerability counts per digest (context only; never changes the verdict)', helpGroup: 'REPORT'}),
 }

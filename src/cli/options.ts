@@ -3,7 +3,9 @@
  * resolved once per command into typed settings. Nothing else reads a profile or falls back from a
  * flag to it; commands and use cases get these settings, never the kebab-case flag bag.
  */
-import type {Profile} from './config.js'
+import {SafeDeployError} from '../core/errors.js'
+import type {RegistryMirror} from '../adapters/registry/index.js'
+import type {Profile} from '../core/config.js'
 
 /** The flags any command may carry that a profile can also set (kebab-case, as oclif parses them). */
 export interface ProfileBackedFlags {
@@ -76,4 +78,54 @@ export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | un
     ...defined('serviceAccount', flags['service-account'] ?? p.serviceAccount),
     requireEnforcement: flags['require-enforcement'] === true || p.requireEnforcement === true,
   }
+}
+
+/** The registry flags (pin, preflight, apply, run, attest). */
+export interface RegistryFlags {
+  'registry-ca-cert'?: string | undefined
+  'insecure-registry'?: string[] | undefined
+  'registry-mirror'?: string[] | undefined
+  concurrency: number
+  'registry-timeout': number
+  retries: number
+}
+
+export interface RegistrySettings {
+  concurrency: number
+  timeoutMs: number
+  retries: number
+  insecureRegistries: string[]
+  mirrors: Map<string, RegistryMirror>
+  caCertFile?: string
+}
+
+export function registrySettings(flags: RegistryFlags): RegistrySettings {
+  return {
+    concurrency: flags.concurrency,
+    timeoutMs: flags['registry-timeout'] * 1000,
+    retries: flags.retries,
+    insecureRegistries: flags['insecure-registry'] ?? [],
+    mirrors: parseMirrors(flags['registry-mirror']),
+    ...(flags['registry-ca-cert'] ? {caCertFile: flags['registry-ca-cert']} : {}),
+  }
+}
+
+/** `--registry-mirror FROM=TO` values, parsed once into what the registry client uses. */
+export function parseMirrors(values: string[] | undefined): Map<string, RegistryMirror> {
+  const out = new Map<string, RegistryMirror>()
+  for (const v of values ?? []) {
+    const i = v.indexOf('=')
+    const to = v.slice(i + 1)
+    const host = to.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+    if (i <= 0 || host === '') {
+      throw new SafeDeployError('USAGE', `--registry-mirror expects FROM=TO (e.g. docker.io=mirror.example.com:5000), got "${v}"`)
+    }
+    out.set(v.slice(0, i), {host, ...(to.startsWith('http://') ? {insecure: true} : {})})
+  }
+  return out
+}
+
+/** The manifest input flags (-f, -R, -k) as the use cases take them. */
+export function manifestInputs(flags: {filename?: string[] | undefined; recursive?: boolean | undefined; kustomize?: string[] | undefined}) {
+  return {files: flags.filename ?? [], recursive: flags.recursive === true, kustomizeDirs: flags.kustomize ?? []}
 }

@@ -8,7 +8,7 @@ import type {Attestor} from '../core/attestation/types.js'
 import {DirAttestorSource} from '../adapters/fs/trust.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import {fileExists, readTextFile} from '../adapters/fs/files.js'
-import {systemAllowlist} from './preflight.js'
+import {systemAllowlist} from './wiring.js'
 import type {AttestorSource} from '../core/ports.js'
 
 export interface PolicyInputFlags {

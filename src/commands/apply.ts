@@ -1,9 +1,11 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
-import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-flags.js'
+import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
-import {runApply, type ApplyResult} from '../cli/apply.js'
+import {resolveSettings} from '../cli/options.js'
+import {askConfirmation} from '../cli/prompt.js'
+import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup} from '../cli/wiring.js'
+import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
 
 export default class Apply extends BaseCommand {
@@ -31,7 +33,8 @@ export default class Apply extends BaseCommand {
     'dry-run': Flags.string({options: ['none', 'client', 'server'], default: 'none', description: 'kubectl dry-run mode', helpGroup: 'APPLY'}),
     'server-side': Flags.boolean({description: 'server-side apply', helpGroup: 'APPLY'}),
     'field-manager': Flags.string({description: 'field manager for server-side apply (default: kubectl\'s, or safe-deploy for the api applier)', helpGroup: 'APPLY'}),
-    prune: Flags.boolean({description: 'prune objects not in the input (requires -l)', helpGroup: 'APPLY'}),
+    // Pruning without a selector can delete unrelated objects.
+    prune: Flags.boolean({description: 'prune objects not in the input (requires -l)', dependsOn: ['selector'], helpGroup: 'APPLY'}),
     selector: Flags.string({char: 'l', description: 'label selector (with --prune)', helpGroup: 'APPLY'}),
     applier: Flags.string({options: ['kubectl', 'api'], description: 'kubectl (default when on PATH) or api (server-side apply through the Kubernetes API)', helpGroup: 'APPLY'}),
     'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (annotated and logged)', helpGroup: 'APPLY'}),
@@ -49,8 +52,23 @@ export default class Apply extends BaseCommand {
     const stray = (argv as string[]).filter((a) => !extra.includes(a))
     if (stray.length > 0) this.error(`unexpected argument(s): ${stray.join(' ')} (kubectl arguments go after --)`, {exit: 2})
     const cfg = loadConfig(flags.config)
-    const profile = selectProfile(cfg, flags.profile)
-    const result = await runApply(flags, extra, profile, cfg.imageRules, {say: (m) => this.say(m), debug: this.debugLog})
+    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile))
+    const breakGlass = flags['break-glass']
+    const mode = flags['dry-run'] as 'none' | 'client' | 'server'
+    const audit = auditSink(settings.auditLog)
+    const preflight = preflightSetup(flags, settings, cfg.imageRules, this.debugLog, breakGlass !== undefined)
+    const result = await applyManifests({
+      preflight: preflight.options,
+      mode, breakGlass, requireEnforcement: settings.requireEnforcement, applier: settings.kube.applier, extraArgs: extra,
+      ...(flags.prune && flags.selector ? {prune: {selector: flags.selector}} : {}),
+      audit: {actor: actor(), target: {platform: settings.platform, ...(settings.kube.context ? {context: settings.kube.context} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})}},
+    }, {
+      preflight: preflight.ports,
+      audit, auditId: audit.id, say: (m) => this.say(m),
+      confirm: (question) => askConfirmation(question, flags.yes),
+      enforcement: enforcementCheck(settings.kube, flags, this.debugLog),
+      apply: kubeApplier(settings.kube, mode, flags),
+    })
     if (result.outcome === 'blocked') {
       this.say('BLOCKED: nothing was applied (see the reasons above).')
       this.setExit(EXIT.DENIED)

@@ -1,33 +1,13 @@
+import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
-import {Flags} from '@oclif/core'
-import {SafeDeployError} from '../core/errors.js'
 import {loadConfig} from '../cli/config.js'
-import {PrefetchingResolver, buildResolver, joinYamlStreams, loadManifests, pinLoaded, readBackPinned, readLockFile, writeLock, writeFilesAtomic} from '../cli/pipeline.js'
-import type {PinStatus} from '../core/pin.js'
+import {manifestInputs, registrySettings} from '../cli/options.js'
+import {digestResolver, inputReader, writeFiles} from '../cli/wiring.js'
+import {pin, type PinJson} from '../app/pin.js'
+import {joinYamlStreams, renderPinSummary} from '../render/pin.js'
 
-export interface PinSiteJson {
-  file: string
-  document: number
-  apiVersion: string
-  kind: string
-  name: string
-  path: string
-  line: number
-  original: string
-  pinned: string
-  digest: string
-  status: PinStatus
-  currentDigest?: string
-  platform?: string
-}
-
-export interface PinJson {
-  sites: PinSiteJson[]
-  summary: {sites: number; unique: number; pinned: number; alreadyPinned: number; drift: number; files: number}
-  warnings: string[]
-  written: string[]
-}
+export type {PinJson, PinSiteJson} from '../app/pin.js'
 
 export default class Pin extends BaseCommand {
   static override summary = 'Rewrite every image reference from tag to digest'
@@ -47,61 +27,26 @@ export default class Pin extends BaseCommand {
     ...inputFlags,
     ...pinFlags,
     ...registryFlags,
-    write: Flags.boolean({char: 'w', description: 'rewrite the input files in place (atomic, all or nothing)'}),
-    platform: Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant] (default: the index digest)'}),
+    // kustomize output has no file to rewrite; stdin is refused by the use case.
+    write: Flags.boolean({char: 'w', description: 'rewrite the input files in place (atomic, all or nothing)', exclusive: ['kustomize']}),
+    // The lock file already records the platform each digest was resolved for.
+    platform: Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant] (default: the index digest)', exclusive: ['lock']}),
   }
 
   async run(): Promise<PinJson> {
     const {flags} = await this.parse(Pin)
-    if (flags.write && (flags.filename ?? []).includes('-')) {
-      throw new SafeDeployError('USAGE', '--write cannot rewrite stdin', {hint: 'drop --write to get the pinned YAML on stdout'})
-    }
-    if (flags.write && (flags.kustomize ?? []).length > 0) {
-      throw new SafeDeployError('USAGE', '--write cannot rewrite kustomize output', {hint: 'pin the kustomize output on stdout, or pin the base files with -f'})
-    }
-    if (flags.lock && flags.platform) {
-      throw new SafeDeployError('USAGE', '--platform has no effect with --lock (the lock file already records the platform)')
-    }
     const cfg = loadConfig(flags.config)
-    const lock = flags.lock ? readLockFile(flags.lock) : undefined
-    // Lookups start while the input is still being parsed (exact image sites only).
-    const resolver = lock ? undefined : new PrefetchingResolver(buildResolver(flags, flags.platform, this.debugLog), flags.concurrency)
-    const loaded = await loadManifests(flags, cfg.imageRules, resolver)
-    const started = Date.now()
-    const run = await pinLoaded(loaded, {...(resolver ? {resolver} : {}), ...(lock ? {lock} : {})}, {stripTag: flags['strip-tag']})
-    readBackPinned(run)
-
-    for (const w of run.result.warnings) this.say(`warning: ${w}`)
-    const written: string[] = []
-    if (flags.write) {
-      const changed = run.outputs.filter((o) => o.changed)
-      await writeFilesAtomic(changed.map((o) => ({path: o.file, text: o.text})))
-      written.push(...changed.map((o) => o.file))
-    }
-    if (flags['lock-output']) await writeLock(flags['lock-output'], run.result)
-
-    const sites = run.result.sites
-    const summary = {
-      sites: sites.length,
-      unique: new Set(sites.map((s) => s.original)).size,
-      pinned: sites.filter((s) => s.status === 'pinned').length,
-      alreadyPinned: sites.filter((s) => s.status !== 'pinned').length,
-      drift: sites.filter((s) => s.status === 'drift').length,
-      files: run.files.length,
-    }
-    const secs = ((Date.now() - started) / 1000).toFixed(2)
-    this.say(`pinned ${summary.pinned} image reference(s) (${summary.unique} unique) in ${summary.files} file(s) in ${secs}s; ` +
-      `${summary.alreadyPinned} already pinned${summary.drift ? `, ${summary.drift} DRIFTED` : ''}` +
-      (written.length ? `; wrote ${written.length} file(s)` : '') + (flags['lock-output'] ? `; lock: ${flags['lock-output']}` : ''))
-
-    if (!flags.write) this.out(joinYamlStreams(run.outputs.map((o) => o.text)))
-    return {
-      sites: sites.map((s) => ({
-        file: s.site.file, document: s.site.document, apiVersion: s.site.apiVersion, kind: s.site.kind, name: s.site.name,
-        path: s.site.pathString, line: s.site.line, original: s.original, pinned: s.pinned, digest: s.digest, status: s.status,
-        ...(s.currentDigest ? {currentDigest: s.currentDigest} : {}), ...(s.platform ? {platform: s.platform} : {}),
-      })),
-      summary, warnings: run.result.warnings, written,
-    }
+    const outcome = await pin({
+      inputs: manifestInputs(flags), rules: cfg.imageRules, stripTag: flags['strip-tag'], write: flags.write,
+      lockOutput: flags['lock-output'], replayingLock: flags.lock !== undefined,
+    }, {
+      reader: inputReader, writeFiles,
+      resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug: this.debugLog}),
+    })
+    for (const w of outcome.warnings) this.say(`warning: ${w}`)
+    this.say(renderPinSummary(outcome.summary, {seconds: outcome.seconds, written: outcome.written.length, lockOutput: outcome.lockOutput}))
+    if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))
+    const {sites, summary, warnings, written} = outcome
+    return {sites, summary, warnings, written}
   }
 }

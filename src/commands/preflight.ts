@@ -1,9 +1,11 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
-import {preflightExtraFlags, targetFlags, trustFlags} from '../cli/preflight-flags.js'
+import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
-import {exitForVerdict, preparePreflight, writeReports} from '../cli/preflight.js'
+import {preflightSetup, reportPorts} from '../cli/wiring.js'
+import {preflight} from '../app/preflight.js'
+import {writeReports} from '../app/reports.js'
+import {exitForVerdict} from '../core/deploy.js'
 import {renderPreflightText} from '../render/preflight.js'
 import type {PreflightResult} from '../core/preflight.js'
 
@@ -33,13 +35,10 @@ export default class Preflight extends BaseCommand {
   async run(): Promise<PreflightResult> {
     const {flags} = await this.parse(Preflight)
     const cfg = loadConfig(flags.config)
-    const profile = selectProfile(cfg, flags.profile)
-    const settings = resolveSettings(flags, profile)
-    const {result} = await preparePreflight(flags, profile, cfg.imageRules, this.debugLog)
-    const reports = await writeReports(result, {
-      'report-md': settings.reportMd,
-      'report-junit': settings.reportJunit,
-    })
+    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile))
+    const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
+    const {result} = await preflight(options, ports)
+    const reports = await writeReports(result, {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY}, reportPorts)
     this.out(renderPreflightText(result))
     for (const r of reports) this.say(`report written: ${r}`)
     this.setExit(exitForVerdict(result.verdict))

@@ -9,7 +9,7 @@
  * required but off, or could not be checked, blocks before the confirmation; a live deploy is
  * confirmed before the "started" record; only then is anything sent.
  */
-import type {ErrorCode} from './errors.js'
+import {EXIT, type ErrorCode, type ExitCode} from './errors.js'
 import type {Verdict} from './policy/evaluate.js'
 
 export type AuditOutcome = 'started' | 'applied' | 'blocked' | 'failed' | 'dry-run' | 'aborted'
@@ -150,4 +150,17 @@ export function refusedKubectlArg(args: readonly string[]): {arg: string; instea
     }
   }
   return undefined
+}
+
+/** A pre-flight verdict as an exit code (preflight, and CD systems that read only the code). */
+export function exitForVerdict(v: Verdict): ExitCode {
+  switch (v) {
+    case 'ALLOW':
+    case 'ALLOW_BREAKGLASS':
+      return EXIT.OK
+    case 'DENY':
+      return EXIT.DENIED
+    case 'DRYRUN_DENY':
+      return EXIT.DRYRUN_DENIED
+  }
 }

@@ -144,3 +144,11 @@ export function worstExit(errors: readonly SafeDeployError[]): ExitCode {
   for (const code of order) if (errors.some((e) => e.exitCode === code)) return code
   return errors[0]?.exitCode ?? EXIT.INTERNAL
 }
+
+/** Several errors as one: the first one's code when alone, else a summary with all of them listed. */
+export function aggregateErrors(errors: SafeDeployError[], what: string): SafeDeployError {
+  if (errors.length === 1) return errors[0] as SafeDeployError
+  const exit = worstExit(errors)
+  const lead = errors.find((e) => e.exitCode === exit) ?? (errors[0] as SafeDeployError)
+  return new SafeDeployError(lead.code, `${errors.length} ${what} problems; nothing was written or deployed:`, {errors, hint: lead.hint})
+}

@@ -1,33 +1,14 @@
 /**
- * The pin stage: image sites → resolve requests → pinned values (tag → tag@digest), with lock-file
- * replay and drift detection for references that already carry tag@digest. Pure: the registry
- * is a port.
+ * The pin stage: image sites → resolve requests → pinned values (tag → tag@digest), with drift
+ * detection for references that already carry tag@digest. Pure: the registry (or a replayed lock
+ * file, core/lock.ts) is a port.
  */
 import {SafeDeployError} from './errors.js'
-import {parseWritten, pinnedReference, isSha256Digest, type WrittenReference} from './reference/index.js'
+import {parseWritten, pinnedReference, type WrittenReference} from './reference/index.js'
+import type {LockEntry} from './lock.js'
 import {classifyImageValue, unpinnableError} from './manifest/locate.js'
 import type {ImageSite} from './manifest/types.js'
 import type {Clock, DigestResolver, ResolveRequest, ResolvedImage} from './ports.js'
-
-export const LOCK_API_VERSION = 'safe-deploy.dev/v1'
-
-export interface LockEntry {
-  /** The reference as written in the manifest (the lookup key). */
-  image: string
-  registry: string
-  repository: string
-  tag?: string
-  digest: string
-  mediaType?: string
-  platform?: string
-  resolvedAt: string
-}
-
-export interface LockFile {
-  apiVersion: string
-  kind: 'ImageLock'
-  images: LockEntry[]
-}
 
 export type PinStatus = 'pinned' | 'already-pinned' | 'drift'
 
@@ -55,13 +36,13 @@ export interface PinResult {
 
 export interface PinOptions {
   stripTag?: boolean
-  /** Resolve the tag of tag@digest references and report drift (default true; off with a lock). */
+  /** Resolve the tag of tag@digest references and report drift (default true; off when replaying a lock). */
   checkDrift?: boolean
 }
 
 export interface PinDeps {
-  resolver?: DigestResolver
-  lock?: LockFile
+  /** The registry, or a lock file replayed through the same port (LockResolver): nothing here branches on which. */
+  resolver: DigestResolver
   clock: Clock
 }
 
@@ -94,7 +75,7 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
     }
   }
 
-  const checkDrift = options.checkDrift ?? deps.lock === undefined
+  const checkDrift = options.checkDrift ?? true
   // What needs a registry (or lock) lookup: tags without digest, and tag@digest for drift.
   const lookups = new Map<string, ResolveRequest>()
   for (const p of pending) {
@@ -104,23 +85,7 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
 
   const resolved = new Map<string, ResolvedImage>()
   const failed = new Map<string, SafeDeployError>()
-  if (deps.lock) {
-    const byImage = new Map(deps.lock.images.map((e) => [e.image, e]))
-    for (const [key, req] of lookups) {
-      const entry = byImage.get(key)
-      if (entry === undefined) {
-        failed.set(key, new SafeDeployError('LOCK_MISSING', `image "${req.image}" is not in the lock file`, {
-          hint: 'regenerate the lock with `safe-deploy pin … --lock-output FILE`, or pin without --lock',
-          location: {image: req.image},
-        }))
-      } else if (!isSha256Digest(entry.digest)) {
-        failed.set(key, new SafeDeployError('INVALID_INPUT', `lock entry for "${req.image}" has an invalid digest "${entry.digest}"`, {location: {image: req.image}}))
-      } else {
-        resolved.set(key, {image: req.image, digest: entry.digest, mediaType: entry.mediaType ?? '', registry: entry.registry, ...(entry.platform ? {platform: entry.platform} : {})})
-      }
-    }
-  } else if (lookups.size > 0) {
-    if (!deps.resolver) throw new SafeDeployError('INTERNAL', 'no digest resolver configured')
+  if (lookups.size > 0) {
     const reqs = [...lookups.values()]
     const outcomes = await deps.resolver.resolveAll(reqs)
     outcomes.forEach((o, i) => {
@@ -189,30 +154,4 @@ export function lookupForValue(image: string, checkDrift: boolean): ResolveReque
 
 function loc(site: ImageSite): string {
   return `${site.file === '-' ? '<stdin>' : site.file}: document ${site.document + 1}: ${site.pathString} (line ${site.line})`
-}
-
-/** Validate a parsed lock file object. */
-export function parseLockObject(obj: unknown, source: string): LockFile {
-  const bad = (why: string) => new SafeDeployError('INVALID_INPUT', `${source}: not a safe-deploy lock file: ${why}`, {
-    hint: 'generate one with `safe-deploy pin … --lock-output FILE`', location: {file: source},
-  })
-  if (typeof obj !== 'object' || obj === null) throw bad('expected a mapping')
-  const o = obj as Record<string, unknown>
-  if (o.kind !== 'ImageLock') throw bad(`expected kind: ImageLock, got ${JSON.stringify(o.kind)}`)
-  if (!Array.isArray(o.images)) throw bad('expected images: [...]')
-  const images: LockEntry[] = o.images.map((e: unknown, i: number) => {
-    if (typeof e !== 'object' || e === null) throw bad(`images[${i}] is not a mapping`)
-    const x = e as Record<string, unknown>
-    if (typeof x.image !== 'string' || typeof x.digest !== 'string') throw bad(`images[${i}] needs image and digest`)
-    return {
-      image: x.image, digest: x.digest,
-      registry: typeof x.registry === 'string' ? x.registry : '',
-      repository: typeof x.repository === 'string' ? x.repository : '',
-      ...(typeof x.tag === 'string' ? {tag: x.tag} : {}),
-      ...(typeof x.mediaType === 'string' ? {mediaType: x.mediaType} : {}),
-      ...(typeof x.platform === 'string' ? {platform: x.platform} : {}),
-      resolvedAt: typeof x.resolvedAt === 'string' ? x.resolvedAt : '',
-    }
-  })
-  return {apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : LOCK_API_VERSION, kind: 'ImageLock', images}
 }

@@ -5,6 +5,8 @@
 import type {SafeDeployError} from './errors.js'
 import type {Attestor, AttestationOccurrence} from './attestation/types.js'
 import type {Policy} from './policy/types.js'
+import type {ImageSite} from './manifest/types.js'
+import type {AuditRecord} from './audit.js'
 
 /** A reference to resolve: the normalized repository and the tag (or digest, for platform lookups). */
 export interface ResolveRequest {
@@ -36,6 +38,11 @@ export type ResolveOutcome = {ok: true; value: ResolvedImage} | {ok: false; erro
 export interface DigestResolver {
   /** Resolve every request (the adapter dedupes, bounds concurrency and retries). One outcome per request, same order. */
   resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]>
+  /**
+   * Optional: start the lookups these image sites will need, while the rest of the input is still being
+   * parsed (only the requests pinSites would make; resolveAll answers from them later).
+   */
+  prefetch?(sites: readonly ImageSite[]): void
 }
 
 export interface AttestationQuery {
@@ -61,4 +68,27 @@ export interface AttestorSource {
 
 export interface Clock {
   now(): Date
+}
+
+/** A manifest input as read: the path as given (`-` for stdin, `kustomize:DIR`) and its text. */
+export interface InputText {
+  file: string
+  text: string
+}
+
+/** Where manifests come from: files, directories, stdin and `kubectl kustomize` output. */
+export interface ManifestInputs {
+  files: string[]
+  recursive: boolean
+  kustomizeDirs: string[]
+}
+
+export interface InputReader {
+  /** Read every input (bounded, strict UTF-8). Throws SafeDeployError naming the input that cannot be read. */
+  read(inputs: ManifestInputs): Promise<InputText[]>
+}
+
+/** The audit log of deploy decisions (append-only). */
+export interface AuditSink {
+  append(record: AuditRecord): Promise<void>
 }

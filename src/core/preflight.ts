@@ -1,13 +1,15 @@
 /**
- * The pre-flight stage composed: pinned image sites + policy + trust sources → one typed result
- * that pin/preflight/apply share and the renderers turn into text, JSON, Markdown and JUnit.
- * I/O happens only through the ports passed in.
+ * The pre-flight evaluation: pinned images + policy + attestation facts → one typed result that
+ * preflight/apply/run share and the renderers turn into text, JSON, Markdown and JUnit.
+ *
+ * Facts, then evaluation (docs/architecture.md#facts-then-evaluation): `attestationFactsNeeded` says which
+ * (attestor, digest) checks the plan needs, the application layer gathers and verifies them through its ports
+ * (src/app/attestation-facts.ts), then `evaluatePreflight` is synchronous over that data: trust material in,
+ * verdict out. Platform policies and registry signatures plug in at the same seam.
  */
-import {evaluatePolicy, type ImageVerdict, type Verdict} from './policy/evaluate.js'
-import {checkAttestor, type AttestorCheck} from './attestation/verify.js'
+import {attestationChecksNeeded, evaluatePolicy, type AttestationCheck, type AttestorOutcome, type ImageVerdict, type Verdict} from './policy/evaluate.js'
+import {SafeDeployError} from './errors.js'
 import type {Policy} from './policy/types.js'
-import type {Attestor} from './attestation/types.js'
-import type {AttestationSource, AttestorSource} from './ports.js'
 
 export type {Verdict} from './policy/evaluate.js'
 
@@ -66,48 +68,59 @@ export interface PreflightResult {
   notes: string[]
 }
 
-export interface PreflightInput {
+/** Everything the pre-flight evaluates, gathered beforehand (no ports). */
+export interface PreflightPlan {
   policy: Policy
   systemAllowlist?: {patterns: string[]; approximate: boolean}
   target: Target
   images: PlanImage[]
-  attestors: AttestorSource
-  attestations: AttestationSource
-  now?: Date
 }
 
-export async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
-  const attestorCache = new Map<string, Promise<Attestor>>()
-  const getAttestor = (name: string): Promise<Attestor> => {
-    let p = attestorCache.get(name)
-    if (!p) {
-      p = input.attestors.getAttestor(name)
-      attestorCache.set(name, p)
-    }
-    return p
-  }
-  const check = async (attestorName: string, digest: string): Promise<{satisfied: boolean; reason: string; details?: AttestorCheck}> => {
-    const attestor = await getAttestor(attestorName)
-    const occurrences = await input.attestations.listAttestations({noteName: attestor.noteReference, digest})
-    const result = await checkAttestor(attestor, occurrences, digest, input.now ? {now: input.now} : {})
-    return {satisfied: result.satisfied, reason: result.reason, details: result}
-  }
-  const evaluation = await evaluatePolicy({
-    policy: input.policy,
-    ...(input.systemAllowlist ? {systemAllowlist: input.systemAllowlist} : {}),
+export type {AttestationCheck} from './policy/evaluate.js'
+
+/** Verified attestor outcomes keyed by factKey(attestor, digest). */
+export type AttestationFacts = ReadonlyMap<string, AttestorOutcome>
+
+export function factKey(attestor: string, digest: string): string {
+  return `${attestor}\u0000${digest}`
+}
+
+function evaluationInput(plan: PreflightPlan) {
+  return {
+    policy: plan.policy,
+    ...(plan.systemAllowlist ? {systemAllowlist: plan.systemAllowlist} : {}),
     context: {
-      platform: input.target.platform,
-      ...(input.target.cluster ? {cluster: input.target.cluster} : {}),
-      ...(input.target.istioIdentity ? {istioIdentity: input.target.istioIdentity} : {}),
+      platform: plan.target.platform,
+      ...(plan.target.cluster ? {cluster: plan.target.cluster} : {}),
+      ...(plan.target.istioIdentity ? {istioIdentity: plan.target.istioIdentity} : {}),
     },
-    images: input.images.map((i) => ({
+    images: plan.images.map((i) => ({
       image: i.image, namespace: i.namespace, serviceAccount: i.serviceAccount, breakGlass: i.breakGlass,
       ...(i.digest ? {digest: i.digest} : {}),
     })),
-    checkAttestor: check,
+  }
+}
+
+/** The attestor checks the plan needs (each once): what the application layer gathers before evaluating. */
+export function attestationFactsNeeded(plan: PreflightPlan): AttestationCheck[] {
+  return attestationChecksNeeded(evaluationInput(plan))
+}
+
+/**
+ * The verdict for every image of the plan over facts gathered beforehand. A fact the evaluation asks
+ * for that was not gathered is a bug, and it fails closed (INTERNAL), never "allowed".
+ */
+export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts): PreflightResult {
+  const evaluation = evaluatePolicy({
+    ...evaluationInput(plan),
+    checkAttestor: (attestor, digest) => {
+      const fact = facts.get(factKey(attestor, digest))
+      if (fact === undefined) throw new SafeDeployError('INTERNAL', `pre-flight: the check of attestor ${attestor} for ${digest} was not gathered`)
+      return fact
+    },
   })
   const images: PlanImageResult[] = evaluation.images.map((v, idx) => {
-    const src = input.images[idx] as PlanImage
+    const src = plan.images[idx] as PlanImage
     return {
       ...v,
       original: src.original, namespace: src.namespace, serviceAccount: src.serviceAccount,
@@ -116,5 +129,5 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
       ...(src.line !== undefined ? {line: src.line} : {}),
     }
   })
-  return {verdict: evaluation.verdict, target: input.target, policy: {source: input.policy.source}, images, notes: evaluation.notes}
+  return {verdict: evaluation.verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes: evaluation.notes}
 }

@@ -15,7 +15,8 @@ import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
 import {readFileSync} from 'node:fs'
 import {pemSigner, buildOccurrence} from '../../src/core/attestation/sign.js'
 import {buildSignaturePayload} from '../../src/core/attestation/payload.js'
-import {runPreflight, type PlanImage} from '../../src/core/preflight.js'
+import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan} from '../../src/core/preflight.js'
+import {gatherAttestationFacts} from '../../src/app/attestation-facts.js'
 import {parsePolicyText} from '../../src/core/policy/parse.js'
 import {DirAttestorSource, DirAttestationSource} from '../../src/adapters/fs/trust.js'
 
@@ -138,10 +139,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       const c0 = process.cpuUsage()
       const images: PlanImage[] = pinned.map((image, i) => ({original: image, image, digest: image.split('@')[1] as string, namespace: `ns-${i % 10}`, serviceAccount: 'default', breakGlass: false}))
-      const result = await runPreflight({
-        policy: parsePolicyText(readFileSync(join(work, 'policy.yaml'), 'utf8'), 'policy.yaml'), target: {platform: 'gke', namespace: 'default'}, images,
-        attestors: new DirAttestorSource(attestors), attestations: new DirAttestationSource(atts),
-      })
+      const plan: PreflightPlan = {policy: parsePolicyText(readFileSync(join(work, 'policy.yaml'), 'utf8'), 'policy.yaml'), target: {platform: 'gke', namespace: 'default'}, images}
+      const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), {attestors: new DirAttestorSource(attestors), attestations: new DirAttestationSource(atts)})
+      const result = evaluatePreflight(plan, facts)
       const c = process.cpuUsage(c0)
       if (result.verdict !== 'ALLOW') throw new Error(`expected ALLOW, got ${result.verdict}`)
       cpuRuns.push((c.user + c.system) / 1000)

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {renderRunResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {registryFlags, inputFlags} from '../../cli/flags.js'
-import {trustFlags} from '../../cli/preflight-flags.js'
+import {registryFlags, inputFlags, trustFlags} from '../../cli/flags.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
-import {runDeploy, type RunResult} from '../../cli/cloudrun.js'
+import {runSetup} from '../../cli/wiring.js'
+import {runDeploy, type RunResult} from '../../app/run.js'
 import {EXIT} from '../../core/errors.js'
 
 export const runFlags = {
@@ -42,8 +42,8 @@ export default class RunDeploy extends BaseCommand {
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(RunDeploy)
     const cfg = loadConfig(flags.config)
-    const profile = selectProfile(cfg, flags.profile)
-    const r = await runDeploy(args.service, flags, profile, {say: (m) => this.say(m), debug: this.debugLog})
+    const {options, ports} = runSetup(flags, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
+    const r = await runDeploy(args.service, options, ports)
     this.say(renderRunResult(r))
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return r

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
-import {runReplace, type RunResult} from '../../cli/cloudrun.js'
+import {runSetup} from '../../cli/wiring.js'
+import {runReplace, type RunResult} from '../../app/run.js'
 import {runFlags} from './deploy.js'
 import {renderRunResult} from '../../render/text.js'
 import {EXIT} from '../../core/errors.js'
@@ -20,8 +21,8 @@ export default class RunReplace extends BaseCommand {
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(RunReplace)
     const cfg = loadConfig(flags.config)
-    const profile = selectProfile(cfg, flags.profile)
-    const r = await runReplace(args.file, flags, profile, {say: (m) => this.say(m), debug: this.debugLog})
+    const {options, ports} = runSetup({...flags, filename: [args.file]}, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
+    const r = await runReplace(args.file, {...options, flagProject: flags.project, flagRegion: flags.region}, ports)
     this.say(renderRunResult(r))
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return r

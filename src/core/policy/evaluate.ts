@@ -1,8 +1,9 @@
 /**
  * Local evaluation of a Binary Authorization project policy (docs/binauthz.md#evaluation-order):
  * system exemption → allowlist → rule selection → evaluation mode → enforcement mode → break-glass.
- * Pure: attestation checks come in through `checkAttestor` (called once per attestor and digest). A checkAttestor
- * that throws propagates: the caller reports "could not check", never "allowed".
+ * Pure and synchronous: attestation checks come in through `checkAttestor`, a lookup into facts gathered
+ * beforehand (docs/architecture.md#facts-then-evaluation); `attestationChecksNeeded` says which facts those are.
+ * A checkAttestor that throws propagates: the caller reports "could not check", never "allowed".
  */
 import {parseWritten, isSha256Digest} from '../reference/index.js'
 import {
@@ -58,7 +59,7 @@ export interface AttestorOutcome {
   details?: unknown
 }
 
-export type CheckAttestor = (attestorName: string, digest: string) => Promise<AttestorOutcome>
+export type CheckAttestor = (attestorName: string, digest: string) => AttestorOutcome
 
 export interface ImageVerdict {
   id?: string
@@ -177,13 +178,13 @@ function suggestPattern(facts: ImageFacts, image: string): string {
   return facts.digest !== undefined ? `${facts.name}@*` : `${facts.name}:*`
 }
 
-export async function evaluatePolicy(input: EvaluationInput): Promise<EvaluationResult> {
+export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
   const {policy, context} = input
   const system: SystemAllowlist = input.systemAllowlist ?? BUILTIN_SYSTEM_ALLOWLIST
   const globalMode: GlobalPolicyEvaluationMode = policy.globalPolicyEvaluationMode
   const topNotes: string[] = [...(policy.notes ?? [])]
-  const memo = new Map<string, Promise<AttestorOutcome>>()
-  const check = (attestor: string, digest: string): Promise<AttestorOutcome> => {
+  const memo = new Map<string, AttestorOutcome>()
+  const check = (attestor: string, digest: string): AttestorOutcome => {
     const key = `${attestor}\u0000${digest}`
     let p = memo.get(key)
     if (!p) {
@@ -200,7 +201,7 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<Evaluation
     push(topNotes, 'Cloud Run resolves tags to digests before evaluating, so allowlist patterns with a tag never match on Cloud Run; use IMAGE@*, PATH/** or IMAGE@sha256:….')
   }
 
-  const evalRule = async (cand: RuleCandidate, img: ImageToEvaluate, facts: ImageFacts): Promise<RuleOutcome> => {
+  const evalRule = (cand: RuleCandidate, img: ImageToEvaluate, facts: ImageFacts): RuleOutcome => {
     const rule: AdmissionRule = cand.rule
     const header = `Image ${img.image} denied by Binary Authorization ${ruleLabel(cand.kind, cand.key)}.`
     let denied = false
@@ -215,13 +216,11 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<Evaluation
         break
       case 'REQUIRE_ATTESTATION': {
         const digest = facts.digest
-        const results = await Promise.all(
-          rule.requireAttestationsBy.map(async (attestor) => {
-            if (digest === undefined) return {attestor, satisfied: false, reason: TAG_NOT_DIGEST}
-            const r = await check(attestor, digest)
-            return {attestor, satisfied: r.satisfied, reason: r.reason, ...(r.details === undefined ? {} : {details: r.details})}
-          }),
-        )
+        const results = rule.requireAttestationsBy.map((attestor) => {
+          if (digest === undefined) return {attestor, satisfied: false, reason: TAG_NOT_DIGEST}
+          const r = check(attestor, digest)
+          return {attestor, satisfied: r.satisfied, reason: r.reason, ...(r.details === undefined ? {} : {details: r.details})}
+        })
         for (const r of results) {
           attestors.push(r)
           if (!r.satisfied) {
@@ -236,7 +235,7 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<Evaluation
     return {candidate: cand, verdict, attestors, reasons: denied ? [header, ...reasons] : []}
   }
 
-  const evaluateImage = async (img: ImageToEvaluate): Promise<ImageVerdict> => {
+  const evaluateImage = (img: ImageToEvaluate): ImageVerdict => {
     const facts = imageFacts(img, context.platform)
     const notes: string[] = [...facts.notes]
     const nextSteps: string[] = []
@@ -315,7 +314,7 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<Evaluation
     }
 
     // 3-4. Rule(s) and evaluation; when several candidates may apply, the strictest verdict wins (conservative).
-    const outcomes = await Promise.all(selection.candidates.map((c) => evalRule(c, img, facts)))
+    const outcomes = selection.candidates.map((c) => evalRule(c, img, facts))
     let chosen = outcomes.find((o) => o.candidate.kind === selection.kind && o.candidate.key === selection.key) ?? (outcomes[0] as RuleOutcome)
     for (const o of outcomes) if (RANK[o.verdict] > RANK[chosen.verdict]) chosen = o
     if (outcomes.length > 1) {
@@ -380,13 +379,33 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<Evaluation
     }
   }
 
-  const images = await Promise.all(input.images.map(evaluateImage))
+  const images = input.images.map(evaluateImage)
   if (images.length === 0) push(topNotes, 'no images to evaluate.')
   if (images.some((i) => i.exemption?.approximate === true)) {
     push(topNotes, 'some images were exempted by the built-in approximate system image list; pass an exported system policy for an exact answer.')
   }
   push(topNotes, 'this is a local prediction: policy changes take a few minutes to propagate, and the system image list differs by region during rollouts.')
   return {verdict: overallVerdict(images.map((i) => i.verdict)), images, notes: topNotes}
+}
+
+export interface AttestationCheck {
+  attestor: string
+  digest: string
+}
+
+/**
+ * The attestor checks an evaluation will ask for, each (attestor, digest) once: the facts to gather
+ * before evaluating. Found by running the evaluation itself with a recorder in place of the facts, so
+ * the list can never drift from what evaluatePolicy asks (every required attestor of every candidate
+ * rule is asked whatever the answers, so a placeholder answer does not change which are asked).
+ */
+export function attestationChecksNeeded(input: Omit<EvaluationInput, 'checkAttestor'>): AttestationCheck[] {
+  const needed = new Map<string, AttestationCheck>()
+  evaluatePolicy({...input, checkAttestor: (attestor, digest) => {
+    needed.set(`${attestor}\u0000${digest}`, {attestor, digest})
+    return {satisfied: false, reason: 'not gathered yet'}
+  }})
+  return [...needed.values()]
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import {beforeAll, describe, expect, it} from '@jest/globals'
 import {cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {parseConfigText, selectProfile} from '../../../src/cli/config.js'
+import {parseConfigText, selectProfile} from '../../../src/core/config.js'
 import {SafeDeployError} from '../../../src/core/errors.js'
 import {runCli, isolatedEnv} from '../../support/cli.js'
 import {makeAttestor} from '../../support/trust.js'

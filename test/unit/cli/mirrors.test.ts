@@ -1,5 +1,5 @@
 import {describe, expect, it} from '@jest/globals'
-import {parseMirrors} from '../../../src/cli/pipeline.js'
+import {parseMirrors} from '../../../src/cli/options.js'
 
 describe('parseMirrors: --registry-mirror FROM=TO, parsed once', () => {
   it.each([

@@ -1,7 +1,7 @@
 /** The one options step: flags > profile > defaults, into typed settings (src/cli/options.ts). */
 import {describe, expect, it} from '@jest/globals'
 import {resolveSettings} from '../../../src/cli/options.js'
-import type {Profile} from '../../../src/cli/config.js'
+import type {Profile} from '../../../src/core/config.js'
 
 const profile: Profile = {
   name: 'prod', platform: 'cloudrun', context: 'ctx-p', kubeconfig: '/p/kubeconfig', namespace: 'ns-p', cluster: 'us.p', project: 'proj-p', region: 'europe-west1',

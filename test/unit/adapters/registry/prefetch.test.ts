@@ -1,7 +1,7 @@
 import {describe, expect, it} from '@jest/globals'
-import {PrefetchingResolver} from '../../../src/cli/pipeline.js'
-import type {DigestResolver, ResolveRequest} from '../../../src/core/ports.js'
-import type {ImageSite} from '../../../src/core/manifest/types.js'
+import {PrefetchingResolver} from '../../../../src/adapters/registry/prefetch.js'
+import type {DigestResolver, ResolveRequest} from '../../../../src/core/ports.js'
+import type {ImageSite} from '../../../../src/core/manifest/types.js'
 
 const D = (n: number) => 'sha256:' + n.toString(16).padStart(64, '0')
 const site = (image: string): ImageSite => ({image} as ImageSite)

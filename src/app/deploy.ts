@@ -1,0 +1,142 @@
+/**
+ * `safe-deploy apply`: pre-flight → (enforcement check) → deploy gate (confirm, record) → send →
+ * record. Nothing reaches the cluster unless every image is pinned and the verdict allows it; what
+ * is sent is read with the same reader that located the images and checked a second time
+ * (docs/kubectl-reading.md#the-second-look).
+ */
+import {SafeDeployError} from '../core/errors.js'
+import {addBreakGlass} from '../core/manifest/breakglass.js'
+import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
+import {refusedKubectlArg, type Confirmation, type Enforcement} from '../core/deploy.js'
+import type {PreflightResult} from '../core/preflight.js'
+import type {AuditSink} from '../core/ports.js'
+import {renderPreflightText} from '../render/preflight.js'
+import {AuditTrail} from './audit-trail.js'
+import {runDeployGate} from './deploy-gate.js'
+import {preflight, type PreflightOptions, type PreflightPorts} from './preflight.js'
+
+export type KubeApplierKind = 'kubectl' | 'api'
+
+export interface AppliedObjectSummary {
+  kind: string
+  name: string
+  namespace?: string
+  action: string
+}
+
+export interface ApplyOptions {
+  preflight: PreflightOptions
+  mode: 'none' | 'client' | 'server'
+  /** The break-glass justification, when given. */
+  breakGlass?: string | undefined
+  requireEnforcement: boolean
+  /** kubectl, api, or undefined: kubectl when on PATH, else the API. */
+  applier?: string | undefined
+  /** kubectl arguments after `--`. */
+  extraArgs: string[]
+  prune?: {selector: string} | undefined
+  /** For the audit records: who, and what the command line named as target. */
+  audit: {actor: string; target: Record<string, unknown>}
+}
+
+/** The cluster's enforcement as the API reports it; undefined when the context is not a GKE one. */
+export type EnforcementReport = {mode: string; enforced: boolean; cluster: string} | {unavailable: string}
+
+export interface ApplyPorts {
+  preflight: PreflightPorts
+  audit: AuditSink
+  auditId: string
+  confirm(question: string): Promise<Confirmation>
+  say(line: string): void
+  /** Read the target cluster's Binary Authorization enforcement (GKE contexts only). */
+  enforcement(): Promise<EnforcementReport | undefined>
+  /** Send the objects with the chosen applier. */
+  apply(applier: KubeApplierKind | undefined, objects: ManifestObject[], o: {extraArgs: string[]; prune?: {selector: string} | undefined}): Promise<{applier: KubeApplierKind; objects: AppliedObjectSummary[]}>
+}
+
+export interface ApplyResult {
+  outcome: 'applied' | 'dry-run' | 'blocked'
+  verdict: PreflightResult['verdict']
+  preflight: PreflightResult
+  applier?: KubeApplierKind
+  objects: AppliedObjectSummary[]
+  enforcement?: EnforcementReport
+  auditId: string
+  warnings: string[]
+}
+
+export function checkJustification(breakGlass: string | undefined): void {
+  if (breakGlass !== undefined && breakGlass.trim().length < 3) {
+    throw new SafeDeployError('USAGE', '--break-glass needs a justification, e.g. --break-glass "INC-1234: restore checkout"', {
+      hint: 'break-glass bypasses Binary Authorization; the justification is written to the audit log',
+    })
+  }
+}
+
+function checkApplyOptions(o: ApplyOptions): void {
+  checkJustification(o.breakGlass)
+  if (o.applier !== undefined && o.applier !== 'kubectl' && o.applier !== 'api') {
+    throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${o.applier}"`)
+  }
+  if (o.applier === 'api' && o.extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
+  const refused = refusedKubectlArg(o.extraArgs)
+  if (refused) {
+    throw new SafeDeployError('USAGE', `the kubectl argument ${refused.arg} after -- is not allowed: kubectl would apply or target something safe-deploy did not check`, {
+      hint: `use safe-deploy's own ${refused.instead} (before --), so that what is checked is what is deployed`,
+    })
+  }
+}
+
+function enforcementFact(e: EnforcementReport | undefined): Enforcement {
+  if (e === undefined) return {state: 'not-checked'}
+  if ('unavailable' in e) return {state: 'unknown', detail: e.unavailable}
+  return {state: e.enforced ? 'enforced' : 'off', cluster: e.cluster, mode: e.mode}
+}
+
+export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promise<ApplyResult> {
+  checkApplyOptions(o)
+  const breakGlass = o.breakGlass
+  const trail = new AuditTrail(ports.audit, ports.auditId, {
+    command: 'apply', actor: o.audit.actor, mode: o.mode, breakGlass: breakGlass !== undefined,
+    ...(breakGlass !== undefined ? {justification: breakGlass} : {}), target: o.audit.target,
+  })
+  // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
+  const {result, pin} = await trail.preflight(() => preflight(o.preflight, ports.preflight))
+  if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
+  trail.retarget({...result.target, applier: o.applier ?? 'auto'})
+  ports.say(renderPreflightText(result))
+
+  // Enforcement is checked only for a deploy that is not denied (a denial blocks first).
+  const enforcement = result.verdict === 'DENY' ? undefined : await ports.enforcement()
+  let toSend: ManifestObject[] = []
+  const gate = await runDeployGate({
+    platform: 'gke', verdict: result.verdict, mode: o.mode, ...(breakGlass === undefined ? {} : {breakGlass}),
+    requireEnforcement: o.requireEnforcement, enforcement: enforcementFact(enforcement),
+  }, `apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, {
+    record: (e) => trail.record(e.outcome, result, e.detail),
+    confirm: ports.confirm,
+    say: ports.say,
+  }, {
+    // The objects to send: the pinned text (plus break-glass annotations), read with the same reader
+    // that located the images, serialized by us; then a second look that what would be sent holds
+    // exactly the evaluated images.
+    prepare: () => {
+      toSend = pin.outputs.flatMap((out) => {
+        const text = breakGlass === undefined ? out.text : addBreakGlass(out.text, pin.sites.filter((s) => s.file === out.file))
+        return manifestObjects(text, out.file)
+      })
+      secondLook(kubectlInput(toSend), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})), pin.rules)
+      trail.sent = toSend.map((obj) => ({
+        object: `${obj.kind}/${obj.namespace === undefined ? '' : obj.namespace + '/'}${obj.name}`,
+        images: pin.result.sites.filter((s) => s.site.file === obj.file && s.site.document === obj.document && s.site.name === obj.name && s.site.kind === obj.kind).map((s) => s.pinned),
+      }))
+    },
+    apply: async () => {
+      const sent = await ports.apply(o.applier as KubeApplierKind | undefined, toSend, {extraArgs: o.extraArgs, prune: o.prune})
+      return {value: sent, detail: `${sent.objects.length} object(s) via ${sent.applier}`}
+    },
+  })
+  const reported = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: trail.id, warnings: gate.warnings}
+  if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...reported}
+  return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...reported}
+}

@@ -1,0 +1,89 @@
+/**
+ * The front half every manifest command shares (pin, preflight, apply, run replace): read the
+ * inputs, locate the image sites as kubectl would read them, pin them through the resolver port
+ * (registry or replayed lock file), and rewrite only the image values. Nothing is written here.
+ */
+import {SafeDeployError, aggregateErrors} from '../core/errors.js'
+import {rewriteText} from '../core/manifest/rewrite.js'
+import {rewrittenMustMatch} from '../core/manifest/objects.js'
+import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
+import {pinSites, type PinResult} from '../core/pin.js'
+import type {CustomImageRule, ImageSite} from '../core/manifest/types.js'
+import type {DigestResolver, InputReader, InputText, ManifestInputs} from '../core/ports.js'
+
+export interface Loaded {
+  /** The text as read; every site's valueRange points into it (no parsed documents are kept). */
+  files: InputText[]
+  sites: ImageSite[]
+  /** The custom image rules the sites were located with (the rewritten text is read back with them). */
+  rules: readonly CustomImageRule[]
+}
+
+export interface PinRun extends Loaded {
+  result: PinResult
+  /** Rewritten text per file (same order as files). */
+  outputs: Array<{file: string; text: string; changed: boolean}>
+}
+
+export function hasManifests(inputs: ManifestInputs): boolean {
+  return inputs.files.length > 0 || inputs.kustomizeDirs.length > 0
+}
+
+/** Read and scan every input; all YAML problems, then all locate problems, reported at once. */
+export async function loadManifests(
+  inputs: ManifestInputs, rules: readonly CustomImageRule[], ports: {reader: InputReader; resolver?: DigestResolver | undefined},
+): Promise<Loaded> {
+  if (!hasManifests(inputs)) {
+    throw new SafeDeployError('USAGE', 'no input: give manifests with -f FILE|DIR|- or -k DIR', {
+      hint: 'e.g. `safe-deploy pin -f k8s/ -R`, or `helm template ./chart | safe-deploy pin -f -`',
+    })
+  }
+  const texts = await ports.reader.read(inputs)
+  const prefetch = ports.resolver?.prefetch?.bind(ports.resolver)
+  // With a prefetching resolver, lookups start while the rest of the input is still being parsed.
+  const scanned = prefetch ? await scanFilesStreaming(texts, rules, prefetch) : scanFiles(texts, rules)
+  const problems: SafeDeployError[] = [
+    ...scanned.flatMap((f) => (f.error && f.stage === 'parse' ? [f.error] : [])),
+    ...scanned.flatMap((f) => (f.error && f.stage === 'locate' ? [f.error] : [])),
+  ]
+  if (problems.length > 0) throw aggregateErrors(problems, 'input')
+  return {files: scanned.map((f) => ({file: f.file, text: f.text})), sites: scanned.flatMap((f) => f.sites ?? []), rules}
+}
+
+/** Pin every site (all failures at once), then rewrite each file's image values in place. */
+export async function pinLoaded(
+  loaded: Loaded, resolver: DigestResolver, opts: {stripTag: boolean; checkDrift: boolean; now?: () => Date},
+): Promise<PinRun> {
+  const result = await pinSites(loaded.sites, {resolver, clock: {now: opts.now ?? (() => new Date())}}, {stripTag: opts.stripTag, checkDrift: opts.checkDrift})
+  if (result.errors.length > 0) throw aggregateErrors(result.errors, 'image')
+  const byFile = new Map<string, Array<{site: ImageSite; value: string}>>()
+  for (const s of result.sites) {
+    if (s.pinned === s.original) continue
+    const list = byFile.get(s.site.file) ?? []
+    list.push({site: s.site, value: s.pinned})
+    byFile.set(s.site.file, list)
+  }
+  const outputs = loaded.files.map((f) => {
+    const reps = byFile.get(f.file)
+    if (!reps || reps.length === 0) return {file: f.file, text: f.text, changed: false}
+    return {file: f.file, text: rewriteText(f.text, reps), changed: true}
+  })
+  return {...loaded, result, outputs}
+}
+
+/**
+ * The second look for what `pin` emits (docs/kubectl-reading.md#the-second-look): every rewritten
+ * file is read back and must hold exactly the pinned values. apply and run replace do not send the
+ * rewritten text, so they check the objects they send instead (secondLook).
+ */
+export function readBackPinned(run: PinRun): void {
+  const evaluated = new Map<string, Array<{site: ImageSite; image: string}>>()
+  for (const s of run.result.sites) {
+    const list = evaluated.get(s.site.file) ?? []
+    list.push({site: s.site, image: s.pinned})
+    evaluated.set(s.site.file, list)
+  }
+  for (const o of run.outputs) {
+    if (o.changed) rewrittenMustMatch(o.text, o.file, evaluated.get(o.file) ?? [], run.rules)
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `safe-deploy preflight` (and the first half of apply, run deploy, run replace): pin → plan →
+ * gather the facts the plan needs through ports → evaluate (pure, synchronous) → reviewer context.
+ * Anything that could not be read or checked throws: it is never treated as allowed.
+ */
+import {SafeDeployError, aggregateErrors} from '../core/errors.js'
+import {parseWritten, type WrittenReference} from '../core/reference/index.js'
+import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
+import type {CustomImageRule, ImageSite} from '../core/manifest/types.js'
+import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource} from '../core/ports.js'
+import {gatherAttestationFacts} from './attestation-facts.js'
+import {hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
+
+export interface PreflightOptions {
+  target: Target
+  inputs: ManifestInputs
+  /** Bare image references (--image). */
+  images: string[]
+  rules: readonly CustomImageRule[]
+  /** False with --no-resolve: references are evaluated exactly as written. */
+  resolve: boolean
+  replayingLock: boolean
+  stripTag: boolean
+  /** Break-glass asked for on the command line (a pod's own annotation counts too). */
+  breakGlass: boolean
+  /** Service account of bare images (default "default"). */
+  serviceAccount?: string | undefined
+  systemAllowlist: {patterns: string[]; approximate: boolean}
+}
+
+/** Trust material: opened only once the input is known to be good (input errors come first). */
+export interface TrustSources {
+  policy: PolicySource
+  attestors: AttestorSource
+  attestations: AttestationSource
+  close(): Promise<void>
+}
+
+export interface PreflightPorts {
+  reader: InputReader
+  /** Registry or replayed lock; absent with --no-resolve. */
+  resolver?: DigestResolver | undefined
+  openTrust(): Promise<TrustSources>
+  /** Reviewer context (never changes the verdict). */
+  addContext?(result: PreflightResult): Promise<void>
+}
+
+export interface PreparedPreflight {
+  result: PreflightResult
+  pin?: PinRun
+}
+
+export async function preflight(options: PreflightOptions, ports: PreflightPorts): Promise<PreparedPreflight> {
+  const withManifests = hasManifests(options.inputs)
+  if (!withManifests && options.images.length === 0) {
+    throw new SafeDeployError('USAGE', 'no input: give manifests with -f/-k or images with --image')
+  }
+  const resolver = options.resolve ? ports.resolver : undefined
+  const images: PlanImage[] = []
+  let pin: PinRun | undefined
+  if (withManifests) {
+    const loaded = await loadManifests(options.inputs, options.rules, {reader: ports.reader, resolver})
+    if (resolver === undefined) {
+      for (const site of loaded.sites) images.push(planImage(site, site.image, writtenDigest(site.image), options))
+    } else {
+      pin = await pinLoaded(loaded, resolver, {stripTag: options.stripTag, checkDrift: !options.replayingLock})
+      for (const s of pin.result.sites) images.push(planImage(s.site, s.pinned, s.digest, options))
+    }
+  }
+  images.push(...(await bareImages(options, resolver)))
+
+  const trust = await ports.openTrust()
+  try {
+    const plan: PreflightPlan = {policy: await trust.policy.getPolicy(), systemAllowlist: options.systemAllowlist, target: options.target, images}
+    const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), trust)
+    const result = evaluatePreflight(plan, facts)
+    await ports.addContext?.(result)
+    return {result, ...(pin ? {pin} : {})}
+  } finally {
+    await trust.close()
+  }
+}
+
+function writtenDigest(image: string): string | undefined {
+  try {
+    return parseWritten(image).digest
+  } catch {
+    return undefined
+  }
+}
+
+/** Namespace: the document's wins, then the flag/profile/context default. Break-glass: asked for, or on the pod. */
+function planImage(site: ImageSite, image: string, digest: string | undefined, o: PreflightOptions): PlanImage {
+  return {
+    original: site.image, image, ...(digest ? {digest} : {}),
+    namespace: site.namespace ?? o.target.namespace, serviceAccount: site.serviceAccount ?? 'default',
+    breakGlass: o.breakGlass || site.breakGlass,
+    workload: `${site.kind}/${site.name}`, file: site.file, document: site.document, path: site.pathString, line: site.line,
+  }
+}
+
+/** --image references: parsed (all problems at once), tags resolved through the same resolver port. */
+async function bareImages(o: PreflightOptions, resolver: DigestResolver | undefined): Promise<PlanImage[]> {
+  if (o.images.length === 0) return []
+  const problems: SafeDeployError[] = []
+  const written: Array<WrittenReference | undefined> = o.images.map((img) => {
+    try {
+      return parseWritten(img)
+    } catch (err) {
+      if (!(err instanceof SafeDeployError)) throw err
+      problems.push(err)
+      return undefined
+    }
+  })
+  if (problems.length) throw aggregateErrors(problems, 'image')
+  const toResolve = written.flatMap((w, i) => (w !== undefined && w.digest === undefined && resolver !== undefined ? [{w, i}] : []))
+  const digests = new Map<number, string>()
+  if (resolver !== undefined && toResolve.length > 0) {
+    const outcomes = await resolver.resolveAll(toResolve.map(({w, i}) => ({image: o.images[i] as string, domain: w.domain, path: w.path, reference: w.tag ?? 'latest'})))
+    outcomes.forEach((out, k) => {
+      const i = (toResolve[k] as {i: number}).i
+      if (out.ok) digests.set(i, out.value.digest)
+      else problems.push(out.error)
+    })
+    if (problems.length) throw aggregateErrors(problems, 'image')
+  }
+  return o.images.map((img, i) => {
+    const w = written[i] as WrittenReference
+    const d = w.digest ?? digests.get(i)
+    const evaluated = w.digest || !d ? img : `${w.name}${w.tag && !o.stripTag ? ':' + w.tag : ''}@${d}`
+    return {
+      original: img, image: evaluated, ...(d ? {digest: d} : {}), namespace: o.target.namespace,
+      serviceAccount: o.serviceAccount ?? 'default', breakGlass: o.breakGlass,
+    }
+  })
+}

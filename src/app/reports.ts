@@ -1,0 +1,29 @@
+/** The pre-flight's reviewer and CD reports: rendered in src/render, redacted, written through a port. */
+import {redact} from '../core/redact.js'
+import type {PreflightResult} from '../core/preflight.js'
+import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
+
+export interface ReportTargets {
+  markdown?: string | undefined
+  junit?: string | undefined
+  /** $GITHUB_STEP_SUMMARY: the Markdown report is appended to it. */
+  stepSummary?: string | undefined
+}
+
+export interface ReportPorts {
+  writeFile(path: string, text: string): Promise<void>
+  appendFile(path: string, text: string): void
+}
+
+/** Returns the files written (or appended to). */
+export async function writeReports(result: PreflightResult, to: ReportTargets, ports: ReportPorts): Promise<string[]> {
+  const written: string[] = []
+  // Reports quote reasons and notes that can carry API error text: redacted like any other output.
+  if (to.markdown || to.stepSummary) {
+    const md = redact(renderPreflightMarkdown(result))
+    if (to.markdown) { await ports.writeFile(to.markdown, md); written.push(to.markdown) }
+    if (to.stepSummary) { ports.appendFile(to.stepSummary, md + '\n'); written.push(to.stepSummary) }
+  }
+  if (to.junit) { await ports.writeFile(to.junit, redact(renderPreflightJunit(result))); written.push(to.junit) }
+  return written
+}

@@ -1,0 +1,291 @@
+/**
+ * The composition root: turns resolved settings into the adapters behind each use case's ports.
+ * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
+ */
+import {randomUUID} from 'node:crypto'
+import {hostname, userInfo} from 'node:os'
+import {SafeDeployError} from '../core/errors.js'
+import {LockResolver, parseLockText} from '../core/lock.js'
+import {parseSystemPolicyText} from '../core/policy/parse.js'
+import {SYSTEM_ALLOWLIST} from '../core/policy/allowlist.js'
+import type {Target} from '../core/preflight.js'
+import type {CustomImageRule} from '../core/manifest/types.js'
+import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
+import {readInputs} from '../adapters/fs/inputs.js'
+import {appendTextFile, fileExists, readTextFile} from '../adapters/fs/files.js'
+import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
+import {FilePolicySource, DirAttestorSource, DirAttestationSource} from '../adapters/fs/trust.js'
+import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
+import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
+import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
+import {artifactRegistryLocation} from '../adapters/gcp/artifactregistry.js'
+import {RegistryResolver} from '../adapters/registry/index.js'
+import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
+import type {PreflightOptions, PreflightPorts, TrustSources} from '../app/preflight.js'
+import {addReviewerContext, type ContextPorts} from '../app/reviewer-context.js'
+import type {ApplyOptions, ApplyPorts, EnforcementReport, KubeApplierKind} from '../app/deploy.js'
+import type {RunOptions, RunPorts} from '../app/run.js'
+import type {Profile} from '../core/config.js'
+import {askConfirmation} from './prompt.js'
+import {manifestInputs, registrySettings, resolveSettings, type ProfileBackedFlags, type RegistryFlags, type RegistrySettings, type Settings} from './options.js'
+
+export const inputReader: InputReader = {read: (inputs) => readInputs(inputs)}
+
+export const writeFiles = (files: Array<{path: string; text: string}>): Promise<void> => writeFilesAtomic(files)
+
+/** The registry (prefetching: lookups start while the input is parsed), or the lock file replayed through the same port. */
+export function digestResolver(o: {lock?: string | undefined; registry: RegistrySettings; platform?: string | undefined; debug: (line: string) => void}): DigestResolver {
+  if (o.lock !== undefined) return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
+  return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug), o.registry.concurrency)
+}
+
+export function registryResolver(r: RegistrySettings, platform: string | undefined, debug: (line: string) => void): RegistryResolver {
+  return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug})
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pre-flight: target, trust sources, system allowlist, reviewer context.
+
+/** The flags the pre-flight wiring reads besides the settings (endpoints are for tests and private access). */
+export interface PreflightWiringFlags extends RegistryFlags {
+  project?: string | undefined
+  filename?: string[] | undefined
+  recursive?: boolean | undefined
+  kustomize?: string[] | undefined
+  image?: string[] | undefined
+  'istio-identity'?: string | undefined
+  'no-resolve'?: boolean | undefined
+  'image-platform'?: string | undefined
+  lock?: string | undefined
+  'strip-tag'?: boolean | undefined
+  vulnerabilities?: boolean | undefined
+  'binauthz-endpoint'?: string | undefined
+  'containeranalysis-endpoint'?: string | undefined
+  'artifactregistry-endpoint'?: string | undefined
+  'api-insecure'?: boolean | undefined
+}
+
+/** Target from the settings (flags > profile), then the kube context (GKE). */
+export function preflightTarget(settings: Settings, istioIdentity: string | undefined, debug: (l: string) => void): Target {
+  const platform = settings.platform
+  let cluster = settings.cluster
+  let namespace = settings.kube.namespace
+  let context: string | undefined
+  if (platform === 'gke') {
+    const wantContext = settings.kube.context
+    const kubeconfig = settings.kube.kubeconfig
+    try {
+      const kc = resolveKubeContext({...(kubeconfig ? {kubeconfig} : {}), ...(wantContext ? {context: wantContext} : {})})
+      context = kc.context
+      cluster ??= kc.gke?.clusterKey
+      namespace ??= kc.namespace
+    } catch (err) {
+      // An explicitly named context or kubeconfig must exist; the implicit current context is optional.
+      if (wantContext || kubeconfig) throw err
+      debug(`no kube context: ${(err as Error).message}`)
+    }
+  }
+  if (cluster !== undefined && !isClusterKey(cluster)) {
+    throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${cluster}"`)
+  }
+  return {
+    platform, namespace: namespace ?? 'default',
+    ...(cluster ? {cluster} : {}), ...(context ? {context} : {}),
+    ...(settings.project ? {project: settings.project} : {}),
+    ...(istioIdentity ? {istioIdentity} : {}),
+  }
+}
+
+/** LOCATION.NAME, as cluster admission rules are keyed. */
+export function isClusterKey(value: string): boolean {
+  return /^[^.\s]+\.[^\s]+$/.test(value)
+}
+
+/** An exported system policy file, else the built-in approximate list. */
+export function systemAllowlist(file: string | undefined): {patterns: string[]; approximate: boolean} {
+  if (!file) return {patterns: [...SYSTEM_ALLOWLIST], approximate: true}
+  if (!fileExists(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
+  const sys = parseSystemPolicyText(readTextFile(file, 'system policy file'), file)
+  return {patterns: sys.patterns, approximate: false}
+}
+
+/** Files when given, else the Google APIs of the project (loaded lazily: only then are the clients paid for). */
+export async function openTrust(trust: Settings['trust'], flags: PreflightWiringFlags): Promise<TrustSources> {
+  const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir, project} = trust
+  if (!policyFile && !project) {
+    throw new SafeDeployError('USAGE', 'no policy: give --policy FILE or --project PROJECT', {
+      hint: 'export one with `gcloud container binauthz policy export > policy.yaml`, or let safe-deploy read it with --project',
+    })
+  }
+  if (policyFile && attestorsDir && attestationsDir) {
+    return {policy: new FilePolicySource(policyFile), attestors: new DirAttestorSource(attestorsDir), attestations: new DirAttestationSource(attestationsDir), close: async () => {}}
+  }
+  if (!project) {
+    throw new SafeDeployError('USAGE', `${!attestorsDir ? '--attestors DIR' : '--attestations DIR'} is required with --policy unless --project is given (to read them from the APIs)`)
+  }
+  const {gcpTrustSources} = await import('./gcp.js')
+  const gcp = await gcpTrustSources(project, {
+    ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
+    ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
+    insecure: flags['api-insecure'] === true,
+  })
+  return {
+    policy: policyFile ? new FilePolicySource(policyFile) : gcp.policy,
+    attestors: attestorsDir ? new DirAttestorSource(attestorsDir) : gcp.attestors,
+    attestations: attestationsDir ? new DirAttestationSource(attestationsDir) : gcp.attestations,
+    close: () => gcp.close(),
+  }
+}
+
+function contextPorts(flags: PreflightWiringFlags): ContextPorts {
+  // Local test mode (--api-insecure) never falls back to Google's real endpoints.
+  const usable = (endpoint: string | undefined): boolean => flags['api-insecure'] !== true || endpoint !== undefined
+  return {
+    isArtifactRegistry: (ref) => artifactRegistryLocation(ref) !== undefined,
+    openRepositoryFacts: async () => {
+      if (!usable(flags['artifactregistry-endpoint'])) return undefined
+      const {ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
+      const {gcpOptions} = await import('./gcp.js')
+      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure']))
+    },
+    openVulnerabilities: async () => {
+      if (!usable(flags['containeranalysis-endpoint'])) return undefined
+      const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
+      const {gcpOptions} = await import('./gcp.js')
+      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure']))
+    },
+  }
+}
+
+/** The pre-flight use case's options and ports from one command's flags and settings. */
+export function preflightSetup(
+  flags: PreflightWiringFlags, settings: Settings, rules: readonly CustomImageRule[], debug: (l: string) => void, breakGlass = false,
+): {options: PreflightOptions; ports: PreflightPorts} {
+  const target = preflightTarget(settings, flags['istio-identity'], debug)
+  const resolve = flags['no-resolve'] !== true
+  return {
+    options: {
+      target, inputs: manifestInputs(flags), images: flags.image ?? [], rules, resolve,
+      replayingLock: flags.lock !== undefined, stripTag: flags['strip-tag'] === true, breakGlass,
+      serviceAccount: settings.serviceAccount, systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
+    },
+    ports: {
+      reader: inputReader,
+      ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags['image-platform'], debug})} : {}),
+      openTrust: () => openTrust(settings.trust, flags),
+      // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
+      addContext: (result) => addReviewerContext(result, {project: flags.project, vulnerabilities: flags.vulnerabilities === true}, contextPorts(flags)),
+    },
+  }
+}
+
+export const reportPorts = {writeFile: writeFileAtomic, appendFile: appendTextFile}
+
+// ------------------------------------------------------------------------------------------------
+// Deploys: audit log, who, confirmation, enforcement, appliers, Cloud Run.
+
+export function auditSink(path: string | undefined): AuditSink & {id: string} {
+  const log = new AuditLog(path ?? defaultAuditPath(process.env))
+  return {id: randomUUID(), append: (record) => log.append(record)}
+}
+
+/** Who deploys: the CI's user when a CI system says so, else user@host. */
+export function actor(env: NodeJS.ProcessEnv = process.env): string {
+  const ci = env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? env.BUILD_REQUESTED_FOR ?? env.CLOUD_BUILD_SERVICE_ACCOUNT
+  let user = 'unknown'
+  try { user = userInfo().username } catch { /* no passwd entry */ }
+  return ci ? `${ci} (ci)` : `${user}@${hostname()}`
+}
+
+export interface KubeFlags {
+  'server-side': boolean
+  'field-manager'?: string | undefined
+  'container-endpoint'?: string | undefined
+  'api-insecure'?: boolean | undefined
+}
+
+/** The GKE cluster's enforcement mode through the GKE API; undefined when the context is not gke_PROJECT_LOCATION_NAME. */
+export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug: (l: string) => void): () => Promise<EnforcementReport | undefined> {
+  return async () => {
+    let gke: {project: string; location: string; cluster: string; clusterKey: string} | undefined
+    try {
+      gke = resolveKubeContext({...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}), ...(kube.context ? {context: kube.context} : {})}).gke
+    } catch {
+      gke = undefined
+    }
+    if (!gke) {
+      debug('not a GKE context (gke_PROJECT_LOCATION_NAME): skipping the enforcement check')
+      return undefined
+    }
+    try {
+      const {clusterBinauthz} = await import('../adapters/gcp/gke.js')
+      const r = await clusterBinauthz({project: gke.project, location: gke.location, cluster: gke.cluster}, {
+        ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}), insecure: flags['api-insecure'] === true,
+      })
+      const enforced = r.binauthzEvaluationMode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || r.binauthzEvaluationMode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' || (r.binauthzEvaluationMode === 'UNSPECIFIED' && r.enabledLegacy === true)
+      return {mode: r.binauthzEvaluationMode, enforced, cluster: gke.clusterKey}
+    } catch (err) {
+      return {unavailable: err instanceof Error ? err.message : String(err)}
+    }
+  }
+}
+
+/** kubectl (the default when on PATH) or server-side apply through the Kubernetes API. */
+export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], flags: KubeFlags): ApplyPorts['apply'] {
+  return async (choice, objects, o) => {
+    const applier: KubeApplierKind = choice === 'api' || (choice === undefined && !(await kubectlAvailable())) ? 'api' : 'kubectl'
+    const common = {
+      ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
+      ...(kube.context ? {context: kube.context} : {}),
+      ...(kube.namespace ? {namespace: kube.namespace} : {}),
+      dryRun: mode, serverSide: flags['server-side'], ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
+    }
+    if (applier === 'kubectl') {
+      return {applier, objects: (await new KubectlApplier().apply(objects, {...common, ...(o.prune ? {prune: o.prune} : {}), extraArgs: o.extraArgs})).objects}
+    }
+    const {ApiApplier} = await import('../adapters/k8s/api.js')
+    return {applier, objects: (await new ApiApplier().apply(objects, common)).objects}
+  }
+}
+
+/** The Cloud Run v2 API (loaded when a deploy is sent). */
+export function cloudRunPorts(flags: {'run-endpoint'?: string | undefined; 'api-insecure'?: boolean | undefined}): Pick<RunPorts, 'deployService' | 'replaceService' | 'readManifest'> {
+  const opts = {...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}), insecure: flags['api-insecure'] === true}
+  return {
+    deployService: async (req) => (await import('../adapters/gcp/cloudrun.js')).deployService(req, opts),
+    replaceService: async (req) => (await import('../adapters/gcp/cloudrun.js')).replaceService(req, opts),
+    readManifest: (file) => readTextFile(file, 'manifest', {location: true}),
+  }
+}
+
+export interface RunWiringFlags extends PreflightWiringFlags {
+  project?: string | undefined
+  region?: string | undefined
+  'service-account'?: string | undefined
+  'break-glass'?: string | undefined
+  yes: boolean
+  'audit-log'?: string | undefined
+  'run-endpoint'?: string | undefined
+  'dry-run'?: boolean | undefined
+}
+
+/** run deploy / run replace: the Cloud Run rules (default rule only), no custom image rules. */
+export function runSetup(
+  flags: RunWiringFlags & ProfileBackedFlags, profile: Profile | undefined, io: {say(m: string): void; debugLog: (l: string) => void},
+): {options: RunOptions; ports: RunPorts} {
+  const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile)
+  const breakGlass = flags['break-glass']
+  const preflight = preflightSetup(flags, settings, [], io.debugLog, breakGlass !== undefined)
+  const audit = auditSink(settings.auditLog)
+  return {
+    options: {
+      preflight: preflight.options, project: settings.project, region: settings.region, serviceAccount: settings.serviceAccount,
+      breakGlass, validateOnly: flags['dry-run'] === true, actor: actor(),
+    },
+    ports: {
+      preflight: preflight.ports, audit, auditId: audit.id, say: (m) => io.say(m),
+      confirm: (question) => askConfirmation(question, flags.yes),
+      ...cloudRunPorts(flags),
+    },
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The config file (.safe-deploy.yaml): custom image rules and per-environment profiles, validated
+ * with file and line. Pure: text in, config out (src/cli/config.ts reads the file).
+ * Precedence, in one place (src/cli/options.ts): flags > environment variables > profile > defaults.
+ */
+import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node} from 'yaml'
+import {SafeDeployError} from './errors.js'
+import type {CustomImageRule} from './manifest/types.js'
+
+export const DEFAULT_CONFIG_FILE = '.safe-deploy.yaml'
+
+export interface Profile {
+  name: string
+  platform?: 'gke' | 'cloudrun'
+  context?: string
+  kubeconfig?: string
+  namespace?: string
+  cluster?: string
+  project?: string
+  region?: string
+  policy?: string
+  systemPolicy?: string
+  attestors?: string
+  attestations?: string
+  auditLog?: string
+  reportMd?: string
+  reportJunit?: string
+  requireEnforcement?: boolean
+  serviceAccount?: string
+  applier?: 'kubectl' | 'api'
+}
+
+export interface SafeDeployConfig {
+  file?: string
+  imageRules: CustomImageRule[]
+  profiles: Record<string, Profile>
+  defaultProfile?: string
+}
+
+/** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
+const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'> = {
+  platform: 'string', context: 'string', kubeconfig: 'string', namespace: 'string', cluster: 'string', project: 'string',
+  region: 'string', policy: 'string', systemPolicy: 'string', attestors: 'string', attestations: 'string', auditLog: 'string',
+  reportMd: 'string', reportJunit: 'string', requireEnforcement: 'boolean', serviceAccount: 'string', applier: 'string',
+}
+
+function lineOf(node: Node | null | undefined, lc: LineCounter): number | undefined {
+  const start = node?.range?.[0]
+  return start === undefined ? undefined : lc.linePos(start).line
+}
+
+export function parseConfigText(text: string, file: string): SafeDeployConfig {
+  const lc = new LineCounter()
+  const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false})
+  const problems: SafeDeployError[] = []
+  const problem = (node: Node | null | undefined, msg: string) => {
+    const line = lineOf(node, lc)
+    problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${msg}`, {location: {file, ...(line ? {line} : {})}}))
+  }
+  for (const e of doc.errors) {
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
+    problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${e.message.split('\n')[0]}`, {location: {file, ...(line ? {line} : {})}}))
+  }
+  const cfg: SafeDeployConfig = {file, imageRules: [], profiles: {}}
+  let defaultProfileNode: Node | undefined
+  const root = doc.contents
+  if (problems.length === 0 && root !== null && root !== undefined) {
+    if (!isMap(root)) problem(root, 'expected a mapping at the top level')
+    else {
+      for (const pair of root.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : ''
+        const value = pair.value as Node | null
+        if (key === 'imageRules') {
+          if (!isSeq(value)) { problem(value, 'imageRules: expected a list of {apiVersion?, kind, path}'); continue }
+          for (const item of value.items) {
+            const r = (item as Node & {toJSON(): unknown}).toJSON() as Record<string, unknown>
+            if (typeof r !== 'object' || r === null || typeof r.kind !== 'string' || typeof r.path !== 'string') {
+              problem(item as Node, 'imageRules[]: expected kind and path (e.g. {kind: MyApp, path: spec.components[*].image})')
+              continue
+            }
+            cfg.imageRules.push({kind: r.kind, path: r.path, ...(typeof r.apiVersion === 'string' ? {apiVersion: r.apiVersion} : {})})
+          }
+        } else if (key === 'defaultProfile') {
+          if (!isScalar(value) || typeof value.value !== 'string') problem(value, 'defaultProfile: expected a profile name')
+          else { cfg.defaultProfile = value.value; defaultProfileNode = value }
+        } else if (key === 'profiles') {
+          if (!isMap(value)) { problem(value, 'profiles: expected a mapping of name → settings'); continue }
+          for (const p of value.items) {
+            const name = isScalar(p.key) ? String(p.key.value) : ''
+            const body = p.value as Node | null
+            if (!isMap(body)) { problem(body, `profiles.${name}: expected a mapping`); continue }
+            const profile: Profile = {name}
+            for (const kv of body.items) {
+              const k = isScalar(kv.key) ? String(kv.key.value) : ''
+              const v = kv.value as Node | null
+              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | undefined>)[k]
+              if (want === undefined) { problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`); continue }
+              const val = isScalar(v) ? v.value : undefined
+              if (typeof val !== want) { problem(v, `profiles.${name}.${k}: expected a ${want}, got ${JSON.stringify(val ?? null)}`); continue }
+              if (k === 'platform' && val !== 'gke' && val !== 'cloudrun') { problem(v, `profiles.${name}.platform: expected gke or cloudrun, got ${String(val)}`); continue }
+              if (k === 'applier' && val !== 'kubectl' && val !== 'api') { problem(v, `profiles.${name}.applier: expected kubectl or api, got ${String(val)}`); continue }
+              ;(profile as unknown as Record<string, unknown>)[k] = val
+            }
+            cfg.profiles[name] = profile
+          }
+        } else if (key === 'apiVersion' || key === 'kind') {
+          // informational
+        } else {
+          problem(pair.key as Node, `unknown top-level key "${key}" (known: apiVersion, kind, imageRules, profiles, defaultProfile)`)
+        }
+      }
+    }
+  }
+  if (cfg.defaultProfile !== undefined && !Object.hasOwn(cfg.profiles, cfg.defaultProfile)) {
+    problem(defaultProfileNode, `defaultProfile "${cfg.defaultProfile}" is not defined under profiles (defined: ${Object.keys(cfg.profiles).join(', ') || 'none'})`)
+  }
+  if (problems.length > 0) {
+    throw new SafeDeployError('CONFIG_INVALID', `invalid config file ${file}:\n${problems.map((p) => '  ' + p.message).join('\n')}`, {
+      errors: problems, location: {file}, hint: 'fix the lines named above; see README "Configuration"',
+    })
+  }
+  return cfg
+}
+
+/** The profile in force: --profile / SAFE_DEPLOY_PROFILE, else defaultProfile, else none. */
+export function selectProfile(cfg: SafeDeployConfig, name: string | undefined): Profile | undefined {
+  const chosen = name ?? cfg.defaultProfile
+  if (chosen === undefined) return undefined
+  const p = Object.hasOwn(cfg.profiles, chosen) ? cfg.profiles[chosen] : undefined
+  if (!p) {
+    throw new SafeDeployError('USAGE', `profile "${chosen}" is not defined${cfg.file ? ' in ' + cfg.file : ' (no config file found)'}`, {
+      hint: `defined profiles: ${Object.keys(cfg.profiles).join(', ') || '(none)'}; create them with \`safe-deploy init\``,
+    })
+  }
+  return p
+}

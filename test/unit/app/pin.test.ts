@@ -1,0 +1,65 @@
+/** The pin use case with plain fakes: what is read, looked up, written, and refused. */
+import {describe, expect, it} from '@jest/globals'
+import {pin, type PinOptions, type PinPorts} from '../../../src/app/pin.js'
+import {LockResolver} from '../../../src/core/lock.js'
+import {deploymentYaml, digest, reader, registry} from './fakes.js'
+
+const inputs = (...files: string[]) => ({files, recursive: false, kustomizeDirs: []})
+const options = (over: Partial<PinOptions> = {}): PinOptions => ({inputs: inputs('a.yaml'), rules: [], stripTag: false, write: false, replayingLock: false, ...over})
+
+function ports(files: Record<string, string>, tags: Record<string, string>) {
+  const written: Array<{path: string; text: string}> = []
+  const resolver = registry(tags)
+  const p: PinPorts = {reader: reader(files), resolver, writeFiles: async (f) => { written.push(...f) }, now: () => new Date('2026-11-27T00:00:00Z')}
+  return {p, written, resolver}
+}
+
+describe('pin use case', () => {
+  it('pins a tag to tag@digest, keeps the comment, writes nothing without --write', async () => {
+    const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0')}, {'gcr.io/p/api:1.0': digest(1)})
+    const out = await pin(options(), p)
+    expect(out.run.outputs[0]?.text).toContain(`image: gcr.io/p/api:1.0@${digest(1)} # keep this comment`)
+    expect(out.summary).toEqual({sites: 1, unique: 1, pinned: 1, alreadyPinned: 0, drift: 0, files: 1})
+    expect(written).toEqual([])
+  })
+
+  it('--write writes only changed files, and the lock file through the same port', async () => {
+    const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0'), 'b.yaml': deploymentYaml('db', `gcr.io/p/db@${digest(2)}`)}, {'gcr.io/p/api:1.0': digest(1)})
+    const out = await pin(options({inputs: inputs('a.yaml', 'b.yaml'), write: true, lockOutput: 'images.lock'}), p)
+    expect(written.map((w) => w.path)).toEqual(['a.yaml', 'images.lock'])
+    expect(out.written).toEqual(['a.yaml'])
+    expect(written[1]?.text).toContain(`digest: ${digest(1)}`)
+  })
+
+  it('one image that cannot be resolved: nothing is written, every failure reported', async () => {
+    const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('x', 'gcr.io/p/gone:1')}, {'gcr.io/p/api:1.0': digest(1)})
+    await expect(pin(options({write: true}), p)).rejects.toMatchObject({code: 'REGISTRY_NOT_FOUND'})
+    expect(written).toEqual([])
+  })
+
+  it('--write refuses stdin before reading anything', async () => {
+    const {p} = ports({}, {})
+    await expect(pin(options({inputs: inputs('-'), write: true}), p)).rejects.toMatchObject({code: 'USAGE', message: '--write cannot rewrite stdin'})
+    expect((p.reader as ReturnType<typeof reader>).reads).toBe(0)
+  })
+
+  it('a lock file answers through the same port; a reference missing from it fails with LOCK_MISSING', async () => {
+    const lock = new LockResolver({apiVersion: 'safe-deploy.dev/v1', kind: 'ImageLock', images: [{image: 'gcr.io/p/api:1.0', digest: digest(7), registry: 'gcr.io', repository: 'gcr.io/p/api', resolvedAt: ''}]})
+    const {p} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0'), 'b.yaml': deploymentYaml('x', 'gcr.io/p/x:2')}, {})
+    const out = await pin(options({replayingLock: true}), {...p, resolver: lock})
+    expect(out.sites[0]?.pinned).toBe(`gcr.io/p/api:1.0@${digest(7)}`)
+    await expect(pin(options({inputs: inputs('b.yaml'), replayingLock: true}), {...p, resolver: lock})).rejects.toMatchObject({code: 'LOCK_MISSING'})
+  })
+
+  it('tag@digest is looked up for drift, except when replaying a lock', async () => {
+    const files = {'a.yaml': deploymentYaml('api', `gcr.io/p/api:1.0@${digest(1)}`)}
+    const {p, resolver} = ports(files, {'gcr.io/p/api:1.0': digest(2)})
+    const out = await pin(options(), p)
+    expect(out.summary.drift).toBe(1)
+    expect(out.warnings[0]).toMatch(/drift: gcr.io\/p\/api:1.0 now points to/)
+    resolver.asked.length = 0
+    const replay = await pin(options({replayingLock: true}), p)
+    expect(replay.summary.drift).toBe(0)
+    expect(resolver.asked).toEqual([])
+  })
+})

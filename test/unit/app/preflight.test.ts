@@ -1,0 +1,94 @@
+/** The pre-flight use case with plain fakes: facts gathered once, evaluated, and failures never allowed. */
+import {describe, expect, it} from '@jest/globals'
+import {preflight, type PreflightOptions, type PreflightPorts} from '../../../src/app/preflight.js'
+import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
+import {SafeDeployError} from '../../../src/core/errors.js'
+import {attestationFactsNeeded, evaluatePreflight} from '../../../src/core/preflight.js'
+import {parsePolicyText} from '../../../src/core/policy/parse.js'
+import {ATTESTOR, deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
+
+const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
+  target: {platform: 'gke', namespace: 'default'}, inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []}, images: [], rules: [],
+  resolve: true, replayingLock: false, stripTag: false, breakGlass: false, systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true}, ...over,
+})
+
+const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('web', 'gcr.io/p/api:1.0')}
+const tags = {'gcr.io/p/api:1.0': digest(1)}
+
+describe('pre-flight use case', () => {
+  it('ALLOW when the pinned digest is attested; each (attestor, digest) fact gathered once; trust closed', async () => {
+    const t = await trust(policy('attest'), [`gcr.io/p/api@${digest(1)}`])
+    const ports: PreflightPorts = {reader: reader(files), resolver: registry(tags), openTrust: async () => t}
+    const {result, pin} = await preflight(options(), ports)
+    expect(result.verdict).toBe('ALLOW')
+    expect(result.images.map((i) => [i.workload, i.image, i.namespace])).toEqual([
+      ['Deployment/api', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'], ['Deployment/web', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'],
+    ])
+    expect(t.listed).toEqual([digest(1)])
+    expect(t.closed).toBe(true)
+    expect(pin?.outputs[0]?.changed).toBe(true)
+  })
+
+  it('DENY with the attest command as the next step when no attestation exists', async () => {
+    const t = await trust(policy('attest'))
+    const {result} = await preflight(options(), {reader: reader(files), resolver: registry(tags), openTrust: async () => t})
+    expect(result.verdict).toBe('DENY')
+    expect(result.images[0]?.nextSteps).toContain(`safe-deploy attest --image gcr.io/p/api@${digest(1)} --attestor ${ATTESTOR}`)
+  })
+
+  it('--no-resolve: the tag is evaluated as written (denied per attestor, no lookup)', async () => {
+    const t = await trust(policy('attest'))
+    const resolver = registry(tags)
+    const {result, pin} = await preflight(options({resolve: false}), {reader: reader(files), resolver, openTrust: async () => t})
+    expect(result.verdict).toBe('DENY')
+    expect(resolver.asked).toEqual([])
+    expect(pin).toBeUndefined()
+    expect(t.listed).toEqual([])
+  })
+
+  it('input problems come before trust material is opened', async () => {
+    let opened = false
+    await expect(preflight(options({inputs: {files: [], recursive: false, kustomizeDirs: []}}), {
+      reader: reader({}), openTrust: async () => { opened = true; return trust(policy('allow')) },
+    })).rejects.toMatchObject({code: 'USAGE'})
+    await expect(preflight(options(), {reader: reader({'a.yaml': 'kind: [\n'}), openTrust: async () => { opened = true; return trust(policy('allow')) }})).rejects.toBeInstanceOf(SafeDeployError)
+    expect(opened).toBe(false)
+  })
+
+  it('an attestation source that fails is "could not check" (thrown), never allowed; trust still closed', async () => {
+    const t = await trust(policy('attest'))
+    t.attestations.listAttestations = async () => { throw new SafeDeployError('API_ERROR', 'Container Analysis: UNAVAILABLE') }
+    await expect(preflight(options(), {reader: reader(files), resolver: registry(tags), openTrust: async () => t})).rejects.toMatchObject({code: 'API_ERROR'})
+    expect(t.closed).toBe(true)
+  })
+
+  it('bare --image references resolve through the same port; a pod break-glass annotation counts per image', async () => {
+    const t = await trust(policy('deny'))
+    const {result} = await preflight(options({inputs: {files: [], recursive: false, kustomizeDirs: []}, images: ['gcr.io/p/api:1.0'], breakGlass: true}), {
+      reader: reader({}), resolver: registry(tags), openTrust: async () => t,
+    })
+    expect(result.images[0]?.image).toBe(`gcr.io/p/api:1.0@${digest(1)}`)
+    expect(result.verdict).toBe('ALLOW_BREAKGLASS')
+  })
+})
+
+describe('facts, then evaluation (core/preflight)', () => {
+  const plan = {
+    policy: parsePolicyText(policy('attest'), 'policy.yaml'), target: {platform: 'gke' as const, namespace: 'default'},
+    images: [
+      {original: 'a', image: `gcr.io/p/a@${digest(1)}`, digest: digest(1), namespace: 'default', serviceAccount: 'default', breakGlass: false},
+      {original: 'b', image: `gcr.io/p/b@${digest(1)}`, digest: digest(1), namespace: 'default', serviceAccount: 'default', breakGlass: false},
+      {original: 'c', image: 'gcr.io/p/c:tag', namespace: 'default', serviceAccount: 'default', breakGlass: false},
+    ],
+  }
+  it('the facts needed: each (attestor, digest) once; a tag needs none', () => {
+    expect(attestationFactsNeeded(plan)).toEqual([{attestor: ATTESTOR, digest: digest(1)}])
+  })
+  it('a fact the evaluation needs but was not gathered fails closed (INTERNAL), never allowed', () => {
+    expect(() => evaluatePreflight(plan, new Map())).toThrow(expect.objectContaining({code: 'INTERNAL'}) as never)
+  })
+  it('evaluation is synchronous over the facts', () => {
+    const r = evaluatePreflight(plan, new Map([[`${ATTESTOR}\u0000${digest(1)}`, {satisfied: true, reason: 'verified'}]]))
+    expect(r.images.map((i) => i.verdict)).toEqual(['ALLOW', 'ALLOW', 'DENY'])
+  })
+})
