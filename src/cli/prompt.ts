@@ -1,5 +1,13 @@
-/** Confirmation prompts (inquirer is loaded only in cli/: here and in the init wizard). Never prompts without a TTY or under CI. */
+/** Confirmation prompts (inquirer is loaded only in cli/: here and in the init wizard, cli/init-wizard.ts). Never prompts without a TTY or under CI. */
 import type {Confirmation} from '../core/deploy.js'
+
+/**
+ * Ctrl-C at an inquirer prompt: inquirer rejects with ExitPromptError ("User force closed the prompt with
+ * SIGINT"). The one place that knows it; every prompt turns it into an abort (exit 9), never an internal error.
+ */
+export function isPromptAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ExitPromptError'
+}
 
 export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true && !env.CI
@@ -22,7 +30,7 @@ export async function askConfirmation(question: string, yes: boolean, env: NodeJ
     const ok = await confirm({message: question, default: false}, {output: process.stderr})
     return ok ? {answer: 'granted'} : {answer: 'declined'}
   } catch (err) {
-    if (err instanceof Error && err.name === 'ExitPromptError') return {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}
+    if (isPromptAbort(err)) return {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}
     throw err
   }
 }

@@ -4,7 +4,7 @@
  * Needs dist/ and python3. CI must not be set in the child: with CI set safe-deploy never prompts.
  */
 import {describe, expect, it} from '@jest/globals'
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {isolatedEnv} from '../../support/cli.js'
@@ -15,6 +15,7 @@ const ENTER = '\r'
 const DOWN = '\u001b[B'
 const SPACE = ' '
 const BACKSPACE = '\u007f'
+const CTRL_C = '\u0003'
 
 /** Run `safe-deploy ARGS` under a pty, answering [expect, send] steps. */
 function drive(args: string[], steps: Array<[string, string]>, extraEnv: Record<string, string> = {}): Promise<Driven> {
@@ -149,4 +150,58 @@ describe('init wizard in a pseudo-terminal', () => {
     expect(r.output).toContain('non-interactive init needs --platform, --project, --env')
     expect(existsSync(join(d, '.safe-deploy.yaml'))).toBe(false)
   }, 60_000)
+})
+
+describe('Ctrl-C in the init wizard is an abort (exit 9), never an internal error, and writes nothing', () => {
+  const expectAborted = (r: Driven) => {
+    expectDriven(r, 9)
+    expect(r.output).toContain('Error [ABORTED]: aborted: nothing was written')
+    expect(r.output).not.toContain('INTERNAL')
+    expect(r.output).not.toContain('this is a bug')
+  }
+
+  it('at the first question', async () => {
+    const d = tmp('wiz-ctrlc-first')
+    const r = await drive(['init', '--dir', d], [['Where do you deploy?', CTRL_C]])
+    expectAborted(r)
+    expect(listFiles(d)).toEqual([])
+  }, 60_000)
+
+  it('at a later question (after platform, project and environments were answered)', async () => {
+    const d = tmp('wiz-ctrlc-later')
+    const r = await drive(['init', '--dir', d], [
+      ['Where do you deploy?', DOWN], ['❯ Cloud Run', ENTER],
+      ['Google Cloud project id:', 'wiz-ctrlc-proj' + ENTER],
+      ['Environments (comma-separated, in promotion order):', 'staging,prod' + ENTER],
+      ['staging: Cloud Run region:', ENTER],
+      ['prod: Cloud Run region:', CTRL_C],
+    ])
+    expectAborted(r)
+    expect(listFiles(d)).toEqual([])
+  }, 60_000)
+
+  it('at the final confirmation', async () => {
+    const d = tmp('wiz-ctrlc-confirm')
+    const r = await drive(['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-ctrlc', '--env', 'dev=us-central1', '--attestor', 'a', '--ci', 'gitlab'], [
+      ['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', CTRL_C],
+    ])
+    expectAborted(r)
+    expect(listFiles(d)).toEqual([])
+  }, 60_000)
+
+  it('at an overwrite confirmation: no file is written, not even the new ones planned before it', async () => {
+    const d = tmp('wiz-ctrlc-overwrite')
+    const args = ['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-ctrlc', '--env', 'dev=us-central1', '--env', 'prod=us-central1', '--attestor', 'ci', '--ci', 'gitlab']
+    expectDriven(await drive(args, [['Write .safe-deploy.yaml', ENTER]]))
+    // .safe-deploy.yaml comes first in the plan: missing, it would be written before policies/dev.yaml is asked about.
+    rmSync(join(d, '.safe-deploy.yaml'))
+    writeFileSync(join(d, 'policies/dev.yaml'), '# edited by hand\n')
+    const before = Object.fromEntries(listFiles(d).map((f) => [f, readFileSync(join(d, f), 'utf8')]))
+    const r = await drive(args, [
+      ['Write .safe-deploy.yaml', ENTER],
+      ['policies/dev.yaml exists. Overwrite? (y/N)', CTRL_C],
+    ])
+    expectAborted(r)
+    expect(Object.fromEntries(listFiles(d).map((f) => [f, readFileSync(join(d, f), 'utf8')]))).toEqual(before)
+  }, 90_000)
 })
