@@ -3,21 +3,18 @@
  * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
  */
 import {randomUUID} from 'node:crypto'
-import {hostname, userInfo} from 'node:os'
 import {SafeDeployError} from '../core/errors.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
-import {parseSystemPolicyText} from '../core/policy/parse.js'
-import {SYSTEM_ALLOWLIST} from '../core/policy/allowlist.js'
 import type {Target} from '../core/preflight.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {appendTextFile, fileExists, readTextFile} from '../adapters/fs/files.js'
+import {appendTextFile, readTextFile} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {FilePolicySource, DirAttestorSource, DirAttestationSource} from '../adapters/fs/trust.js'
+import {FilePolicySource, DirAttestorSource, DirAttestationSource, systemAllowlist} from '../adapters/fs/trust.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
-import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
+import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
 import {artifactRegistryLocation} from '../adapters/gcp/artifactregistry.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
@@ -101,14 +98,6 @@ export function isClusterKey(value: string): boolean {
   return /^[^.\s]+\.[^\s]+$/.test(value)
 }
 
-/** An exported system policy file, else the built-in approximate list. */
-export function systemAllowlist(file: string | undefined): {patterns: string[]; approximate: boolean} {
-  if (!file) return {patterns: [...SYSTEM_ALLOWLIST], approximate: true}
-  if (!fileExists(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
-  const sys = parseSystemPolicyText(readTextFile(file, 'system policy file'), file)
-  return {patterns: sys.patterns, approximate: false}
-}
-
 /** Files when given, else the Google APIs of the project (loaded lazily: only then are the clients paid for). */
 export async function openTrust(trust: Settings['trust'], flags: PreflightWiringFlags): Promise<TrustSources> {
   const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir, project} = trust
@@ -123,7 +112,7 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
   if (!project) {
     throw new SafeDeployError('USAGE', `${!attestorsDir ? '--attestors DIR' : '--attestations DIR'} is required with --policy unless --project is given (to read them from the APIs)`)
   }
-  const {gcpTrustSources} = await import('./gcp.js')
+  const {gcpTrustSources} = await import('../adapters/gcp/clients.js')
   const gcp = await gcpTrustSources(project, {
     ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
     ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
@@ -145,13 +134,13 @@ function contextPorts(flags: PreflightWiringFlags): ContextPorts {
     openRepositoryFacts: async () => {
       if (!usable(flags['artifactregistry-endpoint'])) return undefined
       const {ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
-      const {gcpOptions} = await import('./gcp.js')
+      const {gcpOptions} = await import('../adapters/gcp/clients.js')
       return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure']))
     },
     openVulnerabilities: async () => {
       if (!usable(flags['containeranalysis-endpoint'])) return undefined
       const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
-      const {gcpOptions} = await import('./gcp.js')
+      const {gcpOptions} = await import('../adapters/gcp/clients.js')
       return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure']))
     },
   }
@@ -179,6 +168,8 @@ export function preflightSetup(
   }
 }
 
+export {actor, systemAllowlist}
+
 export const reportPorts = {writeFile: writeFileAtomic, appendFile: appendTextFile}
 
 // ------------------------------------------------------------------------------------------------
@@ -187,14 +178,6 @@ export const reportPorts = {writeFile: writeFileAtomic, appendFile: appendTextFi
 export function auditSink(path: string | undefined): AuditSink & {id: string} {
   const log = new AuditLog(path ?? defaultAuditPath(process.env))
   return {id: randomUUID(), append: (record) => log.append(record)}
-}
-
-/** Who deploys: the CI's user when a CI system says so, else user@host. */
-export function actor(env: NodeJS.ProcessEnv = process.env): string {
-  const ci = env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? env.BUILD_REQUESTED_FOR ?? env.CLOUD_BUILD_SERVICE_ACCOUNT
-  let user = 'unknown'
-  try { user = userInfo().username } catch { /* no passwd entry */ }
-  return ci ? `${ci} (ci)` : `${user}@${hostname()}`
 }
 
 export interface KubeFlags {
@@ -218,12 +201,11 @@ export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug
       return undefined
     }
     try {
-      const {clusterBinauthz} = await import('../adapters/gcp/gke.js')
-      const r = await clusterBinauthz({project: gke.project, location: gke.location, cluster: gke.cluster}, {
+      const {clusterEnforcement} = await import('../adapters/gcp/gke.js')
+      const r = await clusterEnforcement({project: gke.project, location: gke.location, cluster: gke.cluster}, {
         ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}), insecure: flags['api-insecure'] === true,
       })
-      const enforced = r.binauthzEvaluationMode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || r.binauthzEvaluationMode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' || (r.binauthzEvaluationMode === 'UNSPECIFIED' && r.enabledLegacy === true)
-      return {mode: r.binauthzEvaluationMode, enforced, cluster: gke.clusterKey}
+      return {...r, cluster: gke.clusterKey}
     } catch (err) {
       return {unavailable: err instanceof Error ? err.message : String(err)}
     }

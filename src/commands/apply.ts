@@ -7,6 +7,7 @@ import {askConfirmation} from '../cli/prompt.js'
 import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup} from '../cli/wiring.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
+import {renderApplyResult} from '../render/text.js'
 
 export default class Apply extends BaseCommand {
   static override summary = 'Pin, pre-flight, confirm, apply to Kubernetes/GKE, and record the decision'
@@ -69,14 +70,8 @@ export default class Apply extends BaseCommand {
       enforcement: enforcementCheck(settings.kube, flags, this.debugLog),
       apply: kubeApplier(settings.kube, mode, flags),
     })
-    if (result.outcome === 'blocked') {
-      this.say('BLOCKED: nothing was applied (see the reasons above).')
-      this.setExit(EXIT.DENIED)
-    } else {
-      for (const o of result.objects) this.say(`${o.kind.toLowerCase()}/${o.name} ${o.action}${result.outcome === 'dry-run' ? ' (dry run)' : ''}`)
-      this.say(`${result.outcome === 'applied' ? 'applied' : 'dry run done'}: ${result.objects.length} object(s) via ${result.applier}; verdict ${result.verdict}; audit id ${result.auditId}`)
-      this.setExit(EXIT.OK)
-    }
+    this.say(renderApplyResult(result))
+    this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return result
   }
 }

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {readAudit, parseSince, type AuditListing} from '../cli/audit-read.js'
+import {auditReader, systemClock} from '../cli/wiring-trust.js'
+import type {AuditRecord} from '../core/audit.js'
+import {listAudit, type AuditListing} from '../app/audit.js'
 import {renderAuditRecords} from '../render/text.js'
 
 export default class Audit extends BaseCommand {
@@ -19,12 +21,9 @@ export default class Audit extends BaseCommand {
     'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
   }
 
-  async run(): Promise<AuditListing> {
+  async run(): Promise<AuditListing<AuditRecord>> {
     const {flags} = await this.parse(Audit)
-    const since = flags.since ? parseSince(flags.since, new Date()) : undefined
-    const listing = await readAudit(flags['audit-log'], {
-      ...(since ? {since} : {}), ...(flags.verdict ? {verdict: flags.verdict} : {}), ...(flags.outcome ? {outcome: flags.outcome} : {}),
-    })
+    const listing = await listAudit({since: flags.since, verdict: flags.verdict, outcome: flags.outcome}, {log: auditReader(flags['audit-log']), clock: systemClock})
     this.out(renderAuditRecords(listing.records))
     for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
     this.say(`${listing.records.length} record(s) from ${listing.file}`)

@@ -4,6 +4,7 @@
  */
 import type {SafeDeployError} from './errors.js'
 import type {Attestor, AttestationOccurrence} from './attestation/types.js'
+import type {Signer} from './attestation/sign.js'
 import type {Policy} from './policy/types.js'
 import type {ImageSite} from './manifest/types.js'
 import type {AuditRecord} from './audit.js'
@@ -92,3 +93,31 @@ export interface InputReader {
 export interface AuditSink {
   append(record: AuditRecord): Promise<void>
 }
+
+// attest: signers and attestation stores
+
+export type SignerKind = 'pkix' | 'kms' | 'pgp' | 'signature-file'
+
+export interface AttestSigner extends Signer {
+  kind: SignerKind
+}
+
+/** What a store receives: the occurrence to write and what makes it equivalent to one already there. */
+export interface NewAttestation {
+  /** The REST-form occurrence (as buildOccurrence makes it, what gcloud writes). */
+  occurrence: object
+  attestor: string
+  noteName: string
+  digest: string
+  keyId: string
+  /** Does the attestor still accept an existing look-alike occurrence? Only then may storing be skipped. */
+  isExistingValid(existing: AttestationOccurrence): Promise<boolean>
+}
+
+export type StoredAt = {kind: 'container-analysis'; project: string; name?: string} | {kind: 'directory'; path: string}
+
+export interface AttestationStore {
+  /** Store it unless an equivalent occurrence is already there (created: false then). */
+  store(attestation: NewAttestation): Promise<{stored: StoredAt; created: boolean}>
+}
+

@@ -1,5 +1,5 @@
 /**
- * Human text for the commands other than pin and preflight: policy lint findings, policy explain,
+ * Human text for the commands other than pin and preflight: policy lint findings, policy explain, attest,
  * audit listings and Cloud Run deploy results. Pure: data in, string out; commands print it.
  */
 import type {LintResult} from '../core/policy/lint.js'
@@ -48,4 +48,36 @@ export interface RunLine {
 export function renderRunResult(r: RunLine): string {
   if (r.outcome === 'blocked') return 'BLOCKED: nothing was deployed (see the reasons above).'
   return `${r.outcome === 'deployed' ? (r.created ? 'created' : 'updated') : 'validated (dry run)'} ${r.service}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + r.uri : ''}; verdict ${r.verdict}; audit id ${r.auditId}`
+}
+
+export interface AttestLine {
+  created: boolean
+  image: string
+  attestor: string
+  noteName: string
+  keyId: string
+  signer: string
+  stored: {kind: 'container-analysis'; project: string; name?: string} | {kind: 'directory'; path: string}
+}
+
+/** What attest did: signed and stored, or already there (idempotent). */
+export function renderAttestResult(r: AttestLine): string {
+  const where = r.stored.kind === 'directory' ? r.stored.path : `Container Analysis (project ${r.stored.project}${r.stored.name ? ', ' + r.stored.name : ''})`
+  return `${r.created ? 'attested' : 'already attested (nothing new stored)'}: ${r.image}\n  attestor: ${r.attestor} (note ${r.noteName})\n  key: ${r.keyId} (${r.signer})\n  stored: ${where}`
+}
+
+export interface ApplyLines {
+  outcome: 'applied' | 'dry-run' | 'blocked'
+  objects: Array<{kind: string; name: string; action: string}>
+  applier?: string
+  verdict: string
+  auditId: string
+}
+
+/** One line per object sent (kubectl's `kind/name action`), then the outcome. */
+export function renderApplyResult(r: ApplyLines): string {
+  if (r.outcome === 'blocked') return 'BLOCKED: nothing was applied (see the reasons above).'
+  const dry = r.outcome === 'dry-run' ? ' (dry run)' : ''
+  return r.objects.map((o) => `${o.kind.toLowerCase()}/${o.name} ${o.action}${dry}\n`).join('') +
+    `${r.outcome === 'applied' ? 'applied' : 'dry run done'}: ${r.objects.length} object(s) via ${r.applier ?? ''}; verdict ${r.verdict}; audit id ${r.auditId}`
 }

@@ -5,7 +5,7 @@
  */
 import {constants} from 'node:fs'
 import {mkdir, open, readFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
+import {homedir, hostname, userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
 import {redactValue} from '../../core/redact.js'
@@ -130,4 +130,12 @@ export class AuditLog {
     })
     return {records, problems}
   }
+}
+
+/** Who deploys: the CI's user when a CI system says so, else user@host. */
+export function actor(env: NodeJS.ProcessEnv = process.env): string {
+  const ci = env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? env.BUILD_REQUESTED_FOR ?? env.CLOUD_BUILD_SERVICE_ACCOUNT
+  let user = 'unknown'
+  try { user = userInfo().username } catch { /* no passwd entry */ }
+  return ci ? `${ci} (ci)` : `${user}@${hostname()}`
 }

@@ -7,11 +7,13 @@
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
-import {parsePolicyText} from '../../core/policy/parse.js'
+import {parsePolicyText, parseSystemPolicyText} from '../../core/policy/parse.js'
+import {SYSTEM_ALLOWLIST} from '../../core/policy/allowlist.js'
 import {parseAttestor, parseOccurrences, digestOfResourceUri} from '../../core/attestation/parse.js'
 import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
 import type {Policy} from '../../core/policy/types.js'
 import type {AttestationQuery, AttestationSource, AttestorSource, PolicySource} from '../../core/ports.js'
+import {fileExists, readTextFile} from './files.js'
 
 function readText(path: string, what: string, code: 'POLICY_INVALID' | 'ATTESTOR_INVALID' | 'ATTESTATION_INVALID' | 'INVALID_INPUT'): string {
   try {
@@ -109,4 +111,12 @@ export class DirAttestationSource implements AttestationSource {
     // them (docs/binauthz.md#notes-and-occurrences) and says why, which explains a denial better than silence.
     return this.load().get(q.digest) ?? []
   }
+}
+
+/** An exported system policy file, else the built-in approximate list. */
+export function systemAllowlist(file: string | undefined): {patterns: string[]; approximate: boolean} {
+  if (!file) return {patterns: [...SYSTEM_ALLOWLIST], approximate: true}
+  if (!fileExists(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
+  const sys = parseSystemPolicyText(readTextFile(file, 'system policy file'), file)
+  return {patterns: sys.patterns, approximate: false}
 }

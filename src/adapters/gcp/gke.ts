@@ -116,3 +116,11 @@ export class GkeApi {
     return this.client
   }
 }
+
+/** Does the cluster enforce a Binary Authorization policy? (the project singleton policy, or the legacy flag). */
+export async function clusterEnforcement(target: ClusterRef, opts: GcpOptions = {}): Promise<{mode: string; enforced: boolean}> {
+  const r = await clusterBinauthz(target, opts)
+  const mode = r.binauthzEvaluationMode
+  const enforced = mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' || (mode === 'UNSPECIFIED' && r.enabledLegacy === true)
+  return {mode, enforced}
+}

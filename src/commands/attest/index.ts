@@ -1,7 +1,12 @@
 import {Flags} from '@oclif/core'
+import {renderAttestResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {registryFlags} from '../../cli/flags.js'
-import {attest, type AttestResult} from '../../cli/attest.js'
+import {attestPorts} from '../../cli/wiring-trust.js'
+import {attest, type AttestResult} from '../../app/attest.js'
+
+const IMAGE = ['image', 'image-digest']
+const SIGNERS = ['private-key', 'kms-key', 'pgp-key', 'signature-file']
 
 export default class Attest extends BaseCommand {
   static override summary = 'Sign an image digest for an attestor and store the attestation'
@@ -16,17 +21,17 @@ export default class Attest extends BaseCommand {
   ]
   static override enableJsonFlag = true
   static override flags = {
-    image: Flags.string({description: 'image to attest; a tag is resolved to its digest first', exclusive: ['image-digest'], helpGroup: 'IMAGE'}),
-    'image-digest': Flags.string({description: 'image already pinned (REF@sha256:…); skips resolution', helpGroup: 'IMAGE'}),
+    image: Flags.string({description: 'image to attest; a tag is resolved to its digest first', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),
+    'image-digest': Flags.string({description: 'image already pinned (REF@sha256:…); skips resolution', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),
     'image-platform': Flags.string({description: 'attest the child manifest of a multi-arch index for os/arch[/variant]', helpGroup: 'IMAGE'}),
     attestor: Flags.string({required: true, description: 'projects/PROJECT/attestors/NAME', helpGroup: 'ATTESTOR'}),
     attestors: Flags.string({description: 'directory of attestor JSON files (default: read from the Binary Authorization API)', helpGroup: 'ATTESTOR'}),
     project: Flags.string({description: 'project that stores the occurrence (default: the attestor\'s project)', helpGroup: 'ATTESTOR'}),
-    'private-key': Flags.string({description: 'local PEM private key (ECDSA P-256/384/521, RSA PKCS#1 v1.5 or PSS)', helpGroup: 'SIGNER'}),
-    'kms-key': Flags.string({description: 'Cloud KMS key version projects/…/cryptoKeyVersions/N', helpGroup: 'SIGNER'}),
-    'pgp-key': Flags.string({description: 'ASCII-armored PGP private key', helpGroup: 'SIGNER'}),
+    'private-key': Flags.string({exactlyOne: SIGNERS, description: 'local PEM private key (ECDSA P-256/384/521, RSA PKCS#1 v1.5 or PSS)', helpGroup: 'SIGNER'}),
+    'kms-key': Flags.string({exactlyOne: SIGNERS, description: 'Cloud KMS key version projects/…/cryptoKeyVersions/N', helpGroup: 'SIGNER'}),
+    'pgp-key': Flags.string({exactlyOne: SIGNERS, description: 'ASCII-armored PGP private key', helpGroup: 'SIGNER'}),
     'pgp-passphrase-file': Flags.string({description: 'file holding the PGP key passphrase', helpGroup: 'SIGNER'}),
-    'signature-file': Flags.string({description: 'store a signature made elsewhere (needs --public-key-id)', helpGroup: 'SIGNER'}),
+    'signature-file': Flags.string({exactlyOne: SIGNERS, dependsOn: ['public-key-id'], description: 'store a signature made elsewhere (needs --public-key-id)', helpGroup: 'SIGNER'}),
     'public-key-id': Flags.string({description: 'key id to record (default: the attestor key id rules)', helpGroup: 'SIGNER'}),
     'output-dir': Flags.string({description: 'write the occurrence JSON here (what `preflight --attestations DIR` reads) instead of Container Analysis', helpGroup: 'STORE'}),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', helpGroup: 'STORE'}),
@@ -38,9 +43,8 @@ export default class Attest extends BaseCommand {
 
   async run(): Promise<AttestResult> {
     const {flags} = await this.parse(Attest)
-    const r = await attest(flags, this.debugLog)
-    const where = r.stored.kind === 'directory' ? r.stored.path : `Container Analysis (project ${r.stored.project}${r.stored.name ? ', ' + r.stored.name : ''})`
-    this.say(`${r.created ? 'attested' : 'already attested (nothing new stored)'}: ${r.image}\n  attestor: ${r.attestor} (note ${r.noteName})\n  key: ${r.keyId} (${r.signer})\n  stored: ${where}`)
+    const r = await attest({image: flags.image, imageDigest: flags['image-digest'], attestor: flags.attestor}, attestPorts(flags, this.debugLog))
+    this.say(renderAttestResult(r))
     return r
   }
 }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {runExplain} from '../../cli/policy.js'
+import {policyExplainPorts} from '../../cli/wiring-trust.js'
+import {policyExplain} from '../../app/policy.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
 import {renderExplain} from '../../render/text.js'
 
@@ -15,7 +16,7 @@ export default class PolicyExplain extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     project: Flags.string({description: 'explain the live policy of this project'}),
-    platform: Flags.string({options: ['gke', 'cloudrun'], default: 'gke'}),
+    platform: Flags.option({options: ['gke', 'cloudrun'] as const, default: 'gke' as const})(),
     cluster: Flags.string({description: 'LOCATION.NAME'}),
     namespace: Flags.string({char: 'n'}),
     'service-account': Flags.string({description: 'Kubernetes service account (default: default)'}),
@@ -28,7 +29,10 @@ export default class PolicyExplain extends BaseCommand {
 
   async run(): Promise<RuleExplanation> {
     const {args, flags} = await this.parse(PolicyExplain)
-    const r = await runExplain({...flags, file: args.file})
+    const r = await policyExplain({
+      platform: flags.platform, cluster: flags.cluster, namespace: flags.namespace, serviceAccount: flags['service-account'],
+      istioIdentity: flags['istio-identity'], image: flags.image,
+    }, policyExplainPorts({...flags, file: args.file}))
     this.out(renderExplain(r))
     return r
   }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {runLint} from '../../cli/policy.js'
+import {policyLintPorts} from '../../cli/wiring-trust.js'
+import {policyLint} from '../../app/policy.js'
 import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
@@ -27,7 +28,7 @@ export default class PolicyLint extends BaseCommand {
 
   async run(): Promise<LintResult> {
     const {args, flags} = await this.parse(PolicyLint)
-    const r = await runLint({...flags, file: args.file})
+    const r = await policyLint({requireAuditLog: flags['audit-log'] !== undefined}, policyLintPorts({...flags, file: args.file}))
     this.out(renderLint(r))
     this.setExit(r.errors > 0 || (flags.strict && r.warnings > 0) ? EXIT.INVALID_TRUST : EXIT.OK)
     const {policy: _p, ...out} = r

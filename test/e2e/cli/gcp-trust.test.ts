@@ -20,7 +20,7 @@ const ATTESTOR = `projects/${PROJECT}/attestors/kms-signer`
 const NOTE = `projects/${PROJECT}/notes/kms-signer`
 const KEY_VERSION = `projects/${PROJECT}/locations/global/keyRings/ci/cryptoKeys/attest/cryptoKeyVersions/1`
 const KEY_ID = `//cloudkms.googleapis.com/v1/${KEY_VERSION}`
-/** What src/cli/gcp.ts hands the clients under --api-insecure: it must never be printed. */
+/** What src/adapters/gcp/clients.ts hands the clients under --api-insecure: it must never be printed. */
 const LOCAL_TOKEN = 'local-test-token'
 
 let reg: TestRegistry

@@ -25,7 +25,7 @@ const HT_PASSWORD = 'Ht-pa55word-SECRET-7f3a'
 const TOKEN_PASSWORD = 'T0ken-user-SECRET-91c2'
 const WRONG_PASSWORD = 'Wr0ng-pa55-SECRET-0b7e'
 const KUBE_TOKEN = 'kube-bearer-SECRET-4d1e9a'
-/** The token `--api-insecure` hands the Google clients (src/cli/gcp.ts). */
+/** The token `--api-insecure` hands the Google clients (src/adapters/gcp/clients.ts). */
 const GOOGLE_TOKEN = 'local-test-token'
 
 let root: string

@@ -2,13 +2,13 @@
  * Google API composition (loaded lazily: only commands that talk to Google pay for the clients).
  * With `insecure` (local test servers only) a fixed local token stands in for ADC.
  */
-import {SafeDeployError} from '../core/errors.js'
-import {parseOccurrences} from '../core/attestation/parse.js'
-import {BinauthzApi} from '../adapters/gcp/binauthz.js'
-import {ContainerAnalysisAttestations} from '../adapters/gcp/containeranalysis.js'
-import type {GcpOptions} from '../adapters/gcp/common.js'
-import type {AttestationOccurrence} from '../core/attestation/types.js'
-import type {AttestationSource, AttestorSource, PolicySource} from '../core/ports.js'
+import {SafeDeployError} from '../../core/errors.js'
+import {parseOccurrences} from '../../core/attestation/parse.js'
+import {BinauthzApi} from './binauthz.js'
+import {ContainerAnalysisAttestations} from './containeranalysis.js'
+import type {GcpOptions} from './common.js'
+import type {AttestationOccurrence} from '../../core/attestation/types.js'
+import type {AttestationSource, AttestorSource, PolicySource} from '../../core/ports.js'
 
 export interface GcpEndpoints {
   binauthzEndpoint?: string

@@ -1,0 +1,108 @@
+/**
+ * `policy lint` and `policy explain`: gather the policy text (a file or the project's policy), the
+ * audit history and the attestors the policy names, then the pure lintPolicy / explainRule
+ * (docs/binauthz.md#policy-model, docs/binauthz.md#rule-selection).
+ */
+import {SafeDeployError} from '../core/errors.js'
+import {lintPolicy, type LintResult} from '../core/policy/lint.js'
+import {explainRule, type RuleExplanation} from '../core/policy/evaluate.js'
+import {parsePolicyText} from '../core/policy/parse.js'
+import type {Platform} from '../core/policy/select.js'
+import type {Attestor} from '../core/attestation/types.js'
+import type {AttestorSource} from '../core/ports.js'
+import type {AuditReader} from './audit.js'
+
+/** The policy as text, so findings carry its line numbers; `file` names it in messages. */
+export interface PolicyTextSource {
+  read(): Promise<{text: string; file: string}>
+}
+
+export interface PolicyLintOptions {
+  /** The audit log was named on the command line, so it must exist (a missing default log only means no history). */
+  requireAuditLog?: boolean | undefined
+}
+
+export interface PolicyLintPorts {
+  policy: PolicyTextSource
+  audit: AuditReader<unknown>
+  /** Where the attestors the policy names are looked up; undefined: they are not checked. */
+  attestors?: AttestorSource | undefined
+}
+
+export async function policyLint(options: PolicyLintOptions, ports: PolicyLintPorts): Promise<LintResult> {
+  const {text, file} = await ports.policy.read()
+  const audit = await auditHistory(options, ports.audit)
+  let attestors: Map<string, Attestor | undefined> | undefined
+  if (ports.attestors) {
+    attestors = new Map()
+    for (const name of attestorsNamed(text, file)) {
+      try {
+        attestors.set(name, await ports.attestors.getAttestor(name))
+      } catch (err) {
+        // An attestor that does not exist is a finding of lint's own, not a failure to check.
+        if (err instanceof SafeDeployError && err.code === 'ATTESTOR_UNKNOWN') attestors.set(name, undefined)
+        else throw err
+      }
+    }
+  }
+  return lintPolicy({text, file, ...(audit ? {audit} : {}), ...(attestors ? {attestors} : {})})
+}
+
+/**
+ * How many dry-run decisions the audit log holds. No log at all: no history to judge, so
+ * W_ENFORCED_WITHOUT_DRYRUN is not checked (undefined).
+ */
+async function auditHistory(options: PolicyLintOptions, log: AuditReader<unknown>): Promise<{records: number; dryRunDecisions: number; file: string} | undefined> {
+  const read = await log.read()
+  if (!read) {
+    if (!options.requireAuditLog) return undefined
+    throw new SafeDeployError('USAGE', `--audit-log ${log.file} does not exist`, {hint: 'give the audit log that apply/run deploy write (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl), or omit --audit-log'})
+  }
+  const dry = (read.records as Array<{images?: Array<{rule?: {enforcementMode?: string}; verdict?: string}>}>).filter((r) =>
+    (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY')).length
+  return {records: read.records.length, dryRunDecisions: dry, file: log.file}
+}
+
+/** The attestors the policy's rules require, each once (a policy that does not parse names none: lint reports it). */
+function attestorsNamed(text: string, file: string): Set<string> {
+  try {
+    const p = parsePolicyText(text, file)
+    return new Set([p.defaultAdmissionRule, ...Object.values(p.clusterAdmissionRules), ...Object.values(p.kubernetesNamespaceAdmissionRules),
+      ...Object.values(p.kubernetesServiceAccountAdmissionRules), ...Object.values(p.istioServiceIdentityAdmissionRules)].flatMap((r) => r.requireAttestationsBy))
+  } catch {
+    return new Set()
+  }
+}
+
+export interface PolicyExplainOptions {
+  platform: Platform
+  /** LOCATION.NAME */
+  cluster?: string | undefined
+  namespace?: string | undefined
+  serviceAccount?: string | undefined
+  istioIdentity?: string | undefined
+  /** Also show which allowlist patterns match this image. */
+  image?: string | undefined
+}
+
+export interface PolicyExplainPorts {
+  policy: PolicyTextSource
+  /** Google's system allowlist: the built-in approximate list or an exported system policy. */
+  systemAllowlist(): {patterns: string[]; approximate: boolean}
+}
+
+export async function policyExplain(options: PolicyExplainOptions, ports: PolicyExplainPorts): Promise<RuleExplanation> {
+  // As preflight: a cluster key that is not LOCATION.NAME can never match a rule, so it would silently explain the default rule.
+  if (options.cluster !== undefined && !/^[^.\s]+\.[^\s]+$/.test(options.cluster)) {
+    throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${options.cluster}"`)
+  }
+  const {text, file} = await ports.policy.read()
+  const policy = parsePolicyText(text, file)
+  return explainRule(policy, {
+    platform: options.platform,
+    ...(options.cluster ? {cluster: options.cluster} : {}), ...(options.namespace ? {namespace: options.namespace} : {}),
+    ...(options.serviceAccount ? {serviceAccount: options.serviceAccount} : {}),
+    ...(options.istioIdentity ? {istioIdentity: options.istioIdentity} : {}),
+    systemAllowlist: ports.systemAllowlist(),
+  }, options.image)
+}

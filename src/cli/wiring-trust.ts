@@ -1,0 +1,132 @@
+/**
+ * Wiring for attest, audit and policy lint/explain: the adapters behind the ports of src/app/attest.ts,
+ * src/app/audit.ts and src/app/policy.ts, built from the command's flags. Google clients are loaded
+ * (and created) only when a port is first asked, so a command that never reaches the API never loads them.
+ */
+import {stringify} from 'yaml'
+import {SafeDeployError} from '../core/errors.js'
+import type {AuditRecord} from '../core/audit.js'
+import type {AttestorSource, Clock} from '../core/ports.js'
+import {projectOf} from '../core/resource-names.js'
+import {DirAttestorSource} from '../adapters/fs/trust.js'
+import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
+import {directoryStore} from '../adapters/fs/attestation-store.js'
+import {fileSigner} from '../adapters/signer.js'
+import {fileExists, readTextFile} from '../adapters/fs/files.js'
+import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
+import type {AttestationStore, AttestPorts} from '../app/attest.js'
+import type {AuditProblem, AuditReader} from '../app/audit.js'
+import type {PolicyExplainPorts, PolicyLintPorts, PolicyTextSource} from '../app/policy.js'
+import {registrySettings, type RegistryFlags} from './options.js'
+import {registryResolver, systemAllowlist} from './wiring.js'
+
+interface ApiFlags {
+  'binauthz-endpoint'?: string | undefined
+  'api-insecure'?: boolean | undefined
+}
+
+/** The Binary Authorization API of a project, created on first use (the project is checked then). */
+function binauthz(project: () => string, flags: ApiFlags): () => Promise<BinauthzApi> {
+  let api: Promise<BinauthzApi> | undefined
+  return () => (api ??= (async () => {
+    const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/binauthz.js'), import('../adapters/gcp/clients.js')])
+    return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure']))})
+  })())
+}
+
+const apiAttestors = (api: () => Promise<BinauthzApi>): AttestorSource => ({getAttestor: async (name) => (await api()).getAttestor(name)})
+
+// audit
+
+/** The audit log at path (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl); no file: undefined. */
+export function auditReader(path: string | undefined): AuditReader<AuditRecord> {
+  const file = path ?? defaultAuditPath(process.env)
+  return {
+    file,
+    read: async () => (fileExists(file) ? (await new AuditLog(file).readAll()) as unknown as {records: AuditRecord[]; problems: AuditProblem[]} : undefined),
+  }
+}
+
+export const systemClock: Clock = {now: () => new Date()}
+
+// policy lint / explain
+
+export interface PolicyFlags extends ApiFlags {
+  file?: string | undefined
+  project?: string | undefined
+}
+
+/** A policy FILE, or the project's policy from the API written as YAML (what lint and explain read, with lines). */
+function policyText(flags: PolicyFlags, api: (() => Promise<BinauthzApi>) | undefined): PolicyTextSource {
+  return {
+    read: async () => {
+      if (flags.file) return {text: readTextFile(flags.file, 'policy file', {code: 'USAGE', reason: 'errno'}), file: flags.file}
+      if (!api) throw new SafeDeployError('USAGE', 'give a policy FILE or --project PROJECT')
+      const {source: _s, notes: _n, project: _p, ...rest} = await (await api()).getPolicy()
+      const clean = JSON.parse(JSON.stringify(rest, (k, v) => (k === 'line' ? undefined : v))) as Record<string, unknown>
+      return {text: stringify(clean), file: `projects/${flags.project}/policy (as YAML)`}
+    },
+  }
+}
+
+const policyApi = (flags: PolicyFlags): (() => Promise<BinauthzApi>) | undefined =>
+  !flags.file && flags.project ? binauthz(() => flags.project as string, flags) : undefined
+
+export function policyLintPorts(flags: PolicyFlags & {attestors?: string | undefined; 'audit-log'?: string | undefined}): PolicyLintPorts {
+  const api = policyApi(flags)
+  const attestors = flags.attestors ? new DirAttestorSource(flags.attestors) : api ? apiAttestors(api) : undefined
+  return {policy: policyText(flags, api), audit: auditReader(flags['audit-log']), ...(attestors ? {attestors} : {})}
+}
+
+export function policyExplainPorts(flags: PolicyFlags & {'system-policy'?: string | undefined}): PolicyExplainPorts {
+  return {policy: policyText(flags, policyApi(flags)), systemAllowlist: () => systemAllowlist(flags['system-policy'])}
+}
+
+// attest
+
+export interface AttestFlags extends RegistryFlags, ApiFlags {
+  attestor: string
+  attestors?: string | undefined
+  project?: string | undefined
+  'private-key'?: string | undefined
+  'kms-key'?: string | undefined
+  'pgp-key'?: string | undefined
+  'pgp-passphrase-file'?: string | undefined
+  'signature-file'?: string | undefined
+  'public-key-id'?: string | undefined
+  'output-dir'?: string | undefined
+  'containeranalysis-endpoint'?: string | undefined
+  'kms-endpoint'?: string | undefined
+  'image-platform'?: string | undefined
+}
+
+export function attestPorts(flags: AttestFlags, debug: (line: string) => void): AttestPorts {
+  const project = (): string => {
+    const p = flags.project ?? projectOf(flags.attestor)
+    if (!p) throw new SafeDeployError('USAGE', '--attestor must be projects/P/attestors/A')
+    return p
+  }
+  return {
+    resolver: {resolveAll: (requests) => registryResolver(registrySettings(flags), flags['image-platform'], debug).resolveAll(requests)},
+    attestors: flags.attestors ? new DirAttestorSource(flags.attestors) : apiAttestors(binauthz(project, flags)),
+    signer: (attestor) => fileSigner({
+      privateKey: flags['private-key'], pgpKey: flags['pgp-key'], pgpPassphraseFile: flags['pgp-passphrase-file'], kmsKey: flags['kms-key'],
+      signatureFile: flags['signature-file'], publicKeyId: flags['public-key-id'], kmsEndpoint: flags['kms-endpoint'], insecure: flags['api-insecure'] === true,
+    }, attestor),
+    store: flags['output-dir'] ? directoryStore(flags['output-dir']) : containerAnalysisStore(flags),
+  }
+}
+
+/** Container Analysis, in --project (default: the attestor's project); a still-valid look-alike is not duplicated. */
+function containerAnalysisStore(flags: AttestFlags): AttestationStore {
+  return {
+    store: async (a) => {
+      const project = flags.project ?? (projectOf(a.attestor) as string)
+      const {storeOccurrence} = await import('../adapters/gcp/clients.js')
+      const r = await storeOccurrence(project, a.occurrence, {
+        ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}), insecure: flags['api-insecure'] === true,
+      }, a.isExistingValid)
+      return {stored: {kind: 'container-analysis', project, ...(r.name ? {name: r.name} : {})}, created: r.created}
+    },
+  }
+}
