@@ -15,7 +15,10 @@ import tseslint from 'typescript-eslint'
 function patternToRegex(pattern) {
   const anywhere = pattern.startsWith('**/')
   const body = pattern.replace(/^\*\*\/|^\//, '').replace(/\/\*\*$/, '')
-  const re = body.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')
+  const re = body
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*')
   // esquery reads a regex literal up to the next "/": write "/" as \x2F.
   return `^${anywhere ? '(?:.*/)?' : ''}${re}(?:/.*)?$`.replaceAll('/', '\\x2F')
 }
@@ -23,12 +26,17 @@ function patternToRegex(pattern) {
 const layer = (...groups) => ({
   'no-restricted-imports': ['error', {patterns: groups.map(({group, message}) => ({group, message}))}],
   // `P/*` is left out when `P` is in the group: P's expression already matches below it (one report per import).
-  'no-restricted-syntax': ['error', ...groups.flatMap(({group, message}) => group
-    .filter((pattern) => !(pattern.endsWith('/*') && group.includes(pattern.slice(0, -2))))
-    .map((pattern) => ({
-      selector: `ImportExpression[source.value=/${patternToRegex(pattern)}/]`,
-      message: `dynamic import('${pattern.replace(/^\//, '')}'): ${message}`,
-    })))],
+  'no-restricted-syntax': [
+    'error',
+    ...groups.flatMap(({group, message}) =>
+      group
+        .filter((pattern) => !(pattern.endsWith('/*') && group.includes(pattern.slice(0, -2))))
+        .map((pattern) => ({
+          selector: `ImportExpression[source.value=/${patternToRegex(pattern)}/]`,
+          message: `dynamic import('${pattern.replace(/^\//, '')}'): ${message}`,
+        })),
+    ),
+  ],
 })
 
 // '/fs' (anchored): a bare 'fs' would also match the path segment in '../adapters/fs/files.js'.
@@ -57,25 +65,47 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: layer({
-      group: ['**/adapters/**', '**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@google-cloud/*',
-        '@kubernetes/*', '@inquirer/*', 'google-auth-library', 'node:fs', 'node:fs/*', '/fs', '/fs/*', 'node:child_process', 'node:http', 'node:https'],
+      group: [
+        '**/adapters/**',
+        '**/cli/**',
+        '**/commands/**',
+        '**/render/**',
+        '@oclif/*',
+        '@google-cloud/*',
+        '@kubernetes/*',
+        '@inquirer/*',
+        'google-auth-library',
+        'node:fs',
+        'node:fs/*',
+        '/fs',
+        '/fs/*',
+        'node:child_process',
+        'node:http',
+        'node:https',
+      ],
       message: 'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
     }),
   },
   {
     files: ['src/render/**/*.ts'],
-    rules: layer({group: ['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*'],
-      message: 'render/ is pure (pre-flight result) => string.'}, NO_FS),
+    rules: layer(
+      {
+        group: ['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*'],
+        message: 'render/ is pure (pre-flight result) => string.',
+      },
+      NO_FS,
+    ),
   },
   {
     files: ['src/adapters/**/*.ts'],
-    rules: layer({group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*'],
-      message: 'adapters/ may import core only.'}),
+    rules: layer({group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*'], message: 'adapters/ may import core only.'}),
   },
   {
     files: ['src/adapters/registry/**/*.ts', 'src/adapters/fs/**/*.ts'],
-    rules: layer({group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*', '@google-cloud/*', '@kubernetes/*'],
-      message: '@google-cloud/* only in adapters/gcp, @kubernetes/* only in adapters/k8s.'}),
+    rules: layer({
+      group: ['**/cli/**', '**/commands/**', '**/render/**', '@oclif/*', '@inquirer/*', '@google-cloud/*', '@kubernetes/*'],
+      message: '@google-cloud/* only in adapters/gcp, @kubernetes/* only in adapters/k8s.',
+    }),
   },
   {
     files: ['src/cli/**/*.ts'],
@@ -84,14 +114,32 @@ export default tseslint.config(
   {
     // Use cases receive the outside world as ports from cli/wiring.ts; they never build an adapter.
     files: ['src/app/**/*.ts'],
-    rules: layer({group: ['**/adapters/**', '**/cli/**', '**/commands/**', '@oclif/*', '@google-cloud/*', '@kubernetes/*', '@inquirer/*', 'google-auth-library',
-      'node:child_process', 'node:http', 'node:https'],
-    message: 'app/ is use cases over ports: adapters come in from cli/wiring.ts (docs/architecture.md#dependency-rules).'}, NO_FS),
+    rules: layer(
+      {
+        group: [
+          '**/adapters/**',
+          '**/cli/**',
+          '**/commands/**',
+          '@oclif/*',
+          '@google-cloud/*',
+          '@kubernetes/*',
+          '@inquirer/*',
+          'google-auth-library',
+          'node:child_process',
+          'node:http',
+          'node:https',
+        ],
+        message: 'app/ is use cases over ports: adapters come in from cli/wiring.ts (docs/architecture.md#dependency-rules).',
+      },
+      NO_FS,
+    ),
   },
   {
     files: ['src/commands/**/*.ts'],
-    rules: layer({group: ['**/adapters/**', '@google-cloud/*', '@kubernetes/*', '@inquirer/*'],
-      message: 'commands are thin shells: go through cli/ (composition root).'}, NO_FS),
+    rules: layer(
+      {group: ['**/adapters/**', '@google-cloud/*', '@kubernetes/*', '@inquirer/*'], message: 'commands are thin shells: go through cli/ (composition root).'},
+      NO_FS,
+    ),
   },
   {
     files: ['src/index.ts'],

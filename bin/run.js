@@ -24,7 +24,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   process.stdout.write(`${pkg.oclif?.bin ?? pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
   // Reuse V8's compiled code across runs (Node >= 22.1); a no-op where unavailable or not writable.
-  try { module.enableCompileCache?.() } catch { /* best effort */ }
+  try {
+    module.enableCompileCache?.()
+  } catch {
+    /* best effort */
+  }
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
 }

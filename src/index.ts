@@ -23,6 +23,15 @@ export {checkAttestor, type AttestorCheck} from './core/attestation/verify.js'
 export {pemSigner, pgpSigner, kmsSigner, buildOccurrence, type Signer} from './core/attestation/sign.js'
 export {defaultPkixKeyId, kmsKeyId, pgpFingerprint} from './core/attestation/keys.js'
 export type {Attestor, AttestationOccurrence} from './core/attestation/types.js'
-export {attestationFactsNeeded, evaluatePreflight, factKey, type AttestationFacts, type PreflightPlan, type PreflightResult, type Target, type PlanImage} from './core/preflight.js'
+export {
+  attestationFactsNeeded,
+  evaluatePreflight,
+  factKey,
+  type AttestationFacts,
+  type PreflightPlan,
+  type PreflightResult,
+  type Target,
+  type PlanImage,
+} from './core/preflight.js'
 export {lintPolicy, type Finding, type LintResult} from './core/policy/lint.js'
 export type * from './core/ports.js'

@@ -179,9 +179,10 @@ export async function retry<T>(op: (a: Attempt) => Promise<T>, o: RetryOptions):
       if (!o.isRetryable(err)) throw err
       if (attempt >= attempts) throw attempts === 1 ? err : new RetriesExhausted(err, attempts)
       const retryAfter = o.retryAfterMs?.(err)
-      const delayMs = retryAfter === undefined
-        ? backoffMs(attempt, random, o.baseDelayMs, o.maxDelayMs ?? DEFAULT_MAX_DELAY_MS)
-        : Math.min(Math.max(0, retryAfter), MAX_RETRY_AFTER_MS)
+      const delayMs =
+        retryAfter === undefined
+          ? backoffMs(attempt, random, o.baseDelayMs, o.maxDelayMs ?? DEFAULT_MAX_DELAY_MS)
+          : Math.min(Math.max(0, retryAfter), MAX_RETRY_AFTER_MS)
       o.onRetry?.({attempt, attempts, delayMs, retryAfter: retryAfter !== undefined, error: err})
       await wait(delayMs)
     }

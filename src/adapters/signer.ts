@@ -56,4 +56,3 @@ export async function fileSigner(flags: SignerFlags, attestor: Attestor): Promis
   }
   throw new SafeDeployError('USAGE', 'give one of --private-key, --kms-key, --pgp-key, --signature-file (with --public-key-id)')
 }
-

@@ -56,21 +56,36 @@ export async function attest(options: AttestOptions, ports: AttestPorts): Promis
   const signer = await ports.signer(attestor)
   const trusted = `the attestor trusts: ${attestor.publicKeys.map((k) => k.id).join(', ') || '(no keys)'}`
   if (!attestor.publicKeys.some((k) => k.id === signer.keyId)) {
-    throw new SafeDeployError('KEY_INVALID', `key id ${signer.keyId} is not configured on attestor ${attestor.name}; Binary Authorization would ignore this signature`, {hint: trusted})
+    throw new SafeDeployError(
+      'KEY_INVALID',
+      `key id ${signer.keyId} is not configured on attestor ${attestor.name}; Binary Authorization would ignore this signature`,
+      {hint: trusted},
+    )
   }
   const payload = buildSignaturePayload(image)
   const signature = await signer.sign(payload)
-  const occurrence = buildOccurrence({imageWithDigest: image, noteName: attestor.noteReference, payload, signature, keyId: signer.keyId, pgp: signer.kind === 'pgp'})
+  const occurrence = buildOccurrence({
+    imageWithDigest: image,
+    noteName: attestor.noteReference,
+    payload,
+    signature,
+    keyId: signer.keyId,
+    pgp: signer.kind === 'pgp',
+  })
   // Verified with the pre-flight's own code path before anything is stored.
   const check = await checkAttestor(attestor, parseOccurrences(occurrence, 'new attestation'), digest)
   if (!check.satisfied) {
     const why = check.checks.map((c) => c.reason).join('; ') || check.reason
     throw new SafeDeployError('SIGNATURE_INVALID', `the new signature would not be accepted by ${attestor.name}: ${why}; nothing was stored`, {
-      hint: 'check that the key matches the attestor\'s public key and algorithm',
+      hint: "check that the key matches the attestor's public key and algorithm",
     })
   }
   const {stored, created} = await ports.store.store({
-    occurrence, attestor: attestor.name, noteName: attestor.noteReference, digest, keyId: signer.keyId,
+    occurrence,
+    attestor: attestor.name,
+    noteName: attestor.noteReference,
+    digest,
+    keyId: signer.keyId,
     isExistingValid: async (existing) => (await checkAttestor(attestor, [existing], digest)).satisfied,
   })
   return {image, digest, attestor: attestor.name, noteName: attestor.noteReference, keyId: signer.keyId, signer: signer.kind, stored, created, occurrence}
@@ -91,7 +106,10 @@ async function pin(options: AttestOptions, resolver: DigestResolver): Promise<{i
   const [outcome] = await resolver.resolveAll([{image: given, domain: w.domain, path: w.path, reference: w.tag ?? 'latest'}])
   if (!outcome) throw new SafeDeployError('INTERNAL', 'resolver returned no outcome')
   if (!outcome.ok) {
-    throw new SafeDeployError(outcome.error.code, `cannot pin ${given}, so nothing was signed: ${outcome.error.message}`, {hint: outcome.error.hint, cause: outcome.error.cause})
+    throw new SafeDeployError(outcome.error.code, `cannot pin ${given}, so nothing was signed: ${outcome.error.message}`, {
+      hint: outcome.error.hint,
+      cause: outcome.error.cause,
+    })
   }
   return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest}
 }

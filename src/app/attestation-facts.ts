@@ -17,7 +17,9 @@ export interface AttestationFactPorts {
 }
 
 export async function gatherAttestationFacts(
-  needed: readonly AttestationCheck[], ports: AttestationFactPorts, opts: {now?: Date} = {},
+  needed: readonly AttestationCheck[],
+  ports: AttestationFactPorts,
+  opts: {now?: Date} = {},
 ): Promise<AttestationFacts> {
   const attestors = new Map<string, Promise<Attestor>>()
   const attestor = (name: string): Promise<Attestor> => {
@@ -29,11 +31,13 @@ export async function gatherAttestationFacts(
     return p
   }
   const facts = new Map<string, AttestorOutcome>()
-  await Promise.all(needed.map(async ({attestor: name, digest}) => {
-    const a = await attestor(name)
-    const occurrences = await ports.attestations.listAttestations({noteName: a.noteReference, digest})
-    const checked = await checkAttestor(a, occurrences, digest, opts.now ? {now: opts.now} : {})
-    facts.set(factKey(name, digest), {satisfied: checked.satisfied, reason: checked.reason, details: checked})
-  }))
+  await Promise.all(
+    needed.map(async ({attestor: name, digest}) => {
+      const a = await attestor(name)
+      const occurrences = await ports.attestations.listAttestations({noteName: a.noteReference, digest})
+      const checked = await checkAttestor(a, occurrences, digest, opts.now ? {now: opts.now} : {})
+      facts.set(factKey(name, digest), {satisfied: checked.satisfied, reason: checked.reason, details: checked})
+    }),
+  )
   return facts
 }

@@ -11,7 +11,12 @@ import type {AuditSink} from '../core/ports.js'
 export class AuditTrail {
   /** Set once the objects to send are known; written with every later record. */
   sent: AuditRecord['sent']
-  constructor(private readonly sink: AuditSink, readonly id: string, private base: AuditBase, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly sink: AuditSink,
+    readonly id: string,
+    private base: AuditBase,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   /** Once the pre-flight knows the full target (context, cluster, project), later records carry it. */
   retarget(target: AuditBase['target']): void {

@@ -39,15 +39,15 @@ export interface AuditListing<R> {
   problems: AuditProblem[]
 }
 
-export async function listAudit<R extends AuditRecordFields>(
-  options: AuditListOptions, ports: {log: AuditReader<R>; clock: Clock},
-): Promise<AuditListing<R>> {
+export async function listAudit<R extends AuditRecordFields>(options: AuditListOptions, ports: {log: AuditReader<R>; clock: Clock}): Promise<AuditListing<R>> {
   const since = options.since ? parseSince(options.since, ports.clock.now()) : undefined
   const {records, problems} = (await ports.log.read()) ?? {records: [], problems: []}
-  const out = records.filter((r) =>
-    (since === undefined || new Date(r.time).getTime() >= since.getTime()) &&
-    (options.verdict === undefined || r.verdict === options.verdict) &&
-    (options.outcome === undefined || r.outcome === options.outcome))
+  const out = records.filter(
+    (r) =>
+      (since === undefined || new Date(r.time).getTime() >= since.getTime()) &&
+      (options.verdict === undefined || r.verdict === options.verdict) &&
+      (options.outcome === undefined || r.outcome === options.outcome),
+  )
   return {file: ports.log.file, records: out, problems}
 }
 

@@ -22,12 +22,13 @@ export interface DeployGateSteps<T> {
   apply: () => Promise<{value: T; detail: string}>
 }
 
-export type DeployGateResult<T> =
-  | {outcome: 'blocked'; warnings: string[]}
-  | {outcome: 'applied' | 'dry-run'; warnings: string[]; value: T}
+export type DeployGateResult<T> = {outcome: 'blocked'; warnings: string[]} | {outcome: 'applied' | 'dry-run'; warnings: string[]; value: T}
 
 export async function runDeployGate<T>(
-  facts: Omit<DeployFacts, 'confirmation' | 'applied'>, question: string, ports: DeployGatePorts, steps: DeployGateSteps<T>,
+  facts: Omit<DeployFacts, 'confirmation' | 'applied'>,
+  question: string,
+  ports: DeployGatePorts,
+  steps: DeployGateSteps<T>,
 ): Promise<DeployGateResult<T>> {
   let current: DeployFacts = facts
   let decision = decideDeploy(current)
@@ -59,7 +60,8 @@ export async function runDeployGate<T>(
     throw err
   }
   const done = decideDeploy({...current, applied: {ok: true, detail: sent.detail}}).step
-  if (done.next !== 'stop' || (done.outcome !== 'applied' && done.outcome !== 'dry-run')) throw new SafeDeployError('INTERNAL', 'deploy gate: no outcome after apply')
+  if (done.next !== 'stop' || (done.outcome !== 'applied' && done.outcome !== 'dry-run'))
+    throw new SafeDeployError('INTERNAL', 'deploy gate: no outcome after apply')
   await ports.record(done.record)
   return {outcome: done.outcome, warnings, value: sent.value}
 }

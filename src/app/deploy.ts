@@ -51,7 +51,11 @@ export interface ApplyPorts {
   /** Read the target cluster's Binary Authorization enforcement (GKE contexts only). */
   enforcement(): Promise<EnforcementReport | undefined>
   /** Send the objects with the chosen applier. */
-  apply(applier: KubeApplierKind | undefined, objects: ManifestObject[], o: {extraArgs: string[]; prune?: {selector: string} | undefined}): Promise<{applier: KubeApplierKind; objects: AppliedObjectSummary[]}>
+  apply(
+    applier: KubeApplierKind | undefined,
+    objects: ManifestObject[],
+    o: {extraArgs: string[]; prune?: {selector: string} | undefined},
+  ): Promise<{applier: KubeApplierKind; objects: AppliedObjectSummary[]}>
 }
 
 export interface ApplyResult {
@@ -81,9 +85,13 @@ function checkApplyOptions(o: ApplyOptions): void {
   if (o.applier === 'api' && o.extraArgs.length) throw new SafeDeployError('USAGE', 'extra kubectl arguments after -- need the kubectl applier')
   const refused = refusedKubectlArg(o.extraArgs)
   if (refused) {
-    throw new SafeDeployError('USAGE', `the kubectl argument ${refused.arg} after -- is not allowed: kubectl would apply or target something safe-deploy did not check`, {
-      hint: `use safe-deploy's own ${refused.instead} (before --), so that what is checked is what is deployed`,
-    })
+    throw new SafeDeployError(
+      'USAGE',
+      `the kubectl argument ${refused.arg} after -- is not allowed: kubectl would apply or target something safe-deploy did not check`,
+      {
+        hint: `use safe-deploy's own ${refused.instead} (before --), so that what is checked is what is deployed`,
+      },
+    )
   }
 }
 
@@ -97,8 +105,12 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   checkApplyOptions(o)
   const breakGlass = o.breakGlass
   const trail = new AuditTrail(ports.audit, ports.auditId, {
-    command: 'apply', actor: o.audit.actor, mode: o.mode, breakGlass: breakGlass !== undefined,
-    ...(breakGlass !== undefined ? {justification: breakGlass} : {}), target: o.audit.target,
+    command: 'apply',
+    actor: o.audit.actor,
+    mode: o.mode,
+    breakGlass: breakGlass !== undefined,
+    ...(breakGlass !== undefined ? {justification: breakGlass} : {}),
+    target: o.audit.target,
   })
   // Pre-flight first. Pinning failures and "could not check" errors throw here: nothing is applied.
   const {result, pin} = await trail.preflight(() => preflight(o.preflight, ports.preflight))
@@ -109,33 +121,54 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   // Enforcement is checked only for a deploy that is not denied (a denial blocks first).
   const enforcement = result.verdict === 'DENY' ? undefined : await ports.enforcement()
   let toSend: ManifestObject[] = []
-  const gate = await runDeployGate({
-    platform: 'gke', verdict: result.verdict, mode: o.mode, ...(breakGlass === undefined ? {} : {breakGlass}),
-    requireEnforcement: o.requireEnforcement, enforcement: enforcementFact(enforcement),
-  }, `apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`, {
-    record: (e) => trail.record(e.outcome, result, e.detail),
-    confirm: ports.confirm,
-    say: ports.say,
-  }, {
-    // The objects to send: the pinned text (plus break-glass annotations), read with the same reader
-    // that located the images, serialized by us; then a second look that what would be sent holds
-    // exactly the evaluated images.
-    prepare: () => {
-      toSend = pin.outputs.flatMap((out) => {
-        const text = breakGlass === undefined ? out.text : addBreakGlass(out.text, pin.sites.filter((s) => s.file === out.file))
-        return manifestObjects(text, out.file)
-      })
-      secondLook(kubectlInput(toSend), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})), pin.rules)
-      trail.sent = toSend.map((obj) => ({
-        object: `${obj.kind}/${obj.namespace === undefined ? '' : obj.namespace + '/'}${obj.name}`,
-        images: pin.result.sites.filter((s) => s.site.file === obj.file && s.site.document === obj.document && s.site.name === obj.name && s.site.kind === obj.kind).map((s) => s.pinned),
-      }))
+  const gate = await runDeployGate(
+    {
+      platform: 'gke',
+      verdict: result.verdict,
+      mode: o.mode,
+      ...(breakGlass === undefined ? {} : {breakGlass}),
+      requireEnforcement: o.requireEnforcement,
+      enforcement: enforcementFact(enforcement),
     },
-    apply: async () => {
-      const sent = await ports.apply(o.applier as KubeApplierKind | undefined, toSend, {extraArgs: o.extraArgs, prune: o.prune})
-      return {value: sent, detail: `${sent.objects.length} object(s) via ${sent.applier}`}
+    `apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`,
+    {
+      record: (e) => trail.record(e.outcome, result, e.detail),
+      confirm: ports.confirm,
+      say: ports.say,
     },
-  })
+    {
+      // The objects to send: the pinned text (plus break-glass annotations), read with the same reader
+      // that located the images, serialized by us; then a second look that what would be sent holds
+      // exactly the evaluated images.
+      prepare: () => {
+        toSend = pin.outputs.flatMap((out) => {
+          const text =
+            breakGlass === undefined
+              ? out.text
+              : addBreakGlass(
+                  out.text,
+                  pin.sites.filter((s) => s.file === out.file),
+                )
+          return manifestObjects(text, out.file)
+        })
+        secondLook(
+          kubectlInput(toSend),
+          pin.result.sites.map((s) => ({site: s.site, image: s.pinned})),
+          pin.rules,
+        )
+        trail.sent = toSend.map((obj) => ({
+          object: `${obj.kind}/${obj.namespace === undefined ? '' : obj.namespace + '/'}${obj.name}`,
+          images: pin.result.sites
+            .filter((s) => s.site.file === obj.file && s.site.document === obj.document && s.site.name === obj.name && s.site.kind === obj.kind)
+            .map((s) => s.pinned),
+        }))
+      },
+      apply: async () => {
+        const sent = await ports.apply(o.applier as KubeApplierKind | undefined, toSend, {extraArgs: o.extraArgs, prune: o.prune})
+        return {value: sent, detail: `${sent.objects.length} object(s) via ${sent.applier}`}
+      },
+    },
+  )
   const reported = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: trail.id, warnings: gate.warnings}
   if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...reported}
   return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...reported}

@@ -7,8 +7,17 @@
  */
 import {SafeDeployError} from '../core/errors.js'
 import {
-  envKind, isEnvironmentName, isProjectId, parseEnv, planInitFiles,
-  type CiSystem, type GeneratedFile, type InitAnswers, type InitEnvironment, type Platform, type TemplateReader,
+  envKind,
+  isEnvironmentName,
+  isProjectId,
+  parseEnv,
+  planInitFiles,
+  type CiSystem,
+  type GeneratedFile,
+  type InitAnswers,
+  type InitEnvironment,
+  type Platform,
+  type TemplateReader,
 } from '../core/init-plan.js'
 
 export type {CiSystem, GeneratedFile, InitAnswers, InitEnvironment, Platform} from '../core/init-plan.js'
@@ -83,7 +92,7 @@ export async function runInit(options: InitOptions, ports: InitPorts): Promise<I
     if (existing === f.text) {
       skipped.push(f.path)
       unchanged.push(f.path)
-    } else if (existing === undefined || options.force || (options.interactive && await ports.confirmOverwrite(f.path))) {
+    } else if (existing === undefined || options.force || (options.interactive && (await ports.confirmOverwrite(f.path)))) {
       toWrite.push(f)
     } else {
       skipped.push(f.path)
@@ -102,38 +111,63 @@ export function answersFromFlags(o: InitOptions): InitAnswers {
   const {platform, project, env = []} = o
   if (!platform || !project || env.length === 0) {
     const missing = [!platform && '--platform', !project && '--project', env.length === 0 && '--env'].filter(Boolean)
-    throw new SafeDeployError('USAGE', `non-interactive init needs ${missing.join(', ')}`, {hint: 'run `safe-deploy init` in a terminal for the wizard, or see `safe-deploy init --help`'})
+    throw new SafeDeployError('USAGE', `non-interactive init needs ${missing.join(', ')}`, {
+      hint: 'run `safe-deploy init` in a terminal for the wizard, or see `safe-deploy init --help`',
+    })
   }
   return {
-    platform, project,
+    platform,
+    project,
     environments: env.map((e) => parseEnv(e, platform, project)),
-    attestors: [...o.attestors ?? []],
-    ci: [...o.ci ?? []],
+    attestors: [...(o.attestors ?? [])],
+    ci: [...(o.ci ?? [])],
     ...optionalAnswers(o),
   }
 }
 
-const commaList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
+const commaList = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 
 /** The wizard: asks what the flags leave open. --env values given with it are kept (context, region, @PROJECT). */
 async function askAnswers(o: InitOptions, ask: InitQuestions): Promise<InitAnswers> {
-  const platform = o.platform ?? await ask.select<Platform>('Where do you deploy?',
-    [{name: 'GKE (Kubernetes)', value: 'gke'}, {name: 'Cloud Run', value: 'cloudrun'}, {name: 'Both', value: 'both'}])
-  const project = o.project ?? await ask.input('Google Cloud project id:', {validate: (v) => isProjectId(v) || 'a project id is 6-30 lowercase letters, digits and hyphens'})
+  const platform =
+    o.platform ??
+    (await ask.select<Platform>('Where do you deploy?', [
+      {name: 'GKE (Kubernetes)', value: 'gke'},
+      {name: 'Cloud Run', value: 'cloudrun'},
+      {name: 'Both', value: 'both'},
+    ]))
+  const project =
+    o.project ??
+    (await ask.input('Google Cloud project id:', {validate: (v) => isProjectId(v) || 'a project id is 6-30 lowercase letters, digits and hyphens'}))
   const given = (o.env ?? []).map((e) => parseEnv(e, platform, project))
-  const names = given.length ? [] : commaList(await ask.input('Environments (comma-separated, in promotion order):', {
-    default: 'dev,staging,prod',
-    validate: (v) => commaList(v).every(isEnvironmentName) || 'environment names are lowercase letters, digits and hyphens',
-  }))
+  const names = given.length
+    ? []
+    : commaList(
+        await ask.input('Environments (comma-separated, in promotion order):', {
+          default: 'dev,staging,prod',
+          validate: (v) => commaList(v).every(isEnvironmentName) || 'environment names are lowercase letters, digits and hyphens',
+        }),
+      )
   const environments: InitEnvironment[] = []
   for (const env of [...given, ...names.map((name): InitEnvironment => ({name, kind: envKind(name), project}))]) {
-    if (platform !== 'cloudrun' && !env.context) env.context = await ask.input(`${env.name}: kube context (gke_PROJECT_LOCATION_NAME):`, {default: `gke_${env.project}_us-central1_${env.name}`})
+    if (platform !== 'cloudrun' && !env.context)
+      env.context = await ask.input(`${env.name}: kube context (gke_PROJECT_LOCATION_NAME):`, {default: `gke_${env.project}_us-central1_${env.name}`})
     if (platform !== 'gke' && !env.region) env.region = await ask.input(`${env.name}: Cloud Run region:`, {default: 'us-central1'})
     environments.push(env)
   }
-  const attestors = o.attestors?.length ? [...o.attestors] :
-    commaList(await ask.input('Attestors required in staging/prod (comma-separated names):', {default: 'built-by-ci'}))
-  const ci = o.ci?.length ? [...o.ci] : await ask.checkbox<CiSystem>('CI templates to write:',
-    [{name: 'GitHub Actions', value: 'github'}, {name: 'GitLab CI', value: 'gitlab'}, {name: 'Cloud Build', value: 'cloudbuild'}])
+  const attestors = o.attestors?.length
+    ? [...o.attestors]
+    : commaList(await ask.input('Attestors required in staging/prod (comma-separated names):', {default: 'built-by-ci'}))
+  const ci = o.ci?.length
+    ? [...o.ci]
+    : await ask.checkbox<CiSystem>('CI templates to write:', [
+        {name: 'GitHub Actions', value: 'github'},
+        {name: 'GitLab CI', value: 'gitlab'},
+        {name: 'Cloud Build', value: 'cloudbuild'},
+      ])
   return {platform, project, environments, attestors, ci, ...optionalAnswers(o)}
 }

@@ -31,7 +31,9 @@ export function hasManifests(inputs: ManifestInputs): boolean {
 
 /** Read and scan every input; all YAML problems, then all locate problems, reported at once. */
 export async function loadManifests(
-  inputs: ManifestInputs, rules: readonly CustomImageRule[], ports: {reader: InputReader; resolver?: DigestResolver | undefined},
+  inputs: ManifestInputs,
+  rules: readonly CustomImageRule[],
+  ports: {reader: InputReader; resolver?: DigestResolver | undefined},
 ): Promise<Loaded> {
   if (!hasManifests(inputs)) {
     throw new SafeDeployError('USAGE', 'no input: give manifests with -f FILE|DIR|- or -k DIR', {
@@ -51,9 +53,7 @@ export async function loadManifests(
 }
 
 /** Pin every site (all failures at once), then rewrite each file's image values in place. */
-export async function pinLoaded(
-  loaded: Loaded, resolver: DigestResolver, opts: {stripTag: boolean; checkDrift: boolean; now?: () => Date},
-): Promise<PinRun> {
+export async function pinLoaded(loaded: Loaded, resolver: DigestResolver, opts: {stripTag: boolean; checkDrift: boolean; now?: () => Date}): Promise<PinRun> {
   const result = await pinSites(loaded.sites, {resolver, clock: {now: opts.now ?? (() => new Date())}}, {stripTag: opts.stripTag, checkDrift: opts.checkDrift})
   if (result.errors.length > 0) throw aggregateErrors(result.errors, 'image')
   const byFile = new Map<string, Array<{site: ImageSite; value: string}>>()

@@ -52,14 +52,20 @@ export async function policyLint(options: PolicyLintOptions, ports: PolicyLintPo
  * How many dry-run decisions the audit log holds. No log at all: no history to judge, so
  * W_ENFORCED_WITHOUT_DRYRUN is not checked (undefined).
  */
-async function auditHistory(options: PolicyLintOptions, log: AuditReader<unknown>): Promise<{records: number; dryRunDecisions: number; file: string} | undefined> {
+async function auditHistory(
+  options: PolicyLintOptions,
+  log: AuditReader<unknown>,
+): Promise<{records: number; dryRunDecisions: number; file: string} | undefined> {
   const read = await log.read()
   if (!read) {
     if (!options.requireAuditLog) return undefined
-    throw new SafeDeployError('USAGE', `--audit-log ${log.file} does not exist`, {hint: 'give the audit log that apply/run deploy write (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl), or omit --audit-log'})
+    throw new SafeDeployError('USAGE', `--audit-log ${log.file} does not exist`, {
+      hint: 'give the audit log that apply/run deploy write (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl), or omit --audit-log',
+    })
   }
   const dry = (read.records as Array<{images?: Array<{rule?: {enforcementMode?: string}; verdict?: string}>}>).filter((r) =>
-    (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY')).length
+    (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY'),
+  ).length
   return {records: read.records.length, dryRunDecisions: dry, file: log.file}
 }
 
@@ -67,8 +73,15 @@ async function auditHistory(options: PolicyLintOptions, log: AuditReader<unknown
 function attestorsNamed(text: string, file: string): Set<string> {
   try {
     const p = parsePolicyText(text, file)
-    return new Set([p.defaultAdmissionRule, ...Object.values(p.clusterAdmissionRules), ...Object.values(p.kubernetesNamespaceAdmissionRules),
-      ...Object.values(p.kubernetesServiceAccountAdmissionRules), ...Object.values(p.istioServiceIdentityAdmissionRules)].flatMap((r) => r.requireAttestationsBy))
+    return new Set(
+      [
+        p.defaultAdmissionRule,
+        ...Object.values(p.clusterAdmissionRules),
+        ...Object.values(p.kubernetesNamespaceAdmissionRules),
+        ...Object.values(p.kubernetesServiceAccountAdmissionRules),
+        ...Object.values(p.istioServiceIdentityAdmissionRules),
+      ].flatMap((r) => r.requireAttestationsBy),
+    )
   } catch {
     return new Set()
   }
@@ -98,11 +111,16 @@ export async function policyExplain(options: PolicyExplainOptions, ports: Policy
   }
   const {text, file} = await ports.policy.read()
   const policy = parsePolicyText(text, file)
-  return explainRule(policy, {
-    platform: options.platform,
-    ...(options.cluster ? {cluster: options.cluster} : {}), ...(options.namespace ? {namespace: options.namespace} : {}),
-    ...(options.serviceAccount ? {serviceAccount: options.serviceAccount} : {}),
-    ...(options.istioIdentity ? {istioIdentity: options.istioIdentity} : {}),
-    systemAllowlist: ports.systemAllowlist(),
-  }, options.image)
+  return explainRule(
+    policy,
+    {
+      platform: options.platform,
+      ...(options.cluster ? {cluster: options.cluster} : {}),
+      ...(options.namespace ? {namespace: options.namespace} : {}),
+      ...(options.serviceAccount ? {serviceAccount: options.serviceAccount} : {}),
+      ...(options.istioIdentity ? {istioIdentity: options.istioIdentity} : {}),
+      systemAllowlist: ports.systemAllowlist(),
+    },
+    options.image,
+  )
 }

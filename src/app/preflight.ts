@@ -92,10 +92,17 @@ function writtenDigest(image: string): string | undefined {
 /** Namespace: the document's wins, then the flag/profile/context default. Break-glass: asked for, or on the pod. */
 function planImage(site: ImageSite, image: string, digest: string | undefined, o: PreflightOptions): PlanImage {
   return {
-    original: site.image, image, ...(digest ? {digest} : {}),
-    namespace: site.namespace ?? o.target.namespace, serviceAccount: site.serviceAccount ?? 'default',
+    original: site.image,
+    image,
+    ...(digest ? {digest} : {}),
+    namespace: site.namespace ?? o.target.namespace,
+    serviceAccount: site.serviceAccount ?? 'default',
     breakGlass: o.breakGlass || site.breakGlass,
-    workload: `${site.kind}/${site.name}`, file: site.file, document: site.document, path: site.pathString, line: site.line,
+    workload: `${site.kind}/${site.name}`,
+    file: site.file,
+    document: site.document,
+    path: site.pathString,
+    line: site.line,
   }
 }
 
@@ -116,7 +123,9 @@ async function bareImages(o: PreflightOptions, resolver: DigestResolver | undefi
   const toResolve = written.flatMap((w, i) => (w !== undefined && w.digest === undefined && resolver !== undefined ? [{w, i}] : []))
   const digests = new Map<number, string>()
   if (resolver !== undefined && toResolve.length > 0) {
-    const outcomes = await resolver.resolveAll(toResolve.map(({w, i}) => ({image: o.images[i] as string, domain: w.domain, path: w.path, reference: w.tag ?? 'latest'})))
+    const outcomes = await resolver.resolveAll(
+      toResolve.map(({w, i}) => ({image: o.images[i] as string, domain: w.domain, path: w.path, reference: w.tag ?? 'latest'})),
+    )
     outcomes.forEach((out, k) => {
       const i = (toResolve[k] as {i: number}).i
       if (out.ok) digests.set(i, out.value.digest)
@@ -129,8 +138,12 @@ async function bareImages(o: PreflightOptions, resolver: DigestResolver | undefi
     const d = w.digest ?? digests.get(i)
     const evaluated = w.digest || !d ? img : `${w.name}${w.tag && !o.stripTag ? ':' + w.tag : ''}@${d}`
     return {
-      original: img, image: evaluated, ...(d ? {digest: d} : {}), namespace: o.target.namespace,
-      serviceAccount: o.serviceAccount ?? 'default', breakGlass: o.breakGlass,
+      original: img,
+      image: evaluated,
+      ...(d ? {digest: d} : {}),
+      namespace: o.target.namespace,
+      serviceAccount: o.serviceAccount ?? 'default',
+      breakGlass: o.breakGlass,
     }
   })
 }

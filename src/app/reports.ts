@@ -21,9 +21,18 @@ export async function writeReports(result: PreflightResult, to: ReportTargets, p
   // Reports quote reasons and notes that can carry API error text: redacted like any other output.
   if (to.markdown || to.stepSummary) {
     const md = redact(renderPreflightMarkdown(result))
-    if (to.markdown) { await ports.writeFile(to.markdown, md); written.push(to.markdown) }
-    if (to.stepSummary) { ports.appendFile(to.stepSummary, md + '\n'); written.push(to.stepSummary) }
+    if (to.markdown) {
+      await ports.writeFile(to.markdown, md)
+      written.push(to.markdown)
+    }
+    if (to.stepSummary) {
+      ports.appendFile(to.stepSummary, md + '\n')
+      written.push(to.stepSummary)
+    }
   }
-  if (to.junit) { await ports.writeFile(to.junit, redact(renderPreflightJunit(result))); written.push(to.junit) }
+  if (to.junit) {
+    await ports.writeFile(to.junit, redact(renderPreflightJunit(result)))
+    written.push(to.junit)
+  }
   return written
 }

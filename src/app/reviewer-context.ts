@@ -20,7 +20,10 @@ export interface RepositoryFactsPort {
 }
 
 export interface VulnerabilityPort {
-  vulnerabilitySummary(project: string, resourceUri: string): Promise<{total: number; bySeverity: Record<string, number>; fixableBySeverity: Record<string, number>}>
+  vulnerabilitySummary(
+    project: string,
+    resourceUri: string,
+  ): Promise<{total: number; bySeverity: Record<string, number>; fixableBySeverity: Record<string, number>}>
   close(): Promise<void>
 }
 
@@ -36,12 +39,18 @@ export async function addReviewerContext(result: PreflightResult, options: Conte
   const pinned = result.images.filter((img) => img.digest !== undefined)
   const withDigest = (image: string, digest: string): string => `${repositoryOf(parseWritten(image))}@${digest}`
   const isAr = (image: string, digest: string): boolean => {
-    try { return ports.isArtifactRegistry(withDigest(image, digest)) } catch { return false }
+    try {
+      return ports.isArtifactRegistry(withDigest(image, digest))
+    } catch {
+      return false
+    }
   }
   const wantFacts = options.project !== undefined && pinned.some((i) => isAr(i.image, i.digest as string))
   const wantVulns = options.vulnerabilities && options.project !== undefined && pinned.length > 0
-  if (options.vulnerabilities && !options.project) result.notes.push('--vulnerabilities needs --project (the project that holds the Container Analysis occurrences)')
-  if (options.vulnerabilities) result.notes.push('vulnerability counts are context: Binary Authorization does not scan, and an attestor that signs unscanned images lets them through')
+  if (options.vulnerabilities && !options.project)
+    result.notes.push('--vulnerabilities needs --project (the project that holds the Container Analysis occurrences)')
+  if (options.vulnerabilities)
+    result.notes.push('vulnerability counts are context: Binary Authorization does not scan, and an attestor that signs unscanned images lets them through')
   if (!wantFacts && !wantVulns) return
   const ar = wantFacts ? await ports.openRepositoryFacts() : undefined
   const ca = wantVulns ? await ports.openVulnerabilities() : undefined
@@ -52,8 +61,14 @@ export async function addReviewerContext(result: PreflightResult, options: Conte
       try {
         const f = await ar.repositoryFacts(ref)
         if (f) {
-          ctx.artifactRegistry = {repository: f.repository, immutableTags: f.immutableTags, tags: f.tags, ...(f.uploadTime ? {uploadTime: f.uploadTime.toISOString()} : {})}
-          if (!f.immutableTags) notes.push(`context: repository ${f.repository} allows tags to be moved (immutable tags off); pin by digest, as safe-deploy does`)
+          ctx.artifactRegistry = {
+            repository: f.repository,
+            immutableTags: f.immutableTags,
+            tags: f.tags,
+            ...(f.uploadTime ? {uploadTime: f.uploadTime.toISOString()} : {}),
+          }
+          if (!f.immutableTags)
+            notes.push(`context: repository ${f.repository} allows tags to be moved (immutable tags off); pin by digest, as safe-deploy does`)
         }
       } catch (err) {
         notes.push(`context: Artifact Registry facts unavailable: ${redact(err instanceof Error ? err.message : String(err))}`)
@@ -75,7 +90,10 @@ export async function addReviewerContext(result: PreflightResult, options: Conte
     for (const img of pinned) {
       const key = `${img.image}|${img.digest}`
       let p = cache.get(key)
-      if (!p) { p = fetch(img.image, img.digest as string, img.notes); cache.set(key, p) }
+      if (!p) {
+        p = fetch(img.image, img.digest as string, img.notes)
+        cache.set(key, p)
+      }
       const ctx = await p
       if (ctx.artifactRegistry || ctx.vulnerabilities) img.context = ctx
     }

@@ -41,7 +41,15 @@ export interface RunPorts {
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
   /** Create or update the service from one image (run deploy). */
-  deployService(req: {project: string; region: string; service: string; image: string; serviceAccount?: string; breakglassJustification?: string; validateOnly?: boolean}): Promise<RunDeployed>
+  deployService(req: {
+    project: string
+    region: string
+    service: string
+    image: string
+    serviceAccount?: string
+    breakglassJustification?: string
+    validateOnly?: boolean
+  }): Promise<RunDeployed>
   /** Create or update the service from a v2 Service body (run replace). */
   replaceService(req: {project: string; region: string; serviceId: string; service: Record<string, unknown>; validateOnly?: boolean}): Promise<RunDeployed>
   /** The manifest text when nothing was pinned (run replace with --no-resolve). */
@@ -69,33 +77,58 @@ function required(v: string | undefined, flag: string): string {
 function trailFor(command: string, o: RunOptions, ports: RunPorts, target: Record<string, unknown>): AuditTrail {
   const bg = o.breakGlass
   return new AuditTrail(ports.audit, ports.auditId, {
-    command, actor: o.actor, mode: o.validateOnly ? 'validate-only' : 'none', breakGlass: bg !== undefined,
-    ...(bg !== undefined ? {justification: bg} : {}), target: {platform: 'cloudrun', ...target},
+    command,
+    actor: o.actor,
+    mode: o.validateOnly ? 'validate-only' : 'none',
+    breakGlass: bg !== undefined,
+    ...(bg !== undefined ? {justification: bg} : {}),
+    target: {platform: 'cloudrun', ...target},
   })
 }
 
 /** Cloud Run's pass through the deploy gate: the default rule's verdict, break-glass, confirmation, then `send`. */
 async function gated(
-  trail: AuditTrail, o: RunOptions, ports: RunPorts, result: PreflightResult, where: {project: string; region: string; service: string},
+  trail: AuditTrail,
+  o: RunOptions,
+  ports: RunPorts,
+  result: PreflightResult,
+  where: {project: string; region: string; service: string},
   send: () => Promise<RunDeployed>,
 ): Promise<Omit<RunResult, 'service' | 'request'>> {
   trail.retarget({platform: 'cloudrun', ...where})
   ports.say(renderPreflightText(result))
-  const gate = await runDeployGate({
-    platform: 'cloudrun', verdict: result.verdict, mode: o.validateOnly ? 'validate-only' : 'none',
-    ...(o.breakGlass === undefined ? {} : {breakGlass: o.breakGlass}), requireEnforcement: false, enforcement: {state: 'not-checked'},
-  }, `deploy ${where.service} to Cloud Run (${where.project}/${where.region})?`, {
-    record: (e) => trail.record(e.outcome, result, e.detail),
-    confirm: ports.confirm,
-    say: ports.say,
-  }, {apply: async () => {
-    const r = await send()
-    return {value: r, detail: `revision ${r.revision ?? '(none)'}`}
-  }})
+  const gate = await runDeployGate(
+    {
+      platform: 'cloudrun',
+      verdict: result.verdict,
+      mode: o.validateOnly ? 'validate-only' : 'none',
+      ...(o.breakGlass === undefined ? {} : {breakGlass: o.breakGlass}),
+      requireEnforcement: false,
+      enforcement: {state: 'not-checked'},
+    },
+    `deploy ${where.service} to Cloud Run (${where.project}/${where.region})?`,
+    {
+      record: (e) => trail.record(e.outcome, result, e.detail),
+      confirm: ports.confirm,
+      say: ports.say,
+    },
+    {
+      apply: async () => {
+        const r = await send()
+        return {value: r, detail: `revision ${r.revision ?? '(none)'}`}
+      },
+    },
+  )
   const base = {verdict: result.verdict, preflight: result, auditId: trail.id, warnings: gate.warnings}
   if (gate.outcome === 'blocked') return {outcome: 'blocked', ...base}
   const r = gate.value
-  return {outcome: gate.outcome === 'applied' ? 'deployed' : 'dry-run', ...base, ...(r.revision ? {revision: r.revision} : {}), ...(r.uri ? {uri: r.uri} : {}), created: r.created}
+  return {
+    outcome: gate.outcome === 'applied' ? 'deployed' : 'dry-run',
+    ...base,
+    ...(r.revision ? {revision: r.revision} : {}),
+    ...(r.uri ? {uri: r.uri} : {}),
+    created: r.created,
+  }
 }
 
 export async function runDeploy(service: string, o: RunOptions, ports: RunPorts): Promise<RunResult> {
@@ -109,16 +142,25 @@ export async function runDeploy(service: string, o: RunOptions, ports: RunPorts)
   const img = result.images[0]
   if (!img?.digest) throw new SafeDeployError('INTERNAL', 'pre-flight returned no digest for the image')
   const where = {project, region, service}
-  const g = await gated(trail, o, ports, {...result, target: {...result.target, ...where}}, where, () => ports.deployService({
-    project, region, service, image: img.image,
-    ...(o.serviceAccount ? {serviceAccount: o.serviceAccount} : {}),
-    ...(o.breakGlass !== undefined ? {breakglassJustification: o.breakGlass} : {}),
-    ...(o.validateOnly ? {validateOnly: true} : {}),
-  }))
+  const g = await gated(trail, o, ports, {...result, target: {...result.target, ...where}}, where, () =>
+    ports.deployService({
+      project,
+      region,
+      service,
+      image: img.image,
+      ...(o.serviceAccount ? {serviceAccount: o.serviceAccount} : {}),
+      ...(o.breakGlass !== undefined ? {breakglassJustification: o.breakGlass} : {}),
+      ...(o.validateOnly ? {validateOnly: true} : {}),
+    }),
+  )
   return {...g, service}
 }
 
-export async function runReplace(file: string, o: RunOptions & {flagProject?: string | undefined; flagRegion?: string | undefined}, ports: RunPorts): Promise<RunResult> {
+export async function runReplace(
+  file: string,
+  o: RunOptions & {flagProject?: string | undefined; flagRegion?: string | undefined},
+  ports: RunPorts,
+): Promise<RunResult> {
   checkJustification(o.breakGlass)
   const trail = trailFor('run replace', o, ports, {file})
   // Pin + pre-flight the file's images (Cloud Run evaluates the default rule only).
@@ -128,10 +170,15 @@ export async function runReplace(file: string, o: RunOptions & {flagProject?: st
   const objects = manifestObjects(pinnedText, file)
   if (objects.length !== 1) {
     throw new SafeDeployError('INVALID_INPUT', `${file}: run replace takes exactly one Knative Service, found ${objects.length} object(s)`, {
-      hint: 'put each Cloud Run service in its own file', location: {file},
+      hint: 'put each Cloud Run service in its own file',
+      location: {file},
     })
   }
-  if (pin) secondLook(kubectlInput(objects), pin.result.sites.map((s) => ({site: s.site, image: s.pinned})))
+  if (pin)
+    secondLook(
+      kubectlInput(objects),
+      pin.result.sites.map((s) => ({site: s.site, image: s.pinned})),
+    )
   const body = structuredClone((objects[0] as ManifestObject).body)
   const metadata = (typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {}) as Record<string, unknown>
   const annotations = (typeof metadata.annotations === 'object' && metadata.annotations !== null ? metadata.annotations : {}) as Record<string, unknown>
@@ -143,8 +190,14 @@ export async function runReplace(file: string, o: RunOptions & {flagProject?: st
   const project = required(o.flagProject ?? translated.project ?? o.project, '--project (or metadata.namespace)')
   const region = required(o.flagRegion ?? translated.region ?? o.region, '--region (or the cloud.googleapis.com/location label)')
   const request = translated.service as unknown as Record<string, unknown>
-  const g = await gated(trail, o, ports, result, {project, region, service: translated.serviceId}, () => ports.replaceService({
-    project, region, serviceId: translated.serviceId, service: request, ...(o.validateOnly ? {validateOnly: true} : {}),
-  }))
+  const g = await gated(trail, o, ports, result, {project, region, service: translated.serviceId}, () =>
+    ports.replaceService({
+      project,
+      region,
+      serviceId: translated.serviceId,
+      service: request,
+      ...(o.validateOnly ? {validateOnly: true} : {}),
+    }),
+  )
   return {...g, service: translated.serviceId, ...(g.outcome === 'blocked' ? {} : {request})}
 }

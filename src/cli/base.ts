@@ -59,11 +59,15 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     // oclif's parser errors (CLIParseError and its kinds) carry the parse they failed; oclif exits 2 for them.
     const isParseError = err instanceof Errors.CLIError && ('parse' in err || err.oclif?.exit === 2)
-    const sdErr = err instanceof SafeDeployError
-      ? err
-      : isParseError
-        ? new SafeDeployError('USAGE', err.message, {hint: `see \`safe-deploy ${this.id ?? ''} --help\``.replace(/ +--help/, ' --help')})
-        : new SafeDeployError('INTERNAL', `internal error: ${redact(err.message)}`, {hint: 'this is a bug in safe-deploy; rerun with --debug and report it', cause: err})
+    const sdErr =
+      err instanceof SafeDeployError
+        ? err
+        : isParseError
+          ? new SafeDeployError('USAGE', err.message, {hint: `see \`safe-deploy ${this.id ?? ''} --help\``.replace(/ +--help/, ' --help')})
+          : new SafeDeployError('INTERNAL', `internal error: ${redact(err.message)}`, {
+              hint: 'this is a bug in safe-deploy; rerun with --debug and report it',
+              cause: err,
+            })
     process.exitCode = sdErr.exitCode
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(sdErr))
@@ -84,7 +88,7 @@ export function renderError(err: SafeDeployError, debug = false): string {
   }
   if (err.hint) lines.push(`Hint: ${redact(err.hint)}`)
   if (debug && err.cause !== undefined) {
-    const cause = err.cause instanceof Error ? err.cause.stack ?? err.cause.message : String(err.cause)
+    const cause = err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)
     lines.push(`Cause: ${redact(cause)}`)
   }
   return lines.join('\n') + '\n'

@@ -12,7 +12,11 @@ export const inputFlags = {
 export const registryFlags = {
   'registry-ca-cert': Flags.string({description: 'PEM file with a private CA to trust for registries', helpGroup: 'REGISTRY'}),
   'insecure-registry': Flags.string({multiple: true, description: 'HOST[:PORT] reached over plain HTTP (repeatable; never implied)', helpGroup: 'REGISTRY'}),
-  'registry-mirror': Flags.string({multiple: true, description: 'FROM=TO: resolve FROM\'s references through the mirror TO; output keeps FROM\'s names (repeatable)', helpGroup: 'REGISTRY'}),
+  'registry-mirror': Flags.string({
+    multiple: true,
+    description: "FROM=TO: resolve FROM's references through the mirror TO; output keeps FROM's names (repeatable)",
+    helpGroup: 'REGISTRY',
+  }),
   concurrency: Flags.integer({default: 16, min: 1, max: 256, description: 'registry requests in flight', helpGroup: 'REGISTRY'}),
   'registry-timeout': Flags.integer({default: 15, min: 1, description: 'per-request registry timeout in seconds', helpGroup: 'REGISTRY'}),
   retries: Flags.integer({default: 4, min: 0, max: 10, description: 'retries on 429/5xx/timeouts (exponential backoff with jitter)', helpGroup: 'REGISTRY'}),
@@ -25,7 +29,11 @@ export const pinFlags = {
 }
 
 export const targetFlags = {
-  platform: Flags.string({options: ['gke', 'cloudrun'], description: 'deployment platform (Cloud Run evaluates the default rule only) [default: gke]', helpGroup: 'TARGET'}),
+  platform: Flags.string({
+    options: ['gke', 'cloudrun'],
+    description: 'deployment platform (Cloud Run evaluates the default rule only) [default: gke]',
+    helpGroup: 'TARGET',
+  }),
   cluster: Flags.string({description: 'LOCATION.NAME for cluster rules (default: derived from a gke_PROJECT_LOCATION_NAME kube context)', helpGroup: 'TARGET'}),
   namespace: Flags.string({char: 'n', description: 'namespace for documents that name none (then the context default, then "default")', helpGroup: 'TARGET'}),
   context: Flags.string({description: 'kubeconfig context (default: current context)', helpGroup: 'TARGET'}),
@@ -36,10 +44,23 @@ export const targetFlags = {
 
 export const trustFlags = {
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY'}),
-  project: Flags.string({description: 'Google Cloud project: the policy, attestors and attestations not given as files are read from its Binary Authorization and Container Analysis APIs (also used for reviewer context)', helpGroup: 'POLICY'}),
-  attestors: Flags.string({description: 'directory of attestor JSON files (`gcloud container binauthz attestors describe --format=json`)', helpGroup: 'POLICY'}),
-  attestations: Flags.string({description: 'directory of attestation occurrence JSON files (`gcloud container binauthz attestations list --format=json`)', helpGroup: 'POLICY'}),
-  'system-policy': Flags.string({description: 'exported system policy file to use instead of the built-in (approximate) system image list', helpGroup: 'POLICY'}),
+  project: Flags.string({
+    description:
+      'Google Cloud project: the policy, attestors and attestations not given as files are read from its Binary Authorization and Container Analysis APIs (also used for reviewer context)',
+    helpGroup: 'POLICY',
+  }),
+  attestors: Flags.string({
+    description: 'directory of attestor JSON files (`gcloud container binauthz attestors describe --format=json`)',
+    helpGroup: 'POLICY',
+  }),
+  attestations: Flags.string({
+    description: 'directory of attestation occurrence JSON files (`gcloud container binauthz attestations list --format=json`)',
+    helpGroup: 'POLICY',
+  }),
+  'system-policy': Flags.string({
+    description: 'exported system policy file to use instead of the built-in (approximate) system image list',
+    helpGroup: 'POLICY',
+  }),
   'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', hidden: false, helpGroup: 'POLICY'}),
   'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'POLICY'}),
   'artifactregistry-endpoint': Flags.string({description: 'Artifact Registry API host:port (tests, private access)', helpGroup: 'POLICY'}),
@@ -48,9 +69,15 @@ export const trustFlags = {
 
 export const preflightExtraFlags = {
   image: Flags.string({multiple: true, description: 'evaluate a bare image reference (repeatable)', helpGroup: 'INPUT'}),
-  'no-resolve': Flags.boolean({description: 'evaluate references exactly as written (a tag under REQUIRE_ATTESTATION is then denied, as GKE does)', helpGroup: 'PIN'}),
+  'no-resolve': Flags.boolean({
+    description: 'evaluate references exactly as written (a tag under REQUIRE_ATTESTATION is then denied, as GKE does)',
+    helpGroup: 'PIN',
+  }),
   'image-platform': Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant]', helpGroup: 'PIN'}),
   'report-md': Flags.string({description: 'write a Markdown report for reviewers (also appended to $GITHUB_STEP_SUMMARY when set)', helpGroup: 'REPORT'}),
   'report-junit': Flags.string({description: 'write a JUnit XML report for CD systems', helpGroup: 'REPORT'}),
-  vulnerabilities: Flags.boolean({description: 'add Container Analysis vulnerability counts per digest (context only; never changes the verdict)', helpGroup: 'REPORT'}),
+  vulnerabilities: Flags.boolean({
+    description: 'add Container Analysis vulnerability counts per digest (context only; never changes the verdict)',
+    helpGroup: 'REPORT',
+  }),
 }

@@ -16,7 +16,7 @@ export function initPorts(dir: string, tdir = templatesDir()): InitPorts {
   return {
     // A missing template is a broken installation, not a user error.
     readTemplate: (path) => readTextFile(join(tdir, path), 'template', {code: 'INTERNAL'}),
-    readExisting: (path) => fileExists(join(dir, path)) ? readTextFile(join(dir, path), 'existing file') : undefined,
+    readExisting: (path) => (fileExists(join(dir, path)) ? readTextFile(join(dir, path), 'existing file') : undefined),
     writeFiles: async (files) => {
       const targets = files.map((f) => ({path: join(dir, f.path), text: f.text}))
       for (const t of targets) makeDirectory(dirname(t.path))

@@ -21,8 +21,11 @@ export async function askConfirmation(question: string, yes: boolean, env: NodeJ
   if (yes) return {answer: 'granted'}
   if (!canPrompt(env)) {
     return {
-      answer: 'unavailable', message: `confirmation required: ${question}`,
-      hint: env.CI ? 'CI is set, so safe-deploy never prompts: pass --yes to deploy non-interactively' : 'stdin is not a terminal: pass --yes to deploy non-interactively',
+      answer: 'unavailable',
+      message: `confirmation required: ${question}`,
+      hint: env.CI
+        ? 'CI is set, so safe-deploy never prompts: pass --yes to deploy non-interactively'
+        : 'stdin is not a terminal: pass --yes to deploy non-interactively',
     }
   }
   const {confirm} = await import('@inquirer/prompts')

@@ -28,10 +28,11 @@ interface ApiFlags {
 /** The Binary Authorization API of a project, created on first use (the project is checked then). */
 function binauthz(project: () => string, flags: ApiFlags): () => Promise<BinauthzApi> {
   let api: Promise<BinauthzApi> | undefined
-  return () => (api ??= (async () => {
-    const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/binauthz.js'), import('../adapters/gcp/clients.js')])
-    return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure']))})
-  })())
+  return () =>
+    (api ??= (async () => {
+      const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/binauthz.js'), import('../adapters/gcp/clients.js')])
+      return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure']))})
+    })())
 }
 
 const apiAttestors = (api: () => Promise<BinauthzApi>): AttestorSource => ({getAttestor: async (name) => (await api()).getAttestor(name)})
@@ -43,7 +44,7 @@ export function auditReader(path: string | undefined): AuditReader<AuditRecord> 
   const file = path ?? defaultAuditPath(process.env)
   return {
     file,
-    read: async () => (fileExists(file) ? (await new AuditLog(file).readAll()) as unknown as {records: AuditRecord[]; problems: AuditProblem[]} : undefined),
+    read: async () => (fileExists(file) ? ((await new AuditLog(file).readAll()) as unknown as {records: AuditRecord[]; problems: AuditProblem[]}) : undefined),
   }
 }
 
@@ -109,10 +110,20 @@ export function attestPorts(flags: AttestFlags, debug: (line: string) => void): 
   return {
     resolver: {resolveAll: (requests) => registryResolver(registrySettings(flags), flags['image-platform'], debug).resolveAll(requests)},
     attestors: flags.attestors ? new DirAttestorSource(flags.attestors) : apiAttestors(binauthz(project, flags)),
-    signer: (attestor) => fileSigner({
-      privateKey: flags['private-key'], pgpKey: flags['pgp-key'], pgpPassphraseFile: flags['pgp-passphrase-file'], kmsKey: flags['kms-key'],
-      signatureFile: flags['signature-file'], publicKeyId: flags['public-key-id'], kmsEndpoint: flags['kms-endpoint'], insecure: flags['api-insecure'] === true,
-    }, attestor),
+    signer: (attestor) =>
+      fileSigner(
+        {
+          privateKey: flags['private-key'],
+          pgpKey: flags['pgp-key'],
+          pgpPassphraseFile: flags['pgp-passphrase-file'],
+          kmsKey: flags['kms-key'],
+          signatureFile: flags['signature-file'],
+          publicKeyId: flags['public-key-id'],
+          kmsEndpoint: flags['kms-endpoint'],
+          insecure: flags['api-insecure'] === true,
+        },
+        attestor,
+      ),
     store: flags['output-dir'] ? directoryStore(flags['output-dir']) : containerAnalysisStore(flags),
   }
 }
@@ -123,9 +134,15 @@ function containerAnalysisStore(flags: AttestFlags): AttestationStore {
     store: async (a) => {
       const project = flags.project ?? (projectOf(a.attestor) as string)
       const {storeOccurrence} = await import('../adapters/gcp/clients.js')
-      const r = await storeOccurrence(project, a.occurrence, {
-        ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}), insecure: flags['api-insecure'] === true,
-      }, a.isExistingValid)
+      const r = await storeOccurrence(
+        project,
+        a.occurrence,
+        {
+          ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
+          insecure: flags['api-insecure'] === true,
+        },
+        a.isExistingValid,
+      )
       return {stored: {kind: 'container-analysis', project, ...(r.name ? {name: r.name} : {})}, created: r.created}
     },
   }

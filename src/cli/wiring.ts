@@ -24,14 +24,27 @@ import type {ApplyOptions, ApplyPorts, EnforcementReport, KubeApplierKind} from 
 import type {RunOptions, RunPorts} from '../app/run.js'
 import type {Profile} from '../core/config.js'
 import {askConfirmation} from './prompt.js'
-import {manifestInputs, registrySettings, resolveSettings, type ProfileBackedFlags, type RegistryFlags, type RegistrySettings, type Settings} from './options.js'
+import {
+  manifestInputs,
+  registrySettings,
+  resolveSettings,
+  type ProfileBackedFlags,
+  type RegistryFlags,
+  type RegistrySettings,
+  type Settings,
+} from './options.js'
 
 export const inputReader: InputReader = {read: (inputs) => readInputs(inputs)}
 
 export const writeFiles = (files: Array<{path: string; text: string}>): Promise<void> => writeFilesAtomic(files)
 
 /** The registry (prefetching: lookups start while the input is parsed), or the lock file replayed through the same port. */
-export function digestResolver(o: {lock?: string | undefined; registry: RegistrySettings; platform?: string | undefined; debug: (line: string) => void}): DigestResolver {
+export function digestResolver(o: {
+  lock?: string | undefined
+  registry: RegistrySettings
+  platform?: string | undefined
+  debug: (line: string) => void
+}): DigestResolver {
   if (o.lock !== undefined) return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
   return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug), o.registry.concurrency)
 }
@@ -86,8 +99,10 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
     throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${cluster}"`)
   }
   return {
-    platform, namespace: namespace ?? 'default',
-    ...(cluster ? {cluster} : {}), ...(context ? {context} : {}),
+    platform,
+    namespace: namespace ?? 'default',
+    ...(cluster ? {cluster} : {}),
+    ...(context ? {context} : {}),
     ...(settings.project ? {project: settings.project} : {}),
     ...(istioIdentity ? {istioIdentity} : {}),
   }
@@ -107,10 +122,18 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
     })
   }
   if (policyFile && attestorsDir && attestationsDir) {
-    return {policy: new FilePolicySource(policyFile), attestors: new DirAttestorSource(attestorsDir), attestations: new DirAttestationSource(attestationsDir), close: async () => {}}
+    return {
+      policy: new FilePolicySource(policyFile),
+      attestors: new DirAttestorSource(attestorsDir),
+      attestations: new DirAttestationSource(attestationsDir),
+      close: async () => {},
+    }
   }
   if (!project) {
-    throw new SafeDeployError('USAGE', `${!attestorsDir ? '--attestors DIR' : '--attestations DIR'} is required with --policy unless --project is given (to read them from the APIs)`)
+    throw new SafeDeployError(
+      'USAGE',
+      `${!attestorsDir ? '--attestors DIR' : '--attestations DIR'} is required with --policy unless --project is given (to read them from the APIs)`,
+    )
   }
   const {gcpTrustSources} = await import('../adapters/gcp/clients.js')
   const gcp = await gcpTrustSources(project, {
@@ -148,15 +171,26 @@ function contextPorts(flags: PreflightWiringFlags): ContextPorts {
 
 /** The pre-flight use case's options and ports from one command's flags and settings. */
 export function preflightSetup(
-  flags: PreflightWiringFlags, settings: Settings, rules: readonly CustomImageRule[], debug: (l: string) => void, breakGlass = false,
+  flags: PreflightWiringFlags,
+  settings: Settings,
+  rules: readonly CustomImageRule[],
+  debug: (l: string) => void,
+  breakGlass = false,
 ): {options: PreflightOptions; ports: PreflightPorts} {
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
   return {
     options: {
-      target, inputs: manifestInputs(flags), images: flags.image ?? [], rules, resolve,
-      replayingLock: flags.lock !== undefined, stripTag: flags['strip-tag'] === true, breakGlass,
-      serviceAccount: settings.serviceAccount, systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
+      target,
+      inputs: manifestInputs(flags),
+      images: flags.image ?? [],
+      rules,
+      resolve,
+      replayingLock: flags.lock !== undefined,
+      stripTag: flags['strip-tag'] === true,
+      breakGlass,
+      serviceAccount: settings.serviceAccount,
+      systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
     },
     ports: {
       reader: inputReader,
@@ -202,9 +236,13 @@ export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug
     }
     try {
       const {clusterEnforcement} = await import('../adapters/gcp/gke.js')
-      const r = await clusterEnforcement({project: gke.project, location: gke.location, cluster: gke.cluster}, {
-        ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}), insecure: flags['api-insecure'] === true,
-      })
+      const r = await clusterEnforcement(
+        {project: gke.project, location: gke.location, cluster: gke.cluster},
+        {
+          ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}),
+          insecure: flags['api-insecure'] === true,
+        },
+      )
       return {...r, cluster: gke.clusterKey}
     } catch (err) {
       return {unavailable: err instanceof Error ? err.message : String(err)}
@@ -220,7 +258,9 @@ export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], 
       ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
       ...(kube.context ? {context: kube.context} : {}),
       ...(kube.namespace ? {namespace: kube.namespace} : {}),
-      dryRun: mode, serverSide: flags['server-side'], ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
+      dryRun: mode,
+      serverSide: flags['server-side'],
+      ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
     }
     if (applier === 'kubectl') {
       return {applier, objects: (await new KubectlApplier().apply(objects, {...common, ...(o.prune ? {prune: o.prune} : {}), extraArgs: o.extraArgs})).objects}
@@ -231,7 +271,10 @@ export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], 
 }
 
 /** The Cloud Run v2 API (loaded when a deploy is sent). */
-export function cloudRunPorts(flags: {'run-endpoint'?: string | undefined; 'api-insecure'?: boolean | undefined}): Pick<RunPorts, 'deployService' | 'replaceService' | 'readManifest'> {
+export function cloudRunPorts(flags: {
+  'run-endpoint'?: string | undefined
+  'api-insecure'?: boolean | undefined
+}): Pick<RunPorts, 'deployService' | 'replaceService' | 'readManifest'> {
   const opts = {...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}), insecure: flags['api-insecure'] === true}
   return {
     deployService: async (req) => (await import('../adapters/gcp/cloudrun.js')).deployService(req, opts),
@@ -253,7 +296,9 @@ export interface RunWiringFlags extends PreflightWiringFlags {
 
 /** run deploy / run replace: the Cloud Run rules (default rule only), no custom image rules. */
 export function runSetup(
-  flags: RunWiringFlags & ProfileBackedFlags, profile: Profile | undefined, io: {say(m: string): void; debugLog: (l: string) => void},
+  flags: RunWiringFlags & ProfileBackedFlags,
+  profile: Profile | undefined,
+  io: {say(m: string): void; debugLog: (l: string) => void},
 ): {options: RunOptions; ports: RunPorts} {
   const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile)
   const breakGlass = flags['break-glass']
@@ -261,11 +306,19 @@ export function runSetup(
   const audit = auditSink(settings.auditLog)
   return {
     options: {
-      preflight: preflight.options, project: settings.project, region: settings.region, serviceAccount: settings.serviceAccount,
-      breakGlass, validateOnly: flags['dry-run'] === true, actor: actor(),
+      preflight: preflight.options,
+      project: settings.project,
+      region: settings.region,
+      serviceAccount: settings.serviceAccount,
+      breakGlass,
+      validateOnly: flags['dry-run'] === true,
+      actor: actor(),
     },
     ports: {
-      preflight: preflight.ports, audit, auditId: audit.id, say: (m) => io.say(m),
+      preflight: preflight.ports,
+      audit,
+      auditId: audit.id,
+      say: (m) => io.say(m),
       confirm: (question) => askConfirmation(question, flags.yes),
       ...cloudRunPorts(flags),
     },

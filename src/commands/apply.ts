@@ -33,11 +33,18 @@ export default class Apply extends BaseCommand {
     'strip-tag': pinFlags['strip-tag'],
     'dry-run': Flags.string({options: ['none', 'client', 'server'], default: 'none', description: 'kubectl dry-run mode', helpGroup: 'APPLY'}),
     'server-side': Flags.boolean({description: 'server-side apply', helpGroup: 'APPLY'}),
-    'field-manager': Flags.string({description: 'field manager for server-side apply (default: kubectl\'s, or safe-deploy for the api applier)', helpGroup: 'APPLY'}),
+    'field-manager': Flags.string({
+      description: "field manager for server-side apply (default: kubectl's, or safe-deploy for the api applier)",
+      helpGroup: 'APPLY',
+    }),
     // Pruning without a selector can delete unrelated objects.
     prune: Flags.boolean({description: 'prune objects not in the input (requires -l)', dependsOn: ['selector'], helpGroup: 'APPLY'}),
     selector: Flags.string({char: 'l', description: 'label selector (with --prune)', helpGroup: 'APPLY'}),
-    applier: Flags.string({options: ['kubectl', 'api'], description: 'kubectl (default when on PATH) or api (server-side apply through the Kubernetes API)', helpGroup: 'APPLY'}),
+    applier: Flags.string({
+      options: ['kubectl', 'api'],
+      description: 'kubectl (default when on PATH) or api (server-side apply through the Kubernetes API)',
+      helpGroup: 'APPLY',
+    }),
     'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (annotated and logged)', helpGroup: 'APPLY'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'APPLY'}),
     'require-enforcement': Flags.boolean({description: 'fail when the target GKE cluster does not enforce Binary Authorization', helpGroup: 'APPLY'}),
@@ -58,18 +65,34 @@ export default class Apply extends BaseCommand {
     const mode = flags['dry-run'] as 'none' | 'client' | 'server'
     const audit = auditSink(settings.auditLog)
     const preflight = preflightSetup(flags, settings, cfg.imageRules, this.debugLog, breakGlass !== undefined)
-    const result = await applyManifests({
-      preflight: preflight.options,
-      mode, breakGlass, requireEnforcement: settings.requireEnforcement, applier: settings.kube.applier, extraArgs: extra,
-      ...(flags.prune && flags.selector ? {prune: {selector: flags.selector}} : {}),
-      audit: {actor: actor(), target: {platform: settings.platform, ...(settings.kube.context ? {context: settings.kube.context} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})}},
-    }, {
-      preflight: preflight.ports,
-      audit, auditId: audit.id, say: (m) => this.say(m),
-      confirm: (question) => askConfirmation(question, flags.yes),
-      enforcement: enforcementCheck(settings.kube, flags, this.debugLog),
-      apply: kubeApplier(settings.kube, mode, flags),
-    })
+    const result = await applyManifests(
+      {
+        preflight: preflight.options,
+        mode,
+        breakGlass,
+        requireEnforcement: settings.requireEnforcement,
+        applier: settings.kube.applier,
+        extraArgs: extra,
+        ...(flags.prune && flags.selector ? {prune: {selector: flags.selector}} : {}),
+        audit: {
+          actor: actor(),
+          target: {
+            platform: settings.platform,
+            ...(settings.kube.context ? {context: settings.kube.context} : {}),
+            ...(flags.cluster ? {cluster: flags.cluster} : {}),
+          },
+        },
+      },
+      {
+        preflight: preflight.ports,
+        audit,
+        auditId: audit.id,
+        say: (m) => this.say(m),
+        confirm: (question) => askConfirmation(question, flags.yes),
+        enforcement: enforcementCheck(settings.kube, flags, this.debugLog),
+        apply: kubeApplier(settings.kube, mode, flags),
+      },
+    )
     this.say(renderApplyResult(result))
     this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     return result

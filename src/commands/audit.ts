@@ -7,7 +7,9 @@ import {renderAuditRecords} from '../render/text.js'
 
 export default class Audit extends BaseCommand {
   static override summary = 'List and filter the audit log of deploy decisions'
-  static override description = withExitCodes('Reads the append-only JSON Lines audit log that apply and run deploy write (one record before and one after each deploy).')
+  static override description = withExitCodes(
+    'Reads the append-only JSON Lines audit log that apply and run deploy write (one record before and one after each deploy).',
+  )
   static override examples = [
     '<%= config.bin %> audit --since 24h',
     '<%= config.bin %> audit --verdict DENY --json',
@@ -23,7 +25,10 @@ export default class Audit extends BaseCommand {
 
   async run(): Promise<AuditListing<AuditRecord>> {
     const {flags} = await this.parse(Audit)
-    const listing = await listAudit({since: flags.since, verdict: flags.verdict, outcome: flags.outcome}, {log: auditReader(flags['audit-log']), clock: systemClock})
+    const listing = await listAudit(
+      {since: flags.since, verdict: flags.verdict, outcome: flags.outcome},
+      {log: auditReader(flags['audit-log']), clock: systemClock},
+    )
     this.out(renderAuditRecords(listing.records))
     for (const p of listing.problems) this.say(`warning: ${listing.file}:${p.line}: ${p.message}`)
     this.say(`${listing.records.length} record(s) from ${listing.file}`)

@@ -35,12 +35,21 @@ export default class Init extends BaseCommand {
 
   async run(): Promise<InitResult> {
     const {flags} = await this.parse(Init)
-    const {answers, written, skipped, unchanged} = await runInit({
-      // oclif has checked both against the flags' options.
-      platform: flags.platform as Platform | undefined, project: flags.project, env: flags.env, attestors: flags.attestor,
-      ci: flags.ci as CiSystem[] | undefined, kmsKey: flags['kms-key'], image: flags.image,
-      interactive: !flags.yes && canPrompt(), force: flags.force,
-    }, initPorts(flags.dir))
+    const {answers, written, skipped, unchanged} = await runInit(
+      {
+        // oclif has checked both against the flags' options.
+        platform: flags.platform as Platform | undefined,
+        project: flags.project,
+        env: flags.env,
+        attestors: flags.attestor,
+        ci: flags.ci as CiSystem[] | undefined,
+        kmsKey: flags['kms-key'],
+        image: flags.image,
+        interactive: !flags.yes && canPrompt(),
+        force: flags.force,
+      },
+      initPorts(flags.dir),
+    )
     for (const w of written) this.say(`wrote ${w}`)
     for (const s of skipped) this.say(`kept ${s} (${unchanged.includes(s) ? 'unchanged' : 'exists; use --force to overwrite'})`)
     this.say('next: review policies/, then `safe-deploy policy lint policies/<env>.yaml` and `safe-deploy preflight --profile <env> -f k8s/`')

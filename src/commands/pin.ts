@@ -30,19 +30,30 @@ export default class Pin extends BaseCommand {
     // kustomize output has no file to rewrite; stdin is refused by the use case.
     write: Flags.boolean({char: 'w', description: 'rewrite the input files in place (atomic, all or nothing)', exclusive: ['kustomize']}),
     // The lock file already records the platform each digest was resolved for.
-    platform: Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant] (default: the index digest)', exclusive: ['lock']}),
+    platform: Flags.string({
+      description: 'pin the child manifest of a multi-arch index for os/arch[/variant] (default: the index digest)',
+      exclusive: ['lock'],
+    }),
   }
 
   async run(): Promise<PinJson> {
     const {flags} = await this.parse(Pin)
     const cfg = loadConfig(flags.config)
-    const outcome = await pin({
-      inputs: manifestInputs(flags), rules: cfg.imageRules, stripTag: flags['strip-tag'], write: flags.write,
-      lockOutput: flags['lock-output'], replayingLock: flags.lock !== undefined,
-    }, {
-      reader: inputReader, writeFiles,
-      resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug: this.debugLog}),
-    })
+    const outcome = await pin(
+      {
+        inputs: manifestInputs(flags),
+        rules: cfg.imageRules,
+        stripTag: flags['strip-tag'],
+        write: flags.write,
+        lockOutput: flags['lock-output'],
+        replayingLock: flags.lock !== undefined,
+      },
+      {
+        reader: inputReader,
+        writeFiles,
+        resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug: this.debugLog}),
+      },
+    )
     for (const w of outcome.warnings) this.say(`warning: ${w}`)
     this.say(renderPinSummary(outcome.summary, {seconds: outcome.seconds, written: outcome.written.length, lockOutput: outcome.lockOutput}))
     if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))

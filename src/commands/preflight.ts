@@ -10,10 +10,10 @@ import {renderPreflightText} from '../render/preflight.js'
 import type {PreflightResult} from '../core/preflight.js'
 
 export default class Preflight extends BaseCommand {
-  static override summary = 'Predict Binary Authorization\'s verdict for every image, explain it, report it'
+  static override summary = "Predict Binary Authorization's verdict for every image, explain it, report it"
   static override description = withExitCodes(
     'Pins every image (unless --no-resolve), then evaluates the Binary Authorization policy locally: system images and allowlist, which rule ' +
-      'applies (cluster, namespace, service account, default), the rule\'s evaluation and enforcement modes, and for REQUIRE_ATTESTATION whether ' +
+      "applies (cluster, namespace, service account, default), the rule's evaluation and enforcement modes, and for REQUIRE_ATTESTATION whether " +
       'each required attestor has a validly signed attestation for the exact digest. An image that could not be checked is never treated as allowed.',
   )
   static override examples = [
@@ -38,7 +38,11 @@ export default class Preflight extends BaseCommand {
     const settings = resolveSettings(flags, selectProfile(cfg, flags.profile))
     const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
     const {result} = await preflight(options, ports)
-    const reports = await writeReports(result, {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY}, reportPorts)
+    const reports = await writeReports(
+      result,
+      {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY},
+      reportPorts,
+    )
     this.out(renderPreflightText(result))
     for (const r of reports) this.say(`report written: ${r}`)
     this.setExit(exitForVerdict(result.verdict))

@@ -18,7 +18,14 @@ export interface AuditRecord {
   mode: string
   breakGlass: boolean
   justification?: string
-  images: Array<{image: string; digest?: string; verdict: string; workload?: string; wouldBe?: string; rule?: {kind: string; key?: string; enforcementMode: string}}>
+  images: Array<{
+    image: string
+    digest?: string
+    verdict: string
+    workload?: string
+    wouldBe?: string
+    rule?: {kind: string; key?: string; enforcementMode: string}
+  }>
   /** The objects handed to kubectl or the API, with the image values they carry (after the second look). */
   sent?: Array<{object: string; images: string[]}>
   outcome: AuditOutcome
@@ -29,17 +36,28 @@ export interface AuditRecord {
 export type AuditBase = Omit<AuditRecord, 'time' | 'id' | 'outcome' | 'detail' | 'images' | 'verdict' | 'sent'>
 
 export function auditRecord(
-  base: AuditBase, id: string, time: Date, outcome: AuditOutcome, result: PreflightResult | undefined,
+  base: AuditBase,
+  id: string,
+  time: Date,
+  outcome: AuditOutcome,
+  result: PreflightResult | undefined,
   o: {detail?: string | undefined; sent?: AuditRecord['sent']} = {},
 ): AuditRecord {
   return {
-    time: time.toISOString(), id, ...base,
+    time: time.toISOString(),
+    id,
+    ...base,
     verdict: result?.verdict ?? 'UNKNOWN',
     images: (result?.images ?? []).map((i) => ({
-      image: i.image, verdict: i.verdict, ...(i.digest ? {digest: i.digest} : {}), ...(i.workload ? {workload: i.workload} : {}), ...(i.wouldBe ? {wouldBe: i.wouldBe} : {}),
+      image: i.image,
+      verdict: i.verdict,
+      ...(i.digest ? {digest: i.digest} : {}),
+      ...(i.workload ? {workload: i.workload} : {}),
+      ...(i.wouldBe ? {wouldBe: i.wouldBe} : {}),
       rule: {kind: i.rule.kind, ...(i.rule.key ? {key: i.rule.key} : {}), enforcementMode: i.rule.enforcementMode},
     })),
     ...(o.sent ? {sent: o.sent} : {}),
-    outcome, ...(o.detail ? {detail: o.detail} : {}),
+    outcome,
+    ...(o.detail ? {detail: o.detail} : {}),
   }
 }

@@ -31,7 +31,9 @@ export interface TranslatedService {
 type Obj = Record<string, unknown>
 
 const INGRESS: Record<string, string> = {
-  all: 'INGRESS_TRAFFIC_ALL', internal: 'INGRESS_TRAFFIC_INTERNAL_ONLY', 'internal-and-cloud-load-balancing': 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
+  all: 'INGRESS_TRAFFIC_ALL',
+  internal: 'INGRESS_TRAFFIC_INTERNAL_ONLY',
+  'internal-and-cloud-load-balancing': 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
 }
 const EXEC_ENV: Record<string, string> = {gen1: 'EXECUTION_ENVIRONMENT_GEN1', gen2: 'EXECUTION_ENVIRONMENT_GEN2'}
 
@@ -40,23 +42,35 @@ class Translator {
 
   obj(v: unknown, path: string): Obj {
     if (v === undefined || v === null) return {}
-    if (typeof v !== 'object' || Array.isArray(v)) { this.problems.push(`${path}: expected a mapping`); return {} }
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      this.problems.push(`${path}: expected a mapping`)
+      return {}
+    }
     return v as Obj
   }
   arr(v: unknown, path: string): unknown[] {
     if (v === undefined || v === null) return []
-    if (!Array.isArray(v)) { this.problems.push(`${path}: expected a list`); return [] }
+    if (!Array.isArray(v)) {
+      this.problems.push(`${path}: expected a list`)
+      return []
+    }
     return v
   }
   str(v: unknown, path: string): string | undefined {
     if (v === undefined || v === null) return undefined
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') { this.problems.push(`${path}: expected a scalar`); return undefined }
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      this.problems.push(`${path}: expected a scalar`)
+      return undefined
+    }
     return String(v)
   }
   strMap(v: unknown, path: string): Record<string, string> {
     const o = this.obj(v, path)
     const out: Record<string, string> = {}
-    for (const [k, x] of Object.entries(o)) { const s = this.str(x, `${path}.${k}`); if (s !== undefined) out[k] = s }
+    for (const [k, x] of Object.entries(o)) {
+      const s = this.str(x, `${path}.${k}`)
+      if (s !== undefined) out[k] = s
+    }
     return out
   }
   only(o: Obj, path: string, allowed: string[]): void {
@@ -65,7 +79,10 @@ class Translator {
   int(v: unknown, path: string): number | undefined {
     if (v === undefined || v === null) return undefined
     const n = Number(v)
-    if (!Number.isInteger(n) || n < 0) { this.problems.push(`${path}: expected a non-negative integer, got ${JSON.stringify(v)}`); return undefined }
+    if (!Number.isInteger(n) || n < 0) {
+      this.problems.push(`${path}: expected a non-negative integer, got ${JSON.stringify(v)}`)
+      return undefined
+    }
     return n
   }
 
@@ -86,7 +103,15 @@ class Translator {
           this.only(vf, `${p}.valueFrom`, ['secretKeyRef'])
           const ref = this.obj(vf.secretKeyRef, `${p}.valueFrom.secretKeyRef`)
           this.only(ref, `${p}.valueFrom.secretKeyRef`, ['name', 'key'])
-          return {name: this.str(eo.name, `${p}.name`), valueSource: {secretKeyRef: {secret: this.str(ref.name, `${p}.valueFrom.secretKeyRef.name`), version: this.str(ref.key, `${p}.valueFrom.secretKeyRef.key`) ?? 'latest'}}}
+          return {
+            name: this.str(eo.name, `${p}.name`),
+            valueSource: {
+              secretKeyRef: {
+                secret: this.str(ref.name, `${p}.valueFrom.secretKeyRef.name`),
+                version: this.str(ref.key, `${p}.valueFrom.secretKeyRef.key`) ?? 'latest',
+              },
+            },
+          }
         }
         return {name: this.str(eo.name, `${p}.name`), value: this.str(eo.value, `${p}.value`) ?? ''}
       })
@@ -95,7 +120,10 @@ class Translator {
       out.ports = this.arr(c.ports, `${path}.ports`).map((x, i) => {
         const p = this.obj(x, `${path}.ports[${i}]`)
         this.only(p, `${path}.ports[${i}]`, ['name', 'containerPort', 'protocol'])
-        return {...(p.name ? {name: this.str(p.name, `${path}.ports[${i}].name`)} : {}), containerPort: this.int(p.containerPort, `${path}.ports[${i}].containerPort`)}
+        return {
+          ...(p.name ? {name: this.str(p.name, `${path}.ports[${i}].name`)} : {}),
+          containerPort: this.int(p.containerPort, `${path}.ports[${i}].containerPort`),
+        }
       })
     }
     if (c.resources !== undefined) {
@@ -127,7 +155,11 @@ class Translator {
           const p = `${path}.secret.items[${i}]`
           const it = this.obj(x, p)
           this.only(it, p, ['key', 'path', 'mode'])
-          return {path: this.str(it.path, `${p}.path`), version: this.str(it.key, `${p}.key`), ...(it.mode !== undefined ? {mode: this.int(it.mode, `${p}.mode`)} : {})}
+          return {
+            path: this.str(it.path, `${p}.path`),
+            version: this.str(it.key, `${p}.key`),
+            ...(it.mode !== undefined ? {mode: this.int(it.mode, `${p}.mode`)} : {}),
+          }
         }),
       },
     }
@@ -139,7 +171,11 @@ export function knativeToV2(doc: unknown, file: string): TranslatedService {
   const t = new Translator()
   const root = t.obj(doc, '')
   if (root.apiVersion !== 'serving.knative.dev/v1' || root.kind !== 'Service') {
-    throw new SafeDeployError('INVALID_INPUT', `${file}: expected apiVersion serving.knative.dev/v1 and kind Service, got ${String(root.apiVersion)} ${String(root.kind)}`, {location: {file}})
+    throw new SafeDeployError(
+      'INVALID_INPUT',
+      `${file}: expected apiVersion serving.knative.dev/v1 and kind Service, got ${String(root.apiVersion)} ${String(root.kind)}`,
+      {location: {file}},
+    )
   }
   t.only(root, '', ['apiVersion', 'kind', 'metadata', 'spec', 'status'])
   const meta = t.obj(root.metadata, 'metadata')
@@ -159,16 +195,25 @@ export function knativeToV2(doc: unknown, file: string): TranslatedService {
         if (v !== 'default') t.problems.push(`metadata.annotations.${k}: only "default" is supported (got "${v}")`)
         svc.binaryAuthorization.useDefault = v === 'default'
         break
-      case BREAKGLASS_ANNOTATION: svc.binaryAuthorization.breakglassJustification = v; break
-      case 'run.googleapis.com/launch-stage': svc.launchStage = v; break
-      case 'run.googleapis.com/description': svc.description = v; break
+      case BREAKGLASS_ANNOTATION:
+        svc.binaryAuthorization.breakglassJustification = v
+        break
+      case 'run.googleapis.com/launch-stage':
+        svc.launchStage = v
+        break
+      case 'run.googleapis.com/description':
+        svc.description = v
+        break
       case 'run.googleapis.com/ingress': {
         const ing = INGRESS[v]
         if (!ing) t.problems.push(`metadata.annotations.${k}: unknown ingress "${v}"`)
         else svc.ingress = ing
         break
       }
-      case 'run.googleapis.com/ingress-status': case 'serving.knative.dev/creator': case 'serving.knative.dev/lastModifier': case 'run.googleapis.com/operation-id':
+      case 'run.googleapis.com/ingress-status':
+      case 'serving.knative.dev/creator':
+      case 'serving.knative.dev/lastModifier':
+      case 'run.googleapis.com/operation-id':
         break
       default:
         if (k.startsWith('run.googleapis.com/') || k.startsWith('serving.knative.dev/') || k.startsWith('autoscaling.knative.dev/')) {
@@ -191,32 +236,53 @@ export function knativeToV2(doc: unknown, file: string): TranslatedService {
   for (const [k, v] of Object.entries(t.strMap(tmeta.annotations, 'spec.template.metadata.annotations'))) {
     const p = `spec.template.metadata.annotations.${k}`
     switch (k) {
-      case 'autoscaling.knative.dev/maxScale': scaling.maxInstanceCount = t.int(v, p); break
-      case 'autoscaling.knative.dev/minScale': scaling.minInstanceCount = t.int(v, p); break
+      case 'autoscaling.knative.dev/maxScale':
+        scaling.maxInstanceCount = t.int(v, p)
+        break
+      case 'autoscaling.knative.dev/minScale':
+        scaling.minInstanceCount = t.int(v, p)
+        break
       case 'run.googleapis.com/execution-environment': {
         const e = EXEC_ENV[v]
         if (!e) t.problems.push(`${p}: unknown execution environment "${v}"`)
         else template.executionEnvironment = e
         break
       }
-      case 'run.googleapis.com/vpc-access-connector': template.vpcAccess = {...(template.vpcAccess as Obj | undefined), connector: v}; break
-      case 'run.googleapis.com/vpc-access-egress':
-        template.vpcAccess = {...(template.vpcAccess as Obj | undefined), egress: v === 'all-traffic' ? 'ALL_TRAFFIC' : v === 'private-ranges-only' ? 'PRIVATE_RANGES_ONLY' : (t.problems.push(`${p}: unknown egress "${v}"`), undefined)}
+      case 'run.googleapis.com/vpc-access-connector':
+        template.vpcAccess = {...(template.vpcAccess as Obj | undefined), connector: v}
         break
-      case 'run.googleapis.com/session-affinity': template.sessionAffinity = v === 'true'; break
-      default: t.problems.push(`${p}: not translated to the Cloud Run v2 API by safe-deploy`)
+      case 'run.googleapis.com/vpc-access-egress':
+        template.vpcAccess = {
+          ...(template.vpcAccess as Obj | undefined),
+          egress:
+            v === 'all-traffic'
+              ? 'ALL_TRAFFIC'
+              : v === 'private-ranges-only'
+                ? 'PRIVATE_RANGES_ONLY'
+                : (t.problems.push(`${p}: unknown egress "${v}"`), undefined),
+        }
+        break
+      case 'run.googleapis.com/session-affinity':
+        template.sessionAffinity = v === 'true'
+        break
+      default:
+        t.problems.push(`${p}: not translated to the Cloud Run v2 API by safe-deploy`)
     }
   }
   if (Object.keys(scaling).length) template.scaling = scaling
   const tspec = t.obj(tpl.spec, 'spec.template.spec')
   t.only(tspec, 'spec.template.spec', ['containers', 'volumes', 'serviceAccountName', 'containerConcurrency', 'timeoutSeconds'])
   if (tspec.serviceAccountName !== undefined) template.serviceAccount = t.str(tspec.serviceAccountName, 'spec.template.spec.serviceAccountName')
-  if (tspec.containerConcurrency !== undefined) template.maxInstanceRequestConcurrency = t.int(tspec.containerConcurrency, 'spec.template.spec.containerConcurrency')
+  if (tspec.containerConcurrency !== undefined)
+    template.maxInstanceRequestConcurrency = t.int(tspec.containerConcurrency, 'spec.template.spec.containerConcurrency')
   if (tspec.timeoutSeconds !== undefined) template.timeout = {seconds: t.int(tspec.timeoutSeconds, 'spec.template.spec.timeoutSeconds')}
   const containers = t.arr(tspec.containers, 'spec.template.spec.containers')
   if (containers.length === 0) t.problems.push('spec.template.spec.containers: at least one container is required')
   template.containers = containers.map((c, i) => t.container(t.obj(c, `spec.template.spec.containers[${i}]`), `spec.template.spec.containers[${i}]`))
-  if (tspec.volumes !== undefined) template.volumes = t.arr(tspec.volumes, 'spec.template.spec.volumes').map((v, i) => t.volume(t.obj(v, `spec.template.spec.volumes[${i}]`), `spec.template.spec.volumes[${i}]`))
+  if (tspec.volumes !== undefined)
+    template.volumes = t
+      .arr(tspec.volumes, 'spec.template.spec.volumes')
+      .map((v, i) => t.volume(t.obj(v, `spec.template.spec.volumes[${i}]`), `spec.template.spec.volumes[${i}]`))
   svc.template = template
   if (spec.traffic !== undefined) {
     svc.traffic = t.arr(spec.traffic, 'spec.traffic').map((x, i) => {
@@ -233,9 +299,14 @@ export function knativeToV2(doc: unknown, file: string): TranslatedService {
     })
   }
   if (t.problems.length > 0) {
-    throw new SafeDeployError('INVALID_INPUT', `${file}: cannot translate this Knative Service to the Cloud Run v2 API:\n${t.problems.map((p) => '  ' + p).join('\n')}`, {
-      location: {file}, hint: 'remove or change the fields listed, or deploy with `gcloud run services replace` after `safe-deploy pin` and `safe-deploy preflight --platform cloudrun`',
-    })
+    throw new SafeDeployError(
+      'INVALID_INPUT',
+      `${file}: cannot translate this Knative Service to the Cloud Run v2 API:\n${t.problems.map((p) => '  ' + p).join('\n')}`,
+      {
+        location: {file},
+        hint: 'remove or change the fields listed, or deploy with `gcloud run services replace` after `safe-deploy pin` and `safe-deploy preflight --platform cloudrun`',
+      },
+    )
   }
   const ns = meta.namespace === undefined ? undefined : String(meta.namespace)
   return {serviceId: name as string, ...(ns && ns !== 'default' ? {project: ns} : {}), ...(region ? {region} : {}), service: svc}

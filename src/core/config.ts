@@ -39,9 +39,23 @@ export interface SafeDeployConfig {
 
 /** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
 const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'> = {
-  platform: 'string', context: 'string', kubeconfig: 'string', namespace: 'string', cluster: 'string', project: 'string',
-  region: 'string', policy: 'string', systemPolicy: 'string', attestors: 'string', attestations: 'string', auditLog: 'string',
-  reportMd: 'string', reportJunit: 'string', requireEnforcement: 'boolean', serviceAccount: 'string', applier: 'string',
+  platform: 'string',
+  context: 'string',
+  kubeconfig: 'string',
+  namespace: 'string',
+  cluster: 'string',
+  project: 'string',
+  region: 'string',
+  policy: 'string',
+  systemPolicy: 'string',
+  attestors: 'string',
+  attestations: 'string',
+  auditLog: 'string',
+  reportMd: 'string',
+  reportJunit: 'string',
+  requireEnforcement: 'boolean',
+  serviceAccount: 'string',
+  applier: 'string',
 }
 
 function lineOf(node: Node | null | undefined, lc: LineCounter): number | undefined {
@@ -59,7 +73,9 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
   }
   for (const e of doc.errors) {
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line
-    problems.push(new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${e.message.split('\n')[0]}`, {location: {file, ...(line ? {line} : {})}}))
+    problems.push(
+      new SafeDeployError('CONFIG_INVALID', `${file}${line ? ':' + line : ''}: ${e.message.split('\n')[0]}`, {location: {file, ...(line ? {line} : {})}}),
+    )
   }
   const cfg: SafeDeployConfig = {file, imageRules: [], profiles: {}}
   let defaultProfileNode: Node | undefined
@@ -71,7 +87,10 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
         const key = isScalar(pair.key) ? String(pair.key.value) : ''
         const value = pair.value as Node | null
         if (key === 'imageRules') {
-          if (!isSeq(value)) { problem(value, 'imageRules: expected a list of {apiVersion?, kind, path}'); continue }
+          if (!isSeq(value)) {
+            problem(value, 'imageRules: expected a list of {apiVersion?, kind, path}')
+            continue
+          }
           for (const item of value.items) {
             const r = (item as Node & {toJSON(): unknown}).toJSON() as Record<string, unknown>
             if (typeof r !== 'object' || r === null || typeof r.kind !== 'string' || typeof r.path !== 'string') {
@@ -82,23 +101,44 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
           }
         } else if (key === 'defaultProfile') {
           if (!isScalar(value) || typeof value.value !== 'string') problem(value, 'defaultProfile: expected a profile name')
-          else { cfg.defaultProfile = value.value; defaultProfileNode = value }
+          else {
+            cfg.defaultProfile = value.value
+            defaultProfileNode = value
+          }
         } else if (key === 'profiles') {
-          if (!isMap(value)) { problem(value, 'profiles: expected a mapping of name → settings'); continue }
+          if (!isMap(value)) {
+            problem(value, 'profiles: expected a mapping of name → settings')
+            continue
+          }
           for (const p of value.items) {
             const name = isScalar(p.key) ? String(p.key.value) : ''
             const body = p.value as Node | null
-            if (!isMap(body)) { problem(body, `profiles.${name}: expected a mapping`); continue }
+            if (!isMap(body)) {
+              problem(body, `profiles.${name}: expected a mapping`)
+              continue
+            }
             const profile: Profile = {name}
             for (const kv of body.items) {
               const k = isScalar(kv.key) ? String(kv.key.value) : ''
               const v = kv.value as Node | null
               const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | undefined>)[k]
-              if (want === undefined) { problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`); continue }
+              if (want === undefined) {
+                problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`)
+                continue
+              }
               const val = isScalar(v) ? v.value : undefined
-              if (typeof val !== want) { problem(v, `profiles.${name}.${k}: expected a ${want}, got ${JSON.stringify(val ?? null)}`); continue }
-              if (k === 'platform' && val !== 'gke' && val !== 'cloudrun') { problem(v, `profiles.${name}.platform: expected gke or cloudrun, got ${String(val)}`); continue }
-              if (k === 'applier' && val !== 'kubectl' && val !== 'api') { problem(v, `profiles.${name}.applier: expected kubectl or api, got ${String(val)}`); continue }
+              if (typeof val !== want) {
+                problem(v, `profiles.${name}.${k}: expected a ${want}, got ${JSON.stringify(val ?? null)}`)
+                continue
+              }
+              if (k === 'platform' && val !== 'gke' && val !== 'cloudrun') {
+                problem(v, `profiles.${name}.platform: expected gke or cloudrun, got ${String(val)}`)
+                continue
+              }
+              if (k === 'applier' && val !== 'kubectl' && val !== 'api') {
+                problem(v, `profiles.${name}.applier: expected kubectl or api, got ${String(val)}`)
+                continue
+              }
               ;(profile as unknown as Record<string, unknown>)[k] = val
             }
             cfg.profiles[name] = profile
@@ -112,11 +152,16 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
     }
   }
   if (cfg.defaultProfile !== undefined && !Object.hasOwn(cfg.profiles, cfg.defaultProfile)) {
-    problem(defaultProfileNode, `defaultProfile "${cfg.defaultProfile}" is not defined under profiles (defined: ${Object.keys(cfg.profiles).join(', ') || 'none'})`)
+    problem(
+      defaultProfileNode,
+      `defaultProfile "${cfg.defaultProfile}" is not defined under profiles (defined: ${Object.keys(cfg.profiles).join(', ') || 'none'})`,
+    )
   }
   if (problems.length > 0) {
     throw new SafeDeployError('CONFIG_INVALID', `invalid config file ${file}:\n${problems.map((p) => '  ' + p.message).join('\n')}`, {
-      errors: problems, location: {file}, hint: 'fix the lines named above; see README "Configuration"',
+      errors: problems,
+      location: {file},
+      hint: 'fix the lines named above; see README "Configuration"',
     })
   }
   return cfg

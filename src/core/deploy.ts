@@ -22,10 +22,7 @@ export type Enforcement =
   | {state: 'unknown'; detail: string}
 
 /** The confirmation, once asked: given, declined, or impossible (no terminal, CI without --yes). */
-export type Confirmation =
-  | {answer: 'granted'}
-  | {answer: 'declined'; message?: string}
-  | {answer: 'unavailable'; message: string; hint?: string}
+export type Confirmation = {answer: 'granted'} | {answer: 'declined'; message?: string} | {answer: 'unavailable'; message: string; hint?: string}
 
 export interface DeployFacts {
   platform: 'gke' | 'cloudrun'
@@ -56,7 +53,13 @@ export type DeployStep =
    * Stop: write `record`; end with `error` when given (thrown), or `rethrow` the applier's error;
    * otherwise return `outcome` (a denial returns "blocked" and exits by its verdict).
    */
-  | {next: 'stop'; outcome: 'blocked' | 'aborted' | 'applied' | 'dry-run' | 'failed'; record: AuditEntry; error?: {code: ErrorCode; message: string; hint?: string}; rethrow?: true}
+  | {
+      next: 'stop'
+      outcome: 'blocked' | 'aborted' | 'applied' | 'dry-run' | 'failed'
+      record: AuditEntry
+      error?: {code: ErrorCode; message: string; hint?: string}
+      rethrow?: true
+    }
 
 export interface DeployDecision {
   /** Said to the user before anything else happens (each once; the same on every call). */
@@ -73,27 +76,41 @@ export function decideDeploy(f: DeployFacts): DeployDecision {
     return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: `denied by policy; ${nothing}`}}}
   }
   if (f.verdict === 'DRYRUN_DENY') {
-    warnings.push(f.platform === 'gke'
-      ? 'DRY-RUN DENIAL: Binary Authorization would deny this deploy, but the rule is in dry-run mode; deploying anyway and recording it.'
-      : 'DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.')
+    warnings.push(
+      f.platform === 'gke'
+        ? 'DRY-RUN DENIAL: Binary Authorization would deny this deploy, but the rule is in dry-run mode; deploying anyway and recording it.'
+        : 'DRY-RUN DENIAL: Binary Authorization would deny this revision, but the default rule is in dry-run mode; deploying anyway.',
+    )
   }
   if (f.breakGlass !== undefined) {
-    warnings.push(f.platform === 'gke'
-      ? `BREAK-GLASS: deploying with alpha.image-policy.k8s.io/break-glass ("${f.breakGlass}")`
-      : `BREAK-GLASS: deploying with breakglassJustification "${f.breakGlass}"`)
+    warnings.push(
+      f.platform === 'gke'
+        ? `BREAK-GLASS: deploying with alpha.image-policy.k8s.io/break-glass ("${f.breakGlass}")`
+        : `BREAK-GLASS: deploying with breakglassJustification "${f.breakGlass}"`,
+    )
   }
 
   const e = f.enforcement
   if (e.state === 'off') {
     const message = `Binary Authorization enforcement is OFF on cluster ${e.cluster} (evaluation mode ${e.mode}): the cluster admits any image`
     if (f.requireEnforcement) {
-      return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: message}, error: {code: 'DENIED', message, hint: ENABLE_HINT}}}
+      return {
+        warnings,
+        step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: message}, error: {code: 'DENIED', message, hint: ENABLE_HINT}},
+      }
     }
     warnings.push(message)
   } else if (e.state === 'unknown') {
     if (f.requireEnforcement) {
-      return {warnings, step: {next: 'stop', outcome: 'blocked', record: {outcome: 'blocked', detail: `could not verify enforcement: ${e.detail}`},
-        error: {code: 'API_ERROR', message: `could not verify that Binary Authorization is enforced: ${e.detail}`}}}
+      return {
+        warnings,
+        step: {
+          next: 'stop',
+          outcome: 'blocked',
+          record: {outcome: 'blocked', detail: `could not verify enforcement: ${e.detail}`},
+          error: {code: 'API_ERROR', message: `could not verify that Binary Authorization is enforced: ${e.detail}`},
+        },
+      }
     }
     warnings.push(`could not verify the cluster's Binary Authorization enforcement: ${e.detail}`)
   }
@@ -103,16 +120,19 @@ export function decideDeploy(f: DeployFacts): DeployDecision {
   const c = f.confirmation
   if (live && c && c.answer !== 'granted') {
     const message = c.message ?? 'aborted: nothing was deployed'
-    return {warnings, step: {next: 'stop', outcome: 'aborted', record: {outcome: 'aborted', detail: message},
-      error: c.answer === 'declined'
-        ? {code: 'ABORTED', message}
-        : {code: 'CONFIRMATION_REQUIRED', message, ...(c.hint === undefined ? {} : {hint: c.hint})}}}
+    return {
+      warnings,
+      step: {
+        next: 'stop',
+        outcome: 'aborted',
+        record: {outcome: 'aborted', detail: message},
+        error: c.answer === 'declined' ? {code: 'ABORTED', message} : {code: 'CONFIRMATION_REQUIRED', message, ...(c.hint === undefined ? {} : {hint: c.hint})},
+      },
+    }
   }
 
   if (f.applied === undefined) {
-    const detail = f.platform === 'gke'
-      ? `applying (${live ? 'live' : 'dry-run ' + f.mode})`
-      : live ? 'deploying' : 'validate-only request'
+    const detail = f.platform === 'gke' ? `applying (${live ? 'live' : 'dry-run ' + f.mode})` : live ? 'deploying' : 'validate-only request'
     return {warnings, step: {next: 'apply', record: {outcome: 'started', detail}}}
   }
   if (!f.applied.ok) return {warnings, step: {next: 'stop', outcome: 'failed', record: {outcome: 'failed', detail: f.applied.detail}, rethrow: true}}
@@ -129,8 +149,22 @@ export function decideDeploy(f: DeployFacts): DeployDecision {
 const REFUSED_LONG = ['filename', 'kustomize', 'recursive', 'context', 'kubeconfig', 'cluster', 'server', 'namespace', 'dry-run', 'output']
 const REFUSED_SHORT = new Set(['f', 'k', 'R', 'n', 's', 'o'])
 const SAFE_DEPLOY_FLAG: Readonly<Record<string, string>> = {
-  f: '-f', filename: '-f', k: '-k', kustomize: '-k', R: '-R', recursive: '-R', context: '--context', kubeconfig: '--kubeconfig',
-  n: '-n', namespace: '-n', 'dry-run': '--dry-run', cluster: '--context', s: '--context', server: '--context', o: '--json', output: '--json',
+  f: '-f',
+  filename: '-f',
+  k: '-k',
+  kustomize: '-k',
+  R: '-R',
+  recursive: '-R',
+  context: '--context',
+  kubeconfig: '--kubeconfig',
+  n: '-n',
+  namespace: '-n',
+  'dry-run': '--dry-run',
+  cluster: '--context',
+  s: '--context',
+  server: '--context',
+  o: '--json',
+  output: '--json',
 }
 
 /** The first argument after `--` that kubectl must not get, with the safe-deploy flag to use instead. */

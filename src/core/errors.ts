@@ -24,7 +24,11 @@ export const EXIT_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof EXIT;
   {code: 0, name: 'OK', meaning: 'success; every image allowed (pin: every image pinned)'},
   {code: 1, name: 'INTERNAL', meaning: 'unexpected internal error (a bug: please report it)'},
   {code: 2, name: 'USAGE', meaning: 'usage error: bad flags or arguments'},
-  {code: 3, name: 'INPUT', meaning: 'input error: malformed YAML/JSON, invalid image reference, unpinnable value, image missing from the lock file, bad config'},
+  {
+    code: 3,
+    name: 'INPUT',
+    meaning: 'input error: malformed YAML/JSON, invalid image reference, unpinnable value, image missing from the lock file, bad config',
+  },
   {code: 4, name: 'UNCHECKED', meaning: 'could not check: registry, API, network or auth failure (never treated as allowed)'},
   {code: 5, name: 'DENIED', meaning: 'denied by the Binary Authorization policy'},
   {code: 6, name: 'DRYRUN_DENIED', meaning: 'dry-run denial: the policy would deny, but the rule is in dry-run mode (deploys; reported)'},

@@ -42,15 +42,30 @@ export class LockResolver implements DigestResolver {
   private resolve(req: ResolveRequest): ResolveOutcome {
     const entry = this.byImage.get(req.image)
     if (entry === undefined) {
-      return {ok: false, error: new SafeDeployError('LOCK_MISSING', `image "${req.image}" is not in the lock file`, {
-        hint: 'regenerate the lock with `safe-deploy pin … --lock-output FILE`, or pin without --lock',
-        location: {image: req.image},
-      })}
+      return {
+        ok: false,
+        error: new SafeDeployError('LOCK_MISSING', `image "${req.image}" is not in the lock file`, {
+          hint: 'regenerate the lock with `safe-deploy pin … --lock-output FILE`, or pin without --lock',
+          location: {image: req.image},
+        }),
+      }
     }
     if (!isSha256Digest(entry.digest)) {
-      return {ok: false, error: new SafeDeployError('INVALID_INPUT', `lock entry for "${req.image}" has an invalid digest "${entry.digest}"`, {location: {image: req.image}})}
+      return {
+        ok: false,
+        error: new SafeDeployError('INVALID_INPUT', `lock entry for "${req.image}" has an invalid digest "${entry.digest}"`, {location: {image: req.image}}),
+      }
     }
-    return {ok: true, value: {image: req.image, digest: entry.digest, mediaType: entry.mediaType ?? '', registry: entry.registry, ...(entry.platform ? {platform: entry.platform} : {})}}
+    return {
+      ok: true,
+      value: {
+        image: req.image,
+        digest: entry.digest,
+        mediaType: entry.mediaType ?? '',
+        registry: entry.registry,
+        ...(entry.platform ? {platform: entry.platform} : {}),
+      },
+    }
   }
 }
 
@@ -62,9 +77,11 @@ export function lockFileText(images: LockEntry[]): string {
 
 /** Validate a parsed lock file object. */
 export function parseLockObject(obj: unknown, source: string): LockFile {
-  const bad = (why: string) => new SafeDeployError('INVALID_INPUT', `${source}: not a safe-deploy lock file: ${why}`, {
-    hint: 'generate one with `safe-deploy pin … --lock-output FILE`', location: {file: source},
-  })
+  const bad = (why: string) =>
+    new SafeDeployError('INVALID_INPUT', `${source}: not a safe-deploy lock file: ${why}`, {
+      hint: 'generate one with `safe-deploy pin … --lock-output FILE`',
+      location: {file: source},
+    })
   if (typeof obj !== 'object' || obj === null) throw bad('expected a mapping')
   const o = obj as Record<string, unknown>
   if (o.kind !== 'ImageLock') throw bad(`expected kind: ImageLock, got ${JSON.stringify(o.kind)}`)
@@ -74,7 +91,8 @@ export function parseLockObject(obj: unknown, source: string): LockFile {
     const x = e as Record<string, unknown>
     if (typeof x.image !== 'string' || typeof x.digest !== 'string') throw bad(`images[${i}] needs image and digest`)
     return {
-      image: x.image, digest: x.digest,
+      image: x.image,
+      digest: x.digest,
       registry: typeof x.registry === 'string' ? x.registry : '',
       repository: typeof x.repository === 'string' ? x.repository : '',
       ...(typeof x.tag === 'string' ? {tag: x.tag} : {}),

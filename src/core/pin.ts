@@ -107,7 +107,9 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
       if (r && r.digest !== written.digest && written.tag !== undefined) {
         base.status = 'drift'
         base.currentDigest = r.digest
-        warnings.push(`${loc(site)}: drift: ${written.name}:${written.tag} now points to ${r.digest}, but the manifest pins ${written.digest} (left as written)`)
+        warnings.push(
+          `${loc(site)}: drift: ${written.name}:${written.tag} now points to ${r.digest}, but the manifest pins ${written.digest} (left as written)`,
+        )
       } else if (f && written.tag !== undefined) {
         warnings.push(`${loc(site)}: could not check ${site.image} for drift: ${f.message}`)
       }
@@ -123,9 +125,13 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
     out.push({site, original: site.image, pinned, digest: r.digest, status: 'pinned', registry, ...(r.platform ? {platform: r.platform} : {})})
     if (!lock.has(site.image)) {
       lock.set(site.image, {
-        image: site.image, registry: written.domain, repository: `${written.domain}/${written.path}`,
-        ...(written.tag === undefined ? {} : {tag: written.tag}), digest: r.digest,
-        ...(r.mediaType ? {mediaType: r.mediaType} : {}), ...(r.platform ? {platform: r.platform} : {}),
+        image: site.image,
+        registry: written.domain,
+        repository: `${written.domain}/${written.path}`,
+        ...(written.tag === undefined ? {} : {tag: written.tag}),
+        digest: r.digest,
+        ...(r.mediaType ? {mediaType: r.mediaType} : {}),
+        ...(r.platform ? {platform: r.platform} : {}),
         resolvedAt: now,
       })
     }

@@ -120,4 +120,3 @@ export interface AttestationStore {
   /** Store it unless an equivalent occurrence is already there (created: false then). */
   store(attestation: NewAttestation): Promise<{stored: StoredAt; created: boolean}>
 }
-

@@ -95,7 +95,10 @@ function evaluationInput(plan: PreflightPlan) {
       ...(plan.target.istioIdentity ? {istioIdentity: plan.target.istioIdentity} : {}),
     },
     images: plan.images.map((i) => ({
-      image: i.image, namespace: i.namespace, serviceAccount: i.serviceAccount, breakGlass: i.breakGlass,
+      image: i.image,
+      namespace: i.namespace,
+      serviceAccount: i.serviceAccount,
+      breakGlass: i.breakGlass,
       ...(i.digest ? {digest: i.digest} : {}),
     })),
   }
@@ -123,9 +126,13 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts):
     const src = plan.images[idx] as PlanImage
     return {
       ...v,
-      original: src.original, namespace: src.namespace, serviceAccount: src.serviceAccount,
-      ...(src.workload ? {workload: src.workload} : {}), ...(src.file !== undefined ? {file: src.file} : {}),
-      ...(src.document !== undefined ? {document: src.document} : {}), ...(src.path ? {path: src.path} : {}),
+      original: src.original,
+      namespace: src.namespace,
+      serviceAccount: src.serviceAccount,
+      ...(src.workload ? {workload: src.workload} : {}),
+      ...(src.file !== undefined ? {file: src.file} : {}),
+      ...(src.document !== undefined ? {document: src.document} : {}),
+      ...(src.path ? {path: src.path} : {}),
       ...(src.line !== undefined ? {line: src.line} : {}),
     }
   })

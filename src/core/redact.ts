@@ -17,8 +17,22 @@ export const REDACTED = '[REDACTED]'
 
 /** Field names whose value is a credential (compared case-insensitively). */
 const CREDENTIAL_KEYS = [
-  'password', 'passwd', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', 'identitytoken', 'auth',
-  'client_secret', 'private_key', 'client-key-data', 'client-certificate-data', 'id-token', 'refresh-token', 'access-token',
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'identitytoken',
+  'auth',
+  'client_secret',
+  'private_key',
+  'client-key-data',
+  'client-certificate-data',
+  'id-token',
+  'refresh-token',
+  'access-token',
 ]
 
 /** token68 (RFC 7235) characters: what a bearer/basic credential is made of. */
@@ -33,15 +47,18 @@ const PATTERNS: ReadonlyArray<[RegExp, Replacer]> = [
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g, () => REDACTED],
   // `Authorization: Bearer x`, `"authorization":"Basic x"`, `authorization=x`; the scheme is kept.
   // Not `binaryAuthorization:` (a Cloud Run field), hence the boundary on the left.
-  [/(?<![A-Za-z0-9_])(authorization["']?[ \t]*[:=][ \t]*["']?)(?:(bearer|basic)[ \t]+)?[^\s"',;)}]+/gi,
-    (_m, prefix, scheme) => `${prefix}${scheme === undefined ? '' : scheme + ' '}${REDACTED}`],
+  [
+    /(?<![A-Za-z0-9_])(authorization["']?[ \t]*[:=][ \t]*["']?)(?:(bearer|basic)[ \t]+)?[^\s"',;)}]+/gi,
+    (_m, prefix, scheme) => `${prefix}${scheme === undefined ? '' : scheme + ' '}${REDACTED}`,
+  ],
   // A credential after its scheme anywhere in text. Words stay ("Bearer challenge", "Basic
   // Authentication" are prose; real tokens mix cases, digits or punctuation), and so do the
   // auth-params of a challenge (`Bearer realm="…"`). The exceptions are lookaheads, not a check in
   // the replacer, so a word after one scheme never hides a token after the next.
-  [new RegExp(`\\b([Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])([ \\t]+)` +
-    `(?![A-Z]?[a-z]+(?!${TOKEN68}))(?!${TOKEN68}+")${TOKEN68}{6,}`, 'g'),
-  (_m, scheme, space) => `${scheme}${space}${REDACTED}`],
+  [
+    new RegExp(`\\b([Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])([ \\t]+)` + `(?![A-Z]?[a-z]+(?!${TOKEN68}))(?!${TOKEN68}+")${TOKEN68}{6,}`, 'g'),
+    (_m, scheme, space) => `${scheme}${space}${REDACTED}`,
+  ],
   // JWTs (registry tokens, Google ID tokens): header.payload.signature, header starting `{"`.
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, () => REDACTED],
   // Google OAuth2 access tokens.
@@ -57,14 +74,18 @@ const PATTERNS: ReadonlyArray<[RegExp, Replacer]> = [
   // (token: x), key=value and query strings (?access_token=x&…). The quoting of the value is kept.
   // A value that is itself `Bearer x` is left to the patterns above (they keep the scheme), and a
   // nested object or list (`secret: {…}`, YAML `secret:` + newline) is not a value.
-  [new RegExp(
-    `(?<![A-Za-z0-9_])((?:${CREDENTIAL_KEYS.join('|')})(?:\\\\?["'])?[ \\t]*[:=][ \\t]*)` +
-    `(?!(?:bearer|basic)[ \\t])` +
-    `(\\\\"[^"\\\\]*\\\\"|"(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s"',;&{}\\[\\]][^\\s"',;&}\\]]*)`, 'gi'),
-  (_m, prefix, value) => {
-    const quote = value.startsWith('\\"') ? '\\"' : value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : ''
-    return `${prefix}${quote}${REDACTED}${quote}`
-  }],
+  [
+    new RegExp(
+      `(?<![A-Za-z0-9_])((?:${CREDENTIAL_KEYS.join('|')})(?:\\\\?["'])?[ \\t]*[:=][ \\t]*)` +
+        `(?!(?:bearer|basic)[ \\t])` +
+        `(\\\\"[^"\\\\]*\\\\"|"(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s"',;&{}\\[\\]][^\\s"',;&}\\]]*)`,
+      'gi',
+    ),
+    (_m, prefix, value) => {
+      const quote = value.startsWith('\\"') ? '\\"' : value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : ''
+      return `${prefix}${quote}${REDACTED}${quote}`
+    },
+  ],
 ]
 
 /** Passes stop at the first that changes nothing (the second, in practice); this only bounds pathological input. */
@@ -114,11 +135,14 @@ export class Redactor {
     let out = text
     if (this.known.length > 0) {
       // Placeholders already present are kept apart, so a learned value can never match across one.
-      out = out.split(REDACTED).map((piece) => {
-        let p = piece
-        for (const s of this.known) if (p.includes(s)) p = p.split(s).join(REDACTED)
-        return p
-      }).join(REDACTED)
+      out = out
+        .split(REDACTED)
+        .map((piece) => {
+          let p = piece
+          for (const s of this.known) if (p.includes(s)) p = p.split(s).join(REDACTED)
+          return p
+        })
+        .join(REDACTED)
     }
     for (const [re, replace] of PATTERNS) out = out.replace(re, replace as (substring: string, ...args: unknown[]) => string)
     return out

@@ -8,7 +8,8 @@ function short(digest: string | undefined): string {
 }
 
 function ruleLabel(i: PlanImageResult): string {
-  if (i.exemption) return `${i.exemption.kind === 'system' ? 'system policy' : 'allowlist'} ${i.exemption.pattern}${i.exemption.approximate ? ' (approximate)' : ''}`
+  if (i.exemption)
+    return `${i.exemption.kind === 'system' ? 'system policy' : 'allowlist'} ${i.exemption.pattern}${i.exemption.approximate ? ' (approximate)' : ''}`
   const r = i.rule
   const where = r.kind === 'default' ? 'default rule' : `${r.kind} rule ${r.key ?? ''}`.trim()
   const dry = r.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' ? ', dry-run' : ''
@@ -17,7 +18,8 @@ function ruleLabel(i: PlanImageResult): string {
 
 function targetLabel(r: PreflightResult): string {
   const t = r.target
-  if (t.platform === 'cloudrun') return `Cloud Run${t.project ? ' project ' + t.project : ''}${t.region ? ' region ' + t.region : ''}${t.service ? ' service ' + t.service : ''} (default rule only)`
+  if (t.platform === 'cloudrun')
+    return `Cloud Run${t.project ? ' project ' + t.project : ''}${t.region ? ' region ' + t.region : ''}${t.service ? ' service ' + t.service : ''} (default rule only)`
   return `GKE${t.cluster ? ' cluster ' + t.cluster : ' (no cluster given: cluster rules not matched)'}${t.context ? ' context ' + t.context : ''}`
 }
 
@@ -25,10 +27,16 @@ function targetLabel(r: PreflightResult): string {
 export function contextLine(i: PlanImageResult): string | undefined {
   const parts: string[] = []
   const ar = i.context?.artifactRegistry
-  if (ar) parts.push(`${ar.repository.split('/').pop() ?? ar.repository}: tags ${ar.immutableTags ? 'immutable' : 'MUTABLE'}${ar.uploadTime ? `, uploaded ${ar.uploadTime}` : ''}${ar.tags.length ? `, tags ${ar.tags.join(', ')}` : ''}`)
+  if (ar)
+    parts.push(
+      `${ar.repository.split('/').pop() ?? ar.repository}: tags ${ar.immutableTags ? 'immutable' : 'MUTABLE'}${ar.uploadTime ? `, uploaded ${ar.uploadTime}` : ''}${ar.tags.length ? `, tags ${ar.tags.join(', ')}` : ''}`,
+    )
   const v = i.context?.vulnerabilities
   if (v) {
-    const sev = Object.entries(v.bySeverity).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ')
+    const sev = Object.entries(v.bySeverity)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')
     parts.push(`vulnerabilities ${v.total}${sev ? ` (${sev})` : ''}, ${v.fixable} fixable`)
   }
   return parts.length ? parts.join('; ') : undefined
@@ -66,7 +74,8 @@ export function renderPreflightText(r: PreflightResult): string {
   }
   for (const n of r.notes) out.push(`note: ${n}`)
   out.push(`Verdict: ${verdictSummary(r)} — policy ${r.policy.source}, target ${targetLabel(r)}`)
-  if (r.verdict === 'DRYRUN_DENY') out.push('Dry-run: the policy would DENY, but the rule(s) are in DRYRUN_AUDIT_LOG_ONLY mode; the deploy proceeds and the denial is audit-logged.')
+  if (r.verdict === 'DRYRUN_DENY')
+    out.push('Dry-run: the policy would DENY, but the rule(s) are in DRYRUN_AUDIT_LOG_ONLY mode; the deploy proceeds and the denial is audit-logged.')
   if (r.verdict === 'ALLOW_BREAKGLASS') out.push('Break-glass: the deploy is admitted despite the policy; Binary Authorization logs a break-glass event.')
   return out.join('\n') + '\n'
 }
@@ -93,7 +102,10 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
     out.push(`### ${mdEscape(workload)}`, '')
     out.push('| Image | Digest | Verdict | Rule | Attestors |', '|---|---|---|---|---|')
     for (const i of imgs) {
-      const att = i.attestors.length === 0 ? '—' : i.attestors.map((a) => `${a.satisfied ? '✅' : '❌'} \`${mdEscape(a.attestor.split('/').pop() ?? a.attestor)}\``).join('<br>')
+      const att =
+        i.attestors.length === 0
+          ? '—'
+          : i.attestors.map((a) => `${a.satisfied ? '✅' : '❌'} \`${mdEscape(a.attestor.split('/').pop() ?? a.attestor)}\``).join('<br>')
       out.push(`| \`${mdEscape(i.original)}\` | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |`)
     }
     out.push('')
@@ -116,7 +128,10 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
     for (const n of r.notes) out.push(`- ${mdEscape(n)}`)
     out.push('')
   }
-  out.push('_A pre-flight is a prediction of Binary Authorization\'s verdict from the policy, attestors and attestations given; the admission controller decides._', '')
+  out.push(
+    "_A pre-flight is a prediction of Binary Authorization's verdict from the policy, attestors and attestations given; the admission controller decides._",
+    '',
+  )
   return out.join('\n')
 }
 
@@ -133,9 +148,16 @@ export function renderPreflightJunit(r: PreflightResult): string {
   for (const i of r.images) {
     const classname = xml(i.workload ?? 'image')
     out.push(`    <testcase classname="${classname}" name="${xml(i.original)}">`)
-    const text = [ruleLabel(i), ...i.reasons, ...i.attestors.filter((a) => !a.satisfied).map((a) => `${a.attestor}: ${a.reason}`), ...i.nextSteps.map((s) => `next: ${s}`)].join('\n')
-    if (i.verdict === 'DENY') out.push(`      <failure message="${xml(i.reasons[0] ?? 'denied by Binary Authorization policy')}" type="DENY">${xml(text)}</failure>`)
-    else if (i.verdict !== 'ALLOW') out.push(`      <system-out>${xml(`${i.verdict}${i.wouldBe ? ' (would be ' + i.wouldBe + ')' : ''}\n${text}`)}</system-out>`)
+    const text = [
+      ruleLabel(i),
+      ...i.reasons,
+      ...i.attestors.filter((a) => !a.satisfied).map((a) => `${a.attestor}: ${a.reason}`),
+      ...i.nextSteps.map((s) => `next: ${s}`),
+    ].join('\n')
+    if (i.verdict === 'DENY')
+      out.push(`      <failure message="${xml(i.reasons[0] ?? 'denied by Binary Authorization policy')}" type="DENY">${xml(text)}</failure>`)
+    else if (i.verdict !== 'ALLOW')
+      out.push(`      <system-out>${xml(`${i.verdict}${i.wouldBe ? ' (would be ' + i.wouldBe + ')' : ''}\n${text}`)}</system-out>`)
     out.push('    </testcase>')
   }
   out.push('  </testsuite>', '</testsuites>', '')

@@ -7,8 +7,10 @@ import type {RuleExplanation} from '../core/policy/evaluate.js'
 
 /** `FILE:LINE: severity CODE: message` then the fix, per finding, then the counts. */
 export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 'warnings'>): string {
-  return r.findings.map((f) => `${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`).join('') +
+  return (
+    r.findings.map((f) => `${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`).join('') +
     `${r.errors} error(s), ${r.warnings} warning(s)\n`
+  )
 }
 
 export function renderExplain(r: Pick<RuleExplanation, 'lines' | 'notes'>): string {
@@ -28,10 +30,12 @@ export interface AuditLine {
 
 /** One line per record: time, outcome, verdict, who, break-glass, each image once with its verdict. */
 export function renderAuditRecords(records: readonly AuditLine[]): string {
-  return records.map((r) => {
-    const imgs = [...new Set(r.images.map((i) => `${i.image} ${i.verdict}`))].join(', ')
-    return `${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`
-  }).join('')
+  return records
+    .map((r) => {
+      const imgs = [...new Set(r.images.map((i) => `${i.image} ${i.verdict}`))].join(', ')
+      return `${r.time}  ${r.outcome.padEnd(8)} ${r.verdict.padEnd(16)} ${r.command} by ${r.actor}${r.breakGlass ? ` BREAK-GLASS "${r.justification ?? ''}"` : ''}  ${imgs}\n`
+    })
+    .join('')
 }
 
 export interface RunLine {
@@ -78,6 +82,8 @@ export interface ApplyLines {
 export function renderApplyResult(r: ApplyLines): string {
   if (r.outcome === 'blocked') return 'BLOCKED: nothing was applied (see the reasons above).'
   const dry = r.outcome === 'dry-run' ? ' (dry run)' : ''
-  return r.objects.map((o) => `${o.kind.toLowerCase()}/${o.name} ${o.action}${dry}\n`).join('') +
+  return (
+    r.objects.map((o) => `${o.kind.toLowerCase()}/${o.name} ${o.action}${dry}\n`).join('') +
     `${r.outcome === 'applied' ? 'applied' : 'dry run done'}: ${r.objects.length} object(s) via ${r.applier ?? ''}; verdict ${r.verdict}; audit id ${r.auditId}`
+  )
 }

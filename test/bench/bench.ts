@@ -23,9 +23,15 @@ import {DirAttestorSource, DirAttestationSource} from '../../src/adapters/fs/tru
 const ROOT = resolve(process.argv[2] ?? '.')
 const BIN = join(ROOT, 'bin/run.js')
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
-const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+const ACCEPT =
+  'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
 
-interface Timed { ms: number; code: number; stdout: string; stderr: string }
+interface Timed {
+  ms: number
+  code: number
+  stdout: string
+  stderr: string
+}
 
 function timed(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Timed> {
   return new Promise((res, rej) => {
@@ -33,8 +39,12 @@ function timed(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<
     const child = spawn(cmd, args, {cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, CI: '1'}})
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
     child.on('error', rej)
     child.on('close', (code) => res({ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stdout, stderr}))
   })
@@ -67,7 +77,8 @@ function deployments(n: number, image: (i: number) => string, containers = 1): s
   let out = ''
   for (let i = 0; i < n; i++) {
     out += `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-${i}\n  namespace: ns-${i % 10}\n  labels: {app: app-${i}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: app-${i}}\n  template:\n    metadata:\n      labels: {app: app-${i}}\n    spec:\n      serviceAccountName: sa-${i % 5}\n      containers:\n`
-    for (let c = 0; c < containers; c++) out += `        - name: c${c}\n          image: ${image(i + c)}\n          ports:\n            - containerPort: 8080\n          resources:\n            limits: {cpu: 500m, memory: 256Mi}\n`
+    for (let c = 0; c < containers; c++)
+      out += `        - name: c${c}\n          image: ${image(i + c)}\n          ports:\n            - containerPort: 8080\n          resources:\n            limits: {cpu: 500m, memory: 256Mi}\n`
   }
   return out
 }
@@ -84,10 +95,15 @@ async function main(): Promise<void> {
     // 1. pin 1,000 unique tags vs the curl floor.
     console.log('\n1. Pin 1,000 unique tags (whole process) vs raw HEAD floor')
     const manifest = join(work, 'thousand.yaml')
-    writeFileSync(manifest, deployments(1000, (i) => `${reg.host}/bench/app:t${i}`))
+    writeFileSync(
+      manifest,
+      deployments(1000, (i) => `${reg.host}/bench/app:t${i}`),
+    )
     const cfg = join(work, 'urls.cfg')
     writeFileSync(cfg, [...tags.keys()].map((t) => `url = "http://${reg.host}/v2/bench/app/manifests/${t}"\noutput = "/dev/null"`).join('\n') + '\n')
-    const floor = await series('curl --parallel --parallel-max 16 (1000 HEAD)', RUNS, () => timed('curl', ['-sS', '--fail', '-I', '--parallel', '--parallel-max', '16', '-H', `Accept: ${ACCEPT}`, '-K', cfg]))
+    const floor = await series('curl --parallel --parallel-max 16 (1000 HEAD)', RUNS, () =>
+      timed('curl', ['-sS', '--fail', '-I', '--parallel', '--parallel-max', '16', '-H', `Accept: ${ACCEPT}`, '-K', cfg]),
+    )
     const pin = await series('safe-deploy pin -f thousand.yaml (1000 unique)', RUNS, async () => {
       const r = await timed(process.execPath, [BIN, 'pin', '-f', manifest, '--insecure-registry', reg.host], {cwd: work})
       if (r.code === 0 && (r.stdout.match(/@sha256:/g) ?? []).length !== 1000) throw new Error('pin did not pin 1000 references')
@@ -105,13 +121,18 @@ async function main(): Promise<void> {
     // 3. 10,000 documents.
     console.log('\n3. Pin a 10,000-document manifest (1,000 unique tags, 10,000 image fields)')
     const big = join(work, 'big.yaml')
-    writeFileSync(big, deployments(10_000, (i) => `${reg.host}/bench/app:t${i % 1000}`))
+    writeFileSync(
+      big,
+      deployments(10_000, (i) => `${reg.host}/bench/app:t${i % 1000}`),
+    )
     const sizes: Array<{wall: number; rssMb: number}> = []
     await measured(['pin', '-f', big, '--insecure-registry', reg.host], work)
     for (let i = 0; i < RUNS; i++) sizes.push(await measured(['pin', '-f', big, '--insecure-registry', reg.host], work))
     const wall = median(sizes.map((s) => s.wall))
     const rss = Math.max(...sizes.map((s) => s.rssMb))
-    console.log(`  ${(readFileSync(big).length / 1e6).toFixed(1)} MB input: median wall ${wall.toFixed(2)} s (runs: ${sizes.map((s) => s.wall.toFixed(2)).join(', ')}), peak RSS ${rss.toFixed(0)} MB (goal <= 3 s, <= 300 MB)`)
+    console.log(
+      `  ${(readFileSync(big).length / 1e6).toFixed(1)} MB input: median wall ${wall.toFixed(2)} s (runs: ${sizes.map((s) => s.wall.toFixed(2)).join(', ')}), peak RSS ${rss.toFixed(0)} MB (goal <= 3 s, <= 300 MB)`,
+    )
 
     // 4. pre-flight CPU: 1,000 pinned images, 2 ECDSA attestors, attestations from a directory.
     console.log('\n4. Pre-flight 1,000 pinned images, two ECDSA attestors, attestations from a directory')
@@ -133,26 +154,47 @@ async function main(): Promise<void> {
       writeFileSync(join(atts, `${a.name.split('/').pop()}.json`), JSON.stringify(occs))
     }
     const pfManifest = join(work, 'pinned.yaml')
-    writeFileSync(pfManifest, deployments(1000, (i) => pinned[i] as string))
+    writeFileSync(
+      pfManifest,
+      deployments(1000, (i) => pinned[i] as string),
+    )
     // In-process: exactly the evaluation (policy, attestor and attestation loading included).
     const cpuRuns: number[] = []
     for (let r = 0; r < RUNS; r++) {
       const c0 = process.cpuUsage()
-      const images: PlanImage[] = pinned.map((image, i) => ({original: image, image, digest: image.split('@')[1] as string, namespace: `ns-${i % 10}`, serviceAccount: 'default', breakGlass: false}))
-      const plan: PreflightPlan = {policy: parsePolicyText(readFileSync(join(work, 'policy.yaml'), 'utf8'), 'policy.yaml'), target: {platform: 'gke', namespace: 'default'}, images}
-      const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), {attestors: new DirAttestorSource(attestors), attestations: new DirAttestationSource(atts)})
+      const images: PlanImage[] = pinned.map((image, i) => ({
+        original: image,
+        image,
+        digest: image.split('@')[1] as string,
+        namespace: `ns-${i % 10}`,
+        serviceAccount: 'default',
+        breakGlass: false,
+      }))
+      const plan: PreflightPlan = {
+        policy: parsePolicyText(readFileSync(join(work, 'policy.yaml'), 'utf8'), 'policy.yaml'),
+        target: {platform: 'gke', namespace: 'default'},
+        images,
+      }
+      const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), {
+        attestors: new DirAttestorSource(attestors),
+        attestations: new DirAttestationSource(atts),
+      })
       const result = evaluatePreflight(plan, facts)
       const c = process.cpuUsage(c0)
       if (result.verdict !== 'ALLOW') throw new Error(`expected ALLOW, got ${result.verdict}`)
       cpuRuns.push((c.user + c.system) / 1000)
     }
-    console.log(`  in-process evaluation (load + verify 2,000 signatures): median CPU ${median(cpuRuns).toFixed(0)} ms (runs: ${cpuRuns.map((x) => x.toFixed(0)).join(', ')}) (goal <= 1000 ms)`)
+    console.log(
+      `  in-process evaluation (load + verify 2,000 signatures): median CPU ${median(cpuRuns).toFixed(0)} ms (runs: ${cpuRuns.map((x) => x.toFixed(0)).join(', ')}) (goal <= 1000 ms)`,
+    )
     const whole: number[] = []
     for (let r = 0; r < RUNS; r++) {
       const m = await measured(['preflight', '-f', pfManifest, '--policy', 'policy.yaml', '--attestors', attestors, '--attestations', atts, '--json'], work)
       whole.push(m.cpu * 1000)
     }
-    console.log(`  whole process \`safe-deploy preflight\` (startup, YAML, evaluation, JSON): median CPU ${median(whole).toFixed(0)} ms (runs: ${whole.map((x) => x.toFixed(0)).join(', ')})`)
+    console.log(
+      `  whole process \`safe-deploy preflight\` (startup, YAML, evaluation, JSON): median CPU ${median(whole).toFixed(0)} ms (runs: ${whole.map((x) => x.toFixed(0)).join(', ')})`,
+    )
     console.log(`\nmachine: ${execFileSync('nproc').toString().trim()} cores; registry ${reg.host}; work dir ${work}`)
   } finally {
     await reg.stop()
@@ -160,6 +202,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
   process.exit(1)
 })

@@ -20,7 +20,10 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
 async function run(title: string, args: string[], cwd: string, expect: number[] = [0]): Promise<void> {
   process.stdout.write(`\n${bold('### ' + title)}\n${bold('$ safe-deploy ' + args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' '))}\n`)
   const child = spawn(process.execPath, [BIN, ...args], {cwd, stdio: ['ignore', 'inherit', 'inherit'], env: {...process.env, CI: '1', NO_COLOR: '1'}})
-  const code = await new Promise<number>((res, rej) => { child.on('error', rej); child.on('close', (c) => res(c ?? -1)) })
+  const code = await new Promise<number>((res, rej) => {
+    child.on('error', rej)
+    child.on('close', (c) => res(c ?? -1))
+  })
   process.stdout.write(`(exit ${code})\n`)
   if (!expect.includes(code)) throw new Error(`unexpected exit ${code} (expected ${expect.join(' or ')})`)
 }
@@ -40,17 +43,56 @@ async function main(): Promise<void> {
     const kubeconfig = kube.writeKubeconfig(work, {context: 'demo-prod', namespace: 'shop'})
     const registry = ['--insecure-registry', reg.host, '--registry-mirror', `us-docker.pkg.dev=${reg.host}`, '--registry-mirror', `docker.io=${reg.host}`]
     const trust = ['--policy', 'policy.yaml', '--attestors', 'attestors', '--attestations', 'attestations', '--cluster', 'us-central1.prod']
-    process.stdout.write(`safe-deploy demo in ${work}\nregistry ${reg.host} (mirror for us-docker.pkg.dev and docker.io); Kubernetes API test double at ${kube.url}\n`)
+    process.stdout.write(
+      `safe-deploy demo in ${work}\nregistry ${reg.host} (mirror for us-docker.pkg.dev and docker.io); Kubernetes API test double at ${kube.url}\n`,
+    )
 
     await run('1. Pin: every tag becomes tag@digest; nothing else in the file changes', ['pin', '-f', 'k8s/shop.yaml', ...registry], work)
     await run('2. Pre-flight before CI attested anything: denied, with the reason and the fix', ['preflight', '-f', 'k8s/', ...trust, ...registry], work, [5])
     for (const image of ['us-docker.pkg.dev/acme-prod/shop/frontend:1.4.2', 'us-docker.pkg.dev/acme-prod/shop/worker:1.4.2']) {
-      await run(`3. CI attests ${image.split('/').pop()} after its checks pass`, ['attest', '--image', image, '--attestor', 'projects/acme-prod/attestors/built-by-ci',
-        '--attestors', 'attestors', '--private-key', 'keys/built-by-ci.pem', '--output-dir', 'attestations', ...registry], work)
+      await run(
+        `3. CI attests ${image.split('/').pop()} after its checks pass`,
+        [
+          'attest',
+          '--image',
+          image,
+          '--attestor',
+          'projects/acme-prod/attestors/built-by-ci',
+          '--attestors',
+          'attestors',
+          '--private-key',
+          'keys/built-by-ci.pem',
+          '--output-dir',
+          'attestations',
+          ...registry,
+        ],
+        work,
+      )
     }
-    await run('4. Pre-flight again: allowed, with a Markdown report for reviewers', ['preflight', '-f', 'k8s/', ...trust, ...registry, '--report-md', 'preflight.md'], work)
-    await run('5. Apply (server-side dry run) with enforcement on; the decision goes to the audit log', ['apply', '-f', 'k8s/', ...trust, ...registry,
-      '--kubeconfig', kubeconfig, '--context', 'demo-prod', '--dry-run=server', '--yes', '--audit-log', 'audit.jsonl'], work)
+    await run(
+      '4. Pre-flight again: allowed, with a Markdown report for reviewers',
+      ['preflight', '-f', 'k8s/', ...trust, ...registry, '--report-md', 'preflight.md'],
+      work,
+    )
+    await run(
+      '5. Apply (server-side dry run) with enforcement on; the decision goes to the audit log',
+      [
+        'apply',
+        '-f',
+        'k8s/',
+        ...trust,
+        ...registry,
+        '--kubeconfig',
+        kubeconfig,
+        '--context',
+        'demo-prod',
+        '--dry-run=server',
+        '--yes',
+        '--audit-log',
+        'audit.jsonl',
+      ],
+      work,
+    )
     await run('6. The audit log', ['audit', '--audit-log', 'audit.jsonl'], work)
     const writes = kube.writes().length
     process.stdout.write(`\nKubernetes API double: ${kube.requests.length} request(s), ${writes} persisting write(s) (dry run).\n`)

@@ -21,28 +21,38 @@ const pattern = fc.oneof(
 )
 
 describe('allowlist matcher', () => {
-  it('matchPattern is total and deterministic on arbitrary image/pattern strings', () => {
-    tally.run('matchPattern total + deterministic', fc.tuple(image, pattern), ([img, pat]) => {
-      const a = matchPattern(img, pat)
-      expect(RESULTS.has(a)).toBe(true)
-      expect(matchPattern(img, pat)).toBe(a)
-      const e = explainMatch(img, pat)
-      expect(e.result).toBe(a)
-      if (a === 'uncertain') expect(typeof e.why).toBe('string')
-      const v = validatePattern(pat)
-      expect(v === undefined || typeof v === 'string').toBe(true)
-    })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'matchPattern is total and deterministic on arbitrary image/pattern strings',
+    () => {
+      tally.run('matchPattern total + deterministic', fc.tuple(image, pattern), ([img, pat]) => {
+        const a = matchPattern(img, pat)
+        expect(RESULTS.has(a)).toBe(true)
+        expect(matchPattern(img, pat)).toBe(a)
+        const e = explainMatch(img, pat)
+        expect(e.result).toBe(a)
+        if (a === 'uncertain') expect(typeof e.why).toBe('string')
+        const v = validatePattern(pat)
+        expect(v === undefined || typeof v === 'string').toBe(true)
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('`P**` matches every image `P*` matches (P a prefix of the image, not ending in "@")', () => {
-    // `name@*` is the one documented special case ("all versions and tags": it also matches
-    // name:tag@digest, docs/binauthz.md#allowlist-patterns), which a textual `name@**` prefix does not: excluded here.
-    const prefixed = fc.tuple(fc.oneof(validReference, referenceish), fc.nat()).map(([img, n]) => ({img, p: img.slice(0, n % (img.length + 1)).replace(/\*/g, '')}))
-    tally.run('`**` superset of `*`', prefixed, ({img, p}) => {
-      if (p.endsWith('@')) return
-      if (matchPattern(img, p + '*') === 'match') expect(matchPattern(img, p + '**')).toBe('match')
-      // and `**` is exactly a textual prefix match
-      expect(matchPattern(img, p + '**')).toBe(img.startsWith(p) ? 'match' : 'no-match')
-    })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    '`P**` matches every image `P*` matches (P a prefix of the image, not ending in "@")',
+    () => {
+      // `name@*` is the one documented special case ("all versions and tags": it also matches
+      // name:tag@digest, docs/binauthz.md#allowlist-patterns), which a textual `name@**` prefix does not: excluded here.
+      const prefixed = fc
+        .tuple(fc.oneof(validReference, referenceish), fc.nat())
+        .map(([img, n]) => ({img, p: img.slice(0, n % (img.length + 1)).replace(/\*/g, '')}))
+      tally.run('`**` superset of `*`', prefixed, ({img, p}) => {
+        if (p.endsWith('@')) return
+        if (matchPattern(img, p + '*') === 'match') expect(matchPattern(img, p + '**')).toBe('match')
+        // and `**` is exactly a textual prefix match
+        expect(matchPattern(img, p + '**')).toBe(img.startsWith(p) ? 'match' : 'no-match')
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 })

@@ -21,27 +21,58 @@ type Value = 'plain' | 'single' | 'double' | 'escaped' | 'binaryTag' | 'customTa
 type Shape = 'pod' | 'deployment' | 'podList' | 'list' | 'itemsOnDeployment' | 'nestedList' | 'itemsNull' | 'json' | 'jsonDupKey'
 type Separator = '---' | '--- # c' | '---\t' | '---#' | '--- junk' | '...\n---' | '...' | '---\n\uFEFF'
 
-interface Container { value: Value; tail: Tail; br: string }
-interface Doc { shape: Shape; flow: boolean; containers: Container[]; anchorContainer: boolean }
-interface Input { docs: Doc[]; separators: Separator[]; crlf: boolean; leadingBom: boolean }
+interface Container {
+  value: Value
+  tail: Tail
+  br: string
+}
+interface Doc {
+  shape: Shape
+  flow: boolean
+  containers: Container[]
+  anchorContainer: boolean
+}
+interface Input {
+  docs: Doc[]
+  separators: Separator[]
+  crlf: boolean
+  leadingBom: boolean
+}
 
 const container: fc.Arbitrary<Container> = fc.record({
-  value: fc.oneof({weight: 30, arbitrary: fc.constantFrom<Value>('plain', 'single', 'double', 'escaped', 'strTag', 'blockLiteral')}, {weight: 2, arbitrary: fc.constantFrom<Value>('binaryTag', 'customTag', 'yaml11')}),
-  tail: fc.oneof({weight: 40, arbitrary: fc.constantFrom<Tail>('none', 'strKey')}, {weight: 2, arbitrary: fc.constantFrom<Tail>('oddBreak', 'dupKey', 'aliasKey', 'binaryKey', 'mergeFlow', 'mergeAlias')}),
+  value: fc.oneof(
+    {weight: 30, arbitrary: fc.constantFrom<Value>('plain', 'single', 'double', 'escaped', 'strTag', 'blockLiteral')},
+    {weight: 2, arbitrary: fc.constantFrom<Value>('binaryTag', 'customTag', 'yaml11')},
+  ),
+  tail: fc.oneof(
+    {weight: 40, arbitrary: fc.constantFrom<Tail>('none', 'strKey')},
+    {weight: 2, arbitrary: fc.constantFrom<Tail>('oddBreak', 'dupKey', 'aliasKey', 'binaryKey', 'mergeFlow', 'mergeAlias')},
+  ),
   br: fc.constantFrom('\u2028', '\u2029', '\u0085', '\r'),
 })
 const doc: fc.Arbitrary<Doc> = fc.record({
-  shape: fc.oneof({weight: 20, arbitrary: fc.constantFrom<Shape>('pod', 'deployment', 'podList', 'list', 'itemsOnDeployment', 'itemsNull', 'json')}, {weight: 1, arbitrary: fc.constantFrom<Shape>('nestedList', 'jsonDupKey')}),
+  shape: fc.oneof(
+    {weight: 20, arbitrary: fc.constantFrom<Shape>('pod', 'deployment', 'podList', 'list', 'itemsOnDeployment', 'itemsNull', 'json')},
+    {weight: 1, arbitrary: fc.constantFrom<Shape>('nestedList', 'jsonDupKey')},
+  ),
   flow: fc.boolean(),
   containers: fc.array(container, {minLength: 1, maxLength: 2}),
   anchorContainer: fc.boolean(),
 })
-const input: fc.Arbitrary<Input> = fc.integer({min: 1, max: 3}).chain((n) => fc.record({
-  docs: fc.array(doc, {minLength: n, maxLength: n}),
-  separators: fc.array(fc.oneof({weight: 30, arbitrary: fc.constantFrom<Separator>('---', '--- # c', '---\t', '...\n---')}, {weight: 2, arbitrary: fc.constantFrom<Separator>('---#', '--- junk', '...', '---\n\uFEFF')}), {minLength: n, maxLength: n}),
-  crlf: fc.boolean(),
-  leadingBom: fc.boolean(),
-}))
+const input: fc.Arbitrary<Input> = fc.integer({min: 1, max: 3}).chain((n) =>
+  fc.record({
+    docs: fc.array(doc, {minLength: n, maxLength: n}),
+    separators: fc.array(
+      fc.oneof(
+        {weight: 30, arbitrary: fc.constantFrom<Separator>('---', '--- # c', '---\t', '...\n---')},
+        {weight: 2, arbitrary: fc.constantFrom<Separator>('---#', '--- junk', '...', '---\n\uFEFF')},
+      ),
+      {minLength: n, maxLength: n},
+    ),
+    crlf: fc.boolean(),
+    leadingBom: fc.boolean(),
+  }),
+)
 
 /** Render one input; every image value carries the prefix `p` so kubectl's images can be attributed. */
 function render(inp: Input, p: string): string {
@@ -56,15 +87,24 @@ function render(inp: Input, p: string): string {
 
 function value(v: Value, image: string): string {
   switch (v) {
-    case 'plain': return image
-    case 'single': return `'${image}'`
-    case 'double': return `"${image}"`
-    case 'escaped': return `"${image.replace(/-/g, '\\x2d')}"`
-    case 'binaryTag': return `!!binary ${Buffer.from(image).toString('base64')}`
-    case 'customTag': return `!foo ${image}`
-    case 'strTag': return `!!str ${image}`
-    case 'yaml11': return 'y'
-    case 'blockLiteral': return `|-\n          ${image}`
+    case 'plain':
+      return image
+    case 'single':
+      return `'${image}'`
+    case 'double':
+      return `"${image}"`
+    case 'escaped':
+      return `"${image.replace(/-/g, '\\x2d')}"`
+    case 'binaryTag':
+      return `!!binary ${Buffer.from(image).toString('base64')}`
+    case 'customTag':
+      return `!foo ${image}`
+    case 'strTag':
+      return `!!str ${image}`
+    case 'yaml11':
+      return 'y'
+    case 'blockLiteral':
+      return `|-\n          ${image}`
   }
 }
 
@@ -74,17 +114,26 @@ function renderContainer(c: Container, p: string, n: number, ind: string, anchor
   const a = anchor ? `&c${n} ` : ''
   let out = `${ind}- ${a}name: c${n}\n`
   switch (c.tail) {
-    case 'aliasKey': return out + `${ind}  &k${n} image: ${good}\n${ind}  *k${n} : ${evil}\n`
-    case 'oddBreak': return out + `${ind}  image: ${good} # x${c.br}${ind}  image: ${evil}\n`
-    default: out += `${ind}  image: ${value(c.value, good).replace(/\n {10}/g, `\n${ind}    `)}\n`
+    case 'aliasKey':
+      return out + `${ind}  &k${n} image: ${good}\n${ind}  *k${n} : ${evil}\n`
+    case 'oddBreak':
+      return out + `${ind}  image: ${good} # x${c.br}${ind}  image: ${evil}\n`
+    default:
+      out += `${ind}  image: ${value(c.value, good).replace(/\n {10}/g, `\n${ind}    `)}\n`
   }
   switch (c.tail) {
-    case 'dupKey': return out + `${ind}  image: ${evil}\n`
-    case 'binaryKey': return out + `${ind}  !!binary aW1hZ2U=: ${evil}\n`
-    case 'mergeFlow': return out + `${ind}  <<: {image: ${evil}}\n`
-    case 'mergeAlias': return out + `${ind}  <<: *m${n}\n`
-    case 'strKey': return out + `${ind}  !!str imagePullPolicy: Always\n`
-    default: return out
+    case 'dupKey':
+      return out + `${ind}  image: ${evil}\n`
+    case 'binaryKey':
+      return out + `${ind}  !!binary aW1hZ2U=: ${evil}\n`
+    case 'mergeFlow':
+      return out + `${ind}  <<: {image: ${evil}}\n`
+    case 'mergeAlias':
+      return out + `${ind}  <<: *m${n}\n`
+    case 'strKey':
+      return out + `${ind}  !!str imagePullPolicy: Always\n`
+    default:
+      return out
   }
 }
 
@@ -110,8 +159,11 @@ function renderDoc(d: Doc, p: string, index: number, next: () => number): string
     case 'deployment':
     case 'itemsOnDeployment':
     case 'itemsNull': {
-      let out = prelude + `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n${podSpec('      ')}`
-      if (d.shape === 'itemsOnDeployment') out += `items:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: ${name}-hidden}\n  spec: {containers: [{name: h, image: "${p}hidden${ids[0]}:1"}]}\n`
+      let out =
+        prelude +
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n${podSpec('      ')}`
+      if (d.shape === 'itemsOnDeployment')
+        out += `items:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: ${name}-hidden}\n  spec: {containers: [{name: h, image: "${p}hidden${ids[0]}:1"}]}\n`
       if (d.shape === 'itemsNull') out += 'items: null\n'
       return out
     }
@@ -120,7 +172,10 @@ function renderDoc(d: Doc, p: string, index: number, next: () => number): string
     case 'list':
       return prelude + `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: ${name}\n  spec:\n${podSpec('    ')}`
     case 'nestedList':
-      return prelude + `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: ${name}\n    spec:\n${podSpec('      ')}`
+      return (
+        prelude +
+        `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: ${name}\n    spec:\n${podSpec('      ')}`
+      )
   }
 }
 
@@ -130,34 +185,40 @@ beforeAll(async () => {
 })
 afterAll(async () => oracle.stop())
 
-it('generated inputs: refused, or kubectl sends only what safe-deploy located (as written, pinned, applied)', async () => {
-  const total = Math.max(BATCH, Math.round(RUNS * WEIGHT))
-  const t0 = Date.now()
-  const samples = fc.sample(input, {numRuns: total, seed: SEED})
-  let checkedRefused = 0
-  const sum: BatchResult = {inputs: 0, refused: 0, compared: 0, refusedWithHiddenImage: 0, failures: []}
-  for (let start = 0; start < samples.length; start += BATCH) {
-    const texts = samples.slice(start, start + BATCH).map((s, i) => render(s, `g${start + i}-`))
-    // Refused inputs need no comparison; a sample of each batch goes through kubectl to count the
-    // real holes among them (a failing file stops kubectl's whole run, so each costs a bisection).
-    const r = await checkBatch(oracle, texts, (i) => `g${start + i}-`, {refusedSample: 40})
-    sum.inputs += r.inputs
-    sum.refused += r.refused
-    sum.compared += r.compared
-    sum.refusedWithHiddenImage += r.refusedWithHiddenImage
-    checkedRefused += r.refusedChecked ?? 0
-    sum.failures.push(...r.failures.map((f) => ({...f, index: f.index < 0 ? f.index : start + f.index})))
-  }
-  const ms = Date.now() - t0
-  const tally = makeTally('differential')
-  tally.add('kubectl differential (generated)', sum.inputs, ms)
-  tally.report()
-  console.log(`differential: ${sum.inputs.toLocaleString('en-US')} generated inputs against kubectl in ${ms} ms: ` +
-    `${sum.compared.toLocaleString('en-US')} accepted and compared (3 views each), ${sum.refused.toLocaleString('en-US')} refused, ` +
-    `of ${checkedRefused.toLocaleString('en-US')} refused inputs run through kubectl, ${sum.refusedWithHiddenImage.toLocaleString('en-US')} are real holes (kubectl would send an image the YAML 1.2 reading does not see there); ` +
-    `${sum.failures.length} differences (FUZZ_SEED=${SEED})`)
-  expect(sum.failures.slice(0, 3)).toEqual([])
-  // The generator must exercise both sides: inputs both read alike, and real holes.
-  expect(sum.compared).toBeGreaterThan(sum.inputs / 10)
-  expect(sum.refusedWithHiddenImage).toBeGreaterThan(0)
-}, FUZZ_TIMEOUT_MS)
+it(
+  'generated inputs: refused, or kubectl sends only what safe-deploy located (as written, pinned, applied)',
+  async () => {
+    const total = Math.max(BATCH, Math.round(RUNS * WEIGHT))
+    const t0 = Date.now()
+    const samples = fc.sample(input, {numRuns: total, seed: SEED})
+    let checkedRefused = 0
+    const sum: BatchResult = {inputs: 0, refused: 0, compared: 0, refusedWithHiddenImage: 0, failures: []}
+    for (let start = 0; start < samples.length; start += BATCH) {
+      const texts = samples.slice(start, start + BATCH).map((s, i) => render(s, `g${start + i}-`))
+      // Refused inputs need no comparison; a sample of each batch goes through kubectl to count the
+      // real holes among them (a failing file stops kubectl's whole run, so each costs a bisection).
+      const r = await checkBatch(oracle, texts, (i) => `g${start + i}-`, {refusedSample: 40})
+      sum.inputs += r.inputs
+      sum.refused += r.refused
+      sum.compared += r.compared
+      sum.refusedWithHiddenImage += r.refusedWithHiddenImage
+      checkedRefused += r.refusedChecked ?? 0
+      sum.failures.push(...r.failures.map((f) => ({...f, index: f.index < 0 ? f.index : start + f.index})))
+    }
+    const ms = Date.now() - t0
+    const tally = makeTally('differential')
+    tally.add('kubectl differential (generated)', sum.inputs, ms)
+    tally.report()
+    console.log(
+      `differential: ${sum.inputs.toLocaleString('en-US')} generated inputs against kubectl in ${ms} ms: ` +
+        `${sum.compared.toLocaleString('en-US')} accepted and compared (3 views each), ${sum.refused.toLocaleString('en-US')} refused, ` +
+        `of ${checkedRefused.toLocaleString('en-US')} refused inputs run through kubectl, ${sum.refusedWithHiddenImage.toLocaleString('en-US')} are real holes (kubectl would send an image the YAML 1.2 reading does not see there); ` +
+        `${sum.failures.length} differences (FUZZ_SEED=${SEED})`,
+    )
+    expect(sum.failures.slice(0, 3)).toEqual([])
+    // The generator must exercise both sides: inputs both read alike, and real holes.
+    expect(sum.compared).toBeGreaterThan(sum.inputs / 10)
+    expect(sum.refusedWithHiddenImage).toBeGreaterThan(0)
+  },
+  FUZZ_TIMEOUT_MS,
+)

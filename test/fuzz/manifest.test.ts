@@ -20,45 +20,78 @@ afterAll(() => tally.report())
 
 const chars = (s: string): fc.Arbitrary<string> => fc.constantFrom(...s.split(''))
 const YAMLISH = 'abcimagekindspec: -[]{}\n\n  #&*!|>\'",?%@`~\t\\\ufeff\u00e9'
-const yamlish = fc.string({unit: fc.oneof({weight: 30, arbitrary: chars(YAMLISH)}, {weight: 1, arbitrary: fc.constantFrom('---\n', '...\n', 'image: ', 'containers:\n', '- ', '&a ', '*a', '!!str ', '<<: ', 'kind: Pod\n')}), maxLength: 400})
+const yamlish = fc.string({
+  unit: fc.oneof(
+    {weight: 30, arbitrary: chars(YAMLISH)},
+    {weight: 1, arbitrary: fc.constantFrom('---\n', '...\n', 'image: ', 'containers:\n', '- ', '&a ', '*a', '!!str ', '<<: ', 'kind: Pod\n')},
+  ),
+  maxLength: 400,
+})
 
-const imageValue = fc.oneof({weight: 6, arbitrary: validReference}, {weight: 2, arbitrary: referenceish}, {weight: 1, arbitrary: fc.constantFrom('', '~', 'null', '123', 'true', '{{ .Values.image }}', '${IMAGE}', 'ko://x', 'a b')})
-/** One scalar, in one of YAML's styles (some of which are invalid for some values: that is the point). */
-const styled = (v: string): fc.Arbitrary<string> => fc.constantFrom(
-  v, `'${v.replace(/'/g, "''")}'`, JSON.stringify(v), `"${v}"`, `!!str ${v}`, `&img ${v}`,
+const imageValue = fc.oneof(
+  {weight: 6, arbitrary: validReference},
+  {weight: 2, arbitrary: referenceish},
+  {weight: 1, arbitrary: fc.constantFrom('', '~', 'null', '123', 'true', '{{ .Values.image }}', '${IMAGE}', 'ko://x', 'a b')},
 )
-const container = fc.tuple(fc.constantFrom('c', 'app', 'side-car'), imageValue.chain(styled), fc.boolean(), fc.constantFrom('', '  # a comment', ' #x'))
+/** One scalar, in one of YAML's styles (some of which are invalid for some values: that is the point). */
+const styled = (v: string): fc.Arbitrary<string> => fc.constantFrom(v, `'${v.replace(/'/g, "''")}'`, JSON.stringify(v), `"${v}"`, `!!str ${v}`, `&img ${v}`)
+const container = fc
+  .tuple(fc.constantFrom('c', 'app', 'side-car'), imageValue.chain(styled), fc.boolean(), fc.constantFrom('', '  # a comment', ' #x'))
   .map(([name, img, flow, comment]) => (flow ? `- {name: ${name}, image: ${img}}${comment}` : `- name: ${name}${comment}\n  image: ${img}${comment}`))
 const containers = fc.array(container, {minLength: 0, maxLength: 3}).map((cs) => cs.map((c) => c.replace(/^/gm, '      ')).join('\n'))
-const workload = fc.record({
-  kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Pod', 'CronJob', 'Service', 'ConfigMap', 'Widget'),
-  name: fc.constantFrom('web', 'w-1', '"quoted"', "'single'"),
-  ns: fc.option(fc.constantFrom('prod', 'default'), {nil: undefined}),
-  cs: containers,
-  init: fc.option(containers, {nil: undefined}),
-  extra: fc.option(fc.jsonValue({maxDepth: 2}), {nil: undefined}),
-}).map(({kind, name, ns, cs, init, extra}) => {
-  const apiVersion = kind === 'Service' ? 'serving.knative.dev/v1' : kind === 'Job' || kind === 'CronJob' ? 'batch/v1' : kind === 'Pod' || kind === 'ConfigMap' ? 'v1' : 'apps/v1'
-  const pod = `    spec:\n      containers:\n${cs || '      []'}\n${init ? `      initContainers:\n${init || '      []'}\n` : ''}`
-  const body = kind === 'Pod' ? pod.replace(/^ {4}/gm, '') : kind === 'CronJob' ? `spec:\n  jobTemplate:\n    spec:\n      template:\n${pod.replace(/^/gm, '    ')}` : `spec:\n  template:\n${pod}`
-  const meta = `metadata:\n  name: ${name}\n${ns ? `  namespace: ${ns}\n` : ''}`
-  const x = extra === undefined ? '' : `x-extra: ${JSON.stringify(extra)}\n`
-  return `# generated\napiVersion: ${apiVersion}\nkind: ${kind}\n${meta}${x}${body}`
-})
-const stream = fc.tuple(fc.array(workload, {minLength: 1, maxLength: 4}), fc.constantFrom('\n', '\r\n'), fc.boolean())
-  .map(([docs, eol, finalNewline]) => {
-    const t = docs.join('---\n').replace(/\n/g, eol)
-    return finalNewline ? t : t.replace(/(\r?\n)+$/, '')
+const workload = fc
+  .record({
+    kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Pod', 'CronJob', 'Service', 'ConfigMap', 'Widget'),
+    name: fc.constantFrom('web', 'w-1', '"quoted"', "'single'"),
+    ns: fc.option(fc.constantFrom('prod', 'default'), {nil: undefined}),
+    cs: containers,
+    init: fc.option(containers, {nil: undefined}),
+    extra: fc.option(fc.jsonValue({maxDepth: 2}), {nil: undefined}),
   })
+  .map(({kind, name, ns, cs, init, extra}) => {
+    const apiVersion =
+      kind === 'Service'
+        ? 'serving.knative.dev/v1'
+        : kind === 'Job' || kind === 'CronJob'
+          ? 'batch/v1'
+          : kind === 'Pod' || kind === 'ConfigMap'
+            ? 'v1'
+            : 'apps/v1'
+    const pod = `    spec:\n      containers:\n${cs || '      []'}\n${init ? `      initContainers:\n${init || '      []'}\n` : ''}`
+    const body =
+      kind === 'Pod'
+        ? pod.replace(/^ {4}/gm, '')
+        : kind === 'CronJob'
+          ? `spec:\n  jobTemplate:\n    spec:\n      template:\n${pod.replace(/^/gm, '    ')}`
+          : `spec:\n  template:\n${pod}`
+    const meta = `metadata:\n  name: ${name}\n${ns ? `  namespace: ${ns}\n` : ''}`
+    const x = extra === undefined ? '' : `x-extra: ${JSON.stringify(extra)}\n`
+    return `# generated\napiVersion: ${apiVersion}\nkind: ${kind}\n${meta}${x}${body}`
+  })
+const stream = fc.tuple(fc.array(workload, {minLength: 1, maxLength: 4}), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(([docs, eol, finalNewline]) => {
+  const t = docs.join('---\n').replace(/\n/g, eol)
+  return finalNewline ? t : t.replace(/(\r?\n)+$/, '')
+})
 /** Small corruptions of a valid stream: a deleted, duplicated or inserted character. */
 const mutated = fc.tuple(stream, fc.nat(), fc.constantFrom('del', 'dup', 'ins'), chars(YAMLISH)).map(([s, n, op, c]) => {
   const i = s.length === 0 ? 0 : n % s.length
   return op === 'del' ? s.slice(0, i) + s.slice(i + 1) : op === 'dup' ? s.slice(0, i) + s[i] + s.slice(i) : s.slice(0, i) + c + s.slice(i)
 })
 /** Objects with a Kubernetes shape, serialized by the yaml library (always valid YAML). */
-const objects = fc.tuple(fc.constantFrom('Deployment', 'Pod', 'Job'), fc.array(imageValue, {maxLength: 3}), fc.jsonValue({maxDepth: 3}))
-  .map(([kind, images, extra]) => stringify({apiVersion: kind === 'Job' ? 'batch/v1' : kind === 'Pod' ? 'v1' : 'apps/v1', kind, metadata: {name: 'x'}, extra,
-    spec: kind === 'Pod' ? {containers: images.map((image, i) => ({name: `c${i}`, image}))} : {template: {spec: {containers: images.map((image, i) => ({name: `c${i}`, image}))}}}}))
+const objects = fc
+  .tuple(fc.constantFrom('Deployment', 'Pod', 'Job'), fc.array(imageValue, {maxLength: 3}), fc.jsonValue({maxDepth: 3}))
+  .map(([kind, images, extra]) =>
+    stringify({
+      apiVersion: kind === 'Job' ? 'batch/v1' : kind === 'Pod' ? 'v1' : 'apps/v1',
+      kind,
+      metadata: {name: 'x'},
+      extra,
+      spec:
+        kind === 'Pod'
+          ? {containers: images.map((image, i) => ({name: `c${i}`, image}))}
+          : {template: {spec: {containers: images.map((image, i) => ({name: `c${i}`, image}))}}},
+    }),
+  )
 
 /** Parse + locate; undefined when refused with a SafeDeployError; any other exception fails. */
 function load(text: string): {m: ReturnType<typeof parseManifest>; sites: ImageSite[]} | undefined {
@@ -102,7 +135,10 @@ function identity(text: string): void {
   })
   let out: string
   try {
-    out = rewriteImages(r.m, sites.map((site) => ({site, value: site.image})))
+    out = rewriteImages(
+      r.m,
+      sites.map((site) => ({site, value: site.image})),
+    )
   } catch (e) {
     // A reasoned refusal (e.g. a `|+` block scalar keeps a line break no reference has) is fine; INTERNAL is not.
     if (!exact && e instanceof SafeDeployError && e.code !== 'INTERNAL') return
@@ -118,30 +154,50 @@ function identity(text: string): void {
 }
 
 describe('manifest locator', () => {
-  it('arbitrary YAML-ish text: only SafeDeployError', () => {
-    tally.run('YAML-ish strings', yamlish, (t) => { identity(t) })
-  }, FUZZ_TIMEOUT_MS)
-  it('Kubernetes-shaped streams with mixed scalar styles, and small corruptions of them: only SafeDeployError; locate→rewrite(same) is the identity', () => {
-    tally.run('k8s-shaped streams: locate→rewrite identity', stream, (t) => { identity(t) })
-    tally.run('corrupted k8s streams', mutated, (t) => { identity(t) })
-    tally.run('yaml.stringify(k8s objects)', objects, (t) => { identity(t) })
-  }, FUZZ_TIMEOUT_MS)
-  it('rewriting every image to a pinned value: locate finds exactly the new values, nothing else changes length-wise outside them', () => {
-    tally.run('rewrite to pinned, relocate', stream, (t) => {
-      const r = load(t)
-      const refs = r?.sites.filter((s) => isReference(s.image)) ?? []
-      if (!r || refs.length === 0 || refs.length !== r.sites.length) return
-      const pinned = refs.map((site, i) => ({site, value: `registry.example/app${i}:v@sha256:${String(i).padStart(64, '0')}`}))
-      let out: string
-      try {
-        out = rewriteImages(r.m, pinned)
-      } catch (e) {
-        if (e instanceof SafeDeployError && e.code !== 'INTERNAL') return // e.g. a block scalar that cannot hold the value
-        throw e
-      }
-      const again = load(out)
-      expect(again).toBeDefined()
-      expect(again!.sites.map((s) => s.image)).toEqual(pinned.map((p) => p.value))
-    })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'arbitrary YAML-ish text: only SafeDeployError',
+    () => {
+      tally.run('YAML-ish strings', yamlish, (t) => {
+        identity(t)
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
+  it(
+    'Kubernetes-shaped streams with mixed scalar styles, and small corruptions of them: only SafeDeployError; locate→rewrite(same) is the identity',
+    () => {
+      tally.run('k8s-shaped streams: locate→rewrite identity', stream, (t) => {
+        identity(t)
+      })
+      tally.run('corrupted k8s streams', mutated, (t) => {
+        identity(t)
+      })
+      tally.run('yaml.stringify(k8s objects)', objects, (t) => {
+        identity(t)
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
+  it(
+    'rewriting every image to a pinned value: locate finds exactly the new values, nothing else changes length-wise outside them',
+    () => {
+      tally.run('rewrite to pinned, relocate', stream, (t) => {
+        const r = load(t)
+        const refs = r?.sites.filter((s) => isReference(s.image)) ?? []
+        if (!r || refs.length === 0 || refs.length !== r.sites.length) return
+        const pinned = refs.map((site, i) => ({site, value: `registry.example/app${i}:v@sha256:${String(i).padStart(64, '0')}`}))
+        let out: string
+        try {
+          out = rewriteImages(r.m, pinned)
+        } catch (e) {
+          if (e instanceof SafeDeployError && e.code !== 'INTERNAL') return // e.g. a block scalar that cannot hold the value
+          throw e
+        }
+        const again = load(out)
+        expect(again).toBeDefined()
+        expect(again!.sites.map((s) => s.image)).toEqual(pinned.map((p) => p.value))
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 })

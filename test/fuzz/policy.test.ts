@@ -31,7 +31,9 @@ const attestorName = fc.tuple(project, lower).map(([p, a]) => `projects/${p}/att
 const evaluationMode = fc.constantFrom('ALWAYS_ALLOW', 'REQUIRE_ATTESTATION', 'ALWAYS_DENY')
 const enforcementMode = fc.constantFrom('ENFORCED_BLOCK_AND_AUDIT_LOG', 'DRYRUN_AUDIT_LOG_ONLY')
 const rule = fc.tuple(evaluationMode, enforcementMode, fc.uniqueArray(attestorName, {minLength: 1, maxLength: 3})).map(([ev, en, by]) => ({
-  evaluationMode: ev, enforcementMode: en, ...(ev === 'REQUIRE_ATTESTATION' ? {requireAttestationsBy: by} : {}),
+  evaluationMode: ev,
+  enforcementMode: en,
+  ...(ev === 'REQUIRE_ATTESTATION' ? {requireAttestationsBy: by} : {}),
 }))
 const scopedKey = {
   clusterAdmissionRules: fc.tuple(lower, lower).map(([l, n]) => `${l}.${n}`),
@@ -41,27 +43,46 @@ const scopedKey = {
 } as const
 const pattern = fc.tuple(validReference, fc.constantFrom('', '*', '**')).map(([r, s]) => (s === '' ? r : `${r.replace(/[@:].*$/, '')}/${s}`))
 /** A policy object as the REST API / gcloud export writes it; at most one scoped rule map (v1). */
-export const validPolicyObject = fc.record({
-  name: fc.option(project.map((p) => `projects/${p}/policy`), {nil: undefined}),
-  description: fc.option(fc.string({maxLength: 40}), {nil: undefined}),
-  globalPolicyEvaluationMode: fc.option(fc.constantFrom('ENABLE', 'DISABLE', 'GLOBAL_POLICY_EVALUATION_MODE_UNSPECIFIED'), {nil: undefined}),
-  admissionWhitelistPatterns: fc.option(fc.array(pattern.map((namePattern) => ({namePattern})), {maxLength: 4}), {nil: undefined}),
-  scoped: fc.option(fc.constantFrom(...(Object.keys(scopedKey) as Array<keyof typeof scopedKey>)).chain((field) =>
-    fc.dictionary(scopedKey[field], rule, {maxKeys: 3}).map((rules) => ({field, rules}))), {nil: undefined}),
-  defaultAdmissionRule: rule,
-}).map(({scoped, ...p}) => {
-  const o: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(p)) if (v !== undefined) o[k] = v
-  if (scoped) o[scoped.field] = scoped.rules
-  return o
-})
+export const validPolicyObject = fc
+  .record({
+    name: fc.option(
+      project.map((p) => `projects/${p}/policy`),
+      {nil: undefined},
+    ),
+    description: fc.option(fc.string({maxLength: 40}), {nil: undefined}),
+    globalPolicyEvaluationMode: fc.option(fc.constantFrom('ENABLE', 'DISABLE', 'GLOBAL_POLICY_EVALUATION_MODE_UNSPECIFIED'), {nil: undefined}),
+    admissionWhitelistPatterns: fc.option(
+      fc.array(
+        pattern.map((namePattern) => ({namePattern})),
+        {maxLength: 4},
+      ),
+      {nil: undefined},
+    ),
+    scoped: fc.option(
+      fc
+        .constantFrom(...(Object.keys(scopedKey) as Array<keyof typeof scopedKey>))
+        .chain((field) => fc.dictionary(scopedKey[field], rule, {maxKeys: 3}).map((rules) => ({field, rules}))),
+      {nil: undefined},
+    ),
+    defaultAdmissionRule: rule,
+  })
+  .map(({scoped, ...p}) => {
+    const o: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(p)) if (v !== undefined) o[k] = v
+    if (scoped) o[scoped.field] = scoped.rules
+    return o
+  })
 
 /** The model without provenance (source, lines, notes), for comparing two parses. */
 function comparable(p: Policy): unknown {
   const rule = (r: AdmissionRule) => ({evaluationMode: r.evaluationMode, enforcementMode: r.enforcementMode, requireAttestationsBy: r.requireAttestationsBy})
   const rules = (m: Record<string, AdmissionRule>) => Object.fromEntries(Object.entries(m).map(([k, r]) => [k, rule(r)]))
   return {
-    name: p.name, project: p.project, description: p.description, etag: p.etag, updateTime: p.updateTime,
+    name: p.name,
+    project: p.project,
+    description: p.description,
+    etag: p.etag,
+    updateTime: p.updateTime,
     globalPolicyEvaluationMode: p.globalPolicyEvaluationMode,
     admissionWhitelistPatterns: p.admissionWhitelistPatterns.map((x) => x.namePattern),
     clusterAdmissionRules: rules(p.clusterAdmissionRules),
@@ -85,39 +106,95 @@ function toRest(p: Policy): Record<string, unknown> {
 }
 
 /** Policy-shaped objects with random values in random places (mostly invalid). */
-const mangledPolicy = fc.tuple(validPolicyObject, fc.constantFrom('name', 'globalPolicyEvaluationMode', 'admissionWhitelistPatterns', 'defaultAdmissionRule', 'clusterAdmissionRules', 'kubernetesNamespaceAdmissionRules', 'extra', 'defaultAdmissionRule.evaluationMode', 'defaultAdmissionRule.requireAttestationsBy'), fc.anything({maxDepth: 3}))
+const mangledPolicy = fc
+  .tuple(
+    validPolicyObject,
+    fc.constantFrom(
+      'name',
+      'globalPolicyEvaluationMode',
+      'admissionWhitelistPatterns',
+      'defaultAdmissionRule',
+      'clusterAdmissionRules',
+      'kubernetesNamespaceAdmissionRules',
+      'extra',
+      'defaultAdmissionRule.evaluationMode',
+      'defaultAdmissionRule.requireAttestationsBy',
+    ),
+    fc.anything({maxDepth: 3}),
+  )
   .map(([o, path, v]) => {
     const copy = structuredClone(o) as Record<string, unknown>
     const [a, b] = path.split('.') as [string, string | undefined]
     if (b === undefined) copy[a] = v
-    else copy[a] = {...(typeof copy[a] === 'object' && copy[a] !== null ? copy[a] as object : {}), [b]: v}
+    else copy[a] = {...(typeof copy[a] === 'object' && copy[a] !== null ? (copy[a] as object) : {}), [b]: v}
     return copy
   })
 
 describe('policy parser', () => {
-  it('arbitrary values (fc.anything) and mangled policy objects → Policy or POLICY_INVALID / INVALID_INPUT', () => {
-    tally.run('parsePolicyObject(anything)', fc.anything({maxDepth: 4, withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true}), (v) => { parseOrRefuse(() => parsePolicyObject(v, 'fuzz')) })
-    tally.run('parsePolicyObject(mangled policy)', mangledPolicy, (v) => { parseOrRefuse(() => parsePolicyObject(v, 'fuzz')) })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'arbitrary values (fc.anything) and mangled policy objects → Policy or POLICY_INVALID / INVALID_INPUT',
+    () => {
+      tally.run(
+        'parsePolicyObject(anything)',
+        fc.anything({
+          maxDepth: 4,
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withBoxedValues: true,
+        }),
+        (v) => {
+          parseOrRefuse(() => parsePolicyObject(v, 'fuzz'))
+        },
+      )
+      tally.run('parsePolicyObject(mangled policy)', mangledPolicy, (v) => {
+        parseOrRefuse(() => parsePolicyObject(v, 'fuzz'))
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('arbitrary text and mangled policy YAML → Policy or POLICY_INVALID / INVALID_INPUT', () => {
-    tally.run('parsePolicyText(arbitrary string)', fc.string({unit: 'binary', maxLength: 400}), (t) => { parseOrRefuse(() => parsePolicyText(t, 'fuzz.yaml')) })
-    const mangledText = fc.tuple(validPolicyObject.map((o) => stringify(o)), fc.nat(), fc.nat({max: 8}), fc.string({maxLength: 4})).map(([t, i, n, ins]) => {
-      const at = t.length === 0 ? 0 : i % t.length
-      return t.slice(0, at) + ins + t.slice(at + n)
-    })
-    tally.run('parsePolicyText(mangled policy YAML)', mangledText, (t) => { parseOrRefuse(() => parsePolicyText(t, 'fuzz.yaml')) })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'arbitrary text and mangled policy YAML → Policy or POLICY_INVALID / INVALID_INPUT',
+    () => {
+      tally.run('parsePolicyText(arbitrary string)', fc.string({unit: 'binary', maxLength: 400}), (t) => {
+        parseOrRefuse(() => parsePolicyText(t, 'fuzz.yaml'))
+      })
+      const mangledText = fc
+        .tuple(
+          validPolicyObject.map((o) => stringify(o)),
+          fc.nat(),
+          fc.nat({max: 8}),
+          fc.string({maxLength: 4}),
+        )
+        .map(([t, i, n, ins]) => {
+          const at = t.length === 0 ? 0 : i % t.length
+          return t.slice(0, at) + ins + t.slice(at + n)
+        })
+      tally.run('parsePolicyText(mangled policy YAML)', mangledText, (t) => {
+        parseOrRefuse(() => parsePolicyText(t, 'fuzz.yaml'))
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('valid policies: parse(stringify(policy)) round-trips through YAML and JSON', () => {
-    tally.run('valid policy round trip (YAML + JSON)', validPolicyObject, (o) => {
-      const p = parsePolicyObject(o, 'obj')
-      const rest = toRest(p)
-      const fromYaml = parsePolicyText(stringify(rest), 'policy.yaml')
-      const fromJson = parsePolicyText(JSON.stringify(rest, null, 2), 'policy.json')
-      expect(comparable(fromYaml)).toEqual(comparable(p))
-      expect(comparable(fromJson)).toEqual(comparable(p))
-      expect(comparable(parsePolicyText(stringify(o), 'orig.yaml'))).toEqual(comparable(p))
-    })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'valid policies: parse(stringify(policy)) round-trips through YAML and JSON',
+    () => {
+      tally.run('valid policy round trip (YAML + JSON)', validPolicyObject, (o) => {
+        const p = parsePolicyObject(o, 'obj')
+        const rest = toRest(p)
+        const fromYaml = parsePolicyText(stringify(rest), 'policy.yaml')
+        const fromJson = parsePolicyText(JSON.stringify(rest, null, 2), 'policy.json')
+        expect(comparable(fromYaml)).toEqual(comparable(p))
+        expect(comparable(fromJson)).toEqual(comparable(p))
+        expect(comparable(parsePolicyText(stringify(o), 'orig.yaml'))).toEqual(comparable(p))
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 })

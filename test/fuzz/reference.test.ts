@@ -36,31 +36,66 @@ function roundTrips(input: string): void {
 }
 
 describe('reference parser', () => {
-  it('arbitrary Unicode strings: only INVALID_REFERENCE, and every accepted input round-trips', () => {
-    tally.run('arbitrary unicode strings', fc.string({unit: 'binary', maxLength: 300}), (s) => { roundTrips(s) }, 3)
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'arbitrary Unicode strings: only INVALID_REFERENCE, and every accepted input round-trips',
+    () => {
+      tally.run(
+        'arbitrary unicode strings',
+        fc.string({unit: 'binary', maxLength: 300}),
+        (s) => {
+          roundTrips(s)
+        },
+        3,
+      )
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('strings over the reference alphabet: only INVALID_REFERENCE, round trip when accepted', () => {
-    tally.run('reference-alphabet strings', referenceish, (s) => { roundTrips(s) }, 3)
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'strings over the reference alphabet: only INVALID_REFERENCE, round trip when accepted',
+    () => {
+      tally.run(
+        'reference-alphabet strings',
+        referenceish,
+        (s) => {
+          roundTrips(s)
+        },
+        3,
+      )
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('references built from the grammar all parse, and round-trip', () => {
-    tally.run('valid references from the grammar', validReference, (s) => {
-      const w = parseWritten(s)
-      expect(w.path.length).toBeGreaterThan(0)
-      roundTrips(s)
-    })
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'references built from the grammar all parse, and round-trip',
+    () => {
+      tally.run('valid references from the grammar', validReference, (s) => {
+        const w = parseWritten(s)
+        expect(w.path.length).toBeGreaterThan(0)
+        roundTrips(s)
+      })
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('no hang: adversarial repetitions up to 20,000 units parse or fail in < 250 ms', () => {
-    let worst = 0
-    tally.run('adversarial repetitions (time-bounded)', repetitive, (s) => {
-      const t0 = performance.now()
-      tryParse(s)
-      const ms = performance.now() - t0
-      worst = Math.max(worst, ms)
-      expect(ms).toBeLessThan(250)
-    }, 0.1)
-    console.log(`reference parser: worst adversarial input took ${worst.toFixed(2)} ms`)
-  }, FUZZ_TIMEOUT_MS)
+  it(
+    'no hang: adversarial repetitions up to 20,000 units parse or fail in < 250 ms',
+    () => {
+      let worst = 0
+      tally.run(
+        'adversarial repetitions (time-bounded)',
+        repetitive,
+        (s) => {
+          const t0 = performance.now()
+          tryParse(s)
+          const ms = performance.now() - t0
+          worst = Math.max(worst, ms)
+          expect(ms).toBeLessThan(250)
+        },
+        0.1,
+      )
+      console.log(`reference parser: worst adversarial input took ${worst.toFixed(2)} ms`)
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 })

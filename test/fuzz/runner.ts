@@ -57,8 +57,10 @@ export function makeTally(suite: string): {
       // fuzz.sh points FUZZ_REPORT_DIR at a directory of its own (the checkout's tmp/ is shared by other runs).
       if (process.env.FUZZ_REPORT_DIR) writeFileSync(join(process.env.FUZZ_REPORT_DIR, `fuzz-${suite}.json`), JSON.stringify(data, null, 2) + '\n')
       else saveFigures(`fuzz-${suite}`, data)
-      console.log(`fuzz ${suite}: ${total.toLocaleString('en-US')} inputs over ${tally.length} properties (FUZZ_RUNS=${RUNS}, FUZZ_SEED=${SEED})\n` +
-        tally.map((t) => `  ${t.property}: ${t.runs.toLocaleString('en-US')} in ${t.ms} ms`).join('\n'))
+      console.log(
+        `fuzz ${suite}: ${total.toLocaleString('en-US')} inputs over ${tally.length} properties (FUZZ_RUNS=${RUNS}, FUZZ_SEED=${SEED})\n` +
+          tally.map((t) => `  ${t.property}: ${t.runs.toLocaleString('en-US')} in ${t.ms} ms`).join('\n'),
+      )
     },
   }
 }

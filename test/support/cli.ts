@@ -28,8 +28,13 @@ export interface CliOptions {
 export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const home = mkdtempSync(join(tmpdir(), 'sd-home-'))
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_STATE_HOME: join(home, 'state'), DOCKER_CONFIG: join(home, 'docker'),
-    KUBECONFIG: join(home, 'no-kubeconfig'), NO_COLOR: '1', LANG: 'C.UTF-8',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_STATE_HOME: join(home, 'state'),
+    DOCKER_CONFIG: join(home, 'docker'),
+    KUBECONFIG: join(home, 'no-kubeconfig'),
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
   }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v
   return env
@@ -44,11 +49,21 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI timed out: ${args.join(' ')}\n${stderr}`)) }, opts.timeoutMs ?? 60_000)
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`CLI timed out: ${args.join(' ')}\n${stderr}`))
+    }, opts.timeoutMs ?? 60_000)
     child.on('error', reject)
-    child.on('close', (code) => { clearTimeout(timer); resolve({code: code ?? -1, stdout, stderr}) })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code: code ?? -1, stdout, stderr})
+    })
     child.stdin.end(opts.stdin ?? '')
   })
 }

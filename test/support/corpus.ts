@@ -26,7 +26,11 @@ export function corpusAvailable(dir: string): boolean {
 
 /** The YAML files of a corpus folder, sorted; [] when the folder is absent. */
 export function corpusFiles(dir: string): string[] {
-  return corpusAvailable(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : []
+  return corpusAvailable(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+    : []
 }
 
 /**

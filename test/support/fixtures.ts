@@ -33,7 +33,10 @@ export interface DeploymentOptions {
   imageComment?: string
 }
 
-const flow = (m: Record<string, string>): string => `{${Object.entries(m).map(([k, v]) => `${k}: ${v}`).join(', ')}}`
+const flow = (m: Record<string, string>): string =>
+  `{${Object.entries(m)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}}`
 
 /**
  * An apps/v1 Deployment with one container. Block style, containers at `      - name:`; the image
@@ -152,11 +155,37 @@ export async function startTrustSetup(opts: TrustSetupOptions): Promise<TrustSet
   writeFileSync(dryrunPolicy, requireAttestationPolicy([ci.name], 'DRYRUN_AUDIT_LOG_ONLY'))
   const attest = (image: string, a: AttestOptions = {}): Promise<CliResult> => {
     const who = a.attestor ?? ci
-    return runCli(['attest', '--image', image, '--attestor', who.name, '--attestors', attestors, '--private-key', who.privateKeyFile,
-      '--output-dir', a.outputDir ?? atts, '--insecure-registry', reg.host, ...(a.extra ?? [])], a.env === undefined ? {} : {env: a.env})
+    return runCli(
+      [
+        'attest',
+        '--image',
+        image,
+        '--attestor',
+        who.name,
+        '--attestors',
+        attestors,
+        '--private-key',
+        who.privateKeyFile,
+        '--output-dir',
+        a.outputDir ?? atts,
+        '--insecure-registry',
+        reg.host,
+        ...(a.extra ?? []),
+      ],
+      a.env === undefined ? {} : {env: a.env},
+    )
   }
   return {
-    reg, dir, attestors, keys, atts, ci, made, policy, dryrunPolicy, attest,
+    reg,
+    dir,
+    attestors,
+    keys,
+    atts,
+    ci,
+    made,
+    policy,
+    dryrunPolicy,
+    attest,
     async attestOk(image, a) {
       const r = await attest(image, a)
       if (r.code !== 0) throw new Error(`attest ${image} failed: ${r.stderr}`)

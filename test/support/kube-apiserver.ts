@@ -143,8 +143,16 @@ const GROUP_VERSIONS = [
 ]
 
 const REASONS: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  409: 'Conflict', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
   503: 'ServiceUnavailable',
 }
 
@@ -172,9 +180,17 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Merge keys of the keyed lists a strategic merge patch most often touches (approximation). */
 const MERGE_KEYS: Record<string, string> = {
-  containers: 'name', initContainers: 'name', ephemeralContainers: 'name', volumes: 'name', env: 'name',
-  imagePullSecrets: 'name', volumeMounts: 'mountPath', volumeDevices: 'devicePath', hostAliases: 'ip',
-  tolerations: 'key', topologySpreadConstraints: 'topologyKey',
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  env: 'name',
+  imagePullSecrets: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  hostAliases: 'ip',
+  tolerations: 'key',
+  topologySpreadConstraints: 'topologyKey',
 }
 
 /** Approximate strategic merge patch: merge-by-key for known lists, `$patch` directives, other `$` keys dropped. */
@@ -225,7 +241,15 @@ function strip(v: unknown): unknown {
 
 function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(stableStringify).join(',') + ']'
-  if (isObj(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableStringify(v[k])).join(',') + '}'
+  if (isObj(v))
+    return (
+      '{' +
+      Object.keys(v)
+        .sort()
+        .map((k) => JSON.stringify(k) + ':' + stableStringify(v[k]))
+        .join(',') +
+      '}'
+    )
   return JSON.stringify(v) ?? 'null'
 }
 
@@ -245,8 +269,14 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
 
 function statusBody(code: number, message: string, reason?: string, details?: Record<string, unknown>): Json {
   return {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message,
-    reason: reason ?? REASONS[code] ?? 'Unknown', ...(details ? {details: details as Json} : {}), code,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: reason ?? REASONS[code] ?? 'Unknown',
+    ...(details ? {details: details as Json} : {}),
+    code,
   }
 }
 
@@ -322,29 +352,51 @@ function openApiDoc(gvPath: string): Json | undefined {
 
 function discovery(path: string, host: string): Json | undefined {
   if (path === '/version') {
-    return {major: '1', minor: '32', gitVersion: 'v1.32.4', gitCommit: 'test-double', gitTreeState: 'clean',
-      buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64'}
+    return {
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.4',
+      gitCommit: 'test-double',
+      gitTreeState: 'clean',
+      buildDate: '2025-01-01T00:00:00Z',
+      goVersion: 'go1.23.0',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    }
   }
   if (path === '/api') {
     return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: host}]}
   }
   if (path === '/apis') {
     const groups = ['apps', 'batch'].map((name) => ({
-      name, versions: [{groupVersion: `${name}/v1`, version: 'v1'}], preferredVersion: {groupVersion: `${name}/v1`, version: 'v1'},
+      name,
+      versions: [{groupVersion: `${name}/v1`, version: 'v1'}],
+      preferredVersion: {groupVersion: `${name}/v1`, version: 'v1'},
     }))
     return {kind: 'APIGroupList', apiVersion: 'v1', groups}
   }
   const m = /^\/apis\/([^/]+)$/.exec(path)
   if (m && (m[1] === 'apps' || m[1] === 'batch')) {
-    return {kind: 'APIGroup', apiVersion: 'v1', name: m[1], versions: [{groupVersion: `${m[1]}/v1`, version: 'v1'}],
-      preferredVersion: {groupVersion: `${m[1]}/v1`, version: 'v1'}}
+    return {
+      kind: 'APIGroup',
+      apiVersion: 'v1',
+      name: m[1],
+      versions: [{groupVersion: `${m[1]}/v1`, version: 'v1'}],
+      preferredVersion: {groupVersion: `${m[1]}/v1`, version: 'v1'},
+    }
   }
   const gv = GROUP_VERSIONS.find((g) => g.path === path)
   if (gv) {
     return {
-      kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
       resources: RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
-        name: r.name, singularName: r.singularName, namespaced: r.namespaced, kind: r.kind, verbs: VERBS,
+        name: r.name,
+        singularName: r.singularName,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: VERBS,
         ...(r.shortNames ? {shortNames: r.shortNames} : {}),
       })),
     }
@@ -361,7 +413,10 @@ interface Target {
 function parseTarget(path: string): Target | undefined {
   for (const gv of GROUP_VERSIONS) {
     if (!path.startsWith(gv.path + '/')) continue
-    const segs = path.slice(gv.path.length + 1).split('/').map(decodeURIComponent)
+    const segs = path
+      .slice(gv.path.length + 1)
+      .split('/')
+      .map(decodeURIComponent)
     let namespace: string | undefined
     if (segs[0] === 'namespaces' && segs.length >= 3) {
       namespace = segs[1]
@@ -388,8 +443,11 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   let rv = 1000
 
   function takeFailure(method: string, path: string): FailureSpec | undefined {
-    const idx = failures.findIndex((f) => (f.method === undefined || f.method.toUpperCase() === method)
-      && (f.path === undefined || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))))
+    const idx = failures.findIndex(
+      (f) =>
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.path === undefined || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))),
+    )
     if (idx < 0) return undefined
     const f = failures[idx]!
     f.left -= 1
@@ -438,7 +496,14 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     return obj
   }
 
-  function handle(method: string, path: string, query: Record<string, string>, contentType: string | undefined, body: string, host: string): {status: number; body: Json} {
+  function handle(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    contentType: string | undefined,
+    body: string,
+    host: string,
+  ): {status: number; body: Json} {
     const failure = takeFailure(method, path)
     if (failure) {
       throw new HttpError(failure.status, failure.message ?? `injected failure ${failure.status} for ${method} ${path}`, failure.reason)
@@ -473,7 +538,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       if (method === 'POST') {
         const obj = parseBody(body, contentType)
         const name = obj.metadata?.name
-        if (typeof name !== 'string' || name === '') throw new HttpError(422, `${t.def.kind} "" is invalid: metadata.name: Required value: name is required`, 'Invalid')
+        if (typeof name !== 'string' || name === '')
+          throw new HttpError(422, `${t.def.kind} "" is invalid: metadata.name: Required value: name is required`, 'Invalid')
         if (t.def.namespaced && obj.metadata?.namespace !== undefined && obj.metadata.namespace !== t.namespace) {
           throw new HttpError(400, 'the namespace of the provided object does not match the namespace sent on the request', 'BadRequest')
         }
@@ -498,7 +564,11 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         const obj = parseBody(body, contentType)
         const sent = obj.metadata?.resourceVersion
         if (sent !== undefined && sent !== existing.metadata?.resourceVersion) {
-          throw new HttpError(409, `Operation cannot be fulfilled on ${groupResource(t.def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, 'Conflict')
+          throw new HttpError(
+            409,
+            `Operation cannot be fulfilled on ${groupResource(t.def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            'Conflict',
+          )
         }
         const updated = finish(t, name, obj, existing)
         if (store) objects.set(key(name), updated)
@@ -530,7 +600,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
           if (!existing) throw notFound(t, name)
           next = strategicMergePatch(existing, parseBody(body, ct))
         } else {
-          throw new HttpError(415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (the double does not implement ${ct || 'no content type'})`)
+          throw new HttpError(
+            415,
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (the double does not implement ${ct || 'no content type'})`,
+          )
         }
         const patched = finish(t, name, next as KubeObject, existing)
         if (store) objects.set(key(name), patched)
@@ -589,7 +662,9 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       const file = join(dir, opts.fileName ?? `kubeconfig-${context}.yaml`)
       mkdirSync(dir, {recursive: true})
       const doc = {
-        apiVersion: 'v1', kind: 'Config', preferences: {},
+        apiVersion: 'v1',
+        kind: 'Config',
+        preferences: {},
         // client-node 2.x refuses a plain-http server unless insecure-skip-tls-verify is set
         // ("HTTP protocol is not allowed when skipTLSVerify is not set or false"); kubectl does not mind.
         clusters: [{name: context, cluster: {server: url, 'insecure-skip-tls-verify': true}}],
@@ -606,9 +681,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     clearRequests(): void {
       requests.length = 0
     },
-    stop: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections()
-      server.close((err) => (err ? reject(err) : resolve()))
-    }),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections()
+        server.close((err) => (err ? reject(err) : resolve()))
+      }),
   }
 }

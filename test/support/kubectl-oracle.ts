@@ -25,7 +25,11 @@ export interface KubectlView {
 
 export class KubectlOracle {
   private batch = 0
-  private constructor(private readonly server: KubeApiServer, private readonly dir: string, private readonly kubeconfig: string) {}
+  private constructor(
+    private readonly server: KubeApiServer,
+    private readonly dir: string,
+    private readonly kubeconfig: string,
+  ) {}
 
   static async start(): Promise<KubectlOracle> {
     const server = await startKubeApiServer()
@@ -63,7 +67,18 @@ export class KubectlOracle {
   }
 
   private run(source: string[], input: string | Buffer): Promise<KubectlView> {
-    const args = ['apply', '--validate=false', '--dry-run=client', '-o', 'json', ...source, '--kubeconfig', this.kubeconfig, '--cache-dir', join(this.dir, 'cache')]
+    const args = [
+      'apply',
+      '--validate=false',
+      '--dry-run=client',
+      '-o',
+      'json',
+      ...source,
+      '--kubeconfig',
+      this.kubeconfig,
+      '--cache-dir',
+      join(this.dir, 'cache'),
+    ]
     return new Promise((resolve, reject) => {
       // Asynchronous on purpose: the API double runs in this process and must keep answering.
       const child = spawn('kubectl', args, {stdio: ['pipe', 'pipe', 'pipe']})
@@ -126,7 +141,8 @@ export function imagesOf(value: unknown): string[] {
     } else if (typeof v === 'object' && v !== null) {
       for (const [k, x] of Object.entries(v)) {
         if ((k === 'containers' || k === 'initContainers' || k === 'ephemeralContainers') && Array.isArray(x)) {
-          for (const c of x) if (typeof c === 'object' && c !== null && typeof (c as {image?: unknown}).image === 'string') out.push((c as {image: string}).image)
+          for (const c of x)
+            if (typeof c === 'object' && c !== null && typeof (c as {image?: unknown}).image === 'string') out.push((c as {image: string}).image)
         } else if (k === 'volumes' && Array.isArray(x)) {
           for (const vol of x) {
             const ref = (vol as {image?: {reference?: unknown}} | null)?.image?.reference

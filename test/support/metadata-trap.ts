@@ -16,12 +16,16 @@ export interface MetadataTrap {
 
 export async function startMetadataTrap(): Promise<MetadataTrap> {
   const hits: string[] = []
-  const server: Server = createServer((req, res) => { hits.push(`${req.method} ${req.url}`); res.writeHead(500).end() })
+  const server: Server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`)
+    res.writeHead(500).end()
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const hostPort = `127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     hits,
-    env: (dir, extra = {}) => isolatedEnv({GCE_METADATA_HOST: hostPort, GCE_METADATA_IP: hostPort, GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'no-adc.json'), ...extra}),
+    env: (dir, extra = {}) =>
+      isolatedEnv({GCE_METADATA_HOST: hostPort, GCE_METADATA_IP: hostPort, GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'no-adc.json'), ...extra}),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

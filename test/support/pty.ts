@@ -12,7 +12,12 @@ import {BIN} from './cli.js'
 
 const DRIVER = fileURLToPath(new URL('../e2e/onboarding/pty-drive.py', import.meta.url))
 
-export interface Driven {ok: boolean; exitCode: number; failedStep: number | null; output: string}
+export interface Driven {
+  ok: boolean
+  exitCode: number
+  failedStep: number | null
+  output: string
+}
 
 /** `safe-deploy ARGS` under a pty with `env` (TERM set, CI removed), answering [expect, send] steps. */
 export function drivePty(args: string[], env: Record<string, string>, steps: Array<[string, string]>, keepCi = false): Promise<Driven> {

@@ -181,8 +181,14 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       lines.push('auth:', '  htpasswd:', '    realm: test-realm', `    path: ${join(dir, 'htpasswd')}`)
     } else if (opts.auth === 'token') {
       tokenServer = await startTokenServer({users: {[user]: password}, anonymousPull: opts.anonymousPull === true})
-      lines.push('auth:', '  token:', `    realm: ${tokenServer.realm}`, `    service: ${tokenServer.service}`,
-        `    issuer: ${tokenServer.issuer}`, `    rootcertbundle: ${tokenServer.certFile}`)
+      lines.push(
+        'auth:',
+        '  token:',
+        `    realm: ${tokenServer.realm}`,
+        `    service: ${tokenServer.service}`,
+        `    issuer: ${tokenServer.issuer}`,
+        `    rootcertbundle: ${tokenServer.certFile}`,
+      )
     }
     const configFile = join(dir, 'config.yml')
     await writeFile(configFile, lines.join('\n') + '\n')
@@ -221,9 +227,10 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     const host = address
     const scheme = opts.tls === true ? 'https' : 'http'
     const url = `${scheme}://${host}`
-    const agent = opts.tls === true
-      ? new https.Agent({keepAlive: true, maxSockets: 16, checkServerIdentity: () => undefined, ...(ca === undefined ? {} : {ca})})
-      : new http.Agent({keepAlive: true, maxSockets: 16})
+    const agent =
+      opts.tls === true
+        ? new https.Agent({keepAlive: true, maxSockets: 16, checkServerIdentity: () => undefined, ...(ca === undefined ? {} : {ca})})
+        : new http.Agent({keepAlive: true, maxSockets: 16})
 
     const tokens = new Map<string, string>()
     const authHeader = (repo: string): string | undefined => {
@@ -289,19 +296,23 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       const p = parsePlatform(platform)
       const tar = tinyTar('seed.txt', `${seed}\n${platform}\n`)
       const layer = gzipSync(tar, {level: 1})
-      const config = Buffer.from(JSON.stringify({
-        ...p,
-        created: '2026-01-01T00:00:00Z',
-        config: {Labels: {seed}},
-        rootfs: {type: 'layers', diff_ids: [sha256(tar)]},
-      }))
+      const config = Buffer.from(
+        JSON.stringify({
+          ...p,
+          created: '2026-01-01T00:00:00Z',
+          config: {Labels: {seed}},
+          rootfs: {type: 'layers', diff_ids: [sha256(tar)]},
+        }),
+      )
       const [configDigest, layerDigest] = await Promise.all([putBlob(repo, config), putBlob(repo, layer)])
-      return Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: docker ? MEDIA.dockerManifest : MEDIA.ociManifest,
-        config: {mediaType: docker ? MEDIA.dockerConfig : MEDIA.ociConfig, digest: configDigest, size: config.length},
-        layers: [{mediaType: docker ? MEDIA.dockerLayer : MEDIA.ociLayer, digest: layerDigest, size: layer.length}],
-      }))
+      return Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: docker ? MEDIA.dockerManifest : MEDIA.ociManifest,
+          config: {mediaType: docker ? MEDIA.dockerConfig : MEDIA.ociConfig, digest: configDigest, size: config.length},
+          layers: [{mediaType: docker ? MEDIA.dockerLayer : MEDIA.ociLayer, digest: layerDigest, size: layer.length}],
+        }),
+      )
     }
 
     const pushImage = async (repo: string, tag: string, o: PushImageOptions = {}): Promise<PushResult> => {

@@ -81,7 +81,14 @@ function parseScope(scope: string): Access | undefined {
   const first = scope.indexOf(':')
   const last = scope.lastIndexOf(':')
   if (first < 0 || last <= first) return undefined
-  return {type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean)}
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  }
 }
 
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
@@ -115,7 +122,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       return
     }
     tokenRequests++
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean)
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean)
     let subject = 'anonymous'
     let authenticated = false
     const authz = req.headers.authorization

@@ -24,9 +24,7 @@ export function defaultKeyId(publicKeyPem: string): string {
 export function makeAttestor(attestorsDir: string, keysDir: string, project: string, name: string, kind: 'ec' | 'rsa' = 'ec'): TestAttestor {
   mkdirSync(attestorsDir, {recursive: true})
   mkdirSync(keysDir, {recursive: true})
-  const {privateKey, publicKey} = kind === 'ec'
-    ? generateKeyPairSync('ec', {namedCurve: 'P-256'})
-    : generateKeyPairSync('rsa', {modulusLength: 2048})
+  const {privateKey, publicKey} = kind === 'ec' ? generateKeyPairSync('ec', {namedCurve: 'P-256'}) : generateKeyPairSync('rsa', {modulusLength: 2048})
   const publicKeyPem = publicKey.export({type: 'spki', format: 'pem'}).toString()
   const privateKeyFile = join(keysDir, `${name}.pem`)
   writeFileSync(privateKeyFile, privateKey.export({type: 'pkcs8', format: 'pem'}).toString(), {mode: 0o600})
@@ -34,19 +32,30 @@ export function makeAttestor(attestorsDir: string, keysDir: string, project: str
   const keyId = defaultKeyId(publicKeyPem)
   const full = `projects/${project}/attestors/${name}`
   const note = `projects/${project}/notes/${name}`
-  writeFileSync(join(attestorsDir, `${name}.json`), JSON.stringify({
-    name: full,
-    updateTime: '2026-11-01T00:00:00Z',
-    userOwnedGrafeasNote: {
-      noteReference: note,
-      publicKeys: [{id: keyId, pkixPublicKey: {publicKeyPem, signatureAlgorithm: algorithm}}],
-      delegationServiceAccountEmail: 'service-123@gcp-sa-binaryauthorization.iam.gserviceaccount.com',
-    },
-  }, null, 2))
+  writeFileSync(
+    join(attestorsDir, `${name}.json`),
+    JSON.stringify(
+      {
+        name: full,
+        updateTime: '2026-11-01T00:00:00Z',
+        userOwnedGrafeasNote: {
+          noteReference: note,
+          publicKeys: [{id: keyId, pkixPublicKey: {publicKeyPem, signatureAlgorithm: algorithm}}],
+          delegationServiceAccountEmail: 'service-123@gcp-sa-binaryauthorization.iam.gserviceaccount.com',
+        },
+      },
+      null,
+      2,
+    ),
+  )
   return {name: full, note, keyId, privateKeyFile, publicKeyPem, algorithm}
 }
 
-export function requireAttestationPolicy(attestors: string[], enforcement: 'ENFORCED_BLOCK_AND_AUDIT_LOG' | 'DRYRUN_AUDIT_LOG_ONLY' = 'ENFORCED_BLOCK_AND_AUDIT_LOG', extra = ''): string {
+export function requireAttestationPolicy(
+  attestors: string[],
+  enforcement: 'ENFORCED_BLOCK_AND_AUDIT_LOG' | 'DRYRUN_AUDIT_LOG_ONLY' = 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+  extra = '',
+): string {
   return `# exported with gcloud container binauthz policy export
 admissionWhitelistPatterns:
 - namePattern: gcr.io/google_containers/*

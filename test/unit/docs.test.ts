@@ -24,7 +24,11 @@ function walk(dir: string): string[] {
 
 /** GitHub's heading anchor: lower case, punctuation dropped (letters, digits, `_`, `-` and spaces kept), spaces → `-`. */
 function githubSlug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-')
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-')
 }
 
 /** The anchors of a Markdown file's headings (fenced code skipped; repeated headings get -1, -2, … like GitHub). */
@@ -144,7 +148,9 @@ describe('docs citations', () => {
 
   it('links between the docs name existing files and headings', () => {
     const bad: string[] = []
-    for (const file of readdirSync(DOCS).filter((f) => f.endsWith('.md')).sort()) {
+    for (const file of readdirSync(DOCS)
+      .filter((f) => f.endsWith('.md'))
+      .sort()) {
       const lines = readFileSync(join(DOCS, file), 'utf8').split('\n')
       lines.forEach((line, i) => {
         for (const m of line.matchAll(/\]\(([\w.-]+\.md)?(?:#([\w-]+))?\)/g)) {
@@ -162,18 +168,30 @@ describe('docs citations', () => {
   it('no file under src/ cites notes from outside the repository', () => {
     const bad: string[] = []
     for (const file of srcFiles) {
-      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-        for (const [re, what] of OUTSIDE_NOTES) if (re.test(line)) bad.push(`${relative(ROOT, file)}:${i + 1}: cites ${what}: ${line.trim()}`)
-      })
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          for (const [re, what] of OUTSIDE_NOTES) if (re.test(line)) bad.push(`${relative(ROOT, file)}:${i + 1}: cites ${what}: ${line.trim()}`)
+        })
     }
     expect(bad).toEqual([])
   })
 
   it('the checks catch a bad citation', () => {
-    expect(problems([{where: 'x.ts:1', doc: 'binauthz.md', anchor: 'no-such-heading'}])).toEqual(['x.ts:1: docs/binauthz.md has no heading with anchor #no-such-heading'])
+    expect(problems([{where: 'x.ts:1', doc: 'binauthz.md', anchor: 'no-such-heading'}])).toEqual([
+      'x.ts:1: docs/binauthz.md has no heading with anchor #no-such-heading',
+    ])
     const missing = ['no', 'such-doc.md'].join('')
     expect(problems([{where: 'x.ts:1', doc: missing, anchor: undefined}])).toEqual([`x.ts:1: docs/${missing} does not exist`])
-    const outside = ['// see binauthz-spec.md §2.2', '// gcloud-facts.md §1', '// (spec §6.1)', '// ../shared/reference-grammar.md', '// /work/shared/x', '// toolchain.md §4', '// design.md']
+    const outside = [
+      '// see binauthz-spec.md §2.2',
+      '// gcloud-facts.md §1',
+      '// (spec §6.1)',
+      '// ../shared/reference-grammar.md',
+      '// /work/shared/x',
+      '// toolchain.md §4',
+      '// design.md',
+    ]
     for (const line of outside) expect(OUTSIDE_NOTES.some(([re]) => re.test(line))).toBe(true)
     expect(OUTSIDE_NOTES.some(([re]) => re.test('// docs/binauthz.md#rule-selection, docs/architecture.md#ports'))).toBe(false)
   })

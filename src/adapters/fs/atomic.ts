@@ -52,7 +52,11 @@ let pending: NodeJS.Signals | undefined
 
 function cleanupAndReraise(signal: NodeJS.Signals): void {
   for (const t of inFlight) {
-    try { unlinkSync(t) } catch { /* already gone */ }
+    try {
+      unlinkSync(t)
+    } catch {
+      /* already gone */
+    }
   }
   inFlight.clear()
   process.removeListener('SIGINT', onSignal)
@@ -99,7 +103,11 @@ async function stage(file: FileToWrite): Promise<Staged> {
     fsyncSync(fd)
     closeSync(fd)
   } catch (e) {
-    try { closeSync(fd) } catch { /* already closed */ }
+    try {
+      closeSync(fd)
+    } catch {
+      /* already closed */
+    }
     await unlink(temp).catch(() => undefined)
     inFlight.delete(temp)
     throw e

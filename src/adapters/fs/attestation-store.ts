@@ -32,4 +32,3 @@ function existingEquivalent(dir: string, a: NewAttestation): boolean {
   }
   return false
 }
-

@@ -136,6 +136,10 @@ export class AuditLog {
 export function actor(env: NodeJS.ProcessEnv = process.env): string {
   const ci = env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? env.BUILD_REQUESTED_FOR ?? env.CLOUD_BUILD_SERVICE_ACCOUNT
   let user = 'unknown'
-  try { user = userInfo().username } catch { /* no passwd entry */ }
+  try {
+    user = userInfo().username
+  } catch {
+    /* no passwd entry */
+  }
   return ci ? `${ci} (ci)` : `${user}@${hostname()}`
 }

@@ -18,7 +18,7 @@ export interface ReadOptions {
 
 function readFailure(path: string, what: string, err: unknown, opts: ReadOptions): SafeDeployError {
   const e = err as NodeJS.ErrnoException
-  const reason = opts.reason === 'errno' ? e.code ?? e.message : e.message
+  const reason = opts.reason === 'errno' ? (e.code ?? e.message) : e.message
   return new SafeDeployError(opts.code ?? 'INVALID_INPUT', `cannot read ${what} ${path}: ${reason}`, opts.location === true ? {location: {file: path}} : {})
 }
 

@@ -52,10 +52,15 @@ function tooLarge(file: string, size: number | undefined, max: number): SafeDepl
 function ioError(file: string, err: unknown): SafeDeployError {
   const code = (err as {code?: unknown} | null)?.code
   const why =
-    code === 'ENOENT' ? 'no such file or directory'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'is a directory'
-    : err instanceof Error ? err.message : String(err)
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : err instanceof Error
+            ? err.message
+            : String(err)
   return new SafeDeployError('INVALID_INPUT', `${file}: cannot read the input: ${why}`, {
     hint: code === 'ENOENT' ? 'check the path (use - to read from stdin)' : 'check the path and its permissions',
     cause: err,
@@ -125,11 +130,13 @@ function kustomize(dir: string, kubectl: string, max: number): Promise<string> {
       if (err) {
         const code = (err as {code?: unknown}).code
         if (code === 'ENOENT') {
-          reject(new SafeDeployError('INVALID_INPUT', `${file}: cannot run ${kubectl}: not found on PATH`, {
-            hint: 'install kubectl (it builds kustomizations with `kubectl kustomize`), or pass the built output with -f -',
-            cause: err,
-            location: {file},
-          }))
+          reject(
+            new SafeDeployError('INVALID_INPUT', `${file}: cannot run ${kubectl}: not found on PATH`, {
+              hint: 'install kubectl (it builds kustomizations with `kubectl kustomize`), or pass the built output with -f -',
+              cause: err,
+              location: {file},
+            }),
+          )
           return
         }
         if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
@@ -137,11 +144,13 @@ function kustomize(dir: string, kubectl: string, max: number): Promise<string> {
           return
         }
         const detail = Buffer.from(stderr).toString('utf8').trim() || err.message
-        reject(new SafeDeployError('INVALID_INPUT', `${file}: kubectl kustomize ${dir} failed: ${detail}`, {
-          hint: `run kubectl kustomize ${dir} to see the problem and fix the kustomization`,
-          cause: err,
-          location: {file},
-        }))
+        reject(
+          new SafeDeployError('INVALID_INPUT', `${file}: kubectl kustomize ${dir} failed: ${detail}`, {
+            hint: `run kubectl kustomize ${dir} to see the problem and fix the kustomization`,
+            cause: err,
+            location: {file},
+          }),
+        )
         return
       }
       try {

@@ -20,7 +20,8 @@ function readText(path: string, what: string, code: 'POLICY_INVALID' | 'ATTESTOR
     return readFileSync(path, 'utf8')
   } catch (err) {
     throw new SafeDeployError(code, `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      location: {file: path}, hint: `check the path given for the ${what}`,
+      location: {file: path},
+      hint: `check the path given for the ${what}`,
     })
   }
 }
@@ -33,7 +34,10 @@ function jsonFiles(dir: string, what: string, code: 'ATTESTOR_INVALID' | 'ATTEST
   } catch (err) {
     throw new SafeDeployError(code, `cannot read the ${what} directory ${dir}: ${(err as Error).message}`, {location: {file: dir}})
   }
-  return entries.filter((f) => /\.(json|ya?ml)$/i.test(f)).sort().map((f) => join(dir, f))
+  return entries
+    .filter((f) => /\.(json|ya?ml)$/i.test(f))
+    .sort()
+    .map((f) => join(dir, f))
 }
 
 function parseJsonFile(path: string, what: string, code: 'ATTESTOR_INVALID' | 'ATTESTATION_INVALID'): unknown {
@@ -42,7 +46,8 @@ function parseJsonFile(path: string, what: string, code: 'ATTESTOR_INVALID' | 'A
     return JSON.parse(text)
   } catch (err) {
     throw new SafeDeployError(code, `${path}: ${what} is not valid JSON: ${(err as Error).message}`, {
-      location: {file: path}, hint: 'write it with `--format=json`',
+      location: {file: path},
+      hint: 'write it with `--format=json`',
     })
   }
 }
@@ -77,7 +82,8 @@ export class DirAttestorSource implements AttestorSource {
     if (!a) {
       const known = [...this.load().keys()]
       throw new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${name} is required by the policy but not found in ${this.dir}`, {
-        hint: `export it: gcloud container binauthz attestors describe ${name} --format=json > ${this.dir}/${name.split('/').pop() ?? 'attestor'}.json` +
+        hint:
+          `export it: gcloud container binauthz attestors describe ${name} --format=json > ${this.dir}/${name.split('/').pop() ?? 'attestor'}.json` +
           (known.length ? ` (found: ${known.join(', ')})` : ''),
       })
     }

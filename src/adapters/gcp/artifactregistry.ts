@@ -45,7 +45,10 @@ export function artifactRegistryLocation(imageWithDigest: string): ArtifactRegis
   const parts = ref.path.split('/')
   const [project, repository, ...rest] = parts
   if (project === undefined || repository === undefined || rest.length === 0) {
-    throw new SafeDeployError('INVALID_REFERENCE', `"${imageWithDigest}" is not an Artifact Registry image path: expected LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE`)
+    throw new SafeDeployError(
+      'INVALID_REFERENCE',
+      `"${imageWithDigest}" is not an Artifact Registry image path: expected LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE`,
+    )
   }
   if (ref.digest === undefined) {
     throw new SafeDeployError('INVALID_REFERENCE', `expected an image by digest, got "${imageWithDigest}"`, {hint: 'pin it first: `safe-deploy pin`'})

@@ -69,7 +69,7 @@ function describeHttpFailure(err: unknown): {status: number | undefined; message
   const codeRaw = e['code']
   const code = typeof codeRaw === 'string' ? codeRaw : undefined
   const name = str(e['name'])
-  const message = serverMessage ?? (code ?? (name === 'AbortError' || name === 'TimeoutError' ? 'timed out' : str(e['message']) ?? 'request failed'))
+  const message = serverMessage ?? code ?? (name === 'AbortError' || name === 'TimeoutError' ? 'timed out' : (str(e['message']) ?? 'request failed'))
   return {status, message: redact(message), code}
 }
 
@@ -124,9 +124,10 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       action: `reading the Binary Authorization policy of project ${project}`,
       permission: 'binaryauthorization.policy.get (roles/binaryauthorization.policyViewer)',
       project,
-      notFound: (detail) => new SafeDeployError('API_ERROR', `the Binary Authorization policy of project ${project} was not found (${detail})`, {
-        hint: `check the project ID and that binaryauthorization.googleapis.com is enabled in ${project}`,
-      }),
+      notFound: (detail) =>
+        new SafeDeployError('API_ERROR', `the Binary Authorization policy of project ${project} was not found (${detail})`, {
+          hint: `check the project ID and that binaryauthorization.googleapis.com is enabled in ${project}`,
+        }),
     })
   }
 
@@ -146,9 +147,10 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       action: `reading the Binary Authorization system policy for ${location}`,
       permission: 'an authenticated identity with the Binary Authorization API enabled on its quota project',
       project: this.opts.projectForQuota,
-      notFound: (detail) => new SafeDeployError('API_ERROR', `no Binary Authorization system policy for location ${location} (${detail})`, {
-        hint: 'use `global` or a Binary Authorization enforcer region',
-      }),
+      notFound: (detail) =>
+        new SafeDeployError('API_ERROR', `no Binary Authorization system policy for location ${location} (${detail})`, {
+          hint: 'use `global` or a Binary Authorization enforcer region',
+        }),
     })
   }
 
@@ -165,9 +167,10 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       action: `reading attestor ${full}`,
       permission: 'binaryauthorization.attestors.get (roles/binaryauthorization.attestorsViewer)',
       project,
-      notFound: (detail) => new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`, {
-        hint: `list the attestors with \`gcloud container binauthz attestors list --project ${project ?? this.opts.project}\` and fix the policy or the --attestor flag`,
-      }),
+      notFound: (detail) =>
+        new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`, {
+          hint: `list the attestors with \`gcloud container binauthz attestors list --project ${project ?? this.opts.project}\` and fix the policy or the --attestor flag`,
+        }),
     })
   }
 
@@ -184,12 +187,15 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       occurrenceNote: req.occurrenceNote,
       occurrenceResourceUri: req.occurrenceResourceUri,
     }
-    const data = obj(await this.call('POST', `v1/${full}:validateAttestationOccurrence`, body, {
-      action: `validating an attestation with attestor ${full}`,
-      permission: 'binaryauthorization.attestors.verifyImageAttested (roles/binaryauthorization.attestorsVerifier)',
-      project,
-      notFound: (detail) => new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`),
-    })) ?? {}
+    const data =
+      obj(
+        await this.call('POST', `v1/${full}:validateAttestationOccurrence`, body, {
+          action: `validating an attestation with attestor ${full}`,
+          permission: 'binaryauthorization.attestors.verifyImageAttested (roles/binaryauthorization.attestorsVerifier)',
+          project,
+          notFound: (detail) => new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${full} does not exist (${detail})`),
+        }),
+      ) ?? {}
     const r = data['result']
     const result: ValidationResult = r === 'VERIFIED' || r === 'ATTESTATION_NOT_VERIFIABLE' ? r : 'RESULT_UNSPECIFIED'
     const denialReason = str(data['denialReason'])
@@ -237,29 +243,32 @@ export class BinauthzApi implements PolicySource, AttestorSource {
     if (this.opts.projectForQuota !== undefined) headers['x-goog-user-project'] = this.opts.projectForQuota
     let last: HttpFailure
     try {
-      return await retry(async ({signal}) => {
-        try {
-          const res = await client.request<unknown>({
-            url: this.baseUrl + path,
-            method,
-            headers,
-            ...(data === undefined ? {} : {data}),
-            signal,
-            retry: false,
-            responseType: 'json',
-          })
-          return res.data
-        } catch (err) {
-          throw new HttpFailure(err)
-        }
-      }, {
-        attempts: maxRetries + 1,
-        baseDelayMs: this.opts.retryDelayMs ?? 250,
-        // The per-request deadline is the policy's per-attempt timeout: the attempt's signal aborts the request.
-        attemptTimeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        isRetryable: (e) => e instanceof AttemptTimeoutError || (e instanceof HttpFailure && retryable(e.described.status)),
-        retryAfterMs: (e) => (e instanceof HttpFailure ? e.retryAfterMs : undefined),
-      })
+      return await retry(
+        async ({signal}) => {
+          try {
+            const res = await client.request<unknown>({
+              url: this.baseUrl + path,
+              method,
+              headers,
+              ...(data === undefined ? {} : {data}),
+              signal,
+              retry: false,
+              responseType: 'json',
+            })
+            return res.data
+          } catch (err) {
+            throw new HttpFailure(err)
+          }
+        },
+        {
+          attempts: maxRetries + 1,
+          baseDelayMs: this.opts.retryDelayMs ?? 250,
+          // The per-request deadline is the policy's per-attempt timeout: the attempt's signal aborts the request.
+          attemptTimeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          isRetryable: (e) => e instanceof AttemptTimeoutError || (e instanceof HttpFailure && retryable(e.described.status)),
+          retryAfterMs: (e) => (e instanceof HttpFailure ? e.retryAfterMs : undefined),
+        },
+      )
     } catch (e) {
       const failure = e instanceof RetriesExhausted ? e.last : e
       last = failure instanceof HttpFailure ? failure : new HttpFailure(failure)
@@ -284,11 +293,15 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       throw new SafeDeployError(e.code, e.message, {...(e.hint === undefined ? {} : {hint: e.hint}), cause})
     }
     const tries = maxRetries + 1
-    throw new SafeDeployError('API_ERROR', status === undefined
-      ? `${route.action} failed: ${message}${retryable(status) ? ` (after ${tries} attempts)` : ''}`
-      : `${route.action} failed (HTTP ${status}: ${message})${retryable(status) ? ` after ${tries} attempts` : ''}`, {
-      hint: 'the Binary Authorization API could not answer; nothing was treated as allowed. Check the network and retry',
-      cause,
-    })
+    throw new SafeDeployError(
+      'API_ERROR',
+      status === undefined
+        ? `${route.action} failed: ${message}${retryable(status) ? ` (after ${tries} attempts)` : ''}`
+        : `${route.action} failed (HTTP ${status}: ${message})${retryable(status) ? ` after ${tries} attempts` : ''}`,
+      {
+        hint: 'the Binary Authorization API could not answer; nothing was treated as allowed. Check the network and retry',
+        cause,
+      },
+    )
   }
 }

@@ -41,7 +41,10 @@ async function baseOptions(endpoint: string | undefined, insecure: boolean | und
   return o
 }
 
-export async function gcpTrustSources(project: string, e: GcpEndpoints): Promise<{policy: PolicySource; attestors: AttestorSource; attestations: AttestationSource; close(): Promise<void>}> {
+export async function gcpTrustSources(
+  project: string,
+  e: GcpEndpoints,
+): Promise<{policy: PolicySource; attestors: AttestorSource; attestations: AttestationSource; close(): Promise<void>}> {
   const binauthz = new BinauthzApi({project, ...(await baseOptions(e.binauthzEndpoint, e.insecure))})
   const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
   return {policy: binauthz, attestors: binauthz, attestations: ca, close: () => ca.close()}
@@ -49,7 +52,9 @@ export async function gcpTrustSources(project: string, e: GcpEndpoints): Promise
 
 /** Store a REST-form occurrence (as buildOccurrence makes it) in Container Analysis, idempotently. */
 export async function storeOccurrence(
-  project: string, occurrence: object, e: GcpEndpoints,
+  project: string,
+  occurrence: object,
+  e: GcpEndpoints,
   /** Is an existing look-alike occurrence still valid? Only then is creating a new one skipped. */
   isExistingValid?: (existing: AttestationOccurrence) => Promise<boolean>,
 ): Promise<{created: boolean; name?: string}> {
@@ -57,9 +62,16 @@ export async function storeOccurrence(
   if (!occ) throw new SafeDeployError('INTERNAL', 'built occurrence did not parse')
   const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
   try {
-    const r = await ca.createAttestationOccurrence(project, {
-      resourceUri: occ.resourceUri, noteName: occ.noteName, serializedPayload: occ.serializedPayload, signatures: occ.signatures,
-    }, isExistingValid ? {isExistingValid} : {})
+    const r = await ca.createAttestationOccurrence(
+      project,
+      {
+        resourceUri: occ.resourceUri,
+        noteName: occ.noteName,
+        serializedPayload: occ.serializedPayload,
+        signatures: occ.signatures,
+      },
+      isExistingValid ? {isExistingValid} : {},
+    )
     return {created: r.created, ...(r.occurrence.name ? {name: r.occurrence.name} : {})}
   } finally {
     await ca.close()

@@ -81,7 +81,10 @@ interface Operation {
 
 interface ServicesClientLike {
   getService(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
-  createService(req: {parent: string; serviceId: string; service: RunServiceV2; validateOnly: boolean}, opts: ReturnType<typeof callOptions>): Promise<[Operation, ...unknown[]]>
+  createService(
+    req: {parent: string; serviceId: string; service: RunServiceV2; validateOnly: boolean},
+    opts: ReturnType<typeof callOptions>,
+  ): Promise<[Operation, ...unknown[]]>
   updateService(req: {service: RunServiceV2; validateOnly: boolean}, opts: ReturnType<typeof callOptions>): Promise<[Operation, ...unknown[]]>
   close(): Promise<void>
 }
@@ -89,9 +92,24 @@ interface ServicesClientLike {
 const SEGMENT_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 const PROJECT_RE = /^[A-Za-z0-9.:-]+$/
 const OUTPUT_ONLY = [
-  'uid', 'generation', 'createTime', 'updateTime', 'deleteTime', 'expireTime', 'creator', 'lastModifier',
-  'observedGeneration', 'terminalCondition', 'conditions', 'latestReadyRevision', 'latestCreatedRevision',
-  'trafficStatuses', 'uri', 'urls', 'reconciling', 'satisfiesPzs',
+  'uid',
+  'generation',
+  'createTime',
+  'updateTime',
+  'deleteTime',
+  'expireTime',
+  'creator',
+  'lastModifier',
+  'observedGeneration',
+  'terminalCondition',
+  'conditions',
+  'latestReadyRevision',
+  'latestCreatedRevision',
+  'trafficStatuses',
+  'uri',
+  'urls',
+  'reconciling',
+  'satisfiesPzs',
 ] as const
 
 function requireDigest(image: string): void {
@@ -186,7 +204,7 @@ export class CloudRunApi {
    */
   async replaceService(req: ReplaceServiceRequest): Promise<DeployResult> {
     const given = req.service as RunServiceV2
-    const id = req.serviceId ?? (typeof given.name === 'string' ? parseServiceName(given.name)?.service ?? given.name : undefined)
+    const id = req.serviceId ?? (typeof given.name === 'string' ? (parseServiceName(given.name)?.service ?? given.name) : undefined)
     if (id === undefined) throw new SafeDeployError('USAGE', 'replaceService needs a service ID (serviceId or service.name)')
     const name = serviceName(req.project, req.region, id)
     const containers = Array.isArray(given.template?.containers) ? given.template.containers : []
@@ -232,7 +250,10 @@ export class CloudRunApi {
         ;[op] = await client.updateService({service: {...service, name}, validateOnly}, callOptions(this.opts))
       } else {
         const {name: _ignored, ...body} = service
-        ;[op] = await client.createService({parent: `projects/${project}/locations/${region}`, serviceId: id, service: body, validateOnly}, callOptions(this.opts))
+        ;[op] = await client.createService(
+          {parent: `projects/${project}/locations/${region}`, serviceId: id, service: body, validateOnly},
+          callOptions(this.opts),
+        )
       }
     } catch (err) {
       throw grpcError(err, {
@@ -256,9 +277,19 @@ export class CloudRunApi {
     const timeoutMs = this.opts.deployTimeoutMs ?? 15 * 60_000
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SafeDeployError('DEPLOY_FAILED', `Cloud Run deploy of ${name} did not finish within ${Math.round(timeoutMs / 1000)} s (operation ${op.name ?? 'unknown'})`, {
-        hint: `check it with \`gcloud run services describe ${parseServiceName(name)?.service ?? name}\``,
-      })), timeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new SafeDeployError(
+              'DEPLOY_FAILED',
+              `Cloud Run deploy of ${name} did not finish within ${Math.round(timeoutMs / 1000)} s (operation ${op.name ?? 'unknown'})`,
+              {
+                hint: `check it with \`gcloud run services describe ${parseServiceName(name)?.service ?? name}\``,
+              },
+            ),
+          ),
+        timeoutMs,
+      )
     })
     try {
       const [result] = await Promise.race([op.promise(), timeout])

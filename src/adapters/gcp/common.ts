@@ -88,9 +88,23 @@ export async function withRetries<T>(opts: GcpOptions, fn: () => Promise<T>): Pr
 
 /** gRPC status names by number (grpc/status.proto). */
 export const GRPC_STATUS: readonly string[] = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
-  'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ]
 
 /** The error a Google API call failed with, stripped of request metadata (the cause of our errors). */
@@ -166,9 +180,10 @@ export function grpcError(failure: unknown, ctx: CallContext): SafeDeployError {
   const where = ctx.project === undefined ? '' : ` in project ${ctx.project}`
   if (status === 'PERMISSION_DENIED' || status === 'UNAUTHENTICATED') {
     return new SafeDeployError('API_AUTH', `${ctx.action}${where} was refused (${status}: ${details})`, {
-      hint: status === 'UNAUTHENTICATED'
-        ? 'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS'
-        : `the caller probably lacks ${ctx.permission}${where}; grant a role that includes it`,
+      hint:
+        status === 'UNAUTHENTICATED'
+          ? 'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS'
+          : `the caller probably lacks ${ctx.permission}${where}; grant a role that includes it`,
       cause,
     })
   }
@@ -180,9 +195,12 @@ export function grpcError(failure: unknown, ctx: CallContext): SafeDeployError {
   }
   const code = ctx.otherwise ?? 'API_ERROR'
   return new SafeDeployError(code, `${ctx.action}${where} failed (${status}: ${details})${attempts}`, {
-    hint: status === 'UNAVAILABLE' || status === 'DEADLINE_EXCEEDED'
-      ? 'the API could not be reached; check the network and retry (nothing was treated as allowed)'
-      : status === 'NOT_FOUND' && ctx.notFoundHint !== undefined ? ctx.notFoundHint : 'retry; if it persists, check the resource names and API enablement',
+    hint:
+      status === 'UNAVAILABLE' || status === 'DEADLINE_EXCEEDED'
+        ? 'the API could not be reached; check the network and retry (nothing was treated as allowed)'
+        : status === 'NOT_FOUND' && ctx.notFoundHint !== undefined
+          ? ctx.notFoundHint
+          : 'retry; if it persists, check the resource names and API enablement',
     cause,
   })
 }
@@ -218,4 +236,3 @@ export function obj(v: unknown): Record<string, unknown> | undefined {
 export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : []
 }
-

@@ -97,7 +97,9 @@ export function occurrenceFromGrpc(v: unknown): AttestationOccurrence {
     const so = obj(s) ?? {}
     return {publicKeyId: str(so['publicKeyId']) ?? '', signature: toBytes(so['signature'])}
   })
-  const jwts = arr(att['jwts']).map((j) => str(obj(j)?.['compactJwt'])).filter((j): j is string => j !== undefined)
+  const jwts = arr(att['jwts'])
+    .map((j) => str(obj(j)?.['compactJwt']))
+    .filter((j): j is string => j !== undefined)
   return {
     ...(name === undefined ? {} : {name}),
     resourceUri: str(o['resourceUri']) ?? '',
@@ -130,10 +132,9 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await withRetries(this.opts, () => grafeas.listNoteOccurrences(
-        {name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`},
-        callOptions(this.opts),
-      ))
+      ;[occurrences] = await withRetries(this.opts, () =>
+        grafeas.listNoteOccurrences({name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`}, callOptions(this.opts)),
+      )
     } catch (err) {
       throw grpcError(err, {
         action: `listing attestations on note ${query.noteName}`,
@@ -160,7 +161,11 @@ export class ContainerAnalysisAttestations implements AttestationSource {
    * key id names the signer, so the old occurrence carries the same evidence; pass
    * `isExistingValid` to verify its signature before trusting it.
    */
-  async createAttestationOccurrence(project: string, occurrence: NewAttestationOccurrence, options: CreateAttestationOptions = {}): Promise<CreateAttestationResult> {
+  async createAttestationOccurrence(
+    project: string,
+    occurrence: NewAttestationOccurrence,
+    options: CreateAttestationOptions = {},
+  ): Promise<CreateAttestationResult> {
     checkNote(occurrence.noteName)
     const digest = digestOf(occurrence.resourceUri)
     if (occurrence.signatures.length === 0) {
@@ -178,18 +183,21 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     const parent = `projects/${project}`
     try {
-      const [created] = await grafeas.createOccurrence({
-        parent,
-        occurrence: {
-          resourceUri: occurrence.resourceUri,
-          noteName: occurrence.noteName,
-          kind: 'ATTESTATION',
-          attestation: {
-            serializedPayload: Buffer.from(occurrence.serializedPayload),
-            signatures: occurrence.signatures.map((s) => ({publicKeyId: s.publicKeyId, signature: Buffer.from(s.signature)})),
+      const [created] = await grafeas.createOccurrence(
+        {
+          parent,
+          occurrence: {
+            resourceUri: occurrence.resourceUri,
+            noteName: occurrence.noteName,
+            kind: 'ATTESTATION',
+            attestation: {
+              serializedPayload: Buffer.from(occurrence.serializedPayload),
+              signatures: occurrence.signatures.map((s) => ({publicKeyId: s.publicKeyId, signature: Buffer.from(s.signature)})),
+            },
           },
         },
-      }, callOptions(this.opts))
+        callOptions(this.opts),
+      )
       return {created: true, occurrence: occurrenceFromGrpc(created)}
     } catch (err) {
       throw grpcError(err, {
@@ -210,10 +218,9 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await withRetries(this.opts, () => grafeas.listOccurrences(
-        {parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`},
-        callOptions(this.opts),
-      ))
+      ;[occurrences] = await withRetries(this.opts, () =>
+        grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`}, callOptions(this.opts)),
+      )
     } catch (err) {
       throw grpcError(err, {
         action: `listing vulnerabilities of ${uri}`,
@@ -230,7 +237,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       const v = obj(oo['vulnerability']) ?? {}
       const eff = str(v['effectiveSeverity'])
       const raw = eff !== undefined && eff !== 'SEVERITY_UNSPECIFIED' ? eff : str(v['severity'])
-      const sev: Severity = SEVERITIES.includes(raw as Severity) ? raw as Severity : 'SEVERITY_UNSPECIFIED'
+      const sev: Severity = SEVERITIES.includes(raw as Severity) ? (raw as Severity) : 'SEVERITY_UNSPECIFIED'
       total++
       bySeverity[sev]++
       if (v['fixAvailable'] === true) fixableBySeverity[sev]++

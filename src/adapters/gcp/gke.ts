@@ -26,23 +26,36 @@ interface ClusterManagerLike {
   close(): Promise<void>
 }
 
-const MODES: readonly BinauthzEvaluationMode[] = ['DISABLED', 'PROJECT_SINGLETON_POLICY_ENFORCE', 'POLICY_BINDINGS', 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE']
+const MODES: readonly BinauthzEvaluationMode[] = [
+  'DISABLED',
+  'PROJECT_SINGLETON_POLICY_ENFORCE',
+  'POLICY_BINDINGS',
+  'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE',
+]
 /**
  * Enum numbers (container v1beta1 proto). The v1 proto bundled with @google-cloud/container 7.2
  * stops at 2, so POLICY_BINDINGS (5) and POLICY_BINDINGS_AND_… (6) arrive as bare numbers.
  */
 const MODE_NUMBERS: Readonly<Record<number, BinauthzEvaluationMode>> = {
-  0: 'UNSPECIFIED', 1: 'DISABLED', 2: 'PROJECT_SINGLETON_POLICY_ENFORCE', 5: 'POLICY_BINDINGS', 6: 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE',
+  0: 'UNSPECIFIED',
+  1: 'DISABLED',
+  2: 'PROJECT_SINGLETON_POLICY_ENFORCE',
+  5: 'POLICY_BINDINGS',
+  6: 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE',
 }
 
 function evaluationMode(raw: unknown): BinauthzEvaluationMode {
   if (typeof raw === 'number') return MODE_NUMBERS[raw] ?? 'UNSPECIFIED'
   if (typeof raw === 'string' && /^\d+$/.test(raw)) return MODE_NUMBERS[Number(raw)] ?? 'UNSPECIFIED'
-  return MODES.includes(raw as BinauthzEvaluationMode) ? raw as BinauthzEvaluationMode : 'UNSPECIFIED'
+  return MODES.includes(raw as BinauthzEvaluationMode) ? (raw as BinauthzEvaluationMode) : 'UNSPECIFIED'
 }
 
 export function clusterName(project: string, location: string, cluster: string): string {
-  for (const [what, v] of [['project', project], ['location', location], ['cluster', cluster]] as const) {
+  for (const [what, v] of [
+    ['project', project],
+    ['location', location],
+    ['cluster', cluster],
+  ] as const) {
     if (!/^[A-Za-z0-9._:-]+$/.test(v)) throw new SafeDeployError('USAGE', `invalid GKE ${what} "${v}"`)
   }
   return `projects/${project}/locations/${location}/clusters/${cluster}`
@@ -94,9 +107,10 @@ export class GkeApi {
     const mode = evaluationMode(ba?.['evaluationMode'])
     const enabled = ba?.['enabled']
     const enabledLegacy = typeof enabled === 'boolean' ? enabled : undefined
-    const enforcesProjectPolicy = mode === 'UNSPECIFIED'
-      ? enabledLegacy === true
-      : mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE'
+    const enforcesProjectPolicy =
+      mode === 'UNSPECIFIED'
+        ? enabledLegacy === true
+        : mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE'
     return {cluster: name, binauthzEvaluationMode: mode, ...(enabledLegacy === undefined ? {} : {enabledLegacy}), enforcesProjectPolicy}
   }
 
@@ -121,6 +135,9 @@ export class GkeApi {
 export async function clusterEnforcement(target: ClusterRef, opts: GcpOptions = {}): Promise<{mode: string; enforced: boolean}> {
   const r = await clusterBinauthz(target, opts)
   const mode = r.binauthzEvaluationMode
-  const enforced = mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' || (mode === 'UNSPECIFIED' && r.enabledLegacy === true)
+  const enforced =
+    mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' ||
+    mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' ||
+    (mode === 'UNSPECIFIED' && r.enabledLegacy === true)
   return {mode, enforced}
 }

@@ -29,7 +29,10 @@ export interface KmsPort {
 
 interface KmsClientLike {
   getPublicKey(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
-  asymmetricSign(req: {name: string; digest: Record<string, Buffer>; digestCrc32c: {value: string}}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
+  asymmetricSign(
+    req: {name: string; digest: Record<string, Buffer>; digestCrc32c: {value: string}},
+    opts: ReturnType<typeof callOptions>,
+  ): Promise<[unknown, ...unknown[]]>
   close(): Promise<void>
 }
 
@@ -38,8 +41,7 @@ const DIGEST_LENGTHS = {sha256: 32, sha384: 48, sha512: 64} as const
 
 /** Accepts a bare version name, the gcloud key URI (//cloudkms.googleapis.com/v1/…) or gcpkms://… */
 export function kmsVersionName(input: string): string {
-  const name = input.startsWith(KEY_URI_PREFIX) ? input.slice(KEY_URI_PREFIX.length)
-    : input.startsWith('gcpkms://') ? input.slice('gcpkms://'.length) : input
+  const name = input.startsWith(KEY_URI_PREFIX) ? input.slice(KEY_URI_PREFIX.length) : input.startsWith('gcpkms://') ? input.slice('gcpkms://'.length) : input
   if (!parseKmsKeyVersionName(name)) {
     throw new SafeDeployError('USAGE', `invalid KMS key version "${input}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
   }
@@ -113,7 +115,9 @@ export function kmsPort(versionName: string, opts: GcpOptions = {}): KmsPort {
       const digestCrc = String(crc32c(bytes))
       let res: unknown
       try {
-        ;[res] = await withRetries(opts, () => c.asymmetricSign({name, digest: {[alg]: Buffer.from(bytes)}, digestCrc32c: {value: digestCrc}}, callOptions(opts)))
+        ;[res] = await withRetries(opts, () =>
+          c.asymmetricSign({name, digest: {[alg]: Buffer.from(bytes)}, digestCrc32c: {value: digestCrc}}, callOptions(opts)),
+        )
       } catch (err) {
         throw grpcError(err, {
           action: `signing with ${name}`,

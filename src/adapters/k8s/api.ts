@@ -119,12 +119,14 @@ export class ApiApplier {
     const merged = loadKubeconfig(ctxOpts)
     // Hand client-node the same merged view we resolved (it reads KUBECONFIG only from process.env),
     // with the chosen context's namespace overridden by --namespace.
-    const contexts = merged.contexts.map((c) => c.name === ctx.context && opts.namespace !== undefined
-      ? {...c, context: {...(isRecord(c.context) ? c.context : {}), namespace: opts.namespace}}
-      : c)
+    const contexts = merged.contexts.map((c) =>
+      c.name === ctx.context && opts.namespace !== undefined ? {...c, context: {...(isRecord(c.context) ? c.context : {}), namespace: opts.namespace}} : c,
+    )
     const kc = new k8s.KubeConfig()
     try {
-      kc.loadFromString(stringifyYaml({apiVersion: 'v1', kind: 'Config', clusters: merged.clusters, users: merged.users, contexts, 'current-context': ctx.context}))
+      kc.loadFromString(
+        stringifyYaml({apiVersion: 'v1', kind: 'Config', clusters: merged.clusters, users: merged.users, contexts, 'current-context': ctx.context}),
+      )
       kc.setCurrentContext(ctx.context)
     } catch (err) {
       throw new SafeDeployError('USAGE', `kubeconfig ${merged.files.join(', ')}: ${(err as Error).message}`, {cause: err})
@@ -133,7 +135,11 @@ export class ApiApplier {
   }
 
   /** The object as the server has it (undefined when missing), and the namespace client-node used. */
-  private async read(client: ObjectApi, o: ManifestObject, done: readonly AppliedObject[]): Promise<{obj: KubernetesObject | undefined; namespace: string | undefined}> {
+  private async read(
+    client: ObjectApi,
+    o: ManifestObject,
+    done: readonly AppliedObject[],
+  ): Promise<{obj: KubernetesObject | undefined; namespace: string | undefined}> {
     // client-node fills metadata.namespace in place, for namespaced kinds only (from discovery).
     const header = {apiVersion: o.apiVersion, kind: o.kind, metadata: {name: o.name, ...(o.namespace === undefined ? {} : {namespace: o.namespace})}}
     try {
@@ -145,7 +151,15 @@ export class ApiApplier {
     }
   }
 
-  private async applyOne(client: ObjectApi, o: ManifestObject, dryRun: 'All' | undefined, fieldManager: string, force: boolean | undefined, done: readonly AppliedObject[], stage: string): Promise<AppliedObject> {
+  private async applyOne(
+    client: ObjectApi,
+    o: ManifestObject,
+    dryRun: 'All' | undefined,
+    fieldManager: string,
+    force: boolean | undefined,
+    done: readonly AppliedObject[],
+    stage: string,
+  ): Promise<AppliedObject> {
     const {obj: before, namespace: readNs} = await this.read(client, o, done)
     const spec = structuredClone(o.body) as KubernetesObject
     let after: KubernetesObject

@@ -63,23 +63,36 @@ export function kubeconfigFiles(opts: KubeContextOptions = {}): string[] {
   if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') {
     const file = resolve(opts.kubeconfig)
     if (!existsSync(file)) {
-      throw new SafeDeployError('USAGE', `kubeconfig ${file} does not exist`, {hint: 'pass an existing file with --kubeconfig, or omit it to use KUBECONFIG / ~/.kube/config'})
+      throw new SafeDeployError('USAGE', `kubeconfig ${file} does not exist`, {
+        hint: 'pass an existing file with --kubeconfig, or omit it to use KUBECONFIG / ~/.kube/config',
+      })
     }
     return [file]
   }
   const list = env.KUBECONFIG
   if (list !== undefined && list !== '') {
-    const files = [...new Set(list.split(delimiter).filter((p) => p !== '').map((p) => resolve(p)))]
+    const files = [
+      ...new Set(
+        list
+          .split(delimiter)
+          .filter((p) => p !== '')
+          .map((p) => resolve(p)),
+      ),
+    ]
     const present = files.filter((f) => existsSync(f))
     if (present.length === 0) {
-      throw new SafeDeployError('USAGE', `none of the KUBECONFIG files exist: ${files.join(', ')}`, {hint: 'fix KUBECONFIG, or run `gcloud container clusters get-credentials CLUSTER`'})
+      throw new SafeDeployError('USAGE', `none of the KUBECONFIG files exist: ${files.join(', ')}`, {
+        hint: 'fix KUBECONFIG, or run `gcloud container clusters get-credentials CLUSTER`',
+      })
     }
     return present
   }
   const home = env.HOME ?? homedir()
   const file = join(home, '.kube', 'config')
   if (!existsSync(file)) {
-    throw new SafeDeployError('USAGE', `no kubeconfig: ${file} does not exist and KUBECONFIG is not set`, {hint: 'run `gcloud container clusters get-credentials CLUSTER --location LOCATION`, or pass --kubeconfig'})
+    throw new SafeDeployError('USAGE', `no kubeconfig: ${file} does not exist and KUBECONFIG is not set`, {
+      hint: 'run `gcloud container clusters get-credentials CLUSTER --location LOCATION`, or pass --kubeconfig',
+    })
   }
   return [file]
 }
@@ -110,14 +123,21 @@ export function loadKubeconfig(opts: KubeContextOptions = {}): MergedKubeconfig 
     try {
       doc = parseYaml(readFileSync(file, 'utf8'))
     } catch (err) {
-      throw new SafeDeployError('USAGE', `kubeconfig ${file} is not valid YAML: ${(err as Error).message}`, {cause: err, hint: 'fix or replace the kubeconfig file'})
+      throw new SafeDeployError('USAGE', `kubeconfig ${file} is not valid YAML: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'fix or replace the kubeconfig file',
+      })
     }
     if (doc === null || doc === undefined) continue
     if (!isRecord(doc)) throw new SafeDeployError('USAGE', `kubeconfig ${file}: expected a mapping, got ${Array.isArray(doc) ? 'a list' : typeof doc}`)
     const cc = doc['current-context']
     if (merged.currentContext === undefined && typeof cc === 'string' && cc !== '') merged.currentContext = cc
     const base = dirname(file)
-    for (const [key, inner] of [['clusters', 'cluster'], ['users', 'user'], ['contexts', 'context']] as const) {
+    for (const [key, inner] of [
+      ['clusters', 'cluster'],
+      ['users', 'user'],
+      ['contexts', 'context'],
+    ] as const) {
       const list = doc[key]
       if (!Array.isArray(list)) continue
       for (const item of list) {

@@ -137,7 +137,8 @@ export class KubectlApplier {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw new SafeDeployError('DEPLOY_FAILED', code === 'ENOENT' ? `kubectl not found (${kubectl})` : `could not run ${kubectl}: ${(err as Error).message}`, {
-        cause: err, hint: 'install kubectl (or point kubectlPath at it), or deploy with the API applier',
+        cause: err,
+        hint: 'install kubectl (or point kubectlPath at it), or deploy with the API applier',
       })
     }
     let defaultNamespace = opts.namespace

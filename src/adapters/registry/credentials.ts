@@ -44,7 +44,11 @@ export function isGoogleHost(host: string): boolean {
 const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']
 
 /** `https://gcr.io/v2/` → `gcr.io` (docker's ConvertToHostname). */
-const hostnameOfKey = (key: string): string => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '').toLowerCase()
+const hostnameOfKey = (key: string): string =>
+  key
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase()
 
 /** Default `google-auth-library` ADC token, loaded lazily (only when a Google host needs it). */
 export async function googleAdcAccessToken(): Promise<string | undefined> {

@@ -16,7 +16,10 @@ export class PrefetchingResolver implements DigestResolver {
    * a queued lookup starts only when one finishes, so its per-request timeout never runs while it waits.
    */
   private readonly limit: LimitFunction
-  constructor(private readonly inner: DigestResolver, limit = 16) {
+  constructor(
+    private readonly inner: DigestResolver,
+    limit = 16,
+  ) {
     this.limit = pLimit(Math.max(1, Math.floor(limit)))
   }
 

@@ -18,7 +18,17 @@ import type {DigestResolver, ResolveOutcome, ResolveRequest, ResolvedImage} from
 import {parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
 import {parseChallenges, type Challenge} from './auth.js'
 import {ANONYMOUS, CredentialStore, googleAdcAccessToken, type Credential} from './credentials.js'
-import {formatPlatform, isIndexType, isSha256, MANIFEST_ACCEPT, normalizePlatform, parsePlatform, platformMatches, readPlatform, type Platform} from './media.js'
+import {
+  formatPlatform,
+  isIndexType,
+  isSha256,
+  MANIFEST_ACCEPT,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+  readPlatform,
+  type Platform,
+} from './media.js'
 import {classify, Transport, TransportError, type HttpResponse} from './transport.js'
 
 export interface RegistryResolverOptions {
@@ -93,7 +103,8 @@ const RETRY_KINDS: ReadonlySet<string> = new Set(['timeout', 'reset', 'truncated
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 3
 const TLS_HINT = 'if the registry uses a private CA, pass --registry-ca-cert FILE; if it serves plain HTTP, pass --insecure-registry HOST[:PORT]'
-const AUTH_HINT = 'log in with `docker login HOST` (or add a credHelpers entry to the docker config); for gcr.io / *.pkg.dev run `gcloud auth application-default login`'
+const AUTH_HINT =
+  'log in with `docker login HOST` (or add a credHelpers entry to the docker config); for gcr.io / *.pkg.dev run `gcloud auth application-default login`'
 
 const sha256 = (b: Buffer): string => 'sha256:' + createHash('sha256').update(b).digest('hex')
 const header = (res: HttpResponse, name: string): string | undefined => {
@@ -165,9 +176,13 @@ export class RegistryResolver implements DigestResolver {
     const unique = new Map<string, {request: ResolveRequest; outcome?: ResolveOutcome}>()
     const keyOf = (r: ResolveRequest): string => `${r.domain}\u0000${r.path}\u0000${r.reference}`
     for (const r of requests) if (!unique.has(keyOf(r))) unique.set(keyOf(r), {request: r})
-    await Promise.all([...unique.values()].map((job) => this.limit(async () => {
-      job.outcome = await this.settle(job.request)
-    })))
+    await Promise.all(
+      [...unique.values()].map((job) =>
+        this.limit(async () => {
+          job.outcome = await this.settle(job.request)
+        }),
+      ),
+    )
     return requests.map((r) => {
       const outcome = unique.get(keyOf(r))?.outcome as ResolveOutcome
       if (outcome.ok && outcome.value.image !== r.image) return {ok: true, value: {...outcome.value, image: r.image}}
@@ -198,7 +213,10 @@ export class RegistryResolver implements DigestResolver {
         return {ok: false, error: new SafeDeployError(e.code, `cannot resolve ${request.image}: ${e.message}`, opts)}
       }
       const message = redact(e instanceof Error ? e.message : String(e))
-      return {ok: false, error: new SafeDeployError('INTERNAL', `cannot resolve ${request.image}: unexpected error: ${message}`, {location: {image: request.image}})}
+      return {
+        ok: false,
+        error: new SafeDeployError('INTERNAL', `cannot resolve ${request.image}: unexpected error: ${message}`, {location: {image: request.image}}),
+      }
     }
   }
 
@@ -267,9 +285,14 @@ export class RegistryResolver implements DigestResolver {
     const computed = sha256(res.body)
     const claimed = header(res, 'docker-content-digest')
     if (claimed !== undefined && claimed !== computed) {
-      throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} sent Docker-Content-Digest ${claimed.slice(0, 80)} for ${t.path}:${reference}, but the manifest it sent hashes to ${computed}`, {
-        hint: 'the registry or a proxy in between returned inconsistent data; retry, and report it to the registry operator if it persists',
-      })
+      throw this.fail(
+        'REGISTRY_PROTOCOL',
+        t,
+        `${t.label} sent Docker-Content-Digest ${claimed.slice(0, 80)} for ${t.path}:${reference}, but the manifest it sent hashes to ${computed}`,
+        {
+          hint: 'the registry or a proxy in between returned inconsistent data; retry, and report it to the registry operator if it persists',
+        },
+      )
     }
     if (reference.includes(':') && reference !== computed) {
       throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} answered ${t.path}@${reference} with a manifest that hashes to ${computed}`)
@@ -296,7 +319,9 @@ export class RegistryResolver implements DigestResolver {
         if (typeof e !== 'object' || e === null) return []
         const d = e as Record<string, unknown>
         const platform = readPlatform(d['platform'])
-        return platform === undefined ? [] : [{digest: d['digest'], mediaType: typeof d['mediaType'] === 'string' ? d['mediaType'] : '', platform: normalizePlatform(platform)}]
+        return platform === undefined
+          ? []
+          : [{digest: d['digest'], mediaType: typeof d['mediaType'] === 'string' ? d['mediaType'] : '', platform: normalizePlatform(platform)}]
       })
       const matches = children.filter((c) => platformMatches(wanted, c.platform))
       const chosen = matches.find((c) => c.platform.variant === wanted.variant) ?? matches[0]
@@ -309,7 +334,14 @@ export class RegistryResolver implements DigestResolver {
       if (!isSha256(chosen.digest)) {
         throw this.fail('REGISTRY_PROTOCOL', t, `the index ${m.digest} at ${t.label} lists ${formatPlatform(chosen.platform)} with an invalid digest`)
       }
-      return {image: t.image, digest: chosen.digest, mediaType: chosen.mediaType, platform: formatPlatform(chosen.platform), indexDigest: m.digest, registry: t.host}
+      return {
+        image: t.image,
+        digest: chosen.digest,
+        mediaType: chosen.mediaType,
+        platform: formatPlatform(chosen.platform),
+        indexDigest: m.digest,
+        registry: t.host,
+      }
     }
     // A single-platform image: check the config's platform (one small blob GET); accept when it cannot be read.
     const base: ResolvedImage = {image: t.image, digest: m.digest, mediaType: m.mediaType, registry: t.host}
@@ -330,9 +362,14 @@ export class RegistryResolver implements DigestResolver {
     if (platform === undefined) return base
     const actual = normalizePlatform(platform)
     if (!platformMatches(wanted, actual)) {
-      throw this.fail('PLATFORM_NOT_FOUND', t, `${t.path}:${t.reference} at ${t.label} is a single-platform image for ${formatPlatform(actual)}, not ${want}; available: ${formatPlatform(actual)}`, {
-        hint: `use --platform ${formatPlatform(actual)}, or push a ${want} image`,
-      })
+      throw this.fail(
+        'PLATFORM_NOT_FOUND',
+        t,
+        `${t.path}:${t.reference} at ${t.label} is a single-platform image for ${formatPlatform(actual)}, not ${want}; available: ${formatPlatform(actual)}`,
+        {
+          hint: `use --platform ${formatPlatform(actual)}, or push a ${want} image`,
+        },
+      )
     }
     return {...base, platform: formatPlatform(actual)}
   }
@@ -351,24 +388,28 @@ export class RegistryResolver implements DigestResolver {
         throw classify(e)
       }
     }
-    const outcome = await this.retried('', (res) => (res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined), async () => {
-      const res = await send()
-      // The first 401 is a challenge, answered within the same attempt: authenticating is not a retry.
-      if (res.status === 401 && !challenged && res.url.host === url.host) {
-        challenged = true
-        const challenge = pickChallenge(header(res, 'www-authenticate'))
-        if (challenge !== undefined) {
-          this.challenges.set(url.host, challenge)
-          this.debug(`${url.host} asks for ${challenge.scheme} auth${challenge.params['realm'] === undefined ? '' : ` (realm ${challenge.params['realm']})`}`)
-          const next = await this.authorizationFor(t, url.host, authorization)
-          if (next !== undefined) {
-            authorization = next
-            return send()
+    const outcome = await this.retried(
+      '',
+      (res) => (res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined),
+      async () => {
+        const res = await send()
+        // The first 401 is a challenge, answered within the same attempt: authenticating is not a retry.
+        if (res.status === 401 && !challenged && res.url.host === url.host) {
+          challenged = true
+          const challenge = pickChallenge(header(res, 'www-authenticate'))
+          if (challenge !== undefined) {
+            this.challenges.set(url.host, challenge)
+            this.debug(`${url.host} asks for ${challenge.scheme} auth${challenge.params['realm'] === undefined ? '' : ` (realm ${challenge.params['realm']})`}`)
+            const next = await this.authorizationFor(t, url.host, authorization)
+            if (next !== undefined) {
+              authorization = next
+              return send()
+            }
           }
         }
-      }
-      return res
-    })
+        return res
+      },
+    )
     if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
     return outcome
   }
@@ -379,25 +420,39 @@ export class RegistryResolver implements DigestResolver {
    * Returns the last response, whatever its status, or the last transport failure, with the
    * attempts used; anything else (a SafeDeployError, a credential lookup failing) is thrown as is.
    */
-  private async retried(what: string, retryAfter: (res: HttpResponse) => number | undefined, send: () => Promise<HttpResponse>): Promise<Exchange | {error: TransportError; attempts: number}> {
+  private async retried(
+    what: string,
+    retryAfter: (res: HttpResponse) => number | undefined,
+    send: () => Promise<HttpResponse>,
+  ): Promise<Exchange | {error: TransportError; attempts: number}> {
     let attempts = 0
     try {
-      const res = await retry(async ({number}) => {
-        attempts = number
-        const r = await send()
-        if (RETRY_STATUS.has(r.status)) throw new RetryableStatus(r)
-        return r
-      }, {
-        attempts: this.attempts,
-        baseDelayMs: 250,
-        sleep: this.sleep,
-        isRetryable: (e) => e instanceof RetryableStatus || (e instanceof TransportError && RETRY_KINDS.has(e.kind)),
-        retryAfterMs: (e) => (e instanceof RetryableStatus ? retryAfter(e.res) : undefined),
-        onRetry: ({attempt, delayMs, retryAfter: honoured, error}) => {
-          const why = error instanceof RetryableStatus ? `HTTP ${error.res.status}` : error instanceof TransportError ? (what === '' ? `${error.kind} (${error.message})` : error.kind) : String(error)
-          this.debug(`${what}${why}; retry ${attempt}/${this.attempts - 1} in ${delayMs} ms${honoured ? ' (Retry-After)' : ''}`)
+      const res = await retry(
+        async ({number}) => {
+          attempts = number
+          const r = await send()
+          if (RETRY_STATUS.has(r.status)) throw new RetryableStatus(r)
+          return r
         },
-      })
+        {
+          attempts: this.attempts,
+          baseDelayMs: 250,
+          sleep: this.sleep,
+          isRetryable: (e) => e instanceof RetryableStatus || (e instanceof TransportError && RETRY_KINDS.has(e.kind)),
+          retryAfterMs: (e) => (e instanceof RetryableStatus ? retryAfter(e.res) : undefined),
+          onRetry: ({attempt, delayMs, retryAfter: honoured, error}) => {
+            const why =
+              error instanceof RetryableStatus
+                ? `HTTP ${error.res.status}`
+                : error instanceof TransportError
+                  ? what === ''
+                    ? `${error.kind} (${error.message})`
+                    : error.kind
+                  : String(error)
+            this.debug(`${what}${why}; retry ${attempt}/${this.attempts - 1} in ${delayMs} ms${honoured ? ' (Retry-After)' : ''}`)
+          },
+        },
+      )
       return {res, attempts}
     } catch (e) {
       const last = e instanceof RetriesExhausted ? e.last : e
@@ -408,19 +463,27 @@ export class RegistryResolver implements DigestResolver {
   }
 
   /** Send, following up to 3 redirects; Authorization is dropped once the host (or scheme) changes. */
-  private async sendFollowingRedirects(t: Target, url: URL, method: string, headers: Record<string, string>, authorization: string | undefined): Promise<HttpResponse> {
+  private async sendFollowingRedirects(
+    t: Target,
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    authorization: string | undefined,
+  ): Promise<HttpResponse> {
     let current = url
     let auth = authorization
     for (let hop = 0; ; hop++) {
       const h = auth === undefined ? headers : {...headers, Authorization: auth}
       const started = Date.now()
       const res = await this.transport.send(current, method, h)
-      if (this.debugSink !== undefined) this.debug(`${method} ${current.origin}${current.pathname} -> ${res.status} (${Date.now() - started} ms${auth === undefined ? '' : ', authenticated'})`)
+      if (this.debugSink !== undefined)
+        this.debug(`${method} ${current.origin}${current.pathname} -> ${res.status} (${Date.now() - started} ms${auth === undefined ? '' : ', authenticated'})`)
       const location = header(res, 'location')
       if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res
       if (hop >= MAX_REDIRECTS) throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} redirected more than ${MAX_REDIRECTS} times for ${t.path}:${t.reference}`)
       const next = new URL(location, current)
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} redirected to an unsupported URL scheme ${next.protocol}`)
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} redirected to an unsupported URL scheme ${next.protocol}`)
       if (auth !== undefined && (next.host !== current.host || next.protocol !== current.protocol)) {
         this.debug(`redirect to another host ${next.host}: not sending credentials there`)
         auth = undefined
@@ -479,7 +542,8 @@ export class RegistryResolver implements DigestResolver {
     } catch {
       throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} sent a Bearer challenge with an invalid realm`)
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} sent a Bearer realm with scheme ${url.protocol}`)
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} sent a Bearer realm with scheme ${url.protocol}`)
     const headers: Record<string, string> = {'User-Agent': UA, Accept: 'application/json'}
     let method = 'GET'
     let body: string | undefined
@@ -495,13 +559,22 @@ export class RegistryResolver implements DigestResolver {
       }
     }
     this.debug(`token request to ${url.origin}${url.pathname} for ${scope} (credentials: ${cred.source})`)
-    const outcome = await this.retried('token ', (r) => parseRetryAfter(header(r, 'retry-after')), () => this.transport.send(url, method, headers, body))
+    const outcome = await this.retried(
+      'token ',
+      (r) => parseRetryAfter(header(r, 'retry-after')),
+      () => this.transport.send(url, method, headers, body),
+    )
     if ('error' in outcome) throw this.transportFailure(outcome.error, t, url, outcome.attempts)
     const res = outcome.res
     if (res.status === 401 || res.status === 403) {
-      throw this.fail('REGISTRY_AUTH', t, `the token service ${url.host} for ${t.label} rejected the credentials (HTTP ${res.status}; credentials tried: ${cred.source})`, {
-        hint: AUTH_HINT.replace('HOST', t.host),
-      })
+      throw this.fail(
+        'REGISTRY_AUTH',
+        t,
+        `the token service ${url.host} for ${t.label} rejected the credentials (HTTP ${res.status}; credentials tried: ${cred.source})`,
+        {
+          hint: AUTH_HINT.replace('HOST', t.host),
+        },
+      )
     }
     if (res.status !== 200) {
       const code: ErrorCode = res.status === 429 ? 'REGISTRY_RATE_LIMITED' : res.status >= 500 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_PROTOCOL'
@@ -530,9 +603,14 @@ export class RegistryResolver implements DigestResolver {
     switch (true) {
       case res.status === 401 || res.status === 403: {
         const cred = res.url.host === t.host ? await this.credentials.get(t.host).catch(() => ANONYMOUS) : ANONYMOUS
-        return this.fail('REGISTRY_AUTH', t, `${at} denied access to ${t.path} (HTTP ${res.status}${detail.code === undefined ? '' : ' ' + detail.code}; credentials tried: ${cred.source})`, {
-          hint: AUTH_HINT.replace('HOST', res.url.host) + (cred === ANONYMOUS ? '; a repository that does not exist can also look like this' : ''),
-        })
+        return this.fail(
+          'REGISTRY_AUTH',
+          t,
+          `${at} denied access to ${t.path} (HTTP ${res.status}${detail.code === undefined ? '' : ' ' + detail.code}; credentials tried: ${cred.source})`,
+          {
+            hint: AUTH_HINT.replace('HOST', res.url.host) + (cred === ANONYMOUS ? '; a repository that does not exist can also look like this' : ''),
+          },
+        )
       }
       case res.status === 404:
         if (detail.code === 'NAME_UNKNOWN') {
@@ -544,11 +622,20 @@ export class RegistryResolver implements DigestResolver {
           hint: 'wait and retry, authenticate to get a higher limit, or use --concurrency to send fewer requests at once',
         })
       case res.status >= 500:
-        return this.fail('REGISTRY_UNAVAILABLE', t, `${at} answered HTTP ${res.status} after ${attempts} attempts${detail.message === undefined ? '' : ': ' + detail.message}`, {
-          hint: 'the registry is failing; retry later',
-        })
+        return this.fail(
+          'REGISTRY_UNAVAILABLE',
+          t,
+          `${at} answered HTTP ${res.status} after ${attempts} attempts${detail.message === undefined ? '' : ': ' + detail.message}`,
+          {
+            hint: 'the registry is failing; retry later',
+          },
+        )
       default:
-        return this.fail('REGISTRY_PROTOCOL', t, `${at} answered HTTP ${res.status} for ${t.path}:${reference}${detail.message === undefined ? '' : ': ' + detail.message}`)
+        return this.fail(
+          'REGISTRY_PROTOCOL',
+          t,
+          `${at} answered HTTP ${res.status} for ${t.path}:${reference}${detail.message === undefined ? '' : ': ' + detail.message}`,
+        )
     }
   }
 
@@ -557,7 +644,10 @@ export class RegistryResolver implements DigestResolver {
     const tries = attempts > 1 ? ` after ${attempts} attempts` : ''
     switch (err.kind) {
       case 'tls':
-        return this.fail('REGISTRY_TLS', t, `TLS connection to ${host} failed: ${err.message}${err.code === undefined ? '' : ` (${err.code})`}`, {hint: TLS_HINT, cause: err})
+        return this.fail('REGISTRY_TLS', t, `TLS connection to ${host} failed: ${err.message}${err.code === undefined ? '' : ` (${err.code})`}`, {
+          hint: TLS_HINT,
+          cause: err,
+        })
       case 'timeout':
         return this.fail('REGISTRY_TIMEOUT', t, `${host} did not answer within ${this.timeoutMs} ms${tries}`, {
           hint: 'check connectivity to the registry, or raise --registry-timeout',
@@ -569,10 +659,16 @@ export class RegistryResolver implements DigestResolver {
           cause: err,
         })
       case 'refused':
-        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} refused (ECONNREFUSED)`, {hint: 'is the registry running and reachable on that port?', cause: err})
+        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} refused (ECONNREFUSED)`, {
+          hint: 'is the registry running and reachable on that port?',
+          cause: err,
+        })
       case 'reset':
       case 'truncated':
-        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} was reset${tries}: ${err.message}`, {hint: 'retry; a proxy or firewall may be interrupting connections', cause: err})
+        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} was reset${tries}: ${err.message}`, {
+          hint: 'retry; a proxy or firewall may be interrupting connections',
+          cause: err,
+        })
       case 'network':
         return this.fail('REGISTRY_NETWORK', t, `network error talking to ${host}${tries}: ${err.message}`, {cause: err})
     }

@@ -29,10 +29,17 @@ export default class PolicyExplain extends BaseCommand {
 
   async run(): Promise<RuleExplanation> {
     const {args, flags} = await this.parse(PolicyExplain)
-    const r = await policyExplain({
-      platform: flags.platform, cluster: flags.cluster, namespace: flags.namespace, serviceAccount: flags['service-account'],
-      istioIdentity: flags['istio-identity'], image: flags.image,
-    }, policyExplainPorts({...flags, file: args.file}))
+    const r = await policyExplain(
+      {
+        platform: flags.platform,
+        cluster: flags.cluster,
+        namespace: flags.namespace,
+        serviceAccount: flags['service-account'],
+        istioIdentity: flags['istio-identity'],
+        image: flags.image,
+      },
+      policyExplainPorts({...flags, file: args.file}),
+    )
     this.out(renderExplain(r))
     return r
   }

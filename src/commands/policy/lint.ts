@@ -14,7 +14,11 @@ export default class PolicyLint extends BaseCommand {
       'allowlist patterns, tag patterns that never match on Cloud Run, attestors with no keys, globalPolicyEvaluationMode missing. ' +
       'Exit 7 on errors (and on warnings with --strict), else 0.',
   )
-  static override examples = ['<%= config.bin %> policy lint policy.yaml', '<%= config.bin %> policy lint --project my-prod --json', '<%= config.bin %> policy lint policy.yaml --attestors attestors/ --strict']
+  static override examples = [
+    '<%= config.bin %> policy lint policy.yaml',
+    '<%= config.bin %> policy lint --project my-prod --json',
+    '<%= config.bin %> policy lint policy.yaml --attestors attestors/ --strict',
+  ]
   static override args = {file: Args.string({description: 'policy file (YAML or JSON, as `gcloud container binauthz policy export` writes)'})}
   static override enableJsonFlag = true
   static override flags = {

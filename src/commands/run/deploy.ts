@@ -9,7 +9,10 @@ import {EXIT} from '../../core/errors.js'
 
 export const runFlags = {
   region: Flags.string({description: 'Cloud Run region, e.g. europe-west2', helpGroup: 'CLOUD RUN'}),
-  'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (sent as breakglassJustification, logged)', helpGroup: 'CLOUD RUN'}),
+  'break-glass': Flags.string({
+    description: 'deploy despite the policy, with this justification (sent as breakglassJustification, logged)',
+    helpGroup: 'CLOUD RUN',
+  }),
   yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'CLOUD RUN'}),
   'dry-run': Flags.boolean({description: 'pre-flight, then send the request with validateOnly (nothing deployed)', helpGroup: 'CLOUD RUN'}),
   'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'CLOUD RUN'}),

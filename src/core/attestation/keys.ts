@@ -10,9 +10,7 @@ import {parseKmsKeyVersionName} from '../resource-names.js'
 export type HashName = 'sha256' | 'sha384' | 'sha512'
 export type CurveName = 'P-256' | 'P-384' | 'P-521'
 
-export type AlgorithmSpec =
-  | {family: 'rsa-pss' | 'rsa-pkcs1'; hash: HashName; bits: 2048 | 3072 | 4096}
-  | {family: 'ecdsa'; hash: HashName; curve: CurveName}
+export type AlgorithmSpec = {family: 'rsa-pss' | 'rsa-pkcs1'; hash: HashName; bits: 2048 | 3072 | 4096} | {family: 'ecdsa'; hash: HashName; curve: CurveName}
 
 const pss = (bits: 2048 | 3072 | 4096, hash: HashName): AlgorithmSpec => ({family: 'rsa-pss', hash, bits})
 const pkcs1 = (bits: 2048 | 3072 | 4096, hash: HashName): AlgorithmSpec => ({family: 'rsa-pkcs1', hash, bits})
@@ -72,9 +70,13 @@ export function defaultPkixKeyId(publicKeyPem: string | KeyObject): string {
 export function kmsKeyId(versionName: string): string {
   const name = versionName.replace(/^(?:https:)?\/\/cloudkms\.googleapis\.com\/v1\//, '')
   if (!parseKmsKeyVersionName(name)) {
-    throw new SafeDeployError('KEY_INVALID', `invalid Cloud KMS key version "${versionName}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V`, {
-      hint: 'pass the full key version name, e.g. projects/my-proj/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1',
-    })
+    throw new SafeDeployError(
+      'KEY_INVALID',
+      `invalid Cloud KMS key version "${versionName}": expected projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V`,
+      {
+        hint: 'pass the full key version name, e.g. projects/my-proj/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1',
+      },
+    )
   }
   return '//cloudkms.googleapis.com/v1/' + name
 }
@@ -159,9 +161,7 @@ export function parsePublicKey(pem: string): KeyObject {
   }
 }
 
-export type PkixKeyCheck =
-  | {ok: true; key: KeyObject; spec: AlgorithmSpec; algorithm: string}
-  | {ok: false; unsupported: boolean; reason: string}
+export type PkixKeyCheck = {ok: true; key: KeyObject; spec: AlgorithmSpec; algorithm: string} | {ok: false; unsupported: boolean; reason: string}
 
 /**
  * Check a PEM public key against its declared signature algorithm: key type, curve, modulus size

@@ -14,7 +14,6 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 }
 
-
 function attestorError(source: string, path: string, what: string, hint?: string): SafeDeployError {
   return new SafeDeployError('ATTESTOR_INVALID', `${source}: ${path === '' ? '' : path + ': '}${what}`, {
     hint: hint ?? 'expected the output of `gcloud container binauthz attestors describe ATTESTOR --format=json`',
@@ -84,8 +83,12 @@ function parseKey(k: unknown, source: string, path: string): AttestorPublicKey {
     const fpr = pgpFingerprintSync(pgp)
     if (fpr === undefined) throw attestorError(source, `${path}.asciiArmoredPgpPublicKey`, 'cannot read an OpenPGP V4 public key packet from the armored block')
     if (id !== '' && id !== fpr) {
-      throw attestorError(source, `${path}.id`, `"${id}" is not the key's OpenPGP V4 fingerprint ${fpr} (the API always sets the id to the fingerprint)`,
-        'leave the id blank or set it to the upper-case V4 fingerprint')
+      throw attestorError(
+        source,
+        `${path}.id`,
+        `"${id}" is not the key's OpenPGP V4 fingerprint ${fpr} (the API always sets the id to the fingerprint)`,
+        'leave the id blank or set it to the upper-case V4 fingerprint',
+      )
     }
     return {kind: 'pgp', id: fpr, ...extra, asciiArmoredPgpPublicKey: pgp}
   }
@@ -213,7 +216,8 @@ function parseOccurrence(item: unknown, source: string, i: number): AttestationO
   // v1: attestation.{serializedPayload, signatures[], jwts[]}
   const body = parseSignedBody(att, 'attestation', source, i)
   const rawJwts = att['jwts']
-  if (rawJwts !== undefined && rawJwts !== null && !Array.isArray(rawJwts)) throw occurrenceError(source, i, 'attestation.jwts', `expected an array, got ${typeName(rawJwts)}`)
+  if (rawJwts !== undefined && rawJwts !== null && !Array.isArray(rawJwts))
+    throw occurrenceError(source, i, 'attestation.jwts', `expected an array, got ${typeName(rawJwts)}`)
   const jwts = (Array.isArray(rawJwts) ? rawJwts : []).map((j, k) => {
     const path = `attestation.jwts[${k}]`
     if (!isObject(j)) throw occurrenceError(source, i, path, `expected {compactJwt}, got ${typeName(j)}`)
@@ -234,7 +238,8 @@ function parseSignedBody(o: Obj, path: string, source: string, i: number): {seri
     serializedPayload = decoded
   }
   const rawSigs = o['signatures']
-  if (rawSigs !== undefined && rawSigs !== null && !Array.isArray(rawSigs)) throw occurrenceError(source, i, `${path}.signatures`, `expected an array, got ${typeName(rawSigs)}`)
+  if (rawSigs !== undefined && rawSigs !== null && !Array.isArray(rawSigs))
+    throw occurrenceError(source, i, `${path}.signatures`, `expected an array, got ${typeName(rawSigs)}`)
   const signatures = (Array.isArray(rawSigs) ? rawSigs : []).map((s, k): AttestationSignature => {
     const p = `${path}.signatures[${k}]`
     if (!isObject(s)) throw occurrenceError(source, i, p, `expected {publicKeyId, signature}, got ${typeName(s)}`)

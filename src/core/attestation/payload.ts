@@ -7,11 +7,7 @@ import {SafeDeployError} from '../errors.js'
 
 export const GCLOUD_PAYLOAD_TYPE = 'Google cloud binauthz container signature'
 /** `type` values seen in Google and kritis material; anything else parses, with a warning. */
-export const KNOWN_PAYLOAD_TYPES: readonly string[] = [
-  GCLOUD_PAYLOAD_TYPE,
-  'atomic container signature',
-  'Google Cloud BinAuthz container signature',
-]
+export const KNOWN_PAYLOAD_TYPES: readonly string[] = [GCLOUD_PAYLOAD_TYPE, 'atomic container signature', 'Google Cloud BinAuthz container signature']
 
 /** An artifact URL split the way gcloud's vendored docker_name.Digest does. */
 export interface ArtifactUrl {

@@ -40,7 +40,10 @@ export function pemSigner(privateKeyPem: string, algorithm: string, keyId?: stri
   try {
     priv = createPrivateKey(privateKeyPem)
   } catch (err) {
-    throw new SafeDeployError('KEY_INVALID', `not a PEM private key: ${errorText(err)}`, {cause: err, hint: 'expected an unencrypted PEM private key (PKCS#8, SEC1 or PKCS#1)'})
+    throw new SafeDeployError('KEY_INVALID', `not a PEM private key: ${errorText(err)}`, {
+      cause: err,
+      hint: 'expected an unencrypted PEM private key (PKCS#8, SEC1 or PKCS#1)',
+    })
   }
   const pub = createPublicKey(priv)
   const {spec, algorithm: name} = assertPkixKey(pub, algorithm)
@@ -63,7 +66,8 @@ export async function pgpSigner(armoredPrivateKey: string, passphrase?: string):
   } catch (err) {
     throw new SafeDeployError('KEY_INVALID', `not an ASCII-armored OpenPGP private key: ${errorText(err)}`, {cause: err})
   }
-  if (key.keyPacket.version !== 4) throw new SafeDeployError('KEY_INVALID', `OpenPGP key version ${key.keyPacket.version} is not supported (Binary Authorization uses V4 fingerprints)`)
+  if (key.keyPacket.version !== 4)
+    throw new SafeDeployError('KEY_INVALID', `OpenPGP key version ${key.keyPacket.version} is not supported (Binary Authorization uses V4 fingerprints)`)
   if (!key.isDecrypted()) {
     if (passphrase === undefined) throw new SafeDeployError('KEY_INVALID', 'the OpenPGP private key is encrypted and no passphrase was given')
     try {
@@ -134,7 +138,14 @@ export interface RestAttestationOccurrence {
  * standard base64 bytes. PGP: the attached signature message goes in signatures[].signature with
  * publicKeyId = fingerprint, and serializedPayload = the payload (what gcloud does for PGP keys).
  */
-export function buildOccurrence(opts: {imageWithDigest: string; noteName: string; payload: Uint8Array; signature: Uint8Array; keyId: string; pgp?: boolean}): RestAttestationOccurrence {
+export function buildOccurrence(opts: {
+  imageWithDigest: string
+  noteName: string
+  payload: Uint8Array
+  signature: Uint8Array
+  keyId: string
+  pgp?: boolean
+}): RestAttestationOccurrence {
   const a = parseArtifactUrl(opts.imageWithDigest)
   if (!parseNoteName(opts.noteName, {noSpace: true})) {
     throw new SafeDeployError('ATTESTOR_INVALID', `invalid note name "${opts.noteName}"`, {hint: 'expected projects/PROJECT/notes/NOTE'})

@@ -1,15 +1,24 @@
 /** Attestors and attestation occurrences (docs/binauthz.md#attestors, docs/binauthz.md#notes-and-occurrences). */
 
 export type PkixSignatureAlgorithm =
-  | 'RSA_PSS_2048_SHA256' | 'RSA_SIGN_PSS_2048_SHA256'
-  | 'RSA_PSS_3072_SHA256' | 'RSA_SIGN_PSS_3072_SHA256'
-  | 'RSA_PSS_4096_SHA256' | 'RSA_SIGN_PSS_4096_SHA256'
-  | 'RSA_PSS_4096_SHA512' | 'RSA_SIGN_PSS_4096_SHA512'
-  | 'RSA_SIGN_PKCS1_2048_SHA256' | 'RSA_SIGN_PKCS1_3072_SHA256'
-  | 'RSA_SIGN_PKCS1_4096_SHA256' | 'RSA_SIGN_PKCS1_4096_SHA512'
-  | 'ECDSA_P256_SHA256' | 'EC_SIGN_P256_SHA256'
-  | 'ECDSA_P384_SHA384' | 'EC_SIGN_P384_SHA384'
-  | 'ECDSA_P521_SHA512' | 'EC_SIGN_P521_SHA512'
+  | 'RSA_PSS_2048_SHA256'
+  | 'RSA_SIGN_PSS_2048_SHA256'
+  | 'RSA_PSS_3072_SHA256'
+  | 'RSA_SIGN_PSS_3072_SHA256'
+  | 'RSA_PSS_4096_SHA256'
+  | 'RSA_SIGN_PSS_4096_SHA256'
+  | 'RSA_PSS_4096_SHA512'
+  | 'RSA_SIGN_PSS_4096_SHA512'
+  | 'RSA_SIGN_PKCS1_2048_SHA256'
+  | 'RSA_SIGN_PKCS1_3072_SHA256'
+  | 'RSA_SIGN_PKCS1_4096_SHA256'
+  | 'RSA_SIGN_PKCS1_4096_SHA512'
+  | 'ECDSA_P256_SHA256'
+  | 'EC_SIGN_P256_SHA256'
+  | 'ECDSA_P384_SHA384'
+  | 'EC_SIGN_P384_SHA384'
+  | 'ECDSA_P521_SHA512'
+  | 'EC_SIGN_P521_SHA512'
 
 /** What a PKIX key's signatureAlgorithm may hold after parsing: a supported name, or ML_DSA_65 (kept; verification reports it as unsupported). */
 export type AttestorPkixAlgorithm = PkixSignatureAlgorithm | 'ML_DSA_65'

@@ -75,7 +75,12 @@ export function verifyPkixSignature(key: KeyObject, spec: AlgorithmSpec, payload
       case 'rsa-pkcs1':
         return cryptoVerify(spec.hash, payload, {key, padding: cryptoConstants.RSA_PKCS1_PADDING}, signature)
       case 'rsa-pss':
-        return cryptoVerify(spec.hash, payload, {key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_AUTO}, signature)
+        return cryptoVerify(
+          spec.hash,
+          payload,
+          {key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_AUTO},
+          signature,
+        )
       case 'ecdsa':
         return cryptoVerify(spec.hash, payload, {key, dsaEncoding: 'der'}, signature)
     }
@@ -103,7 +108,12 @@ function payloadOutcome(payload: Uint8Array, digest: string, keyId: string, extr
   const p = parsePayload(payload)
   if (!p.ok) return {valid: false, reason: `signature by key ${keyId} verifies, but: ${p.reason}`, rank: RANK.badPayload, warnings: extraWarnings}
   if (p.digest !== digest) {
-    return {valid: false, reason: `signature by key ${keyId} verifies, but the payload is for another digest: it names ${p.digest}, the image is ${digest}`, rank: RANK.badPayload, warnings: extraWarnings}
+    return {
+      valid: false,
+      reason: `signature by key ${keyId} verifies, but the payload is for another digest: it names ${p.digest}, the image is ${digest}`,
+      rank: RANK.badPayload,
+      warnings: extraWarnings,
+    }
   }
   return {valid: true, reason: `signed by key ${keyId}; payload names ${digest}`, rank: 100, warnings: [...extraWarnings, ...p.warnings]}
 }
@@ -123,17 +133,24 @@ type PgpInput = {armored: string} | {binary: Uint8Array}
 
 function pgpInput(bytes: Uint8Array): PgpInput | {error: string} {
   const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart()
-  if (head.startsWith('-----BEGIN PGP SIGNED MESSAGE-----')) return {error: 'clear-signed PGP messages are not supported (use an attached signature: gpg --sign --armor)'}
-  if (head.startsWith('-----BEGIN PGP SIGNATURE-----')) return {error: 'detached PGP signatures are not supported (use an attached signature: gpg --sign --armor)'}
+  if (head.startsWith('-----BEGIN PGP SIGNED MESSAGE-----'))
+    return {error: 'clear-signed PGP messages are not supported (use an attached signature: gpg --sign --armor)'}
+  if (head.startsWith('-----BEGIN PGP SIGNATURE-----'))
+    return {error: 'detached PGP signatures are not supported (use an attached signature: gpg --sign --armor)'}
   if (head.startsWith('-----BEGIN PGP MESSAGE-----')) return {armored: new TextDecoder().decode(bytes)}
   return {binary: bytes}
 }
 
 async function verifyWithPgpKey(
-  k: Extract<AttestorPublicKey, {kind: 'pgp'}>, message: Uint8Array, serializedPayload: Uint8Array, digest: string, now: Date,
+  k: Extract<AttestorPublicKey, {kind: 'pgp'}>,
+  message: Uint8Array,
+  serializedPayload: Uint8Array,
+  digest: string,
+  now: Date,
 ): Promise<Outcome> {
   const key = await readPgpKey(k.asciiArmoredPgpPublicKey)
-  if (key instanceof Error) return {valid: false, reason: `key ${k.id} cannot be used: not an OpenPGP public key (${key.message})`, rank: RANK.badKey, warnings: []}
+  if (key instanceof Error)
+    return {valid: false, reason: `key ${k.id} cannot be used: not an OpenPGP public key (${key.message})`, rank: RANK.badKey, warnings: []}
   const fpr = key.getFingerprint().toUpperCase()
   if (fpr !== k.id.toUpperCase()) {
     return {valid: false, reason: `key ${k.id} cannot be used: its OpenPGP fingerprint is ${fpr}`, rank: RANK.badKey, warnings: []}
@@ -167,7 +184,9 @@ async function verifyWithPgpKey(
   const warnings: string[] = []
   const expires = await key.getExpirationTime().catch(() => null)
   if (expires instanceof Date && expires.getTime() <= now.getTime()) {
-    warnings.push(`PGP key ${k.id} expired on ${expires.toISOString()}; its signature${created ? ` made on ${created.toISOString()}` : ''} predates the expiry and is accepted (Google's handling of expired keys is not documented)`)
+    warnings.push(
+      `PGP key ${k.id} expired on ${expires.toISOString()}; its signature${created ? ` made on ${created.toISOString()}` : ''} predates the expiry and is accepted (Google's handling of expired keys is not documented)`,
+    )
   }
   if (serializedPayload.length > 0 && !Buffer.from(serializedPayload).equals(Buffer.from(data))) {
     warnings.push(`serializedPayload differs from the payload inside the PGP signature by ${k.id}; the signed payload was checked`)
@@ -176,7 +195,12 @@ async function verifyWithPgpKey(
 }
 
 async function verifySignature(
-  keys: readonly AttestorPublicKey[], keyId: string, occ: AttestationOccurrence, signature: Uint8Array, digest: string, now: Date,
+  keys: readonly AttestorPublicKey[],
+  keyId: string,
+  occ: AttestationOccurrence,
+  signature: Uint8Array,
+  digest: string,
+  now: Date,
 ): Promise<Outcome> {
   const matching = keys.filter((k) => k.id === keyId)
   if (matching.length === 0) return {valid: false, reason: `no key with id ${keyId} on the attestor (signature skipped)`, rank: RANK.unknownKey, warnings: []}
@@ -188,7 +212,12 @@ async function verifySignature(
   }
   if (outcomes.length === 1) return outcomes[0] as Outcome
   const best = Math.max(...outcomes.map((o) => o.rank))
-  return {valid: false, reason: outcomes.map((o, i) => `key #${i + 1} with id ${keyId}: ${o.reason}`).join('; '), rank: best, warnings: outcomes.flatMap((o) => o.warnings)}
+  return {
+    valid: false,
+    reason: outcomes.map((o, i) => `key #${i + 1} with id ${keyId}: ${o.reason}`).join('; '),
+    rank: best,
+    warnings: outcomes.flatMap((o) => o.warnings),
+  }
 }
 
 function labelOf(occ: AttestationOccurrence): string {
@@ -202,15 +231,21 @@ function labelOf(occ: AttestationOccurrence): string {
  * payload names the digest (docs/binauthz.md#signature-verification). Never throws for bad attestations: they are reported in `checks`.
  */
 export async function checkAttestor(
-  attestor: Attestor, occurrences: readonly AttestationOccurrence[], digest: string, opts: {now?: Date} = {},
+  attestor: Attestor,
+  occurrences: readonly AttestationOccurrence[],
+  digest: string,
+  opts: {now?: Date} = {},
 ): Promise<AttestorCheck> {
   const now = opts.now ?? new Date()
   const warnings: string[] = []
   const checks: OccurrenceCheck[] = []
   const deny = (cause: string | undefined): AttestorCheck => ({
-    attestor: attestor.name, satisfied: false,
+    attestor: attestor.name,
+    satisfied: false,
     reason: cause === undefined ? NO_VALID_ATTESTATIONS : `${NO_VALID_ATTESTATIONS} (${cause})`,
-    ...(cause === undefined ? {} : {cause}), checks, warnings,
+    ...(cause === undefined ? {} : {cause}),
+    checks,
+    warnings,
   })
   if (!/^sha256:[0-9a-f]{64}$/.test(digest)) {
     return {attestor: attestor.name, satisfied: false, reason: TAG_OR_MALFORMED_DIGEST, cause: TAG_OR_MALFORMED_DIGEST, checks, warnings}
@@ -238,7 +273,12 @@ export async function checkAttestor(
   for (const occ of occurrences) {
     const label = labelOf(occ)
     if (occ.noteName !== attestor.noteReference) {
-      record(label, {valid: false, reason: `skipped: on note ${occ.noteName}, not the attestor's note ${attestor.noteReference}`, rank: RANK.otherNote, warnings: []})
+      record(label, {
+        valid: false,
+        reason: `skipped: on note ${occ.noteName}, not the attestor's note ${attestor.noteReference}`,
+        rank: RANK.otherNote,
+        warnings: [],
+      })
       continue
     }
     const occDigest = digestOfResourceUri(occ.resourceUri)
@@ -262,9 +302,12 @@ export async function checkAttestor(
       if (o.valid) return satisfied()
     }
     if (!any) {
-      record(label, occ.jwts.length > 0
-        ? {valid: false, reason: JWT_UNSUPPORTED, rank: RANK.jwt, warnings: []}
-        : {valid: false, reason: 'the occurrence has no signatures', rank: RANK.noSignatures, warnings: []})
+      record(
+        label,
+        occ.jwts.length > 0
+          ? {valid: false, reason: JWT_UNSUPPORTED, rank: RANK.jwt, warnings: []}
+          : {valid: false, reason: 'the occurrence has no signatures', rank: RANK.noSignatures, warnings: []},
+      )
     }
   }
   const result = deny(best?.reason)

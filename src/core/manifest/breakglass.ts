@@ -15,7 +15,9 @@ const POD_SPEC_FIELDS = new Set(['containers', 'initContainers', 'ephemeralConta
 export function podMetadataPath(site: Pick<ImageSite, 'path' | 'role'>): Array<string | number> | undefined {
   if (site.role === 'custom') return undefined
   let i = -1
-  site.path.forEach((k, idx) => { if (typeof k === 'string' && POD_SPEC_FIELDS.has(k)) i = idx })
+  site.path.forEach((k, idx) => {
+    if (typeof k === 'string' && POD_SPEC_FIELDS.has(k)) i = idx
+  })
   if (i < 1) return undefined
   const podSpec = site.path.slice(0, i)
   return [...podSpec.slice(0, -1), 'metadata']
@@ -45,5 +47,9 @@ export function addBreakGlass(text: string, sites: readonly ImageSite[]): string
     touched.add(site.document)
   }
   if (touched.size === 0) return text
-  return docs.filter((d) => d.contents !== null).map((d) => d.toString({lineWidth: 0})).map((s) => (s.startsWith('---') ? s : '---\n' + s)).join('')
+  return docs
+    .filter((d) => d.contents !== null)
+    .map((d) => d.toString({lineWidth: 0}))
+    .map((s) => (s.startsWith('---') ? s : '---\n' + s))
+    .join('')
 }

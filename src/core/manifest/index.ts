@@ -4,4 +4,15 @@ export {locateImages, formatPath, parseRulePath, apiGroup} from './locate.js'
 export {classifyImageValue, unpinnableError} from './classify.js'
 export {rewriteImages, rewriteText, isPlainSafe, type ImageReplacement} from './rewrite.js'
 export type {ImageSite, ScalarType, CustomImageRule, ManifestFile, ManifestDocument, ImageValueClass} from './types.js'
-export {scanManifest, scanOutcome, scanPart, finishScan, fileTraits, splitAtDocuments, DOCUMENTS_PER_CHUNK, type ScanResult, type ScanPart, type ScanOutcome} from './scan.js'
+export {
+  scanManifest,
+  scanOutcome,
+  scanPart,
+  finishScan,
+  fileTraits,
+  splitAtDocuments,
+  DOCUMENTS_PER_CHUNK,
+  type ScanResult,
+  type ScanPart,
+  type ScanOutcome,
+} from './scan.js'

@@ -50,12 +50,14 @@ export function textHazards(text: string, atStreamStart: boolean): ReadingHazard
     const name = CHARACTER_NAMES[m[0]] ?? 'an unusual line break'
     out.push({
       offset: m.index,
-      why: m[0] === '\uFEFF'
-        ? `the text contains ${name}: kubectl drops it at the start of a document, safe-deploy would read it as part of a key`
-        : `the text contains ${name}, which kubectl's YAML reader (YAML 1.1) treats as a line break and YAML 1.2 does not, so the two would see different keys`,
-      hint: m[0] === '\uFEFF'
-        ? 'remove the byte-order mark (only the very start of a file may carry one)'
-        : 'replace it with a plain line feed (\\n) or remove it; if it is meant to be in a value, write it as an escape in a double-quoted string',
+      why:
+        m[0] === '\uFEFF'
+          ? `the text contains ${name}: kubectl drops it at the start of a document, safe-deploy would read it as part of a key`
+          : `the text contains ${name}, which kubectl's YAML reader (YAML 1.1) treats as a line break and YAML 1.2 does not, so the two would see different keys`,
+      hint:
+        m[0] === '\uFEFF'
+          ? 'remove the byte-order mark (only the very start of a file may carry one)'
+          : 'replace it with a plain line feed (\\n) or remove it; if it is meant to be in a value, write it as an escape in a double-quoted string',
     })
   }
   if (out.length > 0) return out
@@ -64,17 +66,33 @@ export function textHazards(text: string, atStreamStart: boolean): ReadingHazard
     const line = m[0]
     const rest = line.slice(line[0] === '%' ? 1 : 3)
     if (line[0] === '%') {
-      out.push({offset: m.index, why: `a YAML directive line (${JSON.stringify(line)}): kubectl's reader does not accept directives and safe-deploy would switch YAML versions`, hint: 'remove the directive line; Kubernetes manifests need none'})
+      out.push({
+        offset: m.index,
+        why: `a YAML directive line (${JSON.stringify(line)}): kubectl's reader does not accept directives and safe-deploy would switch YAML versions`,
+        hint: 'remove the directive line; Kubernetes manifests need none',
+      })
     } else if (line.startsWith('---')) {
       if (!cleanMarkerRest(rest)) {
-        out.push({offset: m.index, why: `the document separator line ${JSON.stringify(line)} is not "---" followed by nothing, whitespace or a comment: kubectl splits documents there (or refuses the file) while YAML reads it differently`, hint: 'put "---" alone on its line and move anything after it to the next line'})
+        out.push({
+          offset: m.index,
+          why: `the document separator line ${JSON.stringify(line)} is not "---" followed by nothing, whitespace or a comment: kubectl splits documents there (or refuses the file) while YAML reads it differently`,
+          hint: 'put "---" alone on its line and move anything after it to the next line',
+        })
       }
     } else if (!cleanMarkerRest(rest)) {
-      out.push({offset: m.index, why: `the line ${JSON.stringify(line)} starts with the document-end marker "...": kubectl and YAML read it differently`, hint: 'remove the line, or indent it if it belongs to a value'})
+      out.push({
+        offset: m.index,
+        why: `the line ${JSON.stringify(line)} starts with the document-end marker "...": kubectl and YAML read it differently`,
+        hint: 'remove the line, or indent it if it belongs to a value',
+      })
     } else {
       const after = contentAfterDocumentEnd(text, m.index + line.length)
       if (after !== undefined) {
-        out.push({offset: after, why: 'there is content after a document-end marker ("...") before the next "---": kubectl ignores it, YAML reads it as another document', hint: 'put a "---" line after the "..." line, or remove the "..." line'})
+        out.push({
+          offset: after,
+          why: 'there is content after a document-end marker ("...") before the next "---": kubectl ignores it, YAML reads it as another document',
+          hint: 'put a "---" line after the "..." line, or remove the "..." line',
+        })
       }
     }
   }
@@ -118,7 +136,11 @@ export function nodeHazards(doc: Document.Parsed, text: string): ReadingHazard[]
     if (out.length >= MAX_HAZARDS || node === null || node === undefined || isAlias(node)) return
     const n = node as Node
     if (n.tag !== undefined && !ALLOWED_TAGS.has(n.tag)) {
-      out.push({offset: n.range?.[0] ?? 0, why: `the value has the explicit tag ${n.tag.replace('tag:yaml.org,2002:', '!!')}, which kubectl resolves with YAML 1.1 rules (for example, it decodes !!binary) and safe-deploy does not`, hint: 'remove the tag and write the value itself (quote it if it must be a string)'})
+      out.push({
+        offset: n.range?.[0] ?? 0,
+        why: `the value has the explicit tag ${n.tag.replace('tag:yaml.org,2002:', '!!')}, which kubectl resolves with YAML 1.1 rules (for example, it decodes !!binary) and safe-deploy does not`,
+        hint: 'remove the tag and write the value itself (quote it if it must be a string)',
+      })
     }
     if (isMap(node)) {
       const goKeys = new Map<string, number>()
@@ -137,7 +159,11 @@ export function nodeHazards(doc: Document.Parsed, text: string): ReadingHazard[]
 function keyHazard(key: unknown, out: ReadingHazard[], goKeys: Map<string, number>, text: string): void {
   const offset = (key as Node | null)?.range?.[0] ?? 0
   if (isAlias(key)) {
-    out.push({offset, why: `the mapping key is a YAML alias (*${key.source}): safe-deploy and kubectl disagree on which value of a repeated key wins`, hint: 'write the key out instead of an alias'})
+    out.push({
+      offset,
+      why: `the mapping key is a YAML alias (*${key.source}): safe-deploy and kubectl disagree on which value of a repeated key wins`,
+      hint: 'write the key out instead of an alias',
+    })
     return
   }
   if (!isScalar(key)) {
@@ -149,20 +175,36 @@ function keyHazard(key: unknown, out: ReadingHazard[], goKeys: Map<string, numbe
     return
   }
   if (key.anchor !== undefined) {
-    out.push({offset, why: `the mapping key carries an anchor (&${key.anchor}), used only to repeat keys through aliases`, hint: 'remove the anchor from the key'})
+    out.push({
+      offset,
+      why: `the mapping key carries an anchor (&${key.anchor}), used only to repeat keys through aliases`,
+      hint: 'remove the anchor from the key',
+    })
   }
   if (key.tag !== undefined && key.tag !== 'tag:yaml.org,2002:str') {
-    out.push({offset, why: `the mapping key has the tag ${key.tag.replace('tag:yaml.org,2002:', '!!')}: kubectl decodes it (e.g. !!binary aW1hZ2U= is the key "image"), safe-deploy does not`, hint: 'write the key as a plain string'})
+    out.push({
+      offset,
+      why: `the mapping key has the tag ${key.tag.replace('tag:yaml.org,2002:', '!!')}: kubectl decodes it (e.g. !!binary aW1hZ2U= is the key "image"), safe-deploy does not`,
+      hint: 'write the key as a plain string',
+    })
     return
   }
   if (key.type === 'PLAIN' && key.source === '<<') {
-    out.push({offset, why: 'a YAML merge key (<<): kubectl (YAML 1.1) merges the referenced mapping into this one, YAML 1.2 reads a key named "<<"', hint: 'write the merged keys out in the mapping instead of using <<'})
+    out.push({
+      offset,
+      why: 'a YAML merge key (<<): kubectl (YAML 1.1) merges the referenced mapping into this one, YAML 1.2 reads a key named "<<"',
+      hint: 'write the merged keys out in the mapping instead of using <<',
+    })
     return
   }
   const goKey = key.type === 'PLAIN' && typeof key.source === 'string' ? goYamlKeyString(key.source) : String(key.value)
   const first = goKeys.get(goKey)
   if (first !== undefined) {
-    out.push({offset, why: `this key and the key at offset ${first} are the same key "${goKey}" for kubectl (YAML 1.1 reads plain yes/no/on/off as booleans and numbers in every base): kubectl keeps only the last`, hint: 'quote the keys, or remove one of them'})
+    out.push({
+      offset,
+      why: `this key and the key at offset ${first} are the same key "${goKey}" for kubectl (YAML 1.1 reads plain yes/no/on/off as booleans and numbers in every base): kubectl keeps only the last`,
+      hint: 'quote the keys, or remove one of them',
+    })
   } else {
     goKeys.set(goKey, offset)
   }

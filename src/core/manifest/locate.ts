@@ -36,11 +36,14 @@ const POD_SPECS: ReadonlyMap<string, readonly PodSpecLocation[]> = new Map<strin
   ['ReplicaSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
   ['StatefulSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
   ['DaemonSet', [{groups: APPS_GROUPS, path: TEMPLATE_SPEC}]],
-  ['Job', [
-    {groups: ['batch'], path: TEMPLATE_SPEC},
-    // Cloud Run job: Job → ExecutionTemplate → TaskTemplate → spec
-    {groups: RUN_GROUPS, path: ['spec', 'template', 'spec', 'template', 'spec']},
-  ]],
+  [
+    'Job',
+    [
+      {groups: ['batch'], path: TEMPLATE_SPEC},
+      // Cloud Run job: Job → ExecutionTemplate → TaskTemplate → spec
+      {groups: RUN_GROUPS, path: ['spec', 'template', 'spec', 'template', 'spec']},
+    ],
+  ],
   ['CronJob', [{groups: ['batch'], path: ['spec', 'jobTemplate', 'spec', 'template', 'spec']}]],
   // Knative Serving; Cloud Run service YAML uses serving.knative.dev/v1 too.
   ['Service', [{groups: [...KNATIVE_GROUPS, ...RUN_GROUPS], path: TEMPLATE_SPEC}]],
@@ -196,14 +199,24 @@ class Locator {
     if (itemsNode !== undefined) {
       const items = this.deref(doc, itemsNode)
       if (listOf) {
-        throw this.invalid(index, formatPath([...base, 'items']), this.nodeLine(itemsNode), 'a list inside a list: kubectl cannot apply it (it fails the whole document with "is not a list")',
-          'move the inner list\'s items into the outer list')
+        throw this.invalid(
+          index,
+          formatPath([...base, 'items']),
+          this.nodeLine(itemsNode),
+          'a list inside a list: kubectl cannot apply it (it fails the whole document with "is not a list")',
+          "move the inner list's items into the outer list",
+        )
       }
       // `items: null` is an empty list for kubectl: the object is dropped and nothing is applied.
       if (isScalar(items) && items.value === null) return
       if (!isSeq(items)) {
-        throw this.invalid(index, formatPath([...base, 'items']), this.nodeLine(itemsNode), `kubectl treats every object with an "items" key as a list, and this "items" is ${describe(items)}`,
-          'rename the field, or make the object a List whose items are objects')
+        throw this.invalid(
+          index,
+          formatPath([...base, 'items']),
+          this.nodeLine(itemsNode),
+          `kubectl treats every object with an "items" key as a list, and this "items" is ${describe(items)}`,
+          'rename the field, or make the object a List whose items are objects',
+        )
       }
       const itemKind = kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind
       items.items.forEach((item, i) => this.object(doc, index, item, [...base, 'items', i], {apiVersion, kind: itemKind}))
@@ -213,7 +226,8 @@ class Locator {
     const meta: ObjectMeta = {
       apiVersion,
       kind,
-      name: this.identity(doc, index, metadata, 'name', [...base, 'metadata']) ?? this.identity(doc, index, metadata, 'generateName', [...base, 'metadata']) ?? '',
+      name:
+        this.identity(doc, index, metadata, 'name', [...base, 'metadata']) ?? this.identity(doc, index, metadata, 'generateName', [...base, 'metadata']) ?? '',
       namespace: this.identity(doc, index, metadata, 'namespace', [...base, 'metadata']),
     }
     const group = apiGroup(apiVersion)
@@ -232,8 +246,13 @@ class Locator {
     for (const pair of obj.items) {
       const k = this.deref(doc, pair.key)
       if (isScalar(k) && typeof k.value === 'string' && k.value !== 'items' && ITEMS_LOOKALIKE.test(k.value)) {
-        throw this.invalid(index, formatPath([...base, k.value]), this.nodeLine(k), `the key "${k.value}" is read as "items" by kubectl versions that match JSON keys case-insensitively, which would turn the object into a list`,
-          'rename the key (Kubernetes objects have no such top-level field)')
+        throw this.invalid(
+          index,
+          formatPath([...base, k.value]),
+          this.nodeLine(k),
+          `the key "${k.value}" is read as "items" by kubectl versions that match JSON keys case-insensitively, which would turn the object into a list`,
+          'rename the key (Kubernetes objects have no such top-level field)',
+        )
       }
     }
   }
@@ -317,8 +336,13 @@ class Locator {
     const node = value as Node | null
     if (isAlias(value)) {
       const line = this.line(value.range?.[0] ?? 0)
-      throw this.invalid(index, pathString, line, `the image is a YAML alias (*${value.source}), which cannot be pinned in place`,
-        `write the image reference in this field instead of an alias`)
+      throw this.invalid(
+        index,
+        pathString,
+        line,
+        `the image is a YAML alias (*${value.source}), which cannot be pinned in place`,
+        `write the image reference in this field instead of an alias`,
+      )
     }
     const offset = node?.range?.[0] ?? 0
     const line = this.line(offset)
@@ -327,8 +351,13 @@ class Locator {
       if (source.includes('{{')) {
         throw unpinnableError({file: this.m.file, document: index, pathString, line, image: source.trim()}, 'is a Helm template, not an image reference')
       }
-      throw this.invalid(index, pathString, line, `expected an image reference string, got ${describe(value)}`,
-        'write the image as a string, e.g. image: gcr.io/my-project/app:1.0')
+      throw this.invalid(
+        index,
+        pathString,
+        line,
+        `expected an image reference string, got ${describe(value)}`,
+        'write the image as a string, e.g. image: gcr.io/my-project/app:1.0',
+      )
     }
     this.refusePlainDisagreement(index, value as Scalar, pathString)
     const seenKey = `${offset} ${pathString}`
@@ -352,7 +381,7 @@ class Locator {
       role,
       valueRange: [this.m.origin.offset + offset, this.m.origin.offset + end],
       // An unknown style is rewritten as a double-quoted string, as a rewrite always did.
-      scalarType: scalarType !== undefined && SCALAR_TYPES.has(scalarType) ? scalarType as ScalarType : 'QUOTE_DOUBLE',
+      scalarType: scalarType !== undefined && SCALAR_TYPES.has(scalarType) ? (scalarType as ScalarType) : 'QUOTE_DOUBLE',
       breakGlass: this.breakGlass(path, role),
     }
     this.sites.push({offset, site})

@@ -46,7 +46,8 @@ export function manifestObjects(text: string, file = '-'): ManifestObject[] {
     const hazard = nodeHazards(d.document, '')[0]
     if (hazard) {
       throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file, document: d.index})}${hazard.why}`, {
-        hint: m.text.includes('{{') ? 'render it first: helm template ./chart | safe-deploy apply -f -' : hazard.hint, location: {file, document: d.index},
+        hint: m.text.includes('{{') ? 'render it first: helm template ./chart | safe-deploy apply -f -' : hazard.hint,
+        location: {file, document: d.index},
       })
     }
     const value: unknown = d.document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
@@ -54,29 +55,40 @@ export function manifestObjects(text: string, file = '-'): ManifestObject[] {
     const where = formatLocation({file, document: d.index})
     const push = (v: unknown, listOf?: {apiVersion: unknown; kind: string}): void => {
       if (!isRecord(v)) {
-        throw new SafeDeployError('INVALID_INPUT', `${where}expected a Kubernetes object, got ${Array.isArray(v) ? 'a list' : typeof v}`, {location: {file, document: d.index}})
+        throw new SafeDeployError('INVALID_INPUT', `${where}expected a Kubernetes object, got ${Array.isArray(v) ? 'a list' : typeof v}`, {
+          location: {file, document: d.index},
+        })
       }
       let obj = v
       if (listOf && !('kind' in obj) && !('apiVersion' in obj)) obj = {apiVersion: listOf.apiVersion, kind: listOf.kind, ...obj}
       if ('items' in obj) {
         if (listOf) throw new SafeDeployError('INVALID_INPUT', `${where}a list inside a list: kubectl cannot apply it`, {location: {file, document: d.index}})
         if (obj.items === null) return
-        if (!Array.isArray(obj.items)) throw new SafeDeployError('INVALID_INPUT', `${where}"items" is not a list: kubectl cannot apply this object`, {location: {file, document: d.index}})
+        if (!Array.isArray(obj.items))
+          throw new SafeDeployError('INVALID_INPUT', `${where}"items" is not a list: kubectl cannot apply this object`, {location: {file, document: d.index}})
         const kind = typeof obj.kind === 'string' ? obj.kind : ''
         for (const item of obj.items) push(item, {apiVersion: obj.apiVersion, kind: kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind})
         return
       }
       const meta = isRecord(obj.metadata) ? obj.metadata : {}
       if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof meta.name !== 'string' || meta.name === '') {
-        throw new SafeDeployError('INVALID_INPUT', `${where}expected apiVersion, kind and metadata.name, got ${JSON.stringify({apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name})}`, {
-          location: {file, document: d.index},
-          hint: 'every object kubectl applies needs apiVersion, kind and metadata.name',
-        })
+        throw new SafeDeployError(
+          'INVALID_INPUT',
+          `${where}expected apiVersion, kind and metadata.name, got ${JSON.stringify({apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name})}`,
+          {
+            location: {file, document: d.index},
+            hint: 'every object kubectl applies needs apiVersion, kind and metadata.name',
+          },
+        )
       }
       out.push({
-        apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name,
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: meta.name,
         ...(typeof meta.namespace === 'string' && meta.namespace !== '' ? {namespace: meta.namespace} : {}),
-        body: obj, file, document: d.index,
+        body: obj,
+        file,
+        document: d.index,
       })
     }
     push(value)
@@ -160,7 +172,11 @@ function mustMatch(found: readonly ImageSite[], what: string, evaluated: readonl
     ...extra.slice(0, 3).map((k) => `found ${k}, which was not evaluated`),
     ...missing.slice(0, 3).map((k) => `evaluated ${k}, which is not there`),
   ].join('; ')
-  throw new SafeDeployError('INVALID_INPUT', `refused: ${what} differs from what was evaluated (${found.length} image field(s) read back, ${evaluated.length} evaluated): ${detail}`, {
-    hint: 'nothing was written or deployed; check the input for constructs that tools read differently, and report it as a safe-deploy bug',
-  })
+  throw new SafeDeployError(
+    'INVALID_INPUT',
+    `refused: ${what} differs from what was evaluated (${found.length} image field(s) read back, ${evaluated.length} evaluated): ${detail}`,
+    {
+      hint: 'nothing was written or deployed; check the input for constructs that tools read differently, and report it as a safe-deploy bug',
+    },
+  )
 }

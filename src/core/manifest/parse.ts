@@ -171,7 +171,12 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
  * stream that kubectl would decode as JSON but that is not exactly one JSON value.
  */
 function readingProblems(
-  text: string, file: string, origin: TextOrigin, traits: FileTraits, parsed: readonly Document.Parsed[], at: (offset: number) => number,
+  text: string,
+  file: string,
+  origin: TextOrigin,
+  traits: FileTraits,
+  parsed: readonly Document.Parsed[],
+  at: (offset: number) => number,
 ): SafeDeployError[] {
   const documentAt = (offset: number): number => {
     const k = parsed.findIndex((d) => offset < d.range[2])

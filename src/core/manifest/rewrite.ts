@@ -33,7 +33,10 @@ export function rewriteText(text: string, replacements: ReadonlyArray<ImageRepla
   for (const {site, value} of replacements) {
     const [start, end] = site.valueRange
     if (!(start >= 0 && end >= start && end <= text.length) || !sourceFits(text.slice(start, end), site)) {
-      throw new SafeDeployError('INTERNAL', `${where(site)}rewriteText: the text at the site's range does not hold ${JSON.stringify(site.image)} (stale image site)`)
+      throw new SafeDeployError(
+        'INTERNAL',
+        `${where(site)}rewriteText: the text at the site's range does not hold ${JSON.stringify(site.image)} (stale image site)`,
+      )
     }
     edits.push({start, end, type: site.scalarType, current: site.image, value, site})
   }
@@ -122,7 +125,8 @@ function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>): unk
 }
 
 /** YAML 1.1 and 1.2 words a plain scalar would be read as (bool, null, number), not as a string. */
-const NON_STRING_PLAIN = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$/
+const NON_STRING_PLAIN =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$/
 
 /** Safe to write as a plain scalar in block or flow context (image references always are). */
 export function isPlainSafe(value: string): boolean {

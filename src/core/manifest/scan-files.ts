@@ -8,9 +8,7 @@
  * as they are known and yielding to the event loop in between, so that registry lookups started
  * from the callback run while the rest of the input is still being parsed.
  */
-import {
-  countLines, documentStarts, fileTraits, finishScan, scanPart, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart,
-} from './scan.js'
+import {countLines, documentStarts, fileTraits, finishScan, scanPart, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart} from './scan.js'
 import type {SafeDeployError} from '../errors.js'
 import type {CustomImageRule, ImageSite} from './types.js'
 
@@ -20,10 +18,7 @@ export interface ScanInput {
 }
 
 /** One input file and its sites, or the error that stops it (stage: a YAML problem, or a locate one). */
-export type ScannedFile = ScanInput & (
-  | {sites: ImageSite[]; error?: undefined}
-  | {sites?: undefined; error: SafeDeployError; stage: 'parse' | 'locate'}
-)
+export type ScannedFile = ScanInput & ({sites: ImageSite[]; error?: undefined} | {sites?: undefined; error: SafeDeployError; stage: 'parse' | 'locate'})
 
 /** Default smallest stretch planParts cuts a file into. */
 export const MIN_PART_CHARS = 256 * 1024
@@ -59,7 +54,10 @@ export function scanFiles(inputs: readonly ScanInput[], rules: readonly CustomIm
  * cannot be placed exactly is scanned whole (and its sites handed over then).
  */
 export async function scanFilesStreaming(
-  inputs: readonly ScanInput[], rules: readonly CustomImageRule[], onSites: (sites: readonly ImageSite[]) => void, partChars = STREAM_PART_CHARS,
+  inputs: readonly ScanInput[],
+  rules: readonly CustomImageRule[],
+  onSites: (sites: readonly ImageSite[]) => void,
+  partChars = STREAM_PART_CHARS,
 ): Promise<ScannedFile[]> {
   const out: ScannedFile[] = []
   for (const input of inputs) {
@@ -69,8 +67,15 @@ export async function scanFilesStreaming(
     let documents = 0
     let fallback = false
     for (const [k, p] of plan.entries()) {
-      const part = withPlainEnv(() => scanPart(input.text.slice(p.start, p.end), input.file, rules, {offset: p.start, line: p.line, document: p.document}, traits, {last: k === plan.length - 1}))
-      if (part.fallback || p.document !== documents) { fallback = true; break }
+      const part = withPlainEnv(() =>
+        scanPart(input.text.slice(p.start, p.end), input.file, rules, {offset: p.start, line: p.line, document: p.document}, traits, {
+          last: k === plan.length - 1,
+        }),
+      )
+      if (part.fallback || p.document !== documents) {
+        fallback = true
+        break
+      }
       documents += part.documents
       parts.push(part)
       if (part.problems.length === 0 && part.locateError === undefined && part.sites.length > 0) onSites(part.sites)

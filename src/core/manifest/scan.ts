@@ -141,7 +141,11 @@ export {fileTraits} from './parse.js'
  * locate problems: they are returned for finishScan (which throws them as the whole-file scan would).
  */
 export function scanPart(
-  text: string, file: string, rules: readonly CustomImageRule[], origin: TextOrigin, traits: FileTraits,
+  text: string,
+  file: string,
+  rules: readonly CustomImageRule[],
+  origin: TextOrigin,
+  traits: FileTraits,
   options: ScanOptions & {last?: boolean} = {},
 ): ScanPart {
   const spans = splitAtDocuments(text, {
@@ -154,9 +158,16 @@ export function scanPart(
     const piece = text.slice(span.start, span.end)
     const final = last && k === spans.length - 1
     // Followed by "---" as in the file, so that the last document ends exactly as it does there.
-    const parsed = parseDocuments(final ? piece : piece + '---', file, {
-      offset: origin.offset + span.start, line: origin.line + span.line - 1, document: origin.document + out.documents,
-    }, traits)
+    const parsed = parseDocuments(
+      final ? piece : piece + '---',
+      file,
+      {
+        offset: origin.offset + span.start,
+        line: origin.line + span.line - 1,
+        document: origin.document + out.documents,
+      },
+      traits,
+    )
     let documents = parsed.documents
     if (!final) {
       const extra = documents[documents.length - 1]
@@ -168,9 +179,20 @@ export function scanPart(
     out.problems.push(...parsed.problems)
     if (out.problems.length === 0 && out.locateError === undefined) {
       try {
-        const sites = locateIn({file, text: piece, lineCounter: parsed.lineCounter, origin: {
-          offset: origin.offset + span.start, line: origin.line + span.line - 1, document: origin.document + out.documents,
-        }}, documents, rules)
+        const sites = locateIn(
+          {
+            file,
+            text: piece,
+            lineCounter: parsed.lineCounter,
+            origin: {
+              offset: origin.offset + span.start,
+              line: origin.line + span.line - 1,
+              document: origin.document + out.documents,
+            },
+          },
+          documents,
+          rules,
+        )
         for (const s of sites) out.sites.push(s)
       } catch (err) {
         if (!(err instanceof SafeDeployError)) throw err
@@ -183,9 +205,7 @@ export function scanPart(
 }
 
 /** A file's scan: its sites, or the error that stops it and whether it is a YAML problem or a locate one. */
-export type ScanOutcome =
-  | ({ok: true} & ScanResult)
-  | {ok: false; stage: 'parse' | 'locate'; error: SafeDeployError}
+export type ScanOutcome = ({ok: true} & ScanResult) | {ok: false; stage: 'parse' | 'locate'; error: SafeDeployError}
 
 /** Merge parts (in file order): YAML problems first (as parseManifest throws them), then the first locate error. */
 export function finishScan(parts: readonly ScanPart[]): ScanOutcome {
@@ -220,9 +240,7 @@ export function scanWhole(text: string, file: string, rules: readonly CustomImag
 }
 
 /** scanManifest without throwing: the outcome, with the stage of a failure. */
-export function scanOutcome(
-  text: string, file: string, rules: readonly CustomImageRule[] = [], options: ScanOptions = {},
-): ScanOutcome {
+export function scanOutcome(text: string, file: string, rules: readonly CustomImageRule[] = [], options: ScanOptions = {}): ScanOutcome {
   const part = scanPart(text, file, rules, WHOLE_FILE, fileTraits(text), options)
   return part.fallback ? scanWhole(text, file, rules) : finishScan([part])
 }
@@ -233,9 +251,7 @@ export function scanOutcome(
  * they throw (INVALID_INPUT with the file, the document index and the line; UNPINNABLE_VALUE;
  * CONFIG_INVALID for a bad rule).
  */
-export function scanManifest(
-  text: string, file: string, rules: readonly CustomImageRule[] = [], options: ScanOptions = {},
-): ScanResult {
+export function scanManifest(text: string, file: string, rules: readonly CustomImageRule[] = [], options: ScanOptions = {}): ScanResult {
   const outcome = scanOutcome(text, file, rules, options)
   if (!outcome.ok) throw outcome.error
   return {sites: outcome.sites, documents: outcome.documents}

@@ -74,7 +74,4 @@ export interface ManifestFile {
 }
 
 /** What an image field holds: a reference to pin, or a value that must be rendered first. */
-export type ImageValueClass =
-  | {kind: 'reference'}
-  | {kind: 'template'; why: string}
-  | {kind: 'ko'; why: string}
+export type ImageValueClass = {kind: 'reference'} | {kind: 'template'; why: string} | {kind: 'ko'; why: string}

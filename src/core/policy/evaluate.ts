@@ -95,7 +95,8 @@ export interface EvaluationResult {
   notes: string[]
 }
 
-const UNVERIFIED_WORDING = 'the deny message wording for namespace, service-account and Istio rules is unverified (no public sample; modelled on the cluster rule message).'
+const UNVERIFIED_WORDING =
+  'the deny message wording for namespace, service-account and Istio rules is unverified (no public sample; modelled on the cluster rule message).'
 
 const RANK: Record<Verdict, number> = {ALLOW: 0, DRYRUN_DENY: 1, ALLOW_BREAKGLASS: 2, DENY: 3}
 
@@ -128,7 +129,9 @@ function imageFacts(img: ImageToEvaluate, platform: Platform): ImageFacts {
     name = w.name
     written = w.digest
   } catch (e) {
-    notes.push(`"${img.image}" is not a valid image reference (${e instanceof Error ? e.message : String(e)}); Binary Authorization treats it as a tag or malformed digest.`)
+    notes.push(
+      `"${img.image}" is not a valid image reference (${e instanceof Error ? e.message : String(e)}); Binary Authorization treats it as a tag or malformed digest.`,
+    )
   }
   if (img.digest !== undefined && written !== undefined && img.digest !== written) {
     notes.push(`the digest written in the image (${written}) differs from the resolved digest (${img.digest}); the written one is evaluated.`)
@@ -140,7 +143,9 @@ function imageFacts(img: ImageToEvaluate, platform: Platform): ImageFacts {
   const d = written ?? img.digest
   if (name !== undefined && d !== undefined && isSha256Digest(d)) return {name, digest: d, evaluated: `${name}@${d}`, notes}
   if (name !== undefined && d === undefined) {
-    notes.push(`Cloud Run resolves "${img.image}" to a digest at deploy time; it was not resolved here, so digest-dependent results are uncertain (pin it with \`safe-deploy pin\`).`)
+    notes.push(
+      `Cloud Run resolves "${img.image}" to a digest at deploy time; it was not resolved here, so digest-dependent results are uncertain (pin it with \`safe-deploy pin\`).`,
+    )
     return {name, digest: undefined, evaluated: undefined, notes}
   }
   return {name, digest: undefined, evaluated: img.image, notes}
@@ -198,7 +203,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
     push(topNotes, 'globalPolicyEvaluationMode is not set (UNSPECIFIED), which behaves as DISABLE: Google-maintained system images are not exempt.')
   }
   if (context.platform === 'cloudrun' && policy.admissionWhitelistPatterns.some((p) => patternHasTag(p.namePattern))) {
-    push(topNotes, 'Cloud Run resolves tags to digests before evaluating, so allowlist patterns with a tag never match on Cloud Run; use IMAGE@*, PATH/** or IMAGE@sha256:….')
+    push(
+      topNotes,
+      'Cloud Run resolves tags to digests before evaluating, so allowlist patterns with a tag never match on Cloud Run; use IMAGE@*, PATH/** or IMAGE@sha256:….',
+    )
   }
 
   const evalRule = (cand: RuleCandidate, img: ImageToEvaluate, facts: ImageFacts): RuleOutcome => {
@@ -269,7 +277,16 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
     })
     const allowed = (exemption: NonNullable<ImageVerdict['exemption']>, reason: string): ImageVerdict => {
       if (breakGlass) push(notes, 'break-glass is set: GKE logs a break-glass event even though the policy allows the image.')
-      return {...base, verdict: 'ALLOW', rule: ruleInfo(selection.kind, selection.key, selection.rule), exemption, attestors: [], reasons: [reason], notes, nextSteps}
+      return {
+        ...base,
+        verdict: 'ALLOW',
+        rule: ruleInfo(selection.kind, selection.key, selection.rule),
+        exemption,
+        attestors: [],
+        reasons: [reason],
+        notes,
+        nextSteps,
+      }
     }
 
     // 1. System policy (GKE only, globalPolicyEvaluationMode ENABLE).
@@ -278,7 +295,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
       if (globalMode === 'ENABLE') {
         if (sys.match !== undefined) {
           if (system.approximate) {
-            push(notes, 'system-image exemption from the built-in approximate list (Google\'s list is not published and varies by region); export the real one with `gcloud alpha container binauthz policy export-system-policy --location=REGION`.')
+            push(
+              notes,
+              "system-image exemption from the built-in approximate list (Google's list is not published and varies by region); export the real one with `gcloud alpha container binauthz policy export-system-policy --location=REGION`.",
+            )
           }
           return allowed(
             {kind: 'system', pattern: sys.match, ...(system.approximate ? {approximate: true} : {})},
@@ -287,7 +307,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
         }
         for (const u of sys.uncertain) push(notes, `system pattern "${u.pattern}" may exempt the image (${u.why}); treated as not matching.`)
       } else if (sys.match !== undefined) {
-        push(notes, `the image matches system pattern ${sys.match}, but globalPolicyEvaluationMode is ${globalMode} so system images are not exempt; allowlist it or set globalPolicyEvaluationMode: ENABLE.`)
+        push(
+          notes,
+          `the image matches system pattern ${sys.match}, but globalPolicyEvaluationMode is ${globalMode} so system images are not exempt; allowlist it or set globalPolicyEvaluationMode: ENABLE.`,
+        )
       }
     }
 
@@ -296,7 +319,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
     const wl = matchList(facts, patterns)
     if (wl.match !== undefined) {
       const line = policy.admissionWhitelistPatterns.find((p) => p.namePattern === wl.match)?.line
-      return allowed({kind: 'allowlist', pattern: wl.match}, `Image ${img.image} allowed: matches allowlist pattern ${wl.match}${line === undefined ? '' : ` (line ${line})`}.`)
+      return allowed(
+        {kind: 'allowlist', pattern: wl.match},
+        `Image ${img.image} allowed: matches allowlist pattern ${wl.match}${line === undefined ? '' : ` (line ${line})`}.`,
+      )
     }
     for (const u of wl.uncertain) push(notes, `allowlist pattern "${u.pattern}" may exempt the image: ${u.why}; treated as not matching (conservative).`)
     const hintTarget = facts.evaluated ?? img.image
@@ -309,7 +335,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
       if (norm !== undefined) allowlistHints.push({fix: `pattern "${p}" differs from "${hintTarget}" only by docker.io/ or library/ (see notes)`})
       if (exact !== undefined) allowlistHints.push({fix: `pattern "${p}" has no wildcard; "${p}@*" or "${p}:*" would cover "${hintTarget}" (see notes)`})
       if (context.platform === 'cloudrun' && patternHasTag(p) && explainMatch(img.image, p).result === 'match') {
-        push(notes, `allowlist pattern "${p}" matches "${img.image}" as written, but Cloud Run evaluates the resolved digest, so tag patterns never match; use ${facts.name ?? 'IMAGE'}@* instead.`)
+        push(
+          notes,
+          `allowlist pattern "${p}" matches "${img.image}" as written, but Cloud Run evaluates the resolved digest, so tag patterns never match; use ${facts.name ?? 'IMAGE'}@* instead.`,
+        )
       }
     }
 
@@ -331,7 +360,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
     let wouldBe: Verdict | undefined
     if (verdict === 'DRYRUN_DENY') {
       wouldBe = 'DENY'
-      push(notes, `the ${ruleLabel(candidate.kind, candidate.key)} is in dry-run (DRYRUN_AUDIT_LOG_ONLY): the deploy proceeds and the denial is only audit-logged.`)
+      push(
+        notes,
+        `the ${ruleLabel(candidate.kind, candidate.key)} is in dry-run (DRYRUN_AUDIT_LOG_ONLY): the deploy proceeds and the denial is only audit-logged.`,
+      )
     }
     if (verdict === 'DENY' && breakGlass) {
       verdict = 'ALLOW_BREAKGLASS'
@@ -401,10 +433,13 @@ export interface AttestationCheck {
  */
 export function attestationChecksNeeded(input: Omit<EvaluationInput, 'checkAttestor'>): AttestationCheck[] {
   const needed = new Map<string, AttestationCheck>()
-  evaluatePolicy({...input, checkAttestor: (attestor, digest) => {
-    needed.set(`${attestor}\u0000${digest}`, {attestor, digest})
-    return {satisfied: false, reason: 'not gathered yet'}
-  }})
+  evaluatePolicy({
+    ...input,
+    checkAttestor: (attestor, digest) => {
+      needed.set(`${attestor}\u0000${digest}`, {attestor, digest})
+      return {satisfied: false, reason: 'not gathered yet'}
+    },
+  })
   return [...needed.values()]
 }
 
@@ -455,13 +490,19 @@ export function explainRule(policy: Policy, ctx: ExplainContext, image?: string)
   const at = rule.line === undefined ? '' : ` (${policy.source}:${rule.line})`
   lines.push(`Rule: ${ruleLabel(sel.kind, sel.key)}${at}: ${rule.evaluationMode}, ${rule.enforcementMode}.`)
   if (sel.kind === 'default') {
-    lines.push(ctx.platform === 'cloudrun' ? 'Why: Cloud Run supports the default rule only.' : 'Why: no cluster, namespace, service account or Istio identity rule matches, so the default rule applies.')
+    lines.push(
+      ctx.platform === 'cloudrun'
+        ? 'Why: Cloud Run supports the default rule only.'
+        : 'Why: no cluster, namespace, service account or Istio identity rule matches, so the default rule applies.',
+    )
   } else {
     lines.push(`Why: the key "${sel.key ?? ''}" matches, so the default rule is not considered.`)
   }
   for (const c of sel.candidates) {
     if (c.kind === sel.kind && c.key === sel.key) continue
-    lines.push(`Also ${c.certain ? 'matches' : 'may apply'}: ${ruleLabel(c.kind, c.key)}: ${c.rule.evaluationMode}, ${c.rule.enforcementMode} (the strictest verdict is reported).`)
+    lines.push(
+      `Also ${c.certain ? 'matches' : 'may apply'}: ${ruleLabel(c.kind, c.key)}: ${c.rule.evaluationMode}, ${c.rule.enforcementMode} (the strictest verdict is reported).`,
+    )
   }
   switch (rule.evaluationMode) {
     case 'ALWAYS_ALLOW':
@@ -471,7 +512,9 @@ export function explainRule(policy: Policy, ctx: ExplainContext, image?: string)
       lines.push('Evaluation: every image is denied unless it is allowlisted.')
       break
     case 'REQUIRE_ATTESTATION':
-      lines.push(`Evaluation: the image must be referenced by digest (@sha256:…) and have a valid attestation from ALL of: ${rule.requireAttestationsBy.join(', ')}.`)
+      lines.push(
+        `Evaluation: the image must be referenced by digest (@sha256:…) and have a valid attestation from ALL of: ${rule.requireAttestationsBy.join(', ')}.`,
+      )
       break
   }
   lines.push(
@@ -521,7 +564,8 @@ export function explainRule(policy: Policy, ctx: ExplainContext, image?: string)
     const matching = out.allowlist.filter((a) => a.result === 'match')
     if (matching.length > 0) lines.push(`Allowlist: ${matching.map((a) => a.pattern).join(', ')} match(es) ${image}: the image is exempt from the rule.`)
     else if (policy.admissionWhitelistPatterns.length > 0) lines.push(`Allowlist: no pattern matches ${target ?? image}.`)
-    for (const a of out.allowlist) if (a.result === 'uncertain') lines.push(`Allowlist: ${a.pattern} may match (${a.why ?? 'undocumented'}); treated as not matching.`)
+    for (const a of out.allowlist)
+      if (a.result === 'uncertain') lines.push(`Allowlist: ${a.pattern} may match (${a.why ?? 'undocumented'}); treated as not matching.`)
     for (const p of policy.admissionWhitelistPatterns) {
       push(notes, normalizationHint(target ?? image, p.namePattern))
       push(notes, exactPatternHint(target ?? image, p.namePattern))

@@ -39,7 +39,13 @@ export interface LintResult {
 
 const PROD_LIKE = /(^|[-_.:/])(prod|production|prd|live)($|[-_.:/\d])/i
 
-const SCOPED: Array<[Exclude<RuleKind, 'default'>, 'clusterAdmissionRules' | 'kubernetesNamespaceAdmissionRules' | 'kubernetesServiceAccountAdmissionRules' | 'istioServiceIdentityAdmissionRules', string]> = [
+const SCOPED: Array<
+  [
+    Exclude<RuleKind, 'default'>,
+    'clusterAdmissionRules' | 'kubernetesNamespaceAdmissionRules' | 'kubernetesServiceAccountAdmissionRules' | 'istioServiceIdentityAdmissionRules',
+    string,
+  ]
+> = [
   ['cluster', 'clusterAdmissionRules', 'cluster'],
   ['namespace', 'kubernetesNamespaceAdmissionRules', 'namespace'],
   ['serviceAccount', 'kubernetesServiceAccountAdmissionRules', 'service account'],
@@ -47,8 +53,11 @@ const SCOPED: Array<[Exclude<RuleKind, 'default'>, 'clusterAdmissionRules' | 'ku
 ]
 
 function sameRule(a: AdmissionRule, b: AdmissionRule): boolean {
-  return a.evaluationMode === b.evaluationMode && a.enforcementMode === b.enforcementMode &&
+  return (
+    a.evaluationMode === b.evaluationMode &&
+    a.enforcementMode === b.enforcementMode &&
     [...a.requireAttestationsBy].sort().join(',') === [...b.requireAttestationsBy].sort().join(',')
+  )
 }
 
 function describeRule(r: AdmissionRule): string {
@@ -71,8 +80,11 @@ export function lintPolicy(input: LintInput): LintResult {
     const list = err.errors.length > 0 ? err.errors : [err]
     for (const e of list) {
       findings.push({
-        code: 'E_POLICY_INVALID', severity: 'error', line: e.location?.line ?? 0,
-        message: e.message, fix: e.hint ?? 'fix the field as described; `gcloud container binauthz policy import` would reject it too',
+        code: 'E_POLICY_INVALID',
+        severity: 'error',
+        line: e.location?.line ?? 0,
+        message: e.message,
+        fix: e.hint ?? 'fix the field as described; `gcloud container binauthz policy import` would reject it too',
       })
     }
     return summarize(input.file, findings)
@@ -83,10 +95,13 @@ export function lintPolicy(input: LintInput): LintResult {
     // The line of the field when present (YAML or JSON form), else 1: where it should be added.
     const at = input.text.split('\n').findIndex((l) => /^\s*["']?globalPolicyEvaluationMode["']?\s*:/.test(l))
     findings.push({
-      code: 'W_GLOBAL_EVAL_MODE', severity: 'warning', line: at >= 0 ? at + 1 : 1,
-      message: p.globalPolicyEvaluationMode === 'DISABLE'
-        ? 'globalPolicyEvaluationMode is DISABLE: Google-maintained system images must then be allowlisted by hand'
-        : 'globalPolicyEvaluationMode is missing (treated as DISABLE): Google-maintained system images are evaluated against your rules and may be blocked',
+      code: 'W_GLOBAL_EVAL_MODE',
+      severity: 'warning',
+      line: at >= 0 ? at + 1 : 1,
+      message:
+        p.globalPolicyEvaluationMode === 'DISABLE'
+          ? 'globalPolicyEvaluationMode is DISABLE: Google-maintained system images must then be allowlisted by hand'
+          : 'globalPolicyEvaluationMode is missing (treated as DISABLE): Google-maintained system images are evaluated against your rules and may be blocked',
       fix: 'add `globalPolicyEvaluationMode: ENABLE` (the default for new projects)',
     })
   }
@@ -99,13 +114,17 @@ export function lintPolicy(input: LintInput): LintResult {
     const prodLike = kind !== 'default' && key !== undefined && PROD_LIKE.test(key)
     if (prodLike && rule.evaluationMode === 'ALWAYS_ALLOW') {
       findings.push({
-        code: 'W_PERMISSIVE_PRODUCTION', severity: 'warning', line: rule.line ?? 0,
+        code: 'W_PERMISSIVE_PRODUCTION',
+        severity: 'warning',
+        line: rule.line ?? 0,
         message: `${label} looks production-like but is ALWAYS_ALLOW: any image deploys there`,
         fix: 'use REQUIRE_ATTESTATION with your CI attestor (start in DRYRUN_AUDIT_LOG_ONLY, then enforce)',
       })
     } else if (prodLike && rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY') {
       findings.push({
-        code: 'W_PRODUCTION_DRYRUN', severity: 'warning', line: rule.line ?? 0,
+        code: 'W_PRODUCTION_DRYRUN',
+        severity: 'warning',
+        line: rule.line ?? 0,
         message: `${label} looks production-like but is only DRYRUN_AUDIT_LOG_ONLY: denials are logged, not blocked`,
         fix: 'once the audit log shows no unexpected dry-run denials, switch to ENFORCED_BLOCK_AND_AUDIT_LOG',
       })
@@ -113,7 +132,9 @@ export function lintPolicy(input: LintInput): LintResult {
     const enforcedStrict = rule.enforcementMode === 'ENFORCED_BLOCK_AND_AUDIT_LOG' && rule.evaluationMode !== 'ALWAYS_ALLOW'
     if (enforcedStrict && input.audit !== undefined && input.audit.dryRunDecisions === 0) {
       findings.push({
-        code: 'W_ENFORCED_WITHOUT_DRYRUN', severity: 'warning', line: rule.line ?? 0,
+        code: 'W_ENFORCED_WITHOUT_DRYRUN',
+        severity: 'warning',
+        line: rule.line ?? 0,
         message: `${label} is enforced, but the audit log (${input.audit.file}, ${input.audit.records} record(s)) has no dry-run decisions yet`,
         fix: 'run the rule in DRYRUN_AUDIT_LOG_ONLY for a while and deploy through safe-deploy, then enforce',
       })
@@ -122,9 +143,21 @@ export function lintPolicy(input: LintInput): LintResult {
       for (const name of rule.requireAttestationsBy) {
         const a = input.attestors.get(name)
         if (a === undefined) {
-          findings.push({code: 'W_ATTESTOR_NOT_FOUND', severity: 'warning', line: rule.line ?? 0, message: `${label} requires ${name}, which was not found`, fix: `create it, or export it with gcloud container binauthz attestors describe ${name} --format=json`})
+          findings.push({
+            code: 'W_ATTESTOR_NOT_FOUND',
+            severity: 'warning',
+            line: rule.line ?? 0,
+            message: `${label} requires ${name}, which was not found`,
+            fix: `create it, or export it with gcloud container binauthz attestors describe ${name} --format=json`,
+          })
         } else if (a.publicKeys.length === 0) {
-          findings.push({code: 'W_ATTESTOR_NO_KEYS', severity: 'warning', line: rule.line ?? 0, message: `${label} requires ${name}, which has no public keys: it never accepts an attestation, so every image is denied`, fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${name} …`})
+          findings.push({
+            code: 'W_ATTESTOR_NO_KEYS',
+            severity: 'warning',
+            line: rule.line ?? 0,
+            message: `${label} requires ${name}, which has no public keys: it never accepts an attestation, so every image is denied`,
+            fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${name} …`,
+          })
         }
       }
     }
@@ -142,7 +175,9 @@ export function lintPolicy(input: LintInput): LintResult {
     for (const other of members.slice(1)) {
       if (!sameRule(first.rule, other.rule)) {
         findings.push({
-          code: 'W_SIMILAR_CLUSTERS_DIFFER', severity: 'warning', line: other.rule.line ?? 0,
+          code: 'W_SIMILAR_CLUSTERS_DIFFER',
+          severity: 'warning',
+          line: other.rule.line ?? 0,
           message: `clusters "${first.key}" and "${other.key}" look like the same environment ("${fam}") but have different rules: ${describeRule(first.rule)} vs ${describeRule(other.rule)}`,
           fix: 'give every cluster of one environment the same rule (an unprotected twin is the way in)',
         })
@@ -160,41 +195,56 @@ export function lintPolicy(input: LintInput): LintResult {
       // `app**` also matches `app-exploit/…`; `app:**` / `app@**` cannot reach another repository.
       const stem = np.slice(0, -2)
       findings.push({
-        code: 'W_BROAD_ALLOWLIST', severity: 'warning', line,
+        code: 'W_BROAD_ALLOWLIST',
+        severity: 'warning',
+        line,
         message: `allowlist pattern "${np}" also matches sibling paths such as "${stem}-exploit/…"`,
         fix: `use "${stem}/**" to allow only what is inside ${stem}`,
       })
     } else if (slash > 0 && (np.slice(slash) === '/**' || np.slice(slash) === '/*')) {
       findings.push({
-        code: 'W_BROAD_ALLOWLIST', severity: 'warning', line,
+        code: 'W_BROAD_ALLOWLIST',
+        severity: 'warning',
+        line,
         message: `allowlist pattern "${np}" exempts ${np.endsWith('**') ? 'every image' : 'every top-level image'} in the registry ${np.slice(0, slash)}`,
         fix: 'narrow it to your project or repository path',
       })
     }
     if (patternHasTag(np)) {
       findings.push({
-        code: 'W_TAG_PATTERN_CLOUD_RUN', severity: 'warning', line,
+        code: 'W_TAG_PATTERN_CLOUD_RUN',
+        severity: 'warning',
+        line,
         message: `allowlist pattern "${np}" names a tag: it never matches on Cloud Run, which evaluates images by digest`,
         fix: 'use IMAGE@* or PATH/** (or IMAGE@sha256:… for one digest)',
       })
     }
     if (/^(docker\.io|index\.docker\.io)\//.test(np)) {
       findings.push({
-        code: 'W_NORMALIZED_PATTERN', severity: 'warning', line,
+        code: 'W_NORMALIZED_PATTERN',
+        severity: 'warning',
+        line,
         message: `allowlist pattern "${np}" uses the normalized Docker Hub name; matching is on the image as written, so "nginx" or "library/nginx" does not match it`,
         fix: 'add a pattern for the form your manifests use (e.g. nginx@*), or write the images with docker.io/ explicitly',
       })
     }
     // One finding per pattern: the first earlier duplicate, else the first broader pattern that covers it.
-    const other = patterns.find((o, j) => j < i && o.namePattern === np) ?? patterns.find((o) => {
-      const on = o.namePattern
-      return on !== np && on.endsWith('*') && matchPattern(np.replace(/\*+$/, ''), on) === 'match' && (on.endsWith('**') || !np.endsWith('**'))
-    })
+    const other =
+      patterns.find((o, j) => j < i && o.namePattern === np) ??
+      patterns.find((o) => {
+        const on = o.namePattern
+        return on !== np && on.endsWith('*') && matchPattern(np.replace(/\*+$/, ''), on) === 'match' && (on.endsWith('**') || !np.endsWith('**'))
+      })
     if (other !== undefined) {
       const o = other.namePattern
       findings.push({
-        code: 'W_SHADOWED_ALLOWLIST', severity: 'warning', line,
-        message: o === np ? `allowlist pattern "${np}" is listed twice` : `allowlist pattern "${np}" is shadowed by the broader "${o}"${other.line ? ` (line ${other.line})` : ''}`,
+        code: 'W_SHADOWED_ALLOWLIST',
+        severity: 'warning',
+        line,
+        message:
+          o === np
+            ? `allowlist pattern "${np}" is listed twice`
+            : `allowlist pattern "${np}" is shadowed by the broader "${o}"${other.line ? ` (line ${other.line})` : ''}`,
         fix: o === np ? 'remove the duplicate' : `remove "${np}", or narrow "${o}"`,
       })
     }

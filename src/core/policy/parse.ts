@@ -35,9 +35,17 @@ interface Problem {
 }
 
 const POLICY_FIELDS = [
-  'name', 'description', 'etag', 'updateTime', 'globalPolicyEvaluationMode', 'admissionWhitelistPatterns',
-  'clusterAdmissionRules', 'kubernetesNamespaceAdmissionRules', 'kubernetesServiceAccountAdmissionRules',
-  'istioServiceIdentityAdmissionRules', 'defaultAdmissionRule',
+  'name',
+  'description',
+  'etag',
+  'updateTime',
+  'globalPolicyEvaluationMode',
+  'admissionWhitelistPatterns',
+  'clusterAdmissionRules',
+  'kubernetesNamespaceAdmissionRules',
+  'kubernetesServiceAccountAdmissionRules',
+  'istioServiceIdentityAdmissionRules',
+  'defaultAdmissionRule',
 ] as const
 const RULE_FIELDS = ['evaluationMode', 'enforcementMode', 'requireAttestationsBy'] as const
 
@@ -55,7 +63,10 @@ const MAP_KEYS: Record<Exclude<RuleKind, 'default'>, {re: RegExp; expected: stri
   cluster: {re: CLUSTER_KEY_RE, expected: 'a cluster key LOCATION.CLUSTER_NAME (e.g. us-central1-a.prod-cluster)'},
   namespace: {re: NAMESPACE_KEY_RE, expected: 'a Kubernetes namespace name ([a-z0-9.-]+, e.g. some-namespace)'},
   serviceAccount: {re: SERVICE_ACCOUNT_KEY_RE, expected: 'NAMESPACE:SERVICE_ACCOUNT (e.g. test-ns:default)'},
-  istioIdentity: {re: ISTIO_KEY_RE, expected: 'an Istio identity [spiffe://]DOMAIN/ns/NAMESPACE/sa/SERVICE_ACCOUNT (e.g. spiffe://example.com/ns/test-ns/sa/default)'},
+  istioIdentity: {
+    re: ISTIO_KEY_RE,
+    expected: 'an Istio identity [spiffe://]DOMAIN/ns/NAMESPACE/sa/SERVICE_ACCOUNT (e.g. spiffe://example.com/ns/test-ns/sa/default)',
+  },
 }
 
 export interface ParseOptions {
@@ -152,7 +163,13 @@ class Checker {
     return undefined
   }
 
-  enumValue<T extends string>(path: string, t: Tree | undefined, allowed: readonly T[], numbers: Record<number, string>, line: number | undefined): T | string | undefined {
+  enumValue<T extends string>(
+    path: string,
+    t: Tree | undefined,
+    allowed: readonly T[],
+    numbers: Record<number, string>,
+    line: number | undefined,
+  ): T | string | undefined {
     if (t?.t === 'scalar' && typeof t.value === 'number' && Number.isInteger(t.value)) {
       const name = numbers[t.value]
       if (name !== undefined) return name
@@ -170,7 +187,11 @@ class Checker {
       if (known.includes(e.key)) continue
       const camel = e.key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())
       const suggestion = camel !== e.key && known.includes(camel) ? ` (did you mean ${camel}? the file uses the camelCase REST/YAML names)` : ''
-      this.add(path === '' ? e.key : `${path}.${e.key}`, e.keyLine, `expected a known ${what} field (${known.join(', ')}), got unknown field "${e.key}"${suggestion}`)
+      this.add(
+        path === '' ? e.key : `${path}.${e.key}`,
+        e.keyLine,
+        `expected a known ${what} field (${known.join(', ')}), got unknown field "${e.key}"${suggestion}`,
+      )
     }
   }
 
@@ -190,7 +211,11 @@ class Checker {
         this.notes.push(`${path}: short attestor name "${name}" read as ${full} (the policy's project).`)
         return full
       }
-      this.add(path, t.line, `expected a full attestor name projects/PROJECT/attestors/ATTESTOR, got short name "${name}" (the policy has no name: projects/PROJECT/policy to take the project from; write the full name)`)
+      this.add(
+        path,
+        t.line,
+        `expected a full attestor name projects/PROJECT/attestors/ATTESTOR, got short name "${name}" (the policy has no name: projects/PROJECT/policy to take the project from; write the full name)`,
+      )
       return undefined
     }
     this.add(path, t.line, `expected an attestor name projects/PROJECT/attestors/ATTESTOR, got ${JSON.stringify(name)}`)
@@ -208,7 +233,11 @@ class Checker {
     const ev = get('evaluationMode')
     let evaluationMode: EvaluationMode | undefined
     if (isNull(ev?.value)) {
-      this.add(`${path}.evaluationMode`, ev?.keyLine ?? ruleLine, `expected one of ${EVALUATION_MODES.join(', ')} (the field is required), got ${ev ? 'null' : 'nothing'}`)
+      this.add(
+        `${path}.evaluationMode`,
+        ev?.keyLine ?? ruleLine,
+        `expected one of ${EVALUATION_MODES.join(', ')} (the field is required), got ${ev ? 'null' : 'nothing'}`,
+      )
       ok = false
     } else {
       const v = this.enumValue(`${path}.evaluationMode`, ev?.value, EVALUATION_MODES, EVALUATION_MODE_NUMBERS, ev?.keyLine)
@@ -225,7 +254,11 @@ class Checker {
     const en = get('enforcementMode')
     let enforcementMode: EnforcementMode | undefined
     if (isNull(en?.value)) {
-      this.add(`${path}.enforcementMode`, en?.keyLine ?? ruleLine, `expected one of ${ENFORCEMENT_MODES.join(', ')} (the field is required), got ${en ? 'null' : 'nothing'}`)
+      this.add(
+        `${path}.enforcementMode`,
+        en?.keyLine ?? ruleLine,
+        `expected one of ${ENFORCEMENT_MODES.join(', ')} (the field is required), got ${en ? 'null' : 'nothing'}`,
+      )
       ok = false
     } else {
       const v = this.enumValue(`${path}.enforcementMode`, en?.value, ENFORCEMENT_MODES, ENFORCEMENT_MODE_NUMBERS, en?.keyLine)
@@ -257,11 +290,19 @@ class Checker {
     }
     const count = ra && ra.value.t === 'seq' ? ra.value.items.length : 0
     if (evaluationMode === 'REQUIRE_ATTESTATION' && count === 0 && !(ra && !isNull(ra.value) && ra.value.t !== 'seq')) {
-      this.add(`${path}.requireAttestationsBy`, attestorsLine ?? ev?.keyLine ?? ruleLine, 'expected at least one attestor when evaluationMode is REQUIRE_ATTESTATION, got none')
+      this.add(
+        `${path}.requireAttestationsBy`,
+        attestorsLine ?? ev?.keyLine ?? ruleLine,
+        'expected at least one attestor when evaluationMode is REQUIRE_ATTESTATION, got none',
+      )
       ok = false
     }
     if (evaluationMode !== undefined && evaluationMode !== 'REQUIRE_ATTESTATION' && count > 0) {
-      this.add(`${path}.requireAttestationsBy`, attestorsLine ?? ruleLine, `expected no attestors when evaluationMode is ${evaluationMode} (they are only allowed with REQUIRE_ATTESTATION), got ${count}`)
+      this.add(
+        `${path}.requireAttestationsBy`,
+        attestorsLine ?? ruleLine,
+        `expected no attestors when evaluationMode is ${evaluationMode} (they are only allowed with REQUIRE_ATTESTATION), got ${count}`,
+      )
       ok = false
     }
     if (!ok || evaluationMode === undefined || enforcementMode === undefined) return undefined
@@ -296,7 +337,11 @@ function validatePolicy(root: Tree, source: string, options: ParseOptions): {pol
       } else if (parseLocationPolicyName(name, {noSpace: true})) {
         out.name = name
       } else {
-        c.add('name', nameEntry.value.line, `expected projects/PROJECT/policy (or locations/LOCATION/policy for the system policy), got ${JSON.stringify(name)}`)
+        c.add(
+          'name',
+          nameEntry.value.line,
+          `expected projects/PROJECT/policy (or locations/LOCATION/policy for the system policy), got ${JSON.stringify(name)}`,
+        )
       }
     }
   }
@@ -368,14 +413,19 @@ function validatePolicy(root: Tree, source: string, options: ParseOptions): {pol
   if (nonEmpty.length > 1) {
     const [first, ...rest] = nonEmpty
     for (const r of rest) {
-      c.add(r.field, r.line, `expected at most one non-empty scoped rule map (a v1 policy uses one of clusterAdmissionRules, kubernetesNamespaceAdmissionRules, kubernetesServiceAccountAdmissionRules, istioServiceIdentityAdmissionRules), got both ${first?.field} and ${r.field}`)
+      c.add(
+        r.field,
+        r.line,
+        `expected at most one non-empty scoped rule map (a v1 policy uses one of clusterAdmissionRules, kubernetesNamespaceAdmissionRules, kubernetesServiceAccountAdmissionRules, istioServiceIdentityAdmissionRules), got both ${first?.field} and ${r.field}`,
+      )
     }
   }
 
   const d = get('defaultAdmissionRule')
   let defaultRule: AdmissionRule | undefined
   if (!d || isNull(d.value)) {
-    if (!options.systemPolicy) c.add('defaultAdmissionRule', d?.keyLine ?? root.line, `expected an AdmissionRule (the field is required), got ${d ? 'null' : 'nothing'}`)
+    if (!options.systemPolicy)
+      c.add('defaultAdmissionRule', d?.keyLine ?? root.line, `expected an AdmissionRule (the field is required), got ${d ? 'null' : 'nothing'}`)
   } else {
     defaultRule = c.rule('defaultAdmissionRule', d.value, d.keyLine)
   }
@@ -400,7 +450,8 @@ function validatePolicy(root: Tree, source: string, options: ParseOptions): {pol
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 
-const HINT = 'fix the fields listed; the file format is what `gcloud container binauthz policy export` writes ' +
+const HINT =
+  'fix the fields listed; the file format is what `gcloud container binauthz policy export` writes ' +
   '(https://cloud.google.com/binary-authorization/docs/policy-yaml-reference)'
 
 function problemLine(source: string, p: {line: number | undefined; path: string; message: string}): string {
@@ -435,7 +486,11 @@ export function parsePolicyText(text: string, file: string, options: ParseOption
   const syntax: Problem[] = []
   for (const doc of list) {
     for (const e of doc.errors) {
-      syntax.push({path: 'syntax', line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`})
+      syntax.push({
+        path: 'syntax',
+        line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line,
+        message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`,
+      })
     }
   }
   if (syntax.length > 0) {
@@ -452,8 +507,13 @@ export function parsePolicyText(text: string, file: string, options: ParseOption
   if (nonEmpty.length > 1) {
     const second = nonEmpty[1] as Document
     const line = lineOf(second.contents, lc)
-    throw fail('POLICY_INVALID', file, 'invalid Binary Authorization policy',
-      [{path: 'document 2', line, message: `expected a single policy document, got ${nonEmpty.length} YAML documents`}], HINT)
+    throw fail(
+      'POLICY_INVALID',
+      file,
+      'invalid Binary Authorization policy',
+      [{path: 'document 2', line, message: `expected a single policy document, got ${nonEmpty.length} YAML documents`}],
+      HINT,
+    )
   }
   const doc = nonEmpty[0] as Document
   return finish(yamlTree(doc.contents, doc, lc), file, options)

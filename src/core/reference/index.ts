@@ -120,7 +120,8 @@ export function parseWritten(input: string): WrittenReference {
   const path = m[2] as string
   const tag = m[3]
   const digest = m[4]
-  if (path.length > NAME_TOTAL_LENGTH_MAX) throw invalid(input, `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (got ${path.length})`)
+  if (path.length > NAME_TOTAL_LENGTH_MAX)
+    throw invalid(input, `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (got ${path.length})`)
   if (digest !== undefined) validateDigest(digest, input)
   const suffix = (tag === undefined ? 0 : tag.length + 1) + (digest === undefined ? 0 : digest.length + 1)
   return {original: input, name: input.slice(0, input.length - suffix), domain, path, tag, digest}

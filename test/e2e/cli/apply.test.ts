@@ -78,14 +78,49 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return metadata.env(dir, extra)
 }
 
-interface ApplyRun extends CliResult { log: string; records: () => any[] }
+interface ApplyRun extends CliResult {
+  log: string
+  records: () => any[]
+}
 
-async function apply(file: string, args: string[], opts: {policy?: string; context?: string; kubeconfig?: string; env?: Record<string, string>} = {}): Promise<ApplyRun> {
+async function apply(
+  file: string,
+  args: string[],
+  opts: {policy?: string; context?: string; kubeconfig?: string; env?: Record<string, string>} = {},
+): Promise<ApplyRun> {
   const log = join(dir, `audit-${++n}.jsonl`)
-  const r = await runCli(['apply', '-f', file, '--kubeconfig', opts.kubeconfig ?? kubeconfig, '--context', opts.context ?? 'test',
-    '--policy', opts.policy ?? enforcePolicy, '--attestors', attestors, '--attestations', atts, '--insecure-registry', reg.host,
-    '--audit-log', log, ...args], {env: opts.env ?? env()})
-  return {...r, log, records: () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))}
+  const r = await runCli(
+    [
+      'apply',
+      '-f',
+      file,
+      '--kubeconfig',
+      opts.kubeconfig ?? kubeconfig,
+      '--context',
+      opts.context ?? 'test',
+      '--policy',
+      opts.policy ?? enforcePolicy,
+      '--attestors',
+      attestors,
+      '--attestations',
+      atts,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      log,
+      ...args,
+    ],
+    {env: opts.env ?? env()},
+  )
+  return {
+    ...r,
+    log,
+    records: () =>
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+  }
 }
 
 const isWrite = (r: RecordedRequest): boolean => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method)
@@ -110,8 +145,16 @@ describe('safe-deploy apply (kubectl applier)', () => {
     expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
     expect(recs[0].id).toBe(recs[1].id)
     for (const rec of recs) {
-      expect(rec).toMatchObject({command: 'apply', verdict: 'ALLOW', mode: 'none', breakGlass: false, target: expect.objectContaining({context: 'test', platform: 'gke'})})
-      expect(rec.images).toEqual([expect.objectContaining({image: `${reg.host}/team/app:1.4@${appDigest}`, digest: appDigest, verdict: 'ALLOW', workload: 'Deployment/web'})])
+      expect(rec).toMatchObject({
+        command: 'apply',
+        verdict: 'ALLOW',
+        mode: 'none',
+        breakGlass: false,
+        target: expect.objectContaining({context: 'test', platform: 'gke'}),
+      })
+      expect(rec.images).toEqual([
+        expect.objectContaining({image: `${reg.host}/team/app:1.4@${appDigest}`, digest: appDigest, verdict: 'ALLOW', workload: 'Deployment/web'}),
+      ])
       expect(typeof rec.actor).toBe('string')
       expect(Number.isNaN(Date.parse(rec.time))).toBe(false)
     }
@@ -215,7 +258,11 @@ describe('safe-deploy apply (kubectl applier)', () => {
     expect(r.code).toBe(0)
     const writes = kube.writes()
     expect(writes).toHaveLength(1)
-    expect(writes[0]).toMatchObject({method: 'PATCH', path: '/apis/apps/v1/namespaces/prod/deployments/ssa', query: expect.objectContaining({fieldManager: 'ci-deployer'})})
+    expect(writes[0]).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/apps/v1/namespaces/prod/deployments/ssa',
+      query: expect.objectContaining({fieldManager: 'ci-deployer'}),
+    })
     expect(writes[0]!.contentType).toMatch(/^application\/apply-patch\+yaml/)
     expect(sentDeployment(writes[0]!).spec.template.spec.containers[0].image).toContain(appDigest)
   })
@@ -307,13 +354,38 @@ describe('audit log', () => {
   it('safe-deploy audit --since 1h --verdict ALLOW --json filters the records', async () => {
     const log = join(dir, 'shared-audit.jsonl')
     const e = env()
-    const base = ['--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts,
-      '--insecure-registry', reg.host, '--audit-log', log, '--yes']
+    const base = [
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'test',
+      '--policy',
+      enforcePolicy,
+      '--attestors',
+      attestors,
+      '--attestations',
+      atts,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      log,
+      '--yes',
+    ]
     expect((await runCli(['apply', '-f', deploymentFile('aud-ok', `${reg.host}/team/app:1.4`), ...base], {env: e})).code).toBe(0)
     expect((await runCli(['apply', '-f', deploymentFile('aud-deny', `${reg.host}/team/bad:2.0`), ...base], {env: e})).code).toBe(5)
     // An old record (two hours ago) that --since 1h must drop.
-    const old = {time: new Date(Date.now() - 2 * 3600_000).toISOString(), id: 'old', command: 'apply', actor: 'x', target: {}, verdict: 'ALLOW',
-      mode: 'none', breakGlass: false, images: [], outcome: 'applied'}
+    const old = {
+      time: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      id: 'old',
+      command: 'apply',
+      actor: 'x',
+      target: {},
+      verdict: 'ALLOW',
+      mode: 'none',
+      breakGlass: false,
+      images: [],
+      outcome: 'applied',
+    }
     writeFileSync(log, JSON.stringify(old) + '\n' + readFileSync(log, 'utf8'))
 
     const r = await runCli(['audit', '--since', '1h', '--verdict', 'ALLOW', '--json', '--audit-log', log], {env: e})
@@ -325,7 +397,12 @@ describe('audit log', () => {
       expect(rec.images[0].digest).toBe(appDigest)
     }
     const all = await runCli(['audit', '--json', '--audit-log', log], {env: e})
-    expect(JSON.parse(all.stdout).records.map((x: any) => `${x.verdict}/${x.outcome}`)).toEqual(['ALLOW/applied', 'ALLOW/started', 'ALLOW/applied', 'DENY/blocked'])
+    expect(JSON.parse(all.stdout).records.map((x: any) => `${x.verdict}/${x.outcome}`)).toEqual([
+      'ALLOW/applied',
+      'ALLOW/started',
+      'ALLOW/applied',
+      'DENY/blocked',
+    ])
     const denied = await runCli(['audit', '--verdict', 'DENY', '--json', '--audit-log', log], {env: e})
     expect(JSON.parse(denied.stdout).records).toEqual([expect.objectContaining({outcome: 'blocked', images: [expect.objectContaining({digest: badDigest})]})])
   })
@@ -355,7 +432,9 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   })
 
   it('PROJECT_SINGLETON_POLICY_ENFORCE: proceeds with --require-enforcement, no warning', async () => {
-    container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {binaryAuthorization: {evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE'}})
+    container.state.clusters.set('projects/test-proj/locations/us-central1/clusters/prod', {
+      binaryAuthorization: {evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE'},
+    })
     try {
       const file = deploymentFile('gke-ok', `${reg.host}/team/app:1.4`)
       const r = await apply(file, gke(['--require-enforcement']), {context: GKE_CONTEXT, kubeconfig: gkeKubeconfig})
@@ -380,10 +459,17 @@ describe('GKE enforcement check (container API over gRPC)', () => {
 describe('apply with a profile from .safe-deploy.yaml', () => {
   it('takes the kube context, kubeconfig, namespace, policy and trust sources from the profile (flags would override)', async () => {
     const cfgDir = mkdtempSync(join(dir, 'profile-'))
-    writeFileSync(join(cfgDir, '.safe-deploy.yaml'), stringifyYaml({
-      apiVersion: 'safe-deploy.dev/v1', kind: 'Config', defaultProfile: 'prod',
-      profiles: {prod: {platform: 'gke', kubeconfig, context: 'test', namespace: 'prod', policy: enforcePolicy, attestors, attestations: atts, applier: 'kubectl'}},
-    }))
+    writeFileSync(
+      join(cfgDir, '.safe-deploy.yaml'),
+      stringifyYaml({
+        apiVersion: 'safe-deploy.dev/v1',
+        kind: 'Config',
+        defaultProfile: 'prod',
+        profiles: {
+          prod: {platform: 'gke', kubeconfig, context: 'test', namespace: 'prod', policy: enforcePolicy, attestors, attestations: atts, applier: 'kubectl'},
+        },
+      }),
+    )
     const file = deploymentFile('from-profile', `${reg.host}/team/app:1.4`)
     const log = join(cfgDir, 'audit.jsonl')
     const r = await runCli(['apply', '-f', file, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), cwd: cfgDir})
@@ -399,7 +485,9 @@ describe('parser differentials (security): what kubectl receives is what was eva
   /** A Deployment whose container is written by `container` (indented for the containers list). */
   function hostile(name: string, container: string, extra = ''): string {
     const file = join(dir, `${name}-${++n}.yaml`)
-    writeFileSync(file, `apiVersion: apps/v1
+    writeFileSync(
+      file,
+      `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: ${name}
@@ -413,7 +501,8 @@ spec:
     spec:
       serviceAccountName: deployer
       containers:
-${container}${extra}`)
+${container}${extra}`,
+    )
     return file
   }
   const good = (): string => `${reg.host}/team/app:1.4`
@@ -434,7 +523,11 @@ ${container}${extra}`)
   })
 
   it('class 6: a Deployment carrying items: kubectl would apply the items only; safe-deploy pins and evaluates those, sends them, and records them', async () => {
-    const file = hostile('carrier', `      - name: app\n        image: ${good()}\n`, `items:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: hidden, namespace: prod}\n  spec:\n    selector: {matchLabels: {app: hidden}}\n    template:\n      metadata: {labels: {app: hidden}}\n      spec:\n        containers:\n        - name: app\n          image: ${evil()}\n`)
+    const file = hostile(
+      'carrier',
+      `      - name: app\n        image: ${good()}\n`,
+      `items:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: hidden, namespace: prod}\n  spec:\n    selector: {matchLabels: {app: hidden}}\n    template:\n      metadata: {labels: {app: hidden}}\n      spec:\n        containers:\n        - name: app\n          image: ${evil()}\n`,
+    )
     const r = await apply(file, ['--yes'], {policy: dryrunPolicy})
     // The evaluated image is the hidden one (no attestation → a dry-run denial), not the carrier's.
     expect(r.code).toBe(0)
@@ -451,7 +544,10 @@ ${container}${extra}`)
 
   it('class 6: PodList items without kind become Pods; the Pod that reaches the API is pinned', async () => {
     const file = join(dir, `podlist-${++n}.yaml`)
-    writeFileSync(file, `apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: listed, namespace: prod}\n  spec:\n    containers:\n    - name: app\n      image: ${good()}\n`)
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: listed, namespace: prod}\n  spec:\n    containers:\n    - name: app\n      image: ${good()}\n`,
+    )
     const r = await apply(file, ['--yes'])
     expect(r.code).toBe(0)
     const writes = kube.requests.filter(isWrite)
@@ -464,8 +560,29 @@ ${container}${extra}`)
 
   it('stdin that is not UTF-8 is refused like a file (exit 3), nothing applied', async () => {
     const log = join(dir, `audit-${++n}.jsonl`)
-    const r = await runCli(['apply', '-f', '-', '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
-      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log, '--yes'], {env: env(), stdin: Buffer.from('\xff\xfea\x00p\x00i\x00', 'latin1')})
+    const r = await runCli(
+      [
+        'apply',
+        '-f',
+        '-',
+        '--kubeconfig',
+        kubeconfig,
+        '--context',
+        'test',
+        '--policy',
+        enforcePolicy,
+        '--attestors',
+        attestors,
+        '--attestations',
+        atts,
+        '--insecure-registry',
+        reg.host,
+        '--audit-log',
+        log,
+        '--yes',
+      ],
+      {env: env(), stdin: Buffer.from('\xff\xfea\x00p\x00i\x00', 'latin1')},
+    )
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/expected UTF-8 text, got UTF-16/)
     expect(kube.requests.filter(isWrite)).toEqual([])
@@ -474,7 +591,10 @@ ${container}${extra}`)
   it.each([['pin'], ['preflight']])('%s -f - refuses UTF-16 and invalid UTF-8 on stdin (exit 3), as for files; it never says ALLOW', async (cmd) => {
     const utf16 = Buffer.from('\ufeffapiVersion: v1\nkind: Pod\n', 'utf16le')
     const latin1 = Buffer.from('apiVersion: v1\nkind: Pod\nmetadata: {name: caf\xe9}\n', 'latin1')
-    for (const [input, why] of [[utf16, /got UTF-16/], [latin1, /invalid UTF-8 byte sequence at byte offset 45/]] as const) {
+    for (const [input, why] of [
+      [utf16, /got UTF-16/],
+      [latin1, /invalid UTF-8 byte sequence at byte offset 45/],
+    ] as const) {
       const extra = cmd === 'preflight' ? ['--policy', enforcePolicy, '--attestors', attestors, '--attestations', atts] : []
       const r = await runCli([cmd, '-f', '-', ...extra], {env: env(), stdin: input})
       expect(r.code).toBe(3)
@@ -486,9 +606,18 @@ ${container}${extra}`)
 
 describe('kubectl arguments after -- cannot add inputs or change the target', () => {
   it.each([
-    [['-f', 'EVIL'], /-f/], [['--filename=EVIL'], /--filename/], [['-Rf', 'EVIL'], /-Rf/], [['-k', '.'], /-k/], [['--kustomize', '.'], /--kustomize/],
-    [['--context', 'other'], /--context/], [['--kubeconfig=/x'], /--kubeconfig/], [['-n', 'other'], /-n/], [['--namespace=other'], /--namespace/],
-    [['-s', 'https://elsewhere'], /-s/], [['--server=https://elsewhere'], /--server/], [['--cluster', 'c'], /--cluster/],
+    [['-f', 'EVIL'], /-f/],
+    [['--filename=EVIL'], /--filename/],
+    [['-Rf', 'EVIL'], /-Rf/],
+    [['-k', '.'], /-k/],
+    [['--kustomize', '.'], /--kustomize/],
+    [['--context', 'other'], /--context/],
+    [['--kubeconfig=/x'], /--kubeconfig/],
+    [['-n', 'other'], /-n/],
+    [['--namespace=other'], /--namespace/],
+    [['-s', 'https://elsewhere'], /-s/],
+    [['--server=https://elsewhere'], /--server/],
+    [['--cluster', 'c'], /--cluster/],
   ])('%j is refused (exit 2) before anything is pinned or sent', async (extra, why) => {
     const evil = deploymentFile('evil', `${reg.host}/team/bad:2.0`)
     const file = deploymentFile('safe', `${reg.host}/team/app:1.4`)
@@ -507,13 +636,37 @@ describe('the confirmation prompt in a pseudo-terminal', () => {
   ])('%s at "apply …?" is an abort: exit 9, "aborted" in the audit log, nothing sent', async (_name, keys, message) => {
     const file = deploymentFile('prompted', `${reg.host}/team/app:1.4`)
     const log = join(dir, `audit-${++n}.jsonl`)
-    const r = await drivePty(['apply', '-f', file, '--kubeconfig', kubeconfig, '--context', 'test', '--policy', enforcePolicy, '--attestors', attestors,
-      '--attestations', atts, '--insecure-registry', reg.host, '--audit-log', log], env(), [['apply 1 file(s)', keys]])
+    const r = await drivePty(
+      [
+        'apply',
+        '-f',
+        file,
+        '--kubeconfig',
+        kubeconfig,
+        '--context',
+        'test',
+        '--policy',
+        enforcePolicy,
+        '--attestors',
+        attestors,
+        '--attestations',
+        atts,
+        '--insecure-registry',
+        reg.host,
+        '--audit-log',
+        log,
+      ],
+      env(),
+      [['apply 1 file(s)', keys]],
+    )
     expect({ok: r.ok, exitCode: r.exitCode, tail: r.exitCode === 9 ? '' : r.output.slice(-2000)}).toEqual({ok: true, exitCode: 9, tail: ''})
     expect(r.output).toMatch(message)
     expect(r.output).not.toMatch(/INTERNAL|this is a bug/)
     expect(kube.requests.filter(isWrite)).toEqual([])
-    const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const records = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(records.map((x) => x.outcome)).toEqual(['aborted'])
   })
 })

@@ -22,14 +22,20 @@ beforeAll(async () => {
   reg = await startRegistry()
   dir = mkdtempSync(join(tmpdir(), 'sd-signers-'))
 }, 60_000)
-afterAll(async () => { await reg?.stop() })
+afterAll(async () => {
+  await reg?.stop()
+})
 
 function keyId(pem: string): string {
   const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64')
   return 'ni:///sha-256;' + createHash('sha256').update(der).digest('base64url')
 }
 
-interface Case { name: string; algorithm: string; gen: () => {privateKey: import('node:crypto').KeyObject; publicKey: import('node:crypto').KeyObject} }
+interface Case {
+  name: string
+  algorithm: string
+  gen: () => {privateKey: import('node:crypto').KeyObject; publicKey: import('node:crypto').KeyObject}
+}
 
 const CASES: Case[] = [
   {name: 'ecdsa-p256', algorithm: 'ECDSA_P256_SHA256', gen: () => generateKeyPairSync('ec', {namedCurve: 'P-256'})},
@@ -46,7 +52,10 @@ function writeAttestor(d: string, name: string, key: Record<string, unknown>): s
   mkdirSync(join(d, 'attestors'), {recursive: true})
   mkdirSync(join(d, 'atts'), {recursive: true})
   const full = `projects/sign-proj/attestors/${name}`
-  writeFileSync(join(d, 'attestors', `${name}.json`), JSON.stringify({name: full, userOwnedGrafeasNote: {noteReference: `projects/sign-proj/notes/${name}`, publicKeys: [key]}}))
+  writeFileSync(
+    join(d, 'attestors', `${name}.json`),
+    JSON.stringify({name: full, userOwnedGrafeasNote: {noteReference: `projects/sign-proj/notes/${name}`, publicKeys: [key]}}),
+  )
   writeFileSync(join(d, 'policy.yaml'), requireAttestationPolicy([full]))
   return full
 }
@@ -55,12 +64,47 @@ async function attestThenPreflight(d: string, attestor: string, repo: string, si
   await reg.pushImage(repo, 'v1', {seed: repo})
   const image = `${reg.host}/${repo}:v1`
   const common = ['--insecure-registry', reg.host]
-  const before = await runCli(['preflight', '--image', image, '--policy', join(d, 'policy.yaml'), '--attestors', join(d, 'attestors'), '--attestations', join(d, 'atts'), ...common])
+  const before = await runCli([
+    'preflight',
+    '--image',
+    image,
+    '--policy',
+    join(d, 'policy.yaml'),
+    '--attestors',
+    join(d, 'attestors'),
+    '--attestations',
+    join(d, 'atts'),
+    ...common,
+  ])
   expect(before.code).toBe(5)
-  const a = await runCli(['attest', '--image', image, '--attestor', attestor, '--attestors', join(d, 'attestors'), '--output-dir', join(d, 'atts'), ...signer, ...common])
+  const a = await runCli([
+    'attest',
+    '--image',
+    image,
+    '--attestor',
+    attestor,
+    '--attestors',
+    join(d, 'attestors'),
+    '--output-dir',
+    join(d, 'atts'),
+    ...signer,
+    ...common,
+  ])
   expect(a.stderr).toMatch(/attested:/)
   expect(a.code).toBe(0)
-  const after = await runCli(['preflight', '--image', image, '--policy', join(d, 'policy.yaml'), '--attestors', join(d, 'attestors'), '--attestations', join(d, 'atts'), ...common, '--json'])
+  const after = await runCli([
+    'preflight',
+    '--image',
+    image,
+    '--policy',
+    join(d, 'policy.yaml'),
+    '--attestors',
+    join(d, 'attestors'),
+    '--attestations',
+    join(d, 'atts'),
+    ...common,
+    '--json',
+  ])
   expect(JSON.parse(after.stdout).verdict).toBe('ALLOW')
   expect(after.code).toBe(0)
 }
@@ -77,7 +121,12 @@ describe('attest then preflight: ALLOW for each signer and algorithm', () => {
 
   it('--pgp-key (openpgp attached signature; key id = V4 fingerprint)', async () => {
     const d = join(dir, 'pgp')
-    const {privateKey, publicKey} = await openpgp.generateKey({type: 'ecc', curve: 'curve25519Legacy', userIDs: [{name: 'ci', email: 'ci@example.com'}], format: 'armored'})
+    const {privateKey, publicKey} = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{name: 'ci', email: 'ci@example.com'}],
+      format: 'armored',
+    })
     const fpr = (await openpgp.readKey({armoredKey: publicKey})).getFingerprint().toUpperCase()
     const attestor = writeAttestor(d, 'pgp', {id: fpr, asciiArmoredPgpPublicKey: publicKey})
     writeFileSync(join(d, 'key.asc'), privateKey)
@@ -93,7 +142,9 @@ describe('attest then preflight: ALLOW for each signer and algorithm', () => {
     const digest = (await reg.pushImage('sig/external', 'v1', {seed: 'sig/external'})).digest
     const p = await runCli(['attest', 'payload', '--image', `${reg.host}/sig/external@${digest}`])
     expect(p.code).toBe(0)
-    expect(p.stdout).toBe(`{\n  "critical": {\n    "identity": {\n      "docker-reference": "${reg.host}/sig/external"\n    },\n    "image": {\n      "docker-manifest-digest": "${digest}"\n    },\n    "type": "Google cloud binauthz container signature"\n  }\n}\n`)
+    expect(p.stdout).toBe(
+      `{\n  "critical": {\n    "identity": {\n      "docker-reference": "${reg.host}/sig/external"\n    },\n    "image": {\n      "docker-manifest-digest": "${digest}"\n    },\n    "type": "Google cloud binauthz container signature"\n  }\n}\n`,
+    )
     writeFileSync(join(d, 'payload.json'), p.stdout)
     execFileSync('openssl', ['dgst', '-sha256', '-sign', join(d, 'key.pem'), '-out', join(d, 'sig.bin'), join(d, 'payload.json')])
     await attestThenPreflight(d, attestor, 'sig/external', ['--signature-file', join(d, 'sig.bin'), '--public-key-id', 'external-ci-key'])
@@ -108,7 +159,19 @@ describe('attest then preflight: ALLOW for each signer and algorithm', () => {
     writeFileSync(join(d, 'other.pem'), other.privateKey.export({type: 'pkcs8', format: 'pem'}).toString())
     await reg.pushImage('sig/untrusted', 'v1')
     const image = `${reg.host}/sig/untrusted:v1`
-    const base = ['attest', '--image', image, '--attestor', attestor, '--attestors', join(d, 'attestors'), '--output-dir', join(d, 'atts'), '--insecure-registry', reg.host]
+    const base = [
+      'attest',
+      '--image',
+      image,
+      '--attestor',
+      attestor,
+      '--attestors',
+      join(d, 'attestors'),
+      '--output-dir',
+      join(d, 'atts'),
+      '--insecure-registry',
+      reg.host,
+    ]
     const wrongKey = await runCli([...base, '--private-key', join(d, 'other.pem')])
     expect(wrongKey.code).toBe(7)
     expect(wrongKey.stderr).toMatch(/KEY_INVALID/)

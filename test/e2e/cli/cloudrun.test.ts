@@ -71,14 +71,40 @@ afterEach(() => {
   expect(metadata.hits).toEqual([])
 })
 
-interface Run extends CliResult { records: () => any[] }
+interface Run extends CliResult {
+  records: () => any[]
+}
 
 let n = 0
 async function cli(args: string[], opts: {env?: Record<string, string>; policy?: string} = {}): Promise<Run> {
   const log = join(dir, `audit-${++n}.jsonl`)
-  const r = await runCli([...args, '--run-endpoint', run.endpoint, '--api-insecure', '--policy', opts.policy ?? policy, '--attestors', attestors, '--attestations', atts,
-    '--insecure-registry', reg.host, '--audit-log', log], {env: opts.env ?? env()})
-  return {...r, records: () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))}
+  const r = await runCli(
+    [
+      ...args,
+      '--run-endpoint',
+      run.endpoint,
+      '--api-insecure',
+      '--policy',
+      opts.policy ?? policy,
+      '--attestors',
+      attestors,
+      '--attestations',
+      atts,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      log,
+    ],
+    {env: opts.env ?? env()},
+  )
+  return {
+    ...r,
+    records: () =>
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+  }
 }
 
 const deploy = (service: string, image: string, extra: string[] = [], opts: {env?: Record<string, string>; policy?: string} = {}): Promise<Run> =>
@@ -104,8 +130,12 @@ describe('safe-deploy run deploy', () => {
     expect(run.state.services.get(svcName('web')).template.containers[0].image).toContain(appDigest)
     const recs = r.records()
     expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
-    expect(recs[1]).toMatchObject({command: 'run deploy', verdict: 'ALLOW', target: {platform: 'cloudrun', project: PROJECT, region: REGION, service: 'web'},
-      images: [expect.objectContaining({digest: appDigest, verdict: 'ALLOW'})]})
+    expect(recs[1]).toMatchObject({
+      command: 'run deploy',
+      verdict: 'ALLOW',
+      target: {platform: 'cloudrun', project: PROJECT, region: REGION, service: 'web'},
+      images: [expect.objectContaining({digest: appDigest, verdict: 'ALLOW'})],
+    })
 
     // Second deploy: an update of the existing service, still by digest with useDefault.
     run.requests.length = 0
@@ -210,7 +240,12 @@ describeCorpus(CORPUS, 'safe-deploy run replace', () => {
     expect(svc.template.containers.map((c: any) => c.image)).toEqual([`nginx@${nginxDigest}`, `${HELLO}@${helloDigest}`])
     expect(svc.template.containers[0].ports).toEqual([expect.objectContaining({containerPort: 8080})])
     expect(svc.template.containers[0].volumeMounts).toEqual([expect.objectContaining({name: 'nginx-conf', mountPath: '/etc/nginx/conf.d'})])
-    expect(svc.template.volumes).toEqual([expect.objectContaining({name: 'nginx-conf', secret: expect.objectContaining({secret: 'nginx-conf', items: [expect.objectContaining({path: 'default.conf', version: 'latest'})]})})])
+    expect(svc.template.volumes).toEqual([
+      expect.objectContaining({
+        name: 'nginx-conf',
+        secret: expect.objectContaining({secret: 'nginx-conf', items: [expect.objectContaining({path: 'default.conf', version: 'latest'})]}),
+      }),
+    ])
     // The user's file is untouched.
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(SAMPLE, 'utf8'))
     expect(r.records().map((x) => x.outcome)).toEqual(['started', 'applied'])
@@ -218,7 +253,10 @@ describeCorpus(CORPUS, 'safe-deploy run replace', () => {
 
   it('an untranslatable field: exit 3 naming the field path, nothing sent', async () => {
     const file = join(dir, 'service-probe.yaml')
-    writeFileSync(file, readFileSync(SAMPLE, 'utf8').replace('        ports:\n', '        livenessProbe:\n          httpGet: {path: /healthz}\n        ports:\n'))
+    writeFileSync(
+      file,
+      readFileSync(SAMPLE, 'utf8').replace('        ports:\n', '        livenessProbe:\n          httpGet: {path: /healthz}\n        ports:\n'),
+    )
     expect(readFileSync(file, 'utf8')).toContain('livenessProbe')
     const r = await cli(['run', 'replace', file, '--region', REGION, '--project', PROJECT, '--yes', ...mirrors()])
     expect(r.code).toBe(3)

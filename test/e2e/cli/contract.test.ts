@@ -7,10 +7,21 @@ import {runCli, ROOT} from '../../support/cli.js'
 
 /** What the manifest says about a command, reduced to what users rely on. */
 function shape(commands: Record<string, {flags?: Record<string, {type?: string; options?: string[]; multiple?: boolean}>; args?: Record<string, unknown>}>) {
-  return Object.fromEntries(Object.entries(commands).sort(([a], [b]) => a.localeCompare(b)).map(([id, c]) => [id, {
-    flags: Object.fromEntries(Object.entries(c.flags ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([n, f]) => [n, {type: f.type, options: f.options ?? null, multiple: f.multiple ?? false}])),
-    args: Object.keys(c.args ?? {}).sort(),
-  }]))
+  return Object.fromEntries(
+    Object.entries(commands)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, c]) => [
+        id,
+        {
+          flags: Object.fromEntries(
+            Object.entries(c.flags ?? {})
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([n, f]) => [n, {type: f.type, options: f.options ?? null, multiple: f.multiple ?? false}]),
+          ),
+          args: Object.keys(c.args ?? {}).sort(),
+        },
+      ]),
+  )
 }
 
 describe('oclif.manifest.json is in sync with the commands (regenerate: npm run manifest)', () => {
@@ -56,6 +67,11 @@ describe('the package main export is the programmatic API', () => {
       let code; try { m.parseReference('Nginx') } catch (e) { code = e instanceof m.SafeDeployError ? e.code : 'other' }
       process.stdout.write(JSON.stringify({r, code, hasEvaluate: typeof m.evaluatePolicy, hasOclif: Object.keys(m).some((k) => /oclif/i.test(k))}))`
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'}))
-    expect(out).toEqual({r: {domain: 'docker.io', path: 'library/nginx', tag: '1.25', digest: undefined}, code: 'INVALID_REFERENCE', hasEvaluate: 'function', hasOclif: false})
+    expect(out).toEqual({
+      r: {domain: 'docker.io', path: 'library/nginx', tag: '1.25', digest: undefined},
+      code: 'INVALID_REFERENCE',
+      hasEvaluate: 'function',
+      hasOclif: false,
+    })
   })
 })

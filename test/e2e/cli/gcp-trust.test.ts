@@ -94,8 +94,22 @@ const preflight = (image: string, extra: string[] = []): Promise<CliResult> =>
   cli(['preflight', '--image', image, '--project', PROJECT, ...apis(), '--insecure-registry', reg.host, '--json', ...extra])
 
 const attest = (image: string, extra: string[] = []): Promise<CliResult> =>
-  cli(['attest', '--image', image, '--attestor', ATTESTOR, '--kms-key', KEY_VERSION, '--kms-endpoint', kms.endpoint, ...apis(),
-    '--insecure-registry', reg.host, '--json', ...extra])
+  cli([
+    'attest',
+    '--image',
+    image,
+    '--attestor',
+    ATTESTOR,
+    '--kms-key',
+    KEY_VERSION,
+    '--kms-endpoint',
+    kms.endpoint,
+    ...apis(),
+    '--insecure-registry',
+    reg.host,
+    '--json',
+    ...extra,
+  ])
 
 describe('preflight and attest against the Google APIs (local servers)', () => {
   it('DENY before attesting: policy and attestor read over REST, attestations listed from Grafeas', async () => {
@@ -105,9 +119,7 @@ describe('preflight and attest against the Google APIs (local servers)', () => {
     const j = JSON.parse(r.stdout)
     expect(j.verdict).toBe('DENY')
     expect(j.images[0].digest).toBe(appDigest)
-    expect(rest.requests.map((x) => `${x.method} ${x.path}`)).toEqual(expect.arrayContaining([
-      `GET /v1/projects/${PROJECT}/policy`, `GET /v1/${ATTESTOR}`,
-    ]))
+    expect(rest.requests.map((x) => `${x.method} ${x.path}`)).toEqual(expect.arrayContaining([`GET /v1/projects/${PROJECT}/policy`, `GET /v1/${ATTESTOR}`]))
     expect(rest.requests.every((x) => x.hasAuthorization)).toBe(true)
     expect(grafeas.calls('ListNoteOccurrences').map((c) => c.request.name)).toEqual([NOTE])
   })
@@ -117,8 +129,14 @@ describe('preflight and attest against the Google APIs (local servers)', () => {
     expect(a.stderr).toBe('')
     expect(a.code).toBe(0)
     const out = JSON.parse(a.stdout)
-    expect(out).toMatchObject({attestor: ATTESTOR, keyId: KEY_ID, signer: 'kms', created: true, digest: appDigest,
-      stored: expect.objectContaining({kind: 'container-analysis', project: PROJECT})})
+    expect(out).toMatchObject({
+      attestor: ATTESTOR,
+      keyId: KEY_ID,
+      signer: 'kms',
+      created: true,
+      digest: appDigest,
+      stored: expect.objectContaining({kind: 'container-analysis', project: PROJECT}),
+    })
     expect(kms.calls('AsymmetricSign').map((c) => c.request.name)).toEqual([KEY_VERSION])
     const creates = grafeas.calls('CreateOccurrence')
     expect(creates).toHaveLength(1)
@@ -192,8 +210,20 @@ describe('preflight and attest against the Google APIs (local servers)', () => {
   })
 
   it('--api-insecure refuses a non-loopback endpoint (never sends the local token elsewhere)', async () => {
-    const r = await cli(['preflight', '--image', `${reg.host}/team/app:1.4`, '--project', PROJECT, '--binauthz-endpoint', 'binaryauthorization.googleapis.com',
-      '--containeranalysis-endpoint', grafeas.endpoint, '--api-insecure', '--insecure-registry', reg.host])
+    const r = await cli([
+      'preflight',
+      '--image',
+      `${reg.host}/team/app:1.4`,
+      '--project',
+      PROJECT,
+      '--binauthz-endpoint',
+      'binaryauthorization.googleapis.com',
+      '--containeranalysis-endpoint',
+      grafeas.endpoint,
+      '--api-insecure',
+      '--insecure-registry',
+      reg.host,
+    ])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/loopback/)
   })

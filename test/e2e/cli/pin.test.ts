@@ -24,15 +24,21 @@ beforeAll(async () => {
   multi = await reg.pushImage('team/multi', 'v1', {platforms: ['linux/amd64', 'linux/arm64']})
   await reg.pushImage('team/sidecar', 'latest')
 }, 60_000)
-afterAll(async () => { await reg?.stop() })
+afterAll(async () => {
+  await reg?.stop()
+})
 
 const insecure = () => ['--insecure-registry', reg.host]
 
 /** Comments and flow style that pin must keep byte for byte; the image is on line 11. */
-const web = (image: string): string => deployment('web', image, {
-  comment: 'a comment that must survive', nameComment: 'trailing comment', selector: false, container: 'app',
-  containerLines: [`args: ["--flag", 'x']  # flow style stays`],
-})
+const web = (image: string): string =>
+  deployment('web', image, {
+    comment: 'a comment that must survive',
+    nameComment: 'trailing comment',
+    selector: false,
+    container: 'app',
+    containerLines: [`args: ["--flag", 'x']  # flow style stays`],
+  })
 
 describe('safe-deploy pin', () => {
   it('pins a tag to tag@digest on stdout, changing nothing else', async () => {
@@ -52,10 +58,20 @@ describe('safe-deploy pin', () => {
     const r = await runCli(['pin', '-f', file, ...insecure(), '--strip-tag', '--json'])
     expect(r.code).toBe(0)
     const json = JSON.parse(r.stdout)
-    expect(json.sites).toEqual([expect.objectContaining({
-      file, document: 0, kind: 'Deployment', name: 'web', path: 'spec.template.spec.containers[0].image', line: 11,
-      original: `${reg.host}/team/app:1.4`, pinned: `${reg.host}/team/app@${app}`, digest: app, status: 'pinned',
-    })])
+    expect(json.sites).toEqual([
+      expect.objectContaining({
+        file,
+        document: 0,
+        kind: 'Deployment',
+        name: 'web',
+        path: 'spec.template.spec.containers[0].image',
+        line: 11,
+        original: `${reg.host}/team/app:1.4`,
+        pinned: `${reg.host}/team/app@${app}`,
+        digest: app,
+        status: 'pinned',
+      }),
+    ])
   })
 
   it('multi-arch: the index digest by default, the child with --platform', async () => {
@@ -110,7 +126,7 @@ describe('safe-deploy pin', () => {
     expect(missing.stderr).toMatch(/LOCK_MISSING/)
   })
 
-  it('reports drift when a tag@digest reference\'s tag moved, and leaves it alone', async () => {
+  it("reports drift when a tag@digest reference's tag moved, and leaves it alone", async () => {
     const old = (await reg.pushImage('team/moving', 'v1', {seed: 'first'})).digest
     const file = join(dir, 'drift.yaml')
     writeFileSync(file, web(`${reg.host}/team/moving:v1@${old}`))
@@ -159,14 +175,22 @@ describe('safe-deploy pin', () => {
     const json = await runCli(['pin', '-f', file, '--registry-mirror', mirror, '--json'])
     expect(json.code).toBe(2)
     expect(json.stdout + json.stderr).not.toContain('Pa55-SECRET-x9')
-    expect(JSON.parse(json.stdout)).toMatchObject({error: {code: 'USAGE', message: expect.stringContaining('https://ci:[REDACTED]@mirror.example')}, exitCode: 2})
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: {code: 'USAGE', message: expect.stringContaining('https://ci:[REDACTED]@mirror.example')},
+      exitCode: 2,
+    })
   })
 })
 
-for (const [dir, label, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-2', 12]] as const) {
+for (const [dir, label, minFiles] of [
+  [CORPUS, 'corpus', 11],
+  [CORPUS_2, 'corpus-2', 12],
+] as const) {
   describeCorpus(dir, `${label}: every real-world manifest pins, and only image values change`, () => {
     const files = corpusFiles(dir)
-    it(`has the ${label}`, () => { expect(files.length).toBeGreaterThanOrEqual(minFiles) })
+    it(`has the ${label}`, () => {
+      expect(files.length).toBeGreaterThanOrEqual(minFiles)
+    })
 
     it.each(files)('%s', async (name) => {
       const path = join(dir, name)

@@ -21,7 +21,9 @@ beforeAll(async () => {
   await reg.pushImage('team/app', '1.4')
   await reg.pushImage('team/worker', '2.0')
 }, 60_000)
-afterAll(async () => { await reg?.stop() })
+afterAll(async () => {
+  await reg?.stop()
+})
 
 function manifest(...images: string[]): string {
   return images.map((img, i) => deployment(`w${i}`, img, {namespace: 'prod', serviceAccountName: 'deployer', container: 'c', selector: false})).join('---\n')
@@ -32,7 +34,18 @@ function setup(name: string, policy: string, images: string[]) {
   mkdirSync(join(d, 'atts'), {recursive: true})
   writeFileSync(join(d, 'policy.yaml'), policy)
   writeFileSync(join(d, 'deploy.yaml'), manifest(...images))
-  const base = ['-f', join(d, 'deploy.yaml'), '--policy', join(d, 'policy.yaml'), '--attestors', attestors, '--attestations', join(d, 'atts'), '--insecure-registry', reg.host]
+  const base = [
+    '-f',
+    join(d, 'deploy.yaml'),
+    '--policy',
+    join(d, 'policy.yaml'),
+    '--attestors',
+    attestors,
+    '--attestations',
+    join(d, 'atts'),
+    '--insecure-registry',
+    reg.host,
+  ]
   return {d, base}
 }
 
@@ -73,7 +86,13 @@ describe('preflight + attest, end to end through the CLI', () => {
     expect(ok.code).toBe(0)
     const json = JSON.parse(ok.stdout)
     expect(json.verdict).toBe('ALLOW')
-    expect(json.images[0]).toMatchObject({original: `${reg.host}/team/app:1.4`, verdict: 'ALLOW', namespace: 'prod', serviceAccount: 'deployer', workload: 'Deployment/w0'})
+    expect(json.images[0]).toMatchObject({
+      original: `${reg.host}/team/app:1.4`,
+      verdict: 'ALLOW',
+      namespace: 'prod',
+      serviceAccount: 'deployer',
+      workload: 'Deployment/w0',
+    })
     const ajv = new Ajv2020.default({allErrors: true, strict: false})
     const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'src/schemas/preflight.schema.json'), 'utf8')))
     expect(validate(json) ? [] : validate.errors).toEqual([])
@@ -102,10 +121,15 @@ describe('preflight + attest, end to end through the CLI', () => {
   })
 
   it('writes Markdown and JUnit reports and appends to $GITHUB_STEP_SUMMARY', async () => {
-    const {d, base} = setup('reports', requireAttestationPolicy([ci.name]), [`${reg.host}/team/worker:2.0`, 'gcr.io/google_containers/pause:3.9@sha256:' + 'a'.repeat(64)])
+    const {d, base} = setup('reports', requireAttestationPolicy([ci.name]), [
+      `${reg.host}/team/worker:2.0`,
+      'gcr.io/google_containers/pause:3.9@sha256:' + 'a'.repeat(64),
+    ])
     const summary = join(d, 'summary.md')
     writeFileSync(summary, '# existing\n')
-    const r = await runCli(['preflight', ...base, '--report-md', join(d, 'r.md'), '--report-junit', join(d, 'r.xml')], {env: isolatedEnv({GITHUB_STEP_SUMMARY: summary})})
+    const r = await runCli(['preflight', ...base, '--report-md', join(d, 'r.md'), '--report-junit', join(d, 'r.xml')], {
+      env: isolatedEnv({GITHUB_STEP_SUMMARY: summary}),
+    })
     expect(r.code).toBe(5)
     const md = readFileSync(join(d, 'r.md'), 'utf8')
     expect(md).toMatch(/## safe-deploy pre-flight: ❌ DENY/)
@@ -136,7 +160,9 @@ describe('preflight + attest, end to end through the CLI', () => {
   })
 
   it('an invalid policy: exit 7 with the file and line', async () => {
-    const {d, base} = setup('badpolicy', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', [`${reg.host}/team/worker:2.0`])
+    const {d, base} = setup('badpolicy', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', [
+      `${reg.host}/team/worker:2.0`,
+    ])
     const r = await runCli(['preflight', ...base])
     expect(r.code).toBe(7)
     expect(r.stderr).toContain(join(d, 'policy.yaml'))
@@ -147,7 +173,9 @@ describe('preflight + attest, end to end through the CLI', () => {
     const d = join(dir, 'bg')
     mkdirSync(join(d, 'atts'), {recursive: true})
     writeFileSync(join(d, 'policy.yaml'), requireAttestationPolicy([ci.name]))
-    writeFileSync(join(d, 'deploy.yaml'), `apiVersion: apps/v1
+    writeFileSync(
+      join(d, 'deploy.yaml'),
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: hotfix}
 spec:
@@ -157,8 +185,22 @@ spec:
         alpha.image-policy.k8s.io/break-glass: "true"
     spec:
       containers: [{name: c, image: ${reg.host}/team/worker:2.0}]
-`)
-    const r = await runCli(['preflight', '-f', join(d, 'deploy.yaml'), '--policy', join(d, 'policy.yaml'), '--attestors', attestors, '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--json'])
+`,
+    )
+    const r = await runCli([
+      'preflight',
+      '-f',
+      join(d, 'deploy.yaml'),
+      '--policy',
+      join(d, 'policy.yaml'),
+      '--attestors',
+      attestors,
+      '--attestations',
+      join(d, 'atts'),
+      '--insecure-registry',
+      reg.host,
+      '--json',
+    ])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).images[0]).toMatchObject({verdict: 'ALLOW_BREAKGLASS', wouldBe: 'DENY'})
   })
@@ -177,29 +219,65 @@ describe('rule selection from the kube context', () => {
   it('derives --cluster from a gke_PROJECT_LOCATION_NAME context and the namespace default from the context', async () => {
     const d = join(dir, 'ctx')
     mkdirSync(join(d, 'atts'), {recursive: true})
-    writeFileSync(join(d, 'kubeconfig'), `apiVersion: v1
+    writeFileSync(
+      join(d, 'kubeconfig'),
+      `apiVersion: v1
 kind: Config
 current-context: gke_my-prod_us-central1_prod
 clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]
 users: [{name: u, user: {token: not-used}}]
 contexts: [{name: gke_my-prod_us-central1_prod, context: {cluster: c, user: u, namespace: payments}}]
-`)
-    writeFileSync(join(d, 'policy.yaml'), `name: projects/my-prod/policy
+`,
+    )
+    writeFileSync(
+      join(d, 'policy.yaml'),
+      `name: projects/my-prod/policy
 globalPolicyEvaluationMode: ENABLE
 defaultAdmissionRule: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
 clusterAdmissionRules:
   us-central1.prod: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
-`)
-    const r = await runCli(['preflight', '--image', `${reg.host}/team/worker:2.0`, '--policy', join(d, 'policy.yaml'), '--attestors', attestors,
-      '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--kubeconfig', join(d, 'kubeconfig'), '--json'])
+`,
+    )
+    const r = await runCli([
+      'preflight',
+      '--image',
+      `${reg.host}/team/worker:2.0`,
+      '--policy',
+      join(d, 'policy.yaml'),
+      '--attestors',
+      attestors,
+      '--attestations',
+      join(d, 'atts'),
+      '--insecure-registry',
+      reg.host,
+      '--kubeconfig',
+      join(d, 'kubeconfig'),
+      '--json',
+    ])
     expect(r.code).toBe(5)
     const j = JSON.parse(r.stdout)
     expect(j.target).toMatchObject({cluster: 'us-central1.prod', context: 'gke_my-prod_us-central1_prod', namespace: 'payments'})
     expect(j.images[0].rule).toMatchObject({kind: 'cluster', key: 'us-central1.prod', evaluationMode: 'ALWAYS_DENY'})
     expect(j.images[0].reasons.join('\n')).toMatch(/cluster admission rule for us-central1\.prod\.[\s\S]*Denied by always_deny admission rule/)
     // --cluster wins over the context.
-    const other = await runCli(['preflight', '--image', `${reg.host}/team/worker:2.0`, '--policy', join(d, 'policy.yaml'), '--attestors', attestors,
-      '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--kubeconfig', join(d, 'kubeconfig'), '--cluster', 'europe-west1.dev', '--json'])
+    const other = await runCli([
+      'preflight',
+      '--image',
+      `${reg.host}/team/worker:2.0`,
+      '--policy',
+      join(d, 'policy.yaml'),
+      '--attestors',
+      attestors,
+      '--attestations',
+      join(d, 'atts'),
+      '--insecure-registry',
+      reg.host,
+      '--kubeconfig',
+      join(d, 'kubeconfig'),
+      '--cluster',
+      'europe-west1.dev',
+      '--json',
+    ])
     expect(other.code).toBe(0)
     expect(JSON.parse(other.stdout).images[0].rule.kind).toBe('default')
   })

@@ -23,18 +23,49 @@ beforeAll(async () => {
   digest = (await reg.pushImage('acme/shop/app', '1.0')).digest
   gcp.state.artifactRegistry.repositories.set(REPO, {dockerConfig: {immutableTags: false}})
   gcp.state.artifactRegistry.dockerImages.set(`${REPO}/dockerImages/app@${digest}`, {uploadTime: {seconds: 1764000000, nanos: 0}, tags: ['1.0', 'latest']})
-  for (const [severity, fix] of [['CRITICAL', true], ['HIGH', false], ['HIGH', true]] as const) {
-    gcp.state.grafeas.addOccurrence({
-      resourceUri: `https://us-docker.pkg.dev/acme/shop/app@${digest}`, noteName: 'projects/goog-vulnz/notes/CVE-2026-0001', kind: 'VULNERABILITY',
-      vulnerability: {severity, effectiveSeverity: severity, fixAvailable: fix},
-    }, 'acme')
+  for (const [severity, fix] of [
+    ['CRITICAL', true],
+    ['HIGH', false],
+    ['HIGH', true],
+  ] as const) {
+    gcp.state.grafeas.addOccurrence(
+      {
+        resourceUri: `https://us-docker.pkg.dev/acme/shop/app@${digest}`,
+        noteName: 'projects/goog-vulnz/notes/CVE-2026-0001',
+        kind: 'VULNERABILITY',
+        vulnerability: {severity, effectiveSeverity: severity, fixAvailable: fix},
+      },
+      'acme',
+    )
   }
 }, 60_000)
-afterAll(async () => { await reg?.stop(); await gcp?.stop() })
+afterAll(async () => {
+  await reg?.stop()
+  await gcp?.stop()
+})
 
-const args = () => ['preflight', '--image', IMAGE, '--policy', join(dir, 'policy.yaml'), '--attestors', join(dir, 'attestors'), '--attestations', join(dir, 'atts'),
-  '--project', 'acme', '--artifactregistry-endpoint', gcp.endpoint, '--containeranalysis-endpoint', gcp.endpoint, '--api-insecure',
-  '--insecure-registry', reg.host, '--registry-mirror', `us-docker.pkg.dev=${reg.host}`]
+const args = () => [
+  'preflight',
+  '--image',
+  IMAGE,
+  '--policy',
+  join(dir, 'policy.yaml'),
+  '--attestors',
+  join(dir, 'attestors'),
+  '--attestations',
+  join(dir, 'atts'),
+  '--project',
+  'acme',
+  '--artifactregistry-endpoint',
+  gcp.endpoint,
+  '--containeranalysis-endpoint',
+  gcp.endpoint,
+  '--api-insecure',
+  '--insecure-registry',
+  reg.host,
+  '--registry-mirror',
+  `us-docker.pkg.dev=${reg.host}`,
+]
 
 describe('preflight reviewer context', () => {
   it('adds repository facts and vulnerability counts without changing the verdict', async () => {

@@ -83,25 +83,52 @@ export async function viewsOf(oracle: KubectlOracle, texts: readonly string[], p
     return texts.map((_t, i) => ({status: 0, stderr: '', objects: [], images: run.images.filter((im) => im.startsWith(prefixOf(offset + i)))}))
   }
   const mid = Math.ceil(texts.length / 2)
-  return [...await viewsOf(oracle, texts.slice(0, mid), prefixOf, offset), ...await viewsOf(oracle, texts.slice(mid), prefixOf, offset + mid)]
+  return [...(await viewsOf(oracle, texts.slice(0, mid), prefixOf, offset)), ...(await viewsOf(oracle, texts.slice(mid), prefixOf, offset + mid))]
 }
 
 /**
  * Check a batch of inputs against kubectl, in three views (original texts, pinned texts, apply
  * inputs). Images are attributed to inputs by a prefix the inputs carry (`prefixOf(i)`).
  */
-export async function checkBatch(oracle: KubectlOracle, texts: readonly string[], prefixOf: (i: number) => string, opts: {refusedSample?: number} = {}): Promise<BatchResult> {
+export async function checkBatch(
+  oracle: KubectlOracle,
+  texts: readonly string[],
+  prefixOf: (i: number) => string,
+  opts: {refusedSample?: number} = {},
+): Promise<BatchResult> {
   const ours = texts.map((t, i) => ourReading(t, `input-${i}.yaml`))
   const accepted = ours.flatMap((r, i) => (r.refused === undefined ? [i] : []))
   // Refused inputs are run through kubectl only to count the real holes among them (a sample, when asked).
   const refused = ours.flatMap((r, i) => (r.refused === undefined ? [] : [i])).slice(0, opts.refusedSample ?? Infinity)
   const acceptedPrefix = (k: number): string => prefixOf(accepted[k] as number)
   const refusedPrefix = (k: number): string => prefixOf(refused[k] as number)
-  const original = await viewsOf(oracle, accepted.map((i) => texts[i] as string), acceptedPrefix)
-  const pinned = await viewsOf(oracle, accepted.map((i) => (ours[i] as OurReading).pinnedText), acceptedPrefix)
-  const applied = await viewsOf(oracle, accepted.map((i) => (ours[i] as OurReading).applyInput), acceptedPrefix)
-  const refusedViews = await viewsOf(oracle, refused.map((i) => texts[i] as string), refusedPrefix)
-  const result: BatchResult = {inputs: texts.length, refused: texts.length - accepted.length, compared: accepted.length, refusedWithHiddenImage: 0, failures: []}
+  const original = await viewsOf(
+    oracle,
+    accepted.map((i) => texts[i] as string),
+    acceptedPrefix,
+  )
+  const pinned = await viewsOf(
+    oracle,
+    accepted.map((i) => (ours[i] as OurReading).pinnedText),
+    acceptedPrefix,
+  )
+  const applied = await viewsOf(
+    oracle,
+    accepted.map((i) => (ours[i] as OurReading).applyInput),
+    acceptedPrefix,
+  )
+  const refusedViews = await viewsOf(
+    oracle,
+    refused.map((i) => texts[i] as string),
+    refusedPrefix,
+  )
+  const result: BatchResult = {
+    inputs: texts.length,
+    refused: texts.length - accepted.length,
+    compared: accepted.length,
+    refusedWithHiddenImage: 0,
+    failures: [],
+  }
   result.refusedChecked = refused.length
   for (const [k, view] of refusedViews.entries()) {
     const own = view.images.filter((im) => im.startsWith(refusedPrefix(k)))
@@ -120,7 +147,9 @@ export async function checkBatch(oracle: KubectlOracle, texts: readonly string[]
     const problems = [
       ...differences(mine(o), r.images, o.status === 0).map((d) => `as written: ${d}`),
       ...differences(mine(p), r.pinned, p.status === 0).map((d) => `pinned text: ${d}`),
-      ...mine(p).filter((im) => !im.includes('@sha256:')).map((im) => `pinned text: kubectl would send ${im} unpinned`),
+      ...mine(p)
+        .filter((im) => !im.includes('@sha256:'))
+        .map((im) => `pinned text: kubectl would send ${im} unpinned`),
       ...differences(mine(a), r.pinned, true).map((d) => `apply: ${d}`),
       ...(a.status === 0 ? [] : [`apply: kubectl failed on what safe-deploy sends: ${a.stderr.slice(0, 300)}`]),
     ]

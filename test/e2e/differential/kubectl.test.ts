@@ -49,7 +49,11 @@ const REFUSED: Array<[string, string, string[]]> = [
   ['7: ---# separator', dep('good:1') + '---#\n' + dep('evil:1', 'web2'), ['good:1', 'evil:1']],
   ['7: content after ...', dep('good:1') + '...\n' + dep('evil:1', 'web2'), ['good:1']],
   ['duplicate image keys', dep('good:1\n        image: evil:1'), ['evil:1']],
-  ['JSON with duplicate keys', '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"jd"},"spec":{"containers":[{"name":"a","image":"good:1","image":"evil:1"}]}}', ['evil:1']],
+  [
+    'JSON with duplicate keys',
+    '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"jd"},"spec":{"containers":[{"name":"a","image":"good:1","image":"evil:1"}]}}',
+    ['evil:1'],
+  ],
   ['YAML 1.1 plain value', dep('y'), []],
 ]
 
@@ -113,7 +117,9 @@ describe('the batch check used by the generator agrees with the one-by-one check
   it('every class above, one kubectl run per view', async () => {
     // Every image value gets its input's prefix (a base64-encoded value cannot, so it is left out).
     const refused = REFUSED.filter(([, t, sends]) => !t.includes('!!binary Z') && sends.length > 0)
-    const texts = [...refused, ...ACCEPTED].map(([, t], i) => t.replace(/\b(good|evil):1/g, `b${i}-$1:1`).replace(/(image"?:\s*(?:!!str )?"?)(?!b\d+-)([a-z])/g, `$1b${i}-$2`))
+    const texts = [...refused, ...ACCEPTED].map(([, t], i) =>
+      t.replace(/\b(good|evil):1/g, `b${i}-$1:1`).replace(/(image"?:\s*(?:!!str )?"?)(?!b\d+-)([a-z])/g, `$1b${i}-$2`),
+    )
     const r = await checkBatch(oracle, texts, (i) => `b${i}-`)
     expect(r.failures).toEqual([])
     expect(r.refused).toBe(refused.length)

@@ -28,7 +28,11 @@ describe('AuditLog', () => {
   it('redacts every string in a record before it is written (error details quote API messages)', async () => {
     const path = join(dir, 'audit.jsonl')
     const image = 'gcr.io/p/app@sha256:' + 'ab'.repeat(32)
-    await new AuditLog(path).append({verdict: 'UNKNOWN', images: [{image}], detail: 'not deployed: API_AUTH: refused (Authorization: Bearer ya29.secret-value)'})
+    await new AuditLog(path).append({
+      verdict: 'UNKNOWN',
+      images: [{image}],
+      detail: 'not deployed: API_AUTH: refused (Authorization: Bearer ya29.secret-value)',
+    })
     const text = readFileSync(path, 'utf8')
     expect(text).not.toContain('ya29.secret-value')
     expect(JSON.parse(text)).toEqual({verdict: 'UNKNOWN', images: [{image}], detail: 'not deployed: API_AUTH: refused (Authorization: Bearer [REDACTED])'})
@@ -68,7 +72,11 @@ describe('AuditLog', () => {
     appendFileSync(path, '{"no newline": true')
     const {records, problems} = await log.readAll()
     expect(records).toHaveLength(2)
-    expect(problems.map((p) => [p.line, p.text])).toEqual([[2, '{"torn": '], [3, '[1,2]'], [5, '{"no newline": true']])
+    expect(problems.map((p) => [p.line, p.text])).toEqual([
+      [2, '{"torn": '],
+      [3, '[1,2]'],
+      [5, '{"no newline": true'],
+    ])
     expect(problems[1]!.message).toBe('not a JSON object')
   })
 
@@ -92,18 +100,22 @@ describe('AuditLog', () => {
       writeFileSync(join(dir, 'lib', rel + '.js'), out.code)
     }
     const helper = join(dir, 'writer.mjs')
-    writeFileSync(helper, `
+    writeFileSync(
+      helper,
+      `
 import {AuditLog} from './lib/adapters/fs/audit.js'
 const [path, who, count] = process.argv.slice(2)
 const log = new AuditLog(path)
 const pad = 'x'.repeat(3000)
 for (let i = 0; i < Number(count); i++) await log.append({who, i, pad})
-`)
-    const run = (who: string) => new Promise<number>((resolve, reject) => {
-      const p = spawn(process.execPath, [helper, path, who, '200'], {stdio: 'inherit'})
-      p.on('error', reject)
-      p.on('exit', (code) => resolve(code ?? -1))
-    })
+`,
+    )
+    const run = (who: string) =>
+      new Promise<number>((resolve, reject) => {
+        const p = spawn(process.execPath, [helper, path, who, '200'], {stdio: 'inherit'})
+        p.on('error', reject)
+        p.on('exit', (code) => resolve(code ?? -1))
+      })
     const log = new AuditLog(path)
     const mine = (async () => {
       for (let i = 0; i < 200; i++) await log.append({who: 'jest', i, pad: 'y'.repeat(3000)})

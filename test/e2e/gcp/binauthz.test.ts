@@ -9,7 +9,11 @@ const POLICY = {
   name: 'projects/app/policy',
   globalPolicyEvaluationMode: 'ENABLE',
   admissionWhitelistPatterns: [{namePattern: 'gcr.io/google_containers/*'}],
-  defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['projects/sec/attestors/built-by-ci']},
+  defaultAdmissionRule: {
+    evaluationMode: 'REQUIRE_ATTESTATION',
+    enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+    requireAttestationsBy: ['projects/sec/attestors/built-by-ci'],
+  },
   clusterAdmissionRules: {'us-central1.prod': {evaluationMode: 'ALWAYS_DENY', enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY'}},
   etag: '"abc"',
   updateTime: '2026-11-01T00:00:00Z',
@@ -25,7 +29,12 @@ const ATTESTOR = {
   description: 'CI',
   userOwnedGrafeasNote: {
     noteReference: 'projects/sec/notes/built-by-ci',
-    publicKeys: [{id: '//cloudkms.googleapis.com/v1/projects/sec/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1', pkixPublicKey: {publicKeyPem: PEM, signatureAlgorithm: 'ECDSA_P256_SHA256'}}],
+    publicKeys: [
+      {
+        id: '//cloudkms.googleapis.com/v1/projects/sec/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1',
+        pkixPublicKey: {publicKeyPem: PEM, signatureAlgorithm: 'ECDSA_P256_SHA256'},
+      },
+    ],
     delegationServiceAccountEmail: 'service-1@gcp-sa-binaryauthorization.iam.gserviceaccount.com',
   },
   updateTime: '2026-11-01T00:00:00Z',
@@ -38,7 +47,10 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
   const make = (extra: Record<string, unknown> = {}) =>
     new BinauthzApi({project: 'app', endpoint: server.endpoint, insecure: true, authClient: fakeAuthClient(), retryDelayMs: 5, maxRetries: 2, ...extra})
   const capture = async (p: Promise<unknown>): Promise<SafeDeployError> => {
-    const e = await p.then(() => undefined, (err: unknown) => err)
+    const e = await p.then(
+      () => undefined,
+      (err: unknown) => err,
+    )
     errors.push(e)
     expect(e).toBeInstanceOf(SafeDeployError)
     return e as SafeDeployError
@@ -49,7 +61,12 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
     server.state.policies.set('app', POLICY)
     server.state.systemPolicies.set('global', SYSTEM_POLICY)
     server.state.attestors.set(ATTESTOR.name, ATTESTOR)
-    server.state.attestors.set('projects/app/attestors/local', {...ATTESTOR, name: 'projects/app/attestors/local', userOwnedGrafeasNote: undefined, userOwnedDrydockNote: {noteReference: 'projects/app/notes/local', publicKeys: []}})
+    server.state.attestors.set('projects/app/attestors/local', {
+      ...ATTESTOR,
+      name: 'projects/app/attestors/local',
+      userOwnedGrafeasNote: undefined,
+      userOwnedDrydockNote: {noteReference: 'projects/app/notes/local', publicKeys: []},
+    })
     server.state.requiredToken = TEST_TOKEN
     api = make()
   })
@@ -66,7 +83,11 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
     expect(p.source).toBe('projects/app/policy')
     expect(p.globalPolicyEvaluationMode).toBe('ENABLE')
     expect(p.admissionWhitelistPatterns).toEqual([{namePattern: 'gcr.io/google_containers/*'}])
-    expect(p.defaultAdmissionRule).toEqual({evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['projects/sec/attestors/built-by-ci']})
+    expect(p.defaultAdmissionRule).toEqual({
+      evaluationMode: 'REQUIRE_ATTESTATION',
+      enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+      requireAttestationsBy: ['projects/sec/attestors/built-by-ci'],
+    })
     expect(p.clusterAdmissionRules['us-central1.prod']).toMatchObject({evaluationMode: 'ALWAYS_DENY', enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY'})
     expect(server.requests).toEqual([{method: 'GET', path: '/v1/projects/app/policy', hasAuthorization: true}])
   })
@@ -81,7 +102,10 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
   it('GET v1/projects/{p}/attestors/{a} → Attestor (full or short name; v1beta1 drydock note too)', async () => {
     const a = await api.getAttestor('projects/sec/attestors/built-by-ci')
     expect(a).toEqual({
-      name: ATTESTOR.name, description: 'CI', noteReference: 'projects/sec/notes/built-by-ci', source: ATTESTOR.name,
+      name: ATTESTOR.name,
+      description: 'CI',
+      noteReference: 'projects/sec/notes/built-by-ci',
+      source: ATTESTOR.name,
       publicKeys: [{kind: 'pkix', id: ATTESTOR.userOwnedGrafeasNote.publicKeys[0]!.id, publicKeyPem: PEM, signatureAlgorithm: 'ECDSA_P256_SHA256'}],
     })
     const local = await api.getAttestor('local')
@@ -158,10 +182,13 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
   })
 
   it('POST v1/{attestor}:validateAttestationOccurrence sends base64 bytes and returns the verdict', async () => {
-    server.state.validate = (_attestor, body) => body.attestation?.signatures?.[0]?.publicKeyId === 'good'
-      ? {result: 'VERIFIED'}
-      : {result: 'ATTESTATION_NOT_VERIFIABLE', denialReason: 'no matching key'}
-    const attestation = {serializedPayload: Uint8Array.from([0, 1, 254, 255]), signatures: [{publicKeyId: 'good', signature: Uint8Array.from([9, 8, 7])}], jwts: []}
+    server.state.validate = (_attestor, body) =>
+      body.attestation?.signatures?.[0]?.publicKeyId === 'good' ? {result: 'VERIFIED'} : {result: 'ATTESTATION_NOT_VERIFIABLE', denialReason: 'no matching key'}
+    const attestation = {
+      serializedPayload: Uint8Array.from([0, 1, 254, 255]),
+      signatures: [{publicKeyId: 'good', signature: Uint8Array.from([9, 8, 7])}],
+      jwts: [],
+    }
     const req = {attestation, occurrenceNote: 'projects/sec/notes/built-by-ci', occurrenceResourceUri: 'gcr.io/app/web@sha256:' + 'ab'.repeat(32)}
     await expect(api.validateAttestationOccurrence(ATTESTOR.name, req)).resolves.toEqual({result: 'VERIFIED'})
     const body = server.requests[0]!.body as {attestation: {serializedPayload: string; signatures: Array<{signature: string}>}; occurrenceNote: string}
@@ -169,8 +196,12 @@ describe('BinauthzApi against a local Binary Authorization REST server', () => {
     expect(Buffer.from(body.attestation.serializedPayload, 'base64')).toEqual(Buffer.from([0, 1, 254, 255]))
     expect(Buffer.from(body.attestation.signatures[0]!.signature, 'base64')).toEqual(Buffer.from([9, 8, 7]))
     expect(body.occurrenceNote).toBe('projects/sec/notes/built-by-ci')
-    await expect(api.validateAttestationOccurrence(ATTESTOR.name, {...req, attestation: {...attestation, signatures: [{publicKeyId: 'bad', signature: Uint8Array.from([1])}]}}))
-      .resolves.toEqual({result: 'ATTESTATION_NOT_VERIFIABLE', denialReason: 'no matching key'})
+    await expect(
+      api.validateAttestationOccurrence(ATTESTOR.name, {
+        ...req,
+        attestation: {...attestation, signatures: [{publicKeyId: 'bad', signature: Uint8Array.from([1])}]},
+      }),
+    ).resolves.toEqual({result: 'ATTESTATION_NOT_VERIFIABLE', denialReason: 'no matching key'})
     server.failNext(':validate', 403)
     const e = await capture(api.validateAttestationOccurrence(ATTESTOR.name, req))
     expect(e.hint).toMatch(/binaryauthorization\.attestors\.verifyImageAttested/)

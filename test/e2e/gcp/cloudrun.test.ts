@@ -28,9 +28,22 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
   })
 
   it('creates a missing service by digest with Binary Authorization on, waiting for the operation', async () => {
-    const r = await run.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE, serviceAccount: 'web@app.iam.gserviceaccount.com', labels: {team: 'x'}})
+    const r = await run.deployService({
+      project: 'app',
+      region: 'us-central1',
+      service: 'web',
+      image: IMAGE,
+      serviceAccount: 'web@app.iam.gserviceaccount.com',
+      labels: {team: 'x'},
+    })
 
-    expect(r).toEqual({service: NAME, created: true, validateOnly: false, revision: `${NAME}/revisions/${server.state.services.get(NAME).latestCreatedRevision.split('/').pop()}`, uri: 'https://web-abc123xyz-uc.a.run.app'})
+    expect(r).toEqual({
+      service: NAME,
+      created: true,
+      validateOnly: false,
+      revision: `${NAME}/revisions/${server.state.services.get(NAME).latestCreatedRevision.split('/').pop()}`,
+      uri: 'https://web-abc123xyz-uc.a.run.app',
+    })
     expect(r.revision).toMatch(/\/revisions\/web-00001-/)
     const [create] = server.calls('CreateService')
     expect(create!.request.parent).toBe('projects/app/locations/us-central1')
@@ -54,7 +67,14 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
     svc.description = 'keep me'
     server.requests.length = 0
 
-    const r = await run.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE2, breakglassJustification: 'INC-42: outage', labels: {team: 'x'}})
+    const r = await run.deployService({
+      project: 'app',
+      region: 'us-central1',
+      service: 'web',
+      image: IMAGE2,
+      breakglassJustification: 'INC-42: outage',
+      labels: {team: 'x'},
+    })
 
     expect(r.created).toBe(false)
     expect(r.revision).toMatch(/\/revisions\/web-00002-/)
@@ -83,8 +103,14 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
   })
 
   it('a failed operation (e.g. a Binary Authorization denial) is DEPLOY_FAILED with the server message', async () => {
-    server.state.failNextDeploy = {code: status.FAILED_PRECONDITION, message: 'Revision web-00001 is not allowed by the Binary Authorization policy: image not attested'}
-    await expect(run.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE})).toThrowWithCode('DEPLOY_FAILED', /Binary Authorization policy/)
+    server.state.failNextDeploy = {
+      code: status.FAILED_PRECONDITION,
+      message: 'Revision web-00001 is not allowed by the Binary Authorization policy: image not attested',
+    }
+    await expect(run.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE})).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /Binary Authorization policy/,
+    )
   })
 
   it('errors: getService UNAVAILABLE → API_ERROR (no create attempted); create PERMISSION_DENIED → API_AUTH', async () => {
@@ -101,7 +127,10 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
     server.state.pollsBeforeDone = 1000
     const slow = new CloudRunApi({...opts(), deployTimeoutMs: 300})
     try {
-      await expect(slow.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE})).toThrowWithCode('DEPLOY_FAILED', /did not finish.*operations\//)
+      await expect(slow.deployService({project: 'app', region: 'us-central1', service: 'web', image: IMAGE})).toThrowWithCode(
+        'DEPLOY_FAILED',
+        /did not finish.*operations\//,
+      )
     } finally {
       await slow.close()
     }
@@ -127,7 +156,14 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
     expect(sent.template.containers[0].ports[0].containerPort).toBe(8080)
     expect(sent.annotations).toEqual({'run.googleapis.com/launch-stage': 'GA'})
 
-    const r2 = await replaceService({project: 'app', region: 'us-central1', service: {...translated, name: NAME, binaryAuthorization: {policy: 'projects/app/platforms/cloudRun/policies/strict'}}}, opts())
+    const r2 = await replaceService(
+      {
+        project: 'app',
+        region: 'us-central1',
+        service: {...translated, name: NAME, binaryAuthorization: {policy: 'projects/app/platforms/cloudRun/policies/strict'}},
+      },
+      opts(),
+    )
     expect(r2.created).toBe(false)
     const updated = server.calls('UpdateService')[0]!.request.service
     expect(updated.binaryAuthorization.policy).toBe('projects/app/platforms/cloudRun/policies/strict')
@@ -135,8 +171,12 @@ describe('CloudRunApi against a local Cloud Run v2 gRPC server', () => {
   })
 
   it('replaceService refuses images that are not by digest', async () => {
-    await expect(replaceService({project: 'app', region: 'us-central1', serviceId: 'web', service: {template: {containers: [{image: 'nginx:1'}]}}}, opts())).toThrowWithCode('UNPINNABLE_VALUE')
-    await expect(replaceService({project: 'app', region: 'us-central1', serviceId: 'web', service: {template: {containers: []}}}, opts())).toThrowWithCode('INVALID_INPUT')
+    await expect(
+      replaceService({project: 'app', region: 'us-central1', serviceId: 'web', service: {template: {containers: [{image: 'nginx:1'}]}}}, opts()),
+    ).toThrowWithCode('UNPINNABLE_VALUE')
+    await expect(replaceService({project: 'app', region: 'us-central1', serviceId: 'web', service: {template: {containers: []}}}, opts())).toThrowWithCode(
+      'INVALID_INPUT',
+    )
   })
 
   it('deployService() one-shot form', async () => {

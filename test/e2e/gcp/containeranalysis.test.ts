@@ -32,11 +32,16 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
   })
 
   function seedAttestation(resourceUri = IMAGE, extra: Record<string, unknown> = {}) {
-    return server.state.addOccurrence({
-      resourceUri, noteName: NOTE, kind: 'ATTESTATION',
-      attestation: {serializedPayload: Buffer.from(PAYLOAD), signatures: [{publicKeyId: KEY_ID, signature: Buffer.from(SIGNATURE)}]},
-      ...extra,
-    }, 'app-project')
+    return server.state.addOccurrence(
+      {
+        resourceUri,
+        noteName: NOTE,
+        kind: 'ATTESTATION',
+        attestation: {serializedPayload: Buffer.from(PAYLOAD), signatures: [{publicKeyId: KEY_ID, signature: Buffer.from(SIGNATURE)}]},
+        ...extra,
+      },
+      'app-project',
+    )
   }
 
   it('lists ATTESTATION occurrences for the digest, bytes intact, with the gcloud server filter', async () => {
@@ -155,7 +160,10 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
     it('is idempotent: same payload and key id → no second occurrence, even with new signature bytes (ECDSA)', async () => {
       const first = await ca.createAttestationOccurrence('app-project', occurrence)
       const again = await ca.createAttestationOccurrence('app-project', occurrence)
-      const resigned = await ca.createAttestationOccurrence('app-project', {...occurrence, signatures: [{publicKeyId: KEY_ID, signature: Uint8Array.from([1, 2, 3])}]})
+      const resigned = await ca.createAttestationOccurrence('app-project', {
+        ...occurrence,
+        signatures: [{publicKeyId: KEY_ID, signature: Uint8Array.from([1, 2, 3])}],
+      })
       expect(again).toMatchObject({created: false})
       expect(resigned).toMatchObject({created: false})
       expect(again.occurrence.name).toBe(first.occurrence.name)
@@ -166,7 +174,10 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
     it('creates when the payload, key id or resourceUri differs, or the existing one is rejected by the caller', async () => {
       await ca.createAttestationOccurrence('app-project', occurrence)
       const otherPayload = await ca.createAttestationOccurrence('app-project', {...occurrence, serializedPayload: Uint8Array.from([...PAYLOAD, 10])})
-      const otherKey = await ca.createAttestationOccurrence('app-project', {...occurrence, signatures: [{publicKeyId: 'ni:///sha-256;abc', signature: SIGNATURE}]})
+      const otherKey = await ca.createAttestationOccurrence('app-project', {
+        ...occurrence,
+        signatures: [{publicKeyId: 'ni:///sha-256;abc', signature: SIGNATURE}],
+      })
       const otherUri = await ca.createAttestationOccurrence('app-project', {...occurrence, resourceUri: `https://${IMAGE}`})
       const invalidExisting = await ca.createAttestationOccurrence('app-project', occurrence, {isExistingValid: () => false})
       expect([otherPayload.created, otherKey.created, otherUri.created, invalidExisting.created]).toEqual([true, true, true, true])
@@ -197,7 +208,10 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
     it('counts VULNERABILITY occurrences by effective severity and fixability', async () => {
       const uri = `https://${IMAGE}`
       const vuln = (effectiveSeverity: string, fixAvailable: boolean, resourceUri = uri) =>
-        server.state.addOccurrence({resourceUri, noteName: 'projects/goog-vulnz/notes/CVE-1', kind: 'VULNERABILITY', vulnerability: {effectiveSeverity, severity: 'LOW', fixAvailable}}, 'app-project')
+        server.state.addOccurrence(
+          {resourceUri, noteName: 'projects/goog-vulnz/notes/CVE-1', kind: 'VULNERABILITY', vulnerability: {effectiveSeverity, severity: 'LOW', fixAvailable}},
+          'app-project',
+        )
       vuln('CRITICAL', true)
       vuln('HIGH', false)
       vuln('HIGH', true)

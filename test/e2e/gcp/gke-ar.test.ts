@@ -19,14 +19,18 @@ describe('GKE and Artifact Registry adapters against one local gRPC server', () 
     clusters.set('projects/p/locations/us-central1-a/clusters/legacy', {binaryAuthorization: {enabled: true}})
     clusters.set('projects/p/locations/us-central1/clusters/off', {binaryAuthorization: {evaluationMode: 'DISABLED'}})
     clusters.set('projects/p/locations/us-central1/clusters/bindings', {binaryAuthorization: {evaluationMode: 'POLICY_BINDINGS'}})
-    clusters.set('projects/p/locations/us-central1/clusters/both', {binaryAuthorization: {evaluationMode: 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE'}})
+    clusters.set('projects/p/locations/us-central1/clusters/both', {
+      binaryAuthorization: {evaluationMode: 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE'},
+    })
     clusters.set('projects/p/locations/us-central1/clusters/bare', {})
     const repo = 'projects/app/locations/us-central1/repositories/images'
     server.state.artifactRegistry.repositories.set(repo, {dockerConfig: {immutableTags: true}})
     server.state.artifactRegistry.repositories.set('projects/app/locations/us/repositories/mutable', {})
     server.state.artifactRegistry.dockerImages.set(`${repo}/dockerImages/team%2Fweb@${DIGEST}`, {
-      uri: `us-central1-docker.pkg.dev/app/images/team/web@${DIGEST}`, tags: ['v1.2.3', 'latest'],
-      uploadTime: {seconds: '1767225600', nanos: 500_000_000}, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      uri: `us-central1-docker.pkg.dev/app/images/team/web@${DIGEST}`,
+      tags: ['v1.2.3', 'latest'],
+      uploadTime: {seconds: '1767225600', nanos: 500_000_000},
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
     })
     server.state.artifactRegistry.dockerImages.set(`projects/app/locations/us/repositories/mutable/dockerImages/api@${DIGEST}`, {tags: []})
   })

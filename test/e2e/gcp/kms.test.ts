@@ -81,7 +81,9 @@ describe('kmsPort against a local Cloud KMS gRPC server', () => {
   it('maps errors: unknown key → KEY_INVALID, PERMISSION_DENIED → API_AUTH naming the permission, UNAVAILABLE → API_ERROR', async () => {
     await expect(port(`${RING}/nope/cryptoKeyVersions/1`).getPublicKey()).toThrowWithCode('KEY_INVALID')
     server.failNext('AsymmetricSign', status.PERMISSION_DENIED, {message: "Permission 'cloudkms.cryptoKeyVersions.useToSign' denied"})
-    const err = await port(EC_KEY).asymmetricSign({sha256: new Uint8Array(32)}).catch((e: unknown) => e)
+    const err = await port(EC_KEY)
+      .asymmetricSign({sha256: new Uint8Array(32)})
+      .catch((e: unknown) => e)
     expect(err).toMatchObject({code: 'API_AUTH'})
     expect((err as {hint: string}).hint).toMatch(/cloudkms\.cryptoKeyVersions\.useToSign/)
     expect((err as {message: string}).message).toMatch(/kms-project/)

@@ -130,16 +130,20 @@ describe('ApiApplier: dry runs', () => {
 describe('ApiApplier: failures', () => {
   it('a rejection during the verification pass writes nothing and names the object', async () => {
     server.failNext({status: 403, method: 'PATCH', path: '/services/deny', message: 'services "deny" is forbidden: User "ci" cannot patch resource "services"'})
-    await expect(applier.apply(manifestObjects(join3(deployment('deny', IMG_A), service('deny'))), opts()))
-      .toThrowWithCode('DEPLOY_FAILED', /verify \(server dry run\) Service\/deny in namespace team failed: HTTP 403 Forbidden: services "deny" is forbidden/)
+    await expect(applier.apply(manifestObjects(join3(deployment('deny', IMG_A), service('deny'))), opts())).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /verify \(server dry run\) Service\/deny in namespace team failed: HTTP 403 Forbidden: services "deny" is forbidden/,
+    )
     expect(server.writes()).toEqual([])
     expect(server.objects.has('deployments/team/deny')).toBe(false)
   })
 
   it('a failure while writing names the object and what was applied before it', async () => {
     server.failNext({status: 500, method: 'PATCH', path: '/services/half', message: 'etcdserver: leader changed'})
-    await expect(applier.apply(manifestObjects(join3(deployment('half', IMG_A), service('half'))), opts({verifyFirst: false})))
-      .toThrowWithCode('DEPLOY_FAILED', /apply Service\/half in namespace team failed: HTTP 500 InternalError: etcdserver: leader changed\. Applied before the failure: Deployment\/half created/)
+    await expect(applier.apply(manifestObjects(join3(deployment('half', IMG_A), service('half'))), opts({verifyFirst: false}))).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /apply Service\/half in namespace team failed: HTTP 500 InternalError: etcdserver: leader changed\. Applied before the failure: Deployment\/half created/,
+    )
     expect(server.objects.has('deployments/team/half')).toBe(true)
   })
 
@@ -158,6 +162,9 @@ describe('ApiApplier: failures', () => {
     const dead = await startKubeApiServer()
     const deadConfig = dead.writeKubeconfig(join(tmp.dir, 'dead'))
     await dead.stop()
-    await expect(applier.apply(manifestObjects(deployment('x', IMG_A)), {dryRun: 'none', kubeconfig: deadConfig})).toThrowWithCode('DEPLOY_FAILED', /Deployment\/x.*failed/)
+    await expect(applier.apply(manifestObjects(deployment('x', IMG_A)), {dryRun: 'none', kubeconfig: deadConfig})).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /Deployment\/x.*failed/,
+    )
   })
 })

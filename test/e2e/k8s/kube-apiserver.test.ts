@@ -4,9 +4,16 @@ import {mergePatch, startKubeApiServer, strategicMergePatch, type KubeApiServer}
 
 let server: KubeApiServer
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<{status: number; type: string | null; json: any}> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  accept = 'application/json',
+): Promise<{status: number; type: string | null; json: any}> {
   const res = await fetch(server.url + path, {
-    method, headers: {'Content-Type': contentType, Accept: accept},
+    method,
+    headers: {'Content-Type': contentType, Accept: accept},
     ...(body === undefined ? {} : {body: typeof body === 'string' ? body : JSON.stringify(body)}),
   })
   return {status: res.status, type: res.headers.get('content-type'), json: await res.json()}
@@ -21,7 +28,13 @@ afterAll(() => server.stop())
 
 describe('Kubernetes API test double', () => {
   it('answers aggregated-discovery requests with legacy JSON (so clients fall back) and serves /version', async () => {
-    const api = await call('GET', '/api', undefined, 'application/json', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json')
+    const api = await call(
+      'GET',
+      '/api',
+      undefined,
+      'application/json',
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json',
+    )
     expect(api).toMatchObject({status: 200, type: 'application/json', json: {kind: 'APIVersions', versions: ['v1']}})
     expect((await call('GET', '/apis')).json.groups.map((g: any) => g.name)).toEqual(['apps', 'batch'])
     expect((await call('GET', '/apis/batch/v1')).json.resources.map((r: any) => r.name)).toEqual(['jobs', 'cronjobs'])
@@ -35,20 +48,28 @@ describe('Kubernetes API test double', () => {
 
   it('returns Status objects: 404 NotFound, 409 AlreadyExists, 400 bad dryRun / missing fieldManager, 415 json-patch', async () => {
     expect(await call('GET', '/api/v1/namespaces/d/configmaps/x')).toMatchObject({
-      status: 404, json: {kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'configmaps "x" not found'},
+      status: 404,
+      json: {kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'configmaps "x" not found'},
     })
     expect((await call('GET', '/apis/apps/v1/namespaces/d/deployments/x')).json.message).toBe('deployments.apps "x" not found')
     expect((await call('POST', '/api/v1/namespaces/d/configmaps', cm('a', {k: '1'}))).status).toBe(201)
     expect((await call('POST', '/api/v1/namespaces/d/configmaps', cm('a', {k: '1'}))).json).toMatchObject({reason: 'AlreadyExists', code: 409})
     expect((await call('POST', '/api/v1/namespaces/d/configmaps?dryRun=Yes', cm('b', {}))).json).toMatchObject({reason: 'BadRequest', code: 400})
-    expect((await call('PATCH', '/api/v1/namespaces/d/configmaps/a', cm('a', {}), 'application/apply-patch+yaml')).json.message).toMatch(/fieldManager: Required value/)
+    expect((await call('PATCH', '/api/v1/namespaces/d/configmaps/a', cm('a', {}), 'application/apply-patch+yaml')).json.message).toMatch(
+      /fieldManager: Required value/,
+    )
     expect((await call('PATCH', '/api/v1/namespaces/d/configmaps/a', [], 'application/json-patch+json')).status).toBe(415)
     expect((await call('GET', '/apis/unknown/v1/things')).status).toBe(404)
   })
 
   it('dryRun=All computes without storing; resourceVersion moves only on change; writes() ignores dry runs', async () => {
     server.clearRequests()
-    const dry = await call('PATCH', '/api/v1/namespaces/d/configmaps/ssa?fieldManager=m&dryRun=All', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {k: v}\n', 'application/apply-patch+yaml')
+    const dry = await call(
+      'PATCH',
+      '/api/v1/namespaces/d/configmaps/ssa?fieldManager=m&dryRun=All',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {k: v}\n',
+      'application/apply-patch+yaml',
+    )
     expect(dry.status).toBe(201)
     expect(server.objects.has('configmaps/d/ssa')).toBe(false)
     expect(server.writes()).toEqual([])
@@ -64,7 +85,8 @@ describe('Kubernetes API test double', () => {
   it('lists with label selectors and deletes', async () => {
     await call('POST', '/api/v1/namespaces/l/configmaps', {...(cm('x', {}) as object), metadata: {name: 'x', labels: {app: 'a', tier: 't'}}})
     await call('POST', '/api/v1/namespaces/l/configmaps', {...(cm('y', {}) as object), metadata: {name: 'y', labels: {app: 'b'}}})
-    const names = async (sel: string): Promise<string[]> => (await call('GET', `/api/v1/namespaces/l/configmaps?labelSelector=${encodeURIComponent(sel)}`)).json.items.map((i: any) => i.metadata.name)
+    const names = async (sel: string): Promise<string[]> =>
+      (await call('GET', `/api/v1/namespaces/l/configmaps?labelSelector=${encodeURIComponent(sel)}`)).json.items.map((i: any) => i.metadata.name)
     expect(await names('app=a')).toEqual(['x'])
     expect(await names('app!=a')).toEqual(['y'])
     expect(await names('tier')).toEqual(['x'])
@@ -90,8 +112,31 @@ describe('patch helpers', () => {
   })
 
   it('strategicMergePatch merges containers by name and honours $patch / drops $ directives', () => {
-    const target = {spec: {containers: [{name: 'a', image: 'x', ports: [{containerPort: 80}]}, {name: 'b', image: 'y'}]}}
-    const patch = {spec: {'$setElementOrder/containers': [{name: 'a'}, {name: 'b'}], containers: [{name: 'a', image: 'z'}, {name: 'b', $patch: 'delete'}, {name: 'c', image: 'n'}]}}
-    expect(strategicMergePatch(target, patch)).toEqual({spec: {containers: [{name: 'a', image: 'z', ports: [{containerPort: 80}]}, {name: 'c', image: 'n'}]}})
+    const target = {
+      spec: {
+        containers: [
+          {name: 'a', image: 'x', ports: [{containerPort: 80}]},
+          {name: 'b', image: 'y'},
+        ],
+      },
+    }
+    const patch = {
+      spec: {
+        '$setElementOrder/containers': [{name: 'a'}, {name: 'b'}],
+        containers: [
+          {name: 'a', image: 'z'},
+          {name: 'b', $patch: 'delete'},
+          {name: 'c', image: 'n'},
+        ],
+      },
+    }
+    expect(strategicMergePatch(target, patch)).toEqual({
+      spec: {
+        containers: [
+          {name: 'a', image: 'z', ports: [{containerPort: 80}]},
+          {name: 'c', image: 'n'},
+        ],
+      },
+    })
   })
 })

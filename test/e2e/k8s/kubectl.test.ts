@@ -50,10 +50,7 @@ describe('KubectlApplier: client-side apply', () => {
     expect(first.dryRun).toBe('none')
     expect(first.stdout).toContain('deployment.apps/web created')
     const posts = server.writes()
-    expect(posts.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /apis/apps/v1/namespaces/team/deployments',
-      'POST /api/v1/namespaces/team/services',
-    ])
+    expect(posts.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /apis/apps/v1/namespaces/team/deployments', 'POST /api/v1/namespaces/team/services'])
     expect(posts[0]!.query).toMatchObject({fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict'})
     const stored = server.objects.get('deployments/team/web') as any
     expect(stored.spec.template.spec.containers[0].image).toBe(IMG_A)
@@ -69,7 +66,11 @@ describe('KubectlApplier: client-side apply', () => {
     expect(third.objects.map((o) => `${o.kind}/${o.name} ${o.action}`)).toEqual(['Deployment/web configured', 'Service/web unchanged'])
     const patches = server.writes()
     expect(patches).toHaveLength(1)
-    expect(patches[0]).toMatchObject({method: 'PATCH', path: '/apis/apps/v1/namespaces/team/deployments/web', contentType: 'application/strategic-merge-patch+json'})
+    expect(patches[0]).toMatchObject({
+      method: 'PATCH',
+      path: '/apis/apps/v1/namespaces/team/deployments/web',
+      contentType: 'application/strategic-merge-patch+json',
+    })
     expect(patches[0]!.body).toContain(IMG_B)
     expect((server.objects.get('deployments/team/web') as any).spec.template.spec.containers[0]).toMatchObject({image: IMG_B, ports: [{containerPort: 8080}]})
   })
@@ -144,12 +145,35 @@ describe('KubectlApplier: dry runs', () => {
 
 describe('KubectlApplier: arguments', () => {
   it('builds the argv without a shell, extra args last', () => {
-    expect(kubectlApplyArgs({
-      kubeconfig: '/k', context: 'c', namespace: 'n', dryRun: 'server', serverSide: true, fieldManager: 'fm',
-      prune: {selector: 'app=web'}, extraArgs: ['--prune-allowlist=core/v1/Service', '--request-timeout=5s'],
-    })).toEqual([
-      'apply', '-f', '-', '--kubeconfig', '/k', '--context', 'c', '--namespace', 'n', '--dry-run=server', '--server-side',
-      '--field-manager=fm', '--prune', '-l', 'app=web', '--prune-allowlist=core/v1/Service', '--request-timeout=5s',
+    expect(
+      kubectlApplyArgs({
+        kubeconfig: '/k',
+        context: 'c',
+        namespace: 'n',
+        dryRun: 'server',
+        serverSide: true,
+        fieldManager: 'fm',
+        prune: {selector: 'app=web'},
+        extraArgs: ['--prune-allowlist=core/v1/Service', '--request-timeout=5s'],
+      }),
+    ).toEqual([
+      'apply',
+      '-f',
+      '-',
+      '--kubeconfig',
+      '/k',
+      '--context',
+      'c',
+      '--namespace',
+      'n',
+      '--dry-run=server',
+      '--server-side',
+      '--field-manager=fm',
+      '--prune',
+      '-l',
+      'app=web',
+      '--prune-allowlist=core/v1/Service',
+      '--request-timeout=5s',
     ])
     expect(kubectlApplyArgs({dryRun: 'none', serverSide: false, extraArgs: []})).toEqual(['apply', '-f', '-'])
     expect(() => kubectlApplyArgs({dryRun: 'none', serverSide: false, forceConflicts: true, extraArgs: []})).toThrowWithCode('USAGE', /server-side/)
@@ -164,9 +188,13 @@ describe('KubectlApplier: arguments', () => {
   it('prunes labelled objects missing from the input (--prune -l)', async () => {
     await applier.apply(manifestObjects(join3(deployment('keep', IMG_A, {labels: {tier: 'p'}}), deployment('gone', IMG_A, {labels: {tier: 'p'}}))), opts())
     server.clearRequests()
-    const res = await applier.apply(manifestObjects(deployment('keep', IMG_A, {labels: {tier: 'p'}})), opts({
-      prune: {selector: 'tier=p'}, extraArgs: ['--cache-dir', cacheDir, '--prune-allowlist=apps/v1/Deployment'],
-    }))
+    const res = await applier.apply(
+      manifestObjects(deployment('keep', IMG_A, {labels: {tier: 'p'}})),
+      opts({
+        prune: {selector: 'tier=p'},
+        extraArgs: ['--cache-dir', cacheDir, '--prune-allowlist=apps/v1/Deployment'],
+      }),
+    )
     expect(res.objects).toEqual([
       {kind: 'Deployment', name: 'keep', namespace: 'team', action: 'unchanged'},
       {kind: 'deployment.apps', name: 'gone', action: 'pruned'},
@@ -177,7 +205,7 @@ describe('KubectlApplier: arguments', () => {
 })
 
 describe('KubectlApplier: failures', () => {
-  it('a 403 from the server → DEPLOY_FAILED with kubectl\'s message; objects applied before are named', async () => {
+  it("a 403 from the server → DEPLOY_FAILED with kubectl's message; objects applied before are named", async () => {
     server.failNext({status: 403, method: 'POST', path: '/services', message: 'services is forbidden: User "ci" cannot create resource "services"'})
     const p = applier.apply(manifestObjects(join3(deployment('f1', IMG_A), service('f1'))), opts())
     await expect(p).toThrowWithCode('DEPLOY_FAILED', /Forbidden.*services is forbidden: User "ci" cannot create resource "services"/s)
@@ -186,12 +214,18 @@ describe('KubectlApplier: failures', () => {
 
   it('a 500 on server-side apply → DEPLOY_FAILED', async () => {
     server.failNext({status: 500, method: 'PATCH', message: 'etcdserver: request timed out'})
-    await expect(applier.apply(manifestObjects(deployment('f2', IMG_A)), opts({serverSide: true}))).toThrowWithCode('DEPLOY_FAILED', /InternalError.*etcdserver: request timed out/s)
+    await expect(applier.apply(manifestObjects(deployment('f2', IMG_A)), opts({serverSide: true}))).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /InternalError.*etcdserver: request timed out/s,
+    )
   })
 
-  it('redacts bearer tokens from kubectl\'s error output', async () => {
+  it("redacts bearer tokens from kubectl's error output", async () => {
     server.failNext({status: 401, method: 'GET', path: '/deployments/f3', message: 'invalid bearer token: Bearer secret-token-123'})
-    const err = await applier.apply(manifestObjects(deployment('f3', IMG_A)), opts()).then(() => new Error('resolved'), (e: unknown) => e as Error)
+    const err = await applier.apply(manifestObjects(deployment('f3', IMG_A)), opts()).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    )
     expect(err).toHaveProperty('code', 'DEPLOY_FAILED')
     expect(err.message).not.toContain('secret-token-123')
     expect(err.message).toContain('Bearer [REDACTED]')
@@ -201,12 +235,16 @@ describe('KubectlApplier: failures', () => {
     const dead = await startKubeApiServer()
     const deadConfig = dead.writeKubeconfig(join(tmp.dir, 'dead'))
     await dead.stop()
-    await expect(applier.apply(manifestObjects(deployment('x', IMG_A)), {...opts(), kubeconfig: deadConfig, extraArgs: ['--cache-dir', cacheDir, '--request-timeout=5s']}))
-      .toThrowWithCode('DEPLOY_FAILED', /connection refused|Unable to connect/)
+    await expect(
+      applier.apply(manifestObjects(deployment('x', IMG_A)), {...opts(), kubeconfig: deadConfig, extraArgs: ['--cache-dir', cacheDir, '--request-timeout=5s']}),
+    ).toThrowWithCode('DEPLOY_FAILED', /connection refused|Unable to connect/)
   })
 
   it('a missing kubectl → DEPLOY_FAILED; kubectlAvailable tells', async () => {
-    await expect(applier.apply(manifestObjects(deployment('x', IMG_A)), opts({kubectlPath: join(tmp.dir, 'no-kubectl')}))).toThrowWithCode('DEPLOY_FAILED', /kubectl not found/)
+    await expect(applier.apply(manifestObjects(deployment('x', IMG_A)), opts({kubectlPath: join(tmp.dir, 'no-kubectl')}))).toThrowWithCode(
+      'DEPLOY_FAILED',
+      /kubectl not found/,
+    )
     expect(await kubectlAvailable()).toBe(true)
     expect(await kubectlAvailable(join(tmp.dir, 'no-kubectl'))).toBe(false)
   })
@@ -220,7 +258,8 @@ describe('KubectlApplier: failures', () => {
 describe('parseApplyOutput', () => {
   it('matches lines to inputs by kind, group and name; tolerates warnings and dry-run suffixes', () => {
     const inputs = manifestObjects(join3(deployment('a', IMG_A), service('a'), 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: jobs}\n'))
-    const out = 'deployment.apps/a configured (server dry run)\nWarning: something\nservice/a unchanged (dry run)\ncronjob.batch/c created\nconfigmap/z pruned\n'
+    const out =
+      'deployment.apps/a configured (server dry run)\nWarning: something\nservice/a unchanged (dry run)\ncronjob.batch/c created\nconfigmap/z pruned\n'
     expect(parseApplyOutput(out, inputs, 'ns')).toEqual([
       {kind: 'Deployment', name: 'a', namespace: 'ns', action: 'configured'},
       {kind: 'Service', name: 'a', namespace: 'ns', action: 'unchanged'},

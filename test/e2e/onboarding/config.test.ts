@@ -64,9 +64,7 @@ describe('.safe-deploy.yaml validation names the line', () => {
     expect(configErrors(VALID.replace('platform: cloudrun', 'platform: k8s'))).toEqual([
       {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.platform: expected gke or cloudrun, got k8s'},
     ])
-    expect(configErrors(VALID + '  prod: policies/prod.yaml\n')).toEqual([
-      {line: 9, message: '.safe-deploy.yaml:9: profiles.prod: expected a mapping'},
-    ])
+    expect(configErrors(VALID + '  prod: policies/prod.yaml\n')).toEqual([{line: 9, message: '.safe-deploy.yaml:9: profiles.prod: expected a mapping'}])
   })
 
   it('an undefined defaultProfile: its line and the profiles that exist', () => {
@@ -85,7 +83,13 @@ describe('.safe-deploy.yaml validation names the line', () => {
   it('an unknown --profile lists the defined ones; inherited object keys are not profiles', () => {
     const cfg = parseConfigText(VALID, '.safe-deploy.yaml')
     for (const name of ['prod', 'toString', 'constructor', '__proto__']) {
-      expect(() => selectProfile(cfg, name)).toThrow(expect.objectContaining({code: 'USAGE', message: `profile "${name}" is not defined in .safe-deploy.yaml`, hint: expect.stringContaining('defined profiles: dev')}))
+      expect(() => selectProfile(cfg, name)).toThrow(
+        expect.objectContaining({
+          code: 'USAGE',
+          message: `profile "${name}" is not defined in .safe-deploy.yaml`,
+          hint: expect.stringContaining('defined profiles: dev'),
+        }),
+      )
     }
     expect(selectProfile(cfg, undefined)?.name).toBe('dev')
     expect(selectProfile({imageRules: [], profiles: {}}, undefined)).toBeUndefined()
@@ -94,7 +98,9 @@ describe('.safe-deploy.yaml validation names the line', () => {
   it('through the CLI: exit 3 (INPUT), every problem with file:line', async () => {
     const d = tmp('cfg-bad')
     writeFileSync(join(d, '.safe-deploy.yaml'), VALID.replace('defaultProfile: dev', 'defaultProfile: prod') + '    colour: blue\n')
-    const r = await runCli(['preflight', '--image', `gcr.io/p/app@${DIGEST}`, '--no-resolve', '--policy', 'x.yaml', '--attestors', d, '--attestations', d], {cwd: d})
+    const r = await runCli(['preflight', '--image', `gcr.io/p/app@${DIGEST}`, '--no-resolve', '--policy', 'x.yaml', '--attestors', d, '--attestations', d], {
+      cwd: d,
+    })
     expect(r.code).toBe(3)
     expect(r.stderr).toContain('Error [CONFIG_INVALID]: invalid config file')
     expect(r.stderr).toContain('.safe-deploy.yaml:3: defaultProfile "prod" is not defined under profiles (defined: dev)')
@@ -102,7 +108,9 @@ describe('.safe-deploy.yaml validation names the line', () => {
     // --config names another file explicitly
     const other = join(d, 'other.yaml')
     writeFileSync(other, 'profiles:\n  ci:\n    requireEnforcement: maybe\n')
-    const r2 = await runCli(['preflight', '--config', other, '--image', `gcr.io/p/app@${DIGEST}`, '--no-resolve', '--policy', 'x.yaml'], {cwd: tmp('cfg-other')})
+    const r2 = await runCli(['preflight', '--config', other, '--image', `gcr.io/p/app@${DIGEST}`, '--no-resolve', '--policy', 'x.yaml'], {
+      cwd: tmp('cfg-other'),
+    })
     expect(r2.code).toBe(3)
     expect(r2.stderr).toContain(`${other}:3: profiles.ci.requireEnforcement: expected a boolean, got "maybe"`)
   })
@@ -119,8 +127,15 @@ describe('precedence: flags > environment > file > defaults', () => {
     cpSync(join(GOLDEN, 'cloudrun', 'policies'), join(d, 'policies'), {recursive: true})
     makeAttestor(join(d, 'attestors'), join(d, 'keys'), 'acme-run', 'built-by-ci')
     mkdirSync(join(d, 'attestations'))
-    const profile = (name: string) => [`  ${name}:`, '    platform: cloudrun', '    project: acme-run', `    policy: policies/${name}.yaml`,
-      '    attestors: attestors', '    attestations: attestations'].join('\n')
+    const profile = (name: string) =>
+      [
+        `  ${name}:`,
+        '    platform: cloudrun',
+        '    project: acme-run',
+        `    policy: policies/${name}.yaml`,
+        '    attestors: attestors',
+        '    attestations: attestations',
+      ].join('\n')
     writeFileSync(join(d, '.safe-deploy.yaml'), ['defaultProfile: dev', 'profiles:', profile('dev'), profile('staging'), profile('prod'), ''].join('\n'))
   })
 
@@ -150,7 +165,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     expect(out.verdict).toBe('DENY')
   })
 
-  it('flags: --profile beats SAFE_DEPLOY_PROFILE, and a flag beats the profile\'s setting', async () => {
+  it("flags: --profile beats SAFE_DEPLOY_PROFILE, and a flag beats the profile's setting", async () => {
     const out = await preflight(['--profile', 'staging'], {SAFE_DEPLOY_PROFILE: 'prod'})
     expect(out.policy.source).toMatch(/(^|\/)policies\/staging\.yaml$/)
     expect(out.verdict).toBe('DRYRUN_DENY')

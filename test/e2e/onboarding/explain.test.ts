@@ -20,7 +20,9 @@ defaultAdmissionRule:
   enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG
 `
 const POLICIES = {
-  'cluster.yaml': HEAD + `clusterAdmissionRules:
+  'cluster.yaml':
+    HEAD +
+    `clusterAdmissionRules:
   us-central1.prod:
     evaluationMode: REQUIRE_ATTESTATION
     enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG
@@ -31,14 +33,18 @@ const POLICIES = {
     evaluationMode: ALWAYS_ALLOW
     enforcementMode: DRYRUN_AUDIT_LOG_ONLY
 `,
-  'namespace.yaml': HEAD + `kubernetesNamespaceAdmissionRules:
+  'namespace.yaml':
+    HEAD +
+    `kubernetesNamespaceAdmissionRules:
   payments:
     evaluationMode: REQUIRE_ATTESTATION
     enforcementMode: DRYRUN_AUDIT_LOG_ONLY
     requireAttestationsBy:
     - ${CI}
 `,
-  'sa.yaml': HEAD.replace('ENABLE', 'DISABLE') + `kubernetesServiceAccountAdmissionRules:
+  'sa.yaml':
+    HEAD.replace('ENABLE', 'DISABLE') +
+    `kubernetesServiceAccountAdmissionRules:
   payments:api:
     evaluationMode: ALWAYS_ALLOW
     enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG
@@ -70,14 +76,26 @@ describe('policy explain: which rule', () => {
       'System images: exempt (globalPolicyEvaluationMode ENABLE); built-in approximate list.',
     ])
     const j = await explainJson(['cluster.yaml', '--cluster', 'us-central1.prod'])
-    expect(j).toMatchObject({platform: 'gke', kind: 'cluster', key: 'us-central1.prod', attestorsRequired: [CI, SCAN], rule: {line: 10, enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}})
+    expect(j).toMatchObject({
+      platform: 'gke',
+      kind: 'cluster',
+      key: 'us-central1.prod',
+      attestorsRequired: [CI, SCAN],
+      rule: {line: 10, enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'},
+    })
   })
 
   it('another cluster → the default rule; an unknown cluster → every cluster rule "may apply"', async () => {
-    expect(await explainJson(['cluster.yaml', '--cluster', 'europe-west1.prod'])).toMatchObject({kind: 'default', attestorsRequired: [], rule: {evaluationMode: 'ALWAYS_DENY', line: 6}})
+    expect(await explainJson(['cluster.yaml', '--cluster', 'europe-west1.prod'])).toMatchObject({
+      kind: 'default',
+      attestorsRequired: [],
+      rule: {evaluationMode: 'ALWAYS_DENY', line: 6},
+    })
     const unknown = await explain(['cluster.yaml'])
     expect(unknown).toContain('Platform: GKE — cluster (unknown), namespace default (assumed), service account default.')
-    expect(unknown).toContain('Also may apply: cluster admission rule for us-central1.prod: REQUIRE_ATTESTATION, ENFORCED_BLOCK_AND_AUDIT_LOG (the strictest verdict is reported).')
+    expect(unknown).toContain(
+      'Also may apply: cluster admission rule for us-central1.prod: REQUIRE_ATTESTATION, ENFORCED_BLOCK_AND_AUDIT_LOG (the strictest verdict is reported).',
+    )
     expect(unknown).toContain('Also may apply: cluster admission rule for us-central1.dev: ALWAYS_ALLOW, DRYRUN_AUDIT_LOG_ONLY')
     expect(unknown).toMatch(/note: the policy has cluster admission rules but the cluster is unknown/)
   })
@@ -149,7 +167,7 @@ describe('policy explain --platform cloudrun', () => {
       'Why: Cloud Run supports the default rule only.',
     ])
     expect(out).toContain('System images: not exempt (globalPolicyEvaluationMode ENABLE; the system policy applies to GKE only).')
-    expect(out).toContain('note: Cloud Run uses only the default admission rule; the policy\'s 2 scoped rule(s) (clusterAdmissionRules) do not apply.')
+    expect(out).toContain("note: Cloud Run uses only the default admission rule; the policy's 2 scoped rule(s) (clusterAdmissionRules) do not apply.")
     const j = await explainJson(['cluster.yaml', '--platform', 'cloudrun', '--image', 'gcr.io/google_containers/pause@' + DIGEST])
     expect(j).toMatchObject({platform: 'cloudrun', kind: 'default', attestorsRequired: [], system: {applies: false}})
     expect(j.system.match).toBeUndefined()

@@ -53,13 +53,19 @@ export function expectGolden(name: string, dir: string, files: string[]): void {
 
 /** A kubeconfig with one gke_PROJECT_LOCATION_NAME context per name (never contacted). */
 export function writeKubeconfig(file: string, contexts: string[]): string {
-  const yaml = [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', ...contexts.flatMap((c) => [`- name: ${c}`, '  cluster: {server: "https://127.0.0.1:9"}']),
-    'contexts:', ...contexts.flatMap((c) => [`- name: ${c}`, `  context: {cluster: ${c}, user: u}`]),
-    'users:', '- name: u', '  user: {token: unused}',
-    `current-context: ${contexts[0] ?? ''}`,
-  ].join('\n') + '\n'
+  const yaml =
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      ...contexts.flatMap((c) => [`- name: ${c}`, '  cluster: {server: "https://127.0.0.1:9"}']),
+      'contexts:',
+      ...contexts.flatMap((c) => [`- name: ${c}`, `  context: {cluster: ${c}, user: u}`]),
+      'users:',
+      '- name: u',
+      '  user: {token: unused}',
+      `current-context: ${contexts[0] ?? ''}`,
+    ].join('\n') + '\n'
   writeFileSync(file, yaml)
   return file
 }

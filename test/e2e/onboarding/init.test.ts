@@ -12,21 +12,60 @@ import {runCli, isolatedEnv, ROOT} from '../../support/cli.js'
 import {makeAttestor} from '../../support/trust.js'
 import {DIGEST, expectGolden, listFiles, tmp, writeKubeconfig} from './helpers.js'
 
-const CI_FILES = ['.github/workflows/safe-deploy-preflight.yml', '.github/workflows/safe-deploy.yml', '.gitlab-ci.safe-deploy.yml', 'cloudbuild.safe-deploy.yaml']
+const CI_FILES = [
+  '.github/workflows/safe-deploy-preflight.yml',
+  '.github/workflows/safe-deploy.yml',
+  '.gitlab-ci.safe-deploy.yml',
+  'cloudbuild.safe-deploy.yaml',
+]
 const ALL_FILES = ['.safe-deploy.yaml', 'policies/dev.yaml', 'policies/prod.yaml', 'policies/staging.yaml', ...CI_FILES].sort()
 
 const SETUPS = {
   gke: [
-    '--platform', 'gke', '--project', 'acme-shop',
-    '--env', 'dev=gke_acme-shop_us-central1_dev', '--env', 'staging=gke_acme-shop_us-central1_staging', '--env', 'prod=gke_acme-prod_us-east1_prod@acme-prod',
-    '--attestor', 'built-by-ci', '--attestor', 'projects/acme-sec/attestors/scanned',
-    '--ci', 'github', '--ci', 'gitlab', '--ci', 'cloudbuild', '--image', 'us-docker.pkg.dev/acme-shop/app/shop',
+    '--platform',
+    'gke',
+    '--project',
+    'acme-shop',
+    '--env',
+    'dev=gke_acme-shop_us-central1_dev',
+    '--env',
+    'staging=gke_acme-shop_us-central1_staging',
+    '--env',
+    'prod=gke_acme-prod_us-east1_prod@acme-prod',
+    '--attestor',
+    'built-by-ci',
+    '--attestor',
+    'projects/acme-sec/attestors/scanned',
+    '--ci',
+    'github',
+    '--ci',
+    'gitlab',
+    '--ci',
+    'cloudbuild',
+    '--image',
+    'us-docker.pkg.dev/acme-shop/app/shop',
   ],
   cloudrun: [
-    '--platform', 'cloudrun', '--project', 'acme-run',
-    '--env', 'dev=us-central1', '--env', 'staging=europe-west2', '--env', 'prod=europe-west2',
-    '--attestor', 'built-by-ci', '--ci', 'github', '--ci', 'gitlab', '--ci', 'cloudbuild',
-    '--kms-key', 'projects/acme-run/locations/europe-west2/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/3',
+    '--platform',
+    'cloudrun',
+    '--project',
+    'acme-run',
+    '--env',
+    'dev=us-central1',
+    '--env',
+    'staging=europe-west2',
+    '--env',
+    'prod=europe-west2',
+    '--attestor',
+    'built-by-ci',
+    '--ci',
+    'github',
+    '--ci',
+    'gitlab',
+    '--ci',
+    'cloudbuild',
+    '--kms-key',
+    'projects/acme-run/locations/europe-west2/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/3',
   ],
 } as const
 type Setup = keyof typeof SETUPS
@@ -47,19 +86,26 @@ beforeAll(async () => {
   mkdirSync(attestations, {recursive: true})
   // makeAttestor writes NAME.json: one directory per project, then one flat directory for --attestors.
   mkdirSync(attestors)
-  for (const [project, name] of [['acme-shop', 'built-by-ci'], ['acme-prod', 'built-by-ci'], ['acme-sec', 'scanned'], ['acme-run', 'built-by-ci']] as const) {
+  for (const [project, name] of [
+    ['acme-shop', 'built-by-ci'],
+    ['acme-prod', 'built-by-ci'],
+    ['acme-sec', 'scanned'],
+    ['acme-run', 'built-by-ci'],
+  ] as const) {
     const pdir = join(base, 'by-project', project)
     makeAttestor(pdir, join(base, 'keys', project), project, name)
     writeFileSync(join(attestors, `${project}-${name}.json`), readFileSync(join(pdir, `${name}.json`)))
   }
-  await Promise.all((Object.keys(SETUPS) as Setup[]).map(async (s) => {
-    dirs[s] = join(base, s)
-    const r = await runCli(['init', '--yes', ...SETUPS[s], '--dir', dirs[s], '--json'], {env: env()})
-    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
-    const out = JSON.parse(r.stdout)
-    expect(out.written.slice().sort()).toEqual(ALL_FILES)
-    expect(out.skipped).toEqual([])
-  }))
+  await Promise.all(
+    (Object.keys(SETUPS) as Setup[]).map(async (s) => {
+      dirs[s] = join(base, s)
+      const r = await runCli(['init', '--yes', ...SETUPS[s], '--dir', dirs[s], '--json'], {env: env()})
+      expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+      const out = JSON.parse(r.stdout)
+      expect(out.written.slice().sort()).toEqual(ALL_FILES)
+      expect(out.skipped).toEqual([])
+    }),
+  )
 }, 60_000)
 
 describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
@@ -96,18 +142,25 @@ describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
     const calls: string[] = []
     for (const f of CI_FILES) {
       // Cloud Build's exec form `[safe-deploy, attest, --image, '…']` → a command line.
-      const text = readFileSync(join(dirs[setup], f), 'utf8').replace(/, /g, ' ').replace(/['"[\]]/g, '')
-      for (const m of text.matchAll(/npx safe-deploy ([^\n#]*)|\bsafe-deploy (attest [^\n#]*)/g)) calls.push((m[1] ?? m[2] ?? '').split(/ (?:\|\||&&) /)[0]?.trim() ?? '')
+      const text = readFileSync(join(dirs[setup], f), 'utf8')
+        .replace(/, /g, ' ')
+        .replace(/['"[\]]/g, '')
+      for (const m of text.matchAll(/npx safe-deploy ([^\n#]*)|\bsafe-deploy (attest [^\n#]*)/g))
+        calls.push((m[1] ?? m[2] ?? '').split(/ (?:\|\||&&) /)[0]?.trim() ?? '')
     }
     expect(calls.length).toBeGreaterThanOrEqual(setup === 'gke' ? 7 : 7)
     for (const call of calls) {
       const words = call.split(/\s+/)
-      const id = manifest.commands[`${words[0]}:${words[1]}`] ? `${words[0]}:${words[1]}` : words[0] as string
+      const id = manifest.commands[`${words[0]}:${words[1]}`] ? `${words[0]}:${words[1]}` : (words[0] as string)
       const cmd = manifest.commands[id]
       expect({call, known: cmd !== undefined}).toEqual({call, known: true})
-      const chars = new Set(Object.values(cmd?.flags ?? {}).map((fl) => fl.char).filter(Boolean))
+      const chars = new Set(
+        Object.values(cmd?.flags ?? {})
+          .map((fl) => fl.char)
+          .filter(Boolean),
+      )
       for (const w of words.filter((x) => x.startsWith('-'))) {
-        const ok = w.startsWith('--') ? (cmd?.flags[w.slice(2).split('=')[0] as string] !== undefined) : chars.has(w.slice(1))
+        const ok = w.startsWith('--') ? cmd?.flags[w.slice(2).split('=')[0] as string] !== undefined : chars.has(w.slice(1))
         expect({call, flag: w, ok}).toEqual({call, flag: w, ok: true})
       }
       if (id === 'preflight' || id === 'apply') expect(call).toMatch(/ -f /)
@@ -121,28 +174,50 @@ describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
     expect(JSON.parse(r.stdout)).toEqual({file: `policies/${e}.yaml`, findings: [], errors: 0, warnings: 0})
   })
 
-  it.each([['dev', 'ALLOW', 0], ['staging', 'DRYRUN_DENY', 6], ['prod', 'DENY', 5]] as const)(
-    'policies/%s.yaml loads in preflight and gives a verdict (%s) for an unattested digest', async (e, verdict, code) => {
-      const image = `us-docker.pkg.dev/${setup === 'gke' ? 'acme-shop' : 'acme-run'}/app/app@${DIGEST}`
-      const r = await runCli(['preflight', '--image', image, '--no-resolve', '--policy', `policies/${e}.yaml`, '--attestors', attestors, '--attestations', attestations, '--json'],
-        {cwd: dirs[setup], env: env()})
-      expect(r.stderr).not.toMatch(/Error \[/)
-      const out = JSON.parse(r.stdout)
-      expect(out.policy.source).toBe(`policies/${e}.yaml`)
-      expect(out.verdict).toBe(verdict)
-      expect(r.code).toBe(code)
-    })
+  it.each([
+    ['dev', 'ALLOW', 0],
+    ['staging', 'DRYRUN_DENY', 6],
+    ['prod', 'DENY', 5],
+  ] as const)('policies/%s.yaml loads in preflight and gives a verdict (%s) for an unattested digest', async (e, verdict, code) => {
+    const image = `us-docker.pkg.dev/${setup === 'gke' ? 'acme-shop' : 'acme-run'}/app/app@${DIGEST}`
+    const r = await runCli(
+      ['preflight', '--image', image, '--no-resolve', '--policy', `policies/${e}.yaml`, '--attestors', attestors, '--attestations', attestations, '--json'],
+      {cwd: dirs[setup], env: env()},
+    )
+    expect(r.stderr).not.toMatch(/Error \[/)
+    const out = JSON.parse(r.stdout)
+    expect(out.policy.source).toBe(`policies/${e}.yaml`)
+    expect(out.verdict).toBe(verdict)
+    expect(r.code).toBe(code)
+  })
 
   it('`preflight --profile prod` takes the policy, project and target from the generated profile', async () => {
-    const r = await runCli(['preflight', '--profile', 'prod', '--image', `us-docker.pkg.dev/x/app/app@${DIGEST}`, '--no-resolve', '--attestors', attestors, '--attestations', attestations, '--json'],
-      {cwd: dirs[setup], env: env()})
+    const r = await runCli(
+      [
+        'preflight',
+        '--profile',
+        'prod',
+        '--image',
+        `us-docker.pkg.dev/x/app/app@${DIGEST}`,
+        '--no-resolve',
+        '--attestors',
+        attestors,
+        '--attestations',
+        attestations,
+        '--json',
+      ],
+      {cwd: dirs[setup], env: env()},
+    )
     const out = JSON.parse(r.stdout)
     expect(out.policy.source).toMatch(/(^|\/)policies\/prod\.yaml$/)
     expect(out.verdict).toBe('DENY')
     expect(r.code).toBe(5)
     if (setup === 'gke') {
       expect(out.target).toMatchObject({platform: 'gke', cluster: 'us-east1.prod', context: 'gke_acme-prod_us-east1_prod', project: 'acme-prod'})
-      expect(out.images[0].attestors.map((a: {attestor: string}) => a.attestor)).toEqual(['projects/acme-prod/attestors/built-by-ci', 'projects/acme-sec/attestors/scanned'])
+      expect(out.images[0].attestors.map((a: {attestor: string}) => a.attestor)).toEqual([
+        'projects/acme-prod/attestors/built-by-ci',
+        'projects/acme-sec/attestors/scanned',
+      ])
     } else {
       expect(out.target).toMatchObject({platform: 'cloudrun', project: 'acme-run'})
     }
@@ -192,14 +267,26 @@ describe('init: invalid answers are usage errors naming the problem (exit 2, not
     ['no TTY and missing answers', ['--project', 'acme-shop'], 'non-interactive init needs --platform, --env'],
     ['an invalid project id', ['--platform', 'gke', '--project', 'Acme_Shop', '--env', 'dev=ctx'], 'project "Acme_Shop" is not a valid project id'],
     ['a GKE environment without a context', [...ok, '--env', 'prod'], 'environment "prod" needs a kube context'],
-    ['a Cloud Run environment without a region', ['--platform', 'cloudrun', '--project', 'acme-shop', '--env', 'dev'], 'environment "dev" needs a Cloud Run region'],
+    [
+      'a Cloud Run environment without a region',
+      ['--platform', 'cloudrun', '--project', 'acme-shop', '--env', 'dev'],
+      'environment "dev" needs a Cloud Run region',
+    ],
     ['an environment listed twice', [...ok, '--env', 'dev=other'], 'environment "dev" is listed twice'],
     ['an invalid environment name', [...ok, '--env', 'Prod=ctx'], 'environment name "Prod" must be lowercase letters, digits and hyphens'],
-    ['staging/prod without an attestor', ['--platform', 'gke', '--project', 'acme-shop', '--env', 'prod=ctx'], 'staging and production policies require at least one attestor'],
+    [
+      'staging/prod without an attestor',
+      ['--platform', 'gke', '--project', 'acme-shop', '--env', 'prod=ctx'],
+      'staging and production policies require at least one attestor',
+    ],
     ['an invalid attestor', [...ok, '--attestor', 'bad name'], 'attestor "bad name" must be NAME or projects/P/attestors/NAME'],
     ['an invalid @PROJECT', [...ok, '--env', 'prod=ctx@Other_Proj'], 'environment "prod": project "Other_Proj" is not a valid project id'],
     ['an --env without a name', [...ok, '--env', '=ctx'], '--env expects NAME=CONTEXT|REGION[@PROJECT], got "=ctx"'],
-    ['an image with a tag (it lands in the CI YAML)', [...ok, '--image', 'gcr.io/p/app:latest'], 'image "gcr.io/p/app:latest" must be a repository without tag or digest'],
+    [
+      'an image with a tag (it lands in the CI YAML)',
+      [...ok, '--image', 'gcr.io/p/app:latest'],
+      'image "gcr.io/p/app:latest" must be a repository without tag or digest',
+    ],
     ['a malformed KMS key', [...ok, '--kms-key', 'my-key'], 'kms-key "my-key" must be projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N'],
     ['an unknown platform', ['--platform', 'mars', '--project', 'acme-shop', '--env', 'dev=x'], 'Expected --platform=mars to be one of: gke, cloudrun, both'],
     ['an unknown CI system', [...ok, '--ci', 'jenkins'], 'Expected --ci=jenkins to be one of: github, gitlab, cloudbuild'],

@@ -24,23 +24,33 @@ function drive(args: string[], steps: Array<[string, string]>, extraEnv: Record<
 
 const expectDriven = (r: Driven, code = 0) => {
   // On failure, show the transcript.
-  expect({ok: r.ok, exitCode: r.exitCode, failedStep: r.failedStep, tail: r.ok && r.exitCode === code ? '' : r.output.slice(-3000)})
-    .toEqual({ok: true, exitCode: code, failedStep: null, tail: ''})
+  expect({ok: r.ok, exitCode: r.exitCode, failedStep: r.failedStep, tail: r.ok && r.exitCode === code ? '' : r.output.slice(-3000)}).toEqual({
+    ok: true,
+    exitCode: code,
+    failedStep: null,
+    tail: '',
+  })
 }
 
 describe('init wizard in a pseudo-terminal', () => {
   it('Cloud Run: arrow keys pick the platform, typed answers replace defaults, space ticks a CI template', async () => {
     const d = tmp('wiz-run')
-    const r = await drive(['init', '--dir', d], [
-      ['Where do you deploy?', DOWN], ['❯ Cloud Run', ENTER],
-      ['Google Cloud project id:', 'wiz-run-proj' + ENTER],
-      ['Environments (comma-separated, in promotion order):', 'staging,prod' + ENTER],
-      ['staging: Cloud Run region:', 'europe-west2' + ENTER],
-      ['prod: Cloud Run region:', ENTER],
-      ['Attestors required in staging/prod', ENTER],
-      ['CI templates to write:', DOWN], ['❯◯ GitLab CI', SPACE], ['❯◉ GitLab CI', ENTER],
-      ['Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?', ENTER],
-    ])
+    const r = await drive(
+      ['init', '--dir', d],
+      [
+        ['Where do you deploy?', DOWN],
+        ['❯ Cloud Run', ENTER],
+        ['Google Cloud project id:', 'wiz-run-proj' + ENTER],
+        ['Environments (comma-separated, in promotion order):', 'staging,prod' + ENTER],
+        ['staging: Cloud Run region:', 'europe-west2' + ENTER],
+        ['prod: Cloud Run region:', ENTER],
+        ['Attestors required in staging/prod', ENTER],
+        ['CI templates to write:', DOWN],
+        ['❯◯ GitLab CI', SPACE],
+        ['❯◉ GitLab CI', ENTER],
+        ['Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?', ENTER],
+      ],
+    )
     expectDriven(r)
     expect(r.output).toContain('wrote .safe-deploy.yaml')
     expect(listFiles(d)).toEqual(['.gitlab-ci.safe-deploy.yml', '.safe-deploy.yaml', 'policies/prod.yaml', 'policies/staging.yaml'])
@@ -58,20 +68,32 @@ describe('init wizard in a pseudo-terminal', () => {
 
   it('GKE with the defaults: three environments, default contexts, two attestors, "a" ticks every CI template', async () => {
     const d = tmp('wiz-gke')
-    const r = await drive(['init', '--dir', d], [
-      ['Where do you deploy?', ENTER],
-      ['Google Cloud project id:', 'wiz-gke-proj' + ENTER],
-      ['Environments (comma-separated, in promotion order):', ENTER],
-      ['dev: kube context (gke_PROJECT_LOCATION_NAME):', ENTER],
-      ['staging: kube context (gke_PROJECT_LOCATION_NAME):', ENTER],
-      ['prod: kube context (gke_PROJECT_LOCATION_NAME):', 'gke_wiz-gke-proj_us-east1_prod' + ENTER],
-      ['Attestors required in staging/prod', 'built-by-ci,scanned' + ENTER],
-      ['CI templates to write:', 'a'], ['◉ Cloud Build', ENTER],
-      ['Write .safe-deploy.yaml, 3 policies and 3 CI template set(s)?', ENTER],
-    ])
+    const r = await drive(
+      ['init', '--dir', d],
+      [
+        ['Where do you deploy?', ENTER],
+        ['Google Cloud project id:', 'wiz-gke-proj' + ENTER],
+        ['Environments (comma-separated, in promotion order):', ENTER],
+        ['dev: kube context (gke_PROJECT_LOCATION_NAME):', ENTER],
+        ['staging: kube context (gke_PROJECT_LOCATION_NAME):', ENTER],
+        ['prod: kube context (gke_PROJECT_LOCATION_NAME):', 'gke_wiz-gke-proj_us-east1_prod' + ENTER],
+        ['Attestors required in staging/prod', 'built-by-ci,scanned' + ENTER],
+        ['CI templates to write:', 'a'],
+        ['◉ Cloud Build', ENTER],
+        ['Write .safe-deploy.yaml, 3 policies and 3 CI template set(s)?', ENTER],
+      ],
+    )
     expectDriven(r)
-    expect(listFiles(d)).toEqual(['.github/workflows/safe-deploy-preflight.yml', '.github/workflows/safe-deploy.yml', '.gitlab-ci.safe-deploy.yml', '.safe-deploy.yaml',
-      'cloudbuild.safe-deploy.yaml', 'policies/dev.yaml', 'policies/prod.yaml', 'policies/staging.yaml'])
+    expect(listFiles(d)).toEqual([
+      '.github/workflows/safe-deploy-preflight.yml',
+      '.github/workflows/safe-deploy.yml',
+      '.gitlab-ci.safe-deploy.yml',
+      '.safe-deploy.yaml',
+      'cloudbuild.safe-deploy.yaml',
+      'policies/dev.yaml',
+      'policies/prod.yaml',
+      'policies/staging.yaml',
+    ])
     const cfg = parseYaml(readFileSync(join(d, '.safe-deploy.yaml'), 'utf8'))
     expect(cfg.profiles.dev.context).toBe('gke_wiz-gke-proj_us-central1_dev')
     expect(cfg.profiles.staging.context).toBe('gke_wiz-gke-proj_us-central1_staging')
@@ -84,11 +106,14 @@ describe('init wizard in a pseudo-terminal', () => {
 
   it('answers given as flags are not asked again (--env keeps its context and @PROJECT)', async () => {
     const d = tmp('wiz-flags')
-    const r = await drive(['init', '--dir', d, '--platform', 'gke', '--env', 'prod=gke_other-proj_europe-west1_prod@other-proj', '--ci', 'github'], [
-      ['Google Cloud project id:', 'wiz-flag-proj' + ENTER],
-      ['Attestors required in staging/prod', ENTER],
-      ['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', ENTER],
-    ])
+    const r = await drive(
+      ['init', '--dir', d, '--platform', 'gke', '--env', 'prod=gke_other-proj_europe-west1_prod@other-proj', '--ci', 'github'],
+      [
+        ['Google Cloud project id:', 'wiz-flag-proj' + ENTER],
+        ['Attestors required in staging/prod', ENTER],
+        ['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', ENTER],
+      ],
+    )
     expectDriven(r)
     expect(r.output).not.toContain('Where do you deploy?')
     expect(r.output).not.toContain('kube context')
@@ -100,21 +125,25 @@ describe('init wizard in a pseudo-terminal', () => {
 
   it('an invalid project id is refused at the prompt, with the reason, until corrected', async () => {
     const d = tmp('wiz-validate')
-    const r = await drive(['init', '--dir', d, '--platform', 'cloudrun', '--env', 'dev=us-central1', '--ci', 'github'], [
-      ['Google Cloud project id:', 'Bad' + ENTER],
-      ['a project id is 6-30 lowercase letters, digits and hyphens', BACKSPACE.repeat(3) + 'good-proj' + ENTER],
-      ['Attestors required in staging/prod', ENTER],
-      ['Write .safe-deploy.yaml', ENTER],
-    ])
+    const r = await drive(
+      ['init', '--dir', d, '--platform', 'cloudrun', '--env', 'dev=us-central1', '--ci', 'github'],
+      [
+        ['Google Cloud project id:', 'Bad' + ENTER],
+        ['a project id is 6-30 lowercase letters, digits and hyphens', BACKSPACE.repeat(3) + 'good-proj' + ENTER],
+        ['Attestors required in staging/prod', ENTER],
+        ['Write .safe-deploy.yaml', ENTER],
+      ],
+    )
     expectDriven(r)
     expect(parseYaml(readFileSync(join(d, '.safe-deploy.yaml'), 'utf8')).profiles.dev.project).toBe('good-proj')
   }, 60_000)
 
   it('declining the final confirmation writes nothing (exit 9, ABORTED)', async () => {
     const d = tmp('wiz-abort')
-    const r = await drive(['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-abort', '--env', 'dev=us-central1', '--attestor', 'a', '--ci', 'gitlab'], [
-      ['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', 'n' + ENTER],
-    ])
+    const r = await drive(
+      ['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-abort', '--env', 'dev=us-central1', '--attestor', 'a', '--ci', 'gitlab'],
+      [['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', 'n' + ENTER]],
+    )
     expectDriven(r, 9)
     expect(r.output).toContain('Error [ABORTED]: aborted: nothing was written')
     expect(listFiles(d)).toEqual([])
@@ -122,7 +151,23 @@ describe('init wizard in a pseudo-terminal', () => {
 
   it('asks before overwriting a changed file (default no), never for identical ones', async () => {
     const d = tmp('wiz-exists')
-    const args = ['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-exists', '--env', 'dev=us-central1', '--env', 'prod=us-central1', '--attestor', 'ci', '--ci', 'gitlab']
+    const args = [
+      'init',
+      '--dir',
+      d,
+      '--platform',
+      'cloudrun',
+      '--project',
+      'wiz-exists',
+      '--env',
+      'dev=us-central1',
+      '--env',
+      'prod=us-central1',
+      '--attestor',
+      'ci',
+      '--ci',
+      'gitlab',
+    ]
     expectDriven(await drive(args, [['Write .safe-deploy.yaml', ENTER]]))
     const original = readFileSync(join(d, 'policies/prod.yaml'), 'utf8')
     writeFileSync(join(d, 'policies/prod.yaml'), '# edited by hand\n')
@@ -169,29 +214,50 @@ describe('Ctrl-C in the init wizard is an abort (exit 9), never an internal erro
 
   it('at a later question (after platform, project and environments were answered)', async () => {
     const d = tmp('wiz-ctrlc-later')
-    const r = await drive(['init', '--dir', d], [
-      ['Where do you deploy?', DOWN], ['❯ Cloud Run', ENTER],
-      ['Google Cloud project id:', 'wiz-ctrlc-proj' + ENTER],
-      ['Environments (comma-separated, in promotion order):', 'staging,prod' + ENTER],
-      ['staging: Cloud Run region:', ENTER],
-      ['prod: Cloud Run region:', CTRL_C],
-    ])
+    const r = await drive(
+      ['init', '--dir', d],
+      [
+        ['Where do you deploy?', DOWN],
+        ['❯ Cloud Run', ENTER],
+        ['Google Cloud project id:', 'wiz-ctrlc-proj' + ENTER],
+        ['Environments (comma-separated, in promotion order):', 'staging,prod' + ENTER],
+        ['staging: Cloud Run region:', ENTER],
+        ['prod: Cloud Run region:', CTRL_C],
+      ],
+    )
     expectAborted(r)
     expect(listFiles(d)).toEqual([])
   }, 60_000)
 
   it('at the final confirmation', async () => {
     const d = tmp('wiz-ctrlc-confirm')
-    const r = await drive(['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-ctrlc', '--env', 'dev=us-central1', '--attestor', 'a', '--ci', 'gitlab'], [
-      ['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', CTRL_C],
-    ])
+    const r = await drive(
+      ['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-ctrlc', '--env', 'dev=us-central1', '--attestor', 'a', '--ci', 'gitlab'],
+      [['Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?', CTRL_C]],
+    )
     expectAborted(r)
     expect(listFiles(d)).toEqual([])
   }, 60_000)
 
   it('at an overwrite confirmation: no file is written, not even the new ones planned before it', async () => {
     const d = tmp('wiz-ctrlc-overwrite')
-    const args = ['init', '--dir', d, '--platform', 'cloudrun', '--project', 'wiz-ctrlc', '--env', 'dev=us-central1', '--env', 'prod=us-central1', '--attestor', 'ci', '--ci', 'gitlab']
+    const args = [
+      'init',
+      '--dir',
+      d,
+      '--platform',
+      'cloudrun',
+      '--project',
+      'wiz-ctrlc',
+      '--env',
+      'dev=us-central1',
+      '--env',
+      'prod=us-central1',
+      '--attestor',
+      'ci',
+      '--ci',
+      'gitlab',
+    ]
     expectDriven(await drive(args, [['Write .safe-deploy.yaml', ENTER]]))
     // .safe-deploy.yaml comes first in the plan: missing, it would be written before policies/dev.yaml is asked about.
     rmSync(join(d, '.safe-deploy.yaml'))

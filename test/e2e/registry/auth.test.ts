@@ -72,24 +72,31 @@ describe('htpasswd (Basic) auth', () => {
     const bin = join(tmp, 'bin')
     const script = join(bin, 'docker-credential-test')
     await writeDockerConfig(bin, {})
-    await writeFile(script, `#!/bin/sh
+    await writeFile(
+      script,
+      `#!/bin/sh
 read server
 if [ "$1" = get ] && [ "$server" = "${reg.host}" ]; then
   printf '{"ServerURL":"%s","Username":"${reg.user}","Secret":"${reg.password}"}' "$server"
 else
   echo "credentials not found in native keychain"; exit 1
 fi
-`)
+`,
+    )
     await chmod(script, 0o755)
     const cfg = await writeDockerConfig(join(tmp, 'helper'), {credHelpers: {[reg.host]: 'test'}})
     const env = {...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`}
     const lines: string[] = []
-    const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg, env, debug: (l) => lines.push(l)}).resolveAll([request(`${reg.host}/demo/helper:v1`)])
+    const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg, env, debug: (l) => lines.push(l)}).resolveAll([
+      request(`${reg.host}/demo/helper:v1`),
+    ])
     expect(ok(out[0]).digest).toBe(digest)
 
     // credsStore falls back the same way; a helper that has nothing → anonymous → REGISTRY_AUTH naming what was tried
     const store = await writeDockerConfig(join(tmp, 'store'), {credsStore: 'test'})
-    expect(ok((await make({insecureRegistries: [reg.host], dockerConfigPath: store, env}).resolveAll([request(`${reg.host}/demo/helper:v1`)]))[0]).digest).toBe(digest)
+    expect(ok((await make({insecureRegistries: [reg.host], dockerConfigPath: store, env}).resolveAll([request(`${reg.host}/demo/helper:v1`)]))[0]).digest).toBe(
+      digest,
+    )
     const wrong = await writeDockerConfig(join(tmp, 'helper-missing'), {credHelpers: {[reg.host]: 'absent'}})
     const e = err((await make({insecureRegistries: [reg.host], dockerConfigPath: wrong, env}).resolveAll([request(`${reg.host}/demo/helper:v1`)]))[0])
     expect(e.code).toBe('REGISTRY_AUTH')
@@ -162,8 +169,11 @@ describe('token (Bearer) auth', () => {
     const cfg = await writeDockerConfig(join(tmp, 'token-secret'), {auths: {[reg.host]: basicAuthEntry(reg.user, reg.password)}})
     reg.tokenServer?.resetCounters()
     const lines: string[] = []
-    const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg, debug: (l) => lines.push(l)})
-      .resolveAll([request(`${reg.host}/demo/secret:v1`), request(`${reg.host}/demo/secret:missing`), request(`${reg.host}/demo/nothere:v1`)])
+    const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg, debug: (l) => lines.push(l)}).resolveAll([
+      request(`${reg.host}/demo/secret:v1`),
+      request(`${reg.host}/demo/secret:missing`),
+      request(`${reg.host}/demo/nothere:v1`),
+    ])
     expect(ok(out[0]).digest).toMatch(/^sha256:/)
     expect(err(out[1]).code).toBe('REGISTRY_NOT_FOUND')
     const text = transcript(lines, out)
@@ -188,13 +198,24 @@ describe('Google hosts', () => {
         return reg.password
       }
       // A non-Google host never asks for the Google token.
-      const e = err((await make({insecureRegistries: [proxy.host], dockerConfigPath: join(tmp, 'none.json'), googleAccessToken}).resolveAll([request(`${proxy.host}/p/app:v1`)]))[0])
+      const e = err(
+        (
+          await make({insecureRegistries: [proxy.host], dockerConfigPath: join(tmp, 'none.json'), googleAccessToken}).resolveAll([
+            request(`${proxy.host}/p/app:v1`),
+          ])
+        )[0],
+      )
       expect(e.code).toBe('REGISTRY_AUTH')
       expect(calls).toBe(0)
       // gcr.io mirrored to the local registry: the mirror host is not Google, so still no token
       const lines: string[] = []
-      const viaMirror = await make({mirrors: new Map([['gcr.io', {host: proxy.host}]]), insecureRegistries: [proxy.host], dockerConfigPath: join(tmp, 'none.json'), googleAccessToken, debug: (l) => lines.push(l)})
-        .resolveAll([request('gcr.io/p/app:v1')])
+      const viaMirror = await make({
+        mirrors: new Map([['gcr.io', {host: proxy.host}]]),
+        insecureRegistries: [proxy.host],
+        dockerConfigPath: join(tmp, 'none.json'),
+        googleAccessToken,
+        debug: (l) => lines.push(l),
+      }).resolveAll([request('gcr.io/p/app:v1')])
       expect(err(viaMirror[0]).code).toBe('REGISTRY_AUTH')
       expect(calls).toBe(0)
     } finally {

@@ -118,7 +118,9 @@ describe('faults on the wire (fault proxy in front of a real registry)', () => {
   })
 
   it('no usable Docker-Content-Digest on HEAD → GET and sha256 of the body', async () => {
-    proxy.script((req) => (req.method === 'HEAD' ? {overrideHeaders: {'Docker-Content-Digest': 'sha256:NOT-HEX'}} : {overrideHeaders: {'Docker-Content-Digest': null}}))
+    proxy.script((req) =>
+      req.method === 'HEAD' ? {overrideHeaders: {'Docker-Content-Digest': 'sha256:NOT-HEX'}} : {overrideHeaders: {'Docker-Content-Digest': null}},
+    )
     expect(ok((await make().resolveAll([request(image)]))[0]).digest).toBe(digest)
     expect(manifestRequests()).toEqual(['HEAD', 'GET'])
   })

@@ -23,8 +23,11 @@ export function err(outcome: ResolveOutcome | undefined): SafeDeployError {
 /** A sleep that records the requested delays and waits at most `maxMs` for real. */
 export function recordingSleep(maxMs = 5): {sleep: (ms: number) => Promise<void>; calls: number[]} {
   const calls: number[] = []
-  return {calls, sleep: (ms) => {
-    calls.push(ms)
-    return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)))
-  }}
+  return {
+    calls,
+    sleep: (ms) => {
+      calls.push(ms)
+      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)))
+    },
+  }
 }

@@ -41,7 +41,14 @@ describe('RegistryResolver against a real docker-registry (plain HTTP)', () => {
     const image = `${reg.host}/demo/multi:v1`
     expect(ok((await make().resolveAll([request(image)]))[0])).toMatchObject({digest: multi.digest, mediaType: 'application/vnd.oci.image.index.v1+json'})
     const arm = ok((await make({platform: 'linux/arm64'}).resolveAll([request(image)]))[0])
-    expect(arm).toEqual({image, digest: multi.children?.['linux/arm64'], mediaType: OCI_MANIFEST, platform: 'linux/arm64', indexDigest: multi.digest, registry: reg.host})
+    expect(arm).toEqual({
+      image,
+      digest: multi.children?.['linux/arm64'],
+      mediaType: OCI_MANIFEST,
+      platform: 'linux/arm64',
+      indexDigest: multi.digest,
+      registry: reg.host,
+    })
     expect(ok((await make({platform: 'linux/arm/v7'}).resolveAll([request(image)]))[0]).digest).toBe(multi.children?.['linux/arm/v7'])
     expect(ok((await make({platform: 'linux/aarch64'}).resolveAll([request(image)]))[0]).digest).toBe(multi.children?.['linux/arm64'])
   })
@@ -57,7 +64,13 @@ describe('RegistryResolver against a real docker-registry (plain HTTP)', () => {
   it('--platform on a single-platform image checks the config platform', async () => {
     const {digest} = await reg.pushImage('demo/arm-only', 'v1', {platforms: ['linux/arm64']})
     const image = `${reg.host}/demo/arm-only:v1`
-    expect(ok((await make({platform: 'linux/arm64'}).resolveAll([request(image)]))[0])).toEqual({image, digest, mediaType: OCI_MANIFEST, platform: 'linux/arm64', registry: reg.host})
+    expect(ok((await make({platform: 'linux/arm64'}).resolveAll([request(image)]))[0])).toEqual({
+      image,
+      digest,
+      mediaType: OCI_MANIFEST,
+      platform: 'linux/arm64',
+      registry: reg.host,
+    })
     const e = err((await make({platform: 'linux/amd64'}).resolveAll([request(image)]))[0])
     expect(e.code).toBe('PLATFORM_NOT_FOUND')
     expect(e.message).toMatch(/single-platform image for linux\/arm64, not linux\/amd64/)
@@ -121,7 +134,10 @@ describe('RegistryResolver against a real docker-registry (plain HTTP)', () => {
   it('mirrors: FROM references resolve through TO; the result keeps the image as written', async () => {
     const {digest} = await reg.pushImage('library/nginx', '1.25')
     const lines: string[] = []
-    const out = await make({mirrors: new Map([['docker.io', {host: reg.host}]]), debug: (l) => lines.push(l)}).resolveAll([request('nginx:1.25'), request('docker.io/library/nginx:nope')])
+    const out = await make({mirrors: new Map([['docker.io', {host: reg.host}]]), debug: (l) => lines.push(l)}).resolveAll([
+      request('nginx:1.25'),
+      request('docker.io/library/nginx:nope'),
+    ])
     expect(ok(out[0])).toEqual({image: 'nginx:1.25', digest, mediaType: OCI_MANIFEST, registry: reg.host})
     expect(err(out[1]).message).toMatch(new RegExp(`${reg.host} \\(mirror of docker.io\\)`))
     expect(lines.some((l) => l.includes('registry-1.docker.io'))).toBe(false)
@@ -134,7 +150,10 @@ describe('RegistryResolver against a real docker-registry (plain HTTP)', () => {
   })
 
   it('unreachable registry → REGISTRY_NETWORK; unknown host → REGISTRY_NETWORK (DNS)', async () => {
-    const out = await make({insecureRegistries: ['127.0.0.1:1'], retries: 0}).resolveAll([request('127.0.0.1:1/demo/x:v1'), request('no-such-host.invalid/demo/x:v1')])
+    const out = await make({insecureRegistries: ['127.0.0.1:1'], retries: 0}).resolveAll([
+      request('127.0.0.1:1/demo/x:v1'),
+      request('no-such-host.invalid/demo/x:v1'),
+    ])
     expect(err(out[0]).code).toBe('REGISTRY_NETWORK')
     expect(err(out[0]).message).toMatch(/127\.0\.0\.1:1\/demo\/x:v1.*refused/)
     expect(err(out[1]).code).toBe('REGISTRY_NETWORK')

@@ -40,7 +40,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (applyRows.length + signalRows.length > 0) {
     const a = mdTable(['round', 'concurrent applies', 'exit 0', 'audit lines', 'lines that parse', 'runs with started+applied'], applyRows)
-    const s = mdTable(['signal', 'sent at', 'phase seen', 'exit', 'files old', 'files new', 'partial files', 'temp files left'], signalRows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], 0, r[6]]))
+    const s = mdTable(
+      ['signal', 'sent at', 'phase seen', 'exit', 'files old', 'files new', 'partial files', 'temp files left'],
+      signalRows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], 0, r[6]]),
+    )
     const file = saveFigures('concurrency', {apply: applyRows, signals: signalRows})
     console.log(`CONCURRENCY (saved to ${file})\n\n${a}\n\nINTERRUPTED pin --write (${FILES} files)\n\n${s}\n`)
   }
@@ -48,32 +51,68 @@ afterAll(async () => {
 })
 
 describe('concurrent apply runs share one audit log', () => {
-  it.each([[1, 2], [2, 2], [3, 2], [4, 8]])('round %i: %i applies at once', async (round, n) => {
-    const audit = join(root, `audit-${round}.jsonl`)
-    const runs = await Promise.all(Array.from({length: n}, (_, i) => {
-      const d = join(root, `apply-${round}-${i}`)
-      mkdirSync(d, {recursive: true})
-      writeFileSync(join(d, 'app.yaml'), workload(`r${round}-app-${i}`, `${reg.host}/team/app:1.4`) + '---\n' + workload(`r${round}-worker-${i}`, `${reg.host}/team/worker:2.0`))
-      return runCli(['apply', '-f', d, '--policy', join(root, 'trust', 'allow.yaml'), '--attestors', join(root, 'trust', 'attestors'), '--attestations', join(root, 'trust', 'attestations'),
-        '--insecure-registry', reg.host, '--kubeconfig', kubeconfig, '--context', 'test', '--yes', '--audit-log', audit, '--json'], {timeoutMs: 120_000})
-    }))
-    for (const r of runs) expect({code: r.code, err: r.code === 0 ? '' : r.stderr}).toEqual({code: 0, err: ''})
-    const ids = runs.map((r) => (JSON.parse(r.stdout) as {auditId: string}).auditId)
-    const lines = readFileSync(audit, 'utf8').split('\n')
-    expect(lines.pop()).toBe('') // ends with a newline: no torn last line
-    const records = lines.map((l) => JSON.parse(l) as {id: string; outcome: string})
-    const complete = ids.filter((id) => {
-      const outcomes = records.filter((r) => r.id === id).map((r) => r.outcome)
-      return outcomes.includes('started') && outcomes.includes('applied')
-    })
-    expect(complete).toHaveLength(n)
-    expect(records).toHaveLength(2 * n)
-    // `safe-deploy audit` reads it back with no malformed line.
-    const read = await runCli(['audit', '--audit-log', audit, '--json'])
-    expect(read.code).toBe(0)
-    expect(JSON.stringify(JSON.parse(read.stdout))).not.toMatch(/malformed|problems":\[\{/)
-    applyRows.push([String(round), n, runs.filter((r) => r.code === 0).length, lines.length, records.length, complete.length])
-  }, 180_000)
+  it.each([
+    [1, 2],
+    [2, 2],
+    [3, 2],
+    [4, 8],
+  ])(
+    'round %i: %i applies at once',
+    async (round, n) => {
+      const audit = join(root, `audit-${round}.jsonl`)
+      const runs = await Promise.all(
+        Array.from({length: n}, (_, i) => {
+          const d = join(root, `apply-${round}-${i}`)
+          mkdirSync(d, {recursive: true})
+          writeFileSync(
+            join(d, 'app.yaml'),
+            workload(`r${round}-app-${i}`, `${reg.host}/team/app:1.4`) + '---\n' + workload(`r${round}-worker-${i}`, `${reg.host}/team/worker:2.0`),
+          )
+          return runCli(
+            [
+              'apply',
+              '-f',
+              d,
+              '--policy',
+              join(root, 'trust', 'allow.yaml'),
+              '--attestors',
+              join(root, 'trust', 'attestors'),
+              '--attestations',
+              join(root, 'trust', 'attestations'),
+              '--insecure-registry',
+              reg.host,
+              '--kubeconfig',
+              kubeconfig,
+              '--context',
+              'test',
+              '--yes',
+              '--audit-log',
+              audit,
+              '--json',
+            ],
+            {timeoutMs: 120_000},
+          )
+        }),
+      )
+      for (const r of runs) expect({code: r.code, err: r.code === 0 ? '' : r.stderr}).toEqual({code: 0, err: ''})
+      const ids = runs.map((r) => (JSON.parse(r.stdout) as {auditId: string}).auditId)
+      const lines = readFileSync(audit, 'utf8').split('\n')
+      expect(lines.pop()).toBe('') // ends with a newline: no torn last line
+      const records = lines.map((l) => JSON.parse(l) as {id: string; outcome: string})
+      const complete = ids.filter((id) => {
+        const outcomes = records.filter((r) => r.id === id).map((r) => r.outcome)
+        return outcomes.includes('started') && outcomes.includes('applied')
+      })
+      expect(complete).toHaveLength(n)
+      expect(records).toHaveLength(2 * n)
+      // `safe-deploy audit` reads it back with no malformed line.
+      const read = await runCli(['audit', '--audit-log', audit, '--json'])
+      expect(read.code).toBe(0)
+      expect(JSON.stringify(JSON.parse(read.stdout))).not.toMatch(/malformed|problems":\[\{/)
+      applyRows.push([String(round), n, runs.filter((r) => r.code === 0).length, lines.length, records.length, complete.length])
+    },
+    180_000,
+  )
 })
 
 describe('interrupted pin --write leaves every file old or new, and no temp file', () => {
@@ -103,57 +142,70 @@ describe('interrupted pin --write leaves every file old or new, and no temp file
   // delay -1: signal as soon as the first file has been renamed into place (the rename phase).
   for (const sig of ['SIGINT', 'SIGTERM'] as const) for (const ms of [0, 25, 100, 250, 500, 1000, 2000, -1]) trials.push([sig, ms])
 
-  it.each(trials)('%s at first temp file + %i ms (-1: at the first rename)', async (signal, delayMs) => {
-    const d = join(root, `run-${signal}-${delayMs}`)
-    mkdirSync(d)
-    for (const [name, b] of oldBytes) writeFileSync(join(d, name), b)
-    const child = spawn(process.execPath, [BIN, 'pin', '-f', d, '--write', '--insecure-registry', reg.host], {env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe']})
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const closed = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('close', (code, sig) => resolve({code, signal: sig})))
-    // Wait for the write window to open (a temp file appears), then signal after delayMs.
-    let sentAt = 'never (finished first)'
-    let phase = 'done before signal'
-    const t0 = Date.now()
-    let exited = false
-    void closed.then(() => { exited = true })
-    while (!exited && Date.now() - t0 < 60_000) {
-      if (readdirSync(d).some((n) => n.endsWith('.tmp'))) break
-      await new Promise((r) => setTimeout(r, 2))
-    }
-    if (!exited) {
-      if (delayMs >= 0) await new Promise((r) => setTimeout(r, delayMs))
-      else {
-        const first = join(d, 'w0000.yaml')
-        while (!exited && !readFileSync(first).equals(newBytes.get('w0000.yaml')!)) await new Promise((r) => setImmediate(r))
+  it.each(trials)(
+    '%s at first temp file + %i ms (-1: at the first rename)',
+    async (signal, delayMs) => {
+      const d = join(root, `run-${signal}-${delayMs}`)
+      mkdirSync(d)
+      for (const [name, b] of oldBytes) writeFileSync(join(d, name), b)
+      const child = spawn(process.execPath, [BIN, 'pin', '-f', d, '--write', '--insecure-registry', reg.host], {
+        env: isolatedEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        stderr += s
+      })
+      const closed = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) =>
+        child.on('close', (code, sig) => resolve({code, signal: sig})),
+      )
+      // Wait for the write window to open (a temp file appears), then signal after delayMs.
+      let sentAt = 'never (finished first)'
+      let phase = 'done before signal'
+      const t0 = Date.now()
+      let exited = false
+      void closed.then(() => {
+        exited = true
+      })
+      while (!exited && Date.now() - t0 < 60_000) {
+        if (readdirSync(d).some((n) => n.endsWith('.tmp'))) break
+        await new Promise((r) => setTimeout(r, 2))
       }
       if (!exited) {
-        const temps = readdirSync(d).filter((n) => n.endsWith('.tmp')).length
-        const renamed = readFileSync(join(d, 'w0000.yaml')).equals(newBytes.get('w0000.yaml')!)
-        phase = renamed ? `renaming (${temps} temp files left to rename)` : `staging (${temps} temp files written)`
-        child.kill(signal)
-        sentAt = delayMs >= 0 ? `first temp + ${delayMs} ms` : 'first rename'
+        if (delayMs >= 0) await new Promise((r) => setTimeout(r, delayMs))
+        else {
+          const first = join(d, 'w0000.yaml')
+          while (!exited && !readFileSync(first).equals(newBytes.get('w0000.yaml')!)) await new Promise((r) => setImmediate(r))
+        }
+        if (!exited) {
+          const temps = readdirSync(d).filter((n) => n.endsWith('.tmp')).length
+          const renamed = readFileSync(join(d, 'w0000.yaml')).equals(newBytes.get('w0000.yaml')!)
+          phase = renamed ? `renaming (${temps} temp files left to rename)` : `staging (${temps} temp files written)`
+          child.kill(signal)
+          sentAt = delayMs >= 0 ? `first temp + ${delayMs} ms` : 'first rename'
+        }
       }
-    }
-    const result = await closed
-    const after = snapshot(d)
-    let oldN = 0
-    let newN = 0
-    const partial: string[] = []
-    for (const [name, b] of after) {
-      if (name.endsWith('.tmp') || name.startsWith('.')) continue
-      if (b.equals(oldBytes.get(name)!)) oldN++
-      else if (b.equals(newBytes.get(name)!)) newN++
-      else partial.push(name)
-    }
-    const temps = tempFiles(d)
-    expect(partial).toEqual([])
-    expect(temps).toEqual([])
-    expect(oldN + newN).toBe(FILES)
-    // All or nothing even when interrupted.
-    expect([0, FILES]).toContain(newN)
-    if (sentAt.startsWith('never')) expect(result.code).toBe(0)
-    const exit = result.signal ?? String(result.code)
-    signalRows.push([signal, sentAt, phase, exit, oldN, newN, temps.length, stderr.slice(0, 80)])
-  }, 120_000)
+      const result = await closed
+      const after = snapshot(d)
+      let oldN = 0
+      let newN = 0
+      const partial: string[] = []
+      for (const [name, b] of after) {
+        if (name.endsWith('.tmp') || name.startsWith('.')) continue
+        if (b.equals(oldBytes.get(name)!)) oldN++
+        else if (b.equals(newBytes.get(name)!)) newN++
+        else partial.push(name)
+      }
+      const temps = tempFiles(d)
+      expect(partial).toEqual([])
+      expect(temps).toEqual([])
+      expect(oldN + newN).toBe(FILES)
+      // All or nothing even when interrupted.
+      expect([0, FILES]).toContain(newN)
+      if (sentAt.startsWith('never')) expect(result.code).toBe(0)
+      const exit = result.signal ?? String(result.code)
+      signalRows.push([signal, sentAt, phase, exit, oldN, newN, temps.length, stderr.slice(0, 80)])
+    },
+    120_000,
+  )
 })

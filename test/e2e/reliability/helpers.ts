@@ -12,9 +12,14 @@ import {deployment} from '../../support/fixtures.js'
  * The reliability suites' workload: the shared Deployment builder with the comments whose survival
  * they check (`# pinned by safe-deploy` must stay three spaces after the pinned image).
  */
-export const workload = (name: string, image: string, namespace = 'default'): string => deployment(name, image, {
-  namespace, labels: {app: name}, container: 'main', comment: `workload ${name}: keep this comment`, imageComment: 'pinned by safe-deploy',
-})
+export const workload = (name: string, image: string, namespace = 'default'): string =>
+  deployment(name, image, {
+    namespace,
+    labels: {app: name},
+    container: 'main',
+    comment: `workload ${name}: keep this comment`,
+    imageComment: 'pinned by safe-deploy',
+  })
 
 /** Every regular file under dir (recursive, dotfiles included) → its bytes. */
 export function snapshot(dir: string): Map<string, Buffer> {
@@ -33,11 +38,13 @@ export function snapshot(dir: string): Map<string, Buffer> {
 /** Files that differ between two snapshots (added, removed or changed), by relative path. */
 export function diffSnapshots(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
   const names = new Set([...a.keys(), ...b.keys()])
-  return [...names].filter((n) => {
-    const x = a.get(n)
-    const y = b.get(n)
-    return x === undefined || y === undefined || !x.equals(y)
-  }).sort()
+  return [...names]
+    .filter((n) => {
+      const x = a.get(n)
+      const y = b.get(n)
+      return x === undefined || y === undefined || !x.equals(y)
+    })
+    .sort()
 }
 
 /** Leftover temp files of an atomic write (".name.PID.RAND.tmp") or any other stray dotfile / *.tmp. */
@@ -47,11 +54,7 @@ export function tempFiles(dir: string): string[] {
 
 export function mdTable(headers: string[], rows: Array<Array<string | number>>): string {
   const esc = (v: string | number): string => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ')
-  return [
-    `| ${headers.map(esc).join(' | ')} |`,
-    `|${headers.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
-  ].join('\n')
+  return [`| ${headers.map(esc).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n')
 }
 
 /** Write the suite's figures to tmp/reliability/<suite>.json (gitignored) and return the path. */

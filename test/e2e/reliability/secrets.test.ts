@@ -79,8 +79,11 @@ function filesUnder(dir: string): string[] {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sd-secrets-'))
   ;[ht, tok, kube, binauthz, grafeas] = await Promise.all([
-    startRegistry({auth: 'htpasswd', password: HT_PASSWORD}), startRegistry({auth: 'token', password: TOKEN_PASSWORD}),
-    startKubeApiServer(), startBinauthzRestServer(), startGrafeasServer(),
+    startRegistry({auth: 'htpasswd', password: HT_PASSWORD}),
+    startRegistry({auth: 'token', password: TOKEN_PASSWORD}),
+    startKubeApiServer(),
+    startBinauthzRestServer(),
+    startGrafeasServer(),
   ])
   await ht.pushImage('team/app', '1.4')
   await tok.pushImage('team/app', '1.4')
@@ -92,8 +95,11 @@ beforeAll(async () => {
   attestorsDir = join(root, 'attestors')
   attestor = makeAttestor(attestorsDir, join(root, 'keys'), 'test-proj', 'built-by-ci')
   binauthz.state.attestors.set(attestor.name, JSON.parse(readFileSync(join(attestorsDir, 'built-by-ci.json'), 'utf8')))
-  binauthz.state.policies.set('test-proj', {name: 'projects/test-proj/policy', globalPolicyEvaluationMode: 'ENABLE',
-    defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: [attestor.name]}})
+  binauthz.state.policies.set('test-proj', {
+    name: 'projects/test-proj/policy',
+    globalPolicyEvaluationMode: 'ENABLE',
+    defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: [attestor.name]},
+  })
   mkdirSync(join(root, 'k8s'))
   writeFileSync(join(root, 'k8s', 'ht.yaml'), workload('ht-app', `${ht.host}/team/app:1.4`))
   writeFileSync(join(root, 'k8s', 'tok.yaml'), workload('tok-app', `${tok.host}/team/app:1.4`))
@@ -112,7 +118,9 @@ describe('secrets never appear in any output', () => {
     const out = (n: string): string => join(root, 'out', n)
     mkdirSync(join(root, 'out', 'atts'), {recursive: true})
 
-    expect((await run('pin (htpasswd + token, --debug)', ['pin', '-f', join(root, 'k8s'), ...reg, '--debug', '--lock-output', out('lock.yaml')], good)).code).toBe(0)
+    expect(
+      (await run('pin (htpasswd + token, --debug)', ['pin', '-f', join(root, 'k8s'), ...reg, '--debug', '--lock-output', out('lock.yaml')], good)).code,
+    ).toBe(0)
     expect((await run('pin --json', ['pin', '-f', join(root, 'k8s'), ...reg, '--json'], good)).code).toBe(0)
     const bad = await run('pin, wrong password (--debug)', ['pin', '-f', join(root, 'k8s'), ...reg, '--debug'], wrong)
     expect(bad.code).toBe(4)
@@ -120,26 +128,88 @@ describe('secrets never appear in any output', () => {
     expect((await run('pin, wrong password --json', ['pin', '-f', join(root, 'k8s'), ...reg, '--json'], wrong)).code).toBe(4)
 
     for (const host of [ht.host, tok.host]) {
-      const a = await run(`attest --project (${host})`, ['attest', '--image', `${host}/team/app:1.4`, '--attestor', attestor.name, '--attestors', attestorsDir,
-        '--private-key', attestor.privateKeyFile, '--project', 'test-proj', '--containeranalysis-endpoint', grafeas.endpoint, '--api-insecure', ...reg, '--debug', '--json'], good)
+      const a = await run(
+        `attest --project (${host})`,
+        [
+          'attest',
+          '--image',
+          `${host}/team/app:1.4`,
+          '--attestor',
+          attestor.name,
+          '--attestors',
+          attestorsDir,
+          '--private-key',
+          attestor.privateKeyFile,
+          '--project',
+          'test-proj',
+          '--containeranalysis-endpoint',
+          grafeas.endpoint,
+          '--api-insecure',
+          ...reg,
+          '--debug',
+          '--json',
+        ],
+        good,
+      )
       expect(a.code).toBe(0)
     }
-    expect((await run('attest --output-dir', ['attest', '--image', `${ht.host}/team/app:1.4`, '--attestor', attestor.name, '--attestors', attestorsDir,
-      '--private-key', attestor.privateKeyFile, '--output-dir', out('atts'), ...reg, '--debug'], good)).code).toBe(0)
+    expect(
+      (
+        await run(
+          'attest --output-dir',
+          [
+            'attest',
+            '--image',
+            `${ht.host}/team/app:1.4`,
+            '--attestor',
+            attestor.name,
+            '--attestors',
+            attestorsDir,
+            '--private-key',
+            attestor.privateKeyFile,
+            '--output-dir',
+            out('atts'),
+            ...reg,
+            '--debug',
+          ],
+          good,
+        )
+      ).code,
+    ).toBe(0)
 
     const summary = out('step-summary.md')
-    const pre = await run('preflight --project (--debug, reports)', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--debug',
-      '--report-md', out('report.md'), '--report-junit', out('report.xml')], {...good, GITHUB_STEP_SUMMARY: summary})
+    const pre = await run(
+      'preflight --project (--debug, reports)',
+      ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--debug', '--report-md', out('report.md'), '--report-junit', out('report.xml')],
+      {...good, GITHUB_STEP_SUMMARY: summary},
+    )
     expect(pre.code).toBe(0)
     expect((await run('preflight --project --json', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--json'], good)).code).toBe(0)
     grafeas.failNext('ListNoteOccurrences', grpcStatus.PERMISSION_DENIED, {times: 100})
-    expect((await run('preflight --project, PERMISSION_DENIED (--debug)', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--debug'], good)).code).toBe(4)
+    expect((await run('preflight --project, PERMISSION_DENIED (--debug)', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--debug'], good)).code).toBe(
+      4,
+    )
     grafeas.clearFaults()
     binauthz.failNext('/policy', 401, {times: 100})
-    expect((await run('preflight --project, binauthz 401 --json', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--json', '--debug'], good)).code).toBe(4)
+    expect(
+      (await run('preflight --project, binauthz 401 --json', ['preflight', '-f', join(root, 'k8s'), ...api, ...reg, '--json', '--debug'], good)).code,
+    ).toBe(4)
     binauthz.clearFaults()
 
-    const apply = ['apply', '-f', join(root, 'k8s'), ...api, ...reg, '--kubeconfig', kubeconfig, '--context', 'test', '--yes', '--audit-log', out('audit.jsonl')]
+    const apply = [
+      'apply',
+      '-f',
+      join(root, 'k8s'),
+      ...api,
+      ...reg,
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'test',
+      '--yes',
+      '--audit-log',
+      out('audit.jsonl'),
+    ]
     expect((await run('apply --applier kubectl (--debug)', [...apply, '--applier', 'kubectl', '--debug'], good)).code).toBe(0)
     expect((await run('apply --applier api --json', [...apply, '--applier', 'api', '--json', '--debug'], good)).code).toBe(0)
     kube.failNext({status: 403, method: 'PATCH', times: 10, message: `forbidden for token ${'x'.repeat(3)}`})
@@ -169,13 +239,34 @@ describe('secrets never appear in any output', () => {
       if (m) leaks.push(`Authorization value in ${c.where}: ${m[0].slice(0, 40)}…`)
     }
     const bytes = corpus.reduce((n, c) => n + c.text.length, 0)
-    const audit = readFileSync(join(root, 'out', 'audit.jsonl'), 'utf8').trim().split('\n').length
-    const table = mdTable(['figure', 'value'], [
-      ['CLI runs grepped', runs.length], ['files grepped (reports, lock, attestations, audit, summary)', files.length],
-      ['audit records', audit], ['secret values searched', secrets().length], ['bytes searched', bytes.toLocaleString('en-US')], ['leaks', leaks.length],
-    ])
-    saveFigures('secrets', {runs: runs.map((r) => ({name: r.name, exit: r.result.code})), files: files.length, audit, secrets: secrets().map((s) => s.what), bytes, leaks})
-    console.log(`SECRETS GREP\n\n${table}\n\n${mdTable(['command', 'exit'], runs.map((r) => [r.name, r.result.code]))}\n`)
+    const audit = readFileSync(join(root, 'out', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length
+    const table = mdTable(
+      ['figure', 'value'],
+      [
+        ['CLI runs grepped', runs.length],
+        ['files grepped (reports, lock, attestations, audit, summary)', files.length],
+        ['audit records', audit],
+        ['secret values searched', secrets().length],
+        ['bytes searched', bytes.toLocaleString('en-US')],
+        ['leaks', leaks.length],
+      ],
+    )
+    saveFigures('secrets', {
+      runs: runs.map((r) => ({name: r.name, exit: r.result.code})),
+      files: files.length,
+      audit,
+      secrets: secrets().map((s) => s.what),
+      bytes,
+      leaks,
+    })
+    console.log(
+      `SECRETS GREP\n\n${table}\n\n${mdTable(
+        ['command', 'exit'],
+        runs.map((r) => [r.name, r.result.code]),
+      )}\n`,
+    )
     expect(leaks).toEqual([])
     expect(runs.length).toBeGreaterThanOrEqual(15)
     expect(files.length).toBeGreaterThanOrEqual(6)

@@ -53,8 +53,15 @@ export interface BinauthzRestServer {
 }
 
 const STATUS_NAMES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
 }
 
 function sendError(res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -108,14 +115,19 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     const auth = req.headers.authorization
     const quota = req.headers['x-goog-user-project']
     requests.push({
-      method: req.method ?? 'GET', path, hasAuthorization: auth !== undefined,
+      method: req.method ?? 'GET',
+      path,
+      hasAuthorization: auth !== undefined,
       ...(typeof quota === 'string' ? {quotaProject: quota} : {}),
       ...(body === undefined ? {} : {body}),
     })
     const delay = take(delays, path)
     if (delay) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { timers.delete(t); resolve() }, delay.ms)
+        const t = setTimeout(() => {
+          timers.delete(t)
+          resolve()
+        }, delay.ms)
         timers.add(t)
       })
       if (res.destroyed) return
@@ -123,7 +135,11 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     const fault = take(faults, path)
     if (fault) return sendError(res, fault.status, fault.message, fault.retryAfter === undefined ? {} : {'retry-after': fault.retryAfter})
     if (state.requiredToken !== undefined && auth !== `Bearer ${state.requiredToken}`) {
-      return sendError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.')
+      return sendError(
+        res,
+        401,
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      )
     }
     let m: RegExpExecArray | null
     if (req.method === 'GET' && (m = /^\/v1\/projects\/([^/]+)\/policy$/.exec(path))) {
@@ -159,7 +175,13 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     state,
     requests,
     failNext(match, status, opts = {}) {
-      faults.push({match, status, message: opts.message ?? `injected HTTP ${status}`, times: opts.times ?? 1, ...(opts.retryAfter === undefined ? {} : {retryAfter: opts.retryAfter})})
+      faults.push({
+        match,
+        status,
+        message: opts.message ?? `injected HTTP ${status}`,
+        times: opts.times ?? 1,
+        ...(opts.retryAfter === undefined ? {} : {retryAfter: opts.retryAfter}),
+      })
     },
     delayNext(match, ms, opts = {}) {
       delays.push({match, ms, times: opts.times ?? 1})

@@ -135,7 +135,10 @@ export async function startGrpcServer<S>(registrations: readonly Registration[],
           const delay = take(delays, rpc)
           if (delay) {
             await new Promise<void>((resolve) => {
-              const t = setTimeout(() => { timers.delete(t); resolve() }, delay.ms)
+              const t = setTimeout(() => {
+                timers.delete(t)
+                resolve()
+              }, delay.ms)
               timers.add(t)
             })
           }
@@ -183,8 +186,14 @@ export async function startGrpcServer<S>(registrations: readonly Registration[],
       for (const t of timers) clearTimeout(t)
       timers.clear()
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => { server.forceShutdown(); resolve() }, 1000)
-        server.tryShutdown(() => { clearTimeout(force); resolve() })
+        const force = setTimeout(() => {
+          server.forceShutdown()
+          resolve()
+        }, 1000)
+        server.tryShutdown(() => {
+          clearTimeout(force)
+          resolve()
+        })
       })
     },
   }

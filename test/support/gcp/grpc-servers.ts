@@ -95,7 +95,7 @@ export function newGrafeasState(): GrafeasState {
 
 function grafeasRegistration(state: GrafeasState): Registration {
   const list = (items: any[], req: any) => {
-    const matching = items.filter(grafeasFilter(state.ignoreFilter ? '' : req.filter ?? ''))
+    const matching = items.filter(grafeasFilter(state.ignoreFilter ? '' : (req.filter ?? '')))
     const size = Math.min(req.pageSize || state.maxPageSize, state.maxPageSize)
     const {page, nextPageToken} = paginate(matching, size, req.pageToken ?? '')
     return {occurrences: page, nextPageToken}
@@ -106,10 +106,16 @@ function grafeasRegistration(state: GrafeasState): Registration {
     handlers: {
       ListNoteOccurrences(req) {
         if (state.notes.size > 0 && !state.notes.has(req.name)) throw new GrpcFault(grpc.status.NOT_FOUND, `note ${req.name} not found`)
-        return list(state.occurrences.filter((o) => o.noteName === req.name), req)
+        return list(
+          state.occurrences.filter((o) => o.noteName === req.name),
+          req,
+        )
       },
       ListOccurrences(req) {
-        return list(state.occurrences.filter((o) => String(o.name).startsWith(`${req.parent}/occurrences/`)), req)
+        return list(
+          state.occurrences.filter((o) => String(o.name).startsWith(`${req.parent}/occurrences/`)),
+          req,
+        )
       },
       GetOccurrence(req) {
         const o = state.occurrences.find((x) => x.name === req.name)
@@ -147,8 +153,23 @@ export function newRunState(): RunState {
 }
 
 const SERVICE_TYPE = 'google.cloud.run.v2.Service'
-const OUTPUT_FIELDS = ['uid', 'generation', 'createTime', 'updateTime', 'creator', 'lastModifier', 'observedGeneration',
-  'terminalCondition', 'conditions', 'latestReadyRevision', 'latestCreatedRevision', 'trafficStatuses', 'uri', 'urls', 'reconciling']
+const OUTPUT_FIELDS = [
+  'uid',
+  'generation',
+  'createTime',
+  'updateTime',
+  'creator',
+  'lastModifier',
+  'observedGeneration',
+  'terminalCondition',
+  'conditions',
+  'latestReadyRevision',
+  'latestCreatedRevision',
+  'trafficStatuses',
+  'uri',
+  'urls',
+  'reconciling',
+]
 
 function runRegistrations(state: RunState): Registration[] {
   const startOperation = (service: any): any => {
@@ -189,7 +210,8 @@ function runRegistrations(state: RunState): Registration[] {
     const containers = service?.template?.containers ?? []
     if (containers.length === 0 || !containers[0].image) throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'template.containers[0].image is required')
     const ba = service.binaryAuthorization
-    if (ba && !ba.useDefault && ba.breakglassJustification) throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'breakglassJustification requires useDefault or policy')
+    if (ba && !ba.useDefault && ba.breakglassJustification)
+      throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'breakglassJustification requires useDefault or policy')
   }
   return [
     {
@@ -198,7 +220,11 @@ function runRegistrations(state: RunState): Registration[] {
       handlers: {
         GetService(req) {
           const svc = state.services.get(req.name)
-          if (!svc) throw new GrpcFault(grpc.status.NOT_FOUND, `Resource '${req.name.split('/').pop()}' of kind 'SERVICE' in region '${req.name.split('/')[3]}' in project '${req.name.split('/')[1]}' does not exist.`)
+          if (!svc)
+            throw new GrpcFault(
+              grpc.status.NOT_FOUND,
+              `Resource '${req.name.split('/').pop()}' of kind 'SERVICE' in region '${req.name.split('/')[3]}' in project '${req.name.split('/')[1]}' does not exist.`,
+            )
           return svc
         },
         CreateService(req) {
@@ -223,7 +249,8 @@ function runRegistrations(state: RunState): Registration[] {
           }
           checkTemplate(req.service)
           const svc = materialize(name, req.service, previous)
-          if (req.validateOnly) return {name: `${name.split('/services/')[0]}/operations/${randomUUID()}`, done: true, response: packAny(RUN_PKG, SERVICE_TYPE, svc)}
+          if (req.validateOnly)
+            return {name: `${name.split('/services/')[0]}/operations/${randomUUID()}`, done: true, response: packAny(RUN_PKG, SERVICE_TYPE, svc)}
           state.services.set(name, svc)
           return startOperation(svc)
         },
@@ -252,7 +279,10 @@ function runRegistrations(state: RunState): Registration[] {
 
 export type FakeKmsAlgorithm =
   | 'EC_SIGN_P256_SHA256'
-  | 'RSA_SIGN_PKCS1_2048_SHA256' | 'RSA_SIGN_PKCS1_3072_SHA256' | 'RSA_SIGN_PKCS1_4096_SHA256' | 'RSA_SIGN_PKCS1_4096_SHA512'
+  | 'RSA_SIGN_PKCS1_2048_SHA256'
+  | 'RSA_SIGN_PKCS1_3072_SHA256'
+  | 'RSA_SIGN_PKCS1_4096_SHA256'
+  | 'RSA_SIGN_PKCS1_4096_SHA512'
 
 export interface KmsKey {
   algorithm: FakeKmsAlgorithm
@@ -273,9 +303,10 @@ export function newKmsState(): KmsState {
     keys: new Map(),
     corruptNextCrc: false,
     addKey(versionName, algorithm) {
-      const {privateKey, publicKey} = algorithm === 'EC_SIGN_P256_SHA256'
-        ? generateKeyPairSync('ec', {namedCurve: 'P-256'})
-        : generateKeyPairSync('rsa', {modulusLength: Number(/_(\d{4})_/.exec(algorithm)![1])})
+      const {privateKey, publicKey} =
+        algorithm === 'EC_SIGN_P256_SHA256'
+          ? generateKeyPairSync('ec', {namedCurve: 'P-256'})
+          : generateKeyPairSync('rsa', {modulusLength: Number(/_(\d{4})_/.exec(algorithm)![1])})
       const publicKeyPem = publicKey.export({type: 'spki', format: 'pem'}).toString()
       state.keys.set(versionName, {algorithm, privateKey, publicKeyPem})
       return publicKeyPem
@@ -308,9 +339,7 @@ function pointAdd(a: Point, b: Point): Point {
   if (!b) return a
   const {p} = P256
   if (a[0] === b[0] && mod(a[1] + b[1], p) === 0n) return null
-  const l = a[0] === b[0] && a[1] === b[1]
-    ? mod(3n * a[0] * a[0] - 3n, p) * inv(2n * a[1], p)
-    : mod(b[1] - a[1], p) * inv(b[0] - a[0], p)
+  const l = a[0] === b[0] && a[1] === b[1] ? mod(3n * a[0] * a[0] - 3n, p) * inv(2n * a[1], p) : mod(b[1] - a[1], p) * inv(b[0] - a[0], p)
   const x = mod(l * l - a[0] - b[0], p)
   return [x, mod(l * (a[0] - x) - a[1], p)]
 }
@@ -377,19 +406,35 @@ function kmsRegistration(state: KmsState): Registration {
     handlers: {
       GetPublicKey(req) {
         const k = key(req.name)
-        return {pem: k.publicKeyPem, algorithm: k.algorithm, pemCrc32c: crc(k.publicKeyPem), name: req.name, protectionLevel: 'SOFTWARE', publicKeyFormat: 'PEM'}
+        return {
+          pem: k.publicKeyPem,
+          algorithm: k.algorithm,
+          pemCrc32c: crc(k.publicKeyPem),
+          name: req.name,
+          protectionLevel: 'SOFTWARE',
+          publicKeyFormat: 'PEM',
+        }
       },
       AsymmetricSign(req) {
         const k = key(req.name)
         const want = /_(SHA\d{3})$/.exec(k.algorithm)![1]!.toLowerCase()
         const which = req.digest?.digest
         const digest: Buffer | undefined = which ? req.digest[which] : undefined
-        if (!digest || which !== want) throw new GrpcFault(grpc.status.INVALID_ARGUMENT, `The request digest type (${which ?? 'none'}) does not match the key's algorithm ${k.algorithm}`)
+        if (!digest || which !== want)
+          throw new GrpcFault(grpc.status.INVALID_ARGUMENT, `The request digest type (${which ?? 'none'}) does not match the key's algorithm ${k.algorithm}`)
         if (digest.length !== {sha256: 32, sha384: 48, sha512: 64}[want]) throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'digest length is wrong')
         const sentCrc = req.digestCrc32c?.value
-        if (sentCrc !== undefined && sentCrc !== String(crc32c(digest))) throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'The checksum in field digest_crc32c did not match the data in field digest.')
+        if (sentCrc !== undefined && sentCrc !== String(crc32c(digest)))
+          throw new GrpcFault(grpc.status.INVALID_ARGUMENT, 'The checksum in field digest_crc32c did not match the data in field digest.')
         const signature = signDigest(k, want, digest)
-        return {signature, signatureCrc32c: crc(signature), verifiedDigestCrc32c: sentCrc !== undefined, name: req.name, protectionLevel: 'SOFTWARE', verifiedDataCrc32c: false}
+        return {
+          signature,
+          signatureCrc32c: crc(signature),
+          verifiedDigestCrc32c: sentCrc !== undefined,
+          name: req.name,
+          protectionLevel: 'SOFTWARE',
+          verifiedDataCrc32c: false,
+        }
       },
     },
   }
@@ -422,7 +467,11 @@ function containerRegistration(state: ContainerState): Registration {
         // The bundled v1 proto lacks the policy-bindings modes; send their numbers as the real API does.
         const mode = c.binaryAuthorization?.evaluationMode
         const numbered = mode === 'POLICY_BINDINGS' ? 5 : mode === 'POLICY_BINDINGS_AND_PROJECT_SINGLETON_POLICY_ENFORCE' ? 6 : mode
-        return {name: req.name.split('/').pop(), ...c, ...(c.binaryAuthorization ? {binaryAuthorization: {...c.binaryAuthorization, evaluationMode: numbered}} : {})}
+        return {
+          name: req.name.split('/').pop(),
+          ...c,
+          ...(c.binaryAuthorization ? {binaryAuthorization: {...c.binaryAuthorization, evaluationMode: numbered}} : {}),
+        }
       },
     },
   }
@@ -504,11 +553,14 @@ export function startGcpServer(): Promise<GrpcServerHandle<GcpState>> {
     container: newContainerState(),
     artifactRegistry: newArtifactRegistryState(),
   }
-  return startGrpcServer([
-    grafeasRegistration(state.grafeas),
-    ...runRegistrations(state.run),
-    kmsRegistration(state.kms),
-    containerRegistration(state.container),
-    artifactRegistryRegistration(state.artifactRegistry),
-  ], state)
+  return startGrpcServer(
+    [
+      grafeasRegistration(state.grafeas),
+      ...runRegistrations(state.run),
+      kmsRegistration(state.kms),
+      containerRegistration(state.container),
+      artifactRegistryRegistration(state.artifactRegistry),
+    ],
+    state,
+  )
 }

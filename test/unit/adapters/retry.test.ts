@@ -32,14 +32,22 @@ function opts(extra: Partial<RetryOptions> = {}) {
     baseDelayMs: 100,
     isRetryable: (e) => e instanceof Transient || e instanceof AttemptTimeoutError,
     retryAfterMs: (e) => (e instanceof Transient ? e.retryAfterMs : undefined),
-    sleep: async (ms) => { slept.push(ms) },
-    onRetry: (i) => { retries.push(i) },
+    sleep: async (ms) => {
+      slept.push(ms)
+    },
+    onRetry: (i) => {
+      retries.push(i)
+    },
     ...extra,
   }
   return {o, slept, retries}
 }
 
-const outcome = (p: Promise<unknown>): Promise<unknown> => p.then((v) => ({ok: v}), (e: unknown) => ({err: e}))
+const outcome = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    (v) => ({ok: v}),
+    (e: unknown) => ({err: e}),
+  )
 
 describe('retry: attempts', () => {
   it('returns the first success without waiting', async () => {
@@ -56,7 +64,10 @@ describe('retry: attempts', () => {
     await expect(retry(s.op, o)).resolves.toBe('ok')
     expect(s.calls()).toBe(3)
     expect(slept).toHaveLength(2)
-    expect(retries.map((r) => [r.attempt, r.attempts, r.retryAfter])).toEqual([[1, 4, false], [2, 4, false]])
+    expect(retries.map((r) => [r.attempt, r.attempts, r.retryAfter])).toEqual([
+      [1, 4, false],
+      [2, 4, false],
+    ])
   })
 
   it('stops after `attempts` and throws RetriesExhausted carrying the last error and the count', async () => {
@@ -170,7 +181,7 @@ describe('retry: per-attempt timeout and abort', () => {
     expect(s.calls()).toBe(1)
   })
 
-  it('abort during an attempt aborts the attempt\'s signal and rejects with the reason', async () => {
+  it("abort during an attempt aborts the attempt's signal and rejects with the reason", async () => {
     const controller = new AbortController()
     let seen: AbortSignal | undefined
     const op = ({signal}: {signal: AbortSignal}): Promise<string> => {

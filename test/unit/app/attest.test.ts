@@ -17,7 +17,9 @@ function keyPair() {
 const trusted = keyPair()
 const other = keyPair()
 const attestor: Attestor = {
-  name: NAME, noteReference: 'projects/p/notes/ci', source: 'fake',
+  name: NAME,
+  noteReference: 'projects/p/notes/ci',
+  source: 'fake',
   publicKeys: [{kind: 'pkix', id: 'ci-key', publicKeyPem: trusted.publicPem, signatureAlgorithm: 'ECDSA_P256_SHA256'}],
 }
 
@@ -32,10 +34,21 @@ function fakes(opts: {signer?: AttestSigner; resolved?: ResolveOutcome; existing
         return [opts.resolved ?? {ok: true, value: {image: reqs[0]!.image, digest: DIGEST, mediaType: 'm', registry: reqs[0]!.domain}}]
       },
     },
-    attestors: {getAttestor: async (name) => { log.push(`attestor ${name}`); return attestor }},
+    attestors: {
+      getAttestor: async (name) => {
+        log.push(`attestor ${name}`)
+        return attestor
+      },
+    },
     signer: async (a) => {
       log.push(`signer for ${a.name}`)
-      return {...signer, sign: async (p) => { log.push('sign'); return signer.sign(p) }}
+      return {
+        ...signer,
+        sign: async (p) => {
+          log.push('sign')
+          return signer.sign(p)
+        },
+      }
     },
     store: {
       store: async (a) => {
@@ -54,7 +67,15 @@ describe('attest', () => {
     const {log, stored, ports} = fakes()
     const r = await attest({image: 'gcr.io/p/app:1.4', attestor: NAME}, ports)
     expect(log).toEqual(['resolve gcr.io/p/app:1.4', `attestor ${NAME}`, `signer for ${NAME}`, 'sign', 'store'])
-    expect(r).toMatchObject({image: `gcr.io/p/app@${DIGEST}`, digest: DIGEST, attestor: NAME, noteName: 'projects/p/notes/ci', keyId: 'ci-key', signer: 'pkix', created: true})
+    expect(r).toMatchObject({
+      image: `gcr.io/p/app@${DIGEST}`,
+      digest: DIGEST,
+      attestor: NAME,
+      noteName: 'projects/p/notes/ci',
+      keyId: 'ci-key',
+      signer: 'pkix',
+      created: true,
+    })
     expect(stored).toHaveLength(1)
     expect(stored[0]).toMatchObject({attestor: NAME, noteName: 'projects/p/notes/ci', digest: DIGEST, keyId: 'ci-key'})
   })
@@ -74,7 +95,10 @@ describe('attest', () => {
 
   it('a resolver error: nothing is signed or stored, and its code is kept', async () => {
     const {log, ports} = fakes({resolved: {ok: false, error: new SafeDeployError('REGISTRY_NOT_FOUND', 'manifest unknown')}})
-    await expect(attest({image: 'gcr.io/p/app:nope', attestor: NAME}, ports)).toThrowWithCode('REGISTRY_NOT_FOUND', /cannot pin gcr\.io\/p\/app:nope, so nothing was signed: manifest unknown/)
+    await expect(attest({image: 'gcr.io/p/app:nope', attestor: NAME}, ports)).toThrowWithCode(
+      'REGISTRY_NOT_FOUND',
+      /cannot pin gcr\.io\/p\/app:nope, so nothing was signed: manifest unknown/,
+    )
     expect(log).toEqual(['resolve gcr.io/p/app:nope'])
   })
 
@@ -87,7 +111,10 @@ describe('attest', () => {
 
   it('a signature the attestor would not accept (the trusted id, another key) is not stored', async () => {
     const {log, stored, ports} = fakes({signer: {...pemSigner(other.privatePem, 'ECDSA_P256_SHA256', 'ci-key'), kind: 'pkix'}})
-    await expect(attest({image: 'gcr.io/p/app:1.4', attestor: NAME}, ports)).toThrowWithCode('SIGNATURE_INVALID', /would not be accepted by .*nothing was stored/)
+    await expect(attest({image: 'gcr.io/p/app:1.4', attestor: NAME}, ports)).toThrowWithCode(
+      'SIGNATURE_INVALID',
+      /would not be accepted by .*nothing was stored/,
+    )
     expect(log).toContain('sign')
     expect(log).not.toContain('store')
     expect(stored).toEqual([])

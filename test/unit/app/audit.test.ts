@@ -11,8 +11,10 @@ const RECORDS = [
   rec('2026-11-10T11:30:00Z', 'ALLOW', 'started'),
   rec('2026-11-10T11:31:00Z', 'ALLOW', 'applied'),
 ]
-const log = (records = RECORDS, problems = [{line: 3, message: 'not a JSON object'}]): AuditReader<(typeof RECORDS)[number]> =>
-  ({file: 'audit.jsonl', read: async () => ({records, problems})})
+const log = (records = RECORDS, problems = [{line: 3, message: 'not a JSON object'}]): AuditReader<(typeof RECORDS)[number]> => ({
+  file: 'audit.jsonl',
+  read: async () => ({records, problems}),
+})
 
 describe('listAudit', () => {
   it('no filter: every record, and the malformed lines', async () => {
@@ -32,7 +34,21 @@ describe('listAudit', () => {
   })
   it('a bad --since is a usage error before the log is read', async () => {
     let read = false
-    await expect(listAudit({since: 'yesterday'}, {log: {file: 'a', read: async () => { read = true; return undefined }}, clock})).toThrowWithCode('USAGE', /--since expects/)
+    await expect(
+      listAudit(
+        {since: 'yesterday'},
+        {
+          log: {
+            file: 'a',
+            read: async () => {
+              read = true
+              return undefined
+            },
+          },
+          clock,
+        },
+      ),
+    ).toThrowWithCode('USAGE', /--since expects/)
     expect(read).toBe(false)
   })
 })

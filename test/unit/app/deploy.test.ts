@@ -9,8 +9,16 @@ import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
 import {deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
 
 const pre = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
-  target: {platform: 'gke', namespace: 'default', context: 'kind-dev'}, inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []}, images: [], rules: [],
-  resolve: true, replayingLock: false, stripTag: false, breakGlass: false, systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true}, ...over,
+  target: {platform: 'gke', namespace: 'default', context: 'kind-dev'},
+  inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
+  images: [],
+  rules: [],
+  resolve: true,
+  replayingLock: false,
+  stripTag: false,
+  breakGlass: false,
+  systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
+  ...over,
 })
 const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0')}
 const tags = {'gcr.io/p/api:1.0': digest(1)}
@@ -22,15 +30,31 @@ async function applyFakes(policyText: string, answer: Confirmation = {answer: 'g
   const t = await trust(policyText)
   const ports: ApplyPorts = {
     preflight: {reader: reader(files), resolver: registry(tags), openTrust: async () => t},
-    audit: {append: async (r) => { records.push(r) }}, auditId: 'id-1',
-    confirm: async () => answer, say: (l) => { said.push(l) },
+    audit: {
+      append: async (r) => {
+        records.push(r)
+      },
+    },
+    auditId: 'id-1',
+    confirm: async () => answer,
+    say: (l) => {
+      said.push(l)
+    },
     enforcement: async () => ({mode: 'PROJECT_SINGLETON_POLICY_ENFORCE', enforced: true, cluster: 'us-central1.prod'}),
-    apply: async (applier, objects) => { sent.push(...objects); return {applier: applier ?? 'kubectl', objects: objects.map((o) => ({kind: o.kind, name: o.name, action: 'created'}))} },
+    apply: async (applier, objects) => {
+      sent.push(...objects)
+      return {applier: applier ?? 'kubectl', objects: objects.map((o) => ({kind: o.kind, name: o.name, action: 'created'}))}
+    },
   }
   return {ports, records, sent, said}
 }
 const applyOptions = (over: Partial<ApplyOptions> = {}): ApplyOptions => ({
-  preflight: pre(), mode: 'none', requireEnforcement: false, extraArgs: [], audit: {actor: 'me@host', target: {platform: 'gke'}}, ...over,
+  preflight: pre(),
+  mode: 'none',
+  requireEnforcement: false,
+  extraArgs: [],
+  audit: {actor: 'me@host', target: {platform: 'gke'}},
+  ...over,
 })
 
 describe('apply use case', () => {
@@ -39,7 +63,10 @@ describe('apply use case', () => {
     const r = await applyManifests(applyOptions(), f.ports)
     expect(r.outcome).toBe('applied')
     expect(JSON.stringify(f.sent)).toContain(`gcr.io/p/api:1.0@${digest(1)}`)
-    expect(f.records.map((x) => [x.outcome, x.id])).toEqual([['started', 'id-1'], ['applied', 'id-1']])
+    expect(f.records.map((x) => [x.outcome, x.id])).toEqual([
+      ['started', 'id-1'],
+      ['applied', 'id-1'],
+    ])
     expect(f.records[1]?.sent).toEqual([{object: 'Deployment/apps/api', images: [`gcr.io/p/api:1.0@${digest(1)}`]}])
   })
 
@@ -73,7 +100,10 @@ describe('apply use case', () => {
     [{applier: 'helm'}, /applier must be kubectl or api/],
   ])('refused before anything is read or recorded: %j', async (over, message) => {
     const f = await applyFakes(policy('allow'))
-    await expect(applyManifests(applyOptions(over as Partial<ApplyOptions>), f.ports)).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(message) as never})
+    await expect(applyManifests(applyOptions(over as Partial<ApplyOptions>), f.ports)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(message) as never,
+    })
     expect(f.records).toEqual([])
     expect(f.sent).toEqual([])
   })
@@ -93,17 +123,39 @@ describe('Cloud Run use cases', () => {
     const t = await trust(policyText)
     const ports: RunPorts = {
       preflight: {reader: reader({'svc.yaml': knative}), resolver: registry(tags), openTrust: async () => t},
-      audit: {append: async (r) => { records.push(r) }}, auditId: 'id-2', confirm: async () => ({answer: 'granted'}), say: () => {},
-      deployService: async (req) => { calls.push(req); return {revision: 'svc-00001', created: true} },
-      replaceService: async (req) => { calls.push(req); return {revision: 'svc-00002', created: false} },
+      audit: {
+        append: async (r) => {
+          records.push(r)
+        },
+      },
+      auditId: 'id-2',
+      confirm: async () => ({answer: 'granted'}),
+      say: () => {},
+      deployService: async (req) => {
+        calls.push(req)
+        return {revision: 'svc-00001', created: true}
+      },
+      replaceService: async (req) => {
+        calls.push(req)
+        return {revision: 'svc-00002', created: false}
+      },
       readManifest: () => knative,
     }
     return {ports, records, calls}
   }
-  const knative = 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n      containers:\n        - image: gcr.io/p/api:1.0\n'
+  const knative =
+    'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n      containers:\n        - image: gcr.io/p/api:1.0\n'
   const runOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
-    preflight: pre({target: {platform: 'cloudrun', namespace: 'default'}, inputs: {files: [], recursive: false, kustomizeDirs: []}, images: ['gcr.io/p/api:1.0']}),
-    project: 'p', region: 'europe-west2', validateOnly: false, actor: 'me', ...over,
+    preflight: pre({
+      target: {platform: 'cloudrun', namespace: 'default'},
+      inputs: {files: [], recursive: false, kustomizeDirs: []},
+      images: ['gcr.io/p/api:1.0'],
+    }),
+    project: 'p',
+    region: 'europe-west2',
+    validateOnly: false,
+    actor: 'me',
+    ...over,
   })
 
   it('run deploy sends the pinned digest and records the revision', async () => {
@@ -122,7 +174,11 @@ describe('Cloud Run use cases', () => {
 
   it('run replace translates the pinned Knative Service with Binary Authorization on', async () => {
     const f = await runFakes(policy('allow'))
-    const r = await runReplace('svc.yaml', runOptions({preflight: pre({target: {platform: 'cloudrun', namespace: 'default'}, inputs: {files: ['svc.yaml'], recursive: false, kustomizeDirs: []}})}), f.ports)
+    const r = await runReplace(
+      'svc.yaml',
+      runOptions({preflight: pre({target: {platform: 'cloudrun', namespace: 'default'}, inputs: {files: ['svc.yaml'], recursive: false, kustomizeDirs: []}})}),
+      f.ports,
+    )
     expect(r.outcome).toBe('deployed')
     const req = f.calls[0] as {serviceId: string; service: {binaryAuthorization?: unknown; template: {containers: Array<{image: string}>}}}
     expect(req.serviceId).toBe('svc')

@@ -32,13 +32,14 @@ export function registry(tags: Record<string, string>): DigestResolver & {asked:
   const asked: string[] = []
   return {
     asked,
-    resolveAll: async (reqs: readonly ResolveRequest[]) => reqs.map((r) => {
-      asked.push(r.image)
-      const d = tags[r.image] ?? tags[`${r.domain}/${r.path}:${r.reference}`]
-      return d === undefined
-        ? {ok: false as const, error: new SafeDeployError('REGISTRY_NOT_FOUND', `${r.image}: manifest unknown`)}
-        : {ok: true as const, value: {image: r.image, digest: d, mediaType: 'application/vnd.oci.image.index.v1+json', registry: r.domain}}
-    }),
+    resolveAll: async (reqs: readonly ResolveRequest[]) =>
+      reqs.map((r) => {
+        asked.push(r.image)
+        const d = tags[r.image] ?? tags[`${r.domain}/${r.path}:${r.reference}`]
+        return d === undefined
+          ? {ok: false as const, error: new SafeDeployError('REGISTRY_NOT_FOUND', `${r.image}: manifest unknown`)}
+          : {ok: true as const, value: {image: r.image, digest: d, mediaType: 'application/vnd.oci.image.index.v1+json', registry: r.domain}}
+      }),
   }
 }
 
@@ -51,8 +52,10 @@ export const ATTESTOR = 'projects/p/attestors/built-by-ci'
 export function policy(rule: 'attest' | 'deny' | 'allow', opts: {dryRun?: boolean} = {}): string {
   const mode = opts.dryRun ? 'DRYRUN_AUDIT_LOG_ONLY' : 'ENFORCED_BLOCK_AND_AUDIT_LOG'
   const evaluation = {attest: 'REQUIRE_ATTESTATION', deny: 'ALWAYS_DENY', allow: 'ALWAYS_ALLOW'}[rule]
-  return `globalPolicyEvaluationMode: ENABLE\ndefaultAdmissionRule:\n  evaluationMode: ${evaluation}\n  enforcementMode: ${mode}\n` +
+  return (
+    `globalPolicyEvaluationMode: ENABLE\ndefaultAdmissionRule:\n  evaluationMode: ${evaluation}\n  enforcementMode: ${mode}\n` +
     (rule === 'attest' ? `  requireAttestationsBy:\n    - ${ATTESTOR}\n` : '')
+  )
 }
 
 /** Trust material over values: a policy, one attestor with a fresh EC key, attestations for the given images. */
@@ -60,7 +63,9 @@ export async function trust(policyText: string, attestedImages: string[] = []): 
   const key = await testKey({ec: 'P-256'})
   const keyId = defaultPkixKeyId(key.publicPem)
   const attestor: Attestor = {
-    name: ATTESTOR, noteReference: 'projects/p/notes/built-by-ci', source: 'test',
+    name: ATTESTOR,
+    noteReference: 'projects/p/notes/built-by-ci',
+    source: 'test',
     publicKeys: [{kind: 'pkix', id: keyId, publicKeyPem: key.publicPem, signatureAlgorithm: 'ECDSA_P256_SHA256'}],
   }
   const occurrences: AttestationOccurrence[] = []
@@ -74,15 +79,21 @@ export async function trust(policyText: string, attestedImages: string[] = []): 
     listed: [] as string[],
     closed: false,
     policy: {getPolicy: async () => parsePolicyText(policyText, 'policy.yaml')},
-    attestors: {getAttestor: async (name: string) => {
-      if (name !== ATTESTOR) throw new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${name} not found`)
-      return attestor
-    }},
-    attestations: {listAttestations: async (q: {noteName: string; digest: string}) => {
-      t.listed.push(q.digest)
-      return occurrences.filter((o) => o.noteName === q.noteName && o.resourceUri.endsWith(q.digest))
-    }},
-    close: async () => { t.closed = true },
+    attestors: {
+      getAttestor: async (name: string) => {
+        if (name !== ATTESTOR) throw new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${name} not found`)
+        return attestor
+      },
+    },
+    attestations: {
+      listAttestations: async (q: {noteName: string; digest: string}) => {
+        t.listed.push(q.digest)
+        return occurrences.filter((o) => o.noteName === q.noteName && o.resourceUri.endsWith(q.digest))
+      },
+    },
+    close: async () => {
+      t.closed = true
+    },
   }
   return t
 }

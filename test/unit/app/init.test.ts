@@ -16,7 +16,10 @@ const TEMPLATES: Record<string, string> = {
 }
 
 /** A directory (path → text), a log of questions and writes, and the answers to give. */
-function fakes(existing: Record<string, string> = {}, answers: {overwrite?: Record<string, boolean | 'ctrl-c'>; confirm?: boolean; inputs?: Record<string, string>} = {}) {
+function fakes(
+  existing: Record<string, string> = {},
+  answers: {overwrite?: Record<string, boolean | 'ctrl-c'>; confirm?: boolean; inputs?: Record<string, string>} = {},
+) {
   const dir = new Map(Object.entries(existing))
   const log: string[] = []
   const writes: GeneratedFile[][] = []
@@ -28,7 +31,11 @@ function fakes(existing: Record<string, string> = {}, answers: {overwrite?: Reco
   const ask: InitQuestions = {
     select: async (m, choices) => reply(m, choices.find((c) => c.value === answers.inputs?.[m])?.value),
     input: async (m, opts) => reply(m, answers.inputs?.[m] ?? opts?.default),
-    checkbox: async (m, choices) => reply(m, choices.filter((c) => (answers.inputs?.[m] ?? '').split(',').includes(c.value)).map((c) => c.value)),
+    checkbox: async (m, choices) =>
+      reply(
+        m,
+        choices.filter((c) => (answers.inputs?.[m] ?? '').split(',').includes(c.value)).map((c) => c.value),
+      ),
     confirm: async (m) => reply(m, answers.confirm ?? true),
   }
   const ports: InitPorts = {
@@ -54,16 +61,33 @@ function fakes(existing: Record<string, string> = {}, answers: {overwrite?: Reco
 }
 
 const GKE: InitOptions = {
-  platform: 'gke', project: 'acme-shop', env: ['dev=gke_acme-shop_us-central1_dev', 'prod=gke_acme-prod_us-east1_prod@acme-prod'],
-  attestors: ['built-by-ci'], ci: ['github'], interactive: false, force: false,
+  platform: 'gke',
+  project: 'acme-shop',
+  env: ['dev=gke_acme-shop_us-central1_dev', 'prod=gke_acme-prod_us-east1_prod@acme-prod'],
+  attestors: ['built-by-ci'],
+  ci: ['github'],
+  interactive: false,
+  force: false,
 }
 const CLOUDRUN: InitOptions = {
-  platform: 'cloudrun', project: 'acme-run', env: ['staging=europe-west2', 'prod=europe-west2'], attestors: ['built-by-ci'], ci: ['gitlab', 'cloudbuild'],
-  kmsKey: 'projects/acme-run/locations/europe-west2/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/3', interactive: false, force: false,
+  platform: 'cloudrun',
+  project: 'acme-run',
+  env: ['staging=europe-west2', 'prod=europe-west2'],
+  attestors: ['built-by-ci'],
+  ci: ['gitlab', 'cloudbuild'],
+  kmsKey: 'projects/acme-run/locations/europe-west2/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/3',
+  interactive: false,
+  force: false,
 }
 const BOTH: InitOptions = {
-  platform: 'both', project: 'acme-both', env: ['dev=gke_acme-both_us-central1_dev,us-central1', 'prod=gke_acme-both_us-east1_prod,us-east1'],
-  attestors: ['projects/acme-sec/attestors/scanned'], ci: ['github', 'gitlab', 'cloudbuild'], image: 'us-docker.pkg.dev/acme-both/app/web', interactive: false, force: false,
+  platform: 'both',
+  project: 'acme-both',
+  env: ['dev=gke_acme-both_us-central1_dev,us-central1', 'prod=gke_acme-both_us-east1_prod,us-east1'],
+  attestors: ['projects/acme-sec/attestors/scanned'],
+  ci: ['github', 'gitlab', 'cloudbuild'],
+  image: 'us-docker.pkg.dev/acme-both/app/web',
+  interactive: false,
+  force: false,
 }
 
 /** The files as they are the first time, for "exists" cases. */
@@ -77,19 +101,36 @@ describe('runInit: the files planned from the answers', () => {
   it('gke: .safe-deploy.yaml, a policy per environment, the GitHub workflows; profiles with contexts', async () => {
     const {dir, log, ports} = fakes()
     const r = await runInit(GKE, ports)
-    const files = ['.safe-deploy.yaml', 'policies/dev.yaml', 'policies/prod.yaml', '.github/workflows/safe-deploy.yml', '.github/workflows/safe-deploy-preflight.yml']
+    const files = [
+      '.safe-deploy.yaml',
+      'policies/dev.yaml',
+      'policies/prod.yaml',
+      '.github/workflows/safe-deploy.yml',
+      '.github/workflows/safe-deploy-preflight.yml',
+    ]
     expect(r).toEqual({answers: expect.anything(), written: files, skipped: [], unchanged: []})
     expect(log).toEqual([`write ${files.join(' ')}`])
     expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '')).toEqual({
-      apiVersion: 'safe-deploy.dev/v1', kind: 'Config', defaultProfile: 'dev',
+      apiVersion: 'safe-deploy.dev/v1',
+      kind: 'Config',
+      defaultProfile: 'dev',
       profiles: {
         dev: {platform: 'gke', project: 'acme-shop', context: 'gke_acme-shop_us-central1_dev', policy: 'policies/dev.yaml', reportMd: 'preflight.md'},
-        prod: {platform: 'gke', project: 'acme-prod', context: 'gke_acme-prod_us-east1_prod', policy: 'policies/prod.yaml', reportMd: 'preflight.md', requireEnforcement: true},
+        prod: {
+          platform: 'gke',
+          project: 'acme-prod',
+          context: 'gke_acme-prod_us-east1_prod',
+          policy: 'policies/prod.yaml',
+          reportMd: 'preflight.md',
+          requireEnforcement: true,
+        },
       },
     })
     expect(dir.get('policies/prod.yaml')).toBe('prod policy for prod in acme-prod\n  - projects/acme-prod/attestors/built-by-ci\n')
     expect(dir.get('policies/dev.yaml')).toBe('dev policy for dev in acme-shop\n')
-    expect(dir.get('.github/workflows/safe-deploy.yml')).toBe('gh: apply -f k8s/ --report-md preflight.md --profile prod image us-docker.pkg.dev/acme-prod/app/app\n')
+    expect(dir.get('.github/workflows/safe-deploy.yml')).toBe(
+      'gh: apply -f k8s/ --report-md preflight.md --profile prod image us-docker.pkg.dev/acme-prod/app/app\n',
+    )
     expect(dir.get('.github/workflows/safe-deploy-preflight.yml')).toBe('gh pr: preflight -f k8s/ --profile prod\n')
   })
 
@@ -97,8 +138,13 @@ describe('runInit: the files planned from the answers', () => {
     const {dir, ports} = fakes()
     const r = await runInit(CLOUDRUN, ports)
     expect(r.written).toEqual(['.safe-deploy.yaml', 'policies/staging.yaml', 'policies/prod.yaml', '.gitlab-ci.safe-deploy.yml', 'cloudbuild.safe-deploy.yaml'])
-    expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.staging).toEqual(
-      {platform: 'cloudrun', project: 'acme-run', region: 'europe-west2', policy: 'policies/staging.yaml', reportMd: 'preflight.md'})
+    expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.staging).toEqual({
+      platform: 'cloudrun',
+      project: 'acme-run',
+      region: 'europe-west2',
+      policy: 'policies/staging.yaml',
+      reportMd: 'preflight.md',
+    })
     expect(dir.get('.gitlab-ci.safe-deploy.yml')).toBe(`gitlab: attest projects/acme-run/attestors/built-by-ci key ${CLOUDRUN.kmsKey}\n`)
     expect(dir.get('cloudbuild.safe-deploy.yaml')).toBe('cloudbuild: run replace service.yaml\n')
   })
@@ -106,9 +152,20 @@ describe('runInit: the files planned from the answers', () => {
   it('both: GKE profiles that also carry the Cloud Run region, every CI template, a full attestor name kept as given', async () => {
     const {dir, ports} = fakes()
     const r = await runInit(BOTH, ports)
-    expect(r.written).toEqual(['.safe-deploy.yaml', 'policies/dev.yaml', 'policies/prod.yaml', '.github/workflows/safe-deploy.yml',
-      '.github/workflows/safe-deploy-preflight.yml', '.gitlab-ci.safe-deploy.yml', 'cloudbuild.safe-deploy.yaml'])
-    expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.prod).toMatchObject({platform: 'gke', context: 'gke_acme-both_us-east1_prod', region: 'us-east1'})
+    expect(r.written).toEqual([
+      '.safe-deploy.yaml',
+      'policies/dev.yaml',
+      'policies/prod.yaml',
+      '.github/workflows/safe-deploy.yml',
+      '.github/workflows/safe-deploy-preflight.yml',
+      '.gitlab-ci.safe-deploy.yml',
+      'cloudbuild.safe-deploy.yaml',
+    ])
+    expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.prod).toMatchObject({
+      platform: 'gke',
+      context: 'gke_acme-both_us-east1_prod',
+      region: 'us-east1',
+    })
     expect(dir.get('policies/prod.yaml')).toContain('  - projects/acme-sec/attestors/scanned\n')
     expect(dir.get('.github/workflows/safe-deploy.yml')).toContain('image us-docker.pkg.dev/acme-both/app/web')
   })
@@ -116,21 +173,24 @@ describe('runInit: the files planned from the answers', () => {
   it('invalid answers are one USAGE error naming each problem; nothing read from the directory, nothing written', async () => {
     const {log, ports} = fakes()
     await expect(runInit({...GKE, project: 'Acme', env: ['Prod=x']}, ports)).rejects.toMatchObject({
-      code: 'USAGE', message: expect.stringMatching(/project "Acme" is not a valid project id[\s\S]*environment name "Prod"/),
+      code: 'USAGE',
+      message: expect.stringMatching(/project "Acme" is not a valid project id[\s\S]*environment name "Prod"/),
     })
     expect(log).toEqual([])
   })
 
   it('without a terminal the flags must give platform, project and environments', async () => {
     const {ports} = fakes()
-    await expect(runInit({interactive: false, force: false, project: 'acme-shop'}, ports))
-      .rejects.toMatchObject({code: 'USAGE', message: 'non-interactive init needs --platform, --env'})
+    await expect(runInit({interactive: false, force: false, project: 'acme-shop'}, ports)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: 'non-interactive init needs --platform, --env',
+    })
   })
 })
 
 describe('runInit: existing files', () => {
   it('a changed file is kept without --force (never asked without a terminal); the others are unchanged', async () => {
-    const before = {...await firstRun(CLOUDRUN), 'policies/prod.yaml': '# mine\n'}
+    const before = {...(await firstRun(CLOUDRUN)), 'policies/prod.yaml': '# mine\n'}
     const {dir, log, ports} = fakes(before)
     const r = await runInit(CLOUDRUN, ports)
     expect(r.written).toEqual([])
@@ -160,7 +220,7 @@ describe('runInit: existing files', () => {
   })
 
   it('a declined overwrite writes nothing (the file is kept, reported skipped)', async () => {
-    const before = {...await firstRun(GKE), 'policies/dev.yaml': '# mine\n'}
+    const before = {...(await firstRun(GKE)), 'policies/dev.yaml': '# mine\n'}
     const {dir, log, ports} = fakes(before, {overwrite: {'policies/dev.yaml': false}})
     const r = await runInit({...GKE, interactive: true}, ports)
     expect(r.written).toEqual([])
@@ -171,10 +231,17 @@ describe('runInit: existing files', () => {
   })
 
   it('every overwrite question comes before the one write of the accepted and the new files', async () => {
-    const {log, ports} = fakes({'policies/dev.yaml': '# mine\n', 'policies/prod.yaml': '# mine too\n'}, {overwrite: {'policies/dev.yaml': false, 'policies/prod.yaml': true}})
+    const {log, ports} = fakes(
+      {'policies/dev.yaml': '# mine\n', 'policies/prod.yaml': '# mine too\n'},
+      {overwrite: {'policies/dev.yaml': false, 'policies/prod.yaml': true}},
+    )
     const r = await runInit({...GKE, interactive: true}, ports)
-    expect(log).toEqual(['ask Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?', 'ask overwrite policies/dev.yaml', 'ask overwrite policies/prod.yaml',
-      'write .safe-deploy.yaml policies/prod.yaml .github/workflows/safe-deploy.yml .github/workflows/safe-deploy-preflight.yml'])
+    expect(log).toEqual([
+      'ask Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?',
+      'ask overwrite policies/dev.yaml',
+      'ask overwrite policies/prod.yaml',
+      'write .safe-deploy.yaml policies/prod.yaml .github/workflows/safe-deploy.yml .github/workflows/safe-deploy-preflight.yml',
+    ])
     expect(r).toMatchObject({skipped: ['policies/dev.yaml'], unchanged: []})
   })
 
@@ -187,19 +254,36 @@ describe('runInit: existing files', () => {
 
 describe('runInit: the wizard', () => {
   it('asks what the flags leave open, in order, with the defaults; then the final confirmation; then writes', async () => {
-    const {log, ports} = fakes({}, {inputs: {
-      'Where do you deploy?': 'cloudrun', 'Google Cloud project id:': 'wiz-proj', 'Environments (comma-separated, in promotion order):': 'staging, prod',
-      'staging: Cloud Run region:': 'europe-west2', 'CI templates to write:': 'gitlab',
-    }})
+    const {log, ports} = fakes(
+      {},
+      {
+        inputs: {
+          'Where do you deploy?': 'cloudrun',
+          'Google Cloud project id:': 'wiz-proj',
+          'Environments (comma-separated, in promotion order):': 'staging, prod',
+          'staging: Cloud Run region:': 'europe-west2',
+          'CI templates to write:': 'gitlab',
+        },
+      },
+    )
     const r = await runInit({interactive: true, force: false}, ports)
     expect(log).toEqual([
-      'ask Where do you deploy?', 'ask Google Cloud project id:', 'ask Environments (comma-separated, in promotion order):',
-      'ask staging: Cloud Run region:', 'ask prod: Cloud Run region:', 'ask Attestors required in staging/prod (comma-separated names):',
-      'ask CI templates to write:', 'ask Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?',
+      'ask Where do you deploy?',
+      'ask Google Cloud project id:',
+      'ask Environments (comma-separated, in promotion order):',
+      'ask staging: Cloud Run region:',
+      'ask prod: Cloud Run region:',
+      'ask Attestors required in staging/prod (comma-separated names):',
+      'ask CI templates to write:',
+      'ask Write .safe-deploy.yaml, 2 policies and 1 CI template set(s)?',
       'write .safe-deploy.yaml policies/staging.yaml policies/prod.yaml .gitlab-ci.safe-deploy.yml',
     ])
     expect(r.answers).toEqual({
-      platform: 'cloudrun', project: 'wiz-proj', attestors: ['built-by-ci'], ci: ['gitlab'], environments: [
+      platform: 'cloudrun',
+      project: 'wiz-proj',
+      attestors: ['built-by-ci'],
+      ci: ['gitlab'],
+      environments: [
         {name: 'staging', kind: 'staging', project: 'wiz-proj', region: 'europe-west2'},
         {name: 'prod', kind: 'prod', project: 'wiz-proj', region: 'us-central1'},
       ],
@@ -208,16 +292,31 @@ describe('runInit: the wizard', () => {
 
   it('answers given as flags are not asked again; an --env keeps its context and @PROJECT', async () => {
     const {log, ports} = fakes({}, {inputs: {'Google Cloud project id:': 'wiz-proj'}})
-    const r = await runInit({interactive: true, force: false, platform: 'gke', env: ['prod=gke_other-proj_europe-west1_prod@other-proj'], ci: ['github']}, ports)
-    expect(log.filter((l) => l.startsWith('ask'))).toEqual(['ask Google Cloud project id:', 'ask Attestors required in staging/prod (comma-separated names):',
-      'ask Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?'])
+    const r = await runInit(
+      {interactive: true, force: false, platform: 'gke', env: ['prod=gke_other-proj_europe-west1_prod@other-proj'], ci: ['github']},
+      ports,
+    )
+    expect(log.filter((l) => l.startsWith('ask'))).toEqual([
+      'ask Google Cloud project id:',
+      'ask Attestors required in staging/prod (comma-separated names):',
+      'ask Write .safe-deploy.yaml, 1 policy and 1 CI template set(s)?',
+    ])
     expect(r.answers.environments).toEqual([{name: 'prod', kind: 'prod', project: 'other-proj', context: 'gke_other-proj_europe-west1_prod'}])
   })
 
   it('declining the final confirmation is ABORTED (exit 9): nothing is read from the directory or written', async () => {
     const {log, writes, ports} = fakes({}, {confirm: false})
-    await expect(runInit({...CLOUDRUN, interactive: true}, {...ports, readExisting: (p) => { throw new Error(`read ${p}`) }}))
-      .rejects.toMatchObject({code: 'ABORTED', exitCode: 9, message: INIT_ABORTED})
+    await expect(
+      runInit(
+        {...CLOUDRUN, interactive: true},
+        {
+          ...ports,
+          readExisting: (p) => {
+            throw new Error(`read ${p}`)
+          },
+        },
+      ),
+    ).rejects.toMatchObject({code: 'ABORTED', exitCode: 9, message: INIT_ABORTED})
     expect(log).toEqual(['ask Write .safe-deploy.yaml, 2 policies and 2 CI template set(s)?'])
     expect(writes).toEqual([])
   })
@@ -225,7 +324,13 @@ describe('runInit: the wizard', () => {
   it('the wizard validates what it asks: an invalid project id is refused with the reason', async () => {
     let validate: ((v: string) => true | string) | undefined
     const {ports} = fakes()
-    const ask: InitQuestions = {...ports.ask, input: async (_m, opts) => { validate = opts?.validate; throw new SafeDeployError('ABORTED', INIT_ABORTED) }}
+    const ask: InitQuestions = {
+      ...ports.ask,
+      input: async (_m, opts) => {
+        validate = opts?.validate
+        throw new SafeDeployError('ABORTED', INIT_ABORTED)
+      },
+    }
     await expect(runInit({interactive: true, force: false, platform: 'gke'}, {...ports, ask})).rejects.toMatchObject({code: 'ABORTED'})
     expect(validate?.('Bad')).toBe('a project id is 6-30 lowercase letters, digits and hyphens')
     expect(validate?.('good-proj')).toBe(true)

@@ -5,12 +5,26 @@ import {LockResolver} from '../../../src/core/lock.js'
 import {deploymentYaml, digest, reader, registry} from './fakes.js'
 
 const inputs = (...files: string[]) => ({files, recursive: false, kustomizeDirs: []})
-const options = (over: Partial<PinOptions> = {}): PinOptions => ({inputs: inputs('a.yaml'), rules: [], stripTag: false, write: false, replayingLock: false, ...over})
+const options = (over: Partial<PinOptions> = {}): PinOptions => ({
+  inputs: inputs('a.yaml'),
+  rules: [],
+  stripTag: false,
+  write: false,
+  replayingLock: false,
+  ...over,
+})
 
 function ports(files: Record<string, string>, tags: Record<string, string>) {
   const written: Array<{path: string; text: string}> = []
   const resolver = registry(tags)
-  const p: PinPorts = {reader: reader(files), resolver, writeFiles: async (f) => { written.push(...f) }, now: () => new Date('2026-11-27T00:00:00Z')}
+  const p: PinPorts = {
+    reader: reader(files),
+    resolver,
+    writeFiles: async (f) => {
+      written.push(...f)
+    },
+    now: () => new Date('2026-11-27T00:00:00Z'),
+  }
   return {p, written, resolver}
 }
 
@@ -24,7 +38,10 @@ describe('pin use case', () => {
   })
 
   it('--write writes only changed files, and the lock file through the same port', async () => {
-    const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0'), 'b.yaml': deploymentYaml('db', `gcr.io/p/db@${digest(2)}`)}, {'gcr.io/p/api:1.0': digest(1)})
+    const {p, written} = ports(
+      {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0'), 'b.yaml': deploymentYaml('db', `gcr.io/p/db@${digest(2)}`)},
+      {'gcr.io/p/api:1.0': digest(1)},
+    )
     const out = await pin(options({inputs: inputs('a.yaml', 'b.yaml'), write: true, lockOutput: 'images.lock'}), p)
     expect(written.map((w) => w.path)).toEqual(['a.yaml', 'images.lock'])
     expect(out.written).toEqual(['a.yaml'])
@@ -32,7 +49,10 @@ describe('pin use case', () => {
   })
 
   it('one image that cannot be resolved: nothing is written, every failure reported', async () => {
-    const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('x', 'gcr.io/p/gone:1')}, {'gcr.io/p/api:1.0': digest(1)})
+    const {p, written} = ports(
+      {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('x', 'gcr.io/p/gone:1')},
+      {'gcr.io/p/api:1.0': digest(1)},
+    )
     await expect(pin(options({write: true}), p)).rejects.toMatchObject({code: 'REGISTRY_NOT_FOUND'})
     expect(written).toEqual([])
   })
@@ -44,7 +64,11 @@ describe('pin use case', () => {
   })
 
   it('a lock file answers through the same port; a reference missing from it fails with LOCK_MISSING', async () => {
-    const lock = new LockResolver({apiVersion: 'safe-deploy.dev/v1', kind: 'ImageLock', images: [{image: 'gcr.io/p/api:1.0', digest: digest(7), registry: 'gcr.io', repository: 'gcr.io/p/api', resolvedAt: ''}]})
+    const lock = new LockResolver({
+      apiVersion: 'safe-deploy.dev/v1',
+      kind: 'ImageLock',
+      images: [{image: 'gcr.io/p/api:1.0', digest: digest(7), registry: 'gcr.io', repository: 'gcr.io/p/api', resolvedAt: ''}],
+    })
     const {p} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0'), 'b.yaml': deploymentYaml('x', 'gcr.io/p/x:2')}, {})
     const out = await pin(options({replayingLock: true}), {...p, resolver: lock})
     expect(out.sites[0]?.pinned).toBe(`gcr.io/p/api:1.0@${digest(7)}`)

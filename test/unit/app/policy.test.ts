@@ -21,8 +21,12 @@ clusterAdmissionRules:
     - ${CI}
     - ${SCAN}
 `
-const attestor = (name: string): Attestor => ({name, noteReference: name.replace('/attestors/', '/notes/'), source: 'fake',
-  publicKeys: [{kind: 'pkix', id: 'k', publicKeyPem: '', signatureAlgorithm: 'ECDSA_P256_SHA256'}]})
+const attestor = (name: string): Attestor => ({
+  name,
+  noteReference: name.replace('/attestors/', '/notes/'),
+  source: 'fake',
+  publicKeys: [{kind: 'pkix', id: 'k', publicKeyPem: '', signatureAlgorithm: 'ECDSA_P256_SHA256'}],
+})
 const text = (t = POLICY) => ({read: async () => ({text: t, file: 'policy.yaml'})})
 const noAudit = {file: 'audit.jsonl', read: async () => undefined}
 const codes = (r: {findings: Array<{code: string}>}) => r.findings.map((f) => f.code)
@@ -30,36 +34,68 @@ const codes = (r: {findings: Array<{code: string}>}) => r.findings.map((f) => f.
 describe('policyLint', () => {
   it('asks for each attestor the policy names once; ATTESTOR_UNKNOWN becomes "missing" (a finding, not a failure)', async () => {
     const asked: string[] = []
-    const ports: PolicyLintPorts = {policy: text(), audit: noAudit, attestors: {getAttestor: async (name) => {
-      asked.push(name)
-      if (name === SCAN) throw new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${name} not found`)
-      return attestor(name)
-    }}}
+    const ports: PolicyLintPorts = {
+      policy: text(),
+      audit: noAudit,
+      attestors: {
+        getAttestor: async (name) => {
+          asked.push(name)
+          if (name === SCAN) throw new SafeDeployError('ATTESTOR_UNKNOWN', `attestor ${name} not found`)
+          return attestor(name)
+        },
+      },
+    }
     const r = await policyLint({}, ports)
     expect(asked).toEqual([CI, SCAN])
     expect(r.findings.filter((f) => f.code === 'W_ATTESTOR_NOT_FOUND')).toEqual([expect.objectContaining({message: expect.stringContaining(SCAN)})])
   })
   it('any other attestor error is a failure to check (thrown)', async () => {
-    const ports: PolicyLintPorts = {policy: text(), audit: noAudit, attestors: {getAttestor: async () => { throw new SafeDeployError('API_AUTH', 'denied') }}}
+    const ports: PolicyLintPorts = {
+      policy: text(),
+      audit: noAudit,
+      attestors: {
+        getAttestor: async () => {
+          throw new SafeDeployError('API_AUTH', 'denied')
+        },
+      },
+    }
     await expect(policyLint({}, ports)).toThrowWithCode('API_AUTH')
   })
-  it('no attestor port: attestors are not checked; a policy that does not parse is lint\'s finding', async () => {
+  it("no attestor port: attestors are not checked; a policy that does not parse is lint's finding", async () => {
     expect(codes(await policyLint({}, {policy: text(), audit: noAudit}))).not.toContain('W_ATTESTOR_NOT_FOUND')
-    const bad = await policyLint({}, {policy: text('defaultAdmissionRule: [\n'), audit: noAudit, attestors: {getAttestor: async () => { throw new Error('not asked') }}})
+    const bad = await policyLint(
+      {},
+      {
+        policy: text('defaultAdmissionRule: [\n'),
+        audit: noAudit,
+        attestors: {
+          getAttestor: async () => {
+            throw new Error('not asked')
+          },
+        },
+      },
+    )
     expect(codes(bad)).toEqual(['E_POLICY_INVALID'])
   })
   it('the audit history counts dry-run decisions; none yet: enforced rules are flagged', async () => {
     const audit = (records: unknown[]) => ({file: 'audit.jsonl', read: async () => ({records, problems: []})})
-    const enforced = await policyLint({}, {policy: text(), audit: audit([{images: [{verdict: 'ALLOW', rule: {enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}]}])})
+    const enforced = await policyLint(
+      {},
+      {policy: text(), audit: audit([{images: [{verdict: 'ALLOW', rule: {enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}]}])},
+    )
     expect(enforced.findings.filter((f) => f.code === 'W_ENFORCED_WITHOUT_DRYRUN').map((f) => f.message)).toEqual([
-      expect.stringContaining('(audit.jsonl, 1 record(s))'), expect.stringContaining('(audit.jsonl, 1 record(s))')])
+      expect.stringContaining('(audit.jsonl, 1 record(s))'),
+      expect.stringContaining('(audit.jsonl, 1 record(s))'),
+    ])
     const tried = await policyLint({}, {policy: text(), audit: audit([{images: [{verdict: 'DRYRUN_DENY'}]}])})
     expect(codes(tried)).not.toContain('W_ENFORCED_WITHOUT_DRYRUN')
     expect(codes(await policyLint({}, {policy: text(), audit: noAudit}))).not.toContain('W_ENFORCED_WITHOUT_DRYRUN')
   })
   it('an audit log named on the command line must exist', async () => {
-    await expect(policyLint({requireAuditLog: true}, {policy: text(), audit: {file: 'nope.jsonl', read: async () => undefined}}))
-      .toThrowWithCode('USAGE', /--audit-log nope\.jsonl does not exist/)
+    await expect(policyLint({requireAuditLog: true}, {policy: text(), audit: {file: 'nope.jsonl', read: async () => undefined}})).toThrowWithCode(
+      'USAGE',
+      /--audit-log nope\.jsonl does not exist/,
+    )
   })
 })
 
@@ -72,8 +108,16 @@ describe('policyExplain', () => {
   })
   it('refuses a --cluster that is not LOCATION.NAME before reading the policy', async () => {
     let read = false
-    const policy = {read: async () => { read = true; return {text: POLICY, file: 'policy.yaml'} }}
-    await expect(policyExplain({platform: 'gke', cluster: 'prod'}, {policy, systemAllowlist: system})).toThrowWithCode('USAGE', /--cluster expects LOCATION\.NAME/)
+    const policy = {
+      read: async () => {
+        read = true
+        return {text: POLICY, file: 'policy.yaml'}
+      },
+    }
+    await expect(policyExplain({platform: 'gke', cluster: 'prod'}, {policy, systemAllowlist: system})).toThrowWithCode(
+      'USAGE',
+      /--cluster expects LOCATION\.NAME/,
+    )
     expect(read).toBe(false)
   })
 })

@@ -8,8 +8,16 @@ import {parsePolicyText} from '../../../src/core/policy/parse.js'
 import {ATTESTOR, deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
 
 const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
-  target: {platform: 'gke', namespace: 'default'}, inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []}, images: [], rules: [],
-  resolve: true, replayingLock: false, stripTag: false, breakGlass: false, systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true}, ...over,
+  target: {platform: 'gke', namespace: 'default'},
+  inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
+  images: [],
+  rules: [],
+  resolve: true,
+  replayingLock: false,
+  stripTag: false,
+  breakGlass: false,
+  systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
+  ...over,
 })
 
 const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('web', 'gcr.io/p/api:1.0')}
@@ -22,7 +30,8 @@ describe('pre-flight use case', () => {
     const {result, pin} = await preflight(options(), ports)
     expect(result.verdict).toBe('ALLOW')
     expect(result.images.map((i) => [i.workload, i.image, i.namespace])).toEqual([
-      ['Deployment/api', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'], ['Deployment/web', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'],
+      ['Deployment/api', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'],
+      ['Deployment/web', `gcr.io/p/api:1.0@${digest(1)}`, 'apps'],
     ])
     expect(t.listed).toEqual([digest(1)])
     expect(t.closed).toBe(true)
@@ -48,16 +57,32 @@ describe('pre-flight use case', () => {
 
   it('input problems come before trust material is opened', async () => {
     let opened = false
-    await expect(preflight(options({inputs: {files: [], recursive: false, kustomizeDirs: []}}), {
-      reader: reader({}), openTrust: async () => { opened = true; return trust(policy('allow')) },
-    })).rejects.toMatchObject({code: 'USAGE'})
-    await expect(preflight(options(), {reader: reader({'a.yaml': 'kind: [\n'}), openTrust: async () => { opened = true; return trust(policy('allow')) }})).rejects.toBeInstanceOf(SafeDeployError)
+    await expect(
+      preflight(options({inputs: {files: [], recursive: false, kustomizeDirs: []}}), {
+        reader: reader({}),
+        openTrust: async () => {
+          opened = true
+          return trust(policy('allow'))
+        },
+      }),
+    ).rejects.toMatchObject({code: 'USAGE'})
+    await expect(
+      preflight(options(), {
+        reader: reader({'a.yaml': 'kind: [\n'}),
+        openTrust: async () => {
+          opened = true
+          return trust(policy('allow'))
+        },
+      }),
+    ).rejects.toBeInstanceOf(SafeDeployError)
     expect(opened).toBe(false)
   })
 
   it('an attestation source that fails is "could not check" (thrown), never allowed; trust still closed', async () => {
     const t = await trust(policy('attest'))
-    t.attestations.listAttestations = async () => { throw new SafeDeployError('API_ERROR', 'Container Analysis: UNAVAILABLE') }
+    t.attestations.listAttestations = async () => {
+      throw new SafeDeployError('API_ERROR', 'Container Analysis: UNAVAILABLE')
+    }
     await expect(preflight(options(), {reader: reader(files), resolver: registry(tags), openTrust: async () => t})).rejects.toMatchObject({code: 'API_ERROR'})
     expect(t.closed).toBe(true)
   })
@@ -65,7 +90,9 @@ describe('pre-flight use case', () => {
   it('bare --image references resolve through the same port; a pod break-glass annotation counts per image', async () => {
     const t = await trust(policy('deny'))
     const {result} = await preflight(options({inputs: {files: [], recursive: false, kustomizeDirs: []}, images: ['gcr.io/p/api:1.0'], breakGlass: true}), {
-      reader: reader({}), resolver: registry(tags), openTrust: async () => t,
+      reader: reader({}),
+      resolver: registry(tags),
+      openTrust: async () => t,
     })
     expect(result.images[0]?.image).toBe(`gcr.io/p/api:1.0@${digest(1)}`)
     expect(result.verdict).toBe('ALLOW_BREAKGLASS')
@@ -74,7 +101,8 @@ describe('pre-flight use case', () => {
 
 describe('facts, then evaluation (core/preflight)', () => {
   const plan = {
-    policy: parsePolicyText(policy('attest'), 'policy.yaml'), target: {platform: 'gke' as const, namespace: 'default'},
+    policy: parsePolicyText(policy('attest'), 'policy.yaml'),
+    target: {platform: 'gke' as const, namespace: 'default'},
     images: [
       {original: 'a', image: `gcr.io/p/a@${digest(1)}`, digest: digest(1), namespace: 'default', serviceAccount: 'default', breakGlass: false},
       {original: 'b', image: `gcr.io/p/b@${digest(1)}`, digest: digest(1), namespace: 'default', serviceAccount: 'default', breakGlass: false},

@@ -6,7 +6,13 @@ describe('parseMirrors: --registry-mirror FROM=TO, parsed once', () => {
     [['docker.io=mirror.example.com:5000'], [['docker.io', {host: 'mirror.example.com:5000'}]]],
     [['docker.io=https://mirror.example.com/'], [['docker.io', {host: 'mirror.example.com'}]]],
     [['gcr.io=http://127.0.0.1:5000//'], [['gcr.io', {host: '127.0.0.1:5000', insecure: true}]]],
-    [['a.io=m1', 'b.io=m2', 'a.io=m3'], [['a.io', {host: 'm3'}], ['b.io', {host: 'm2'}]]],
+    [
+      ['a.io=m1', 'b.io=m2', 'a.io=m3'],
+      [
+        ['a.io', {host: 'm3'}],
+        ['b.io', {host: 'm2'}],
+      ],
+    ],
     [undefined, []],
   ])('%j', (values, want) => {
     expect([...parseMirrors(values)]).toEqual(want)

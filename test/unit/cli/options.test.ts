@@ -4,9 +4,24 @@ import {resolveSettings} from '../../../src/cli/options.js'
 import type {Profile} from '../../../src/core/config.js'
 
 const profile: Profile = {
-  name: 'prod', platform: 'cloudrun', context: 'ctx-p', kubeconfig: '/p/kubeconfig', namespace: 'ns-p', cluster: 'us.p', project: 'proj-p', region: 'europe-west1',
-  policy: '/p/policy.yaml', systemPolicy: '/p/system.yaml', attestors: '/p/attestors', attestations: '/p/atts', auditLog: '/p/audit.jsonl',
-  reportMd: '/p/r.md', reportJunit: '/p/r.xml', requireEnforcement: true, serviceAccount: 'sa-p', applier: 'api',
+  name: 'prod',
+  platform: 'cloudrun',
+  context: 'ctx-p',
+  kubeconfig: '/p/kubeconfig',
+  namespace: 'ns-p',
+  cluster: 'us.p',
+  project: 'proj-p',
+  region: 'europe-west1',
+  policy: '/p/policy.yaml',
+  systemPolicy: '/p/system.yaml',
+  attestors: '/p/attestors',
+  attestations: '/p/atts',
+  auditLog: '/p/audit.jsonl',
+  reportMd: '/p/r.md',
+  reportJunit: '/p/r.xml',
+  requireEnforcement: true,
+  serviceAccount: 'sa-p',
+  applier: 'api',
 }
 
 describe('resolveSettings', () => {
@@ -15,20 +30,37 @@ describe('resolveSettings', () => {
   })
   it('the profile fills every setting', () => {
     expect(resolveSettings({}, profile)).toEqual({
-      platform: 'cloudrun', kube: {kubeconfig: '/p/kubeconfig', context: 'ctx-p', namespace: 'ns-p', applier: 'api'}, cluster: 'us.p', project: 'proj-p', region: 'europe-west1',
+      platform: 'cloudrun',
+      kube: {kubeconfig: '/p/kubeconfig', context: 'ctx-p', namespace: 'ns-p', applier: 'api'},
+      cluster: 'us.p',
+      project: 'proj-p',
+      region: 'europe-west1',
       trust: {policy: '/p/policy.yaml', systemPolicy: '/p/system.yaml', attestors: '/p/attestors', attestations: '/p/atts'},
-      auditLog: '/p/audit.jsonl', reportMd: '/p/r.md', reportJunit: '/p/r.xml', serviceAccount: 'sa-p', requireEnforcement: true,
+      auditLog: '/p/audit.jsonl',
+      reportMd: '/p/r.md',
+      reportJunit: '/p/r.xml',
+      serviceAccount: 'sa-p',
+      requireEnforcement: true,
     })
   })
   it('flags win over the profile, one by one', () => {
-    const s = resolveSettings({platform: 'gke', context: 'ctx-f', namespace: 'ns-f', 'audit-log': '/f/a', 'service-account': 'sa-f', applier: 'kubectl', attestors: '/f/att'}, profile)
-    expect(s).toMatchObject({platform: 'gke', kube: {context: 'ctx-f', namespace: 'ns-f', kubeconfig: '/p/kubeconfig', applier: 'kubectl'}, auditLog: '/f/a', serviceAccount: 'sa-f', trust: {attestors: '/f/att'}})
+    const s = resolveSettings(
+      {platform: 'gke', context: 'ctx-f', namespace: 'ns-f', 'audit-log': '/f/a', 'service-account': 'sa-f', applier: 'kubectl', attestors: '/f/att'},
+      profile,
+    )
+    expect(s).toMatchObject({
+      platform: 'gke',
+      kube: {context: 'ctx-f', namespace: 'ns-f', kubeconfig: '/p/kubeconfig', applier: 'kubectl'},
+      auditLog: '/f/a',
+      serviceAccount: 'sa-f',
+      trust: {attestors: '/f/att'},
+    })
   })
-  it('--project on the command line asks for the API policy: the profile\'s policy file is not used', () => {
+  it("--project on the command line asks for the API policy: the profile's policy file is not used", () => {
     expect(resolveSettings({project: 'proj-f'}, profile).trust).toMatchObject({project: 'proj-f'})
     expect(resolveSettings({project: 'proj-f'}, profile).trust.policy).toBeUndefined()
   })
-  it('a policy file in force: the profile\'s project does not become the policy source', () => {
+  it("a policy file in force: the profile's project does not become the policy source", () => {
     const s = resolveSettings({}, profile)
     expect(s.trust.policy).toBe('/p/policy.yaml')
     expect(s.trust.project).toBeUndefined()

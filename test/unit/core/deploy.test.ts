@@ -9,11 +9,20 @@ import {decideDeploy, refusedKubectlArg, type Confirmation, type DeployFacts, ty
 const VERDICTS = ['ALLOW', 'ALLOW_BREAKGLASS', 'DRYRUN_DENY', 'DENY'] as const
 const MODES = ['none', 'client', 'server', 'validate-only'] as const
 const ENFORCEMENT: Enforcement[] = [
-  {state: 'not-checked'}, {state: 'enforced', cluster: 'p/l/c', mode: 'PROJECT_SINGLETON_POLICY_ENFORCE'},
-  {state: 'off', cluster: 'p/l/c', mode: 'DISABLED'}, {state: 'unknown', detail: 'PERMISSION_DENIED'},
+  {state: 'not-checked'},
+  {state: 'enforced', cluster: 'p/l/c', mode: 'PROJECT_SINGLETON_POLICY_ENFORCE'},
+  {state: 'off', cluster: 'p/l/c', mode: 'DISABLED'},
+  {state: 'unknown', detail: 'PERMISSION_DENIED'},
 ]
-const CONFIRMATIONS: Confirmation[] = [{answer: 'granted'}, {answer: 'declined'}, {answer: 'unavailable', message: 'confirmation required: x', hint: 'pass --yes'}]
-const APPLIED = [{ok: true, detail: '2 object(s) via kubectl'}, {ok: false, detail: 'kubectl apply exited with status 1'}]
+const CONFIRMATIONS: Confirmation[] = [
+  {answer: 'granted'},
+  {answer: 'declined'},
+  {answer: 'unavailable', message: 'confirmation required: x', hint: 'pass --yes'},
+]
+const APPLIED = [
+  {ok: true, detail: '2 object(s) via kubectl'},
+  {ok: false, detail: 'kubectl apply exited with status 1'},
+]
 
 /** Run the decision the way the gate does: ask, confirm when told, apply when told. */
 function walk(facts: Omit<DeployFacts, 'confirmation' | 'applied'>, confirmation: Confirmation, applied: {ok: boolean; detail: string}) {
@@ -41,12 +50,21 @@ function walk(facts: Omit<DeployFacts, 'confirmation' | 'applied'>, confirmation
 }
 
 const cases: Array<[string, Omit<DeployFacts, 'confirmation' | 'applied'>, Confirmation, {ok: boolean; detail: string}]> = []
-for (const verdict of VERDICTS) for (const mode of MODES) for (const bg of [undefined, 'INC-1: restore']) for (const enforcement of ENFORCEMENT)
-  for (const requireEnforcement of [false, true]) for (const c of CONFIRMATIONS) for (const applied of APPLIED) {
-    const platform = mode === 'validate-only' ? 'cloudrun' as const : 'gke' as const
-    cases.push([`${platform} ${verdict} mode=${mode} bg=${bg !== undefined} enf=${enforcement.state} req=${requireEnforcement} confirm=${c.answer} applied=${applied.ok}`,
-      {platform, verdict, mode, ...(bg === undefined ? {} : {breakGlass: bg}), requireEnforcement, enforcement}, c, applied])
-  }
+for (const verdict of VERDICTS)
+  for (const mode of MODES)
+    for (const bg of [undefined, 'INC-1: restore'])
+      for (const enforcement of ENFORCEMENT)
+        for (const requireEnforcement of [false, true])
+          for (const c of CONFIRMATIONS)
+            for (const applied of APPLIED) {
+              const platform = mode === 'validate-only' ? ('cloudrun' as const) : ('gke' as const)
+              cases.push([
+                `${platform} ${verdict} mode=${mode} bg=${bg !== undefined} enf=${enforcement.state} req=${requireEnforcement} confirm=${c.answer} applied=${applied.ok}`,
+                {platform, verdict, mode, ...(bg === undefined ? {} : {breakGlass: bg}), requireEnforcement, enforcement},
+                c,
+                applied,
+              ])
+            }
 
 describe('decideDeploy: every combination', () => {
   it(`covers ${cases.length} combinations`, () => expect(cases.length).toBe(4 * 4 * 2 * 4 * 2 * 3 * 2))
@@ -82,34 +100,79 @@ describe('decideDeploy: every combination', () => {
 describe('decideDeploy: the audit details', () => {
   const base = {platform: 'gke' as const, verdict: 'ALLOW' as const, requireEnforcement: false, enforcement: {state: 'not-checked' as const}}
   it('started says live or which dry run; Cloud Run says deploying or validate-only', () => {
-    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'applying (live)'}})
+    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({
+      next: 'apply',
+      record: {outcome: 'started', detail: 'applying (live)'},
+    })
     expect(decideDeploy({...base, mode: 'server'}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'applying (dry-run server)'}})
-    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'validate-only'}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'validate-only request'}})
-    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({next: 'apply', record: {outcome: 'started', detail: 'deploying'}})
+    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'validate-only'}).step).toEqual({
+      next: 'apply',
+      record: {outcome: 'started', detail: 'validate-only request'},
+    })
+    expect(decideDeploy({...base, platform: 'cloudrun', mode: 'none', confirmation: {answer: 'granted'}}).step).toEqual({
+      next: 'apply',
+      record: {outcome: 'started', detail: 'deploying'},
+    })
   })
   it('a denial names what was not done; enforcement off names the cluster and the fix', () => {
-    expect(decideDeploy({...base, verdict: 'DENY', mode: 'none'}).step).toMatchObject({record: {outcome: 'blocked', detail: 'denied by policy; nothing applied'}})
-    expect(decideDeploy({...base, platform: 'cloudrun', verdict: 'DENY', mode: 'none'}).step).toMatchObject({record: {detail: 'denied by policy; nothing deployed'}})
+    expect(decideDeploy({...base, verdict: 'DENY', mode: 'none'}).step).toMatchObject({
+      record: {outcome: 'blocked', detail: 'denied by policy; nothing applied'},
+    })
+    expect(decideDeploy({...base, platform: 'cloudrun', verdict: 'DENY', mode: 'none'}).step).toMatchObject({
+      record: {detail: 'denied by policy; nothing deployed'},
+    })
     const off = decideDeploy({...base, mode: 'none', requireEnforcement: true, enforcement: {state: 'off', cluster: 'p/us/c', mode: 'DISABLED'}}).step
-    expect(off).toMatchObject({error: {code: 'DENIED', message: expect.stringMatching(/OFF on cluster p\/us\/c \(evaluation mode DISABLED\)/), hint: expect.stringMatching(/binauthz-evaluation-mode/)}})
+    expect(off).toMatchObject({
+      error: {
+        code: 'DENIED',
+        message: expect.stringMatching(/OFF on cluster p\/us\/c \(evaluation mode DISABLED\)/),
+        hint: expect.stringMatching(/binauthz-evaluation-mode/),
+      },
+    })
   })
   it('Ctrl-C at the prompt is a declined deploy with its own message', () => {
-    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}}).step)
-      .toMatchObject({next: 'stop', outcome: 'aborted', error: {code: 'ABORTED', message: 'aborted (Ctrl-C): nothing was deployed'}})
+    expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}}).step).toMatchObject({
+      next: 'stop',
+      outcome: 'aborted',
+      error: {code: 'ABORTED', message: 'aborted (Ctrl-C): nothing was deployed'},
+    })
   })
 })
 
 describe('refusedKubectlArg: arguments after -- that would add inputs or change the target', () => {
   it.each([
-    [['-f', 'x.yaml'], '-f'], [['--filename=x'], '--filename=x'], [['-Rf', 'x'], '-Rf'], [['-fx.yaml'], '-fx.yaml'], [['-k', '.'], '-k'],
-    [['--kustomize=.'], '--kustomize=.'], [['--recursive'], '--recursive'], [['--context', 'c'], '--context'], [['--kubeconfig', 'k'], '--kubeconfig'],
-    [['-n', 'ns'], '-n'], [['-nns'], '-nns'], [['--namespace=ns'], '--namespace=ns'], [['-s', 'https://x'], '-s'], [['--server=https://x'], '--server=https://x'],
-    [['--cluster', 'c'], '--cluster'], [['--dry-run=none'], '--dry-run=none'], [['-o', 'json'], '-o'], [['--output=yaml'], '--output=yaml'],
+    [['-f', 'x.yaml'], '-f'],
+    [['--filename=x'], '--filename=x'],
+    [['-Rf', 'x'], '-Rf'],
+    [['-fx.yaml'], '-fx.yaml'],
+    [['-k', '.'], '-k'],
+    [['--kustomize=.'], '--kustomize=.'],
+    [['--recursive'], '--recursive'],
+    [['--context', 'c'], '--context'],
+    [['--kubeconfig', 'k'], '--kubeconfig'],
+    [['-n', 'ns'], '-n'],
+    [['-nns'], '-nns'],
+    [['--namespace=ns'], '--namespace=ns'],
+    [['-s', 'https://x'], '-s'],
+    [['--server=https://x'], '--server=https://x'],
+    [['--cluster', 'c'], '--cluster'],
+    [['--dry-run=none'], '--dry-run=none'],
+    [['-o', 'json'], '-o'],
+    [['--output=yaml'], '--output=yaml'],
     [['--request-timeout=5s', '-f', 'x'], '-f'],
   ])('%j → refused at %s', (args, arg) => {
     expect(refusedKubectlArg(args)?.arg).toBe(arg)
   })
-  it.each([[['--request-timeout=42s']], [['-l', 'app=web']], [['-v=6']], [['--server-side']], [['--field-manager=ci']], [['--prune-allowlist=core/v1/ConfigMap']], [['--force-conflicts']], [['--cache-dir', '/tmp/c']]])('%j is allowed', (args) => {
+  it.each([
+    [['--request-timeout=42s']],
+    [['-l', 'app=web']],
+    [['-v=6']],
+    [['--server-side']],
+    [['--field-manager=ci']],
+    [['--prune-allowlist=core/v1/ConfigMap']],
+    [['--force-conflicts']],
+    [['--cache-dir', '/tmp/c']],
+  ])('%j is allowed', (args) => {
     expect(refusedKubectlArg(args)).toBeUndefined()
   })
 })

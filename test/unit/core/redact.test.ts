@@ -113,16 +113,28 @@ describe('Redactor: learned secrets', () => {
   it('the process-wide instance is what redact() and redactValue() use', () => {
     redactor.add('process-wide-SECRET-1')
     expect(redact('x process-wide-SECRET-1 y')).toBe(`x ${R} y`)
-    expect(redactValue({error: {message: 'a process-wide-SECRET-1', errors: [{hint: 'Bearer tok-123'}]}, exitCode: 4}))
-      .toEqual({error: {message: `a ${R}`, errors: [{hint: `Bearer ${R}`}]}, exitCode: 4})
+    expect(redactValue({error: {message: 'a process-wide-SECRET-1', errors: [{hint: 'Bearer tok-123'}]}, exitCode: 4})).toEqual({
+      error: {message: `a ${R}`, errors: [{hint: `Bearer ${R}`}]},
+      exitCode: 4,
+    })
   })
 })
 
 describe('Redactor: idempotence', () => {
   const samples = [
-    'Authorization: Bearer abc.def.ghi', 'authorization=xyz', '{"password": "hunter2"}', 'token: Bearer secret-token-123',
-    `${JWT} ya29.abc`, 'https://u:p@h/x', '--token abc', PEM, 'token=[REDACTED]]abc', 'secret: "[REDACTED]"',
-    'Basic dXNlcjpwYXNz', '{\\"token\\":\\"abc\\"}', 'auth: \'x\' auth=y&auth="z"',
+    'Authorization: Bearer abc.def.ghi',
+    'authorization=xyz',
+    '{"password": "hunter2"}',
+    'token: Bearer secret-token-123',
+    `${JWT} ya29.abc`,
+    'https://u:p@h/x',
+    '--token abc',
+    PEM,
+    'token=[REDACTED]]abc',
+    'secret: "[REDACTED]"',
+    'Basic dXNlcjpwYXNz',
+    '{\\"token\\":\\"abc\\"}',
+    'auth: \'x\' auth=y&auth="z"',
   ]
   it.each(samples)('redact(redact(%j)) === redact(…)', (input) => {
     const r = new Redactor()
@@ -132,17 +144,62 @@ describe('Redactor: idempotence', () => {
   })
   it('holds for arbitrary text built from credential-shaped pieces', () => {
     const pieces = fc.constantFrom(
-      'Authorization', 'authorization: ', 'Bearer ', '(', ')', ';', 'basic ', 'token', 'password', '=', ': ', '"', "'", '\\"', ' ', '\n', ',', '&', '?',
-      '{', '}', '[', ']', 'eyJabcdef.eyJabcdef.sig', 'ya29.x', '//u:', '@', '/', '--token ', '-----BEGIN PRIVATE KEY-----', '-----END PRIVATE KEY-----',
-      'abc123XYZ', 'hunter22', 'REDACTED', R, 'client-key-data', 'secret', 'auth', 'realm="', 'Token', 'Authentication',
-      'refresh_token ', '1//0g-x_y', '--password=', 'BASIC ', 'access_token',
+      'Authorization',
+      'authorization: ',
+      'Bearer ',
+      '(',
+      ')',
+      ';',
+      'basic ',
+      'token',
+      'password',
+      '=',
+      ': ',
+      '"',
+      "'",
+      '\\"',
+      ' ',
+      '\n',
+      ',',
+      '&',
+      '?',
+      '{',
+      '}',
+      '[',
+      ']',
+      'eyJabcdef.eyJabcdef.sig',
+      'ya29.x',
+      '//u:',
+      '@',
+      '/',
+      '--token ',
+      '-----BEGIN PRIVATE KEY-----',
+      '-----END PRIVATE KEY-----',
+      'abc123XYZ',
+      'hunter22',
+      'REDACTED',
+      R,
+      'client-key-data',
+      'secret',
+      'auth',
+      'realm="',
+      'Token',
+      'Authentication',
+      'refresh_token ',
+      '1//0g-x_y',
+      '--password=',
+      'BASIC ',
+      'access_token',
     )
     const r = new Redactor()
     r.add('hunter22')
     r.add('abc123XYZ')
-    fc.assert(fc.property(fc.array(pieces, {maxLength: 24}), (parts) => {
-      const once = r.redact(parts.join(''))
-      return r.redact(once) === once
-    }), {numRuns: 3000})
+    fc.assert(
+      fc.property(fc.array(pieces, {maxLength: 24}), (parts) => {
+        const once = r.redact(parts.join(''))
+        return r.redact(once) === once
+      }),
+      {numRuns: 3000},
+    )
   })
 })

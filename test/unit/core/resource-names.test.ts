@@ -1,7 +1,14 @@
 import {describe, expect, it} from '@jest/globals'
 import {
-  parseAttestorName, parseClusterName, parseKmsKeyVersionName, parseLegacyNoteName, parseLocationPolicyName, parseNoteName,
-  parseProjectPolicyName, parseServiceName, projectOf,
+  parseAttestorName,
+  parseClusterName,
+  parseKmsKeyVersionName,
+  parseLegacyNoteName,
+  parseLocationPolicyName,
+  parseNoteName,
+  parseProjectPolicyName,
+  parseServiceName,
+  projectOf,
 } from '../../../src/core/resource-names.js'
 
 describe('resource names', () => {
@@ -19,8 +26,13 @@ describe('resource names', () => {
     expect(parseLegacyNoteName('providers/p/notes/n')).toEqual({provider: 'p', note: 'n'})
     expect(parseProjectPolicyName('projects/p/policy')).toEqual({project: 'p'})
     expect(parseLocationPolicyName('locations/global/policy')).toEqual({location: 'global'})
-    expect(parseKmsKeyVersionName('projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1'))
-      .toEqual({project: 'p', location: 'l', keyRing: 'r', cryptoKey: 'k', version: '1'})
+    expect(parseKmsKeyVersionName('projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1')).toEqual({
+      project: 'p',
+      location: 'l',
+      keyRing: 'r',
+      cryptoKey: 'k',
+      version: '1',
+    })
     expect(parseClusterName('projects/p/locations/us-central1/clusters/c')).toEqual({project: 'p', location: 'us-central1', cluster: 'c'})
     expect(parseServiceName('projects/p/locations/r/services/s')).toEqual({project: 'p', location: 'r', service: 's'})
   })

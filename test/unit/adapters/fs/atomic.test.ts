@@ -20,7 +20,10 @@ describe('writeFilesAtomic', () => {
     const b = join(dir, 'b.yaml')
     writeFileSync(a, 'old a\n')
     chmodSync(a, 0o640)
-    await writeFilesAtomic([{path: a, text: 'new a\n'}, {path: b, text: 'new b\n'}])
+    await writeFilesAtomic([
+      {path: a, text: 'new a\n'},
+      {path: b, text: 'new b\n'},
+    ])
     expect(readFileSync(a, 'utf8')).toBe('new a\n')
     expect(readFileSync(b, 'utf8')).toBe('new b\n')
     expect(statSync(a).mode & 0o777).toBe(0o640)
@@ -33,11 +36,13 @@ describe('writeFilesAtomic', () => {
     writeFileSync(a, 'old a\n')
     writeFileSync(c, 'old c\n')
     const missingDir = join(dir, 'no-such-dir', 'b.yaml')
-    await expect(writeFilesAtomic([
-      {path: a, text: 'new a\n'},
-      {path: missingDir, text: 'new b\n'},
-      {path: c, text: 'new c\n'},
-    ])).toThrowWithCode('INVALID_INPUT', /no-such-dir\/b\.yaml: cannot write/)
+    await expect(
+      writeFilesAtomic([
+        {path: a, text: 'new a\n'},
+        {path: missingDir, text: 'new b\n'},
+        {path: c, text: 'new c\n'},
+      ]),
+    ).toThrowWithCode('INVALID_INPUT', /no-such-dir\/b\.yaml: cannot write/)
     expect(readFileSync(a, 'utf8')).toBe('old a\n')
     expect(readFileSync(c, 'utf8')).toBe('old c\n')
     noTemps(dir)
@@ -47,7 +52,12 @@ describe('writeFilesAtomic', () => {
     const a = join(dir, 'a.yaml')
     writeFileSync(a, 'old a\n')
     mkdirSync(join(dir, 'd.yaml'))
-    await expect(writeFilesAtomic([{path: a, text: 'new\n'}, {path: join(dir, 'd.yaml'), text: 'x'}])).toThrowWithCode('INVALID_INPUT', /not a regular file/)
+    await expect(
+      writeFilesAtomic([
+        {path: a, text: 'new\n'},
+        {path: join(dir, 'd.yaml'), text: 'x'},
+      ]),
+    ).toThrowWithCode('INVALID_INPUT', /not a regular file/)
     expect(readFileSync(a, 'utf8')).toBe('old a\n')
     noTemps(dir)
   })
@@ -55,7 +65,12 @@ describe('writeFilesAtomic', () => {
   it('the same file twice is refused', async () => {
     const a = join(dir, 'a.yaml')
     writeFileSync(a, 'old\n')
-    await expect(writeFilesAtomic([{path: a, text: '1'}, {path: a, text: '2'}])).toThrowWithCode('INTERNAL')
+    await expect(
+      writeFilesAtomic([
+        {path: a, text: '1'},
+        {path: a, text: '2'},
+      ]),
+    ).toThrowWithCode('INTERNAL')
     expect(readFileSync(a, 'utf8')).toBe('old\n')
     noTemps(dir)
   })

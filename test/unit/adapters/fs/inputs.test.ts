@@ -61,12 +61,18 @@ describe('readInputs', () => {
       return 'kind: Pod\n'
     }
     const got = await readInputs({...opts, files: ['-', join(dir, 'm/a.yml'), '-'], stdin})
-    expect(got).toEqual([{file: '-', text: 'kind: Pod\n'}, {file: join(dir, 'm/a.yml'), text: 'a: 1\n'}])
+    expect(got).toEqual([
+      {file: '-', text: 'kind: Pod\n'},
+      {file: join(dir, 'm/a.yml'), text: 'a: 1\n'},
+    ])
     expect(calls).toBe(1)
   })
 
   it('a missing path → INVALID_INPUT naming it', async () => {
-    await expect(readInputs({...opts, files: [join(dir, 'nope.yaml')]})).toThrowWithCode('INVALID_INPUT', /nope\.yaml: cannot read the input: no such file or directory/)
+    await expect(readInputs({...opts, files: [join(dir, 'nope.yaml')]})).toThrowWithCode(
+      'INVALID_INPUT',
+      /nope\.yaml: cannot read the input: no such file or directory/,
+    )
   })
 
   it('a directory without manifests → INVALID_INPUT', async () => {
@@ -78,7 +84,10 @@ describe('readInputs', () => {
   })
 
   it('an input over the size limit is refused', async () => {
-    await expect(readInputs({...opts, files: [join(dir, 'big.yaml')], maxBytes: 1024})).toThrowWithCode('INVALID_INPUT', /big\.yaml: input is 2 KiB, over the 1 KiB limit/)
+    await expect(readInputs({...opts, files: [join(dir, 'big.yaml')], maxBytes: 1024})).toThrowWithCode(
+      'INVALID_INPUT',
+      /big\.yaml: input is 2 KiB, over the 1 KiB limit/,
+    )
     await expect(readInputs({...opts, files: ['-'], stdin: async () => 'y'.repeat(2000), maxBytes: 1024})).toThrowWithCode('INVALID_INPUT', /<stdin>/)
   })
 
@@ -109,7 +118,10 @@ describe('readInputs', () => {
     })
 
     it('kubectl missing → INVALID_INPUT saying so', async () => {
-      await expect(readInputs({...opts, files: [], kustomizeDirs: [join(dir, 'kust')], kubectl: join(dir, 'no-kubectl')})).toThrowWithCode('INVALID_INPUT', /not found/)
+      await expect(readInputs({...opts, files: [], kustomizeDirs: [join(dir, 'kust')], kubectl: join(dir, 'no-kubectl')})).toThrowWithCode(
+        'INVALID_INPUT',
+        /not found/,
+      )
     })
   })
 })

@@ -15,13 +15,17 @@ interface Ctx {
 
 function writeConfig(file: string, contexts: Ctx[], current?: string, clusters: Array<Record<string, unknown>> = []): string {
   const path = join(tmp.dir, file)
-  writeFileSync(path, stringify({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: clusters.length > 0 ? clusters : contexts.map((c) => ({name: c.cluster ?? c.name, cluster: {server: `https://${c.name}.example:443`}})),
-    users: [{name: 'u', user: {token: 't'}}],
-    contexts: contexts.map((c) => ({name: c.name, context: {cluster: c.cluster ?? c.name, user: 'u', ...(c.namespace ? {namespace: c.namespace} : {})}})),
-    ...(current ? {'current-context': current} : {}),
-  }))
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: clusters.length > 0 ? clusters : contexts.map((c) => ({name: c.cluster ?? c.name, cluster: {server: `https://${c.name}.example:443`}})),
+      users: [{name: 'u', user: {token: 't'}}],
+      contexts: contexts.map((c) => ({name: c.name, context: {cluster: c.cluster ?? c.name, user: 'u', ...(c.namespace ? {namespace: c.namespace} : {})}})),
+      ...(current ? {'current-context': current} : {}),
+    }),
+  )
   return path
 }
 
@@ -33,16 +37,22 @@ afterAll(() => tmp.cleanup())
 describe('parseGkeName', () => {
   it.each([
     ['gke_my-prod_us-central1_prod', {project: 'my-prod', location: 'us-central1', cluster: 'prod', clusterKey: 'us-central1.prod'}],
-    ['gke_p-1_europe-west4-a_web-cluster-2', {project: 'p-1', location: 'europe-west4-a', cluster: 'web-cluster-2', clusterKey: 'europe-west4-a.web-cluster-2'}],
+    [
+      'gke_p-1_europe-west4-a_web-cluster-2',
+      {project: 'p-1', location: 'europe-west4-a', cluster: 'web-cluster-2', clusterKey: 'europe-west4-a.web-cluster-2'},
+    ],
     ['gke_example.com:proj_us-east1_c', {project: 'example.com:proj', location: 'us-east1', cluster: 'c', clusterKey: 'us-east1.c'}],
     ['gke_p_loc_name_with_underscores', {project: 'p', location: 'loc', cluster: 'name_with_underscores', clusterKey: 'loc.name_with_underscores'}],
   ])('%s', (name, want) => {
     expect(parseGkeName(name)).toEqual(want)
   })
 
-  it.each(['minikube', 'gke_p_loc', 'gke__loc_c', 'gke_p__c', 'gke_p_loc_', 'arn:aws:eks:us-east-1:1:cluster/x', 'GKE_p_l_c'])('%s is not a GKE name', (name) => {
-    expect(parseGkeName(name)).toBeUndefined()
-  })
+  it.each(['minikube', 'gke_p_loc', 'gke__loc_c', 'gke_p__c', 'gke_p_loc_', 'arn:aws:eks:us-east-1:1:cluster/x', 'GKE_p_l_c'])(
+    '%s is not a GKE name',
+    (name) => {
+      expect(parseGkeName(name)).toBeUndefined()
+    },
+  )
 })
 
 describe('resolveKubeContext', () => {
@@ -68,12 +78,24 @@ describe('resolveKubeContext', () => {
 
   it('takes the GKE key from the cluster name when the context was renamed', () => {
     const file = writeConfig('renamed.yaml', [{name: 'prod', cluster: 'gke_my-prod_europe-west1_main'}], 'prod')
-    expect(resolveKubeContext({kubeconfig: file, env: {}}).gke).toEqual({project: 'my-prod', location: 'europe-west1', cluster: 'main', clusterKey: 'europe-west1.main'})
+    expect(resolveKubeContext({kubeconfig: file, env: {}}).gke).toEqual({
+      project: 'my-prod',
+      location: 'europe-west1',
+      cluster: 'main',
+      clusterKey: 'europe-west1.main',
+    })
   })
 
   it('merges KUBECONFIG with two files: first file wins per name and for current-context', () => {
     const a = writeConfig('a.yaml', [{name: 'shared', namespace: 'from-a'}, {name: 'only-a'}], 'only-a')
-    const b = writeConfig('b.yaml', [{name: 'shared', namespace: 'from-b'}, {name: 'gke_p_us-west1_b', namespace: 'nb'}], 'gke_p_us-west1_b')
+    const b = writeConfig(
+      'b.yaml',
+      [
+        {name: 'shared', namespace: 'from-b'},
+        {name: 'gke_p_us-west1_b', namespace: 'nb'},
+      ],
+      'gke_p_us-west1_b',
+    )
     const env = {KUBECONFIG: [a, join(tmp.dir, 'missing.yaml'), b].join(delimiter)}
     expect(resolveKubeContext({env}).context).toBe('only-a')
     expect(resolveKubeContext({env, context: 'shared'}).namespace).toBe('from-a')
@@ -92,13 +114,18 @@ describe('resolveKubeContext', () => {
 
   it('makes relative certificate paths absolute to their file', () => {
     const file = writeConfig('certs.yaml', [{name: 'c'}], 'c', [{name: 'c', cluster: {server: 'https://x', 'certificate-authority': 'ca.pem'}}])
-    expect(loadKubeconfig({kubeconfig: file, env: {}}).clusters[0]).toEqual({name: 'c', cluster: {server: 'https://x', 'certificate-authority': join(tmp.dir, 'ca.pem')}})
+    expect(loadKubeconfig({kubeconfig: file, env: {}}).clusters[0]).toEqual({
+      name: 'c',
+      cluster: {server: 'https://x', 'certificate-authority': join(tmp.dir, 'ca.pem')},
+    })
   })
 
   it('a missing context → USAGE naming the context, the file and the choices', () => {
     const file = writeConfig('ctx.yaml', [{name: 'one'}, {name: 'two'}], 'one')
-    expect(() => resolveKubeContext({kubeconfig: file, context: 'three', env: {}}))
-      .toThrowWithCode('USAGE', new RegExp(`context "three" not found in kubeconfig ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+    expect(() => resolveKubeContext({kubeconfig: file, context: 'three', env: {}})).toThrowWithCode(
+      'USAGE',
+      new RegExp(`context "three" not found in kubeconfig ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    )
     try {
       resolveKubeContext({kubeconfig: file, context: 'three', env: {}})
     } catch (e) {
@@ -113,7 +140,10 @@ describe('resolveKubeContext', () => {
 
   it('missing files → USAGE naming them', () => {
     const missing = join(tmp.dir, 'nope.yaml')
-    expect(() => resolveKubeContext({kubeconfig: missing, env: {}})).toThrowWithCode('USAGE', new RegExp(`kubeconfig ${missing.replace(/\./g, '\\.')} does not exist`))
+    expect(() => resolveKubeContext({kubeconfig: missing, env: {}})).toThrowWithCode(
+      'USAGE',
+      new RegExp(`kubeconfig ${missing.replace(/\./g, '\\.')} does not exist`),
+    )
     expect(() => resolveKubeContext({env: {KUBECONFIG: missing}})).toThrowWithCode('USAGE', /none of the KUBECONFIG files exist: .*nope\.yaml/)
     expect(() => resolveKubeContext({env: {HOME: join(tmp.dir, 'empty-home')}})).toThrowWithCode('USAGE', /empty-home\/\.kube\/config does not exist/)
   })

@@ -4,7 +4,7 @@ import type {DigestResolver, ResolveRequest} from '../../../../src/core/ports.js
 import type {ImageSite} from '../../../../src/core/manifest/types.js'
 
 const D = (n: number) => 'sha256:' + n.toString(16).padStart(64, '0')
-const site = (image: string): ImageSite => ({image} as ImageSite)
+const site = (image: string): ImageSite => ({image}) as ImageSite
 
 /** A fake registry: records batches, answers after a tick, tracks how many batches overlap. */
 function fakeInner() {
@@ -18,9 +18,11 @@ function fakeInner() {
       maxRunning = Math.max(maxRunning, running)
       await new Promise((r) => setTimeout(r, 5))
       running--
-      return reqs.map((r, i) => r.reference === 'missing'
-        ? {ok: false as const, error: Object.assign(new Error('not found'), {code: 'REGISTRY_NOT_FOUND'}) as never}
-        : {ok: true as const, value: {image: r.image, digest: D(i + 1), mediaType: 'x', registry: r.domain}})
+      return reqs.map((r, i) =>
+        r.reference === 'missing'
+          ? {ok: false as const, error: Object.assign(new Error('not found'), {code: 'REGISTRY_NOT_FOUND'}) as never}
+          : {ok: true as const, value: {image: r.image, digest: D(i + 1), mediaType: 'x', registry: r.domain}},
+      )
     },
   }
   return {inner, batches, maxRunning: () => maxRunning}

@@ -12,13 +12,23 @@ import {basicAuthEntry, writeDockerConfig} from '../../../support/registry.js'
 
 describe('parseChallenges', () => {
   it.each([
-    ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
-      [{scheme: 'bearer', params: {realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull'}}]],
+    [
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
+      [{scheme: 'bearer', params: {realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull'}}],
+    ],
     ['Basic realm="test-realm"', [{scheme: 'basic', params: {realm: 'test-realm'}}]],
     ['bearer realm=http://x/token, service=svc', [{scheme: 'bearer', params: {realm: 'http://x/token', service: 'svc'}}]],
-    ['Bearer realm="r",error="insufficient_scope",scope="repository:a/b:pull repository:c:pull"',
-      [{scheme: 'bearer', params: {realm: 'r', error: 'insufficient_scope', scope: 'repository:a/b:pull repository:c:pull'}}]],
-    ['Basic realm="a", Bearer realm="b",service="s"', [{scheme: 'basic', params: {realm: 'a'}}, {scheme: 'bearer', params: {realm: 'b', service: 's'}}]],
+    [
+      'Bearer realm="r",error="insufficient_scope",scope="repository:a/b:pull repository:c:pull"',
+      [{scheme: 'bearer', params: {realm: 'r', error: 'insufficient_scope', scope: 'repository:a/b:pull repository:c:pull'}}],
+    ],
+    [
+      'Basic realm="a", Bearer realm="b",service="s"',
+      [
+        {scheme: 'basic', params: {realm: 'a'}},
+        {scheme: 'bearer', params: {realm: 'b', service: 's'}},
+      ],
+    ],
     ['Bearer realm="with \\"quote\\""', [{scheme: 'bearer', params: {realm: 'with "quote"'}}]],
     ['', []],
   ])('%s', (header, want) => {
@@ -98,8 +108,15 @@ describe('CredentialStore', () => {
     })
 
   it.each([
-    ['gcr.io', true], ['eu.gcr.io', true], ['us-docker.pkg.dev', true], ['europe-west1-docker.pkg.dev', true], ['docker.pkg.dev', true],
-    ['pkg.dev', false], ['evilgcr.io', false], ['docker.io', false], ['127.0.0.1:5000', false],
+    ['gcr.io', true],
+    ['eu.gcr.io', true],
+    ['us-docker.pkg.dev', true],
+    ['europe-west1-docker.pkg.dev', true],
+    ['docker.pkg.dev', true],
+    ['pkg.dev', false],
+    ['evilgcr.io', false],
+    ['docker.io', false],
+    ['127.0.0.1:5000', false],
   ])('isGoogleHost(%s) = %s', (host, want) => {
     expect(isGoogleHost(host)).toBe(want)
   })
@@ -116,14 +133,19 @@ describe('CredentialStore', () => {
     expect(await s.get('eu.gcr.io')).toEqual({source: 'docker config auths', username: '_json_key', password: '{"k":1}'})
     expect(await s.get('quay.io')).toEqual({source: 'anonymous'})
     expect(calls).toBe(1)
-    const failing = store({dockerConfigPath: cfg, google: async () => {
-      throw new Error('Could not load the default credentials')
-    }})
+    const failing = store({
+      dockerConfigPath: cfg,
+      google: async () => {
+        throw new Error('Could not load the default credentials')
+      },
+    })
     expect(await failing.get('gcr.io')).toEqual({source: 'anonymous'})
   })
 
   it('Docker Hub: the https://index.docker.io/v1/ key serves registry-1.docker.io; identitytoken is kept as a refresh token', async () => {
-    const cfg = await writeDockerConfig(join(tmp, 'hub'), {auths: {'https://index.docker.io/v1/': basicAuthEntry('me', 'pw'), 'id.example': {identitytoken: 'refresh-xyz'}}})
+    const cfg = await writeDockerConfig(join(tmp, 'hub'), {
+      auths: {'https://index.docker.io/v1/': basicAuthEntry('me', 'pw'), 'id.example': {identitytoken: 'refresh-xyz'}},
+    })
     const s = store({dockerConfigPath: cfg})
     expect(await s.get('registry-1.docker.io')).toMatchObject({source: 'docker config auths', username: 'me', password: 'pw'})
     expect(await s.get('id.example')).toEqual({source: 'docker config auths', identityToken: 'refresh-xyz'})

@@ -72,7 +72,8 @@ export function testKey(spec: {ec: 'P-256' | 'P-384' | 'P-521'} | {rsa: number})
   if (!p) {
     const made = 'ec' in spec ? gen('ec', {namedCurve: spec.ec}) : gen('rsa', {modulusLength: spec.rsa})
     p = made.then(({privateKey, publicKey}) => ({
-      privateKey, publicKey,
+      privateKey,
+      publicKey,
       privatePem: privateKey.export({type: 'pkcs8', format: 'pem'}).toString(),
       publicPem: publicKey.export({type: 'spki', format: 'pem'}).toString(),
     }))

@@ -2,15 +2,36 @@ import {describe, expect, it} from '@jest/globals'
 import {createPublicKey} from 'node:crypto'
 import * as openpgp from 'openpgp'
 import {
-  ALGORITHMS, assertPkixKey, checkPkixKey, defaultPkixKeyId, kmsKeyId, normalizeAlgorithmName, pgpFingerprint, pgpFingerprintSync,
+  ALGORITHMS,
+  assertPkixKey,
+  checkPkixKey,
+  defaultPkixKeyId,
+  kmsKeyId,
+  normalizeAlgorithmName,
+  pgpFingerprint,
+  pgpFingerprintSync,
 } from '../../../../src/core/attestation/keys.js'
 import {pgpSample, pkixSamples, samples, testKey} from './helpers.js'
 
 const ALL_ENUM_NAMES = [
-  'RSA_PSS_2048_SHA256', 'RSA_SIGN_PSS_2048_SHA256', 'RSA_PSS_3072_SHA256', 'RSA_SIGN_PSS_3072_SHA256',
-  'RSA_PSS_4096_SHA256', 'RSA_SIGN_PSS_4096_SHA256', 'RSA_PSS_4096_SHA512', 'RSA_SIGN_PSS_4096_SHA512',
-  'RSA_SIGN_PKCS1_2048_SHA256', 'RSA_SIGN_PKCS1_3072_SHA256', 'RSA_SIGN_PKCS1_4096_SHA256', 'RSA_SIGN_PKCS1_4096_SHA512',
-  'ECDSA_P256_SHA256', 'EC_SIGN_P256_SHA256', 'ECDSA_P384_SHA384', 'EC_SIGN_P384_SHA384', 'ECDSA_P521_SHA512', 'EC_SIGN_P521_SHA512',
+  'RSA_PSS_2048_SHA256',
+  'RSA_SIGN_PSS_2048_SHA256',
+  'RSA_PSS_3072_SHA256',
+  'RSA_SIGN_PSS_3072_SHA256',
+  'RSA_PSS_4096_SHA256',
+  'RSA_SIGN_PSS_4096_SHA256',
+  'RSA_PSS_4096_SHA512',
+  'RSA_SIGN_PSS_4096_SHA512',
+  'RSA_SIGN_PKCS1_2048_SHA256',
+  'RSA_SIGN_PKCS1_3072_SHA256',
+  'RSA_SIGN_PKCS1_4096_SHA256',
+  'RSA_SIGN_PKCS1_4096_SHA512',
+  'ECDSA_P256_SHA256',
+  'EC_SIGN_P256_SHA256',
+  'ECDSA_P384_SHA384',
+  'EC_SIGN_P384_SHA384',
+  'ECDSA_P521_SHA512',
+  'EC_SIGN_P521_SHA512',
 ]
 
 describe('key ids', () => {
@@ -66,7 +87,10 @@ describe('ALGORITHMS', () => {
   })
 
   it('aliases map to the same spec', () => {
-    for (const [a, b] of [['RSA_PSS_3072_SHA256', 'RSA_SIGN_PSS_3072_SHA256'], ['ECDSA_P521_SHA512', 'EC_SIGN_P521_SHA512']] as const) {
+    for (const [a, b] of [
+      ['RSA_PSS_3072_SHA256', 'RSA_SIGN_PSS_3072_SHA256'],
+      ['ECDSA_P521_SHA512', 'EC_SIGN_P521_SHA512'],
+    ] as const) {
       expect(ALGORITHMS[a]).toEqual(ALGORITHMS[b])
     }
   })
@@ -91,7 +115,10 @@ describe('checkPkixKey', () => {
     ['unknown algorithm', 'p256', 'ECDSA_P256_SHA1', /unknown/],
     ['UNSPECIFIED', 'p256', 'SIGNATURE_ALGORITHM_UNSPECIFIED', /unspecified/],
   ])('%s → invalid (KEY_INVALID when asserted)', async (_n, which, alg, re) => {
-    const pem = which === 'p256' ? (await testKey({ec: 'P-256'})).publicPem : pkixSamples.find((s) => s.signatureAlgorithm === (which === 'rsa2048' ? 'RSA_SIGN_PKCS1_2048_SHA256' : 'RSA_SIGN_PKCS1_4096_SHA256'))!.publicKeyPem!
+    const pem =
+      which === 'p256'
+        ? (await testKey({ec: 'P-256'})).publicPem
+        : pkixSamples.find((s) => s.signatureAlgorithm === (which === 'rsa2048' ? 'RSA_SIGN_PKCS1_2048_SHA256' : 'RSA_SIGN_PKCS1_4096_SHA256'))!.publicKeyPem!
     const r = checkPkixKey(pem, alg)
     expect(r.ok).toBe(false)
     if (!r.ok) {

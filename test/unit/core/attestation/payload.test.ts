@@ -10,8 +10,18 @@ const expected = (ref: string, digest: string): string =>
 
 describe('buildSignaturePayload: byte-exact gcloud create-signature-payload', () => {
   it.each([
-    ['docs/binauthz.md#attestation-payload example', `us-docker.pkg.dev/google-samples/containers/gke/hello-app@${HELLO}`, 'us-docker.pkg.dev/google-samples/containers/gke/hello-app', HELLO],
-    ['gcloud create-signature-payload bytes (docs/binauthz.md#attestation-payload)', `gcr.io/example-project/example-image@${ABAB}`, 'gcr.io/example-project/example-image', ABAB],
+    [
+      'docs/binauthz.md#attestation-payload example',
+      `us-docker.pkg.dev/google-samples/containers/gke/hello-app@${HELLO}`,
+      'us-docker.pkg.dev/google-samples/containers/gke/hello-app',
+      HELLO,
+    ],
+    [
+      'gcloud create-signature-payload bytes (docs/binauthz.md#attestation-payload)',
+      `gcr.io/example-project/example-image@${ABAB}`,
+      'gcr.io/example-project/example-image',
+      ABAB,
+    ],
     ['tag dropped', `us-docker.pkg.dev/p/r/img:tag@${HELLO}`, 'us-docker.pkg.dev/p/r/img', HELLO],
     ['https scheme stripped', `https://gcr.io/p/i@${HELLO}`, 'gcr.io/p/i', HELLO],
     ['docker scheme stripped', `docker://gcr.io/p/i@${HELLO}`, 'gcr.io/p/i', HELLO],
@@ -61,14 +71,30 @@ describe('buildSignaturePayload: byte-exact gcloud create-signature-payload', ()
 describe('parsePayload', () => {
   it('parses what buildSignaturePayload writes, without warnings', () => {
     expect(parsePayload(buildSignaturePayload(`gcr.io/p/i@${DIGEST}`))).toEqual({
-      ok: true, digest: DIGEST, dockerReference: 'gcr.io/p/i', type: 'Google cloud binauthz container signature', warnings: [],
+      ok: true,
+      digest: DIGEST,
+      dockerReference: 'gcr.io/p/i',
+      type: 'Google cloud binauthz container signature',
+      warnings: [],
     })
   })
 
   it.each([
     ['kritis atomic type, tabs, no trailing LF', samples.derivedSamples[2]!.payloadUtf8!, 0],
-    ['extra fields and optional', JSON.stringify({critical: {identity: {'docker-reference': 'x/y'}, image: {'docker-manifest-digest': DIGEST}, type: 'atomic container signature', extra: 1}, optional: {creator: 'me'}, more: [1]}), 0],
-    ['unknown type → warning only', JSON.stringify({critical: {identity: {'docker-reference': 'x/y'}, image: {'docker-manifest-digest': DIGEST}, type: 'something else'}}), 1],
+    [
+      'extra fields and optional',
+      JSON.stringify({
+        critical: {identity: {'docker-reference': 'x/y'}, image: {'docker-manifest-digest': DIGEST}, type: 'atomic container signature', extra: 1},
+        optional: {creator: 'me'},
+        more: [1],
+      }),
+      0,
+    ],
+    [
+      'unknown type → warning only',
+      JSON.stringify({critical: {identity: {'docker-reference': 'x/y'}, image: {'docker-manifest-digest': DIGEST}, type: 'something else'}}),
+      1,
+    ],
     ['no type, no identity → warnings', JSON.stringify({critical: {image: {'docker-manifest-digest': DIGEST}}}), 2],
   ])('accepts %s', (_name, payload, warnings) => {
     const r = parsePayload(utf8(payload))

@@ -11,20 +11,34 @@ describe('performance', () => {
     const attestors: Attestor[] = []
     const signers = []
     for (const n of [1, 2]) {
-      const k = generateKeyPairSync('ec', {namedCurve: 'P-256', publicKeyEncoding: {type: 'spki', format: 'pem'}, privateKeyEncoding: {type: 'pkcs8', format: 'pem'}})
+      const k = generateKeyPairSync('ec', {
+        namedCurve: 'P-256',
+        publicKeyEncoding: {type: 'spki', format: 'pem'},
+        privateKeyEncoding: {type: 'pkcs8', format: 'pem'},
+      })
       const signer = pemSigner(k.privateKey, 'ECDSA_P256_SHA256')
       signers.push(signer)
       // Each check gets a fresh copy of the attestor key object (as if re-read): the PEM-keyed cache must still hit.
-      attestors.push({name: `projects/p/attestors/a${n}`, noteReference: `projects/p/notes/n${n}`, source: 'perf',
-        publicKeys: [{kind: 'pkix', id: signer.keyId, publicKeyPem: k.publicKey, signatureAlgorithm: 'ECDSA_P256_SHA256'}]})
+      attestors.push({
+        name: `projects/p/attestors/a${n}`,
+        noteReference: `projects/p/notes/n${n}`,
+        source: 'perf',
+        publicKeys: [{kind: 'pkix', id: signer.keyId, publicKeyPem: k.publicKey, signatureAlgorithm: 'ECDSA_P256_SHA256'}],
+      })
     }
     const images: Array<{digest: string; occs: AttestationOccurrence[][]}> = []
     for (let i = 0; i < 1000; i++) {
       const digest = 'sha256:' + createHash('sha256').update(String(i)).digest('hex')
       const image = `us-docker.pkg.dev/p/r/app${i}@${digest}`
       const payload = buildSignaturePayload(image)
-      const occs = await Promise.all(signers.map(async (s, n) =>
-        parseOccurrences([buildOccurrence({imageWithDigest: image, noteName: `projects/p/notes/n${n + 1}`, payload, signature: await s.sign(payload), keyId: s.keyId})], 'perf')))
+      const occs = await Promise.all(
+        signers.map(async (s, n) =>
+          parseOccurrences(
+            [buildOccurrence({imageWithDigest: image, noteName: `projects/p/notes/n${n + 1}`, payload, signature: await s.sign(payload), keyId: s.keyId})],
+            'perf',
+          ),
+        ),
+      )
       images.push({digest, occs})
     }
     const start = process.cpuUsage()

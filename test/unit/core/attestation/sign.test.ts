@@ -97,47 +97,73 @@ describe('kmsSigner', () => {
       asymmetricSign: async (digest) => {
         calls.push(digest as Record<string, Uint8Array>)
         const p = payload()
-        const sig = spec.family === 'ecdsa'
-          ? cryptoSign(spec.hash, p, {key: k.privateKey, dsaEncoding: 'der'})
-          : cryptoSign(spec.hash, p, {key: k.privateKey, ...(spec.family === 'rsa-pss' ? {padding: 6, saltLength: -1} : {})})
+        const sig =
+          spec.family === 'ecdsa'
+            ? cryptoSign(spec.hash, p, {key: k.privateKey, dsaEncoding: 'der'})
+            : cryptoSign(spec.hash, p, {key: k.privateKey, ...(spec.family === 'rsa-pss' ? {padding: 6, saltLength: -1} : {})})
         if (tamper) sig[sig.length - 1]! ^= 1
         return sig
       },
     }
   }
 
-  it.each(['EC_SIGN_P256_SHA256', 'EC_SIGN_P384_SHA384', 'RSA_SIGN_PSS_2048_SHA256', 'RSA_SIGN_PKCS1_4096_SHA512'])('%s: hashes locally, keyId = KMS URI, round trip', async (alg) => {
-    const k = await testKey(keySpecFor(alg))
-    const payload = buildSignaturePayload(IMAGE)
-    const port = fakeKms(k, alg, () => payload)
-    const signer = await kmsSigner(port, VERSION)
-    expect(signer.keyId).toBe(`//cloudkms.googleapis.com/v1/${VERSION}`)
-    await expect(roundTrip(signer, {kind: 'pkix', id: signer.keyId, publicKeyPem: k.publicPem, signatureAlgorithm: alg})).resolves.toBe(true)
-    const hash = ALGORITHMS[alg]!.hash
-    expect(Object.keys(port.calls[0]!)).toEqual([hash])
-    expect(Buffer.from(port.calls[0]![hash]!).equals(createHash(hash).update(payload).digest())).toBe(true)
-  }, 60_000)
+  it.each(['EC_SIGN_P256_SHA256', 'EC_SIGN_P384_SHA384', 'RSA_SIGN_PSS_2048_SHA256', 'RSA_SIGN_PKCS1_4096_SHA512'])(
+    '%s: hashes locally, keyId = KMS URI, round trip',
+    async (alg) => {
+      const k = await testKey(keySpecFor(alg))
+      const payload = buildSignaturePayload(IMAGE)
+      const port = fakeKms(k, alg, () => payload)
+      const signer = await kmsSigner(port, VERSION)
+      expect(signer.keyId).toBe(`//cloudkms.googleapis.com/v1/${VERSION}`)
+      await expect(roundTrip(signer, {kind: 'pkix', id: signer.keyId, publicKeyPem: k.publicPem, signatureAlgorithm: alg})).resolves.toBe(true)
+      const hash = ALGORITHMS[alg]!.hash
+      expect(Object.keys(port.calls[0]!)).toEqual([hash])
+      expect(Buffer.from(port.calls[0]![hash]!).equals(createHash(hash).update(payload).digest())).toBe(true)
+    },
+    60_000,
+  )
 
   it('a signature that does not verify → SIGNATURE_INVALID', async () => {
     const k = await testKey({ec: 'P-256'})
     const payload = buildSignaturePayload(IMAGE)
-    const signer = await kmsSigner(fakeKms(k, 'EC_SIGN_P256_SHA256', () => payload, true), VERSION)
+    const signer = await kmsSigner(
+      fakeKms(k, 'EC_SIGN_P256_SHA256', () => payload, true),
+      VERSION,
+    )
     await expect(signer.sign(payload)).toThrowWithCode('SIGNATURE_INVALID', /does not verify/)
   })
 
   it('unsupported KMS algorithm or bad version name → KEY_INVALID', async () => {
     const k = await testKey({ec: 'P-256'})
-    await expect(kmsSigner(fakeKms(k, 'EC_SIGN_SECP256K1_SHA256', () => new Uint8Array()), VERSION)).toThrowWithCode('KEY_INVALID', /unknown/)
-    await expect(kmsSigner(fakeKms(k, 'EC_SIGN_P256_SHA256', () => new Uint8Array()), 'projects/p/keys/k')).toThrowWithCode('KEY_INVALID', /cryptoKeyVersions/)
+    await expect(
+      kmsSigner(
+        fakeKms(k, 'EC_SIGN_SECP256K1_SHA256', () => new Uint8Array()),
+        VERSION,
+      ),
+    ).toThrowWithCode('KEY_INVALID', /unknown/)
+    await expect(
+      kmsSigner(
+        fakeKms(k, 'EC_SIGN_P256_SHA256', () => new Uint8Array()),
+        'projects/p/keys/k',
+      ),
+    ).toThrowWithCode('KEY_INVALID', /cryptoKeyVersions/)
   })
 })
 
 describe('buildOccurrence', () => {
   it('REST v1 JSON: https resourceUri without tag, standard base64', () => {
     const payload = buildSignaturePayload(`gcr.io/kritis-project/kritis-server:v1@${DIGEST}`)
-    const o = buildOccurrence({imageWithDigest: `gcr.io/kritis-project/kritis-server:v1@${DIGEST}`, noteName: NOTE, payload, signature: new Uint8Array([0xfb, 0xff]), keyId: 'k'})
+    const o = buildOccurrence({
+      imageWithDigest: `gcr.io/kritis-project/kritis-server:v1@${DIGEST}`,
+      noteName: NOTE,
+      payload,
+      signature: new Uint8Array([0xfb, 0xff]),
+      keyId: 'k',
+    })
     expect(o).toEqual({
-      kind: 'ATTESTATION', resourceUri: `https://gcr.io/kritis-project/kritis-server@${DIGEST}`, noteName: NOTE,
+      kind: 'ATTESTATION',
+      resourceUri: `https://gcr.io/kritis-project/kritis-server@${DIGEST}`,
+      noteName: NOTE,
       attestation: {serializedPayload: Buffer.from(payload).toString('base64'), signatures: [{publicKeyId: 'k', signature: '+/8='}]},
     })
   })
@@ -148,6 +174,8 @@ describe('buildOccurrence', () => {
     [{keyId: ''}, 'KEY_INVALID'],
     [{keyId: 'not-a-fingerprint', pgp: true}, 'KEY_INVALID'],
   ] as const)('rejects %p', (over, code) => {
-    expect(() => buildOccurrence({imageWithDigest: IMAGE, noteName: NOTE, payload: new Uint8Array([1]), signature: new Uint8Array([1]), keyId: 'k', ...over})).toThrowWithCode(code)
+    expect(() =>
+      buildOccurrence({imageWithDigest: IMAGE, noteName: NOTE, payload: new Uint8Array([1]), signature: new Uint8Array([1]), keyId: 'k', ...over}),
+    ).toThrowWithCode(code)
   })
 })

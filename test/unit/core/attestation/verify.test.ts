@@ -7,12 +7,24 @@ import {buildSignaturePayload} from '../../../../src/core/attestation/payload.js
 import {buildOccurrence, pemSigner, pgpSigner, type Signer} from '../../../../src/core/attestation/sign.js'
 import type {AttestationOccurrence, AttestorPublicKey} from '../../../../src/core/attestation/types.js'
 import {
-  checkAttestor, JWT_UNSUPPORTED, NO_PUBLIC_KEYS, NO_VALID_ATTESTATIONS, TAG_OR_MALFORMED_DIGEST, verifyPkixSignature,
+  checkAttestor,
+  JWT_UNSUPPORTED,
+  NO_PUBLIC_KEYS,
+  NO_VALID_ATTESTATIONS,
+  TAG_OR_MALFORMED_DIGEST,
+  verifyPkixSignature,
 } from '../../../../src/core/attestation/verify.js'
 import {attestor, DIGEST, IMAGE, NOTE, OTHER_DIGEST, pgpSample, pkixSamples, samples, testKey, utf8} from './helpers.js'
 
 const occ = (o: Partial<AttestationOccurrence> & {signatures?: AttestationOccurrence['signatures']}): AttestationOccurrence => ({
-  resourceUri: `https://${IMAGE}`, noteName: NOTE, serializedPayload: new Uint8Array(0), signatures: [], jwts: [], source: 'mem', index: 0, ...o,
+  resourceUri: `https://${IMAGE}`,
+  noteName: NOTE,
+  serializedPayload: new Uint8Array(0),
+  signatures: [],
+  jwts: [],
+  source: 'mem',
+  index: 0,
+  ...o,
 })
 
 describe('kritis PKIX vectors (verify_detached_test)', () => {
@@ -27,12 +39,23 @@ describe('kritis PKIX vectors (verify_detached_test)', () => {
     expect(verifyPkixSignature(key, spec, utf8('bad payload'), fromUrl)).toBe(false)
   })
 
-  it.each(pkixSamples.map((s) => [s.signatureAlgorithm!, s] as const))('%s through checkAttestor: signature verifies, then the non-JSON payload denies', async (alg, s) => {
-    const a = attestor([{kind: 'pkix', id: s.defaultPkixKeyId!, publicKeyPem: s.publicKeyPem!, signatureAlgorithm: alg}])
-    const r = await checkAttestor(a, [occ({serializedPayload: utf8(s.payloadUtf8!), signatures: [{publicKeyId: s.defaultPkixKeyId!, signature: decodeBase64Bytes(s.signatureBase64)!}]})], DIGEST)
-    expect(r.satisfied).toBe(false)
-    expect(r.reason).toMatch(new RegExp(`^${NO_VALID_ATTESTATIONS} \\(mem#0: signature by key .* verifies, but: Signature verified, but unexpected message was signed: the payload is not JSON`))
-  })
+  it.each(pkixSamples.map((s) => [s.signatureAlgorithm!, s] as const))(
+    '%s through checkAttestor: signature verifies, then the non-JSON payload denies',
+    async (alg, s) => {
+      const a = attestor([{kind: 'pkix', id: s.defaultPkixKeyId!, publicKeyPem: s.publicKeyPem!, signatureAlgorithm: alg}])
+      const r = await checkAttestor(
+        a,
+        [occ({serializedPayload: utf8(s.payloadUtf8!), signatures: [{publicKeyId: s.defaultPkixKeyId!, signature: decodeBase64Bytes(s.signatureBase64)!}]})],
+        DIGEST,
+      )
+      expect(r.satisfied).toBe(false)
+      expect(r.reason).toMatch(
+        new RegExp(
+          `^${NO_VALID_ATTESTATIONS} \\(mem#0: signature by key .* verifies, but: Signature verified, but unexpected message was signed: the payload is not JSON`,
+        ),
+      )
+    },
+  )
 })
 
 describe('kritis PGP attached signature', () => {
@@ -46,7 +69,9 @@ describe('kritis PGP attached signature', () => {
   })
 
   it('before the expiry: no warning; legacy pgpSignedAttestation form too', async () => {
-    const r = await checkAttestor(attestor([key]), [occ({pgpSignedAttestation: {signature: pgpSample.armoredSignedMessage!, pgpKeyId: key.id}})], DIGEST, {now: new Date('2021-01-01T00:00:00Z')})
+    const r = await checkAttestor(attestor([key]), [occ({pgpSignedAttestation: {signature: pgpSample.armoredSignedMessage!, pgpKeyId: key.id}})], DIGEST, {
+      now: new Date('2021-01-01T00:00:00Z'),
+    })
     expect(r.checks[0]!.reason).toMatch(/verifies, but: .*not JSON/)
     expect(r.warnings).toEqual([])
   })
@@ -116,10 +141,20 @@ describe('tamper matrix', () => {
     pgpOther = await pgpSigner(ok.privateKey)
   })
 
-  const signed = async (signer: Signer, opts: {payload?: Uint8Array; image?: string; note?: string; keyId?: string; mangle?: (s: Uint8Array) => Uint8Array} = {}): Promise<AttestationOccurrence[]> => {
+  const signed = async (
+    signer: Signer,
+    opts: {payload?: Uint8Array; image?: string; note?: string; keyId?: string; mangle?: (s: Uint8Array) => Uint8Array} = {},
+  ): Promise<AttestationOccurrence[]> => {
     const payload = opts.payload ?? buildSignaturePayload(IMAGE)
     const sig = await signer.sign(payload)
-    const rest = buildOccurrence({imageWithDigest: opts.image ?? IMAGE, noteName: opts.note ?? NOTE, payload, signature: opts.mangle ? opts.mangle(sig) : sig, keyId: opts.keyId ?? signer.keyId, pgp: signer.pgp === true})
+    const rest = buildOccurrence({
+      imageWithDigest: opts.image ?? IMAGE,
+      noteName: opts.note ?? NOTE,
+      payload,
+      signature: opts.mangle ? opts.mangle(sig) : sig,
+      keyId: opts.keyId ?? signer.keyId,
+      pgp: signer.pgp === true,
+    })
     return parseOccurrences([rest], 'occ.json')
   }
 
@@ -131,18 +166,71 @@ describe('tamper matrix', () => {
 
   const cases: Array<[string, () => Promise<{keys: AttestorPublicKey[]; occs: AttestationOccurrence[]; digest?: string}>, RegExp]> = [
     ['wrong key id', async () => ({keys: [goodKey], occs: await signed(good, {keyId: 'key-2'})}), /no key with id key-2 on the attestor \(signature skipped\)/],
-    ['right id, wrong key', async () => ({keys: [{...goodKey, publicKeyPem: otherKeyPem, signatureAlgorithm: 'ECDSA_P384_SHA384'}], occs: await signed(good)}), /signature does not verify with key key-1 \(ECDSA_P384_SHA384\)/],
-    ['wrong note', async () => ({keys: [goodKey], occs: await signed(good, {note: 'projects/p/notes/other'})}), /skipped: on note projects\/p\/notes\/other, not the attestor's note projects\/p\/notes\/n/],
-    ['payload for another digest', async () => ({keys: [goodKey], occs: await signed(good, {payload: buildSignaturePayload(`gcr.io/kritis-project/kritis-server@${OTHER_DIGEST}`)})}), /verifies, but the payload is for another digest: it names sha256:cccc/],
-    ['non-JSON payload', async () => ({keys: [goodKey], occs: await signed(good, {payload: utf8('good payload')})}), /Signature verified, but unexpected message was signed/],
-    ['P1363 ECDSA', async () => ({keys: [goodKey], occs: await signed({keyId: 'key-1', sign: async (p) => cryptoSign('sha256', p, {key: (await testKey({ec: 'P-256'})).privateKey, dsaEncoding: 'ieee-p1363'})})}), /does not verify with key key-1 \(ECDSA_P256_SHA256\) \(ECDSA signatures must be ASN\.1 DER/],
-    ['truncated signature', async () => ({keys: [goodKey], occs: await signed(good, {mangle: (s) => s.subarray(0, s.length - 4)})}), /signature does not verify with key key-1/],
-    ['RSA key smaller than its declared algorithm', async () => ({keys: [{kind: 'pkix', id: 'key-1', publicKeyPem: rsa2048Pem, signatureAlgorithm: 'RSA_SIGN_PKCS1_4096_SHA256'}], occs: await signed(good)}), /key key-1 cannot be used: RSA_SIGN_PKCS1_4096_SHA256 needs an RSA 4096-bit key, got an RSA 2048-bit key/],
-    ['ML_DSA_65 key', async () => ({keys: [{...goodKey, signatureAlgorithm: 'ML_DSA_65'}], occs: await signed(good)}), /key key-1 cannot be used: signature algorithm ML_DSA_65 is unsupported/],
-    ['PGP signature by a different key', async () => ({keys: [pgpKey], occs: await signed(pgpOther, {keyId: pgpKey.id})}), /PGP signature does not verify with key [0-9A-F]{40}: Could not find signing key/],
+    [
+      'right id, wrong key',
+      async () => ({keys: [{...goodKey, publicKeyPem: otherKeyPem, signatureAlgorithm: 'ECDSA_P384_SHA384'}], occs: await signed(good)}),
+      /signature does not verify with key key-1 \(ECDSA_P384_SHA384\)/,
+    ],
+    [
+      'wrong note',
+      async () => ({keys: [goodKey], occs: await signed(good, {note: 'projects/p/notes/other'})}),
+      /skipped: on note projects\/p\/notes\/other, not the attestor's note projects\/p\/notes\/n/,
+    ],
+    [
+      'payload for another digest',
+      async () => ({keys: [goodKey], occs: await signed(good, {payload: buildSignaturePayload(`gcr.io/kritis-project/kritis-server@${OTHER_DIGEST}`)})}),
+      /verifies, but the payload is for another digest: it names sha256:cccc/,
+    ],
+    [
+      'non-JSON payload',
+      async () => ({keys: [goodKey], occs: await signed(good, {payload: utf8('good payload')})}),
+      /Signature verified, but unexpected message was signed/,
+    ],
+    [
+      'P1363 ECDSA',
+      async () => ({
+        keys: [goodKey],
+        occs: await signed({
+          keyId: 'key-1',
+          sign: async (p) => cryptoSign('sha256', p, {key: (await testKey({ec: 'P-256'})).privateKey, dsaEncoding: 'ieee-p1363'}),
+        }),
+      }),
+      /does not verify with key key-1 \(ECDSA_P256_SHA256\) \(ECDSA signatures must be ASN\.1 DER/,
+    ],
+    [
+      'truncated signature',
+      async () => ({keys: [goodKey], occs: await signed(good, {mangle: (s) => s.subarray(0, s.length - 4)})}),
+      /signature does not verify with key key-1/,
+    ],
+    [
+      'RSA key smaller than its declared algorithm',
+      async () => ({keys: [{kind: 'pkix', id: 'key-1', publicKeyPem: rsa2048Pem, signatureAlgorithm: 'RSA_SIGN_PKCS1_4096_SHA256'}], occs: await signed(good)}),
+      /key key-1 cannot be used: RSA_SIGN_PKCS1_4096_SHA256 needs an RSA 4096-bit key, got an RSA 2048-bit key/,
+    ],
+    [
+      'ML_DSA_65 key',
+      async () => ({keys: [{...goodKey, signatureAlgorithm: 'ML_DSA_65'}], occs: await signed(good)}),
+      /key key-1 cannot be used: signature algorithm ML_DSA_65 is unsupported/,
+    ],
+    [
+      'PGP signature by a different key',
+      async () => ({keys: [pgpKey], occs: await signed(pgpOther, {keyId: pgpKey.id})}),
+      /PGP signature does not verify with key [0-9A-F]{40}: Could not find signing key/,
+    ],
     ['JWT-only attestation', async () => ({keys: [goodKey], occs: [occ({jwts: ['a.b.c']})]}), new RegExp(JWT_UNSUPPORTED.replace(/[()]/g, '\\$&'))],
-    ['occurrence for another digest', async () => ({keys: [goodKey], occs: await signed(good, {image: `gcr.io/kritis-project/kritis-server@${OTHER_DIGEST}`})}), /skipped: for another digest \(sha256:cccc/],
-    ['detached PGP signature', async () => ({keys: [pgpKey], occs: [occ({signatures: [{publicKeyId: pgpKey.id, signature: utf8('-----BEGIN PGP SIGNATURE-----\n\nxx\n-----END PGP SIGNATURE-----\n')}]})]}), /detached PGP signatures are not supported/],
+    [
+      'occurrence for another digest',
+      async () => ({keys: [goodKey], occs: await signed(good, {image: `gcr.io/kritis-project/kritis-server@${OTHER_DIGEST}`})}),
+      /skipped: for another digest \(sha256:cccc/,
+    ],
+    [
+      'detached PGP signature',
+      async () => ({
+        keys: [pgpKey],
+        occs: [occ({signatures: [{publicKeyId: pgpKey.id, signature: utf8('-----BEGIN PGP SIGNATURE-----\n\nxx\n-----END PGP SIGNATURE-----\n')}]})],
+      }),
+      /detached PGP signatures are not supported/,
+    ],
   ]
 
   it.each(cases)('%s → denied, reason named', async (_n, make, re) => {
@@ -156,7 +244,17 @@ describe('tamper matrix', () => {
   })
 
   it('extra fields and optional in the payload → still valid', async () => {
-    const payload = utf8(JSON.stringify({critical: {identity: {'docker-reference': 'elsewhere.io/x/y'}, image: {'docker-manifest-digest': DIGEST}, type: 'atomic container signature', extra: true}, optional: {creator: 'ci'}}))
+    const payload = utf8(
+      JSON.stringify({
+        critical: {
+          identity: {'docker-reference': 'elsewhere.io/x/y'},
+          image: {'docker-manifest-digest': DIGEST},
+          type: 'atomic container signature',
+          extra: true,
+        },
+        optional: {creator: 'ci'},
+      }),
+    )
     const r = await checkAttestor(attestor([goodKey]), await signed(good, {payload}), DIGEST)
     expect(r.satisfied).toBe(true)
   })
@@ -172,7 +270,12 @@ describe('tamper matrix', () => {
     const k = await openpgp.generateKey({userIDs: [{name: 'exp'}], type: 'ecc', format: 'armored', date: created, keyExpirationTime: 86400})
     const priv = await openpgp.readPrivateKey({armoredKey: k.privateKey})
     const payload = buildSignaturePayload(IMAGE)
-    const armored = await openpgp.sign({message: await openpgp.createMessage({binary: payload}), signingKeys: priv, date: new Date(created.getTime() + 3600_000), format: 'armored'})
+    const armored = await openpgp.sign({
+      message: await openpgp.createMessage({binary: payload}),
+      signingKeys: priv,
+      date: new Date(created.getTime() + 3600_000),
+      format: 'armored',
+    })
     const id = priv.getFingerprint().toUpperCase()
     const occs = parseOccurrences([buildOccurrence({imageWithDigest: IMAGE, noteName: NOTE, payload, signature: utf8(armored), keyId: id, pgp: true})], 'o')
     const r = await checkAttestor(attestor([{kind: 'pgp', id, asciiArmoredPgpPublicKey: k.publicKey}]), occs, DIGEST)
@@ -210,7 +313,7 @@ describe('tamper matrix', () => {
   })
 
   it('the most useful cause wins: a bad signature beats an occurrence on another note', async () => {
-    const occs = [...await signed(good, {note: 'projects/p/notes/other'}), ...await signed(good, {mangle: (s) => s.subarray(1)})]
+    const occs = [...(await signed(good, {note: 'projects/p/notes/other'})), ...(await signed(good, {mangle: (s) => s.subarray(1)}))]
     const r = await checkAttestor(attestor([goodKey]), occs, DIGEST)
     expect(r.cause).toMatch(/does not verify/)
     expect(r.checks).toHaveLength(2)

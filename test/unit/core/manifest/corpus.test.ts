@@ -65,7 +65,10 @@ function fileProperties(dir: string, file: string, expected: () => {documents: n
     expect(sites2.map((s) => s.image)).toEqual(replacements.map((r) => r.value))
 
     // Writing the old values back yields the original, byte for byte.
-    const back = rewriteImages(m2, sites2.map((site, i) => ({site, value: sites[i]!.image})))
+    const back = rewriteImages(
+      m2,
+      sites2.map((site, i) => ({site, value: sites[i]!.image})),
+    )
     expect(back).toBe(text)
 
     // Line by line: only the image lines differ, and only in the value.
@@ -159,7 +162,10 @@ describeCorpus(CORPUS, 'corpus', () => {
     const m = parseManifest(text, file)
     const sites = locateImages(m)
     const D = 'sha256:' + 'c'.repeat(64)
-    const out = rewriteImages(m, sites.map((site) => ({site, value: `${parseWritten(site.image).name}@${D}`})))
+    const out = rewriteImages(
+      m,
+      sites.map((site) => ({site, value: `${parseWritten(site.image).name}@${D}`})),
+    )
     expect(out).toContain(`"nginx@${D}"`)
     expect(out).toContain(`"busybox@${D}"`)
     expect(out.replace(`"nginx@${D}"`, '"nginx"').replace(`"busybox@${D}"`, '"busybox:1.28"')).toBe(text)
@@ -169,7 +175,10 @@ describeCorpus(CORPUS, 'corpus', () => {
     const {file, text} = read('', 'job-sidecar.yaml')
     expect(text.endsWith('\n')).toBe(false)
     const m = parseManifest(text, file)
-    const out = rewriteImages(m, locateImages(m).map((site) => ({site, value: 'alpine@sha256:' + 'd'.repeat(64)})))
+    const out = rewriteImages(
+      m,
+      locateImages(m).map((site) => ({site, value: 'alpine@sha256:' + 'd'.repeat(64)})),
+    )
     expect(out.endsWith('\n')).toBe(false)
     expect(out.split('\n').length).toBe(text.split('\n').length)
   })
@@ -201,22 +210,36 @@ const CORPUS_2_SITES: Readonly<Record<string, readonly Row[]>> = {
   'fluent__fluentd-kubernetes-daemonset__fluentd-daemonset-elasticsearch-rbac.yaml': [
     ['DaemonSet/fluentd', 'fluentd', `${C}[0].image`, 66, 'fluent/fluentd-kubernetes-daemonset:v1-debian-elasticsearch'],
   ],
-  'istio__istio__samples__addons__kiali.yaml': [
-    ['Deployment/kiali', 'kiali', `${C}[0].image`, 389, 'quay.io/kiali/kiali:v2.27'],
-  ],
+  'istio__istio__samples__addons__kiali.yaml': [['Deployment/kiali', 'kiali', `${C}[0].image`, 389, 'quay.io/kiali/kiali:v2.27']],
   'istio__istio__samples__addons__loki.yaml': [
     ['StatefulSet/loki', 'loki', `${C}[0].image`, 287, 'docker.io/grafana/loki:3.6.7'],
     ['StatefulSet/loki', 'loki-sc-rules', `${C}[1].image`, 331, 'docker.io/kiwigrid/k8s-sidecar:2.5.0'],
   ],
   'knative__operator__cmd__operator__kodata__knative-serving__1.23.0__2-serving-core.yaml': [
-    ['Deployment/activator', 'activator', `${C}[0].image`, 8833, `${KNATIVE}/activator@sha256:e5ab46f3b73fa2e3898fe47f6a3a0c2bd765596f4fb36ceb4c28c35d0a74b2e5`],
-    ['Deployment/autoscaler', 'autoscaler', `${C}[0].image`, 8989, `${KNATIVE}/autoscaler@sha256:879da127b23db65d862cafa6b23fb987381d0e44150f0027d44e1f5aee83bde2`],
-    ['Deployment/controller', 'controller', `${C}[0].image`, 9114, `${KNATIVE}/controller@sha256:ca5062ece0329d002a81940cf4268d7898866434d70049bb93f27d3a786d3292`],
+    [
+      'Deployment/activator',
+      'activator',
+      `${C}[0].image`,
+      8833,
+      `${KNATIVE}/activator@sha256:e5ab46f3b73fa2e3898fe47f6a3a0c2bd765596f4fb36ceb4c28c35d0a74b2e5`,
+    ],
+    [
+      'Deployment/autoscaler',
+      'autoscaler',
+      `${C}[0].image`,
+      8989,
+      `${KNATIVE}/autoscaler@sha256:879da127b23db65d862cafa6b23fb987381d0e44150f0027d44e1f5aee83bde2`,
+    ],
+    [
+      'Deployment/controller',
+      'controller',
+      `${C}[0].image`,
+      9114,
+      `${KNATIVE}/controller@sha256:ca5062ece0329d002a81940cf4268d7898866434d70049bb93f27d3a786d3292`,
+    ],
     ['Deployment/webhook', 'webhook', `${C}[0].image`, 9297, `${KNATIVE}/webhook@sha256:3846e9a416665c5b9ec2e4de246cfcb5c4ab0d01ba19348aa008caf30144b650`],
   ],
-  'kubernetes__kubernetes__hack__testdata__list.yaml': [
-    ['Deployment/list-deployment-test', 'nginx', `items[1].${C}[0].image`, 32, 'nginx'],
-  ],
+  'kubernetes__kubernetes__hack__testdata__list.yaml': [['Deployment/list-deployment-test', 'nginx', `items[1].${C}[0].image`, 32, 'nginx']],
   'kubernetes__kubernetes__hack__testdata__multi-resource-yaml.yaml': [
     ['ReplicationController/mock', 'mock-container', `${C}[0].image`, 30, 'k8s.gcr.io/pause:3.4.1'],
   ],
@@ -243,14 +266,34 @@ const CORPUS_2_SITES: Readonly<Record<string, readonly Row[]>> = {
     ['Deployment/gatekeeper-controller-manager', 'manager', `${C}[0].image`, 5916, 'openpolicyagent/gatekeeper:v3.24.0-beta.0'],
   ],
   'tektoncd__operator__cmd__kubernetes__operator__kodata__tekton-pipeline__1.2.0__00-pipelines.yaml': [
-    ['Deployment/tekton-pipelines-controller', 'tekton-pipelines-controller', `${C}[0].image`, 25115,
-      `${TEKTON}/controller-10a3e32792f33651396d02b6855a6e36:v1.2.0@sha256:4b7165f0e05309a8762f6de3b87ebbcde2e95cf7c40e45384715a8a0b5a34334`],
-    ['Deployment/tekton-events-controller', 'tekton-events-controller', `${C}[0].image`, 25300,
-      `${TEKTON}/events-a9042f7efb0cbade2a868a1ee5ddd52c:v1.2.0@sha256:c80b901bf9d03c030a67c4685830a331598b2575c46eda871b42002d1f9f73c2`],
-    ['Deployment/tekton-pipelines-remote-resolvers', 'controller', `${C}[0].image`, 26035,
-      `${TEKTON}/resolvers-ff86b24f130c42b88983d3c13993056d:v1.2.0@sha256:939102e67d09d277bdf19bc83b5fbc45ed3cbcf840017956b71995c3e68ed289`],
-    ['Deployment/tekton-pipelines-webhook', 'webhook', `${C}[0].image`, 26266,
-      `${TEKTON}/webhook-d4749e605405422fd87700164e31b2d1:v1.2.0@sha256:4a147b3f1cc208528f8bb8849c62035121c14328928a5783e825b80007c03484`],
+    [
+      'Deployment/tekton-pipelines-controller',
+      'tekton-pipelines-controller',
+      `${C}[0].image`,
+      25115,
+      `${TEKTON}/controller-10a3e32792f33651396d02b6855a6e36:v1.2.0@sha256:4b7165f0e05309a8762f6de3b87ebbcde2e95cf7c40e45384715a8a0b5a34334`,
+    ],
+    [
+      'Deployment/tekton-events-controller',
+      'tekton-events-controller',
+      `${C}[0].image`,
+      25300,
+      `${TEKTON}/events-a9042f7efb0cbade2a868a1ee5ddd52c:v1.2.0@sha256:c80b901bf9d03c030a67c4685830a331598b2575c46eda871b42002d1f9f73c2`,
+    ],
+    [
+      'Deployment/tekton-pipelines-remote-resolvers',
+      'controller',
+      `${C}[0].image`,
+      26035,
+      `${TEKTON}/resolvers-ff86b24f130c42b88983d3c13993056d:v1.2.0@sha256:939102e67d09d277bdf19bc83b5fbc45ed3cbcf840017956b71995c3e68ed289`,
+    ],
+    [
+      'Deployment/tekton-pipelines-webhook',
+      'webhook',
+      `${C}[0].image`,
+      26266,
+      `${TEKTON}/webhook-d4749e605405422fd87700164e31b2d1:v1.2.0@sha256:4a147b3f1cc208528f8bb8849c62035121c14328928a5783e825b80007c03484`,
+    ],
   ],
 }
 
@@ -337,7 +380,7 @@ describeCorpus(CORPUS_2, 'corpus-2', () => {
     expect(images(sites).every((i) => /\/(controller|events|resolvers|webhook)-[0-9a-f]{32}:v1\.2\.0@sha256:/.test(i.slice(TEKTON.length)))).toBe(true)
   })
 
-  it('kind: List: the Deployment item\'s image is found under items[1]', () => {
+  it("kind: List: the Deployment item's image is found under items[1]", () => {
     const {sites} = read('kubernetes__kubernetes__hack__testdata__list')
     expect(sites.map((s) => [s.pathString, s.document, s.role])).toEqual([[`items[1].${C}[0].image`, 0, 'container']])
   })
@@ -348,7 +391,10 @@ describeCorpus(CORPUS_2, 'corpus-2', () => {
     const sites = locateImages(m)
     expect(sites.map((s) => s.role)).toEqual(['container', 'volume'])
     const D = 'sha256:' + 'e'.repeat(64)
-    const out = rewriteImages(m, sites.map((site) => ({site, value: `${parseWritten(site.image).name}@${D}`})))
+    const out = rewriteImages(
+      m,
+      sites.map((site) => ({site, value: `${parseWritten(site.image).name}@${D}`})),
+    )
     expect(out).toContain(`image: "debian@${D}",`)
     expect(out).toContain(`reference: "quay.io/crio/artifact@${D}",`)
     expect(out.replace(`"debian@${D}"`, '"debian"').replace(`"quay.io/crio/artifact@${D}"`, '"quay.io/crio/artifact:v2"')).toBe(text)
@@ -360,7 +406,10 @@ describeCorpus(CORPUS_2, 'corpus-2', () => {
     const m = parseManifest(text, file)
     const sites = locateImages(m)
     expect(sites.map((s) => s.kind)).toEqual(['Deployment', 'Deployment', 'Deployment'])
-    const out = rewriteImages(m, sites.map((site, i) => ({site, value: pinned(site.image, i)})))
+    const out = rewriteImages(
+      m,
+      sites.map((site, i) => ({site, value: pinned(site.image, i)})),
+    )
     for (const [i, s] of sites.entries()) expect(out).toContain(`image: "${pinned(s.image, i)}"`)
   })
 })

@@ -111,7 +111,7 @@ describe('class 5: byte-order marks', () => {
   })
 })
 
-describe('class 7: document separators and markers, as kubectl\'s reader splits', () => {
+describe("class 7: document separators and markers, as kubectl's reader splits", () => {
   it.each([
     ['---#', /separator line "---#"/],
     ['--- junk', /separator line "--- junk"/],
@@ -149,7 +149,7 @@ describe('class 6: lists exactly as kubectl flattens them', () => {
     expect(sites.map((s) => [s.kind, s.name, s.image, s.pathString])).toEqual([['Pod', 'hid', 'hidden:1', 'items[0].spec.containers[0].image']])
     expect(manifestObjects(text).map((o) => `${o.kind}/${o.name}`)).toEqual(['Pod/hid'])
   })
-  it('XxxList items without kind and apiVersion take the list\'s (PodList items are Pods)', () => {
+  it("XxxList items without kind and apiVersion take the list's (PodList items are Pods)", () => {
     const text = 'apiVersion: v1\nkind: PodList\nitems:\n' + pod('p1', 'podlist:1', '')
     const sites = scanManifest(text, 'm.yaml').sites
     expect(sites.map((s) => [s.apiVersion, s.kind, s.name, s.image])).toEqual([['v1', 'Pod', 'p1', 'podlist:1']])
@@ -193,9 +193,28 @@ describe('YAML 1.1 plain scalars in the fields that matter', () => {
     expect(images(dep('"y"'))).toEqual(['y'])
   })
   it.each([
-    ['yes', 'bool'], ['Off', 'bool'], ['~', 'null'], ['', 'null'], ['0x1F', 'int'], ['0o17', 'int'], ['0b101', 'int'], ['017', 'int'],
-    ['1_000', 'int'], ['-12', 'int'], ['1.5', 'float'], ['.5', 'float'], ['1e3', 'float'], ['+.inf', 'float'], ['.NaN', 'float'], ['+inf', 'float'],
-    ['nginx:1.25', 'string'], ['gcr.io/p/app', 'string'], ['2001-12-14', 'string'], ['1.2.3', 'string'], ['v1', 'string'], ['yess', 'string'],
+    ['yes', 'bool'],
+    ['Off', 'bool'],
+    ['~', 'null'],
+    ['', 'null'],
+    ['0x1F', 'int'],
+    ['0o17', 'int'],
+    ['0b101', 'int'],
+    ['017', 'int'],
+    ['1_000', 'int'],
+    ['-12', 'int'],
+    ['1.5', 'float'],
+    ['.5', 'float'],
+    ['1e3', 'float'],
+    ['+.inf', 'float'],
+    ['.NaN', 'float'],
+    ['+inf', 'float'],
+    ['nginx:1.25', 'string'],
+    ['gcr.io/p/app', 'string'],
+    ['2001-12-14', 'string'],
+    ['1.2.3', 'string'],
+    ['v1', 'string'],
+    ['yess', 'string'],
   ])('go-yaml v2 reads %j as %s', (s, t) => {
     expect(goYamlPlainType(s)).toBe(t)
   })
@@ -215,7 +234,9 @@ describe('JSON streams (kubectl decodes a stream that starts with "{" as JSON)',
     expect(err.hint).toMatch(/"kind": "List"/)
   })
   it('duplicate keys in JSON are refused (Go keeps the last, YAML refuses)', () => {
-    expect(refusal('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"d"},"spec":{"containers":[{"name":"a","image":"good:1","image":"evil:1"}]}}').message).toMatch(/duplicate|unique/i)
+    expect(
+      refusal('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"d"},"spec":{"containers":[{"name":"a","image":"good:1","image":"evil:1"}]}}').message,
+    ).toMatch(/duplicate|unique/i)
   })
 })
 
@@ -224,7 +245,8 @@ describe('aliases as values: both readers expand them alike (kept)', () => {
     const text = 'apiVersion: v1\nkind: Pod\nmetadata: {name: va}\nspec:\n  containers:\n  - &c {name: a, image: "valias:1"}\n  - *c\n'
     const sites = scanManifest(text, 'm.yaml').sites
     expect(sites.map((s) => [s.pathString, s.image, s.valueRange[0]])).toEqual([
-      ['spec.containers[0].image', 'valias:1', 90], ['spec.containers[1].image', 'valias:1', 90],
+      ['spec.containers[0].image', 'valias:1', 90],
+      ['spec.containers[1].image', 'valias:1', 90],
     ])
     const objs = manifestObjects(text)
     expect(JSON.stringify(objs[0]?.body)).toContain('"containers":[{"name":"a","image":"valias:1"},{"name":"a","image":"valias:1"}]')
@@ -243,14 +265,36 @@ describe('what is sent, and the second look', () => {
     const text = dep('app@' + D)
     const sites = scanManifest(text, 'm.yaml').sites
     const sent = kubectlInput(manifestObjects(text))
-    expect(() => secondLook(sent, sites.map((site) => ({site, image: site.image})))).not.toThrow()
-    expect(() => secondLook(sent, sites.map((site) => ({site, image: 'other@' + D})))).toThrow(/differs from what was evaluated.*not evaluated/)
+    expect(() =>
+      secondLook(
+        sent,
+        sites.map((site) => ({site, image: site.image})),
+      ),
+    ).not.toThrow()
+    expect(() =>
+      secondLook(
+        sent,
+        sites.map((site) => ({site, image: 'other@' + D})),
+      ),
+    ).toThrow(/differs from what was evaluated.*not evaluated/)
     expect(() => secondLook(sent, [])).toThrow(/1 image field\(s\) read back, 0 evaluated/)
   })
   it('rewrittenMustMatch refuses a rewrite whose image sites moved or changed', () => {
     const text = dep('app@' + D)
     const sites = scanManifest(text, 'm.yaml').sites
-    expect(() => rewrittenMustMatch(text, 'm.yaml', sites.map((site) => ({site, image: site.image})))).not.toThrow()
-    expect(() => rewrittenMustMatch(text + '---\n' + dep('extra:1', 'x'), 'm.yaml', sites.map((site) => ({site, image: site.image})))).toThrow(/found document 2 .* extra:1, which was not evaluated/)
+    expect(() =>
+      rewrittenMustMatch(
+        text,
+        'm.yaml',
+        sites.map((site) => ({site, image: site.image})),
+      ),
+    ).not.toThrow()
+    expect(() =>
+      rewrittenMustMatch(
+        text + '---\n' + dep('extra:1', 'x'),
+        'm.yaml',
+        sites.map((site) => ({site, image: site.image})),
+      ),
+    ).toThrow(/found document 2 .* extra:1, which was not evaluated/)
   })
 })

@@ -45,7 +45,10 @@ describe('locateImages: pod spec location by kind', () => {
     for (const s of sites) {
       expect(s).toMatchObject({apiVersion, kind, name: 'x', namespace: 'prod', serviceAccount: 'runner', document: 0})
     }
-    expect(sites.map((s) => s.line)).toEqual([text.split('\n').findIndex((l) => l.includes('busybox')) + 1, text.split('\n').findIndex((l) => l.includes('gcr.io')) + 1])
+    expect(sites.map((s) => s.line)).toEqual([
+      text.split('\n').findIndex((l) => l.includes('busybox')) + 1,
+      text.split('\n').findIndex((l) => l.includes('gcr.io')) + 1,
+    ])
   })
 
   it.each([
@@ -135,11 +138,15 @@ items:
   })
 
   it('reads JSON input, including a JSON List', () => {
-    const json = JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [{apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'd'}, spec: {template: {spec: {containers: [{name: 'x', image: 'nginx:1.25'}]}}}}],
-    }, null, 2)
+    const json = JSON.stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [{apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'd'}, spec: {template: {spec: {containers: [{name: 'x', image: 'nginx:1.25'}]}}}}],
+      },
+      null,
+      2,
+    )
     const sites = locate(json)
     expect(sites.map((s) => [s.pathString, s.image])).toEqual([['items[0].spec.template.spec.containers[0].image', 'nginx:1.25']])
     expect(json.split('\n')[sites[0]!.line - 1]).toContain('"image": "nginx:1.25"')
@@ -173,7 +180,10 @@ spec:
   - &c {name: a, image: a:1}
   - *c
 `
-    expect(brief(text)).toEqual([['spec.containers[0].image', 6, 'a:1', 'container'], ['spec.containers[1].image', 6, 'a:1', 'container']])
+    expect(brief(text)).toEqual([
+      ['spec.containers[0].image', 6, 'a:1', 'container'],
+      ['spec.containers[1].image', 6, 'a:1', 'container'],
+    ])
   })
 })
 
@@ -247,7 +257,10 @@ describe('locateImages: values that are not strings', () => {
   })
 
   it('an unquoted Helm template that YAML reads as a mapping is UNPINNABLE_VALUE', () => {
-    expect(() => locate(pod('{{ .Values.image }}'))).toThrowWithCode('UNPINNABLE_VALUE', /spec\.containers\[0\]\.image \(line 7\): "\{\{ \.Values\.image \}\}" is a Helm template/)
+    expect(() => locate(pod('{{ .Values.image }}'))).toThrowWithCode(
+      'UNPINNABLE_VALUE',
+      /spec\.containers\[0\]\.image \(line 7\): "\{\{ \.Values\.image \}\}" is a Helm template/,
+    )
   })
 
   it('an aliased image scalar is refused', () => {
@@ -276,7 +289,9 @@ describe('classifyImageValue', () => {
     expect(cls.kind).toBe('template')
     const err = unpinnableError(site, cls.kind === 'reference' ? '' : cls.why)
     expect(err.code).toBe('UNPINNABLE_VALUE')
-    expect(err.message).toBe('deploy.yaml: document 2: spec.template.spec.containers[0].image (line 14): "{{ .Values.image }}" is a Helm template, not an image reference')
+    expect(err.message).toBe(
+      'deploy.yaml: document 2: spec.template.spec.containers[0].image (line 14): "{{ .Values.image }}" is a Helm template, not an image reference',
+    )
     expect(err.hint).toMatch(/helm template/)
     expect(err.location).toMatchObject({file: 'deploy.yaml', document: 1, line: 14, path: site.pathString})
     expect(unpinnableError({...site, image: 'ko://x/y'}, 'is ko').hint).toMatch(/ko resolve/)

@@ -18,7 +18,11 @@ describe('parseManifest', () => {
     const m = parseManifest(text, 'x.yaml')
     expect(m.text).toBe(text)
     expect(m.file).toBe('x.yaml')
-    expect(m.documents.map((d) => [d.index, d.empty])).toEqual([[0, false], [1, true], [2, false]])
+    expect(m.documents.map((d) => [d.index, d.empty])).toEqual([
+      [0, false],
+      [1, true],
+      [2, false],
+    ])
     expect(m.lineCounter.linePos(text.indexOf('b: 2')).line).toBe(5)
   })
 

@@ -11,14 +11,27 @@ const pin = (image: string) => `${parseWritten(image).name}@${D}`
 function pinAll(text: string, file = 'm.yaml'): string {
   const m = parseManifest(text, file)
   const sites = locateImages(m)
-  const out = rewriteImages(m, sites.map((site) => ({site, value: pin(site.image)})))
+  const out = rewriteImages(
+    m,
+    sites.map((site) => ({site, value: pin(site.image)})),
+  )
   const again = locateImages(parseManifest(out, file))
   expect(again.map((s) => [s.pathString, s.line, s.image])).toEqual(sites.map((s) => [s.pathString, s.line, pin(s.image)]))
   return out
 }
 
 const pod = (image: string, eol = '\n') =>
-  ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: p  # the pod', 'spec:', '  containers:', '  - name: c', `    image: ${image}`, '    args: ["a",   \'b\']'].join(eol) + eol
+  [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: p  # the pod',
+    'spec:',
+    '  containers:',
+    '  - name: c',
+    `    image: ${image}`,
+    '    args: ["a",   \'b\']',
+  ].join(eol) + eol
 
 describe('rewriteImages keeps the scalar style and every other byte', () => {
   it.each([
@@ -55,7 +68,10 @@ describe('rewriteImages keeps the scalar style and every other byte', () => {
   it('single quotes are escaped by doubling; double quotes get JSON escapes', () => {
     const m = parseManifest(pod("'a'") + '---\n' + pod('"b"'), 'q.yaml')
     const [a, b] = locateImages(m)
-    const out = rewriteImages(m, [{site: a!, value: "it's"}, {site: b!, value: 'say "hi"\\'}])
+    const out = rewriteImages(m, [
+      {site: a!, value: "it's"},
+      {site: b!, value: 'say "hi"\\'},
+    ])
     expect(out).toContain(`image: 'it''s'`)
     expect(out).toContain(`image: "say \\"hi\\"\\\\"`)
     expect(locateImages(parseManifest(out, 'q.yaml')).map((s) => s.image)).toEqual(["it's", 'say "hi"\\'])
@@ -92,11 +108,32 @@ describe('rewriteImages keeps the scalar style and every other byte', () => {
   it('refuses a block scalar that keeps its final line break, naming the field', () => {
     const m = parseManifest(pod('|\n      nginx'), 'b.yaml')
     const [site] = locateImages(m)
-    expect(() => rewriteImages(m, [{site: site!, value: 'x'}])).toThrowWithCode('INVALID_INPUT', /b\.yaml: document 1: spec\.containers\[0\]\.image \(line 8\): cannot rewrite/)
+    expect(() => rewriteImages(m, [{site: site!, value: 'x'}])).toThrowWithCode(
+      'INVALID_INPUT',
+      /b\.yaml: document 1: spec\.containers\[0\]\.image \(line 8\): cannot rewrite/,
+    )
   })
 
   it('JSON input stays JSON (double quotes, no other change)', () => {
-    const json = JSON.stringify({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'd'}, spec: {template: {spec: {containers: [{name: 'x', image: 'nginx:1.25'}, {name: 'y', image: 'gcr.io/p/y:2'}]}}}}, null, 2)
+    const json = JSON.stringify(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {name: 'd'},
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {name: 'x', image: 'nginx:1.25'},
+                {name: 'y', image: 'gcr.io/p/y:2'},
+              ],
+            },
+          },
+        },
+      },
+      null,
+      2,
+    )
     const out = pinAll(json, 'd.json')
     expect(JSON.parse(out)).toEqual(JSON.parse(json.replace('"nginx:1.25"', `"nginx@${D}"`).replace('"gcr.io/p/y:2"', `"gcr.io/p/y@${D}"`)))
     expect(out).toBe(json.replace('"nginx:1.25"', `"nginx@${D}"`).replace('"gcr.io/p/y:2"', `"gcr.io/p/y@${D}"`))
@@ -181,8 +218,18 @@ spec:
     const m = parseManifest(text, 'a.yaml')
     const [site] = locateImages(m)
     const twin = {...site!, path: ['spec', 'initContainers', 0, 'image'], pathString: 'spec.initContainers[0].image'}
-    expect(rewriteImages(m, [{site: site!, value: 'x@' + D}, {site: twin, value: 'x@' + D}])).toBe(text.replace('a:1}', `x@${D}}`))
-    expect(() => rewriteImages(m, [{site: site!, value: 'x@' + D}, {site: twin, value: 'y@' + D}])).toThrowWithCode('INVALID_INPUT', /two different values/)
+    expect(
+      rewriteImages(m, [
+        {site: site!, value: 'x@' + D},
+        {site: twin, value: 'x@' + D},
+      ]),
+    ).toBe(text.replace('a:1}', `x@${D}}`))
+    expect(() =>
+      rewriteImages(m, [
+        {site: site!, value: 'x@' + D},
+        {site: twin, value: 'y@' + D},
+      ]),
+    ).toThrowWithCode('INVALID_INPUT', /two different values/)
   })
 
   it('a stale site (the value changed) is refused', () => {
@@ -226,8 +273,17 @@ spec:
     const sites = locateImages(m)
     expect(sites).toHaveLength(2 * n)
     const last = sites[2 * n - 1]!
-    expect(last).toMatchObject({document: n - 1, name: `app-${n - 1}`, namespace: `ns-${(n - 1) % 7}`, image: `gcr.io/project/app-${n - 1}:v1.${n - 1}`, line: 16 * (n - 1) + 14})
-    const out = rewriteImages(m, sites.map((site) => ({site, value: pin(site.image)})))
+    expect(last).toMatchObject({
+      document: n - 1,
+      name: `app-${n - 1}`,
+      namespace: `ns-${(n - 1) % 7}`,
+      image: `gcr.io/project/app-${n - 1}:v1.${n - 1}`,
+      line: 16 * (n - 1) + 14,
+    })
+    const out = rewriteImages(
+      m,
+      sites.map((site) => ({site, value: pin(site.image)})),
+    )
     let expected = text.replaceAll('busybox:1.36', `busybox@${D}`)
     expected = expected.replace(/gcr\.io\/project\/(app-\d+):v1\.\d+/g, `gcr.io/project/$1@${D}`)
     expect(out === expected).toBe(true)

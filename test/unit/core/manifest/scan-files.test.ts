@@ -5,8 +5,7 @@
 import {describe, expect, it} from '@jest/globals'
 import {planParts, scanFiles, scanFilesStreaming, withPlainEnv} from '../../../../src/core/manifest/scan-files.js'
 
-const pod = (name: string, image: string) =>
-  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`
+const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`
 const stream = (n: number, bad: Record<number, string> = {}) => Array.from({length: n}, (_, i) => bad[i] ?? pod(`p${i}`, `a${i}:1`)).join('---\n')
 
 describe('scanFiles in this thread', () => {
@@ -17,7 +16,11 @@ describe('scanFiles in this thread', () => {
       {file: 'c.yaml', text: stream(3, {2: pod('x', '42')})},
     ]
     const out = scanFiles(inputs, [])
-    expect(out.map((f) => [f.file, f.text === inputs.find((i) => i.file === f.file)?.text])).toEqual([['a.yaml', true], ['b.yaml', true], ['c.yaml', true]])
+    expect(out.map((f) => [f.file, f.text === inputs.find((i) => i.file === f.file)?.text])).toEqual([
+      ['a.yaml', true],
+      ['b.yaml', true],
+      ['c.yaml', true],
+    ])
     expect(out[0]?.sites?.map((s) => s.image)).toEqual(['a0:1', 'a1:1', 'a2:1'])
     expect(out[1]).toMatchObject({stage: 'parse', error: {code: 'INVALID_INPUT', location: {file: 'b.yaml', document: 1}}})
     expect(out[2]).toMatchObject({stage: 'locate', error: {code: 'INVALID_INPUT', location: {file: 'c.yaml', document: 2, line: 26}}})
@@ -67,18 +70,35 @@ describe('scanFiles on large files', () => {
       'comment.yaml': '# a comment\n---\n' + stream(6000),
     }
     const inputs = Object.entries(files).map(([file, text]) => ({file, text}))
-    const show = (r: ReturnType<typeof scanFiles>) => r.map((f) => f.error
-      ? {file: f.file, stage: f.stage, code: f.error.code, message: f.error.message, location: f.error.location, errors: f.error.errors.map((e) => e.message)}
-      : {file: f.file, sites: f.sites})
+    const show = (r: ReturnType<typeof scanFiles>) =>
+      r.map((f) =>
+        f.error
+          ? {
+              file: f.file,
+              stage: f.stage,
+              code: f.error.code,
+              message: f.error.message,
+              location: f.error.location,
+              errors: f.error.errors.map((e) => e.message),
+            }
+          : {file: f.file, sites: f.sites},
+      )
     const a = show(scanFiles(inputs, []))
     const handed: string[] = []
-    const b = show(await scanFilesStreaming(inputs, [], (sites) => { for (const s of sites) handed.push(`${s.file}:${s.image}`) }))
+    const b = show(
+      await scanFilesStreaming(inputs, [], (sites) => {
+        for (const s of sites) handed.push(`${s.file}:${s.image}`)
+      }),
+    )
     expect(JSON.stringify(b)).toBe(JSON.stringify(a))
     // Every site of the files that scan, in order (parts of a failing file before its error are handed over too).
     const ok = new Set(a.filter((f) => f.sites).map((f) => f.file))
     expect(handed.filter((h) => ok.has(h.split(':')[0] as string))).toEqual(a.flatMap((f) => (f.sites ?? []).map((s) => `${s.file}:${s.image}`)))
     expect(a.map((f) => f.stage ?? 'ok')).toEqual(['ok', 'parse', 'locate', 'ok', 'ok', 'ok'])
-    expect(a[1]).toMatchObject({location: {file: 'parse.yaml', document: 100}, errors: [expect.stringMatching(/document 101/), expect.stringMatching(/document 5991/)]})
+    expect(a[1]).toMatchObject({
+      location: {file: 'parse.yaml', document: 100},
+      errors: [expect.stringMatching(/document 101/), expect.stringMatching(/document 5991/)],
+    })
     expect(a[2]).toMatchObject({location: {file: 'locate.yaml', document: 4000}})
     expect((a[0]?.sites as unknown[]).length).toBe(6000)
   }, 60_000)

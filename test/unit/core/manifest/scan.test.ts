@@ -43,7 +43,12 @@ function reference(text: string, file: string, rules: CustomImageRule[] = []): {
   }
 }
 
-function chunked(text: string, file: string, documentsPerChunk: number, rules: CustomImageRule[] = []): {sites: ImageSite[]; documents: number} | {error: unknown} {
+function chunked(
+  text: string,
+  file: string,
+  documentsPerChunk: number,
+  rules: CustomImageRule[] = [],
+): {sites: ImageSite[]; documents: number} | {error: unknown} {
   try {
     return scanManifest(text, file, rules, {documentsPerChunk})
   } catch (err) {
@@ -61,9 +66,17 @@ function expectEquivalent(text: string, file = 'm.yaml', rules: CustomImageRule[
     const m = parseManifest(text, file)
     const reps = ref.sites.map((site, i) => ({site, value: i % 2 ? `x.io/a${i}@${D}` : `x.io/b${i}:t@${D}`}))
     let viaDocs: string | unknown
-    try { viaDocs = rewriteImages(m, reps) } catch (err) { viaDocs = describeError(err as SafeDeployError) }
+    try {
+      viaDocs = rewriteImages(m, reps)
+    } catch (err) {
+      viaDocs = describeError(err as SafeDeployError)
+    }
     let viaText: string | unknown
-    try { viaText = rewriteText(text, reps) } catch (err) { viaText = describeError(err as SafeDeployError) }
+    try {
+      viaText = rewriteText(text, reps)
+    } catch (err) {
+      viaText = describeError(err as SafeDeployError)
+    }
     expect(viaText).toEqual(viaDocs)
     // Break-glass as core/breakglass reads it from the Document.
     for (const s of ref.sites) expect(s.breakGlass).toBe(siteHasBreakGlass(m, s))
@@ -73,7 +86,10 @@ function expectEquivalent(text: string, file = 'm.yaml', rules: CustomImageRule[
 const pod = (name: string, image: string, extra = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${extra}spec:\n  containers:\n  - name: c\n    image: ${image}\n`
 
-for (const [dir, name, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-2', 12]] as const) {
+for (const [dir, name, minFiles] of [
+  [CORPUS, 'corpus', 11],
+  [CORPUS_2, 'corpus-2', 12],
+] as const) {
   describeCorpus(dir, `scanManifest = parseManifest + locateImages, on the ${name}`, () => {
     const files = corpusFiles(dir)
     it(`finds the ${name}`, () => expect(files.length).toBeGreaterThanOrEqual(minFiles))
@@ -82,7 +98,10 @@ for (const [dir, name, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-
       expectEquivalent(text, file, [], [1, 250])
     })
     it(`the whole ${name} as one stream (a multi-file \`helm template\` output)`, () => {
-      const all = files.map((f) => readFileSync(join(dir, f), 'utf8')).map((t) => (t.endsWith('\n') ? t : t + '\n')).join('---\n')
+      const all = files
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .map((t) => (t.endsWith('\n') ? t : t + '\n'))
+        .join('---\n')
       expectEquivalent(all, 'all.yaml', [], [3])
     })
   })
@@ -91,7 +110,10 @@ for (const [dir, name, minFiles] of [[CORPUS, 'corpus', 11], [CORPUS_2, 'corpus-
 describe('scanManifest on tricky streams', () => {
   it.each([
     ['markers with comments', `--- # first\n${pod('a', 'nginx:1')}--- # second\n${pod('b', '"redis:7"')}---   \n${pod('c', "'x:1'")}`],
-    ['"---" inside indented block scalars is content', `${pod('a', 'nginx:1', '  annotations:\n    note: |\n      ---\n      --- x\n')}---\n${pod('b', 'b:1')}`],
+    [
+      '"---" inside indented block scalars is content',
+      `${pod('a', 'nginx:1', '  annotations:\n    note: |\n      ---\n      --- x\n')}---\n${pod('b', 'b:1')}`,
+    ],
     ['a root block scalar ended by a marker at column 0', `--- |\n  text\n---\n${pod('a', 'a:1')}--- >-\nfolded\n---\n${pod('b', 'b:1')}`],
     ['"..." end markers and bare documents after them', `${pod('a', 'a:1')}...\n# between\n---\n${pod('b', 'b:1')}...\n${pod('c', 'c:1')}...\n`],
     ['a leading %YAML directive', `%YAML 1.2\n---\n${pod('a', 'a:1')}---\n${pod('b', 'b:1')}`],
@@ -103,22 +125,29 @@ describe('scanManifest on tricky streams', () => {
     ['no final newline', `${pod('a', 'a:1')}---\n${pod('b', 'b:1')}`.trimEnd()],
     ['content on the marker line', `--- {apiVersion: v1, kind: Pod, spec: {containers: [{image: a:1}]}}\n--- !!map\n${pod('b', 'b:1')}`],
     ['"----" and "---x" are not markers', `${pod('a', 'a:1', '  annotations:\n    x: |\n      ----\n')}---\n${pod('b', 'b:1')}`],
-    ['JSON documents', `{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "a:1"}]}}\n---\n{"apiVersion": "v1", "kind": "Pod",\n "spec": {"containers": [{"image": "b:1"}]}}\n`],
+    [
+      'JSON documents',
+      `{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "a:1"}]}}\n---\n{"apiVersion": "v1", "kind": "Pod",\n "spec": {"containers": [{"image": "b:1"}]}}\n`,
+    ],
     ['a kind: List', `apiVersion: v1\nkind: List\nitems:\n- ${pod('a', 'a:1').replace(/\n(?!$)/g, '\n  ')}---\n${pod('b', 'b:1')}`],
     ['anchors and aliases within documents', `${pod('a', '&img a:1')}---\nbase: &b {x: 1}\nuse: *b\n---\n${pod('b', 'b:1')}`],
-    ['break-glass annotations', [
-      pod('p', 'a:1', '  annotations:\n    alpha.image-policy.k8s.io/break-glass: "true"\n'),
-      pod('q', 'a:1', '  annotations:\n    alpha.image-policy.k8s.io/break-glass: "false"\n'),
-      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      annotations: {alpha.image-policy.k8s.io/break-glass: true}\n    spec:\n      initContainers: [{name: i, image: i:1}]\n      containers: [{name: c, image: c:1}]\n',
-      'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: j\n  annotations: {alpha.image-policy.k8s.io/break-glass: "true"}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        metadata:\n          annotations: {alpha.image-policy.k8s.io/break-glass: "true"}\n        spec:\n          containers: [{name: c, image: c:1}]\n',
-    ].join('---\n')],
+    [
+      'break-glass annotations',
+      [
+        pod('p', 'a:1', '  annotations:\n    alpha.image-policy.k8s.io/break-glass: "true"\n'),
+        pod('q', 'a:1', '  annotations:\n    alpha.image-policy.k8s.io/break-glass: "false"\n'),
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      annotations: {alpha.image-policy.k8s.io/break-glass: true}\n    spec:\n      initContainers: [{name: i, image: i:1}]\n      containers: [{name: c, image: c:1}]\n',
+        'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: j\n  annotations: {alpha.image-policy.k8s.io/break-glass: "true"}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        metadata:\n          annotations: {alpha.image-policy.k8s.io/break-glass: "true"}\n        spec:\n          containers: [{name: c, image: c:1}]\n',
+      ].join('---\n'),
+    ],
   ])('%s', (_name, text) => {
     expectEquivalent(text)
   })
 
   it('custom rules', () => {
     const rules: CustomImageRule[] = [{apiVersion: 'example.com/v1', kind: 'App', path: 'spec.components[*].image'}]
-    const app = (i: number) => `apiVersion: example.com/v1\nkind: App\nmetadata: {name: app${i}}\nspec:\n  components:\n  - {name: web, image: "web:${i}"}\n  - name: db\n    image: db:${i}\n`
+    const app = (i: number) =>
+      `apiVersion: example.com/v1\nkind: App\nmetadata: {name: app${i}}\nspec:\n  components:\n  - {name: web, image: "web:${i}"}\n  - name: db\n    image: db:${i}\n`
     expectEquivalent(Array.from({length: 7}, (_, i) => app(i)).join('---\n'), 'm.yaml', rules)
   })
 
@@ -194,7 +223,9 @@ describe('scanManifest errors name the whole-file document and line', () => {
   })
 
   it('an alias bomb in a later chunk', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]'].join('\n') + '\n'
+    const bomb =
+      ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]'].join('\n') +
+      '\n'
     const text = docs(6, {4: bomb})
     expectEquivalent(text, 'bomb.yaml')
     expect(caught(() => scanManifest(text, 'bomb.yaml', [], {documentsPerChunk: 1})).location?.document).toBe(4)
@@ -215,17 +246,27 @@ describe('document markers', () => {
   it('splitAtDocuments cuts at every n-th marker, with the line of each cut; never with directives', () => {
     const text = 'a: 1\n---\nb: 2\n---\nc: 3\n---\nd: 4\n'
     expect(splitAtDocuments(text, {documents: 1})).toEqual([
-      {start: 0, end: 5, line: 1}, {start: 5, end: 14, line: 2}, {start: 14, end: 23, line: 4}, {start: 23, end: 32, line: 6},
+      {start: 0, end: 5, line: 1},
+      {start: 5, end: 14, line: 2},
+      {start: 14, end: 23, line: 4},
+      {start: 23, end: 32, line: 6},
     ])
-    expect(splitAtDocuments(text, {documents: 2})).toEqual([{start: 0, end: 14, line: 1}, {start: 14, end: 32, line: 4}])
-    expect(splitAtDocuments("%YAML 1.2\n" + text, {documents: 1})).toHaveLength(1)
+    expect(splitAtDocuments(text, {documents: 2})).toEqual([
+      {start: 0, end: 14, line: 1},
+      {start: 14, end: 32, line: 4},
+    ])
+    expect(splitAtDocuments('%YAML 1.2\n' + text, {documents: 1})).toHaveLength(1)
   })
 })
 
 describe('rewriteText', () => {
   const text = [
-    pod('a', 'nginx:1.25 # c'), pod('b', '"nginx:1.25"'), pod('c', "'nginx:1.25'"), pod('d', '!!str &x nginx:1.25'),
-    pod('e', '|-\n      nginx:1.25'), pod('f', '>-\n      nginx:1.25\n'),
+    pod('a', 'nginx:1.25 # c'),
+    pod('b', '"nginx:1.25"'),
+    pod('c', "'nginx:1.25'"),
+    pod('d', '!!str &x nginx:1.25'),
+    pod('e', '|-\n      nginx:1.25'),
+    pod('f', '>-\n      nginx:1.25\n'),
   ].join('---\n')
 
   it('keeps each style, as rewriteImages does', () => {
@@ -242,12 +283,26 @@ describe('rewriteText', () => {
 
   it('values that need quotes get them; two values for one field are refused', () => {
     const [a, b, c] = scanManifest(text, 'r.yaml').sites
-    const out = rewriteText(text, [{site: a!, value: 'true'}, {site: b!, value: 'say "hi"'}, {site: c!, value: "it's"}])
+    const out = rewriteText(text, [
+      {site: a!, value: 'true'},
+      {site: b!, value: 'say "hi"'},
+      {site: c!, value: "it's"},
+    ])
     expect(out).toContain('image: "true" # c')
     expect(out).toContain('image: "say \\"hi\\""')
     expect(out).toContain("image: 'it''s'")
-    expect(() => rewriteText(text, [{site: a!, value: 'x'}, {site: a!, value: 'y'}])).toThrowWithCode('INVALID_INPUT', /two different values/)
-    expect(rewriteText(text, [{site: a!, value: 'x'}, {site: a!, value: 'x'}])).toBe(rewriteText(text, [{site: a!, value: 'x'}]))
+    expect(() =>
+      rewriteText(text, [
+        {site: a!, value: 'x'},
+        {site: a!, value: 'y'},
+      ]),
+    ).toThrowWithCode('INVALID_INPUT', /two different values/)
+    expect(
+      rewriteText(text, [
+        {site: a!, value: 'x'},
+        {site: a!, value: 'x'},
+      ]),
+    ).toBe(rewriteText(text, [{site: a!, value: 'x'}]))
   })
 
   it('a site that does not fit the text is an internal error', () => {

@@ -155,7 +155,9 @@ describe('hints', () => {
 
 describe('system allowlist', () => {
   it('built-in list holds the documented paths and every entry is a valid pattern', () => {
-    expect(SYSTEM_ALLOWLIST).toEqual(expect.arrayContaining(['gcr.io/google_containers/*', 'gcr.io/google-containers/*', 'k8s.gcr.io/**', 'gcr.io/stackdriver-agents/*']))
+    expect(SYSTEM_ALLOWLIST).toEqual(
+      expect.arrayContaining(['gcr.io/google_containers/*', 'gcr.io/google-containers/*', 'k8s.gcr.io/**', 'gcr.io/stackdriver-agents/*']),
+    )
     for (const p of SYSTEM_ALLOWLIST) expect(validatePattern(p)).toBeUndefined()
   })
 

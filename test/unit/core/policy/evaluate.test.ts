@@ -70,7 +70,12 @@ describe('GKE-style reasons (docs/binauthz.md#denial-messages)', () => {
       images: [{image: 'gcr.io/P/nginx:latest'}],
     })
     expect(r.images[0]?.reasons[0]).toBe('Image gcr.io/P/nginx:latest denied by Binary Authorization cluster admission rule for us-east4-a.my-cluster-1.')
-    expect(r.images[0]?.rule).toEqual({kind: 'cluster', key: 'us-east4-a.my-cluster-1', evaluationMode: 'ALWAYS_DENY', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'})
+    expect(r.images[0]?.rule).toEqual({
+      kind: 'cluster',
+      key: 'us-east4-a.my-cluster-1',
+      evaluationMode: 'ALWAYS_DENY',
+      enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+    })
     expect(r.images[0]?.notes.join('\n')).not.toMatch(/unverified/)
   })
 
@@ -111,7 +116,7 @@ describe('REQUIRE_ATTESTATION', () => {
   })
 
   it('a malformed digest is treated like a tag', async () => {
-    const r = await run({policy: policy({defaultAdmissionRule: attest([A])}), images: [{image: `${IMG}@sha256:123`}], checkAttestor: attested([]) })
+    const r = await run({policy: policy({defaultAdmissionRule: attest([A])}), images: [{image: `${IMG}@sha256:123`}], checkAttestor: attested([])})
     expect(r.images[0]?.attestors[0]?.reason).toBe(TAG_NOT_DIGEST)
     expect(r.images[0]?.notes.join('\n')).toMatch(/not a valid image reference/)
   })
@@ -149,7 +154,9 @@ describe('REQUIRE_ATTESTATION', () => {
     const boom: CheckAttestor = () => {
       throw new Error('network down')
     }
-    await expect(run({policy: policy({defaultAdmissionRule: attest([A])}), images: [{image: `${IMG}@${D}`}], checkAttestor: boom})).rejects.toThrow('network down')
+    await expect(run({policy: policy({defaultAdmissionRule: attest([A])}), images: [{image: `${IMG}@${D}`}], checkAttestor: boom})).rejects.toThrow(
+      'network down',
+    )
   })
 })
 
@@ -175,7 +182,10 @@ describe('aggregation over images and rules', () => {
 describe('break-glass', () => {
   it('turns DENY into ALLOW_BREAKGLASS with wouldBe', async () => {
     const r = await run({policy: policy({defaultAdmissionRule: deny}), images: [{image: `${IMG}:1`, breakGlass: true}, {image: `${IMG}:2`}]})
-    expect(r.images.map((i) => [i.verdict, i.wouldBe])).toEqual([['ALLOW_BREAKGLASS', 'DENY'], ['DENY', undefined]])
+    expect(r.images.map((i) => [i.verdict, i.wouldBe])).toEqual([
+      ['ALLOW_BREAKGLASS', 'DENY'],
+      ['DENY', undefined],
+    ])
     expect(r.verdict).toBe('DENY')
   })
 
@@ -198,7 +208,11 @@ describe('allowlist and system policy', () => {
   it('the allowlist beats ALWAYS_DENY and REQUIRE_ATTESTATION, even for a tag', async () => {
     const check = attested([])
     for (const rule of [deny, attest([A])]) {
-      const r = await run({policy: policy({defaultAdmissionRule: rule, admissionWhitelistPatterns: [{namePattern: 'gcr.io/p/*', line: 3}]}), images: [{image: `${IMG}:latest`}], checkAttestor: check})
+      const r = await run({
+        policy: policy({defaultAdmissionRule: rule, admissionWhitelistPatterns: [{namePattern: 'gcr.io/p/*', line: 3}]}),
+        images: [{image: `${IMG}:latest`}],
+        checkAttestor: check,
+      })
       expect(r.verdict).toBe('ALLOW')
       expect(r.images[0]?.exemption).toEqual({kind: 'allowlist', pattern: 'gcr.io/p/*'})
       expect(r.images[0]?.reasons[0]).toMatch(/matches allowlist pattern gcr.io\/p\/\* \(line 3\)/)
@@ -242,7 +256,11 @@ describe('allowlist and system policy', () => {
   })
 
   it('a user-supplied system list is exact', async () => {
-    const r = await run({policy: policy({defaultAdmissionRule: deny}), systemAllowlist: {patterns: ['gcr.io/my-sys/*'], approximate: false}, images: [{image: 'gcr.io/my-sys/agent:1'}, {image: sysImage}]})
+    const r = await run({
+      policy: policy({defaultAdmissionRule: deny}),
+      systemAllowlist: {patterns: ['gcr.io/my-sys/*'], approximate: false},
+      images: [{image: 'gcr.io/my-sys/agent:1'}, {image: sysImage}],
+    })
     expect(r.images.map((i) => i.verdict)).toEqual(['ALLOW', 'DENY'])
     expect(r.images[0]?.exemption).toEqual({kind: 'system', pattern: 'gcr.io/my-sys/*'})
   })
@@ -276,12 +294,25 @@ describe('Cloud Run', () => {
   })
 
   it('an unresolved tag: digest-independent patterns still match, attestation is denied', async () => {
-    const r = await run({policy: policy({defaultAdmissionRule: deny, admissionWhitelistPatterns: [{namePattern: `${IMG}@*`}]}), context: {platform: 'cloudrun'}, images: [{image: `${IMG}:v1`}]})
+    const r = await run({
+      policy: policy({defaultAdmissionRule: deny, admissionWhitelistPatterns: [{namePattern: `${IMG}@*`}]}),
+      context: {platform: 'cloudrun'},
+      images: [{image: `${IMG}:v1`}],
+    })
     expect(r.verdict).toBe('ALLOW')
-    const r2 = await run({policy: policy({defaultAdmissionRule: deny, admissionWhitelistPatterns: [{namePattern: `${IMG}@sha256:a*`}]}), context: {platform: 'cloudrun'}, images: [{image: `${IMG}:v1`}]})
+    const r2 = await run({
+      policy: policy({defaultAdmissionRule: deny, admissionWhitelistPatterns: [{namePattern: `${IMG}@sha256:a*`}]}),
+      context: {platform: 'cloudrun'},
+      images: [{image: `${IMG}:v1`}],
+    })
     expect(r2.verdict).toBe('DENY')
     expect(r2.images[0]?.notes.join('\n')).toMatch(/depends on the digest Cloud Run will resolve/)
-    const r3 = await run({policy: policy({defaultAdmissionRule: attest([A])}), context: {platform: 'cloudrun'}, images: [{image: `${IMG}:v1`}], checkAttestor: attested([`${A} ${D}`])})
+    const r3 = await run({
+      policy: policy({defaultAdmissionRule: attest([A])}),
+      context: {platform: 'cloudrun'},
+      images: [{image: `${IMG}:v1`}],
+      checkAttestor: attested([`${A} ${D}`]),
+    })
     expect(r3.verdict).toBe('DENY')
     expect(r3.images[0]?.notes.join('\n')).toMatch(/Cloud Run resolves .* at deploy time/)
   })
@@ -309,7 +340,10 @@ describe('explainRule', () => {
   const p = policy({
     defaultAdmissionRule: deny,
     clusterAdmissionRules: {'us-central1.prod': attest([A, B], true)},
-    admissionWhitelistPatterns: [{namePattern: 'gcr.io/p/*', line: 2}, {namePattern: `${IMG}@*`, line: 3}],
+    admissionWhitelistPatterns: [
+      {namePattern: 'gcr.io/p/*', line: 2},
+      {namePattern: `${IMG}@*`, line: 3},
+    ],
   })
 
   it('which rule, why, attestors needed', () => {

@@ -8,7 +8,11 @@ export const deny: AdmissionRule = {evaluationMode: 'ALWAYS_DENY', enforcementMo
 export const dryDeny: AdmissionRule = {evaluationMode: 'ALWAYS_DENY', enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY', requireAttestationsBy: []}
 
 export function attest(attestors: string[], dry = false): AdmissionRule {
-  return {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: dry ? 'DRYRUN_AUDIT_LOG_ONLY' : 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: attestors}
+  return {
+    evaluationMode: 'REQUIRE_ATTESTATION',
+    enforcementMode: dry ? 'DRYRUN_AUDIT_LOG_ONLY' : 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+    requireAttestationsBy: attestors,
+  }
 }
 
 export function policy(over: Partial<Policy> = {}): Policy {

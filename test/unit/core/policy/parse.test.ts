@@ -51,7 +51,12 @@ describe('parsePolicyText: the spec example policies parse', () => {
     )
     expect(p.admissionWhitelistPatterns).toEqual([{namePattern: 'gcr.io/google_containers/*', line: 2}])
     expect(p.clusterAdmissionRules).toEqual({
-      'us-central1-a.prod-cluster': {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['projects/p/attestors/a'], line: 4},
+      'us-central1-a.prod-cluster': {
+        evaluationMode: 'REQUIRE_ATTESTATION',
+        enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+        requireAttestationsBy: ['projects/p/attestors/a'],
+        line: 4,
+      },
     })
     expect(p.defaultAdmissionRule).toEqual({evaluationMode: 'ALWAYS_DENY', enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY', requireAttestationsBy: [], line: 8})
     expect(p.globalPolicyEvaluationMode).toBe('ENABLE')
@@ -75,7 +80,10 @@ describe('parsePolicyText: the spec example policies parse', () => {
   })
 
   it('tab-indented JSON parses', () => {
-    const p = parsePolicyText('{\n\t"defaultAdmissionRule": {\n\t\t"evaluationMode": "ALWAYS_ALLOW",\n\t\t"enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"\n\t}\n}\n', 'p.json')
+    const p = parsePolicyText(
+      '{\n\t"defaultAdmissionRule": {\n\t\t"evaluationMode": "ALWAYS_ALLOW",\n\t\t"enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"\n\t}\n}\n',
+      'p.json',
+    )
     expect(p.defaultAdmissionRule.line).toBe(2)
   })
 
@@ -102,32 +110,176 @@ describe('parsePolicyText: the spec example policies parse', () => {
 describe('parsePolicyText: every validation reports file:line: field: expected X, got Y', () => {
   it.each([
     ['unknown top-level field', `${DEFAULT_RULE}foo: 1\n`, 4, 'foo', /expected a known Policy field .*got unknown field "foo"/],
-    ['snake_case field gets a suggestion', `${DEFAULT_RULE}admission_whitelist_patterns: []\n`, 4, 'admission_whitelist_patterns', /did you mean admissionWhitelistPatterns\?/],
-    ['unknown rule field', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  mode: x\n', 4, 'defaultAdmissionRule.mode', /unknown field "mode"/],
-    ['unknown evaluation mode', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', 2, 'defaultAdmissionRule.evaluationMode', /expected one of ALWAYS_ALLOW, REQUIRE_ATTESTATION, ALWAYS_DENY, got "ALWAYS_ALOW"/],
-    ['UNSPECIFIED evaluation mode', 'defaultAdmissionRule:\n  evaluationMode: EVALUATION_MODE_UNSPECIFIED\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', 2, 'defaultAdmissionRule.evaluationMode', /UNSPECIFIED is rejected/],
-    ['missing evaluation mode', 'defaultAdmissionRule:\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', 1, 'defaultAdmissionRule.evaluationMode', /the field is required\), got nothing/],
-    ['unknown enforcement mode', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: BLOCK\n', 3, 'defaultAdmissionRule.enforcementMode', /got "BLOCK"/],
-    ['UNSPECIFIED enforcement mode', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCEMENT_MODE_UNSPECIFIED\n', 3, 'defaultAdmissionRule.enforcementMode', /UNSPECIFIED is rejected/],
-    ['missing enforcement mode', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n', 1, 'defaultAdmissionRule.enforcementMode', /required\), got nothing/],
-    ['unknown global mode', `${DEFAULT_RULE}globalPolicyEvaluationMode: ON\n`, 4, 'globalPolicyEvaluationMode', /expected one of GLOBAL_POLICY_EVALUATION_MODE_UNSPECIFIED, ENABLE, DISABLE, got "ON"/],
-    ['missing defaultAdmissionRule', 'globalPolicyEvaluationMode: ENABLE\n', 1, 'defaultAdmissionRule', /expected an AdmissionRule \(the field is required\), got nothing/],
+    [
+      'snake_case field gets a suggestion',
+      `${DEFAULT_RULE}admission_whitelist_patterns: []\n`,
+      4,
+      'admission_whitelist_patterns',
+      /did you mean admissionWhitelistPatterns\?/,
+    ],
+    [
+      'unknown rule field',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  mode: x\n',
+      4,
+      'defaultAdmissionRule.mode',
+      /unknown field "mode"/,
+    ],
+    [
+      'unknown evaluation mode',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
+      2,
+      'defaultAdmissionRule.evaluationMode',
+      /expected one of ALWAYS_ALLOW, REQUIRE_ATTESTATION, ALWAYS_DENY, got "ALWAYS_ALOW"/,
+    ],
+    [
+      'UNSPECIFIED evaluation mode',
+      'defaultAdmissionRule:\n  evaluationMode: EVALUATION_MODE_UNSPECIFIED\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
+      2,
+      'defaultAdmissionRule.evaluationMode',
+      /UNSPECIFIED is rejected/,
+    ],
+    [
+      'missing evaluation mode',
+      'defaultAdmissionRule:\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
+      1,
+      'defaultAdmissionRule.evaluationMode',
+      /the field is required\), got nothing/,
+    ],
+    [
+      'unknown enforcement mode',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: BLOCK\n',
+      3,
+      'defaultAdmissionRule.enforcementMode',
+      /got "BLOCK"/,
+    ],
+    [
+      'UNSPECIFIED enforcement mode',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCEMENT_MODE_UNSPECIFIED\n',
+      3,
+      'defaultAdmissionRule.enforcementMode',
+      /UNSPECIFIED is rejected/,
+    ],
+    [
+      'missing enforcement mode',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n',
+      1,
+      'defaultAdmissionRule.enforcementMode',
+      /required\), got nothing/,
+    ],
+    [
+      'unknown global mode',
+      `${DEFAULT_RULE}globalPolicyEvaluationMode: ON\n`,
+      4,
+      'globalPolicyEvaluationMode',
+      /expected one of GLOBAL_POLICY_EVALUATION_MODE_UNSPECIFIED, ENABLE, DISABLE, got "ON"/,
+    ],
+    [
+      'missing defaultAdmissionRule',
+      'globalPolicyEvaluationMode: ENABLE\n',
+      1,
+      'defaultAdmissionRule',
+      /expected an AdmissionRule \(the field is required\), got nothing/,
+    ],
     ['null defaultAdmissionRule', 'globalPolicyEvaluationMode: ENABLE\ndefaultAdmissionRule:\n', 2, 'defaultAdmissionRule', /got null/],
     ['defaultAdmissionRule not a mapping', 'defaultAdmissionRule: ALWAYS_ALLOW\n', 1, 'defaultAdmissionRule', /expected a mapping, got "ALWAYS_ALLOW"/],
-    ['REQUIRE_ATTESTATION without attestors', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n', 2, 'defaultAdmissionRule.requireAttestationsBy', /expected at least one attestor when evaluationMode is REQUIRE_ATTESTATION, got none/],
-    ['REQUIRE_ATTESTATION with an empty list', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy: []\n', 4, 'defaultAdmissionRule.requireAttestationsBy', /at least one attestor/],
-    ['attestors without REQUIRE_ATTESTATION', 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - projects/p/attestors/a\n', 4, 'defaultAdmissionRule.requireAttestationsBy', /expected no attestors when evaluationMode is ALWAYS_ALLOW .*got 1/],
-    ['short attestor name without a policy name', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - a\n', 5, 'defaultAdmissionRule.requireAttestationsBy[0]', /expected a full attestor name projects\/PROJECT\/attestors\/ATTESTOR, got short name "a"/],
-    ['malformed attestor name', 'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - projects/p/notes/n\n', 5, 'defaultAdmissionRule.requireAttestationsBy[0]', /expected an attestor name .*got "projects\/p\/notes\/n"/],
-    ['bad cluster key', `${DEFAULT_RULE}clusterAdmissionRules:\n  prod-cluster:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`, 5, 'clusterAdmissionRules["prod-cluster"]', /expected a cluster key LOCATION.CLUSTER_NAME .*got "prod-cluster"/],
-    ['bad namespace key', `${DEFAULT_RULE}kubernetesNamespaceAdmissionRules:\n  Team_A:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`, 5, 'kubernetesNamespaceAdmissionRules["Team_A"]', /expected a Kubernetes namespace name/],
-    ['bad service account key', `${DEFAULT_RULE}kubernetesServiceAccountAdmissionRules:\n  default:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`, 5, 'kubernetesServiceAccountAdmissionRules["default"]', /expected NAMESPACE:SERVICE_ACCOUNT/],
-    ['bad Istio key', `${DEFAULT_RULE}istioServiceIdentityAdmissionRules:\n  test-ns/default:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`, 5, 'istioServiceIdentityAdmissionRules["test-ns/default"]', /expected an Istio identity/],
-    ['wildcard not at the end', `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: gcr.io/my-project/n*x\n`, 5, 'admissionWhitelistPatterns[0].namePattern', /expected a valid allowlist pattern \(a wildcard is only allowed at the end.*got "gcr.io\/my-project\/n\*x"/],
-    ['wildcard in the registry host', `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: gcr.io/ok/*\n- namePattern: gcr.i*\n`, 6, 'admissionWhitelistPatterns[1].namePattern', /after the registry\/ part/],
-    ['empty pattern', `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: ""\n`, 5, 'admissionWhitelistPatterns[0].namePattern', /the pattern is empty\), got ""/],
-    ['pattern entry without namePattern', `${DEFAULT_RULE}admissionWhitelistPatterns:\n- name: gcr.io/*\n`, 5, 'admissionWhitelistPatterns[0].name', /unknown field "name"/],
-    ['allowlist not a list', `${DEFAULT_RULE}admissionWhitelistPatterns: gcr.io/*\n`, 4, 'admissionWhitelistPatterns', /expected a list of \{namePattern: \.\.\.\}, got "gcr.io\/\*"/],
+    [
+      'REQUIRE_ATTESTATION without attestors',
+      'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
+      2,
+      'defaultAdmissionRule.requireAttestationsBy',
+      /expected at least one attestor when evaluationMode is REQUIRE_ATTESTATION, got none/,
+    ],
+    [
+      'REQUIRE_ATTESTATION with an empty list',
+      'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy: []\n',
+      4,
+      'defaultAdmissionRule.requireAttestationsBy',
+      /at least one attestor/,
+    ],
+    [
+      'attestors without REQUIRE_ATTESTATION',
+      'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - projects/p/attestors/a\n',
+      4,
+      'defaultAdmissionRule.requireAttestationsBy',
+      /expected no attestors when evaluationMode is ALWAYS_ALLOW .*got 1/,
+    ],
+    [
+      'short attestor name without a policy name',
+      'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - a\n',
+      5,
+      'defaultAdmissionRule.requireAttestationsBy[0]',
+      /expected a full attestor name projects\/PROJECT\/attestors\/ATTESTOR, got short name "a"/,
+    ],
+    [
+      'malformed attestor name',
+      'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - projects/p/notes/n\n',
+      5,
+      'defaultAdmissionRule.requireAttestationsBy[0]',
+      /expected an attestor name .*got "projects\/p\/notes\/n"/,
+    ],
+    [
+      'bad cluster key',
+      `${DEFAULT_RULE}clusterAdmissionRules:\n  prod-cluster:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`,
+      5,
+      'clusterAdmissionRules["prod-cluster"]',
+      /expected a cluster key LOCATION.CLUSTER_NAME .*got "prod-cluster"/,
+    ],
+    [
+      'bad namespace key',
+      `${DEFAULT_RULE}kubernetesNamespaceAdmissionRules:\n  Team_A:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`,
+      5,
+      'kubernetesNamespaceAdmissionRules["Team_A"]',
+      /expected a Kubernetes namespace name/,
+    ],
+    [
+      'bad service account key',
+      `${DEFAULT_RULE}kubernetesServiceAccountAdmissionRules:\n  default:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`,
+      5,
+      'kubernetesServiceAccountAdmissionRules["default"]',
+      /expected NAMESPACE:SERVICE_ACCOUNT/,
+    ],
+    [
+      'bad Istio key',
+      `${DEFAULT_RULE}istioServiceIdentityAdmissionRules:\n  test-ns/default:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n`,
+      5,
+      'istioServiceIdentityAdmissionRules["test-ns/default"]',
+      /expected an Istio identity/,
+    ],
+    [
+      'wildcard not at the end',
+      `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: gcr.io/my-project/n*x\n`,
+      5,
+      'admissionWhitelistPatterns[0].namePattern',
+      /expected a valid allowlist pattern \(a wildcard is only allowed at the end.*got "gcr.io\/my-project\/n\*x"/,
+    ],
+    [
+      'wildcard in the registry host',
+      `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: gcr.io/ok/*\n- namePattern: gcr.i*\n`,
+      6,
+      'admissionWhitelistPatterns[1].namePattern',
+      /after the registry\/ part/,
+    ],
+    [
+      'empty pattern',
+      `${DEFAULT_RULE}admissionWhitelistPatterns:\n- namePattern: ""\n`,
+      5,
+      'admissionWhitelistPatterns[0].namePattern',
+      /the pattern is empty\), got ""/,
+    ],
+    [
+      'pattern entry without namePattern',
+      `${DEFAULT_RULE}admissionWhitelistPatterns:\n- name: gcr.io/*\n`,
+      5,
+      'admissionWhitelistPatterns[0].name',
+      /unknown field "name"/,
+    ],
+    [
+      'allowlist not a list',
+      `${DEFAULT_RULE}admissionWhitelistPatterns: gcr.io/*\n`,
+      4,
+      'admissionWhitelistPatterns',
+      /expected a list of \{namePattern: \.\.\.\}, got "gcr.io\/\*"/,
+    ],
     ['bad policy name', `name: my-policy\n${DEFAULT_RULE}`, 1, 'name', /expected projects\/PROJECT\/policy .*got "my-policy"/],
     ['description not a string', `${DEFAULT_RULE}description: [a]\n`, 4, 'description', /expected a string, got a list/],
   ])('%s', (_title, text, line, path, re) => {
@@ -147,7 +299,9 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
         'kubernetesNamespaceAdmissionRules:\n  prod:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
     )
     expect(err.errors).toHaveLength(1)
-    expect(err.message).toMatch(/policy\.yaml:8: kubernetesNamespaceAdmissionRules: expected at most one non-empty scoped rule map .*got both clusterAdmissionRules and kubernetesNamespaceAdmissionRules/)
+    expect(err.message).toMatch(
+      /policy\.yaml:8: kubernetesNamespaceAdmissionRules: expected at most one non-empty scoped rule map .*got both clusterAdmissionRules and kubernetesNamespaceAdmissionRules/,
+    )
   })
 
   it('empty maps do not count as non-empty', () => {
@@ -178,7 +332,10 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
   })
 
   it('several documents are rejected', () => {
-    expect(() => parsePolicyText(`${DEFAULT_RULE}---\n${DEFAULT_RULE}`, 'p.yaml')).toThrowWithCode('POLICY_INVALID', /p\.yaml:5: .*expected a single policy document, got 2/)
+    expect(() => parsePolicyText(`${DEFAULT_RULE}---\n${DEFAULT_RULE}`, 'p.yaml')).toThrowWithCode(
+      'POLICY_INVALID',
+      /p\.yaml:5: .*expected a single policy document, got 2/,
+    )
   })
 
   it('a list at the top level is rejected', () => {
@@ -189,18 +346,25 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
 describe('parsePolicyObject (REST JSON, no lines)', () => {
   it('valid object', () => {
     const p = parsePolicyObject(
-      {name: 'projects/p/policy', globalPolicyEvaluationMode: 'ENABLE', defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['a']}},
+      {
+        name: 'projects/p/policy',
+        globalPolicyEvaluationMode: 'ENABLE',
+        defaultAdmissionRule: {evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['a']},
+      },
       'projects/p/policy',
     )
-    expect(p.defaultAdmissionRule).toEqual({evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', requireAttestationsBy: ['projects/p/attestors/a']})
+    expect(p.defaultAdmissionRule).toEqual({
+      evaluationMode: 'REQUIRE_ATTESTATION',
+      enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+      requireAttestationsBy: ['projects/p/attestors/a'],
+    })
     expect(p.source).toBe('projects/p/policy')
   })
 
   it('problems without lines', () => {
-    expect(() => parsePolicyObject({defaultAdmissionRule: {evaluationMode: 'X', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}, 'projects/p/policy')).toThrowWithCode(
-      'POLICY_INVALID',
-      /\n {2}projects\/p\/policy: defaultAdmissionRule\.evaluationMode: expected one of .*got "X"/,
-    )
+    expect(() =>
+      parsePolicyObject({defaultAdmissionRule: {evaluationMode: 'X', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}, 'projects/p/policy'),
+    ).toThrowWithCode('POLICY_INVALID', /\n {2}projects\/p\/policy: defaultAdmissionRule\.evaluationMode: expected one of .*got "X"/)
     expect(() => parsePolicyObject(null, 'api')).toThrowWithCode('POLICY_INVALID', /api: policy: expected a mapping .*got null/)
   })
 })

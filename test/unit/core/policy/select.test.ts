@@ -6,18 +6,66 @@ import {allow, deny, dryDeny, policy} from './fixtures.js'
 describe('selectRule: each map type (GKE)', () => {
   const cases: Array<[string, Parameters<typeof policy>[0], SelectContext, RuleKind, string | undefined]> = [
     ['default only', {}, {platform: 'gke', namespace: 'prod'}, 'default', undefined],
-    ['cluster rule matches', {clusterAdmissionRules: {'us-central1.prod': deny}}, {platform: 'gke', cluster: 'us-central1.prod'}, 'cluster', 'us-central1.prod'],
-    ['cluster rule for another cluster', {clusterAdmissionRules: {'us-central1.prod': deny}}, {platform: 'gke', cluster: 'us-central1.dev'}, 'default', undefined],
-    ['cluster keys are case-sensitive', {clusterAdmissionRules: {'us-central1.prod': deny}}, {platform: 'gke', cluster: 'us-central1.PROD'}, 'default', undefined],
+    [
+      'cluster rule matches',
+      {clusterAdmissionRules: {'us-central1.prod': deny}},
+      {platform: 'gke', cluster: 'us-central1.prod'},
+      'cluster',
+      'us-central1.prod',
+    ],
+    [
+      'cluster rule for another cluster',
+      {clusterAdmissionRules: {'us-central1.prod': deny}},
+      {platform: 'gke', cluster: 'us-central1.dev'},
+      'default',
+      undefined,
+    ],
+    [
+      'cluster keys are case-sensitive',
+      {clusterAdmissionRules: {'us-central1.prod': deny}},
+      {platform: 'gke', cluster: 'us-central1.PROD'},
+      'default',
+      undefined,
+    ],
     ['namespace rule matches', {kubernetesNamespaceAdmissionRules: {prod: deny}}, {platform: 'gke', namespace: 'prod'}, 'namespace', 'prod'],
     ['namespace rule, other namespace', {kubernetesNamespaceAdmissionRules: {prod: deny}}, {platform: 'gke', namespace: 'dev'}, 'default', undefined],
     ['namespace unknown → default namespace', {kubernetesNamespaceAdmissionRules: {default: deny}}, {platform: 'gke'}, 'namespace', 'default'],
-    ['SA rule matches ns:sa', {kubernetesServiceAccountAdmissionRules: {'prod:builder': deny}}, {platform: 'gke', namespace: 'prod', serviceAccount: 'builder'}, 'serviceAccount', 'prod:builder'],
-    ['SA unset → default SA', {kubernetesServiceAccountAdmissionRules: {'prod:default': deny}}, {platform: 'gke', namespace: 'prod'}, 'serviceAccount', 'prod:default'],
+    [
+      'SA rule matches ns:sa',
+      {kubernetesServiceAccountAdmissionRules: {'prod:builder': deny}},
+      {platform: 'gke', namespace: 'prod', serviceAccount: 'builder'},
+      'serviceAccount',
+      'prod:builder',
+    ],
+    [
+      'SA unset → default SA',
+      {kubernetesServiceAccountAdmissionRules: {'prod:default': deny}},
+      {platform: 'gke', namespace: 'prod'},
+      'serviceAccount',
+      'prod:default',
+    ],
     ['SA rule for other SA', {kubernetesServiceAccountAdmissionRules: {'prod:builder': deny}}, {platform: 'gke', namespace: 'prod'}, 'default', undefined],
-    ['Istio key with spiffe://, identity without', {istioServiceIdentityAdmissionRules: {'spiffe://p.svc.id.goog/ns/prod/sa/web': deny}}, {platform: 'gke', istioIdentity: 'p.svc.id.goog/ns/prod/sa/web'}, 'istioIdentity', 'spiffe://p.svc.id.goog/ns/prod/sa/web'],
-    ['Istio key without spiffe://, identity with', {istioServiceIdentityAdmissionRules: {'p.svc.id.goog/ns/prod/sa/web': deny}}, {platform: 'gke', istioIdentity: 'spiffe://p.svc.id.goog/ns/prod/sa/web'}, 'istioIdentity', 'p.svc.id.goog/ns/prod/sa/web'],
-    ['Istio identity mismatch', {istioServiceIdentityAdmissionRules: {'p.svc.id.goog/ns/prod/sa/web': deny}}, {platform: 'gke', istioIdentity: 'p.svc.id.goog/ns/prod/sa/api'}, 'default', undefined],
+    [
+      'Istio key with spiffe://, identity without',
+      {istioServiceIdentityAdmissionRules: {'spiffe://p.svc.id.goog/ns/prod/sa/web': deny}},
+      {platform: 'gke', istioIdentity: 'p.svc.id.goog/ns/prod/sa/web'},
+      'istioIdentity',
+      'spiffe://p.svc.id.goog/ns/prod/sa/web',
+    ],
+    [
+      'Istio key without spiffe://, identity with',
+      {istioServiceIdentityAdmissionRules: {'p.svc.id.goog/ns/prod/sa/web': deny}},
+      {platform: 'gke', istioIdentity: 'spiffe://p.svc.id.goog/ns/prod/sa/web'},
+      'istioIdentity',
+      'p.svc.id.goog/ns/prod/sa/web',
+    ],
+    [
+      'Istio identity mismatch',
+      {istioServiceIdentityAdmissionRules: {'p.svc.id.goog/ns/prod/sa/web': deny}},
+      {platform: 'gke', istioIdentity: 'p.svc.id.goog/ns/prod/sa/api'},
+      'default',
+      undefined,
+    ],
   ]
   it.each(cases)('%s', (_t, over, ctx, kind, key) => {
     const s = selectRule(policy(over), ctx)
@@ -68,8 +116,15 @@ describe('selectRule: several matches (hand-built / v1beta1 policies)', () => {
   })
 
   it('unknown mesh identity: Istio rules naming the namespace and SA may apply', () => {
-    const s = selectRule(policy({istioServiceIdentityAdmissionRules: {'spiffe://p.svc.id.goog/ns/prod/sa/web': deny}}), {platform: 'gke', namespace: 'prod', serviceAccount: 'web'})
-    expect(s.candidates.map((c) => [c.kind, c.certain])).toEqual([['istioIdentity', false], ['default', true]])
+    const s = selectRule(policy({istioServiceIdentityAdmissionRules: {'spiffe://p.svc.id.goog/ns/prod/sa/web': deny}}), {
+      platform: 'gke',
+      namespace: 'prod',
+      serviceAccount: 'web',
+    })
+    expect(s.candidates.map((c) => [c.kind, c.certain])).toEqual([
+      ['istioIdentity', false],
+      ['default', true],
+    ])
   })
 })
 
