@@ -5,6 +5,7 @@
 import {Command, Flags, Errors} from '@oclif/core'
 import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '../core/errors.js'
 import {redact, redactValue} from '../core/redact.js'
+import {booleanAssignments, closest} from './suggest.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -45,6 +46,13 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
+    // kubectl's `--flag=true|false` for booleans, before oclif parses.
+    const booleans = new Map(
+      Object.entries(this.ctor.flags ?? {})
+        .filter(([, f]) => f.type === 'boolean')
+        .map(([name, f]) => [name, {allowNo: 'allowNo' in f && f.allowNo === true}]),
+    )
+    this.argv = booleanAssignments(this.argv, booleans)
   }
 
   /** The --json error document, every string in it redacted (messages, hints, sub-errors, locations). */
@@ -52,6 +60,14 @@ export abstract class BaseCommand extends Command {
     if (err instanceof SafeDeployError) return redactValue({error: err.toJSON(), exitCode: err.exitCode})
     const message = err instanceof Error ? err.message : String(err)
     return redactValue({error: {code: 'INTERNAL', message}, exitCode: EXIT.INTERNAL})
+  }
+
+  /** "did you mean --write?" for a mistyped flag, then where the help is. */
+  private parseHint(message: string): string {
+    const help = `see \`safe-deploy ${this.id?.replaceAll(':', ' ') ?? ''} --help\``.replace(/ +--help/, ' --help')
+    const typo = /Nonexistent flags?: --?([A-Za-z0-9-]+)/.exec(message)?.[1]
+    const meant = typo === undefined ? undefined : closest(typo, Object.keys(this.ctor.flags ?? {}))
+    return meant === undefined ? help : `did you mean --${meant}? (${help})`
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<unknown> {
@@ -63,7 +79,7 @@ export abstract class BaseCommand extends Command {
       err instanceof SafeDeployError
         ? err
         : isParseError
-          ? new SafeDeployError('USAGE', err.message, {hint: `see \`safe-deploy ${this.id ?? ''} --help\``.replace(/ +--help/, ' --help')})
+          ? new SafeDeployError('USAGE', parseMessage(err.message), {hint: this.parseHint(err.message)})
           : new SafeDeployError('INTERNAL', `internal error: ${redact(err.message)}`, {
               hint: 'this is a bug in safe-deploy; rerun with --debug and report it',
               cause: err,
@@ -76,6 +92,11 @@ export abstract class BaseCommand extends Command {
     }
     return this.exit(sdErr.exitCode)
   }
+}
+
+/** oclif's parse messages end with its own "See more help with --help": the hint says it once. */
+function parseMessage(message: string): string {
+  return message.replace(/\n*See more help with --help\s*$/, '')
 }
 
 /** Human rendering of an error: what, where, why, next step; sub-errors listed; cause only with --debug. */

@@ -27,9 +27,10 @@ function shape(commands: Record<string, {flags?: Record<string, {type?: string; 
 describe('oclif.manifest.json is in sync with the commands (regenerate: npm run manifest)', () => {
   it('matches the commands built in dist/', async () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    // Load the command classes in a plain Node child (jest's VM modules cannot link oclif's dynamic imports).
+    // Load the command classes in a plain Node child (jest's VM modules cannot link oclif's dynamic imports);
+    // the manifest covers safe-deploy's own commands, not the plugins' (help, autocomplete).
     const script = `const {Config} = await import('@oclif/core'); const c = await Config.load({root: process.argv[1], ignoreManifest: true});
-      const out = {}; for (const cmd of c.commands) { const k = await cmd.load(); out[cmd.id] = {flags: Object.fromEntries(Object.entries({...k.baseFlags, ...k.flags, ...(k.enableJsonFlag ? {json: {type: 'boolean'}} : {})}).map(([n, f]) => [n, {type: f.type, options: f.options, multiple: f.multiple}])), args: k.args ?? {}} }
+      const out = {}; for (const cmd of c.commands) { if (cmd.pluginName !== c.name) continue; const k = await cmd.load(); out[cmd.id] = {flags: Object.fromEntries(Object.entries({...k.baseFlags, ...k.flags, ...(k.enableJsonFlag ? {json: {type: 'boolean'}} : {})}).map(([n, f]) => [n, {type: f.type, options: f.options, multiple: f.multiple}])), args: k.args ?? {}} }
       process.stdout.write(JSON.stringify(out))`
     const live = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, ROOT], {cwd: ROOT, encoding: 'utf8'})) as Record<string, never>
     expect(shape(committed.commands)).toEqual(shape(live as never))

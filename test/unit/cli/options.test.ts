@@ -1,4 +1,5 @@
 /** The one options step: flags > profile > defaults, into typed settings (src/cli/options.ts). */
+import {booleanAssignments, closest} from '../../../src/cli/suggest.js'
 import {describe, expect, it} from '@jest/globals'
 import {resolveSettings} from '../../../src/cli/options.js'
 import type {Profile} from '../../../src/core/config.js'
@@ -69,5 +70,29 @@ describe('resolveSettings', () => {
   it('--require-enforcement or the profile turns the requirement on', () => {
     expect(resolveSettings({'require-enforcement': true}, undefined).requireEnforcement).toBe(true)
     expect(resolveSettings({'require-enforcement': false}, {name: 'x'}).requireEnforcement).toBe(false)
+  })
+})
+
+describe('kubectl habits: --flag=true|false and did-you-mean', () => {
+  const booleans = new Map([
+    ['write', {allowNo: false}],
+    ['color', {allowNo: true}],
+  ])
+  it('rewrites boolean assignments, leaves other flags and everything after -- alone', () => {
+    expect(booleanAssignments(['--write=true', '--color=false', '--write=false', '--name=true', '--', '--write=true'], booleans)).toEqual([
+      '--write',
+      '--no-color',
+      '--name=true',
+      '--',
+      '--write=true',
+    ])
+  })
+  it('refuses any other value for a boolean', () => {
+    expect(() => booleanAssignments(['--write=yes'], booleans)).toThrow(/--write is a boolean flag/)
+  })
+  it('suggests the closest name, only when close', () => {
+    expect(closest('preflght', ['pin', 'preflight', 'apply'])).toBe('preflight')
+    expect(closest('writ', ['write', 'platform'])).toBe('write')
+    expect(closest('xyzzy', ['pin', 'preflight', 'apply'])).toBeUndefined()
   })
 })

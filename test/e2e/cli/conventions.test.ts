@@ -1,0 +1,60 @@
+/** kubectl and oclif habits at the command line (issue #12, conventions): help, did-you-mean, booleans, completion. */
+import {describe, expect, it} from '@jest/globals'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {runCli} from '../../support/cli.js'
+
+describe('help', () => {
+  it('`help pin`, `pin -h` and `pin --help` print the same help', async () => {
+    const [a, b, c] = await Promise.all([runCli(['help', 'pin']), runCli(['pin', '-h']), runCli(['pin', '--help'])])
+    expect(c.code).toBe(0)
+    expect(c.stdout).toContain('Rewrite every image reference from tag to digest')
+    expect(a.stdout).toBe(c.stdout)
+    expect(b.stdout).toBe(c.stdout)
+  })
+})
+
+describe('mistakes', () => {
+  it('an unknown command says so, suggests the closest one (never prompts) and exits 127', async () => {
+    const r = await runCli(['preflght'])
+    expect(r.code).toBe(127)
+    expect(r.stderr).toContain('unknown command "preflght" for "safe-deploy"')
+    expect(r.stderr).toContain('Did you mean this?\n\tpreflight')
+    const far = await runCli(['xyzzy'])
+    expect(far.code).toBe(127)
+    expect(far.stderr).not.toContain('Did you mean')
+  })
+
+  it('a mistyped flag: exit 2, "did you mean", one error style (no second "See more help" line)', async () => {
+    const r = await runCli(['pin', '--writ', '-f', 'x.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('Error [USAGE]: Nonexistent flag: --writ')
+    expect(r.stderr).toContain('Hint: did you mean --write? (see `safe-deploy pin --help`)')
+    expect(r.stderr).not.toContain('See more help with --help')
+  })
+})
+
+describe('booleans as kubectl writes them', () => {
+  it('--flag=true is --flag and --flag=false leaves it off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-bool-'))
+    const file = join(dir, 'pod.yaml')
+    writeFileSync(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx@sha256:${'a'.repeat(64)}\n`)
+    const on = await runCli(['pin', '-f', file, '--strip-tag=true', '--write=false'])
+    expect(on.stderr).not.toContain('Error')
+    expect(on.code).toBe(0)
+    expect(on.stdout).toContain(`image: nginx@sha256:${'a'.repeat(64)}`)
+    const bad = await runCli(['pin', '-f', file, '--write=maybe'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--write is a boolean flag')
+    expect(bad.stdout).toBe('')
+  })
+})
+
+describe('shell completion', () => {
+  it('`autocomplete` is available', async () => {
+    const r = await runCli(['autocomplete', '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('autocomplete')
+  })
+})
