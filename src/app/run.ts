@@ -69,9 +69,13 @@ export interface RunResult {
   warnings: string[]
 }
 
-function required(v: string | undefined, flag: string): string {
-  if (!v) throw new SafeDeployError('USAGE', `${flag} is required`)
-  return v
+/** The project and region of a Cloud Run deploy; both reported at once when missing, with where they may come from. */
+function cloudRunTarget(project: string | undefined, region: string | undefined, names: {project: string; region: string}): {project: string; region: string} {
+  const missing = [project ? undefined : names.project, region ? undefined : names.region].filter((m) => m !== undefined)
+  if (project && region) return {project, region}
+  throw new SafeDeployError('USAGE', `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required`, {
+    hint: 'or set them as gcloud does (CLOUDSDK_CORE_PROJECT, CLOUDSDK_RUN_REGION, `gcloud config set project|run/region`), or in a profile',
+  })
 }
 
 function trailFor(command: string, o: RunOptions, ports: RunPorts, target: Record<string, unknown>): AuditTrail {
@@ -132,8 +136,7 @@ async function gated(
 }
 
 export async function runDeploy(service: string, o: RunOptions, ports: RunPorts): Promise<RunResult> {
-  const project = required(o.project, '--project')
-  const region = required(o.region, '--region')
+  const {project, region} = cloudRunTarget(o.project, o.region, {project: '--project', region: '--region'})
   const image = o.preflight.images[0]
   if (!image || o.preflight.images.length !== 1) throw new SafeDeployError('USAGE', 'run deploy takes exactly one --image')
   checkJustification(o.breakGlass)
@@ -187,8 +190,10 @@ export async function runReplace(
   body.metadata = {...metadata, annotations}
   const translated = knativeToV2(body, file)
   // The manifest's own project and region come between the flags and the profile.
-  const project = required(o.flagProject ?? translated.project ?? o.project, '--project (or metadata.namespace)')
-  const region = required(o.flagRegion ?? translated.region ?? o.region, '--region (or the cloud.googleapis.com/location label)')
+  const {project, region} = cloudRunTarget(o.flagProject ?? translated.project ?? o.project, o.flagRegion ?? translated.region ?? o.region, {
+    project: '--project (or metadata.namespace)',
+    region: '--region (or the cloud.googleapis.com/location label)',
+  })
   const request = translated.service as unknown as Record<string, unknown>
   const g = await gated(trail, o, ports, result, {project, region, service: translated.serviceId}, () =>
     ports.replaceService({

@@ -6,6 +6,7 @@
 import {SafeDeployError} from '../core/errors.js'
 import type {RegistryMirror} from '../adapters/registry/index.js'
 import type {Profile} from '../core/config.js'
+import type {GcloudDefaults} from '../core/gcloud-config.js'
 
 /** The flags any command may carry that a profile can also set (kebab-case, as oclif parses them). */
 export interface ProfileBackedFlags {
@@ -47,9 +48,13 @@ export interface Settings {
   requireEnforcement: boolean
 }
 
-/** Resolve the settings of one invocation (flags already include their environment variables). */
-export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | undefined): Settings {
-  const p: Partial<Profile> = profile ?? {}
+/**
+ * Resolve the settings of one invocation (flags already include their environment variables). gcloud's
+ * own defaults (CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, CLOUDSDK_RUN_REGION, the active gcloud
+ * configuration) come last, after the profile: a repository's profile is more specific than the machine.
+ */
+export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | undefined, gcloud: GcloudDefaults = {}): Settings {
+  const p: Partial<Profile> = {...(gcloud.project ? {project: gcloud.project} : {}), ...(gcloud.region ? {region: gcloud.region} : {}), ...profile}
   const defined = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
     (value === undefined ? {} : {[key]: value}) as Partial<Record<K, V>>
   const policy = flags.policy ?? (flags.project ? undefined : p.policy)

@@ -15,6 +15,7 @@ import {FilePolicySource, DirAttestorSource, DirAttestationSource, systemAllowli
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
+import {readGcloudDefaults} from '../adapters/fs/gcloud.js'
 import {artifactRegistryLocation} from '../adapters/gcp/artifactregistry.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
@@ -202,7 +203,7 @@ export function preflightSetup(
   }
 }
 
-export {actor, systemAllowlist}
+export {actor, readGcloudDefaults, systemAllowlist}
 
 export const reportPorts = {writeFile: writeFileAtomic, appendFile: appendTextFile}
 
@@ -300,7 +301,7 @@ export function runSetup(
   profile: Profile | undefined,
   io: {say(m: string): void; debugLog: (l: string) => void},
 ): {options: RunOptions; ports: RunPorts} {
-  const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile)
+  const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile, readGcloudDefaults())
   const breakGlass = flags['break-glass']
   const preflight = preflightSetup(flags, settings, [], io.debugLog, breakGlass !== undefined)
   const audit = auditSink(settings.auditLog)

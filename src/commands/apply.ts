@@ -4,7 +4,7 @@ import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, t
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
-import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup} from '../cli/wiring.js'
+import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults} from '../cli/wiring.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
 import {renderApplyResult} from '../render/text.js'
@@ -60,7 +60,7 @@ export default class Apply extends BaseCommand {
     const stray = (argv as string[]).filter((a) => !extra.includes(a))
     if (stray.length > 0) this.error(`unexpected argument(s): ${stray.join(' ')} (kubectl arguments go after --)`, {exit: 2})
     const cfg = loadConfig(flags.config)
-    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile))
+    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
     const breakGlass = flags['break-glass']
     const mode = flags['dry-run'] as 'none' | 'client' | 'server'
     const audit = auditSink(settings.auditLog)

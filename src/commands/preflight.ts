@@ -2,7 +2,7 @@ import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
-import {preflightSetup, reportPorts} from '../cli/wiring.js'
+import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
 import {preflight} from '../app/preflight.js'
 import {writeReports} from '../app/reports.js'
 import {exitForVerdict} from '../core/deploy.js'
@@ -35,7 +35,7 @@ export default class Preflight extends BaseCommand {
   async run(): Promise<PreflightResult> {
     const {flags} = await this.parse(Preflight)
     const cfg = loadConfig(flags.config)
-    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile))
+    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
     const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
     const {result} = await preflight(options, ports)
     const reports = await writeReports(

@@ -1,9 +1,9 @@
 /** kubectl and oclif habits at the command line (issue #12, conventions): help, did-you-mean, booleans, completion. */
 import {describe, expect, it} from '@jest/globals'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {runCli} from '../../support/cli.js'
+import {isolatedEnv, runCli} from '../../support/cli.js'
 
 describe('help', () => {
   it('`help pin`, `pin -h` and `pin --help` print the same help', async () => {
@@ -56,5 +56,45 @@ describe('shell completion', () => {
     const r = await runCli(['autocomplete', '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('autocomplete')
+  })
+})
+
+describe('gcloud habits: the project and region gcloud would use', () => {
+  const D = `sha256:${'b'.repeat(64)}`
+  function setup() {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-gcloud-'))
+    mkdirSync(join(dir, 'gcloud', 'configurations'), {recursive: true})
+    writeFileSync(join(dir, 'gcloud', 'active_config'), 'work\n')
+    writeFileSync(join(dir, 'gcloud', 'configurations', 'config_work'), '[core]\nproject = from-gcloud\n[run]\nregion = europe-west2\n')
+    writeFileSync(join(dir, 'policy.yaml'), 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n')
+    mkdirSync(join(dir, 'empty'))
+    const args = [
+      'preflight',
+      '--image',
+      `gcr.io/p/app@${D}`,
+      '--no-resolve',
+      '--policy',
+      'policy.yaml',
+      '--attestors',
+      'empty',
+      '--attestations',
+      'empty',
+      '--json',
+    ]
+    return {dir, args}
+  }
+  it('the active gcloud configuration file, then CLOUDSDK_CORE_PROJECT over it', async () => {
+    const {dir, args} = setup()
+    const fromFile = await runCli(args, {cwd: dir, env: isolatedEnv({CLOUDSDK_CONFIG: join(dir, 'gcloud')})})
+    expect(fromFile.stderr).toBe('')
+    expect(JSON.parse(fromFile.stdout).target.project).toBe('from-gcloud')
+    const fromEnv = await runCli(args, {cwd: dir, env: isolatedEnv({CLOUDSDK_CONFIG: join(dir, 'gcloud'), CLOUDSDK_CORE_PROJECT: 'from-env'})})
+    expect(JSON.parse(fromEnv.stdout).target.project).toBe('from-env')
+  })
+  it('run deploy reports every missing required setting at once', async () => {
+    const r = await runCli(['run', 'deploy', 'svc', '--image', `gcr.io/p/app@${D}`, '--policy', 'p.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('Error [USAGE]: --project and --region are required')
+    expect(r.stderr).toContain('CLOUDSDK_CORE_PROJECT')
   })
 })
