@@ -20,6 +20,8 @@ export interface PolicyTextSource {
 export interface PolicyLintOptions {
   /** The audit log was named on the command line, so it must exist (a missing default log only means no history). */
   requireAuditLog?: boolean | undefined
+  /** Where the policy is used; Cloud Run findings are not raised for GKE, and back. Default: both. */
+  platform?: 'gke' | 'cloudrun' | undefined
 }
 
 export interface PolicyLintPorts {
@@ -45,7 +47,13 @@ export async function policyLint(options: PolicyLintOptions, ports: PolicyLintPo
       }
     }
   }
-  return lintPolicy({text, file, ...(audit ? {audit} : {}), ...(attestors ? {attestors} : {})})
+  return lintPolicy({
+    text,
+    file,
+    ...(audit ? {audit} : {missingAuditLog: ports.audit.file}),
+    ...(attestors ? {attestors} : {}),
+    ...(options.platform ? {platform: options.platform} : {}),
+  })
 }
 
 /**

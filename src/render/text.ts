@@ -6,9 +6,10 @@ import type {LintResult} from '../core/policy/lint.js'
 import type {RuleExplanation} from '../core/policy/evaluate.js'
 
 /** `FILE:LINE: severity CODE: message` then the fix, per finding, then the counts. */
-export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 'warnings'>): string {
+export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 'warnings' | 'notes'>): string {
   return (
     r.findings.map((f) => `${r.file}:${f.line}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}\n`).join('') +
+    r.notes.map((n) => `note: ${n}\n`).join('') +
     `${r.errors} error(s), ${r.warnings} warning(s)\n`
   )
 }

@@ -26,13 +26,20 @@ export default class PolicyLint extends BaseCommand {
     attestors: Flags.string({description: 'directory of attestor JSON files, to check that required attestors exist and have keys'}),
     'audit-log': Flags.string({description: 'audit log to look for dry-run decisions (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
     strict: Flags.boolean({description: 'exit non-zero on warnings too'}),
+    platform: Flags.string({
+      options: ['gke', 'cloudrun'],
+      description: 'where the policy is used: findings that only matter on the other platform are not raised [default: both]',
+    }),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
     'api-insecure': Flags.boolean({hidden: true}),
   }
 
   async run(): Promise<LintResult> {
     const {args, flags} = await this.parse(PolicyLint)
-    const r = await policyLint({requireAuditLog: flags['audit-log'] !== undefined}, policyLintPorts({...flags, file: args.file}))
+    const r = await policyLint(
+      {requireAuditLog: flags['audit-log'] !== undefined, platform: flags.platform as 'gke' | 'cloudrun' | undefined},
+      policyLintPorts({...flags, file: args.file}),
+    )
     this.out(renderLint(r))
     this.setExit(r.errors > 0 || (flags.strict && r.warnings > 0) ? EXIT.INVALID_TRUST : EXIT.OK)
     const {policy: _p, ...out} = r

@@ -27,6 +27,10 @@ export interface LintInput {
   audit?: {records: number; dryRunDecisions: number; file: string}
   /** Attestors found (by name) when --attestors/--project was given; undefined when not checked. */
   attestors?: Map<string, Attestor | undefined>
+  /** Where the policy is used (--platform): Cloud Run findings are not raised for a GKE-only policy, and back. Default: both. */
+  platform?: 'gke' | 'cloudrun'
+  /** The audit log looked for when none was found (named in a note: what could not be judged). */
+  missingAuditLog?: string
 }
 
 export interface LintResult {
@@ -34,6 +38,8 @@ export interface LintResult {
   findings: Finding[]
   errors: number
   warnings: number
+  /** What could not be checked, and why (never a finding: a fresh setup passes --strict). */
+  notes: string[]
   policy?: Policy
 }
 
@@ -118,7 +124,7 @@ export function lintPolicy(input: LintInput): LintResult {
         severity: 'warning',
         line: rule.line ?? 0,
         message: `${label} looks production-like but is ALWAYS_ALLOW: any image deploys there`,
-        fix: 'use REQUIRE_ATTESTATION with your CI attestor (start in DRYRUN_AUDIT_LOG_ONLY, then enforce)',
+        fix: `write evaluationMode: REQUIRE_ATTESTATION, enforcementMode: DRYRUN_AUDIT_LOG_ONLY, requireAttestationsBy: [${ciAttestor(p)}]; enforce once the audit log shows no unexpected denials`,
       })
     } else if (prodLike && rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY') {
       findings.push({
@@ -126,7 +132,7 @@ export function lintPolicy(input: LintInput): LintResult {
         severity: 'warning',
         line: rule.line ?? 0,
         message: `${label} looks production-like but is only DRYRUN_AUDIT_LOG_ONLY: denials are logged, not blocked`,
-        fix: 'once the audit log shows no unexpected dry-run denials, switch to ENFORCED_BLOCK_AND_AUDIT_LOG',
+        fix: 'write enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG once the audit log shows no unexpected dry-run denials',
       })
     }
     const enforcedStrict = rule.enforcementMode === 'ENFORCED_BLOCK_AND_AUDIT_LOG' && rule.evaluationMode !== 'ALWAYS_ALLOW'
@@ -136,7 +142,7 @@ export function lintPolicy(input: LintInput): LintResult {
         severity: 'warning',
         line: rule.line ?? 0,
         message: `${label} is enforced, but the audit log (${input.audit.file}, ${input.audit.records} record(s)) has no dry-run decisions yet`,
-        fix: 'run the rule in DRYRUN_AUDIT_LOG_ONLY for a while and deploy through safe-deploy, then enforce',
+        fix: 'write enforcementMode: DRYRUN_AUDIT_LOG_ONLY on this rule and deploy through safe-deploy for a while, then ENFORCED_BLOCK_AND_AUDIT_LOG',
       })
     }
     if (input.attestors) {
@@ -156,7 +162,7 @@ export function lintPolicy(input: LintInput): LintResult {
             severity: 'warning',
             line: rule.line ?? 0,
             message: `${label} requires ${name}, which has no public keys: it never accepts an attestation, so every image is denied`,
-            fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${name} …`,
+            fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${name} --pkix-public-key-file=KEY.pem --pkix-public-key-algorithm=ecdsa-p256-sha256`,
           })
         }
       }
@@ -179,7 +185,7 @@ export function lintPolicy(input: LintInput): LintResult {
           severity: 'warning',
           line: other.rule.line ?? 0,
           message: `clusters "${first.key}" and "${other.key}" look like the same environment ("${fam}") but have different rules: ${describeRule(first.rule)} vs ${describeRule(other.rule)}`,
-          fix: 'give every cluster of one environment the same rule (an unprotected twin is the way in)',
+          fix: `give both clusters the stricter rule (an unprotected twin is the way in): ${describeRule(stricter(first.rule, other.rule))}`,
         })
       }
     }
@@ -207,16 +213,16 @@ export function lintPolicy(input: LintInput): LintResult {
         severity: 'warning',
         line,
         message: `allowlist pattern "${np}" exempts ${np.endsWith('**') ? 'every image' : 'every top-level image'} in the registry ${np.slice(0, slash)}`,
-        fix: 'narrow it to your project or repository path',
+        fix: `narrow it to your project or repository path, e.g. "${np.slice(0, slash)}/PROJECT/**"`,
       })
     }
-    if (patternHasTag(np)) {
+    if (patternHasTag(np) && input.platform !== 'gke') {
       findings.push({
         code: 'W_TAG_PATTERN_CLOUD_RUN',
         severity: 'warning',
         line,
         message: `allowlist pattern "${np}" names a tag: it never matches on Cloud Run, which evaluates images by digest`,
-        fix: 'use IMAGE@* or PATH/** (or IMAGE@sha256:… for one digest)',
+        fix: `write "${withoutTag(np)}@*" (every digest of the image) or "${withoutTag(np).replace(/\/[^/]*$/, '')}/**" (its directory)`,
       })
     }
     if (/^(docker\.io|index\.docker\.io)\//.test(np)) {
@@ -225,7 +231,7 @@ export function lintPolicy(input: LintInput): LintResult {
         severity: 'warning',
         line,
         message: `allowlist pattern "${np}" uses the normalized Docker Hub name; matching is on the image as written, so "nginx" or "library/nginx" does not match it`,
-        fix: 'add a pattern for the form your manifests use (e.g. nginx@*), or write the images with docker.io/ explicitly',
+        fix: `add "${np.replace(/^(docker\.io|index\.docker\.io)\/(library\/)?/, '')}" for the short form your manifests use, or write the images with docker.io/ explicitly`,
       })
     }
     // One finding per pattern: the first earlier duplicate, else the first broader pattern that covers it.
@@ -250,9 +256,43 @@ export function lintPolicy(input: LintInput): LintResult {
     }
   })
   findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code))
-  return {...summarize(input.file, findings), policy: p}
+  const notes: string[] = []
+  const enforced = rules.some(({rule}) => rule.enforcementMode === 'ENFORCED_BLOCK_AND_AUDIT_LOG' && rule.evaluationMode !== 'ALWAYS_ALLOW')
+  if (input.audit === undefined && input.missingAuditLog !== undefined && enforced) {
+    notes.push(
+      `no audit log at ${input.missingAuditLog} yet: whether the enforced rules were tried in dry-run first (W_ENFORCED_WITHOUT_DRYRUN) was not checked`,
+    )
+  }
+  return {...summarize(input.file, findings, notes), policy: p}
 }
 
-function summarize(file: string, findings: Finding[]): LintResult {
-  return {file, findings, errors: findings.filter((f) => f.severity === 'error').length, warnings: findings.filter((f) => f.severity === 'warning').length}
+function summarize(file: string, findings: Finding[], notes: string[] = []): LintResult {
+  return {
+    file,
+    findings,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    notes,
+  }
+}
+
+/** The attestor the policy already uses somewhere, for fixes that should name one. */
+function ciAttestor(p: Policy): string {
+  const named = [p.defaultAdmissionRule, ...SCOPED.flatMap(([, field]) => Object.values(p[field]))].flatMap((r) => r.requireAttestationsBy)
+  return named[0] ?? `projects/${p.project ?? 'PROJECT'}/attestors/ATTESTOR`
+}
+
+const EVALUATION_RANK: Record<string, number> = {ALWAYS_ALLOW: 0, REQUIRE_ATTESTATION: 1, ALWAYS_DENY: 2}
+
+/** The rule that lets fewer images through: stricter evaluation first, then enforcement over dry-run. */
+function stricter(a: AdmissionRule, b: AdmissionRule): AdmissionRule {
+  const rank = (r: AdmissionRule) => (EVALUATION_RANK[r.evaluationMode] ?? 0) * 2 + (r.enforcementMode === 'ENFORCED_BLOCK_AND_AUDIT_LOG' ? 1 : 0)
+  return rank(b) > rank(a) ? b : a
+}
+
+/** A pattern without its tag (`gcr.io/p/app:v1` → `gcr.io/p/app`; a registry port is not a tag). */
+function withoutTag(pattern: string): string {
+  const slash = pattern.lastIndexOf('/')
+  const colon = pattern.indexOf(':', slash + 1)
+  return colon < 0 ? pattern : pattern.slice(0, colon)
 }

@@ -122,7 +122,7 @@ describe('lintPolicy: one test per finding', () => {
         severity: 'warning',
         line: 7,
         message: 'cluster rule "us-central1.prod" looks production-like but is ALWAYS_ALLOW: any image deploys there',
-        fix: 'use REQUIRE_ATTESTATION with your CI attestor (start in DRYRUN_AUDIT_LOG_ONLY, then enforce)',
+        fix: 'write evaluationMode: REQUIRE_ATTESTATION, enforcementMode: DRYRUN_AUDIT_LOG_ONLY, requireAttestationsBy: [projects/acme/attestors/ATTESTOR]; enforce once the audit log shows no unexpected denials',
       },
     ])
   })
@@ -138,7 +138,7 @@ describe('lintPolicy: one test per finding', () => {
         severity: 'warning',
         line: 7,
         message: 'namespace rule "payments-prod" looks production-like but is only DRYRUN_AUDIT_LOG_ONLY: denials are logged, not blocked',
-        fix: 'once the audit log shows no unexpected dry-run denials, switch to ENFORCED_BLOCK_AND_AUDIT_LOG',
+        fix: 'write enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG once the audit log shows no unexpected dry-run denials',
       },
     ])
   })
@@ -151,7 +151,7 @@ describe('lintPolicy: one test per finding', () => {
         severity: 'warning',
         line: 3,
         message: 'defaultAdmissionRule is enforced, but the audit log (audit.jsonl, 3 record(s)) has no dry-run decisions yet',
-        fix: 'run the rule in DRYRUN_AUDIT_LOG_ONLY for a while and deploy through safe-deploy, then enforce',
+        fix: 'write enforcementMode: DRYRUN_AUDIT_LOG_ONLY on this rule and deploy through safe-deploy for a while, then ENFORCED_BLOCK_AND_AUDIT_LOG',
       },
     ])
     expect(only(text, 'W_ENFORCED_WITHOUT_DRYRUN', {audit: {records: 3, dryRunDecisions: 1, file: 'audit.jsonl'}})).toEqual([])
@@ -180,7 +180,7 @@ describe('lintPolicy: one test per finding', () => {
         severity: 'warning',
         line: 3,
         message: `defaultAdmissionRule requires ${scanned}, which has no public keys: it never accepts an attestation, so every image is denied`,
-        fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${scanned} …`,
+        fix: `add a key: gcloud container binauthz attestors public-keys add --attestor=${scanned} --pkix-public-key-file=KEY.pem --pkix-public-key-algorithm=ecdsa-p256-sha256`,
       },
       {
         code: 'W_ATTESTOR_NOT_FOUND',
@@ -214,7 +214,7 @@ describe('lintPolicy: one test per finding', () => {
         line: 13,
         message:
           'clusters "us-central1.shop-1" and "us-east1.shop-2" look like the same environment ("shop") but have different rules: ALWAYS_DENY/ENFORCED_BLOCK_AND_AUDIT_LOG vs ALWAYS_DENY/DRYRUN_AUDIT_LOG_ONLY',
-        fix: 'give every cluster of one environment the same rule (an unprotected twin is the way in)',
+        fix: 'give both clusters the stricter rule (an unprotected twin is the way in): ALWAYS_DENY/ENFORCED_BLOCK_AND_AUDIT_LOG',
       },
     ])
   })
@@ -234,14 +234,14 @@ describe('lintPolicy: one test per finding', () => {
           severity: 'warning',
           line: 5,
           message: 'allowlist pattern "gcr.io/**" exempts every image in the registry gcr.io',
-          fix: 'narrow it to your project or repository path',
+          fix: 'narrow it to your project or repository path, e.g. "gcr.io/PROJECT/**"',
         },
         {
           code: 'W_BROAD_ALLOWLIST',
           severity: 'warning',
           line: 6,
           message: 'allowlist pattern "us-docker.pkg.dev/*" exempts every top-level image in the registry us-docker.pkg.dev',
-          fix: 'narrow it to your project or repository path',
+          fix: 'narrow it to your project or repository path, e.g. "us-docker.pkg.dev/PROJECT/**"',
         },
       ],
     )
@@ -254,14 +254,14 @@ describe('lintPolicy: one test per finding', () => {
         severity: 'warning',
         line: 4,
         message: 'allowlist pattern "gcr.io/acme/app:v1" names a tag: it never matches on Cloud Run, which evaluates images by digest',
-        fix: 'use IMAGE@* or PATH/** (or IMAGE@sha256:… for one digest)',
+        fix: 'write "gcr.io/acme/app@*" (every digest of the image) or "gcr.io/acme/**" (its directory)',
       },
       {
         code: 'W_TAG_PATTERN_CLOUD_RUN',
         severity: 'warning',
         line: 6,
         message: 'allowlist pattern "gcr.io/acme/job:v1.*" names a tag: it never matches on Cloud Run, which evaluates images by digest',
-        fix: 'use IMAGE@* or PATH/** (or IMAGE@sha256:… for one digest)',
+        fix: 'write "gcr.io/acme/job@*" (every digest of the image) or "gcr.io/acme/**" (its directory)',
       },
     ])
   })
@@ -274,7 +274,7 @@ describe('lintPolicy: one test per finding', () => {
         line: 5,
         message:
           'allowlist pattern "docker.io/library/nginx@*" uses the normalized Docker Hub name; matching is on the image as written, so "nginx" or "library/nginx" does not match it',
-        fix: 'add a pattern for the form your manifests use (e.g. nginx@*), or write the images with docker.io/ explicitly',
+        fix: 'add "nginx@*" for the short form your manifests use, or write the images with docker.io/ explicitly',
       },
       expect.objectContaining({code: 'W_NORMALIZED_PATTERN', line: 6, message: expect.stringContaining('"index.docker.io/bitnami/redis@*"')}),
     ])
@@ -372,18 +372,24 @@ describe('policy lint through the CLI', () => {
     const r = await lintCli(['warn.yaml', '--json'])
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
-    expect(Object.keys(out).sort()).toEqual(['errors', 'file', 'findings', 'warnings'])
+    expect(Object.keys(out).sort()).toEqual(['errors', 'file', 'findings', 'notes', 'warnings'])
     expect(out).toEqual({
       file: 'warn.yaml',
       errors: 0,
       warnings: 1,
+      // No audit log yet (a fresh setup): said, never a finding.
+      notes: [
+        expect.stringMatching(
+          /^no audit log at \S+audit\.jsonl yet: whether the enforced rules were tried in dry-run first \(W_ENFORCED_WITHOUT_DRYRUN\) was not checked$/,
+        ),
+      ],
       findings: [
         {
           code: 'W_BROAD_ALLOWLIST',
           severity: 'warning',
           line: 4,
           message: 'allowlist pattern "gcr.io/**" exempts every image in the registry gcr.io',
-          fix: 'narrow it to your project or repository path',
+          fix: 'narrow it to your project or repository path, e.g. "gcr.io/PROJECT/**"',
         },
       ],
     })
@@ -392,8 +398,9 @@ describe('policy lint through the CLI', () => {
   it('human output: file:line: severity CODE: message, the fix, a summary', async () => {
     const r = await lintCli(['warn.yaml'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(
-      'warn.yaml:4: warning W_BROAD_ALLOWLIST: allowlist pattern "gcr.io/**" exempts every image in the registry gcr.io\n    fix: narrow it to your project or repository path\n0 error(s), 1 warning(s)\n',
+    expect(r.stdout.replace(/no audit log at \S+ yet/, 'no audit log at LOG yet')).toBe(
+      'warn.yaml:4: warning W_BROAD_ALLOWLIST: allowlist pattern "gcr.io/**" exempts every image in the registry gcr.io\n    fix: narrow it to your project or repository path, e.g. "gcr.io/PROJECT/**"\n' +
+        'note: no audit log at LOG yet: whether the enforced rules were tried in dry-run first (W_ENFORCED_WITHOUT_DRYRUN) was not checked\n0 error(s), 1 warning(s)\n',
     )
   })
 
@@ -459,5 +466,26 @@ describe('policy lint through the CLI', () => {
     const m = await lintCli(['missing.yaml'])
     expect(m.code).toBe(2)
     expect(m.stderr).toContain('cannot read policy file missing.yaml: ENOENT')
+  })
+})
+
+describe('lint says what it could not check, and only what applies to the platform', () => {
+  it('no audit log: a note (not a finding) for enforced rules; none once the log exists or nothing is enforced', () => {
+    expect(lint(HEAD + ATTEST_DEFAULT, {missingAuditLog: '/state/audit.jsonl'}).notes).toEqual([
+      'no audit log at /state/audit.jsonl yet: whether the enforced rules were tried in dry-run first (W_ENFORCED_WITHOUT_DRYRUN) was not checked',
+    ])
+    expect(lint(HEAD + ATTEST_DEFAULT, {audit: {records: 3, dryRunDecisions: 1, file: 'a.jsonl'}}).notes).toEqual([])
+    const dry =
+      HEAD +
+      'defaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: DRYRUN_AUDIT_LOG_ONLY\n  requireAttestationsBy:\n  - ' +
+      CI +
+      '\n'
+    expect(lint(dry, {missingAuditLog: '/state/audit.jsonl'}).notes).toEqual([])
+  })
+  it('--platform gke: no Cloud Run finding for a tag pattern; cloudrun or unset: raised', () => {
+    const text = allowlist('gcr.io/acme/app:v1')
+    expect(only(text, 'W_TAG_PATTERN_CLOUD_RUN', {platform: 'gke'})).toEqual([])
+    expect(only(text, 'W_TAG_PATTERN_CLOUD_RUN', {platform: 'cloudrun'})).toHaveLength(1)
+    expect(only(text, 'W_TAG_PATTERN_CLOUD_RUN')).toHaveLength(1)
   })
 })
