@@ -73,6 +73,10 @@ export interface PreflightWiringFlags extends RegistryFlags {
   'containeranalysis-endpoint'?: string | undefined
   'artifactregistry-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  /** pin/preflight --strict: unexamined image-like values are an input error. */
+  strict?: boolean | undefined
+  /** apply/run replace: deploy despite unexamined image-like values (dangerous). */
+  'allow-unexamined-images'?: boolean | undefined
 }
 
 /** Target from the settings (flags > profile), then the kube context (GKE). */
@@ -175,7 +179,7 @@ export function preflightSetup(
   settings: Settings,
   rules: readonly CustomImageRule[],
   debug: (l: string) => void,
-  breakGlass = false,
+  deploy: {breakGlass: boolean} | undefined = undefined,
 ): {options: PreflightOptions; ports: PreflightPorts} {
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
@@ -188,7 +192,9 @@ export function preflightSetup(
       resolve,
       replayingLock: flags.lock !== undefined,
       stripTag: flags['strip-tag'] === true,
-      breakGlass,
+      breakGlass: deploy?.breakGlass === true,
+      // A deploy refuses unexamined image-like values unless explicitly allowed; preflight only with --strict.
+      unexamined: deploy ? (flags['allow-unexamined-images'] === true ? 'warn' : 'refuse-deploy') : flags.strict === true ? 'refuse' : 'warn',
       serviceAccount: settings.serviceAccount,
       systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
     },
@@ -302,7 +308,7 @@ export function runSetup(
 ): {options: RunOptions; ports: RunPorts} {
   const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile)
   const breakGlass = flags['break-glass']
-  const preflight = preflightSetup(flags, settings, [], io.debugLog, breakGlass !== undefined)
+  const preflight = preflightSetup(flags, settings, [], io.debugLog, {breakGlass: breakGlass !== undefined})
   const audit = auditSink(settings.auditLog)
   return {
     options: {
