@@ -7,10 +7,11 @@
 export * from './core/errors.js'
 export * from './core/reference/index.js'
 export {parseManifest, decodeUtf8, type ManifestFile, type ManifestDocument} from './core/manifest/parse.js'
-export {locateImages} from './core/manifest/locate.js'
+export {locateImages, locateAll, type Located} from './core/manifest/locate.js'
+export {unexaminedWarning, imageRulesSnippet} from './core/manifest/unexamined.js'
 export {rewriteImages} from './core/manifest/rewrite.js'
 export {classifyImageValue} from './core/manifest/classify.js'
-export type {ImageSite, CustomImageRule} from './core/manifest/types.js'
+export type {ImageSite, CustomImageRule, UnexaminedValue} from './core/manifest/types.js'
 export {pinSites, type PinResult, type PinnedSite} from './core/pin.js'
 export {LockResolver, parseLockObject, parseLockText, type LockFile, type LockEntry} from './core/lock.js'
 export {parsePolicyText, parsePolicyObject, parseSystemPolicyText} from './core/policy/parse.js'
@@ -26,6 +27,7 @@ export type {Attestor, AttestationOccurrence} from './core/attestation/types.js'
 export {
   attestationFactsNeeded,
   evaluatePreflight,
+  exitForPreflight,
   factKey,
   type AttestationFacts,
   type PreflightPlan,

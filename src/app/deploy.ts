@@ -117,6 +117,10 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
   trail.retarget({...result.target, applier: o.applier ?? 'auto'})
   ports.say(renderPreflightText(result))
+  const unexamined = result.unexamined?.length ?? 0
+  if (unexamined > 0) {
+    ports.say(`warning: UNEXAMINED IMAGES: --allow-unexamined-images: deploying ${unexamined} image-like value(s) that were neither pinned nor pre-flighted`)
+  }
 
   // Enforcement is checked only for a deploy that is not denied (a denial blocks first).
   const enforcement = result.verdict === 'DENY' ? undefined : await ports.enforcement()

@@ -8,13 +8,15 @@ import {rewriteText} from '../core/manifest/rewrite.js'
 import {rewrittenMustMatch} from '../core/manifest/objects.js'
 import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {pinSites, type PinResult} from '../core/pin.js'
-import type {CustomImageRule, ImageSite} from '../core/manifest/types.js'
+import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
 import type {DigestResolver, InputReader, InputText, ManifestInputs} from '../core/ports.js'
 
 export interface Loaded {
   /** The text as read; every site's valueRange points into it (no parsed documents are kept). */
   files: InputText[]
   sites: ImageSite[]
+  /** Image-like values no rule examined: neither pinned nor pre-flighted (docs/image-rules.md#unexamined-image-like-values). */
+  unexamined: UnexaminedValue[]
   /** The custom image rules the sites were located with (the rewritten text is read back with them). */
   rules: readonly CustomImageRule[]
 }
@@ -49,7 +51,12 @@ export async function loadManifests(
     ...scanned.flatMap((f) => (f.error && f.stage === 'locate' ? [f.error] : [])),
   ]
   if (problems.length > 0) throw aggregateErrors(problems, 'input')
-  return {files: scanned.map((f) => ({file: f.file, text: f.text})), sites: scanned.flatMap((f) => f.sites ?? []), rules}
+  return {
+    files: scanned.map((f) => ({file: f.file, text: f.text})),
+    sites: scanned.flatMap((f) => f.sites ?? []),
+    unexamined: scanned.flatMap((f) => f.unexamined ?? []),
+    rules,
+  }
 }
 
 /** Pin every site (all failures at once), then rewrite each file's image values in place. */

@@ -5,7 +5,8 @@
 import {SafeDeployError} from '../core/errors.js'
 import {lockFileText} from '../core/lock.js'
 import type {PinStatus} from '../core/pin.js'
-import type {CustomImageRule} from '../core/manifest/types.js'
+import {unexaminedError, unexaminedWarning} from '../core/manifest/unexamined.js'
+import type {CustomImageRule, UnexaminedValue} from '../core/manifest/types.js'
 import type {DigestResolver, InputReader, ManifestInputs} from '../core/ports.js'
 import {loadManifests, pinLoaded, readBackPinned, type PinRun} from './manifests.js'
 
@@ -18,6 +19,8 @@ export interface PinOptions {
   lockOutput?: string | undefined
   /** Replaying a lock file: tag@digest references are not looked up for drift. */
   replayingLock: boolean
+  /** --strict: an image-like value no rule examined is an input error instead of a warning. */
+  strict?: boolean
 }
 
 export interface PinPorts {
@@ -51,6 +54,8 @@ export interface PinSummary {
   alreadyPinned: number
   drift: number
   files: number
+  /** Image-like values no rule examined (left as written). */
+  unexamined: number
 }
 
 /** What `pin --json` prints. */
@@ -58,6 +63,8 @@ export interface PinJson {
   sites: PinSiteJson[]
   summary: PinSummary
   warnings: string[]
+  /** Image-like values no rule examined: left as written, neither pinned nor checked (docs/image-rules.md#unexamined-image-like-values). */
+  unexamined: UnexaminedValue[]
   written: string[]
 }
 
@@ -73,6 +80,7 @@ export async function pin(options: PinOptions, ports: PinPorts): Promise<PinOutc
     throw new SafeDeployError('USAGE', '--write cannot rewrite stdin', {hint: 'drop --write to get the pinned YAML on stdout'})
   }
   const loaded = await loadManifests(options.inputs, options.rules, ports)
+  if (options.strict === true && loaded.unexamined.length > 0) throw unexaminedError(loaded.unexamined, {deploy: false})
   const started = Date.now()
   const run = await pinLoaded(loaded, ports.resolver, {stripTag: options.stripTag, checkDrift: !options.replayingLock, ...(ports.now ? {now: ports.now} : {})})
   readBackPinned(run)
@@ -112,8 +120,10 @@ export async function pin(options: PinOptions, ports: PinPorts): Promise<PinOutc
       alreadyPinned: sites.filter((s) => s.status !== 'pinned').length,
       drift: sites.filter((s) => s.status === 'drift').length,
       files: run.files.length,
+      unexamined: run.unexamined.length,
     },
-    warnings: run.result.warnings,
+    warnings: [...run.result.warnings, ...run.unexamined.map(unexaminedWarning)],
+    unexamined: run.unexamined,
     written,
   }
 }

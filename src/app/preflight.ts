@@ -6,7 +6,8 @@
 import {SafeDeployError, aggregateErrors} from '../core/errors.js'
 import {parseWritten, type WrittenReference} from '../core/reference/index.js'
 import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
-import type {CustomImageRule, ImageSite} from '../core/manifest/types.js'
+import {unexaminedError} from '../core/manifest/unexamined.js'
+import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
 import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource} from '../core/ports.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
 import {hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
@@ -26,6 +27,13 @@ export interface PreflightOptions {
   /** Service account of bare images (default "default"). */
   serviceAccount?: string | undefined
   systemAllowlist: {patterns: string[]; approximate: boolean}
+  /**
+   * Image-like values no rule examined (docs/image-rules.md#unexamined-image-like-values): `warn`
+   * (default) evaluates the rest and reports them (never a plain allow); `refuse` (--strict) and
+   * `refuse-deploy` (apply, run replace, unless --allow-unexamined-images) make them an input error
+   * before any trust material is read.
+   */
+  unexamined?: 'warn' | 'refuse' | 'refuse-deploy' | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -58,8 +66,12 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
   const resolver = options.resolve ? ports.resolver : undefined
   const images: PlanImage[] = []
   let pin: PinRun | undefined
+  let unexamined: UnexaminedValue[] = []
   if (withManifests) {
     const loaded = await loadManifests(options.inputs, options.rules, {reader: ports.reader, resolver})
+    unexamined = loaded.unexamined
+    const mode = options.unexamined ?? 'warn'
+    if (mode !== 'warn' && unexamined.length > 0) throw unexaminedError(unexamined, {deploy: mode === 'refuse-deploy'})
     if (resolver === undefined) {
       for (const site of loaded.sites) images.push(planImage(site, site.image, writtenDigest(site.image), options))
     } else {
@@ -71,7 +83,7 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
 
   const trust = await ports.openTrust()
   try {
-    const plan: PreflightPlan = {policy: await trust.policy.getPolicy(), systemAllowlist: options.systemAllowlist, target: options.target, images}
+    const plan: PreflightPlan = {policy: await trust.policy.getPolicy(), systemAllowlist: options.systemAllowlist, target: options.target, images, unexamined}
     const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), trust)
     const result = evaluatePreflight(plan, facts)
     await ports.addContext?.(result)

@@ -81,3 +81,20 @@ export const preflightExtraFlags = {
     helpGroup: 'REPORT',
   }),
 }
+
+/** Image-like values no image rule examined (docs/image-rules.md#unexamined-image-like-values). */
+export const unexaminedFlags = {
+  strict: Flags.boolean({
+    description: 'fail (exit 3) on image-like values that no image rule examined (an `image:` in a kind without rules), instead of warning',
+    helpGroup: 'INPUT',
+  }),
+}
+
+/** The deploy commands refuse unexamined image-like values unless told otherwise. */
+export const allowUnexaminedFlags = {
+  'allow-unexamined-images': Flags.boolean({
+    description:
+      'DANGEROUS: deploy although some image-like values were examined by no image rule: they are neither pinned nor pre-flighted (add imageRules instead)',
+    helpGroup: 'INPUT',
+  }),
+}

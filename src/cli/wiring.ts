@@ -74,6 +74,10 @@ export interface PreflightWiringFlags extends RegistryFlags {
   'containeranalysis-endpoint'?: string | undefined
   'artifactregistry-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  /** pin/preflight --strict: unexamined image-like values are an input error. */
+  strict?: boolean | undefined
+  /** apply/run replace: deploy despite unexamined image-like values (dangerous). */
+  'allow-unexamined-images'?: boolean | undefined
 }
 
 /** Target from the settings (flags > profile), then the kube context (GKE). */
@@ -176,7 +180,7 @@ export function preflightSetup(
   settings: Settings,
   rules: readonly CustomImageRule[],
   debug: (l: string) => void,
-  breakGlass = false,
+  deploy: {breakGlass: boolean} | undefined = undefined,
 ): {options: PreflightOptions; ports: PreflightPorts} {
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
@@ -189,7 +193,9 @@ export function preflightSetup(
       resolve,
       replayingLock: flags.lock !== undefined,
       stripTag: flags['strip-tag'] === true,
-      breakGlass,
+      breakGlass: deploy?.breakGlass === true,
+      // A deploy refuses unexamined image-like values unless explicitly allowed; preflight only with --strict.
+      unexamined: deploy ? (flags['allow-unexamined-images'] === true ? 'warn' : 'refuse-deploy') : flags.strict === true ? 'refuse' : 'warn',
       serviceAccount: settings.serviceAccount,
       systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
     },
@@ -303,7 +309,7 @@ export function runSetup(
 ): {options: RunOptions; ports: RunPorts} {
   const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile, readGcloudDefaults())
   const breakGlass = flags['break-glass']
-  const preflight = preflightSetup(flags, settings, [], io.debugLog, breakGlass !== undefined)
+  const preflight = preflightSetup(flags, settings, [], io.debugLog, {breakGlass: breakGlass !== undefined})
   const audit = auditSink(settings.auditLog)
   return {
     options: {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
+import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
@@ -14,7 +14,8 @@ export default class Apply extends BaseCommand {
   static override description = withExitCodes(
     'Nothing reaches the cluster unless every image is pinned and the pre-flight verdict allows it. A dry-run denial deploys and is reported ' +
       'loudly; --break-glass deploys with the break-glass annotation and the justification in the audit log. On a TTY the plan is shown and ' +
-      'confirmed; with CI set or without a TTY, --yes is required. Extra kubectl arguments go after --.',
+      'confirmed; with CI set or without a TTY, --yes is required. Extra kubectl arguments go after --. An image-like value that no image rule ' +
+      'examined (an `image:` in a kind without rules) stops the deploy (exit 3) unless --allow-unexamined-images is given.',
   )
   static override examples = [
     '<%= config.bin %> apply -f k8s/ --context gke_my-prod_us-central1_prod --policy policy.yaml --attestors attestors/ --attestations attestations/',
@@ -26,6 +27,7 @@ export default class Apply extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...inputFlags,
+    ...allowUnexaminedFlags,
     ...targetFlags,
     ...trustFlags,
     ...preflightExtraFlags,
@@ -64,7 +66,7 @@ export default class Apply extends BaseCommand {
     const breakGlass = flags['break-glass']
     const mode = flags['dry-run'] as 'none' | 'client' | 'server'
     const audit = auditSink(settings.auditLog)
-    const preflight = preflightSetup(flags, settings, cfg.imageRules, this.debugLog, breakGlass !== undefined)
+    const preflight = preflightSetup(flags, settings, cfg.imageRules, this.debugLog, {breakGlass: breakGlass !== undefined})
     const result = await applyManifests(
       {
         preflight: preflight.options,

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, registryFlags} from '../cli/flags.js'
+import {inputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags.js'
 import {loadConfig} from '../cli/config.js'
 import {manifestInputs, registrySettings} from '../cli/options.js'
 import {digestResolver, inputReader, writeFiles} from '../cli/wiring.js'
@@ -14,7 +14,8 @@ export default class Pin extends BaseCommand {
   static override description = withExitCodes(
     'Resolves every image reference in Kubernetes manifests, Knative/Cloud Run service YAML and kustomize output to the digest it points to now, ' +
       'and rewrites only the image values (comments, quoting and layout are kept). Pinned YAML goes to stdout, or back to the files with --write ' +
-      '(atomic: if any image fails, no file is written). Progress and the summary go to stderr.',
+      '(atomic: if any image fails, no file is written). Progress and the summary go to stderr. An `image:` value in a kind that no image rule ' +
+      'covers is left as written and reported as a warning with the imageRules entry that would cover it (an error with --strict).',
   )
   static override examples = [
     'helm template ./chart | <%= config.bin %> pin -f - | kubectl apply -f -',
@@ -25,6 +26,7 @@ export default class Pin extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...inputFlags,
+    ...unexaminedFlags,
     ...pinFlags,
     ...registryFlags,
     // kustomize output has no file to rewrite; stdin is refused by the use case.
@@ -47,6 +49,7 @@ export default class Pin extends BaseCommand {
         write: flags.write,
         lockOutput: flags['lock-output'],
         replayingLock: flags.lock !== undefined,
+        strict: flags.strict,
       },
       {
         reader: inputReader,
@@ -57,7 +60,7 @@ export default class Pin extends BaseCommand {
     for (const w of outcome.warnings) this.say(`warning: ${w}`)
     this.say(renderPinSummary(outcome.summary, {seconds: outcome.seconds, written: outcome.written.length, lockOutput: outcome.lockOutput}))
     if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))
-    const {sites, summary, warnings, written} = outcome
-    return {sites, summary, warnings, written}
+    const {sites, summary, warnings, unexamined, written} = outcome
+    return {sites, summary, warnings, unexamined, written}
   }
 }

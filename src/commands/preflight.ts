@@ -1,20 +1,21 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
+import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags, unexaminedFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
 import {preflight} from '../app/preflight.js'
 import {writeReports} from '../app/reports.js'
-import {exitForVerdict} from '../core/deploy.js'
 import {renderPreflightText} from '../render/preflight.js'
-import type {PreflightResult} from '../core/preflight.js'
+import {exitForPreflight, type PreflightResult} from '../core/preflight.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = "Predict Binary Authorization's verdict for every image, explain it, report it"
   static override description = withExitCodes(
     'Pins every image (unless --no-resolve), then evaluates the Binary Authorization policy locally: system images and allowlist, which rule ' +
       "applies (cluster, namespace, service account, default), the rule's evaluation and enforcement modes, and for REQUIRE_ATTESTATION whether " +
-      'each required attestor has a validly signed attestation for the exact digest. An image that could not be checked is never treated as allowed.',
+      'each required attestor has a validly signed attestation for the exact digest. An image that could not be checked is never treated as allowed. ' +
+      'An input with image-like values that no image rule examined is never allowed either: they are reported, the rest is evaluated, and the ' +
+      'exit status is 3 unless the verdict is DENY (--strict: exit 3 before anything is evaluated).',
   )
   static override examples = [
     '<%= config.bin %> preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
@@ -24,6 +25,7 @@ export default class Preflight extends BaseCommand {
   static override enableJsonFlag = true
   static override flags = {
     ...inputFlags,
+    ...unexaminedFlags,
     ...preflightExtraFlags,
     ...targetFlags,
     ...trustFlags,
@@ -45,7 +47,7 @@ export default class Preflight extends BaseCommand {
     )
     this.out(renderPreflightText(result))
     for (const r of reports) this.say(`report written: ${r}`)
-    this.setExit(exitForVerdict(result.verdict))
+    this.setExit(exitForPreflight(result))
     return result
   }
 }

@@ -26,6 +26,8 @@ export interface AuditRecord {
     wouldBe?: string
     rule?: {kind: string; key?: string; enforcementMode: string}
   }>
+  /** Image-like values no image rule examined, deployed with --allow-unexamined-images (never pinned nor evaluated). */
+  unexamined?: Array<{file: string; line: number; object: string; path: string; value: string}>
   /** The objects handed to kubectl or the API, with the image values they carry (after the second look). */
   sent?: Array<{object: string; images: string[]}>
   outcome: AuditOutcome
@@ -33,7 +35,7 @@ export interface AuditRecord {
 }
 
 /** What every record of one deploy shares. */
-export type AuditBase = Omit<AuditRecord, 'time' | 'id' | 'outcome' | 'detail' | 'images' | 'verdict' | 'sent'>
+export type AuditBase = Omit<AuditRecord, 'time' | 'id' | 'outcome' | 'detail' | 'images' | 'verdict' | 'sent' | 'unexamined'>
 
 export function auditRecord(
   base: AuditBase,
@@ -56,6 +58,9 @@ export function auditRecord(
       ...(i.wouldBe ? {wouldBe: i.wouldBe} : {}),
       rule: {kind: i.rule.kind, ...(i.rule.key ? {key: i.rule.key} : {}), enforcementMode: i.rule.enforcementMode},
     })),
+    ...(result?.unexamined?.length
+      ? {unexamined: result.unexamined.map((u) => ({file: u.file, line: u.line, object: `${u.kind}/${u.name}`, path: u.path, value: u.value}))}
+      : {}),
     ...(o.sent ? {sent: o.sent} : {}),
     outcome,
     ...(o.detail ? {detail: o.detail} : {}),

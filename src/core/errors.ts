@@ -27,7 +27,8 @@ export const EXIT_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof EXIT;
   {
     code: 3,
     name: 'INPUT',
-    meaning: 'input error: malformed YAML/JSON, invalid image reference, unpinnable value, image missing from the lock file, bad config',
+    meaning:
+      'input error: malformed YAML/JSON, invalid image reference, unpinnable value, image missing from the lock file, bad config, image-like values no image rule examined',
   },
   {code: 4, name: 'UNCHECKED', meaning: 'could not check: registry, API, network or auth failure (never treated as allowed)'},
   {code: 5, name: 'DENIED', meaning: 'denied by the Binary Authorization policy'},

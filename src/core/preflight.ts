@@ -8,8 +8,10 @@
  * verdict out. Platform policies and registry signatures plug in at the same seam.
  */
 import {attestationChecksNeeded, evaluatePolicy, type AttestationCheck, type AttestorOutcome, type ImageVerdict, type Verdict} from './policy/evaluate.js'
-import {SafeDeployError} from './errors.js'
+import {EXIT, SafeDeployError, type ExitCode} from './errors.js'
+import {exitForVerdict} from './deploy.js'
 import type {Policy} from './policy/types.js'
+import type {UnexaminedValue} from './manifest/types.js'
 
 export type {Verdict} from './policy/evaluate.js'
 
@@ -66,6 +68,12 @@ export interface PreflightResult {
   policy: {source: string}
   images: PlanImageResult[]
   notes: string[]
+  /**
+   * Image-like values of the input that no image rule examined: they were not evaluated, so the
+   * verdict covers only `images` (docs/image-rules.md#what-preflight-reports). Always set by the
+   * pre-flight use case (empty when there are none).
+   */
+  unexamined?: UnexaminedValue[]
 }
 
 /** Everything the pre-flight evaluates, gathered beforehand (no ports). */
@@ -74,6 +82,8 @@ export interface PreflightPlan {
   systemAllowlist?: {patterns: string[]; approximate: boolean}
   target: Target
   images: PlanImage[]
+  /** Image-like values no rule examined (reported, never evaluated). */
+  unexamined?: UnexaminedValue[]
 }
 
 export type {AttestationCheck} from './policy/evaluate.js'
@@ -136,5 +146,29 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts):
       ...(src.line !== undefined ? {line: src.line} : {}),
     }
   })
-  return {verdict: evaluation.verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes: evaluation.notes}
+  const unexamined = plan.unexamined ?? []
+  const notes = [...evaluation.notes]
+  if (unexamined.length > 0) notes.push(incompleteNote(unexamined.length, evaluation.verdict))
+  return {verdict: evaluation.verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes, unexamined}
+}
+
+function incompleteNote(n: number, verdict: Verdict): string {
+  return (
+    `${n} image-like value(s) of the input were not examined (no image rule covers them): the verdict ${verdict} covers only the examined images` +
+    (verdict === 'DENY' ? '' : ', so this pre-flight does not allow the input (exit 3)')
+  )
+}
+
+/**
+ * The pre-flight's exit status: the verdict's, except that an input with unexamined image-like
+ * values is never allowed. A DENY stands (more images cannot make it better); any other verdict
+ * becomes an input error (3): the images that were not examined could be denied.
+ */
+export function exitForPreflight(r: Pick<PreflightResult, 'verdict' | 'unexamined'>): ExitCode {
+  return incomplete(r) ? EXIT.INPUT : exitForVerdict(r.verdict)
+}
+
+/** The verdict has to be read with its unexamined values: true when some were not examined and the verdict is not DENY. */
+export function incomplete(r: Pick<PreflightResult, 'verdict' | 'unexamined'>): boolean {
+  return (r.unexamined?.length ?? 0) > 0 && r.verdict !== 'DENY'
 }

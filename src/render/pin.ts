@@ -15,6 +15,7 @@ export function renderPinSummary(s: PinSummary, o: {seconds: number; written: nu
   return (
     `pinned ${s.pinned} image reference(s) (${s.unique} unique) in ${s.files} file(s) in ${o.seconds.toFixed(2)}s; ` +
     `${s.alreadyPinned} already pinned${s.drift ? `, ${s.drift} DRIFTED` : ''}` +
+    (s.unexamined ? `; ${s.unexamined} image-like value(s) NOT EXAMINED (left as written, see the warnings)` : '') +
     (o.written ? `; wrote ${o.written} file(s)` : '') +
     (o.lockOutput ? `; lock: ${o.lockOutput}` : '')
   )

@@ -1,5 +1,6 @@
 /** Pure renderers for a pre-flight result: terminal text, Markdown for reviewers, JUnit for CD. */
-import type {PreflightResult, PlanImageResult, Verdict} from '../core/preflight.js'
+import {incomplete, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
+import {imageRulesSnippet, ruleSnippet, unexaminedWarning} from '../core/manifest/unexamined.js'
 
 const SYMBOL: Record<Verdict, string> = {ALLOW: 'ok  ', DENY: 'DENY', DRYRUN_DENY: 'DRY ', ALLOW_BREAKGLASS: 'BRK '}
 
@@ -73,7 +74,22 @@ export function renderPreflightText(r: PreflightResult): string {
     if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      next: ${s}`)
   }
   for (const n of r.notes) out.push(`note: ${n}`)
-  out.push(`Verdict: ${verdictSummary(r)} — policy ${r.policy.source}, target ${targetLabel(r)}`)
+  const unexamined = r.unexamined ?? []
+  for (const u of unexamined) out.push(`warning: ${unexaminedWarning(u)}`)
+  const snippet = imageRulesSnippet(unexamined)
+  if (snippet)
+    out.push(
+      'If these are images, add to .safe-deploy.yaml:',
+      ...snippet
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    )
+  // Never a plain ALLOW when image-like values were not examined: they could be denied.
+  const verdict = incomplete(r)
+    ? `INCOMPLETE: ${unexamined.length} image-like value(s) not examined; the examined images: ${verdictSummary(r)}`
+    : verdictSummary(r)
+  out.push(`Verdict: ${verdict} — policy ${r.policy.source}, target ${targetLabel(r)}`)
   if (r.verdict === 'DRYRUN_DENY')
     out.push('Dry-run: the policy would DENY, but the rule(s) are in DRYRUN_AUDIT_LOG_ONLY mode; the deploy proceeds and the denial is audit-logged.')
   if (r.verdict === 'ALLOW_BREAKGLASS') out.push('Break-glass: the deploy is admitted despite the policy; Binary Authorization logs a break-glass event.')
@@ -89,10 +105,27 @@ const MD_ICON: Record<Verdict, string> = {ALLOW: '✅ ALLOW', DENY: '❌ DENY', 
 /** Markdown for reviewers: a table per workload, reasons in collapsible details. */
 export function renderPreflightMarkdown(r: PreflightResult): string {
   const out: string[] = []
-  out.push(`## safe-deploy pre-flight: ${MD_ICON[r.verdict]}`, '')
+  const unexamined = r.unexamined ?? []
+  out.push(
+    incomplete(r)
+      ? `## safe-deploy pre-flight: ⚠️ INCOMPLETE (${unexamined.length} image-like value(s) not examined; examined images: ${MD_ICON[r.verdict]})`
+      : `## safe-deploy pre-flight: ${MD_ICON[r.verdict]}`,
+    '',
+  )
   out.push(`- **Target:** ${mdEscape(targetLabel(r))}`)
   out.push(`- **Policy:** \`${mdEscape(r.policy.source)}\``)
   out.push(`- **Images:** ${mdEscape(verdictSummary(r))}`, '')
+  if (unexamined.length > 0) {
+    out.push('### Not examined', '')
+    out.push('These values sit under an `image` key in a kind no image rule covers: they were neither pinned nor evaluated.', '')
+    out.push('| Where | Object | Path | Value | Rule that would cover it |', '|---|---|---|---|---|')
+    for (const u of unexamined) {
+      out.push(
+        `| \`${mdEscape(u.file)}:${u.line}\` | ${mdEscape(`${u.kind}/${u.name}`)} | \`${mdEscape(u.path)}\` | \`${mdEscape(u.value)}\` | ${u.rule ? `\`${mdEscape(ruleSnippet(u.rule))}\`` : '—'} |`,
+      )
+    }
+    out.push('')
+  }
   const groups = new Map<string, PlanImageResult[]>()
   for (const i of r.images) {
     const key = i.workload ? `${i.workload}${i.namespace ? ` (namespace ${i.namespace})` : ''}` : 'images'
@@ -141,10 +174,13 @@ function xml(s: string): string {
 
 /** JUnit XML: one testcase per image; DENY is a failure; dry-run and break-glass pass with output. */
 export function renderPreflightJunit(r: PreflightResult): string {
-  const failures = r.images.filter((i) => i.verdict === 'DENY').length
+  const unexamined = r.unexamined ?? []
+  // Each unexamined image-like value is a failed test case: the pre-flight could not say it is allowed.
+  const failures = r.images.filter((i) => i.verdict === 'DENY').length + unexamined.length
+  const tests = r.images.length + unexamined.length
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>']
-  out.push(`<testsuites name="safe-deploy preflight" tests="${r.images.length}" failures="${failures}">`)
-  out.push(`  <testsuite name="${xml(targetLabel(r))}" tests="${r.images.length}" failures="${failures}" errors="0" skipped="0">`)
+  out.push(`<testsuites name="safe-deploy preflight" tests="${tests}" failures="${failures}">`)
+  out.push(`  <testsuite name="${xml(targetLabel(r))}" tests="${tests}" failures="${failures}" errors="0" skipped="0">`)
   for (const i of r.images) {
     const classname = xml(i.workload ?? 'image')
     out.push(`    <testcase classname="${classname}" name="${xml(i.original)}">`)
@@ -158,6 +194,11 @@ export function renderPreflightJunit(r: PreflightResult): string {
       out.push(`      <failure message="${xml(i.reasons[0] ?? 'denied by Binary Authorization policy')}" type="DENY">${xml(text)}</failure>`)
     else if (i.verdict !== 'ALLOW')
       out.push(`      <system-out>${xml(`${i.verdict}${i.wouldBe ? ' (would be ' + i.wouldBe + ')' : ''}\n${text}`)}</system-out>`)
+    out.push('    </testcase>')
+  }
+  for (const u of unexamined) {
+    out.push(`    <testcase classname="${xml(`${u.kind}/${u.name}`)}" name="${xml(`${u.path}: ${u.value}`)}">`)
+    out.push(`      <failure message="${xml('not examined: no image rule covers this field')}" type="UNEXAMINED">${xml(unexaminedWarning(u))}</failure>`)
     out.push('    </testcase>')
   }
   out.push('  </testsuite>', '</testsuites>', '')

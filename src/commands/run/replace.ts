@@ -4,6 +4,7 @@ import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runSetup} from '../../cli/wiring.js'
 import {runReplace, type RunResult} from '../../app/run.js'
 import {runFlags} from './deploy.js'
+import {allowUnexaminedFlags} from '../../cli/flags.js'
 import {renderRunResult} from '../../render/text.js'
 import {EXIT} from '../../core/errors.js'
 
@@ -11,12 +12,13 @@ export default class RunReplace extends BaseCommand {
   static override summary = 'Deploy a Knative Service YAML to Cloud Run, pinned and pre-flighted, with Binary Authorization on'
   static override description = withExitCodes(
     'Pins every image in the Service YAML, sets run.googleapis.com/binary-authorization: default on the Service metadata, pre-flights it with ' +
-      'the Cloud Run rules, then translates it to the Cloud Run Admin API v2 and creates or updates the service. Fields it cannot translate are refused by path.',
+      'the Cloud Run rules, then translates it to the Cloud Run Admin API v2 and creates or updates the service. Fields it cannot translate are refused by path. ' +
+      'An image-like value that no image rule examined stops the deploy (exit 3) unless --allow-unexamined-images is given.',
   )
   static override examples = ['<%= config.bin %> run replace service.yaml --region europe-west2 --project my-prod']
   static override args = {file: Args.string({required: true, description: 'Knative Service YAML (serving.knative.dev/v1)'})}
   static override enableJsonFlag = true
-  static override flags = {...runFlags}
+  static override flags = {...runFlags, ...allowUnexaminedFlags}
 
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(RunReplace)

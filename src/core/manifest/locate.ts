@@ -1,8 +1,14 @@
 /**
  * Find every image field in parsed manifest documents: pod specs of the workload kinds (core,
- * apps, batch, Knative / Cloud Run services and jobs), items of a `kind: List`, and custom rules
- * for CRDs. Only the known paths are read (direct map lookups), so CRD schemas full of the word
- * "image" are never reported.
+ * apps, batch, Knative / Cloud Run services and jobs), the built-in rules for common third-party
+ * kinds (Argo Rollouts and Workflows, KEDA, Tekton), items of a `kind: List`, and custom rules for
+ * CRDs. Only the known paths are read (direct map lookups), so CRD schemas full of the word "image"
+ * are never reported as images.
+ *
+ * What no rule examined is not silently passed over: in a kind without any rule (and in the
+ * third-party kinds above, beyond their built-in paths), every string under a key named `image`, or
+ * in a list under a key named `images`, is reported as an unexamined image-like value
+ * (docs/image-rules.md#unexamined-image-like-values).
  */
 import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar, type YAMLMap} from 'yaml'
 import {BREAK_GLASS_ANNOTATION, podMetadataPath} from './breakglass.js'
@@ -10,7 +16,7 @@ import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {unpinnableError} from './classify.js'
 import {plainStringDisagreement} from './kubectl-reading.js'
 import {WHOLE_FILE, type TextOrigin} from './parse.js'
-import type {CustomImageRule, ImageSite, ManifestDocument, ManifestFile, ScalarType} from './types.js'
+import type {CustomImageRule, ImageSite, ManifestDocument, ManifestFile, ScalarType, UnexaminedValue} from './types.js'
 
 export {classifyImageValue, unpinnableError} from './classify.js'
 
@@ -51,6 +57,76 @@ const POD_SPECS: ReadonlyMap<string, readonly PodSpecLocation[]> = new Map<strin
   ['Revision', [{groups: KNATIVE_GROUPS, path: ['spec']}]],
   ['WorkerPool', [{groups: RUN_GROUPS, path: TEMPLATE_SPEC}]],
 ])
+
+/**
+ * Built-in rules for third-party kinds (docs/image-rules.md#built-in-rules), in the custom rules'
+ * path syntax: pod specs (`podSpecs`: containers, initContainers, ephemeralContainers, image
+ * volumes, service account and break-glass read as for a Deployment) and single image fields
+ * (`images`). These schemas are not Kubernetes' own and change between versions, so image-like
+ * values outside these paths are still reported as unexamined.
+ */
+interface ThirdPartyRule {
+  groups: readonly string[]
+  podSpecs?: readonly string[]
+  images?: readonly string[]
+}
+
+const ARGO_GROUPS = ['argoproj.io'] as const
+const TEKTON_GROUPS = ['tekton.dev'] as const
+
+/** The image fields of an Argo Workflows template (container, script, containerSet, initContainers, sidecars). */
+const argoTemplates = (prefix: string): string[] =>
+  ['container.image', 'script.image', 'containerSet.containers[*].image', 'initContainers[*].image', 'sidecars[*].image'].map(
+    (p) => `${prefix}.templates[*].${p}`,
+  )
+
+/** The image fields of a Tekton TaskSpec (steps, sidecars, stepTemplate). */
+const tektonTaskSpec = (prefix: string): string[] => ['steps[*].image', 'sidecars[*].image', 'stepTemplate.image'].map((p) => `${prefix}.${p}`)
+
+/** The embedded task specs of a Tekton PipelineSpec (tasks and finally). */
+const tektonPipelineSpec = (prefix: string): string[] => [...tektonTaskSpec(`${prefix}.tasks[*].taskSpec`), ...tektonTaskSpec(`${prefix}.finally[*].taskSpec`)]
+
+const ANALYSIS_JOB = {groups: ARGO_GROUPS, podSpecs: ['spec.metrics[*].provider.job.spec.template.spec']}
+
+const THIRD_PARTY: ReadonlyMap<string, ThirdPartyRule> = new Map<string, ThirdPartyRule>([
+  // Argo Rollouts: a Rollout's spec.template is a pod template, as a Deployment's; job metrics run a Job.
+  ['Rollout', {groups: ARGO_GROUPS, podSpecs: ['spec.template.spec']}],
+  ['AnalysisTemplate', ANALYSIS_JOB],
+  ['ClusterAnalysisTemplate', ANALYSIS_JOB],
+  ['AnalysisRun', ANALYSIS_JOB],
+  // Argo Workflows: templates[] run containers; a CronWorkflow holds a WorkflowSpec.
+  ['Workflow', {groups: ARGO_GROUPS, images: argoTemplates('spec')}],
+  ['WorkflowTemplate', {groups: ARGO_GROUPS, images: argoTemplates('spec')}],
+  ['ClusterWorkflowTemplate', {groups: ARGO_GROUPS, images: argoTemplates('spec')}],
+  ['CronWorkflow', {groups: ARGO_GROUPS, images: argoTemplates('spec.workflowSpec')}],
+  // KEDA: a ScaledJob's jobTargetRef is a batch JobSpec.
+  ['ScaledJob', {groups: ['keda.sh'], podSpecs: ['spec.jobTargetRef.template.spec']}],
+  // Tekton Pipelines: steps and sidecars are containers of the TaskRun's pod.
+  ['Task', {groups: TEKTON_GROUPS, images: tektonTaskSpec('spec')}],
+  ['ClusterTask', {groups: TEKTON_GROUPS, images: tektonTaskSpec('spec')}],
+  ['TaskRun', {groups: TEKTON_GROUPS, images: tektonTaskSpec('spec.taskSpec')}],
+  ['Pipeline', {groups: TEKTON_GROUPS, images: tektonPipelineSpec('spec')}],
+  ['PipelineRun', {groups: TEKTON_GROUPS, images: tektonPipelineSpec('spec.pipelineSpec')}],
+])
+
+/**
+ * Kinds whose `image` keys are not image uses, so they are never reported as unexamined: ConfigMap
+ * and Secret data are opaque strings for an application, a CRD's schema describes fields (its
+ * defaults and examples run nothing), and Flux's image automation objects name repositories to scan.
+ * Keyed by API group; `*` is every kind of the group.
+ */
+const NO_IMAGE_KINDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['', new Set(['ConfigMap', 'Secret'])],
+  ['apiextensions.k8s.io', new Set(['CustomResourceDefinition'])],
+  ['image.toolkit.fluxcd.io', new Set(['*'])],
+])
+
+/** Keys named so are image-like (a string under `image`, the strings of a list under `images`). */
+const IMAGE_KEY = 'image'
+const IMAGES_KEY = 'images'
+
+/** At most this many nodes of one object are walked looking for image-like values (aliases expand). */
+const MAX_WALK = 1_000_000
 
 const CONTAINER_LISTS: ReadonlyArray<readonly [string, Role]> = [
   ['containers', 'container'],
@@ -107,6 +183,24 @@ function badRule(path: string, why: string): SafeDeployError {
   })
 }
 
+/**
+ * The custom rule path that names `path` (relative to the object) with every list index as [*], or
+ * undefined when a key cannot be written in the path syntax (empty, or holding ".", "[" or "]").
+ */
+export function rulePathFor(path: ReadonlyArray<PathKey>): string | undefined {
+  let out = ''
+  for (const k of path) {
+    if (typeof k === 'number') {
+      if (out === '') return undefined
+      out += '[*]'
+    } else {
+      if (k === '' || /[.[\]]/.test(k)) return undefined
+      out += out === '' ? k : `.${k}`
+    }
+  }
+  return out === '' ? undefined : out
+}
+
 function ruleMatches(rule: CustomImageRule, apiVersion: string, kind: string): boolean {
   if (rule.kind !== kind) return false
   if (rule.apiVersion === undefined || rule.apiVersion === '' || rule.apiVersion === '*') return true
@@ -136,6 +230,7 @@ export interface LocateSource {
 
 class Locator {
   readonly sites: Array<{offset: number; site: ImageSite}> = []
+  readonly unexamined: Array<{offset: number; value: UnexaminedValue}> = []
   /**
    * Fields already reported, by offset and path: the same field reached twice (a custom rule that
    * repeats a built-in path) is one site, while one scalar used at two paths through an alias is
@@ -144,6 +239,7 @@ class Locator {
   private readonly seen = new Set<string>()
   private readonly rules: ReadonlyArray<{rule: CustomImageRule; steps: RuleStep[]}>
   private current: Document.Parsed | undefined
+  private walked = 0
 
   constructor(
     private readonly m: LocateSource,
@@ -155,6 +251,7 @@ class Locator {
   /** Visit one document; `index` is its index in the parsed text (the origin's document index is added). */
   document(doc: Document.Parsed, index: number): void {
     this.seen.clear()
+    this.walked = 0
     this.current = doc
     this.object(doc, this.m.origin.document + index, doc.contents, [])
   }
@@ -231,14 +328,130 @@ class Locator {
       namespace: this.identity(doc, index, metadata, 'namespace', [...base, 'metadata']),
     }
     const group = apiGroup(apiVersion)
+    const first = this.sites.length
+    let kubernetesKind = false
     for (const loc of POD_SPECS.get(kind) ?? []) {
       if (apiVersion === '' || !loc.groups.includes(group)) continue
+      kubernetesKind = true
       let spec: unknown = obj
       for (const key of loc.path) spec = this.get(doc, spec, key)
       if (spec !== undefined) this.podSpec(doc, index, meta, spec, [...base, ...loc.path])
     }
+    const thirdParty = apiVersion === '' ? undefined : THIRD_PARTY.get(kind)
+    const builtIn = thirdParty !== undefined && thirdParty.groups.includes(group) ? thirdParty : undefined
+    for (const path of builtIn?.podSpecs ?? []) {
+      this.follow(doc, obj, builtInSteps(path), 0, [...base], undefined, (spec, at) => this.podSpec(doc, index, meta, spec, at))
+    }
+    for (const path of builtIn?.images ?? []) this.custom(doc, index, meta, obj, builtInSteps(path), 0, [...base], undefined)
+    let customKind = false
     for (const {rule, steps} of this.rules) {
-      if (ruleMatches(rule, apiVersion, kind)) this.custom(doc, index, meta, obj, steps, 0, [...base], undefined)
+      if (!ruleMatches(rule, apiVersion, kind)) continue
+      customKind = true
+      this.custom(doc, index, meta, obj, steps, 0, [...base], undefined)
+    }
+    // Kubernetes' own kinds are fully covered (the API server refuses unknown fields); a custom rule
+    // is the user's statement of where the kind's images are. Anything else is looked through.
+    if (kubernetesKind || customKind || kind === '' || noImageKind(group, kind)) return
+    const found = new Set(this.sites.slice(first).map((s) => s.site.pathString))
+    this.imageLike(doc, index, meta, obj, base, [], true, found, builtIn ? 'not-covered' : 'no-rule', new Set())
+  }
+
+  /**
+   * Every string under a key named `image`, and in a list under a key named `images`, below `node`
+   * (aliases followed), that is not one of the object's sites: an unexamined image-like value.
+   */
+  private imageLike(
+    doc: Document.Parsed,
+    index: number,
+    meta: ObjectMeta,
+    node: unknown,
+    base: PathKey[],
+    rel: PathKey[],
+    nameable: boolean,
+    found: ReadonlySet<string>,
+    reason: UnexaminedValue['reason'],
+    ancestors: Set<unknown>,
+  ): void {
+    const cur = this.deref(doc, node)
+    if (!isMap(cur) && !isSeq(cur)) return
+    if (ancestors.has(cur)) return
+    if (++this.walked > MAX_WALK) {
+      throw this.invalid(
+        index,
+        formatPath([...base, ...rel]),
+        this.nodeLine(node),
+        `the object is too large to look through for image-like values (over ${MAX_WALK} nodes)`,
+        'split the object, or write fewer aliases',
+      )
+    }
+    ancestors.add(cur)
+    const report = (valueNode: unknown, at: PathKey[], canName: boolean): void => {
+      const v = this.deref(doc, valueNode)
+      if (!isScalar(v) || typeof v.value !== 'string' || v.value.trim() === '') return
+      const pathString = formatPath([...base, ...at])
+      if (found.has(pathString)) return
+      const rulePath = canName ? rulePathFor(at) : undefined
+      const offset = (valueNode as Node | null)?.range?.[0] ?? 0
+      this.unexamined.push({
+        offset,
+        value: {
+          file: this.m.file,
+          document: index,
+          line: this.line(offset),
+          apiVersion: meta.apiVersion,
+          kind: meta.kind,
+          name: meta.name,
+          ...(meta.namespace === undefined ? {} : {namespace: meta.namespace}),
+          path: pathString,
+          value: v.value,
+          reason,
+          ...(rulePath === undefined ? {} : {rule: {...(meta.apiVersion === '' ? {} : {apiVersion: meta.apiVersion}), kind: meta.kind, path: rulePath}}),
+        },
+      })
+    }
+    if (isSeq(cur)) {
+      cur.items.forEach((item, i) => this.imageLike(doc, index, meta, item, base, [...rel, i], nameable, found, reason, ancestors))
+    } else {
+      for (const pair of (cur as YAMLMap<unknown, unknown>).items) {
+        const k = this.deref(doc, pair.key)
+        const key = isScalar(k) ? k.value : undefined
+        const at = [...rel, typeof key === 'string' ? key : String(key)]
+        const canName = nameable && typeof key === 'string'
+        if (key === IMAGE_KEY) report(pair.value, at, canName)
+        const value = this.deref(doc, pair.value)
+        if (key === IMAGES_KEY && isSeq(value)) value.items.forEach((item, i) => report(item, [...at, i], canName))
+        this.imageLike(doc, index, meta, pair.value, base, at, canName, found, reason, ancestors)
+      }
+    }
+    ancestors.delete(cur)
+  }
+
+  /** Follow a rule path to the nodes it names, calling `at` with each node and its path. */
+  private follow(
+    doc: Document.Parsed,
+    node: unknown,
+    steps: RuleStep[],
+    at: number,
+    path: PathKey[],
+    parent: unknown,
+    end: (node: unknown, path: PathKey[], parent: unknown) => void,
+  ): void {
+    const step = steps[at]
+    if (step === undefined) {
+      end(node, path, parent)
+      return
+    }
+    const cur = this.deref(doc, node)
+    if ('key' in step) {
+      const next = this.get(doc, cur, step.key)
+      if (next !== undefined) this.follow(doc, next, steps, at + 1, [...path, step.key], cur, end)
+    } else if (isSeq(cur)) {
+      if ('index' in step) {
+        const next = cur.items[step.index]
+        if (next !== undefined) this.follow(doc, next, steps, at + 1, [...path, step.index], parent, end)
+      } else {
+        cur.items.forEach((item, i) => this.follow(doc, item, steps, at + 1, [...path, i], parent, end))
+      }
     }
   }
 
@@ -303,24 +516,9 @@ class Locator {
   }
 
   private custom(doc: Document.Parsed, index: number, meta: ObjectMeta, node: unknown, steps: RuleStep[], at: number, path: PathKey[], parent: unknown): void {
-    const step = steps[at]
-    if (step === undefined) {
-      const container = this.str(doc, parent, 'name')
-      this.site(index, meta, node, path, 'custom', container, undefined)
-      return
-    }
-    const cur = this.deref(doc, node)
-    if ('key' in step) {
-      const next = this.get(doc, cur, step.key)
-      if (next !== undefined) this.custom(doc, index, meta, next, steps, at + 1, [...path, step.key], cur)
-    } else if (isSeq(cur)) {
-      if ('index' in step) {
-        const next = cur.items[step.index]
-        if (next !== undefined) this.custom(doc, index, meta, next, steps, at + 1, [...path, step.index], parent)
-      } else {
-        cur.items.forEach((item, i) => this.custom(doc, index, meta, item, steps, at + 1, [...path, i], parent))
-      }
-    }
+    this.follow(doc, node, steps, at, path, parent, (value, valuePath, holder) =>
+      this.site(index, meta, value, valuePath, 'custom', this.str(doc, holder, 'name'), undefined),
+    )
   }
 
   private site(
@@ -405,6 +603,18 @@ class Locator {
   }
 }
 
+const BUILT_IN_STEPS = new Map<string, RuleStep[]>()
+function builtInSteps(path: string): RuleStep[] {
+  let steps = BUILT_IN_STEPS.get(path)
+  if (steps === undefined) BUILT_IN_STEPS.set(path, (steps = parseRulePath(path)))
+  return steps
+}
+
+function noImageKind(group: string, kind: string): boolean {
+  const kinds = NO_IMAGE_KINDS.get(group)
+  return kinds !== undefined && (kinds.has('*') || kinds.has(kind))
+}
+
 function describe(value: unknown): string {
   if (value === undefined || value === null) return 'nothing (the field is empty)'
   if (isScalar(value)) {
@@ -417,13 +627,24 @@ function describe(value: unknown): string {
   return 'a non-string value'
 }
 
+/** What the locator found: the image sites, and the image-like values no rule examined. */
+export interface Located {
+  sites: ImageSite[]
+  unexamined: UnexaminedValue[]
+}
+
 /**
  * Every image field of the manifest, in file order. Throws INVALID_INPUT for a non-string image
  * value (naming path and line), UNPINNABLE_VALUE for a template that YAML read as a mapping, and
  * CONFIG_INVALID for a custom rule whose path cannot be read.
  */
 export function locateImages(m: ManifestFile, rules: readonly CustomImageRule[] = []): ImageSite[] {
-  return locateIn({file: m.file, text: m.text, lineCounter: m.lineCounter, origin: WHOLE_FILE}, m.documents, rules)
+  return locateAll(m, rules).sites
+}
+
+/** locateImages, with the unexamined image-like values (in file order). */
+export function locateAll(m: ManifestFile, rules: readonly CustomImageRule[] = []): Located {
+  return locateInAll({file: m.file, text: m.text, lineCounter: m.lineCounter, origin: WHOLE_FILE}, m.documents, rules)
 }
 
 /**
@@ -431,17 +652,22 @@ export function locateImages(m: ManifestFile, rules: readonly CustomImageRule[] 
  * the sites (and of errors) are whole-file ones (the piece's origin is added).
  */
 export function locateIn(source: LocateSource, documents: readonly ManifestDocument[], rules: readonly CustomImageRule[] = []): ImageSite[] {
+  return locateInAll(source, documents, rules).sites
+}
+
+/** locateIn, with the unexamined image-like values. */
+export function locateInAll(source: LocateSource, documents: readonly ManifestDocument[], rules: readonly CustomImageRule[] = []): Located {
   const locator = new Locator(source, rules)
   for (const d of documents) {
     if (!d.empty) locator.document(d.document, d.index)
   }
   // Documents are visited in order; within one, container lists may be written in any order.
-  const sites = locator.sites
-  for (let i = 1; i < sites.length; i++) {
-    if ((sites[i] as {offset: number}).offset < (sites[i - 1] as {offset: number}).offset) {
-      sites.sort((a, b) => a.offset - b.offset)
-      break
-    }
+  return {sites: inFileOrder(locator.sites).map((s) => s.site), unexamined: inFileOrder(locator.unexamined).map((u) => u.value)}
+}
+
+function inFileOrder<T extends {offset: number}>(found: T[]): T[] {
+  for (let i = 1; i < found.length; i++) {
+    if ((found[i] as T).offset < (found[i - 1] as T).offset) return found.sort((a, b) => a.offset - b.offset)
   }
-  return sites.map((s) => s.site)
+  return found
 }

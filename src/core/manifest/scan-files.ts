@@ -10,15 +10,19 @@
  */
 import {countLines, documentStarts, fileTraits, finishScan, scanPart, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart} from './scan.js'
 import type {SafeDeployError} from '../errors.js'
-import type {CustomImageRule, ImageSite} from './types.js'
+import type {CustomImageRule, ImageSite, UnexaminedValue} from './types.js'
 
 export interface ScanInput {
   file: string
   text: string
 }
 
-/** One input file and its sites, or the error that stops it (stage: a YAML problem, or a locate one). */
-export type ScannedFile = ScanInput & ({sites: ImageSite[]; error?: undefined} | {sites?: undefined; error: SafeDeployError; stage: 'parse' | 'locate'})
+/** One input file and its sites (and unexamined image-like values), or the error that stops it (stage: a YAML problem, or a locate one). */
+export type ScannedFile = ScanInput &
+  (
+    | {sites: ImageSite[]; unexamined: UnexaminedValue[]; error?: undefined}
+    | {sites?: undefined; unexamined?: undefined; error: SafeDeployError; stage: 'parse' | 'locate'}
+  )
 
 /** Default smallest stretch planParts cuts a file into. */
 export const MIN_PART_CHARS = 256 * 1024
@@ -90,7 +94,7 @@ export async function scanFilesStreaming(
 
 function settle(input: ScanInput, outcome: ScanOutcome): ScannedFile {
   return outcome.ok
-    ? {file: input.file, text: input.text, sites: outcome.sites}
+    ? {file: input.file, text: input.text, sites: outcome.sites, unexamined: outcome.unexamined}
     : {file: input.file, text: input.text, error: outcome.error, stage: outcome.stage}
 }
 

@@ -11,10 +11,10 @@
  * parsed whole. Each split is also checked: the parser must start a document at the split point.
  */
 import {SafeDeployError} from '../errors.js'
-import {locateIn, locateImages} from './locate.js'
+import {locateAll, locateInAll} from './locate.js'
 import {fileTraits, manifestProblem, parseDocuments, parseManifest, WHOLE_FILE, type TextOrigin} from './parse.js'
 import type {FileTraits} from './parse.js'
-import type {CustomImageRule, ImageSite, ManifestFile} from './types.js'
+import type {CustomImageRule, ImageSite, ManifestFile, UnexaminedValue} from './types.js'
 
 /** At most this many documents are parsed at a time. */
 export const DOCUMENTS_PER_CHUNK = 250
@@ -30,6 +30,8 @@ export const CHARS_PER_CHUNK = 4 * 1024
 
 export interface ScanResult {
   sites: ImageSite[]
+  /** Image-like values no rule examined (docs/image-rules.md#unexamined-image-like-values), in file order. */
+  unexamined: UnexaminedValue[]
   /** Documents in the stream (empty and comment-only ones count, as in parseManifest). */
   documents: number
 }
@@ -37,6 +39,7 @@ export interface ScanResult {
 /** What one stretch of a file produced; several parts are merged in order by finishScan. */
 export interface ScanPart {
   sites: ImageSite[]
+  unexamined: UnexaminedValue[]
   documents: number
   /** YAML problems (whole-file locations), in stream order. */
   problems: SafeDeployError[]
@@ -153,7 +156,7 @@ export function scanPart(
     ...(options.charsPerChunk === undefined ? {} : {chars: options.charsPerChunk}),
   })
   const last = options.last ?? true
-  const out: ScanPart = {sites: [], documents: 0, problems: []}
+  const out: ScanPart = {sites: [], unexamined: [], documents: 0, problems: []}
   for (const [k, span] of spans.entries()) {
     const piece = text.slice(span.start, span.end)
     const final = last && k === spans.length - 1
@@ -179,7 +182,7 @@ export function scanPart(
     out.problems.push(...parsed.problems)
     if (out.problems.length === 0 && out.locateError === undefined) {
       try {
-        const sites = locateIn(
+        const located = locateInAll(
           {
             file,
             text: piece,
@@ -193,7 +196,8 @@ export function scanPart(
           documents,
           rules,
         )
-        for (const s of sites) out.sites.push(s)
+        for (const s of located.sites) out.sites.push(s)
+        for (const u of located.unexamined) out.unexamined.push(u)
       } catch (err) {
         if (!(err instanceof SafeDeployError)) throw err
         out.locateError = err
@@ -214,12 +218,14 @@ export function finishScan(parts: readonly ScanPart[]): ScanOutcome {
   const failed = parts.find((p) => p.locateError !== undefined)
   if (failed?.locateError) return {ok: false, stage: 'locate', error: failed.locateError}
   const sites: ImageSite[] = []
+  const unexamined: UnexaminedValue[] = []
   let documents = 0
   for (const p of parts) {
     for (const s of p.sites) sites.push(s)
+    for (const u of p.unexamined) unexamined.push(u)
     documents += p.documents
   }
-  return {ok: true, sites, documents}
+  return {ok: true, sites, unexamined, documents}
 }
 
 /** Whole-text scan: parseManifest + locateImages, the reference the chunked scan must match. */
@@ -232,7 +238,7 @@ export function scanWhole(text: string, file: string, rules: readonly CustomImag
     throw err
   }
   try {
-    return {ok: true, sites: locateImages(m, rules), documents: m.documents.length}
+    return {ok: true, ...locateAll(m, rules), documents: m.documents.length}
   } catch (err) {
     if (err instanceof SafeDeployError) return {ok: false, stage: 'locate', error: err}
     throw err
@@ -254,5 +260,5 @@ export function scanOutcome(text: string, file: string, rules: readonly CustomIm
 export function scanManifest(text: string, file: string, rules: readonly CustomImageRule[] = [], options: ScanOptions = {}): ScanResult {
   const outcome = scanOutcome(text, file, rules, options)
   if (!outcome.ok) throw outcome.error
-  return {sites: outcome.sites, documents: outcome.documents}
+  return {sites: outcome.sites, unexamined: outcome.unexamined, documents: outcome.documents}
 }

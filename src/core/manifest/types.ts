@@ -50,6 +50,32 @@ export interface CustomImageRule {
   path: string
 }
 
+/**
+ * A string under a key named `image` (or in a list under a key named `images`) that no image rule
+ * examined: in a kind safe-deploy has no rule for, or in a third-party kind whose built-in rules do
+ * not cover that field. It is neither pinned nor pre-flighted (docs/image-rules.md#unexamined-image-like-values).
+ */
+export interface UnexaminedValue {
+  /** File path as given, or '-' for stdin. */
+  file: string
+  /** 0-based index of the YAML document in its file. */
+  document: number
+  /** 1-based line of the value. */
+  line: number
+  apiVersion: string
+  kind: string
+  name: string
+  namespace?: string
+  /** Dotted path from the document root: spec.components[0].image */
+  path: string
+  /** The value as written. */
+  value: string
+  /** `no-rule`: the kind has no image rule; `not-covered`: a built-in rule for this kind does not cover the field. */
+  reason: 'no-rule' | 'not-covered'
+  /** The `.safe-deploy.yaml` imageRules entry that would cover it; absent when no rule path can name the field. */
+  rule?: CustomImageRule
+}
+
 /** One document of a multi-document stream. */
 export interface ManifestDocument {
   /** 0-based index in the stream (empty and comment-only documents count too). */

@@ -670,3 +670,54 @@ describe('the confirmation prompt in a pseudo-terminal', () => {
     expect(records.map((x) => x.outcome)).toEqual(['aborted'])
   })
 })
+
+describe('apply: image-like values no image rule examined (issue #12)', () => {
+  it('an image in a kind without rules: refused (exit 3), not one request at the double, audit "blocked"', async () => {
+    const file = deploymentFile('with-myapp', `${reg.host}/team/app:1.4`)
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        `---\napiVersion: example.com/v1\nkind: MyApp\nmetadata: {name: shop, namespace: prod}\nspec:\n  image: ${reg.host}/team/bad:2.0\n`,
+    )
+    const r = await apply(file, ['--yes'])
+    expect(r.code).toBe(3)
+    expect(r.stderr).toContain('Error [INVALID_INPUT]: 1 image-like value(s) that no image rule examined; nothing was written or deployed:')
+    expect(r.stderr).toContain(
+      `${file}: document 2: spec.image (line 22): "${reg.host}/team/bad:2.0" was not examined: safe-deploy has no image rule for example.com/v1 MyApp`,
+    )
+    expect(r.stderr).toContain('  - {apiVersion: example.com/v1, kind: MyApp, path: spec.image}')
+    expect(r.stderr).toMatch(/--allow-unexamined-images/)
+    expect(kube.requests).toEqual([])
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(recs[0].detail).toMatch(/not deployed: INVALID_INPUT: 1 image-like value/)
+  })
+
+  it('--allow-unexamined-images: deployed as written with a loud warning; the values are in the audit records', async () => {
+    const file = deploymentFile('with-annotated-service', `${reg.host}/team/app:1.4`)
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        `---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: prod\n  annotations:\n    image: tools/debug:1\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n`,
+    )
+    const refused = await apply(file, ['--yes'])
+    expect(refused.code).toBe(3)
+    expect(kube.requests).toEqual([])
+    const r = await apply(file, ['--yes', '--allow-unexamined-images'])
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain(
+      `warning: ${file}:24: Service/web: metadata.annotations.image: "tools/debug:1" was not examined (safe-deploy has no image rule for v1 Service)`,
+    )
+    expect(r.stderr).toMatch(
+      /warning: UNEXAMINED IMAGES: --allow-unexamined-images: deploying 1 image-like value\(s\) that were neither pinned nor pre-flighted/,
+    )
+    const writes = kube.writes()
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(['POST /apis/apps/v1/namespaces/prod/deployments', 'POST /api/v1/namespaces/prod/services'])
+    expect(sentDeployment(writes[1] as RecordedRequest).metadata.annotations.image).toBe('tools/debug:1')
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['started', 'applied'])
+    for (const rec of recs)
+      expect(rec.unexamined).toEqual([{file, line: 24, object: 'Service/web', path: 'metadata.annotations.image', value: 'tools/debug:1'}])
+  })
+})

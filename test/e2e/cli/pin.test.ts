@@ -222,3 +222,108 @@ for (const [dir, label, minFiles] of [
     })
   })
 }
+
+describe('safe-deploy pin: kinds beyond the built-in workloads (issue #12)', () => {
+  const rollout = (image: string): string => `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  replicas: 2
+  strategy:
+    canary:
+      steps: [{setWeight: 20}, {pause: {}}]
+  template:
+    spec:
+      containers:
+      - name: app
+        image: ${image}
+`
+  const myApp = (image: string): string => `apiVersion: example.com/v1
+kind: MyApp
+metadata:
+  name: shop
+spec:
+  components:
+  - name: web
+    image: ${image}
+`
+
+  it('an Argo Rollout is pinned like a Deployment', async () => {
+    const file = join(dir, 'rollout.yaml')
+    const src = rollout(`${reg.host}/team/app:1.4`)
+    writeFileSync(file, src)
+    const r = await runCli(['pin', '-f', file, ...insecure(), '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).sites).toEqual([
+      expect.objectContaining({
+        kind: 'Rollout',
+        name: 'web',
+        path: 'spec.template.spec.containers[0].image',
+        line: 14,
+        pinned: `${reg.host}/team/app:1.4@${app}`,
+      }),
+    ])
+    const text = await runCli(['pin', '-f', file, ...insecure()])
+    expect(text.stdout).toBe(src.replace(`${reg.host}/team/app:1.4`, `${reg.host}/team/app:1.4@${app}`))
+  })
+
+  it('an image in a kind without rules: left as written, a warning naming file:line, kind, name and path with the imageRules entry', async () => {
+    const file = join(dir, 'myapp.yaml')
+    const src = web(`${reg.host}/team/app:1.4`) + '---\n' + myApp(`${reg.host}/team/sidecar:latest`)
+    writeFileSync(file, src)
+    const r = await runCli(['pin', '-f', file, ...insecure()])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain(
+      `warning: ${file}:21: MyApp/shop: spec.components[0].image: "${reg.host}/team/sidecar:latest" was not examined (safe-deploy has no image rule for example.com/v1 MyApp): ` +
+        'neither pinned nor pre-flighted; if it is an image, cover it in .safe-deploy.yaml: imageRules: [{apiVersion: example.com/v1, kind: MyApp, path: "spec.components[*].image"}]',
+    )
+    expect(r.stderr).toMatch(/pinned 1 image reference\(s\).*; 1 image-like value\(s\) NOT EXAMINED/)
+    expect(r.stdout).toBe(src.replace(`${reg.host}/team/app:1.4`, `${reg.host}/team/app:1.4@${app}`))
+    const json = JSON.parse((await runCli(['pin', '-f', file, ...insecure(), '--json'])).stdout)
+    expect(json.unexamined).toEqual([
+      {
+        file,
+        document: 1,
+        line: 21,
+        apiVersion: 'example.com/v1',
+        kind: 'MyApp',
+        name: 'shop',
+        path: 'spec.components[0].image',
+        value: `${reg.host}/team/sidecar:latest`,
+        reason: 'no-rule',
+        rule: {apiVersion: 'example.com/v1', kind: 'MyApp', path: 'spec.components[*].image'},
+      },
+    ])
+    expect(json.summary.unexamined).toBe(1)
+
+    // The suggested rule, in .safe-deploy.yaml, makes it an image like any other.
+    const cfg = join(dir, 'myapp-config.yaml')
+    writeFileSync(cfg, 'imageRules:\n  - {apiVersion: example.com/v1, kind: MyApp, path: "spec.components[*].image"}\n')
+    const ruled = await runCli(['pin', '-f', file, ...insecure(), '--config', cfg, '--strict'])
+    expect(ruled.stderr).not.toMatch(/warning|Error/)
+    expect(ruled.code).toBe(0)
+    expect(ruled.stdout).toMatch(new RegExp(`image: ${reg.host}/team/sidecar:latest@sha256:[a-f0-9]{64}\\n`))
+  })
+
+  it('--strict: exit 3 (INVALID_INPUT) listing every such value; nothing on stdout, no file written', async () => {
+    const file = join(dir, 'myapp-strict.yaml')
+    const src = myApp('nginx:1.25') + '---\n' + myApp('nginx:1.26').replace('name: shop', 'name: shop2')
+    writeFileSync(file, src)
+    const r = await runCli(['pin', '-f', file, ...insecure(), '--strict', '--write'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain('Error [INVALID_INPUT]: 2 image-like value(s) that no image rule examined; nothing was written or deployed:')
+    expect(r.stderr).toContain(
+      `  - ${file}: document 1: spec.components[0].image (line 8): "nginx:1.25" was not examined: safe-deploy has no image rule for example.com/v1 MyApp`,
+    )
+    expect(r.stderr).toContain(`  - ${file}: document 2: spec.components[0].image (line 17): "nginx:1.26" was not examined`)
+    expect(r.stderr).toContain(
+      'Hint: if these are images, add to .safe-deploy.yaml:\nimageRules:\n  - {apiVersion: example.com/v1, kind: MyApp, path: "spec.components[*].image"}',
+    )
+    expect(readFileSync(file, 'utf8')).toBe(src)
+    const json = await runCli(['pin', '-f', file, ...insecure(), '--strict', '--json'])
+    expect(json.code).toBe(3)
+    expect(JSON.parse(json.stdout)).toMatchObject({exitCode: 3, error: {code: 'INVALID_INPUT', errors: [{location: {line: 8}}, {location: {line: 17}}]}})
+  })
+})

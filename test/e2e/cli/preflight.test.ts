@@ -282,3 +282,70 @@ clusterAdmissionRules:
     expect(JSON.parse(other.stdout).images[0].rule.kind).toBe('default')
   })
 })
+
+describe('preflight: image-like values no image rule examined (issue #12)', () => {
+  const myApp = `apiVersion: example.com/v1
+kind: MyApp
+metadata:
+  name: shop
+  namespace: prod
+spec:
+  image: nginx:1.25
+`
+
+  it('never a plain ALLOW: the rest is evaluated, the values are reported (text, --json, Markdown, JUnit), exit 3', async () => {
+    const {d, base} = setup(
+      'unexamined',
+      'globalPolicyEvaluationMode: ENABLE\ndefaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
+      [`${reg.host}/team/worker:2.0`],
+    )
+    const file = join(d, 'deploy.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8') + '---\n' + myApp)
+    const r = await runCli(['preflight', ...base, '--report-md', join(d, 'r.md'), '--report-junit', join(d, 'r.xml')])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toContain(
+      `warning: ${file}:20: MyApp/shop: spec.image: "nginx:1.25" was not examined (safe-deploy has no image rule for example.com/v1 MyApp)`,
+    )
+    expect(r.stdout).toContain('  imageRules:\n    - {apiVersion: example.com/v1, kind: MyApp, path: spec.image}')
+    expect(r.stdout).toMatch(/^Verdict: INCOMPLETE: 1 image-like value\(s\) not examined; the examined images: ALLOW \(1 image\(s\): 1 ALLOW\)/m)
+    expect(r.stdout).not.toMatch(/^Verdict: ALLOW/m)
+    expect(readFileSync(join(d, 'r.md'), 'utf8')).toMatch(
+      /## safe-deploy pre-flight: ⚠️ INCOMPLETE \(1 image-like value\(s\) not examined; examined images: ✅ ALLOW\)/,
+    )
+    expect(readFileSync(join(d, 'r.xml'), 'utf8')).toMatch(
+      /tests="2" failures="1"[\s\S]*<failure message="not examined: no image rule covers this field" type="UNEXAMINED">/,
+    )
+
+    const j = await runCli(['preflight', ...base, '--json'])
+    expect(j.code).toBe(3)
+    const json = JSON.parse(j.stdout)
+    expect(json.unexamined).toEqual([
+      expect.objectContaining({
+        file,
+        line: 20,
+        kind: 'MyApp',
+        name: 'shop',
+        path: 'spec.image',
+        value: 'nginx:1.25',
+        rule: {apiVersion: 'example.com/v1', kind: 'MyApp', path: 'spec.image'},
+      }),
+    ])
+    expect(json.notes).toContain(
+      '1 image-like value(s) of the input were not examined (no image rule covers them): the verdict ALLOW covers only the examined images, so this pre-flight does not allow the input (exit 3)',
+    )
+    const ajv = new Ajv2020.default({allErrors: true, strict: false})
+    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'src/schemas/preflight.schema.json'), 'utf8')))
+    expect(validate(json) ? [] : validate.errors).toEqual([])
+  })
+
+  it('--strict: exit 3 before anything is evaluated (no policy or attestation is read)', async () => {
+    const {d, base} = setup('unexamined-strict', requireAttestationPolicy([ci.name]), [`${reg.host}/team/worker:2.0`])
+    writeFileSync(join(d, 'deploy.yaml'), readFileSync(join(d, 'deploy.yaml'), 'utf8') + '---\n' + myApp)
+    writeFileSync(join(d, 'policy.yaml'), 'not: a policy\n')
+    const r = await runCli(['preflight', ...base, '--strict'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain('Error [INVALID_INPUT]: 1 image-like value(s) that no image rule examined')
+    expect(r.stderr).toContain('spec.image (line 20): "nginx:1.25" was not examined')
+  })
+})

@@ -23,13 +23,13 @@ const pre = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
 const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0')}
 const tags = {'gcr.io/p/api:1.0': digest(1)}
 
-async function applyFakes(policyText: string, answer: Confirmation = {answer: 'granted'}) {
+async function applyFakes(policyText: string, answer: Confirmation = {answer: 'granted'}, input: Record<string, string> = files) {
   const records: AuditRecord[] = []
   const sent: unknown[] = []
   const said: string[] = []
   const t = await trust(policyText)
   const ports: ApplyPorts = {
-    preflight: {reader: reader(files), resolver: registry(tags), openTrust: async () => t},
+    preflight: {reader: reader(input), resolver: registry(tags), openTrust: async () => t},
     audit: {
       append: async (r) => {
         records.push(r)
@@ -113,6 +113,34 @@ describe('apply use case', () => {
     f.ports.preflight.resolver = registry({})
     await expect(applyManifests(applyOptions(), f.ports)).rejects.toMatchObject({code: 'REGISTRY_NOT_FOUND'})
     expect(f.records.map((x) => [x.outcome, x.verdict])).toEqual([['blocked', 'UNKNOWN']])
+  })
+})
+
+describe('apply use case: image-like values no rule examined', () => {
+  const myApp = 'apiVersion: example.com/v1\nkind: MyApp\nmetadata: {name: shop, namespace: apps}\nspec:\n  image: gcr.io/p/other:2\n'
+  const mixed = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + myApp}
+
+  it('refused by default (exit 3): nothing confirmed or sent, the refusal recorded as blocked', async () => {
+    const f = await applyFakes(policy('allow'), {answer: 'granted'}, mixed)
+    const err = await applyManifests(applyOptions({preflight: pre({unexamined: 'refuse-deploy'})}), f.ports).catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'INVALID_INPUT', exitCode: 3})
+    expect((err as Error).message).toMatch(/1 image-like value\(s\) that no image rule examined/)
+    expect(f.sent).toEqual([])
+    expect(f.records.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(f.records[0]?.detail).toMatch(/INVALID_INPUT/)
+  })
+
+  it('--allow-unexamined-images: deployed as written, said loudly, and the values are in every audit record', async () => {
+    const f = await applyFakes(policy('allow'), {answer: 'granted'}, mixed)
+    const r = await applyManifests(applyOptions({preflight: pre({unexamined: 'warn'})}), f.ports)
+    expect(r.outcome).toBe('applied')
+    expect(JSON.stringify(f.sent)).toContain('"image":"gcr.io/p/other:2"')
+    expect(f.said.join('\n')).toMatch(/UNEXAMINED IMAGES: --allow-unexamined-images: deploying 1 image-like value\(s\)/)
+    expect(f.said.join('\n')).toMatch(/Verdict: INCOMPLETE: 1 image-like value\(s\) not examined/)
+    expect(f.records.map((x) => [x.outcome, x.unexamined])).toEqual([
+      ['started', [{file: 'a.yaml', line: 17, object: 'MyApp/shop', path: 'spec.image', value: 'gcr.io/p/other:2'}]],
+      ['applied', [{file: 'a.yaml', line: 17, object: 'MyApp/shop', path: 'spec.image', value: 'gcr.io/p/other:2'}]],
+    ])
   })
 })
 

@@ -33,7 +33,7 @@ describe('pin use case', () => {
     const {p, written} = ports({'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0')}, {'gcr.io/p/api:1.0': digest(1)})
     const out = await pin(options(), p)
     expect(out.run.outputs[0]?.text).toContain(`image: gcr.io/p/api:1.0@${digest(1)} # keep this comment`)
-    expect(out.summary).toEqual({sites: 1, unique: 1, pinned: 1, alreadyPinned: 0, drift: 0, files: 1})
+    expect(out.summary).toEqual({sites: 1, unique: 1, pinned: 1, alreadyPinned: 0, drift: 0, files: 1, unexamined: 0})
     expect(written).toEqual([])
   })
 
@@ -85,5 +85,47 @@ describe('pin use case', () => {
     const replay = await pin(options({replayingLock: true}), p)
     expect(replay.summary.drift).toBe(0)
     expect(resolver.asked).toEqual([])
+  })
+
+  const myApp = 'apiVersion: example.com/v1\nkind: MyApp\nmetadata: {name: shop}\nspec:\n  components:\n  - {name: web, image: nginx:1.25}\n'
+  const rollout =
+    'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: app, image: gcr.io/p/api:1.0}\n'
+
+  it('a Rollout is pinned; an image in a kind without rules is left as written and reported with the rule that would cover it', async () => {
+    const {p, resolver} = ports({'a.yaml': rollout + '---\n' + myApp}, {'gcr.io/p/api:1.0': digest(1)})
+    const out = await pin(options(), p)
+    expect(out.sites.map((s) => [s.kind, s.path, s.pinned])).toEqual([['Rollout', 'spec.template.spec.containers[0].image', `gcr.io/p/api:1.0@${digest(1)}`]])
+    expect(out.run.outputs[0]?.text).toContain('image: nginx:1.25}')
+    expect(resolver.asked).toEqual(['gcr.io/p/api:1.0'])
+    expect(out.summary.unexamined).toBe(1)
+    expect(out.unexamined).toEqual([
+      expect.objectContaining({file: 'a.yaml', line: 15, kind: 'MyApp', name: 'shop', path: 'spec.components[0].image', value: 'nginx:1.25'}),
+    ])
+    expect(out.warnings).toEqual([
+      'a.yaml:15: MyApp/shop: spec.components[0].image: "nginx:1.25" was not examined (safe-deploy has no image rule for example.com/v1 MyApp): ' +
+        'neither pinned nor pre-flighted; if it is an image, cover it in .safe-deploy.yaml: imageRules: [{apiVersion: example.com/v1, kind: MyApp, path: "spec.components[*].image"}]',
+    ])
+  })
+
+  it('--strict: an unexamined image-like value is an input error (exit 3) before any lookup or write', async () => {
+    const {p, written, resolver} = ports({'a.yaml': rollout + '---\n' + myApp}, {'gcr.io/p/api:1.0': digest(1)})
+    const err = await pin(options({strict: true, write: true}), p).catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      code: 'INVALID_INPUT',
+      exitCode: 3,
+      message: expect.stringContaining('1 image-like value(s) that no image rule examined') as never,
+    })
+    expect((err as {errors: Array<{location: unknown}>}).errors.map((e) => e.location)).toEqual([
+      {file: 'a.yaml', document: 1, path: 'spec.components[0].image', line: 15},
+    ])
+    expect(written).toEqual([])
+    expect(resolver.asked).toEqual([])
+    // With the rule in the config, the value is an image site like any other.
+    const ruled = await pin(
+      options({strict: true, rules: [{kind: 'MyApp', path: 'spec.components[*].image'}]}),
+      ports({'a.yaml': myApp}, {'docker.io/library/nginx:1.25': digest(2)}).p,
+    )
+    expect(ruled.sites.map((s) => s.pinned)).toEqual([`nginx:1.25@${digest(2)}`])
+    expect(ruled.unexamined).toEqual([])
   })
 })

@@ -3,7 +3,7 @@ import {describe, expect, it} from '@jest/globals'
 import {preflight, type PreflightOptions, type PreflightPorts} from '../../../src/app/preflight.js'
 import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
 import {SafeDeployError} from '../../../src/core/errors.js'
-import {attestationFactsNeeded, evaluatePreflight} from '../../../src/core/preflight.js'
+import {attestationFactsNeeded, evaluatePreflight, exitForPreflight} from '../../../src/core/preflight.js'
 import {parsePolicyText} from '../../../src/core/policy/parse.js'
 import {ATTESTOR, deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
 
@@ -96,6 +96,60 @@ describe('pre-flight use case', () => {
     })
     expect(result.images[0]?.image).toBe(`gcr.io/p/api:1.0@${digest(1)}`)
     expect(result.verdict).toBe('ALLOW_BREAKGLASS')
+  })
+})
+
+describe('pre-flight use case: image-like values no rule examined', () => {
+  const myApp = 'apiVersion: example.com/v1\nkind: MyApp\nmetadata: {name: shop}\nspec:\n  image: gcr.io/p/other:2\n'
+  const mixed = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + myApp}
+
+  it('the rest is evaluated, the values are in the result with a note, and the pre-flight is never a plain allow (exit 3)', async () => {
+    const t = await trust(policy('allow'))
+    const {result} = await preflight(options(), {reader: reader(mixed), resolver: registry(tags), openTrust: async () => t})
+    expect(result.verdict).toBe('ALLOW')
+    expect(result.images.map((i) => i.workload)).toEqual(['Deployment/api'])
+    expect(result.unexamined).toEqual([expect.objectContaining({kind: 'MyApp', name: 'shop', path: 'spec.image', value: 'gcr.io/p/other:2', line: 17})])
+    expect(result.notes).toContain(
+      '1 image-like value(s) of the input were not examined (no image rule covers them): the verdict ALLOW covers only the examined images, so this pre-flight does not allow the input (exit 3)',
+    )
+    expect(exitForPreflight(result)).toBe(3)
+  })
+
+  it('a DENY stands (exit 5): the values not examined cannot make it better', async () => {
+    const t = await trust(policy('deny'))
+    const {result} = await preflight(options(), {reader: reader(mixed), resolver: registry(tags), openTrust: async () => t})
+    expect(result.verdict).toBe('DENY')
+    expect(result.unexamined).toHaveLength(1)
+    expect(exitForPreflight(result)).toBe(5)
+  })
+
+  it.each(['DRYRUN_DENY', 'ALLOW_BREAKGLASS', 'ALLOW'] as const)('%s with unexamined values exits 3; without, by its verdict', (verdict) => {
+    const u = {file: 'a.yaml', document: 0, line: 1, apiVersion: 'x/v1', kind: 'X', name: 'x', path: 'spec.image', value: 'a:1', reason: 'no-rule' as const}
+    expect(exitForPreflight({verdict, unexamined: [u]})).toBe(3)
+    expect(exitForPreflight({verdict, unexamined: []})).toBe(verdict === 'DRYRUN_DENY' ? 6 : 0)
+  })
+
+  it.each(['refuse', 'refuse-deploy'] as const)('%s: an input error listing every value, before trust material is opened', async (mode) => {
+    let opened = false
+    const err = await preflight(options({unexamined: mode}), {
+      reader: reader(mixed),
+      resolver: registry(tags),
+      openTrust: async () => {
+        opened = true
+        return trust(policy('allow'))
+      },
+    }).catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'INVALID_INPUT', exitCode: 3})
+    expect((err as SafeDeployError).errors).toHaveLength(1)
+    expect((err as SafeDeployError).hint).toContain('{apiVersion: example.com/v1, kind: MyApp, path: spec.image}')
+    expect((err as SafeDeployError).hint?.includes('--allow-unexamined-images')).toBe(mode === 'refuse-deploy')
+    expect(opened).toBe(false)
+  })
+
+  it('no unexamined values: the field is there and empty', async () => {
+    const {result} = await preflight(options(), {reader: reader(files), resolver: registry(tags), openTrust: async () => trust(policy('allow'))})
+    expect(result.unexamined).toEqual([])
+    expect(exitForPreflight(result)).toBe(0)
   })
 })
 

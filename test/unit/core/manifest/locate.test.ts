@@ -187,6 +187,173 @@ spec:
   })
 })
 
+describe('locateImages: built-in rules for third-party kinds', () => {
+  /** An object of the kind, x in namespace prod, with this body. */
+  const doc = (apiVersion: string, kind: string, body: string) => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: x\n  namespace: prod\n${body}`
+  const briefSites = (text: string) => locate(text).map((s) => [s.pathString, s.image, s.role, s.container ?? null])
+
+  it('Argo Rollouts Rollout: spec.template is a pod template (service account, init containers, break-glass)', () => {
+    const text = doc(
+      'argoproj.io/v1alpha1',
+      'Rollout',
+      `spec:
+  replicas: 3
+  strategy: {canary: {steps: [{setWeight: 20}]}}
+  template:
+    metadata:
+      annotations: {alpha.image-policy.k8s.io/break-glass: "true"}
+    spec:
+${podSpec('      ')}`,
+    )
+    const sites = locate(text)
+    expect(sites.map((s) => [s.pathString, s.image, s.role, s.container])).toEqual([
+      ['spec.template.spec.initContainers[0].image', 'busybox:1', 'initContainer', 'init'],
+      ['spec.template.spec.containers[0].image', 'gcr.io/p/app:1', 'container', 'app'],
+    ])
+    for (const s of sites) expect(s).toMatchObject({kind: 'Rollout', name: 'x', namespace: 'prod', serviceAccount: 'runner', breakGlass: true})
+  })
+
+  it.each(['AnalysisTemplate', 'ClusterAnalysisTemplate', 'AnalysisRun'])('Argo Rollouts %s: a job metric runs a Job (pod template)', (kind) => {
+    const text = doc(
+      'argoproj.io/v1alpha1',
+      kind,
+      `spec:
+  metrics:
+  - name: success-rate
+    provider: {prometheus: {address: http://prom:9090, query: up}}
+  - name: smoke
+    provider:
+      job:
+        spec:
+          backoffLimit: 1
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+              - {name: test, image: gcr.io/p/smoke:1}
+`,
+    )
+    expect(briefSites(text)).toEqual([['spec.metrics[1].provider.job.spec.template.spec.containers[0].image', 'gcr.io/p/smoke:1', 'container', 'test']])
+  })
+
+  const argoTemplates = (indent: string) =>
+    `${indent}templates:
+${indent}- name: main
+${indent}  steps: [[{name: a, template: build}]]
+${indent}- name: build
+${indent}  container: {image: gcr.io/p/build:1, command: [make]}
+${indent}  initContainers:
+${indent}  - {name: fetch, image: gcr.io/p/fetch:1}
+${indent}  sidecars:
+${indent}  - {name: dind, image: docker:24-dind}
+${indent}- name: gen
+${indent}  script:
+${indent}    image: python:3.12
+${indent}    source: print(1)
+${indent}- name: set
+${indent}  containerSet:
+${indent}    containers:
+${indent}    - {name: a, image: gcr.io/p/a:1}
+`
+  it.each([
+    ['Workflow', 'spec', 'spec:\n'],
+    ['WorkflowTemplate', 'spec', 'spec:\n'],
+    ['ClusterWorkflowTemplate', 'spec', 'spec:\n'],
+    ['CronWorkflow', 'spec.workflowSpec', 'spec:\n  schedule: "0 * * * *"\n  workflowSpec:\n'],
+  ])('Argo Workflows %s: container, initContainers, sidecars, script and containerSet of every template under %s', (kind, at, wrapper) => {
+    const text = doc('argoproj.io/v1alpha1', kind, wrapper + argoTemplates(at === 'spec' ? '  ' : '    '))
+    expect(briefSites(text)).toEqual([
+      [`${at}.templates[1].container.image`, 'gcr.io/p/build:1', 'custom', null],
+      [`${at}.templates[1].initContainers[0].image`, 'gcr.io/p/fetch:1', 'custom', 'fetch'],
+      [`${at}.templates[1].sidecars[0].image`, 'docker:24-dind', 'custom', 'dind'],
+      [`${at}.templates[2].script.image`, 'python:3.12', 'custom', null],
+      [`${at}.templates[3].containerSet.containers[0].image`, 'gcr.io/p/a:1', 'custom', 'a'],
+    ])
+  })
+
+  it('KEDA ScaledJob: spec.jobTargetRef is a JobSpec (pod template)', () => {
+    const text = doc(
+      'keda.sh/v1alpha1',
+      'ScaledJob',
+      `spec:
+  jobTargetRef:
+    parallelism: 1
+    template:
+      spec:
+${podSpec('        ')}  triggers:
+  - type: rabbitmq
+    metadata: {queueName: q}
+`,
+    )
+    expect(briefSites(text)).toEqual([
+      ['spec.jobTargetRef.template.spec.initContainers[0].image', 'busybox:1', 'initContainer', 'init'],
+      ['spec.jobTargetRef.template.spec.containers[0].image', 'gcr.io/p/app:1', 'container', 'app'],
+    ])
+  })
+
+  const taskSpec = (indent: string) =>
+    `${indent}stepTemplate:
+${indent}  image: gcr.io/p/base:1
+${indent}steps:
+${indent}- {name: build, image: gcr.io/p/go:1.22, script: go build}
+${indent}- name: test
+${indent}  image: gcr.io/p/go:1.22
+${indent}sidecars:
+${indent}- {name: db, image: postgres:16}
+`
+  it.each([
+    ['tekton.dev/v1', 'Task', 'spec', 'spec:\n' + taskSpec('  ')],
+    ['tekton.dev/v1beta1', 'ClusterTask', 'spec', 'spec:\n' + taskSpec('  ')],
+    ['tekton.dev/v1', 'TaskRun', 'spec.taskSpec', 'spec:\n  taskSpec:\n' + taskSpec('    ')],
+  ])('Tekton %s %s: steps, sidecars and stepTemplate', (apiVersion, kind, at, body) => {
+    expect(briefSites(doc(apiVersion, kind, body))).toEqual([
+      [`${at}.stepTemplate.image`, 'gcr.io/p/base:1', 'custom', null],
+      [`${at}.steps[0].image`, 'gcr.io/p/go:1.22', 'custom', 'build'],
+      [`${at}.steps[1].image`, 'gcr.io/p/go:1.22', 'custom', 'test'],
+      [`${at}.sidecars[0].image`, 'postgres:16', 'custom', 'db'],
+    ])
+  })
+
+  it.each([
+    ['Pipeline', 'spec', 'spec:\n'],
+    ['PipelineRun', 'spec.pipelineSpec', 'spec:\n  pipelineSpec:\n'],
+  ])('Tekton %s: inline taskSpec of tasks and finally (a taskRef has no image)', (kind, at, wrapper) => {
+    const i = at === 'spec' ? '  ' : '    '
+    const body = `${wrapper}${i}tasks:
+${i}- name: fetch
+${i}  taskRef: {name: git-clone}
+${i}- name: build
+${i}  taskSpec:
+${i}    steps:
+${i}    - {name: make, image: gcr.io/p/make:1}
+${i}finally:
+${i}- name: notify
+${i}  taskSpec:
+${i}    steps:
+${i}    - {name: say, image: gcr.io/p/notify:1}
+`
+    expect(briefSites(doc('tekton.dev/v1', kind, body))).toEqual([
+      [`${at}.tasks[1].taskSpec.steps[0].image`, 'gcr.io/p/make:1', 'custom', 'make'],
+      [`${at}.finally[0].taskSpec.steps[0].image`, 'gcr.io/p/notify:1', 'custom', 'say'],
+    ])
+  })
+
+  it.each([
+    ['example.com/v1', 'Rollout'], // same kind, another group
+    ['tekton.dev/v1', 'Rollout'],
+    ['argoproj.io/v1alpha1', 'Task'],
+    ['', 'Workflow'], // no apiVersion: no group to match
+  ])('only in their own API group: %s %s has no built-in sites', (apiVersion, kind) => {
+    const text = `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n${podSpec('      ')}  steps:\n  - {name: s, image: a:1}\n`
+    expect(locate(text)).toEqual([])
+  })
+
+  it('Knative Serving Service (and Cloud Run service YAML) was already a built-in kind', () => {
+    const text = doc('serving.knative.dev/v1', 'Service', `spec:\n  template:\n    spec:\n      containers:\n      - image: gcr.io/p/svc:1\n`)
+    expect(briefSites(text)).toEqual([['spec.template.spec.containers[0].image', 'gcr.io/p/svc:1', 'container', null]])
+  })
+})
+
 describe('locateImages: custom rules', () => {
   const text = `apiVersion: example.com/v1
 kind: Pipeline

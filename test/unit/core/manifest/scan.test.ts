@@ -1,7 +1,8 @@
 /**
  * The chunked scanner (scanManifest) and the range-based rewrite (rewriteText) against the
  * Document-based reference (parseManifest + locateImages + rewriteImages): the same sites (offsets,
- * lines, whole-file document indexes, styles, break-glass), the same output text and the same errors.
+ * lines, whole-file document indexes, styles, break-glass), the same unexamined image-like values,
+ * the same output text and the same errors.
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -9,10 +10,10 @@ import {describe, expect, it} from '@jest/globals'
 import {SafeDeployError} from '../../../../src/core/errors.js'
 import {siteHasBreakGlass} from '../../../../src/core/manifest/breakglass.js'
 import {parseManifest} from '../../../../src/core/manifest/parse.js'
-import {locateImages} from '../../../../src/core/manifest/locate.js'
+import {locateAll} from '../../../../src/core/manifest/locate.js'
 import {rewriteImages, rewriteText} from '../../../../src/core/manifest/rewrite.js'
 import {documentStarts, scanManifest, scanOutcome, scanWhole, splitAtDocuments} from '../../../../src/core/manifest/scan.js'
-import type {CustomImageRule, ImageSite} from '../../../../src/core/manifest/types.js'
+import type {CustomImageRule, ImageSite, UnexaminedValue} from '../../../../src/core/manifest/types.js'
 import {CORPUS, CORPUS_2, corpusFiles, describeCorpus} from '../../../support/corpus.js'
 
 const D = 'sha256:' + 'f'.repeat(64)
@@ -32,23 +33,20 @@ function describeError(e: SafeDeployError): unknown {
   return {code: e.code, message: e.message, hint: e.hint, location: e.location, errors: e.errors.map(describeError)}
 }
 
-/** The whole-text reference: sites, document count, or the error. */
-function reference(text: string, file: string, rules: CustomImageRule[] = []): {sites: ImageSite[]; documents: number} | {error: unknown} {
+type Scanned = {sites: ImageSite[]; unexamined: UnexaminedValue[]; documents: number} | {error: unknown}
+
+/** The whole-text reference: sites, unexamined image-like values, document count, or the error. */
+function reference(text: string, file: string, rules: CustomImageRule[] = []): Scanned {
   try {
     const m = parseManifest(text, file)
-    return {sites: locateImages(m, rules), documents: m.documents.length}
+    return {...locateAll(m, rules), documents: m.documents.length}
   } catch (err) {
     if (err instanceof SafeDeployError) return {error: describeError(err)}
     throw err
   }
 }
 
-function chunked(
-  text: string,
-  file: string,
-  documentsPerChunk: number,
-  rules: CustomImageRule[] = [],
-): {sites: ImageSite[]; documents: number} | {error: unknown} {
+function chunked(text: string, file: string, documentsPerChunk: number, rules: CustomImageRule[] = []): Scanned {
   try {
     return scanManifest(text, file, rules, {documentsPerChunk})
   } catch (err) {
@@ -169,7 +167,7 @@ describe('scanManifest on tricky streams', () => {
     const text = Array.from({length: 2000}, (_, i) => pod(`p${i}`, `gcr.io/p/app-${i}:v${i}`)).join('---\n')
     const whole = scanWhole(text, 'big.yaml')
     const split = scanManifest(text, 'big.yaml')
-    expect(whole.ok && split).toEqual(whole.ok && {sites: whole.sites, documents: whole.documents})
+    expect(whole.ok && split).toEqual(whole.ok && {sites: whole.sites, unexamined: [], documents: whole.documents})
     expect(split.sites).toHaveLength(2000)
     expect(split.sites[1999]).toMatchObject({document: 1999, line: 9 * 1999 + 8, name: 'p1999'})
   })
