@@ -9,9 +9,9 @@ import type {Target} from '../core/preflight.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {appendTextFile, readTextFile} from '../adapters/fs/files.js'
+import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {FilePolicySource, DirAttestorSource, DirAttestationSource, systemAllowlist} from '../adapters/fs/trust.js'
+import {FilePolicySource, DirAttestorSource, DirAttestationSource, requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
@@ -45,11 +45,20 @@ export function digestResolver(o: {
   platform?: string | undefined
   debug: (line: string) => void
 }): DigestResolver {
-  if (o.lock !== undefined) return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
+  if (o.lock !== undefined) {
+    requirePath({
+      flag: '--lock',
+      path: o.lock,
+      kind: 'file',
+      hint: 'write one with `safe-deploy pin -f … --lock-output FILE`, or omit --lock to ask the registry',
+    })
+    return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
+  }
   return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug), o.registry.concurrency)
 }
 
 export function registryResolver(r: RegistrySettings, platform: string | undefined, debug: (line: string) => void): RegistryResolver {
+  if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
   return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug})
 }
 
@@ -57,7 +66,7 @@ export function registryResolver(r: RegistrySettings, platform: string | undefin
 // Pre-flight: target, trust sources, system allowlist, reviewer context.
 
 /** The flags the pre-flight wiring reads besides the settings (endpoints are for tests and private access). */
-export interface PreflightWiringFlags extends RegistryFlags {
+export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedFlags, 'policy' | 'attestors' | 'attestations' | 'system-policy'> {
   project?: string | undefined
   filename?: string[] | undefined
   recursive?: boolean | undefined
@@ -177,6 +186,8 @@ export function preflightSetup(
   debug: (l: string) => void,
   breakGlass = false,
 ): {options: PreflightOptions; ports: PreflightPorts} {
+  // Trust paths in force (flag or profile) must exist before anything is read, resolved or sent.
+  requireTrustPaths(settings.trust, (key) => (flags[key] !== undefined ? `--${key}` : `${key} (from the profile)`))
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
   return {
@@ -190,7 +201,10 @@ export function preflightSetup(
       stripTag: flags['strip-tag'] === true,
       breakGlass,
       serviceAccount: settings.serviceAccount,
-      systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
+      systemAllowlist: systemAllowlist(
+        settings.trust.systemPolicy,
+        flags['system-policy'] !== undefined ? '--system-policy' : 'systemPolicy (from the profile)',
+      ),
     },
     ports: {
       reader: inputReader,
