@@ -7,6 +7,7 @@ import {SafeDeployError, aggregateErrors} from '../core/errors.js'
 import {parseWritten, type WrittenReference} from '../core/reference/index.js'
 import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
 import type {CustomImageRule, ImageSite} from '../core/manifest/types.js'
+import {inputNamespaceMismatch} from '../core/manifest/whole-input.js'
 import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource} from '../core/ports.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
 import {hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
@@ -26,6 +27,11 @@ export interface PreflightOptions {
   /** Service account of bare images (default "default"). */
   serviceAccount?: string | undefined
   systemAllowlist: {patterns: string[]; approximate: boolean}
+  /**
+   * The namespace kubectl is told (-n, or the profile's): an object in another namespace is refused
+   * before anything is pinned, as kubectl refuses it. Unset for Cloud Run and without -n.
+   */
+  enforcedNamespace?: string | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -60,6 +66,8 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
   let pin: PinRun | undefined
   if (withManifests) {
     const loaded = await loadManifests(options.inputs, options.rules, {reader: ports.reader, resolver})
+    const mismatch = options.enforcedNamespace === undefined ? undefined : inputNamespaceMismatch(loaded.files, options.enforcedNamespace)
+    if (mismatch) throw mismatch
     if (resolver === undefined) {
       for (const site of loaded.sites) images.push(planImage(site, site.image, writtenDigest(site.image), options))
     } else {

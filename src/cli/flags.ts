@@ -35,7 +35,11 @@ export const targetFlags = {
     helpGroup: 'TARGET',
   }),
   cluster: Flags.string({description: 'LOCATION.NAME for cluster rules (default: derived from a gke_PROJECT_LOCATION_NAME kube context)', helpGroup: 'TARGET'}),
-  namespace: Flags.string({char: 'n', description: 'namespace for documents that name none (then the context default, then "default")', helpGroup: 'TARGET'}),
+  namespace: Flags.string({
+    char: 'n',
+    description: 'namespace for documents that name none (then the context default, then "default"); a document naming another one is refused, as kubectl does',
+    helpGroup: 'TARGET',
+  }),
   context: Flags.string({description: 'kubeconfig context (default: current context)', helpGroup: 'TARGET'}),
   kubeconfig: Flags.string({description: 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', helpGroup: 'TARGET'}),
   'service-account': Flags.string({description: 'Kubernetes service account for --image (default: "default")', helpGroup: 'TARGET'}),

@@ -205,6 +205,8 @@ export function preflightSetup(
         settings.trust.systemPolicy,
         flags['system-policy'] !== undefined ? '--system-policy' : 'systemPolicy (from the profile)',
       ),
+      // kubectl is given -n (flag or profile) and refuses objects in another namespace; Cloud Run has no -n.
+      ...(settings.platform === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
     },
     ports: {
       reader: inputReader,
