@@ -1,5 +1,6 @@
 /** Flags shared by pin, preflight, apply, run and attest: one definition each. */
 import {Flags} from '@oclif/core'
+import {DEFAULT_TIMEOUT_MS} from '../adapters/gcp/common.js'
 
 export const inputFlags = {
   filename: Flags.string({char: 'f', multiple: true, description: 'manifest file, directory, or - for stdin (repeatable)', helpGroup: 'INPUT'}),
@@ -46,6 +47,20 @@ export const targetFlags = {
   'istio-identity': Flags.string({description: 'SPIFFE identity for istioServiceIdentityAdmissionRules', helpGroup: 'TARGET'}),
 }
 
+/**
+ * The deadline of each Google API call (Binary Authorization, Container Analysis, Artifact Registry,
+ * GKE, Cloud Run, KMS); a retried call gets it per attempt (src/adapters/retry.ts). One definition,
+ * placed in each command's own help group.
+ */
+export const apiTimeoutFlag = (helpGroup?: string) =>
+  Flags.integer({
+    default: DEFAULT_TIMEOUT_MS / 1000,
+    min: 1,
+    max: 3600,
+    description: 'deadline of each Google API call in seconds (each retry gets a new one)',
+    ...(helpGroup === undefined ? {} : {helpGroup}),
+  })
+
 export const trustFlags = {
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY'}),
   project: Flags.string({
@@ -68,6 +83,7 @@ export const trustFlags = {
   'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', hidden: false, helpGroup: 'POLICY'}),
   'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'POLICY'}),
   'artifactregistry-endpoint': Flags.string({description: 'Artifact Registry API host:port (tests, private access)', helpGroup: 'POLICY'}),
+  'api-timeout': apiTimeoutFlag('POLICY'),
   'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
 }
 

@@ -17,12 +17,13 @@ import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import type {AttestationStore, AttestPorts} from '../app/attest.js'
 import type {AuditProblem, AuditReader} from '../app/audit.js'
 import type {PolicyExplainPorts, PolicyLintPorts, PolicyTextSource} from '../app/policy.js'
-import {registrySettings, type RegistryFlags} from './options.js'
+import {apiTimeoutMs, registrySettings, type RegistryFlags} from './options.js'
 import {registryResolver, systemAllowlist} from './wiring.js'
 
 interface ApiFlags {
   'binauthz-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** The Binary Authorization API of a project, created on first use (the project is checked then). */
@@ -31,7 +32,7 @@ function binauthz(project: () => string, flags: ApiFlags): () => Promise<Binauth
   return () =>
     (api ??= (async () => {
       const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/binauthz.js'), import('../adapters/gcp/clients.js')])
-      return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure']))})
+      return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))})
     })())
 }
 
@@ -146,6 +147,7 @@ export function attestPorts(flags: AttestFlags, debug: (line: string) => void): 
           publicKeyId: flags['public-key-id'],
           kmsEndpoint: flags['kms-endpoint'],
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
         attestor,
       ),
@@ -165,6 +167,7 @@ function containerAnalysisStore(flags: AttestFlags): AttestationStore {
         {
           ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
         a.isExistingValid,
       )

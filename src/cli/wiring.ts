@@ -25,6 +25,7 @@ import type {RunOptions, RunPorts} from '../app/run.js'
 import type {Profile} from '../core/config.js'
 import {askConfirmation} from './prompt.js'
 import {
+  apiTimeoutMs,
   manifestInputs,
   registrySettings,
   resolveSettings,
@@ -82,6 +83,7 @@ export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedF
   'containeranalysis-endpoint'?: string | undefined
   'artifactregistry-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** Target from the settings (flags > profile), then the kube context (GKE). */
@@ -149,6 +151,7 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
     ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
     ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
     insecure: flags['api-insecure'] === true,
+    timeoutMs: apiTimeoutMs(flags),
   })
   return {
     policy: policyFile ? new FilePolicySource(policyFile) : gcp.policy,
@@ -167,13 +170,13 @@ function contextPorts(flags: PreflightWiringFlags): ContextPorts {
       if (!usable(flags['artifactregistry-endpoint'])) return undefined
       const {ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
       const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure']))
+      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
     },
     openVulnerabilities: async () => {
       if (!usable(flags['containeranalysis-endpoint'])) return undefined
       const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
       const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure']))
+      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
     },
   }
 }
@@ -235,6 +238,7 @@ export interface KubeFlags {
   'field-manager'?: string | undefined
   'container-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** The GKE cluster's enforcement mode through the GKE API; undefined when the context is not gke_PROJECT_LOCATION_NAME. */
@@ -257,6 +261,7 @@ export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug
         {
           ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}),
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
       )
       return {...r, cluster: gke.clusterKey}
@@ -290,8 +295,13 @@ export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], 
 export function cloudRunPorts(flags: {
   'run-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }): Pick<RunPorts, 'deployService' | 'replaceService' | 'readManifest'> {
-  const opts = {...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}), insecure: flags['api-insecure'] === true}
+  const opts = {
+    ...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}),
+    insecure: flags['api-insecure'] === true,
+    timeoutMs: apiTimeoutMs(flags),
+  }
   return {
     deployService: async (req) => (await import('../adapters/gcp/cloudrun.js')).deployService(req, opts),
     replaceService: async (req) => (await import('../adapters/gcp/cloudrun.js')).replaceService(req, opts),

@@ -5,6 +5,7 @@ import {policyLint} from '../../app/policy.js'
 import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
+import {apiTimeoutFlag} from '../../cli/flags.js'
 
 export default class PolicyLint extends BaseCommand {
   static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
@@ -27,6 +28,7 @@ export default class PolicyLint extends BaseCommand {
     'audit-log': Flags.string({description: 'audit log to look for dry-run decisions (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
     strict: Flags.boolean({description: 'exit non-zero on warnings too'}),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
+    'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
   }
 

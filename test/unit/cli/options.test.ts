@@ -1,6 +1,6 @@
 /** The one options step: flags > profile > defaults, into typed settings (src/cli/options.ts). */
 import {describe, expect, it} from '@jest/globals'
-import {resolveSettings} from '../../../src/cli/options.js'
+import {apiTimeoutMs, resolveSettings} from '../../../src/cli/options.js'
 import type {Profile} from '../../../src/core/config.js'
 
 const profile: Profile = {
@@ -69,5 +69,12 @@ describe('resolveSettings', () => {
   it('--require-enforcement or the profile turns the requirement on', () => {
     expect(resolveSettings({'require-enforcement': true}, undefined).requireEnforcement).toBe(true)
     expect(resolveSettings({'require-enforcement': false}, {name: 'x'}).requireEnforcement).toBe(false)
+  })
+})
+
+describe('apiTimeoutMs: --api-timeout SECONDS as the per-call deadline of the Google adapters', () => {
+  it('30 s by default, else the flag, in milliseconds', () => {
+    expect(apiTimeoutMs({})).toBe(30_000)
+    expect(apiTimeoutMs({'api-timeout': 2})).toBe(2_000)
   })
 })
