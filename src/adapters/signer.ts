@@ -14,6 +14,8 @@ export interface SignerFlags {
   kmsKey?: string | undefined
   kmsEndpoint?: string | undefined
   insecure: boolean
+  /** Deadline of each KMS call in ms (--api-timeout). */
+  timeoutMs?: number | undefined
   signatureFile?: string | undefined
   publicKeyId?: string | undefined
 }
@@ -47,7 +49,11 @@ export async function fileSigner(flags: SignerFlags, attestor: Attestor): Promis
   }
   if (flags.kmsKey) {
     const {kmsPort} = await import('../adapters/gcp/kms.js')
-    const port = kmsPort(flags.kmsKey, {...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}), insecure: flags.insecure})
+    const port = kmsPort(flags.kmsKey, {
+      ...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}),
+      insecure: flags.insecure,
+      ...(flags.timeoutMs === undefined ? {} : {timeoutMs: flags.timeoutMs}),
+    })
     return {...(await kmsSigner(port, flags.kmsKey)), kind: 'kms'}
   }
   if (flags.signatureFile && flags.publicKeyId) {

@@ -27,6 +27,8 @@ export interface AuditRecordFields {
 }
 
 export interface AuditListOptions {
+  /** The log was named on the command line (--audit-log), so it must exist; no log at the default path is just no records. */
+  requireLog?: boolean | undefined
   /** ISO 8601 time, or an age like 30m / 24h / 7d before now. */
   since?: string | undefined
   verdict?: string | undefined
@@ -41,7 +43,7 @@ export interface AuditListing<R> {
 
 export async function listAudit<R extends AuditRecordFields>(options: AuditListOptions, ports: {log: AuditReader<R>; clock: Clock}): Promise<AuditListing<R>> {
   const since = options.since ? parseSince(options.since, ports.clock.now()) : undefined
-  const {records, problems} = (await ports.log.read()) ?? {records: [], problems: []}
+  const {records, problems} = (await readAuditLog(ports.log, options.requireLog === true)) ?? {records: [], problems: []}
   const out = records.filter(
     (r) =>
       (since === undefined || new Date(r.time).getTime() >= since.getTime()) &&
@@ -49,6 +51,21 @@ export async function listAudit<R extends AuditRecordFields>(options: AuditListO
       (options.outcome === undefined || r.outcome === options.outcome),
   )
   return {file: ports.log.file, records: out, problems}
+}
+
+/**
+ * The log's records, or undefined when there is no log file at all; a log named with --audit-log
+ * (`named`) must exist: INVALID_INPUT otherwise, never a silent "0 records".
+ */
+export async function readAuditLog<R>(log: AuditReader<R>, named: boolean): Promise<{records: R[]; problems: AuditProblem[]} | undefined> {
+  const read = await log.read()
+  if (read === undefined && named) {
+    throw new SafeDeployError('INVALID_INPUT', `--audit-log ${log.file} does not exist`, {
+      hint: 'apply and run deploy write the audit log (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl); check the path, or omit --audit-log to read the default log',
+      location: {file: log.file},
+    })
+  }
+  return read
 }
 
 /** ISO time, or an age like 30m / 24h / 7d before now. */

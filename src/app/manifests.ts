@@ -7,6 +7,7 @@ import {SafeDeployError, aggregateErrors} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
 import {rewrittenMustMatch} from '../core/manifest/objects.js'
 import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
+import {noObjectsProblem} from '../core/manifest/whole-input.js'
 import {pinSites, type PinResult} from '../core/pin.js'
 import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
 import type {DigestResolver, InputReader, InputText, ManifestInputs} from '../core/ports.js'
@@ -31,7 +32,10 @@ export function hasManifests(inputs: ManifestInputs): boolean {
   return inputs.files.length > 0 || inputs.kustomizeDirs.length > 0
 }
 
-/** Read and scan every input; all YAML problems, then all locate problems, reported at once. */
+/**
+ * Read and scan every input; all YAML problems, then all locate problems, reported at once. An
+ * input with no object at all (an empty stdin) is refused, as kubectl refuses it.
+ */
 export async function loadManifests(
   inputs: ManifestInputs,
   rules: readonly CustomImageRule[],
@@ -51,12 +55,12 @@ export async function loadManifests(
     ...scanned.flatMap((f) => (f.error && f.stage === 'locate' ? [f.error] : [])),
   ]
   if (problems.length > 0) throw aggregateErrors(problems, 'input')
-  return {
-    files: scanned.map((f) => ({file: f.file, text: f.text})),
-    sites: scanned.flatMap((f) => f.sites ?? []),
-    unexamined: scanned.flatMap((f) => f.unexamined ?? []),
-    rules,
-  }
+  const files = scanned.map((f) => ({file: f.file, text: f.text}))
+  const sites = scanned.flatMap((f) => f.sites ?? [])
+  // An image site is an object: only an input without any is read again for objects.
+  const empty = sites.length === 0 ? noObjectsProblem(files) : undefined
+  if (empty) throw empty
+  return {files, sites, unexamined: scanned.flatMap((f) => f.unexamined ?? []), rules}
 }
 
 /** Pin every site (all failures at once), then rewrite each file's image values in place. */

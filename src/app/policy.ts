@@ -10,7 +10,7 @@ import {parsePolicyText} from '../core/policy/parse.js'
 import type {Platform} from '../core/policy/select.js'
 import type {Attestor} from '../core/attestation/types.js'
 import type {AttestorSource} from '../core/ports.js'
-import type {AuditReader} from './audit.js'
+import {readAuditLog, type AuditReader} from './audit.js'
 
 /** The policy as text, so findings carry its line numbers; `file` names it in messages. */
 export interface PolicyTextSource {
@@ -64,13 +64,8 @@ async function auditHistory(
   options: PolicyLintOptions,
   log: AuditReader<unknown>,
 ): Promise<{records: number; dryRunDecisions: number; file: string} | undefined> {
-  const read = await log.read()
-  if (!read) {
-    if (!options.requireAuditLog) return undefined
-    throw new SafeDeployError('USAGE', `--audit-log ${log.file} does not exist`, {
-      hint: 'give the audit log that apply/run deploy write (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl), or omit --audit-log',
-    })
-  }
+  const read = await readAuditLog(log, options.requireAuditLog === true)
+  if (!read) return undefined
   const dry = (read.records as Array<{images?: Array<{rule?: {enforcementMode?: string}; verdict?: string}>}>).filter((r) =>
     (r.images ?? []).some((i) => i.rule?.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' || i.verdict === 'DRYRUN_DENY'),
   ).length

@@ -8,6 +8,7 @@ import {parseWritten, type WrittenReference} from '../core/reference/index.js'
 import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
 import {unexaminedError} from '../core/manifest/unexamined.js'
 import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
+import {inputNamespaceMismatch} from '../core/manifest/whole-input.js'
 import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource} from '../core/ports.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
 import {hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
@@ -34,6 +35,11 @@ export interface PreflightOptions {
    * before any trust material is read.
    */
   unexamined?: 'warn' | 'refuse' | 'refuse-deploy' | undefined
+  /**
+   * The namespace kubectl is told (-n, or the profile's): an object in another namespace is refused
+   * before anything is pinned, as kubectl refuses it. Unset for Cloud Run and without -n.
+   */
+  enforcedNamespace?: string | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -72,6 +78,8 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
     unexamined = loaded.unexamined
     const mode = options.unexamined ?? 'warn'
     if (mode !== 'warn' && unexamined.length > 0) throw unexaminedError(unexamined, {deploy: mode === 'refuse-deploy'})
+    const mismatch = options.enforcedNamespace === undefined ? undefined : inputNamespaceMismatch(loaded.files, options.enforcedNamespace)
+    if (mismatch) throw mismatch
     if (resolver === undefined) {
       for (const site of loaded.sites) images.push(planImage(site, site.image, writtenDigest(site.image), options))
     } else {

@@ -1,6 +1,6 @@
 /** Reads the config file (--config FILE, or ./.safe-deploy.yaml when present); parsing is in core/config.ts. */
 import {dirname, isAbsolute, resolve as resolvePath} from 'node:path'
-import {fileExists, readTextFile} from '../adapters/fs/files.js'
+import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {DEFAULT_CONFIG_FILE, parseConfigText, type SafeDeployConfig} from '../core/config.js'
 
 export {selectProfile, type Profile, type SafeDeployConfig} from '../core/config.js'
@@ -9,6 +9,7 @@ export {selectProfile, type Profile, type SafeDeployConfig} from '../core/config
 export function loadConfig(explicit: string | undefined, cwd = process.cwd()): SafeDeployConfig {
   const file = explicit ?? (fileExists(`${cwd}/${DEFAULT_CONFIG_FILE}`) ? `${cwd}/${DEFAULT_CONFIG_FILE}` : undefined)
   if (file === undefined) return {imageRules: [], profiles: {}}
+  if (explicit !== undefined) requirePath({flag: '--config', path: explicit, kind: 'file', hint: `omit --config to read ./${DEFAULT_CONFIG_FILE} when present`})
   const text = readTextFile(file, 'config file', {code: 'CONFIG_INVALID', location: true})
   const cfg = parseConfigText(text, file)
   // Paths in profiles are relative to the config file, not to the current directory.

@@ -1,5 +1,6 @@
 /** Flags shared by pin, preflight, apply, run and attest: one definition each. */
 import {Flags} from '@oclif/core'
+import {DEFAULT_TIMEOUT_MS} from '../adapters/gcp/common.js'
 
 export const inputFlags = {
   filename: Flags.string({char: 'f', multiple: true, description: 'manifest file, directory, or - for stdin (repeatable)', helpGroup: 'INPUT'}),
@@ -35,12 +36,30 @@ export const targetFlags = {
     helpGroup: 'TARGET',
   }),
   cluster: Flags.string({description: 'LOCATION.NAME for cluster rules (default: derived from a gke_PROJECT_LOCATION_NAME kube context)', helpGroup: 'TARGET'}),
-  namespace: Flags.string({char: 'n', description: 'namespace for documents that name none (then the context default, then "default")', helpGroup: 'TARGET'}),
+  namespace: Flags.string({
+    char: 'n',
+    description: 'namespace for documents that name none (then the context default, then "default"); a document naming another one is refused, as kubectl does',
+    helpGroup: 'TARGET',
+  }),
   context: Flags.string({description: 'kubeconfig context (default: current context)', helpGroup: 'TARGET'}),
   kubeconfig: Flags.string({description: 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', helpGroup: 'TARGET'}),
   'service-account': Flags.string({description: 'Kubernetes service account for --image (default: "default")', helpGroup: 'TARGET'}),
   'istio-identity': Flags.string({description: 'SPIFFE identity for istioServiceIdentityAdmissionRules', helpGroup: 'TARGET'}),
 }
+
+/**
+ * The deadline of each Google API call (Binary Authorization, Container Analysis, Artifact Registry,
+ * GKE, Cloud Run, KMS); a retried call gets it per attempt (src/adapters/retry.ts). One definition,
+ * placed in each command's own help group.
+ */
+export const apiTimeoutFlag = (helpGroup?: string) =>
+  Flags.integer({
+    default: DEFAULT_TIMEOUT_MS / 1000,
+    min: 1,
+    max: 3600,
+    description: 'deadline of each Google API call in seconds (each retry gets a new one)',
+    ...(helpGroup === undefined ? {} : {helpGroup}),
+  })
 
 export const trustFlags = {
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes)', helpGroup: 'POLICY'}),
@@ -64,6 +83,7 @@ export const trustFlags = {
   'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', hidden: false, helpGroup: 'POLICY'}),
   'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'POLICY'}),
   'artifactregistry-endpoint': Flags.string({description: 'Artifact Registry API host:port (tests, private access)', helpGroup: 'POLICY'}),
+  'api-timeout': apiTimeoutFlag('POLICY'),
   'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
 }
 

@@ -5,6 +5,7 @@
  */
 import {SafeDeployError} from '../core/errors.js'
 import type {RegistryMirror} from '../adapters/registry/index.js'
+import {DEFAULT_TIMEOUT_MS} from '../adapters/gcp/common.js'
 import type {Profile} from '../core/config.js'
 import type {GcloudDefaults} from '../core/gcloud-config.js'
 
@@ -128,6 +129,12 @@ export function parseMirrors(values: string[] | undefined): Map<string, Registry
     out.set(v.slice(0, i), {host, ...(to.startsWith('http://') ? {insecure: true} : {})})
   }
   return out
+}
+
+/** `--api-timeout SECONDS`: the deadline of each Google API call, in ms, as the gcp adapters take it (GcpOptions.timeoutMs). */
+export function apiTimeoutMs(flags: {'api-timeout'?: number | undefined}): number {
+  const seconds = flags['api-timeout']
+  return seconds === undefined ? DEFAULT_TIMEOUT_MS : seconds * 1000
 }
 
 /** The manifest input flags (-f, -R, -k) as the use cases take them. */

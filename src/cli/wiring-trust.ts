@@ -8,21 +8,22 @@ import {SafeDeployError} from '../core/errors.js'
 import type {AuditRecord} from '../core/audit.js'
 import type {AttestorSource, Clock} from '../core/ports.js'
 import {projectOf} from '../core/resource-names.js'
-import {DirAttestorSource} from '../adapters/fs/trust.js'
+import {DirAttestorSource, TRUST_PATH_HINTS} from '../adapters/fs/trust.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import {directoryStore} from '../adapters/fs/attestation-store.js'
 import {fileSigner} from '../adapters/signer.js'
-import {fileExists, readTextFile} from '../adapters/fs/files.js'
+import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
 import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import type {AttestationStore, AttestPorts} from '../app/attest.js'
 import type {AuditProblem, AuditReader} from '../app/audit.js'
 import type {PolicyExplainPorts, PolicyLintPorts, PolicyTextSource} from '../app/policy.js'
-import {registrySettings, type RegistryFlags} from './options.js'
+import {apiTimeoutMs, registrySettings, type RegistryFlags} from './options.js'
 import {registryResolver, systemAllowlist} from './wiring.js'
 
 interface ApiFlags {
   'binauthz-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** The Binary Authorization API of a project, created on first use (the project is checked then). */
@@ -31,7 +32,7 @@ function binauthz(project: () => string, flags: ApiFlags): () => Promise<Binauth
   return () =>
     (api ??= (async () => {
       const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/binauthz.js'), import('../adapters/gcp/clients.js')])
-      return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure']))})
+      return new BinauthzApi({project: project(), ...(await gcpOptions(flags['binauthz-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))})
     })())
 }
 
@@ -61,7 +62,7 @@ export interface PolicyFlags extends ApiFlags {
 function policyText(flags: PolicyFlags, api: (() => Promise<BinauthzApi>) | undefined): PolicyTextSource {
   return {
     read: async () => {
-      if (flags.file) return {text: readTextFile(flags.file, 'policy file', {code: 'USAGE', reason: 'errno'}), file: flags.file}
+      if (flags.file) return {text: readTextFile(flags.file, 'policy file', {reason: 'errno'}), file: flags.file}
       if (!api) throw new SafeDeployError('USAGE', 'give a policy FILE or --project PROJECT')
       const {source: _s, notes: _n, project: _p, ...rest} = await (await api()).getPolicy()
       const clean = JSON.parse(JSON.stringify(rest, (k, v) => (k === 'line' ? undefined : v))) as Record<string, unknown>
@@ -70,16 +71,24 @@ function policyText(flags: PolicyFlags, api: (() => Promise<BinauthzApi>) | unde
   }
 }
 
+/** The policy FILE argument and --attestors must exist before anything is read. */
+function checkPolicyPaths(flags: PolicyFlags & {attestors?: string | undefined}): void {
+  if (flags.file !== undefined) requirePath({flag: 'policy file', path: flags.file, kind: 'file', hint: TRUST_PATH_HINTS.policy})
+  if (flags.attestors !== undefined) requirePath({flag: '--attestors', path: flags.attestors, kind: 'directory', hint: TRUST_PATH_HINTS.attestors})
+}
+
 const policyApi = (flags: PolicyFlags): (() => Promise<BinauthzApi>) | undefined =>
   !flags.file && flags.project ? binauthz(() => flags.project as string, flags) : undefined
 
 export function policyLintPorts(flags: PolicyFlags & {attestors?: string | undefined; 'audit-log'?: string | undefined}): PolicyLintPorts {
+  checkPolicyPaths(flags)
   const api = policyApi(flags)
   const attestors = flags.attestors ? new DirAttestorSource(flags.attestors) : api ? apiAttestors(api) : undefined
   return {policy: policyText(flags, api), audit: auditReader(flags['audit-log']), ...(attestors ? {attestors} : {})}
 }
 
 export function policyExplainPorts(flags: PolicyFlags & {'system-policy'?: string | undefined}): PolicyExplainPorts {
+  checkPolicyPaths(flags)
   return {policy: policyText(flags, policyApi(flags)), systemAllowlist: () => systemAllowlist(flags['system-policy'])}
 }
 
@@ -101,7 +110,24 @@ export interface AttestFlags extends RegistryFlags, ApiFlags {
   'image-platform'?: string | undefined
 }
 
+/** Every file and directory attest was given must exist: checked before the image is resolved or anything signed. */
+function checkAttestPaths(flags: AttestFlags): void {
+  if (flags.attestors !== undefined) requirePath({flag: '--attestors', path: flags.attestors, kind: 'directory', hint: TRUST_PATH_HINTS.attestors})
+  const files: Array<[string, string | undefined, string]> = [
+    ['--private-key', flags['private-key'], "the PEM private key of one of the attestor's public keys"],
+    ['--pgp-key', flags['pgp-key'], "the ASCII-armored PGP private key of one of the attestor's public keys"],
+    ['--pgp-passphrase-file', flags['pgp-passphrase-file'], 'a file holding the passphrase of the PGP key'],
+    [
+      '--signature-file',
+      flags['signature-file'],
+      'sign the payload of `safe-deploy attest payload --image IMAGE@sha256:… > payload.json` elsewhere and give the signature file',
+    ],
+  ]
+  for (const [flag, path, hint] of files) if (path !== undefined) requirePath({flag, path, kind: 'file', hint})
+}
+
 export function attestPorts(flags: AttestFlags, debug: (line: string) => void): AttestPorts {
+  checkAttestPaths(flags)
   const project = (): string => {
     const p = flags.project ?? projectOf(flags.attestor)
     if (!p) throw new SafeDeployError('USAGE', '--attestor must be projects/P/attestors/A')
@@ -121,6 +147,7 @@ export function attestPorts(flags: AttestFlags, debug: (line: string) => void): 
           publicKeyId: flags['public-key-id'],
           kmsEndpoint: flags['kms-endpoint'],
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
         attestor,
       ),
@@ -140,6 +167,7 @@ function containerAnalysisStore(flags: AttestFlags): AttestationStore {
         {
           ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
         a.isExistingValid,
       )

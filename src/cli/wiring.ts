@@ -9,9 +9,9 @@ import type {Target} from '../core/preflight.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
-import {appendTextFile, readTextFile} from '../adapters/fs/files.js'
+import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {FilePolicySource, DirAttestorSource, DirAttestationSource, systemAllowlist} from '../adapters/fs/trust.js'
+import {FilePolicySource, DirAttestorSource, DirAttestationSource, requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
 import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
@@ -26,6 +26,7 @@ import type {RunOptions, RunPorts} from '../app/run.js'
 import type {Profile} from '../core/config.js'
 import {askConfirmation} from './prompt.js'
 import {
+  apiTimeoutMs,
   manifestInputs,
   registrySettings,
   resolveSettings,
@@ -46,11 +47,20 @@ export function digestResolver(o: {
   platform?: string | undefined
   debug: (line: string) => void
 }): DigestResolver {
-  if (o.lock !== undefined) return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
+  if (o.lock !== undefined) {
+    requirePath({
+      flag: '--lock',
+      path: o.lock,
+      kind: 'file',
+      hint: 'write one with `safe-deploy pin -f … --lock-output FILE`, or omit --lock to ask the registry',
+    })
+    return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
+  }
   return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug), o.registry.concurrency)
 }
 
 export function registryResolver(r: RegistrySettings, platform: string | undefined, debug: (line: string) => void): RegistryResolver {
+  if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
   return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug})
 }
 
@@ -58,7 +68,7 @@ export function registryResolver(r: RegistrySettings, platform: string | undefin
 // Pre-flight: target, trust sources, system allowlist, reviewer context.
 
 /** The flags the pre-flight wiring reads besides the settings (endpoints are for tests and private access). */
-export interface PreflightWiringFlags extends RegistryFlags {
+export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedFlags, 'policy' | 'attestors' | 'attestations' | 'system-policy'> {
   project?: string | undefined
   filename?: string[] | undefined
   recursive?: boolean | undefined
@@ -78,6 +88,7 @@ export interface PreflightWiringFlags extends RegistryFlags {
   strict?: boolean | undefined
   /** apply/run replace: deploy despite unexamined image-like values (dangerous). */
   'allow-unexamined-images'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** Target from the settings (flags > profile), then the kube context (GKE). */
@@ -145,6 +156,7 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
     ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
     ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
     insecure: flags['api-insecure'] === true,
+    timeoutMs: apiTimeoutMs(flags),
   })
   return {
     policy: policyFile ? new FilePolicySource(policyFile) : gcp.policy,
@@ -163,13 +175,13 @@ function contextPorts(flags: PreflightWiringFlags): ContextPorts {
       if (!usable(flags['artifactregistry-endpoint'])) return undefined
       const {ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
       const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure']))
+      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
     },
     openVulnerabilities: async () => {
       if (!usable(flags['containeranalysis-endpoint'])) return undefined
       const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
       const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure']))
+      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
     },
   }
 }
@@ -182,6 +194,8 @@ export function preflightSetup(
   debug: (l: string) => void,
   deploy: {breakGlass: boolean} | undefined = undefined,
 ): {options: PreflightOptions; ports: PreflightPorts} {
+  // Trust paths in force (flag or profile) must exist before anything is read, resolved or sent.
+  requireTrustPaths(settings.trust, (key) => (flags[key] !== undefined ? `--${key}` : `${key} (from the profile)`))
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
   return {
@@ -197,7 +211,12 @@ export function preflightSetup(
       // A deploy refuses unexamined image-like values unless explicitly allowed; preflight only with --strict.
       unexamined: deploy ? (flags['allow-unexamined-images'] === true ? 'warn' : 'refuse-deploy') : flags.strict === true ? 'refuse' : 'warn',
       serviceAccount: settings.serviceAccount,
-      systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
+      systemAllowlist: systemAllowlist(
+        settings.trust.systemPolicy,
+        flags['system-policy'] !== undefined ? '--system-policy' : 'systemPolicy (from the profile)',
+      ),
+      // kubectl is given -n (flag or profile) and refuses objects in another namespace; Cloud Run has no -n.
+      ...(settings.platform === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
     },
     ports: {
       reader: inputReader,
@@ -226,6 +245,7 @@ export interface KubeFlags {
   'field-manager'?: string | undefined
   'container-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }
 
 /** The GKE cluster's enforcement mode through the GKE API; undefined when the context is not gke_PROJECT_LOCATION_NAME. */
@@ -248,6 +268,7 @@ export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug
         {
           ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}),
           insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
         },
       )
       return {...r, cluster: gke.clusterKey}
@@ -281,8 +302,13 @@ export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], 
 export function cloudRunPorts(flags: {
   'run-endpoint'?: string | undefined
   'api-insecure'?: boolean | undefined
+  'api-timeout'?: number | undefined
 }): Pick<RunPorts, 'deployService' | 'replaceService' | 'readManifest'> {
-  const opts = {...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}), insecure: flags['api-insecure'] === true}
+  const opts = {
+    ...(flags['run-endpoint'] ? {endpoint: flags['run-endpoint']} : {}),
+    insecure: flags['api-insecure'] === true,
+    timeoutMs: apiTimeoutMs(flags),
+  }
   return {
     deployService: async (req) => (await import('../adapters/gcp/cloudrun.js')).deployService(req, opts),
     replaceService: async (req) => (await import('../adapters/gcp/cloudrun.js')).replaceService(req, opts),

@@ -26,7 +26,7 @@ export default class Audit extends BaseCommand {
   async run(): Promise<AuditListing<AuditRecord>> {
     const {flags} = await this.parse(Audit)
     const listing = await listAudit(
-      {since: flags.since, verdict: flags.verdict, outcome: flags.outcome},
+      {since: flags.since, verdict: flags.verdict, outcome: flags.outcome, requireLog: flags['audit-log'] !== undefined},
       {log: auditReader(flags['audit-log']), clock: systemClock},
     )
     this.out(renderAuditRecords(listing.records))

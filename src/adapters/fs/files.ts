@@ -4,7 +4,7 @@
  * "cannot read WHAT PATH: REASON". Manifests are read by inputs.ts, trust files by trust.ts, and
  * files are replaced by atomic.ts.
  */
-import {appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {SafeDeployError, type ErrorCode} from '../../core/errors.js'
 
 export interface ReadOptions {
@@ -38,6 +38,35 @@ export function readBinaryFile(path: string, what: string, opts: ReadOptions = {
   } catch (err) {
     throw readFailure(path, what, err, opts)
   }
+}
+
+/** A path the user named: which flag (or argument) named it, and what it must be. */
+export interface NamedPath {
+  /** As the user knows it: `--policy`, `policy FILE`, `profile "prod": policy`. */
+  flag: string
+  path: string
+  kind: 'file' | 'directory'
+  /** The next step when it does not exist. */
+  hint?: string | undefined
+}
+
+/**
+ * Check, before anything else is done, that a path given on the command line (or in a profile)
+ * exists and is what it must be: INVALID_INPUT (exit 3) naming the flag and the path otherwise.
+ */
+export function requirePath(p: NamedPath): void {
+  const fail = (why: string, hint: string | undefined): SafeDeployError =>
+    new SafeDeployError('INVALID_INPUT', `${p.flag} ${p.path}: ${why}`, {...(hint === undefined ? {} : {hint}), location: {file: p.path}})
+  let isDirectory: boolean
+  try {
+    isDirectory = statSync(p.path).isDirectory()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw fail(`no such ${p.kind}`, p.hint ?? `check the path given to ${p.flag}`)
+    throw fail(`cannot be read (${code ?? (err as Error).message})`, 'check the path and its permissions')
+  }
+  if (p.kind === 'directory' && !isDirectory) throw fail('not a directory', `${p.flag} takes a directory`)
+  if (p.kind === 'file' && isDirectory) throw fail('is a directory, not a file', `${p.flag} takes a file`)
 }
 
 /** Is there a file or directory at `path`? */

@@ -87,8 +87,8 @@ async function readBounded(path: string, max: number): Promise<Uint8Array> {
   }
 }
 
-/** Manifest files in a directory, sorted by name; subdirectories only when recursive. */
-async function listDirectory(dir: string, recursive: boolean, seen: Set<string>): Promise<string[]> {
+/** Manifest files in a directory, sorted by name; subdirectories only when recursive (else they are added to `skipped`). */
+async function listDirectory(dir: string, recursive: boolean, seen: Set<string>, skipped: string[] = []): Promise<string[]> {
   const real = resolve(dir)
   if (seen.has(real)) return []
   seen.add(real)
@@ -103,6 +103,7 @@ async function listDirectory(dir: string, recursive: boolean, seen: Set<string>)
     if (!st) continue
     if (st.isDirectory()) {
       if (recursive) out.push(...(await listDirectory(path, recursive, seen)))
+      else skipped.push(name)
     } else if (st.isFile() && MANIFEST_EXT.test(name)) {
       out.push(path)
     }
@@ -193,10 +194,16 @@ export async function readInputs(opts: ReadInputsOptions): Promise<InputFile[]> 
       throw ioError(f, e)
     })
     if (st.isDirectory()) {
-      const found = await listDirectory(f, opts.recursive, seenDirs)
+      const subdirectories: string[] = []
+      const found = await listDirectory(f, opts.recursive, seenDirs, subdirectories)
       if (found.length === 0) {
+        const some = subdirectories.slice(0, 3).join(', ') + (subdirectories.length > 3 ? ', …' : '')
         throw new SafeDeployError('INVALID_INPUT', `${f}: no *.yaml, *.yml or *.json files in this directory${opts.recursive ? ' or below it' : ''}`, {
-          hint: opts.recursive ? 'check the directory' : 'use -R to include subdirectories',
+          // -R helps only when there are subdirectories to descend into.
+          hint:
+            subdirectories.length > 0
+              ? `use -R to include its subdirectories (${some})`
+              : 'manifests are read from files ending in .yaml, .yml or .json (as kubectl reads them); check the directory',
           location: {file: f},
         })
       }

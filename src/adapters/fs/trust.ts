@@ -13,7 +13,7 @@ import {parseAttestor, parseOccurrences, digestOfResourceUri} from '../../core/a
 import type {Attestor, AttestationOccurrence} from '../../core/attestation/types.js'
 import type {Policy} from '../../core/policy/types.js'
 import type {AttestationQuery, AttestationSource, AttestorSource, PolicySource} from '../../core/ports.js'
-import {fileExists, readTextFile} from './files.js'
+import {readTextFile, requirePath} from './files.js'
 
 function readText(path: string, what: string, code: 'POLICY_INVALID' | 'ATTESTOR_INVALID' | 'ATTESTATION_INVALID' | 'INVALID_INPUT'): string {
   try {
@@ -119,10 +119,36 @@ export class DirAttestationSource implements AttestationSource {
   }
 }
 
-/** An exported system policy file, else the built-in approximate list. */
-export function systemAllowlist(file: string | undefined): {patterns: string[]; approximate: boolean} {
+/** The next step when a trust file or directory given does not exist. */
+export const TRUST_PATH_HINTS = {
+  policy: 'export it with `gcloud container binauthz policy export > policy.yaml`, or omit it and give --project to read the policy from the API',
+  attestors:
+    'a directory of `gcloud container binauthz attestors describe ATTESTOR --format=json > DIR/NAME.json` files, one per attestor; or omit it to read the attestors from the Binary Authorization API',
+  attestations:
+    'a directory of `gcloud container binauthz attestations list --attestor=ATTESTOR --format=json` files (empty: no attestations yet); or omit it and give --project to read them from Container Analysis',
+  systemPolicy:
+    'export it with `gcloud alpha container binauthz policy export-system-policy > system-policy.yaml`, or omit it to use the built-in (approximate) list',
+} as const
+
+/**
+ * The policy file and the attestor and attestation directories in force must exist: INVALID_INPUT
+ * (exit 3) naming each as `named` says (the flag, or the profile key it came from) and its path.
+ */
+export function requireTrustPaths(
+  trust: {policy?: string | undefined; attestors?: string | undefined; attestations?: string | undefined},
+  named: (key: 'policy' | 'attestors' | 'attestations') => string,
+): void {
+  if (trust.policy !== undefined) requirePath({flag: named('policy'), path: trust.policy, kind: 'file', hint: TRUST_PATH_HINTS.policy})
+  if (trust.attestors !== undefined) requirePath({flag: named('attestors'), path: trust.attestors, kind: 'directory', hint: TRUST_PATH_HINTS.attestors})
+  if (trust.attestations !== undefined) {
+    requirePath({flag: named('attestations'), path: trust.attestations, kind: 'directory', hint: TRUST_PATH_HINTS.attestations})
+  }
+}
+
+/** An exported system policy file, else the built-in approximate list. `flag` names the file in the error when it does not exist. */
+export function systemAllowlist(file: string | undefined, flag = '--system-policy'): {patterns: string[]; approximate: boolean} {
   if (!file) return {patterns: [...SYSTEM_ALLOWLIST], approximate: true}
-  if (!fileExists(file)) throw new SafeDeployError('USAGE', `--system-policy file ${file} does not exist`)
+  requirePath({flag, path: file, kind: 'file', hint: TRUST_PATH_HINTS.systemPolicy})
   const sys = parseSystemPolicyText(readTextFile(file, 'system policy file'), file)
   return {patterns: sys.patterns, approximate: false}
 }

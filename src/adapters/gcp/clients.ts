@@ -14,20 +14,19 @@ export interface GcpEndpoints {
   binauthzEndpoint?: string
   containerAnalysisEndpoint?: string
   insecure?: boolean
+  /** Deadline of each call in ms (--api-timeout; default 30 s). */
+  timeoutMs?: number
 }
 
 function hostPort(endpoint: string): string {
   return endpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')
 }
 
-/** GcpOptions for an endpoint override (and the local-test insecure mode). */
-export async function gcpOptions(endpoint: string | undefined, insecure: boolean | undefined): Promise<GcpOptions> {
-  return baseOptions(endpoint, insecure)
-}
-
-async function baseOptions(endpoint: string | undefined, insecure: boolean | undefined): Promise<GcpOptions> {
+/** GcpOptions for an endpoint override (and the local-test insecure mode), with the per-call deadline. */
+export async function gcpOptions(endpoint: string | undefined, insecure: boolean | undefined, timeoutMs?: number): Promise<GcpOptions> {
   const o: GcpOptions = {}
   if (endpoint) o.endpoint = hostPort(endpoint)
+  if (timeoutMs !== undefined) o.timeoutMs = timeoutMs
   if (insecure) {
     if (!endpoint || !/^(127\.|localhost|\[::1\])/.test(hostPort(endpoint))) {
       throw new SafeDeployError('USAGE', '--api-insecure is only allowed with a loopback endpoint (local test servers)')
@@ -45,8 +44,8 @@ export async function gcpTrustSources(
   project: string,
   e: GcpEndpoints,
 ): Promise<{policy: PolicySource; attestors: AttestorSource; attestations: AttestationSource; close(): Promise<void>}> {
-  const binauthz = new BinauthzApi({project, ...(await baseOptions(e.binauthzEndpoint, e.insecure))})
-  const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
+  const binauthz = new BinauthzApi({project, ...(await gcpOptions(e.binauthzEndpoint, e.insecure, e.timeoutMs))})
+  const ca = new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
   return {policy: binauthz, attestors: binauthz, attestations: ca, close: () => ca.close()}
 }
 
@@ -60,7 +59,7 @@ export async function storeOccurrence(
 ): Promise<{created: boolean; name?: string}> {
   const [occ] = parseOccurrences(occurrence, 'new attestation')
   if (!occ) throw new SafeDeployError('INTERNAL', 'built occurrence did not parse')
-  const ca = new ContainerAnalysisAttestations(await baseOptions(e.containerAnalysisEndpoint, e.insecure))
+  const ca = new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
   try {
     const r = await ca.createAttestationOccurrence(
       project,

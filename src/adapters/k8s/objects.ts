@@ -8,28 +8,4 @@ export function apiGroup(apiVersion: string): string {
 }
 
 /** Built-in cluster-scoped kinds (kubectl's output does not say; used only to leave `namespace` out of results). */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'StorageClass',
-  'PriorityClass',
-  'IngressClass',
-  'RuntimeClass',
-  'CSIDriver',
-  'CSINode',
-  'VolumeAttachment',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'APIService',
-  'PodSecurityPolicy',
-  'ComponentStatus',
-  'FlowSchema',
-  'PriorityLevelConfiguration',
-  'CertificateSigningRequest',
-])
+export {CLUSTER_SCOPED_KINDS} from '../../core/manifest/whole-input.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {renderAttestResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {registryFlags} from '../../cli/flags.js'
+import {apiTimeoutFlag, registryFlags} from '../../cli/flags.js'
 import {attestPorts} from '../../cli/wiring-trust.js'
 import {attest, type AttestResult} from '../../app/attest.js'
 
@@ -45,6 +45,7 @@ export default class Attest extends BaseCommand {
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)', helpGroup: 'STORE'}),
     'containeranalysis-endpoint': Flags.string({description: 'Container Analysis API host:port (tests, private access)', helpGroup: 'STORE'}),
     'kms-endpoint': Flags.string({description: 'Cloud KMS API host:port (tests, private access)', helpGroup: 'STORE'}),
+    'api-timeout': apiTimeoutFlag('STORE'),
     'api-insecure': Flags.boolean({hidden: true, description: 'plain-text endpoints without auth (local test servers only)'}),
     ...registryFlags,
   }

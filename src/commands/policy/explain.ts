@@ -4,6 +4,7 @@ import {policyExplainPorts} from '../../cli/wiring-trust.js'
 import {policyExplain} from '../../app/policy.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
 import {renderExplain} from '../../render/text.js'
+import {apiTimeoutFlag} from '../../cli/flags.js'
 
 export default class PolicyExplain extends BaseCommand {
   static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
@@ -24,6 +25,7 @@ export default class PolicyExplain extends BaseCommand {
     image: Flags.string({description: 'also show which allowlist patterns match this image'}),
     'system-policy': Flags.string({description: 'exported system policy file instead of the built-in approximate list'}),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
+    'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
   }
 

@@ -5,6 +5,7 @@ import {policyLint} from '../../app/policy.js'
 import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
+import {apiTimeoutFlag} from '../../cli/flags.js'
 
 export default class PolicyLint extends BaseCommand {
   static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
@@ -31,6 +32,7 @@ export default class PolicyLint extends BaseCommand {
       description: 'where the policy is used: findings that only matter on the other platform are not raised [default: both]',
     }),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
+    'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
   }
 

@@ -442,9 +442,9 @@ describe('policy lint through the CLI', () => {
     expect(JSON.parse((await lintCli(['clean.yaml', '--json'], env)).stdout).findings).toEqual([])
     writeFileSync(join(env.XDG_STATE_HOME as string, 'safe-deploy', 'audit.jsonl'), '')
     expect(JSON.parse((await lintCli(['clean.yaml', '--json'], env)).stdout).findings.map((f: Finding) => f.code)).toEqual(['W_ENFORCED_WITHOUT_DRYRUN'])
-    // an explicit --audit-log that does not exist is a usage error, not "0 records"
+    // an explicit --audit-log that does not exist is an input error (exit 3), not "0 records"
     const missing = await lintCli(['clean.yaml', '--audit-log', 'nope.jsonl'])
-    expect(missing.code).toBe(2)
+    expect(missing.code).toBe(3)
     expect(missing.stderr).toContain('--audit-log nope.jsonl does not exist')
   })
 
@@ -459,13 +459,13 @@ describe('policy lint through the CLI', () => {
     ])
   })
 
-  it('usage: no file and no --project (exit 2); a missing file (exit 2)', async () => {
+  it('usage: no file and no --project (exit 2); a missing file is an input error (exit 3)', async () => {
     const r = await lintCli([])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('give a policy FILE or --project PROJECT')
     const m = await lintCli(['missing.yaml'])
-    expect(m.code).toBe(2)
-    expect(m.stderr).toContain('cannot read policy file missing.yaml: ENOENT')
+    expect(m.code).toBe(3)
+    expect(m.stderr).toContain('Error [INVALID_INPUT]: policy file missing.yaml: no such file')
   })
 })
 

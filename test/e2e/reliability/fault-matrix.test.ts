@@ -94,6 +94,11 @@ interface RegistryCase {
 }
 
 const FAIL_FAST = ['--registry-timeout', '1', '--retries', '1']
+/** The CA timeout case: --api-timeout (seconds), and when the slow server answers (after it). */
+const API_TIMEOUT_S = 2
+const SLOW_ANSWER_MS = 3_000
+/** Attempts of one call: the first and 3 retries (the shared retry policy of the Google adapters). */
+const API_ATTEMPTS = 4
 
 const REGISTRY_CASES: RegistryCase[] = [
   {id: 'baseline', fault: 'none', script: () => () => undefined, exit: 0},
@@ -342,9 +347,10 @@ beforeAll(async () => {
   }
   grafeasSlow.state.occurrences.push(...grafeas.state.occurrences)
 
-  // The Container Analysis timeout case runs at the default deadline (30 s × 4 attempts): start it
-  // now, on its own server, so it overlaps the rest of the matrix.
-  grafeasSlow.delayNext('ListNoteOccurrences', 31_000, {times: 1000})
+  // The Container Analysis timeout case: every answer comes after the --api-timeout deadline, so
+  // each of the 4 attempts waits the deadline out. Started now, on its own server, so it overlaps
+  // the rest of the matrix.
+  grafeasSlow.delayNext('ListNoteOccurrences', SLOW_ANSWER_MS, {times: 1000})
   const slowDir = makeWorkDir('ca-timeout', reg.host)
   writeFileSync(join(slowDir, 'report.md'), '# previous report\n')
   const before = snapshot(slowDir)
@@ -357,6 +363,8 @@ beforeAll(async () => {
     '--containeranalysis-endpoint',
     grafeasSlow.endpoint,
     '--api-insecure',
+    '--api-timeout',
+    String(API_TIMEOUT_S),
     '--insecure-registry',
     reg.host,
   ]
@@ -635,8 +643,11 @@ describe('Google API faults: preflight and apply with --project (local Binary Au
     90_000,
   )
 
-  it('CA timeout: every ListNoteOccurrences answer comes after the 30 s deadline → DEADLINE_EXCEEDED after the retries, exit 4, nothing applied', async () => {
+  it(`CA timeout: every ListNoteOccurrences answer comes after the --api-timeout ${API_TIMEOUT_S} s deadline → DEADLINE_EXCEEDED after the retries, exit 4, nothing applied`, async () => {
     const {pre, app, ms, unchanged, temps, auditText} = await (slowRuns as NonNullable<typeof slowRuns>)
+    // Each attempt waited the whole --api-timeout deadline out; none waited the 30 s default.
+    expect(ms).toBeGreaterThanOrEqual(API_ATTEMPTS * API_TIMEOUT_S * 1000)
+    expect(ms).toBeLessThan(30_000 + API_ATTEMPTS * API_TIMEOUT_S * 1000)
     // Only the audit log may change: the apply that could not check records a "blocked" decision.
     expect(unchanged).toEqual([])
     const audit = auditText
@@ -655,11 +666,11 @@ describe('Google API faults: preflight and apply with --project (local Binary Au
     expect(kubeSlow.requests).toEqual([])
     rows.push({
       case: 'CA timeout',
-      fault: 'ListNoteOccurrences answers after 31 s (deadline 30 s), always',
+      fault: `ListNoteOccurrences answers after ${SLOW_ANSWER_MS / 1000} s (--api-timeout ${API_TIMEOUT_S}), always`,
       command: 'preflight --project',
       exit: pre.code,
       code: jsonErrorCode(pre.stdout) ?? '—',
-      outcome: 'fail closed: API_ERROR (DEADLINE_EXCEEDED, 4 attempts)',
+      outcome: `fail closed: API_ERROR (DEADLINE_EXCEEDED, ${API_ATTEMPTS} attempts)`,
       upstreamRequests: grafeasSlow.calls('ListNoteOccurrences').length,
       ms,
       filesUnchanged: 'report.md untouched',

@@ -32,6 +32,13 @@ describe('listAudit', () => {
   it('no log file: an empty listing of that file', async () => {
     expect(await listAudit({}, {log: {file: 'none.jsonl', read: async () => undefined}, clock})).toEqual({file: 'none.jsonl', records: [], problems: []})
   })
+  it('no log file named with --audit-log: an input error saying it does not exist, not an empty listing', async () => {
+    await expect(listAudit({requireLog: true}, {log: {file: 'nope.jsonl', read: async () => undefined}, clock})).toThrowWithCode(
+      'INVALID_INPUT',
+      /^--audit-log nope\.jsonl does not exist$/,
+    )
+    expect((await listAudit({requireLog: true}, {log: log(), clock})).records).toEqual(RECORDS)
+  })
   it('a bad --since is a usage error before the log is read', async () => {
     let read = false
     await expect(

@@ -91,9 +91,9 @@ describe('policyLint', () => {
     expect(codes(tried)).not.toContain('W_ENFORCED_WITHOUT_DRYRUN')
     expect(codes(await policyLint({}, {policy: text(), audit: noAudit}))).not.toContain('W_ENFORCED_WITHOUT_DRYRUN')
   })
-  it('an audit log named on the command line must exist', async () => {
+  it('an audit log named on the command line must exist (an input error, exit 3)', async () => {
     await expect(policyLint({requireAuditLog: true}, {policy: text(), audit: {file: 'nope.jsonl', read: async () => undefined}})).toThrowWithCode(
-      'USAGE',
+      'INVALID_INPUT',
       /--audit-log nope\.jsonl does not exist/,
     )
   })

@@ -55,6 +55,40 @@ describe('pre-flight use case', () => {
     expect(t.listed).toEqual([])
   })
 
+  it('-n NAMESPACE against documents in another namespace: refused (kubectl words) before any lookup or trust; the same namespace goes through', async () => {
+    let opened = false
+    const resolver = registry(tags)
+    const ports: PreflightPorts = {
+      reader: reader(files),
+      resolver,
+      openTrust: async () => {
+        opened = true
+        return trust(policy('allow'))
+      },
+    }
+    await expect(preflight(options({enforcedNamespace: 'payments'}), ports)).toThrowWithCode(
+      'INVALID_INPUT',
+      /^the namespace from the provided objects "apps" does not match the namespace "payments": a\.yaml: document 1: Deployment\/api \(namespace apps\); a\.yaml: document 2: Deployment\/web/,
+    )
+    expect(opened).toBe(false)
+    expect((await preflight(options({enforcedNamespace: 'apps'}), ports)).result.verdict).toBe('ALLOW')
+  })
+
+  it('an input without any object (empty stdin) is refused before any lookup or trust', async () => {
+    let opened = false
+    const openTrust = async (): Promise<Awaited<ReturnType<PreflightPorts['openTrust']>>> => {
+      opened = true
+      return trust(policy('allow'))
+    }
+    const stdin = options({inputs: {files: ['-'], recursive: false, kustomizeDirs: []}})
+    await expect(preflight(stdin, {reader: reader({'-': ''}), openTrust})).toThrowWithCode('INVALID_INPUT', /^no objects passed: <stdin> is empty$/)
+    await expect(preflight(stdin, {reader: reader({'-': '# nothing\n---\n'}), openTrust})).toThrowWithCode(
+      'INVALID_INPUT',
+      /^no objects passed: <stdin> holds only comments or empty documents$/,
+    )
+    expect(opened).toBe(false)
+  })
+
   it('input problems come before trust material is opened', async () => {
     let opened = false
     await expect(

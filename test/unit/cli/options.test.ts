@@ -1,7 +1,7 @@
 /** The one options step: flags > profile > defaults, into typed settings (src/cli/options.ts). */
 import {booleanAssignments, closest} from '../../../src/cli/suggest.js'
 import {describe, expect, it} from '@jest/globals'
-import {resolveSettings} from '../../../src/cli/options.js'
+import {apiTimeoutMs, resolveSettings} from '../../../src/cli/options.js'
 import type {Profile} from '../../../src/core/config.js'
 
 const profile: Profile = {
@@ -94,5 +94,12 @@ describe('kubectl habits: --flag=true|false and did-you-mean', () => {
     expect(closest('preflght', ['pin', 'preflight', 'apply'])).toBe('preflight')
     expect(closest('writ', ['write', 'platform'])).toBe('write')
     expect(closest('xyzzy', ['pin', 'preflight', 'apply'])).toBeUndefined()
+  })
+})
+
+describe('apiTimeoutMs: --api-timeout SECONDS as the per-call deadline of the Google adapters', () => {
+  it('30 s by default, else the flag, in milliseconds', () => {
+    expect(apiTimeoutMs({})).toBe(30_000)
+    expect(apiTimeoutMs({'api-timeout': 2})).toBe(2_000)
   })
 })

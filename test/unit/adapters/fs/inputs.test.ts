@@ -75,8 +75,14 @@ describe('readInputs', () => {
     )
   })
 
-  it('a directory without manifests → INVALID_INPUT', async () => {
+  it('a directory without manifests → INVALID_INPUT; -R is suggested only when it has subdirectories', async () => {
     await expect(readInputs({...opts, files: [join(dir, 'empty')]})).toThrowWithCode('INVALID_INPUT', /no \*\.yaml/)
+    await expect(readInputs({...opts, files: [join(dir, 'empty')]})).rejects.toMatchObject({hint: expect.not.stringContaining('-R')})
+    mkdirSync(join(dir, 'only-subdirs/a'), {recursive: true})
+    writeFileSync(join(dir, 'only-subdirs/a/x.yaml'), 'x: 1\n')
+    writeFileSync(join(dir, 'only-subdirs/notes.txt'), 'not a manifest\n')
+    await expect(readInputs({...opts, files: [join(dir, 'only-subdirs')]})).rejects.toMatchObject({hint: 'use -R to include its subdirectories (a)'})
+    await expect(readInputs({...opts, recursive: true, files: [join(dir, 'only-subdirs')]})).resolves.toHaveLength(1)
   })
 
   it('non-UTF-8 bytes → INVALID_INPUT naming the file', async () => {
