@@ -111,6 +111,7 @@ function planImage(site: ImageSite, image: string, digest: string | undefined, o
     serviceAccount: site.serviceAccount ?? 'default',
     breakGlass: o.breakGlass || site.breakGlass,
     workload: `${site.kind}/${site.name}`,
+    ...(site.container ? {container: site.container} : {}),
     file: site.file,
     document: site.document,
     path: site.pathString,
