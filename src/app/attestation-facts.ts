@@ -19,7 +19,7 @@ export interface AttestationFactPorts {
 export async function gatherAttestationFacts(
   needed: readonly AttestationCheck[],
   ports: AttestationFactPorts,
-  opts: {now?: Date} = {},
+  opts: {now?: Date; onChecked?: () => void} = {},
 ): Promise<AttestationFacts> {
   const attestors = new Map<string, Promise<Attestor>>()
   const attestor = (name: string): Promise<Attestor> => {
@@ -37,6 +37,7 @@ export async function gatherAttestationFacts(
       const occurrences = await ports.attestations.listAttestations({noteName: a.noteReference, digest})
       const checked = await checkAttestor(a, occurrences, digest, opts.now ? {now: opts.now} : {})
       facts.set(factKey(name, digest), {satisfied: checked.satisfied, reason: checked.reason, details: checked})
+      opts.onChecked?.()
     }),
   )
   return facts

@@ -10,7 +10,8 @@ import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {noObjectsProblem} from '../core/manifest/whole-input.js'
 import {pinSites, type PinResult} from '../core/pin.js'
 import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
-import type {DigestResolver, InputReader, InputText, ManifestInputs} from '../core/ports.js'
+import type {DigestResolver, InputReader, InputText, ManifestInputs, Progress, ResolveOutcome} from '../core/ports.js'
+import {step} from './progress.js'
 
 export interface Loaded {
   /** The text as read; every site's valueRange points into it (no parsed documents are kept). */
@@ -64,8 +65,17 @@ export async function loadManifests(
 }
 
 /** Pin every site (all failures at once), then rewrite each file's image values in place. */
-export async function pinLoaded(loaded: Loaded, resolver: DigestResolver, opts: {stripTag: boolean; checkDrift: boolean; now?: () => Date}): Promise<PinRun> {
-  const result = await pinSites(loaded.sites, {resolver, clock: {now: opts.now ?? (() => new Date())}}, {stripTag: opts.stripTag, checkDrift: opts.checkDrift})
+export async function pinLoaded(
+  loaded: Loaded,
+  resolver: DigestResolver,
+  opts: {stripTag: boolean; checkDrift: boolean; now?: () => Date; progress?: Progress | undefined},
+): Promise<PinRun> {
+  const counted = opts.progress ? countingResolver(resolver, opts.progress) : resolver
+  const result = await pinSites(
+    loaded.sites,
+    {resolver: counted, clock: {now: opts.now ?? (() => new Date())}},
+    {stripTag: opts.stripTag, checkDrift: opts.checkDrift},
+  )
   if (result.errors.length > 0) throw aggregateErrors(result.errors, 'image')
   const byFile = new Map<string, Array<{site: ImageSite; value: string}>>()
   for (const s of result.sites) {
@@ -80,6 +90,30 @@ export async function pinLoaded(loaded: Loaded, resolver: DigestResolver, opts: 
     return {file: f.file, text: rewriteText(f.text, reps), changed: true}
   })
   return {...loaded, result, outputs}
+}
+
+/**
+ * The resolver with one progress step per batch, ticked as each lookup completes. The batch is asked one
+ * reference at a time; the resolver still dedupes and bounds concurrency (across calls) and retries.
+ */
+export function countingResolver(resolver: DigestResolver, progress: Progress): DigestResolver {
+  return {
+    ...(resolver.prefetch ? {prefetch: resolver.prefetch.bind(resolver)} : {}),
+    resolveAll: (requests) =>
+      step(
+        progress,
+        'resolving image digests',
+        () =>
+          Promise.all(
+            requests.map(async (req) => {
+              const [outcome] = await resolver.resolveAll([req])
+              progress.tick()
+              return outcome as ResolveOutcome
+            }),
+          ),
+        requests.length,
+      ),
+  }
 }
 
 /**

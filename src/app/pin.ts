@@ -7,7 +7,7 @@ import {lockFileText} from '../core/lock.js'
 import type {PinStatus} from '../core/pin.js'
 import {unexaminedError, unexaminedWarning} from '../core/manifest/unexamined.js'
 import type {CustomImageRule, UnexaminedValue} from '../core/manifest/types.js'
-import type {DigestResolver, InputReader, ManifestInputs} from '../core/ports.js'
+import type {DigestResolver, InputReader, ManifestInputs, Progress} from '../core/ports.js'
 import {loadManifests, pinLoaded, readBackPinned, type PinRun} from './manifests.js'
 
 export interface PinOptions {
@@ -29,6 +29,8 @@ export interface PinPorts {
   /** Write every file or none (atomic). */
   writeFiles(files: Array<{path: string; text: string}>): Promise<void>
   now?: () => Date
+  /** Resolution progress (the terminal's; absent or a no-op elsewhere). */
+  progress?: Progress | undefined
 }
 
 export interface PinSiteJson {
@@ -82,7 +84,12 @@ export async function pin(options: PinOptions, ports: PinPorts): Promise<PinOutc
   const loaded = await loadManifests(options.inputs, options.rules, ports)
   if (options.strict === true && loaded.unexamined.length > 0) throw unexaminedError(loaded.unexamined, {deploy: false})
   const started = Date.now()
-  const run = await pinLoaded(loaded, ports.resolver, {stripTag: options.stripTag, checkDrift: !options.replayingLock, ...(ports.now ? {now: ports.now} : {})})
+  const run = await pinLoaded(loaded, ports.resolver, {
+    stripTag: options.stripTag,
+    checkDrift: !options.replayingLock,
+    ...(ports.now ? {now: ports.now} : {}),
+    progress: ports.progress,
+  })
   readBackPinned(run)
 
   const written: string[] = []

@@ -9,9 +9,10 @@ import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type Prefligh
 import {unexaminedError} from '../core/manifest/unexamined.js'
 import type {CustomImageRule, ImageSite, UnexaminedValue} from '../core/manifest/types.js'
 import {inputNamespaceMismatch} from '../core/manifest/whole-input.js'
-import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource} from '../core/ports.js'
+import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource, Progress} from '../core/ports.js'
+import {step} from './progress.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
-import {hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
+import {countingResolver, hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
 
 export interface PreflightOptions {
   target: Target
@@ -57,6 +58,8 @@ export interface PreflightPorts {
   openTrust(): Promise<TrustSources>
   /** Reviewer context (never changes the verdict). */
   addContext?(result: PreflightResult): Promise<void>
+  /** Progress of the slow steps: resolution, the policy, attestation checks, reviewer context (the terminal's; absent elsewhere). */
+  progress?: Progress | undefined
 }
 
 export interface PreparedPreflight {
@@ -83,18 +86,27 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
     if (resolver === undefined) {
       for (const site of loaded.sites) images.push(planImage(site, site.image, writtenDigest(site.image), options))
     } else {
-      pin = await pinLoaded(loaded, resolver, {stripTag: options.stripTag, checkDrift: !options.replayingLock})
+      pin = await pinLoaded(loaded, resolver, {stripTag: options.stripTag, checkDrift: !options.replayingLock, progress: ports.progress})
       for (const s of pin.result.sites) images.push(planImage(s.site, s.pinned, s.digest, options))
     }
   }
-  images.push(...(await bareImages(options, resolver)))
+  images.push(...(await bareImages(options, resolver && ports.progress ? countingResolver(resolver, ports.progress) : resolver)))
 
-  const trust = await ports.openTrust()
+  const progress = ports.progress
+  const trust = await step(progress, 'opening the trust sources', () => ports.openTrust())
   try {
-    const plan: PreflightPlan = {policy: await trust.policy.getPolicy(), systemAllowlist: options.systemAllowlist, target: options.target, images, unexamined}
-    const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), trust)
+    const policy = await step(progress, 'reading the Binary Authorization policy', () => trust.policy.getPolicy())
+    const plan: PreflightPlan = {policy, systemAllowlist: options.systemAllowlist, target: options.target, images, unexamined}
+    const needed = attestationFactsNeeded(plan)
+    const facts = await step(
+      progress,
+      `checking attestations (${new Set(needed.map((n) => n.digest)).size} digest(s), ${new Set(needed.map((n) => n.attestor)).size} attestor(s))`,
+      () => gatherAttestationFacts(needed, trust, progress ? {onChecked: () => progress.tick()} : {}),
+      needed.length,
+    )
     const result = evaluatePreflight(plan, facts)
-    await ports.addContext?.(result)
+    const addContext = ports.addContext
+    if (addContext) await step(progress, 'reading reviewer context (Artifact Registry, vulnerabilities)', () => addContext(result))
     return {result, ...(pin ? {pin} : {})}
   } finally {
     await trust.close()
@@ -119,6 +131,7 @@ function planImage(site: ImageSite, image: string, digest: string | undefined, o
     serviceAccount: site.serviceAccount ?? 'default',
     breakGlass: o.breakGlass || site.breakGlass,
     workload: `${site.kind}/${site.name}`,
+    ...(site.container ? {container: site.container} : {}),
     file: site.file,
     document: site.document,
     path: site.pathString,

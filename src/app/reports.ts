@@ -1,4 +1,5 @@
 /** The pre-flight's reviewer and CD reports: rendered in src/render, redacted, written through a port. */
+import {posix} from 'node:path'
 import {redact} from '../core/redact.js'
 import type {PreflightResult} from '../core/preflight.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
@@ -8,6 +9,8 @@ export interface ReportTargets {
   junit?: string | undefined
   /** $GITHUB_STEP_SUMMARY: the Markdown report is appended to it. */
   stepSummary?: string | undefined
+  /** The working directory (absolute): the Markdown report links each file:line relative to where it is written. */
+  cwd?: string | undefined
 }
 
 export interface ReportPorts {
@@ -20,13 +23,14 @@ export async function writeReports(result: PreflightResult, to: ReportTargets, p
   const written: string[] = []
   // Reports quote reasons and notes that can carry API error text: redacted like any other output.
   if (to.markdown || to.stepSummary) {
-    const md = redact(renderPreflightMarkdown(result))
     if (to.markdown) {
-      await ports.writeFile(to.markdown, md)
+      const links = to.cwd === undefined ? undefined : {cwd: to.cwd, reportDir: posix.dirname(posix.resolve(to.cwd, to.markdown))}
+      await ports.writeFile(to.markdown, redact(renderPreflightMarkdown(result, links ? {links} : {})))
       written.push(to.markdown)
     }
     if (to.stepSummary) {
-      ports.appendFile(to.stepSummary, md + '\n')
+      // A step summary is shown on the run's page, where a relative link leads nowhere: file:line stays text.
+      ports.appendFile(to.stepSummary, redact(renderPreflightMarkdown(result)) + '\n')
       written.push(to.stepSummary)
     }
   }

@@ -21,6 +21,7 @@ export function withExitCodes(text: string): string {
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({description: 'print debug details to stderr (credentials are always redacted)', helpGroup: 'GLOBAL'}),
+    'no-color': Flags.boolean({description: 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it where there is no terminal)', helpGroup: 'GLOBAL'}),
   }
 
   protected debugEnabled = false

@@ -4,6 +4,7 @@ import {inputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags
 import {loadConfig} from '../cli/config.js'
 import {manifestInputs, registrySettings} from '../cli/options.js'
 import {digestResolver, inputReader, writeFiles} from '../cli/wiring.js'
+import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {pin, type PinJson} from '../app/pin.js'
 import {joinYamlStreams, renderPinSummary} from '../render/pin.js'
 
@@ -55,6 +56,7 @@ export default class Pin extends BaseCommand {
         reader: inputReader,
         writeFiles,
         resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug: this.debugLog}),
+        progress: terminalProgress(processTerminal(flags['no-color']).progress && !this.jsonEnabled()),
       },
     )
     for (const w of outcome.warnings) this.say(`warning: ${w}`)

@@ -3,6 +3,7 @@ import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, t
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
+import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {preflight} from '../app/preflight.js'
 import {writeReports} from '../app/reports.js'
 import {renderPreflightText} from '../render/preflight.js'
@@ -39,13 +40,14 @@ export default class Preflight extends BaseCommand {
     const cfg = loadConfig(flags.config)
     const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
     const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
-    const {result} = await preflight(options, ports)
+    const terminal = processTerminal(flags['no-color'])
+    const {result} = await preflight(options, {...ports, progress: terminalProgress(terminal.progress && !this.jsonEnabled())})
     const reports = await writeReports(
       result,
-      {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY},
+      {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY, cwd: process.cwd()},
       reportPorts,
     )
-    this.out(renderPreflightText(result))
+    this.out(renderPreflightText(result, {color: terminal.colorStdout}))
     for (const r of reports) this.say(`report written: ${r}`)
     this.setExit(exitForPreflight(result))
     return result

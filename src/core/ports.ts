@@ -71,6 +71,19 @@ export interface Clock {
   now(): Date
 }
 
+/**
+ * Progress of a step that can take more than a second (resolving digests, checking attestations,
+ * waiting for an API). The terminal implementation draws it on stderr; everywhere else it is a no-op.
+ * Steps do not nest: `start` begins one, `done` ends it (also when it failed).
+ */
+export interface Progress {
+  /** What is being done or waited for, and how many items there are when they are counted. */
+  start(label: string, total?: number): void
+  /** One item of the current step is done. */
+  tick(): void
+  done(): void
+}
+
 /** A manifest input as read: the path as given (`-` for stdin, `kustomize:DIR`) and its text. */
 export interface InputText {
   file: string

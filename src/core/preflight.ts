@@ -38,6 +38,8 @@ export interface PlanImage {
   serviceAccount: string
   breakGlass: boolean
   workload?: string
+  /** The container (or init/ephemeral container) the image is used by, when named. */
+  container?: string
   file?: string
   document?: number
   path?: string
@@ -56,6 +58,8 @@ export interface PlanImageResult extends ImageVerdict {
   namespace: string
   serviceAccount: string
   workload?: string
+  /** The container the image is used by, when named: an image used by two containers is two results. */
+  container?: string
   file?: string
   document?: number
   path?: string
@@ -140,6 +144,7 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts):
       namespace: src.namespace,
       serviceAccount: src.serviceAccount,
       ...(src.workload ? {workload: src.workload} : {}),
+      ...(src.container ? {container: src.container} : {}),
       ...(src.file !== undefined ? {file: src.file} : {}),
       ...(src.document !== undefined ? {document: src.document} : {}),
       ...(src.path ? {path: src.path} : {}),

@@ -1,6 +1,10 @@
 /** Pure renderers for a pre-flight result: terminal text, Markdown for reviewers, JUnit for CD. */
 import {incomplete, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
 import {imageRulesSnippet, ruleSnippet, unexaminedWarning} from '../core/manifest/unexamined.js'
+import {posix} from 'node:path'
+import picocolors from 'picocolors'
+
+const {createColors} = picocolors
 
 const SYMBOL: Record<Verdict, string> = {ALLOW: 'ok  ', DENY: 'DENY', DRYRUN_DENY: 'DRY ', ALLOW_BREAKGLASS: 'BRK '}
 
@@ -55,27 +59,88 @@ function attestorWarnings(details: unknown): string[] {
   return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : []
 }
 
-/** One line per image, reasons indented, then next steps and the overall verdict. */
-export function renderPreflightText(r: PreflightResult): string {
+/** How the terminal text is styled: the decision (TTY, NO_COLOR, FORCE_COLOR, CI, --no-color) is the caller's. */
+export interface TextOptions {
+  color?: boolean
+}
+
+/** `sha256:1a2b3c4d…`: enough to tell digests apart on a line; commands to run carry the full one. */
+export function shortDigest(digest: string): string {
+  const [alg, hex] = digest.split(':', 2)
+  return hex === undefined ? digest.slice(0, 15) + '…' : `${alg}:${hex.slice(0, 8)}…`
+}
+
+/** The image as written, with the digest evaluated in short form (whether written or resolved). */
+function imageShort(i: PlanImageResult): string {
+  const at = i.original.indexOf('@')
+  const name = at >= 0 ? i.original.slice(0, at) : i.original
+  const digest = i.digest ?? (at >= 0 ? i.original.slice(at + 1) : undefined)
+  return digest ? `${name}@${shortDigest(digest)}` : i.original
+}
+
+function fileLine(i: Pick<PlanImageResult, 'file' | 'line'>): string {
+  return i.file ? `${i.file}${i.line ? ':' + i.line : ''}` : ''
+}
+
+/** `default admission rule`, `cluster admission rule us-central1.prod` (the GKE denial message's words). */
+function ruleName(i: PlanImageResult): string {
+  const r = i.rule
+  return r.kind === 'default' ? 'default admission rule' : `${r.kind} admission rule${r.key ? ' ' + r.key : ''}`
+}
+
+/** Why an image that was not allowed was not: one line per unmet requirement. */
+function unmet(i: PlanImageResult): string[] {
+  const dry = i.rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' ? ' (dry-run)' : ''
+  const lines = i.attestors.filter((a) => !a.satisfied).map((a) => `${ruleName(i)}${dry} requires attestor ${a.attestor}: ${a.reason}`)
+  // Anything else the evaluation said (ALWAYS_DENY), without the GKE header and attestor lines shown above.
+  for (const reason of i.reasons) {
+    if (/ denied by (Binary Authorization |attestor )/.test(reason)) continue
+    lines.push(`${ruleName(i)}${dry}: ${reason}`)
+  }
+  return lines.length > 0 ? lines : [`${ruleName(i)}${dry}: ${i.rule.evaluationMode}`]
+}
+
+/** What admitted an allowed image, for the end of its line. */
+function allowedBy(i: PlanImageResult): string {
+  if (i.exemption) return ruleLabel(i)
+  if (i.rule.evaluationMode === 'REQUIRE_ATTESTATION' && i.attestors.length > 0)
+    return `${ruleName(i)}: valid attestation by ${i.attestors.map((a) => a.attestor).join(', ')}`
+  return `${ruleName(i)}: ${i.rule.evaluationMode}`
+}
+
+/**
+ * One line per image (verdict, image as written with a short digest, container, workload, file:line),
+ * then one indented line per unmet requirement, warnings and notes, then the next step; the overall
+ * verdict last. Colour only when `color` is true.
+ */
+export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}): string {
+  const c = createColors(opts.color === true)
+  const paint: Record<Verdict, (s: string) => string> = {
+    ALLOW: c.green,
+    DENY: (s) => c.bold(c.red(s)),
+    DRYRUN_DENY: (s) => c.bold(c.yellow(s)),
+    ALLOW_BREAKGLASS: (s) => c.bold(c.magenta(s)),
+  }
+  const reasonPaint: Record<Verdict, (s: string) => string> = {ALLOW: c.green, DENY: c.red, DRYRUN_DENY: c.yellow, ALLOW_BREAKGLASS: c.magenta}
   const out: string[] = []
   for (const i of r.images) {
-    const who = [i.workload, i.namespace ? `ns ${i.namespace}` : '', i.file ? `${i.file}${i.line ? ':' + i.line : ''}` : ''].filter(Boolean).join(', ')
-    out.push(`${SYMBOL[i.verdict]}  ${i.image}${who ? `  (${who})` : ''}`)
-    out.push(`      ${ruleLabel(i)}${i.wouldBe ? `; would be ${i.wouldBe}` : ''}`)
-    for (const a of i.attestors) {
-      out.push(`      ${a.satisfied ? '+' : '-'} ${a.attestor}: ${a.satisfied ? 'valid attestation' : a.reason}`)
-      // Verification warnings (expired PGP key, duplicate key ids…) must reach the reader, not only --json.
-      for (const w of attestorWarnings(a.details)) out.push(`        warning: ${w}`)
-    }
-    if (i.verdict !== 'ALLOW') for (const reason of i.reasons) out.push(`      ${reason}`)
+    const who = [i.container ? `container ${i.container}` : '', i.workload, i.namespace && i.workload ? `ns ${i.namespace}` : ''].filter(Boolean).join(', ')
+    const tail = i.verdict === 'ALLOW' ? allowedBy(i) : i.wouldBe ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})` : ''
+    const where = fileLine(i)
+    out.push(
+      `${paint[i.verdict](SYMBOL[i.verdict])}  ${c.bold(imageShort(i))}${who ? c.dim(`  (${who})`) : ''}${where ? `  ${c.cyan(where)}` : ''}${tail ? `  ${c.dim(tail)}` : ''}`,
+    )
+    if (i.verdict !== 'ALLOW') for (const u of unmet(i)) out.push(`      ${reasonPaint[i.verdict](u)}`)
+    // Verification warnings (expired PGP key, duplicate key ids…) must reach the reader, not only --json.
+    for (const a of i.attestors) for (const w of attestorWarnings(a.details)) out.push(`      ${c.yellow('warning:')} ${a.attestor}: ${w}`)
     const ctx = contextLine(i)
-    if (ctx) out.push(`      context: ${ctx}`)
-    for (const n of i.notes) out.push(`      note: ${n}`)
-    if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      next: ${s}`)
+    if (ctx) out.push(`      ${c.dim('context:')} ${ctx}`)
+    for (const n of i.notes) out.push(`      ${c.dim('note:')} ${n}`)
+    if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      ${c.bold('next:')} ${s}`)
   }
-  for (const n of r.notes) out.push(`note: ${n}`)
+  for (const n of r.notes) out.push(`${c.dim('note:')} ${n}`)
   const unexamined = r.unexamined ?? []
-  for (const u of unexamined) out.push(`warning: ${unexaminedWarning(u)}`)
+  for (const u of unexamined) out.push(`${c.yellow('warning:')} ${unexaminedWarning(u)}`)
   const snippet = imageRulesSnippet(unexamined)
   if (snippet)
     out.push(
@@ -87,9 +152,9 @@ export function renderPreflightText(r: PreflightResult): string {
     )
   // Never a plain ALLOW when image-like values were not examined: they could be denied.
   const verdict = incomplete(r)
-    ? `INCOMPLETE: ${unexamined.length} image-like value(s) not examined; the examined images: ${verdictSummary(r)}`
-    : verdictSummary(r)
-  out.push(`Verdict: ${verdict} — policy ${r.policy.source}, target ${targetLabel(r)}`)
+    ? `${c.bold(c.yellow('INCOMPLETE'))}: ${unexamined.length} image-like value(s) not examined; the examined images: ${verdictSummary(r)}`
+    : `${paint[r.verdict](r.verdict)}${verdictSummary(r).slice(r.verdict.length)}`
+  out.push(`${c.bold('Verdict:')} ${verdict} — policy ${r.policy.source}, target ${targetLabel(r)}`)
   if (r.verdict === 'DRYRUN_DENY')
     out.push('Dry-run: the policy would DENY, but the rule(s) are in DRYRUN_AUDIT_LOG_ONLY mode; the deploy proceeds and the denial is audit-logged.')
   if (r.verdict === 'ALLOW_BREAKGLASS') out.push('Break-glass: the deploy is admitted despite the policy; Binary Authorization logs a break-glass event.')
@@ -102,8 +167,25 @@ function mdEscape(s: string): string {
 
 const MD_ICON: Record<Verdict, string> = {ALLOW: '✅ ALLOW', DENY: '❌ DENY', DRYRUN_DENY: '⚠️ DRYRUN_DENY', ALLOW_BREAKGLASS: '🔓 ALLOW_BREAKGLASS'}
 
-/** Markdown for reviewers: a table per workload, reasons in collapsible details. */
-export function renderPreflightMarkdown(r: PreflightResult): string {
+/** Where the Markdown report lives, for relative links to file:line (both absolute; no I/O here). */
+export interface MarkdownOptions {
+  links?: {cwd: string; reportDir: string}
+}
+
+/** `[k8s/app.yaml:12](../k8s/app.yaml#L12)` relative to the report, or the plain `file:line` when there is nothing to link. */
+function mdWhere(i: Pick<PlanImageResult, 'file' | 'line'>, opts: MarkdownOptions): string {
+  const text = fileLine(i)
+  if (!text) return '—'
+  const file = i.file as string
+  // stdin and kustomize output are not files a reader can open.
+  if (!opts.links || file === '-' || file.startsWith('kustomize:')) return `\`${mdEscape(text)}\``
+  const target = posix.relative(opts.links.reportDir, posix.resolve(opts.links.cwd, file)) || posix.basename(file)
+  const href = target.split('/').map(encodeURIComponent).join('/') + (i.line ? `#L${i.line}` : '')
+  return `[${mdEscape(text)}](${href})`
+}
+
+/** Markdown for reviewers: a table per workload (one row per container's image), reasons in collapsible details. */
+export function renderPreflightMarkdown(r: PreflightResult, opts: MarkdownOptions = {}): string {
   const out: string[] = []
   const unexamined = r.unexamined ?? []
   out.push(
@@ -121,7 +203,7 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
     out.push('| Where | Object | Path | Value | Rule that would cover it |', '|---|---|---|---|---|')
     for (const u of unexamined) {
       out.push(
-        `| \`${mdEscape(u.file)}:${u.line}\` | ${mdEscape(`${u.kind}/${u.name}`)} | \`${mdEscape(u.path)}\` | \`${mdEscape(u.value)}\` | ${u.rule ? `\`${mdEscape(ruleSnippet(u.rule))}\`` : '—'} |`,
+        `| ${mdWhere(u, opts)} | ${mdEscape(`${u.kind}/${u.name}`)} | \`${mdEscape(u.path)}\` | \`${mdEscape(u.value)}\` | ${u.rule ? `\`${mdEscape(ruleSnippet(u.rule))}\`` : '—'} |`,
       )
     }
     out.push('')
@@ -133,20 +215,24 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
   }
   for (const [workload, imgs] of groups) {
     out.push(`### ${mdEscape(workload)}`, '')
-    out.push('| Image | Digest | Verdict | Rule | Attestors |', '|---|---|---|---|---|')
+    out.push('| Image | Container | Where | Digest | Verdict | Rule | Attestors |', '|---|---|---|---|---|---|---|')
     for (const i of imgs) {
       const att =
         i.attestors.length === 0
           ? '—'
           : i.attestors.map((a) => `${a.satisfied ? '✅' : '❌'} \`${mdEscape(a.attestor.split('/').pop() ?? a.attestor)}\``).join('<br>')
-      out.push(`| \`${mdEscape(i.original)}\` | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |`)
+      out.push(
+        `| \`${mdEscape(i.original)}\` | ${i.container ? mdEscape(i.container) : '—'} | ${mdWhere(i, opts)} | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |`,
+      )
     }
     out.push('')
     const detailed = imgs.filter((i) => i.verdict !== 'ALLOW' || i.notes.length > 0 || i.context !== undefined)
     for (const i of detailed) {
-      out.push(`<details><summary>${mdEscape(i.original)}: ${i.verdict}</summary>`, '')
-      for (const reason of i.reasons) out.push(`- ${mdEscape(reason)}`)
-      for (const a of i.attestors.filter((x) => !x.satisfied)) out.push(`- \`${mdEscape(a.attestor)}\`: ${mdEscape(a.reason)}`)
+      const which = [i.container ? `container ${i.container}` : '', fileLine(i)].filter(Boolean).join(', ')
+      out.push(`<details><summary>${mdEscape(i.original)}${which ? ` (${mdEscape(which)})` : ''}: ${i.verdict}</summary>`, '')
+      if (i.file) out.push(`- _where:_ ${mdWhere(i, opts)}${i.path ? ` \`${mdEscape(i.path)}\`` : ''}`)
+      // Each unmet requirement once (the GKE-worded reasons are in --json and the JUnit report).
+      for (const reason of i.verdict === 'ALLOW' ? i.reasons : unmet(i)) out.push(`- ${mdEscape(reason)}`)
       const ctx = contextLine(i)
       if (ctx) out.push(`- _context:_ ${mdEscape(ctx)}`)
       for (const n of i.notes) out.push(`- _note:_ ${mdEscape(n)}`)
@@ -181,15 +267,17 @@ export function renderPreflightJunit(r: PreflightResult): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>']
   out.push(`<testsuites name="safe-deploy preflight" tests="${tests}" failures="${failures}">`)
   out.push(`  <testsuite name="${xml(targetLabel(r))}" tests="${tests}" failures="${failures}" errors="0" skipped="0">`)
+  const seen = new Set<string>()
   for (const i of r.images) {
-    const classname = xml(i.workload ?? 'image')
-    out.push(`    <testcase classname="${classname}" name="${xml(i.original)}">`)
-    const text = [
-      ruleLabel(i),
-      ...i.reasons,
-      ...i.attestors.filter((a) => !a.satisfied).map((a) => `${a.attestor}: ${a.reason}`),
-      ...i.nextSteps.map((s) => `next: ${s}`),
-    ].join('\n')
+    const classname = i.workload ?? 'image'
+    // The container makes an image used by an init container and a container two cases; file:line or a counter keeps the rest apart.
+    let name = i.container ? `container ${i.container}: ${i.original}` : i.original
+    if (seen.has(`${classname}\u0000${name}`) && (i.path || fileLine(i))) name = `${name} (${[fileLine(i), i.path].filter(Boolean).join(' ')})`
+    for (let n = 2; seen.has(`${classname}\u0000${name}`); n++) name = `${name} #${n}`
+    seen.add(`${classname}\u0000${name}`)
+    out.push(`    <testcase classname="${xml(classname)}" name="${xml(name)}">`)
+    // The GKE-worded reasons (the header, then one per unmet requirement), then the next steps.
+    const text = [ruleLabel(i), ...i.reasons, ...i.nextSteps.map((s) => `next: ${s}`)].join('\n')
     if (i.verdict === 'DENY')
       out.push(`      <failure message="${xml(i.reasons[0] ?? 'denied by Binary Authorization policy')}" type="DENY">${xml(text)}</failure>`)
     else if (i.verdict !== 'ALLOW')

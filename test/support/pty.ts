@@ -16,7 +16,10 @@ export interface Driven {
   ok: boolean
   exitCode: number
   failedStep: number | null
+  /** What the terminal received, escape codes (ANSI) stripped and "\r" removed. */
   output: string
+  /** What the terminal received, byte for byte (colours, cursor moves, "\r"). */
+  raw: string
 }
 
 /** `safe-deploy ARGS` under a pty with `env` (TERM set, CI removed), answering [expect, send] steps. */

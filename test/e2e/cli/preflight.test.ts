@@ -58,8 +58,11 @@ describe('preflight + attest, end to end through the CLI', () => {
     const denied = await runCli(['preflight', ...base])
     expect(denied.code).toBe(5)
     expect(denied.stdout).toMatch(/DENY/)
-    expect(denied.stdout).toContain(`denied by attestor ${ci.name}: No attestations found that were valid and signed by a key trusted by the attestor`)
-    expect(denied.stdout).toMatch(/Binary Authorization default admission rule/)
+    expect(denied.stdout).toContain(
+      `default admission rule requires attestor ${ci.name}: No attestations found that were valid and signed by a key trusted by the attestor`,
+    )
+    // One line per unmet requirement (two attestors), each said once — not three times per image.
+    expect(denied.stdout.split('No attestations found').length - 1).toBe(2)
     expect(denied.stdout).toMatch(/next: safe-deploy attest/)
 
     const a1 = await attest(`${reg.host}/team/app:1.4`, ci, join(d, 'atts'))
@@ -133,7 +136,9 @@ describe('preflight + attest, end to end through the CLI', () => {
     expect(r.code).toBe(5)
     const md = readFileSync(join(d, 'r.md'), 'utf8')
     expect(md).toMatch(/## safe-deploy pre-flight: ❌ DENY/)
-    expect(md).toMatch(/\| Image \| Digest \| Verdict \| Rule \| Attestors \|/)
+    expect(md).toMatch(/\| Image \| Container \| Where \| Digest \| Verdict \| Rule \| Attestors \|/)
+    // file:line links to the manifest, relative to the report (both are in the same directory here).
+    expect(md).toContain(`| c | [${join(d, 'deploy.yaml')}:12](deploy.yaml#L12) |`)
     expect(md).toMatch(/<details>/)
     expect(md).toMatch(/system policy gcr\.io\/google_containers\/\* \(approximate\)/)
     expect(readFileSync(summary, 'utf8')).toMatch(/^# existing\n## safe-deploy pre-flight/)

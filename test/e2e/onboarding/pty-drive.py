@@ -9,7 +9,8 @@ SCRIPT: {"argv": ["node", "bin/run.js", "init"], "cwd": "...", "env": {...},
 Each step waits (ANSI escapes stripped) until the text appears in the output after the previous
 match, then writes the keys: "\\r" is Enter, " " Space, "\\u001b[B" arrow-down, "\\u001b[A" arrow-up.
 After the last step the output is read to EOF. Prints one JSON object on stdout:
-{"ok": bool, "exitCode": int, "failedStep": int|null, "output": "..."} and exits 0 when every
+{"ok": bool, "exitCode": int, "failedStep": int|null, "output": "...", "raw": "..."} ("raw": the output
+with its escape codes, "\\r" kept) and exits 0 when every
 step matched (the child's exit code is in the JSON, not in the driver's status).
 """
 import json
@@ -91,7 +92,7 @@ def main() -> int:
             pass
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    print(json.dumps({'ok': failed is None, 'exitCode': code, 'failedStep': failed, 'output': clean(raw)}))
+    print(json.dumps({'ok': failed is None, 'exitCode': code, 'failedStep': failed, 'output': clean(raw), 'raw': raw.decode('utf-8', 'replace')}))
     return 0
 
 

@@ -324,7 +324,7 @@ describe('tamper matrix through the CLI (preflight --attestors DIR --attestation
       const all = text.stdout + text.stderr
       if (c.expect !== 'ALLOW') expect(all).toMatch(c.reason)
       else if (/warning/.test(c.name)) expect(all).toMatch(new RegExp(`warning: .*${c.reason.source}`))
-      else expect(all).toMatch(/\+ projects\/test-proj\/attestors\/signer: valid attestation/)
+      else expect(all).toMatch(/^ok .*: valid attestation by projects\/test-proj\/attestors\/signer$/m)
       let verdict: string
       let named: string
       if (c.expect === 'INVALID') {

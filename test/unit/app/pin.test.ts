@@ -129,3 +129,20 @@ describe('pin use case', () => {
     expect(ruled.unexamined).toEqual([])
   })
 })
+
+describe('pin progress (issue #12 item 12)', () => {
+  it('one step for the lookups, one tick per unique reference resolved', async () => {
+    const events: string[] = []
+    const progress = {start: (l: string, n?: number) => events.push(`start ${l} /${n}`), tick: () => events.push('tick'), done: () => events.push('done')}
+    const {p} = ports(
+      {
+        'a.yaml':
+          deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('web', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('db', 'gcr.io/p/db:3'),
+      },
+      {'gcr.io/p/api:1.0': digest(1), 'gcr.io/p/db:3': digest(3)},
+    )
+    const out = await pin(options(), {...p, progress})
+    expect(out.summary.pinned).toBe(3)
+    expect(events).toEqual(['start resolving image digests /2', 'tick', 'tick', 'done'])
+  })
+})

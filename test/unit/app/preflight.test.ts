@@ -208,3 +208,48 @@ describe('facts, then evaluation (core/preflight)', () => {
     expect(r.images.map((i) => i.verdict)).toEqual(['ALLOW', 'ALLOW', 'DENY'])
   })
 })
+
+/** A Progress port that records what it was told. */
+function recorder() {
+  const events: string[] = []
+  return {
+    events,
+    progress: {
+      start: (label: string, total?: number) => events.push(`start ${label}${total === undefined ? '' : ` /${total}`}`),
+      tick: () => events.push('tick'),
+      done: () => events.push('done'),
+    },
+  }
+}
+
+describe('pre-flight progress (issue #12 item 12)', () => {
+  it('reports resolution (one tick per lookup), the policy read and each attestation check, each step ended', async () => {
+    const two = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('web', 'gcr.io/p/web:2.0')}
+    const t = await trust(policy('attest'))
+    const {events, progress} = recorder()
+    await preflight(options(), {reader: reader(two), resolver: registry({...tags, 'gcr.io/p/web:2.0': digest(2)}), openTrust: async () => t, progress})
+    expect(events).toEqual([
+      'start resolving image digests /2',
+      'tick',
+      'tick',
+      'done',
+      'start opening the trust sources',
+      'done',
+      'start reading the Binary Authorization policy',
+      'done',
+      'start checking attestations (2 digest(s), 1 attestor(s)) /2',
+      'tick',
+      'tick',
+      'done',
+    ])
+  })
+
+  it('a step that fails is still ended (the terminal is never left drawing)', async () => {
+    const {events, progress} = recorder()
+    const failing = {resolveAll: async () => Promise.reject(new SafeDeployError('REGISTRY_UNAVAILABLE', 'down'))}
+    await expect(
+      preflight(options(), {reader: reader(files), resolver: failing, openTrust: async () => trust(policy('attest')), progress}),
+    ).rejects.toMatchObject({code: 'REGISTRY_UNAVAILABLE'})
+    expect(events).toEqual(['start resolving image digests /1', 'done'])
+  })
+})
