@@ -39,8 +39,12 @@ export interface ApplyOptions {
   audit: {actor: string; target: Record<string, unknown>}
 }
 
-/** The cluster's enforcement as the API reports it; undefined when the context is not a GKE one. */
-export type EnforcementReport = {mode: string; enforced: boolean; cluster: string} | {unavailable: string}
+/**
+ * The cluster's enforcement as the GKE API reports it; `unavailable` when the API could not be read;
+ * `unidentified` when neither a gke_PROJECT_LOCATION_NAME context nor --cluster with --project
+ * names the cluster (src/core/deploy.ts enforcementTarget).
+ */
+export type EnforcementReport = {mode: string; enforced: boolean; cluster: string} | {unavailable: string} | {unidentified: string}
 
 export interface ApplyPorts {
   preflight: PreflightPorts
@@ -48,7 +52,7 @@ export interface ApplyPorts {
   auditId: string
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
-  /** Read the target cluster's Binary Authorization enforcement (GKE contexts only). */
+  /** Read the target cluster's Binary Authorization enforcement (undefined: not checked). */
   enforcement(): Promise<EnforcementReport | undefined>
   /** Send the objects with the chosen applier. */
   apply(
@@ -98,6 +102,7 @@ function checkApplyOptions(o: ApplyOptions): void {
 function enforcementFact(e: EnforcementReport | undefined): Enforcement {
   if (e === undefined) return {state: 'not-checked'}
   if ('unavailable' in e) return {state: 'unknown', detail: e.unavailable}
+  if ('unidentified' in e) return {state: 'unidentified', reason: e.unidentified}
   return {state: e.enforced ? 'enforced' : 'off', cluster: e.cluster, mode: e.mode}
 }
 
