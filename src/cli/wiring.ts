@@ -81,7 +81,12 @@ export interface PreflightWiringFlags extends RegistryFlags {
   'allow-unexamined-images'?: boolean | undefined
 }
 
-/** Target from the settings (flags > profile), then the kube context (GKE). */
+/**
+ * Target from the settings (flags > profile), then the kube context (GKE). A pre-flight needs no
+ * cluster credentials: when the cluster is named — by --cluster, or by a context named
+ * gke_PROJECT_LOCATION_NAME — the kubeconfig is read only if it can be (for the context's default
+ * namespace), and a missing or unreadable one is not an error (CI jobs that only pre-flight have none).
+ */
 export function preflightTarget(settings: Settings, istioIdentity: string | undefined, debug: (l: string) => void): Target {
   const platform = settings.platform
   let cluster = settings.cluster
@@ -90,15 +95,22 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
   if (platform === 'gke') {
     const wantContext = settings.kube.context
     const kubeconfig = settings.kube.kubeconfig
+    const named = cluster ?? (wantContext ? parseGkeName(wantContext)?.clusterKey : undefined)
     try {
       const kc = resolveKubeContext({...(kubeconfig ? {kubeconfig} : {}), ...(wantContext ? {context: wantContext} : {})})
       context = kc.context
       cluster ??= kc.gke?.clusterKey
       namespace ??= kc.namespace
     } catch (err) {
-      // An explicitly named context or kubeconfig must exist; the implicit current context is optional.
-      if (wantContext || kubeconfig) throw err
-      debug(`no kube context: ${(err as Error).message}`)
+      // An explicitly named context or kubeconfig must exist unless the cluster is named without it; the implicit current context is optional.
+      if ((wantContext || kubeconfig) && named === undefined) throw err
+      debug(`no kube context read: ${(err as Error).message}`)
+      if (named !== undefined)
+        debug(
+          `cluster ${named} (named by ${cluster !== undefined ? '--cluster' : `the context name ${wantContext}`}); namespace ${namespace ?? 'default'} unless a document names one`,
+        )
+      context = wantContext
+      cluster = named
     }
   }
   if (cluster !== undefined && !isClusterKey(cluster)) {
