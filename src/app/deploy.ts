@@ -52,6 +52,8 @@ export interface ApplyPorts {
   auditId: string
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
+  /** Write the pre-flight reports asked for (--report-md, --report-junit, $GITHUB_STEP_SUMMARY), whatever the verdict. */
+  report?(result: PreflightResult): Promise<void>
   /** Read the target cluster's Binary Authorization enforcement (undefined: not checked). */
   enforcement(): Promise<EnforcementReport | undefined>
   /** Send the objects with the chosen applier. */
@@ -122,6 +124,8 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
   trail.retarget({...result.target, applier: o.applier ?? 'auto'})
   ports.say(renderPreflightText(result))
+  // The reports come before any decision, so a blocked deploy is reported too.
+  await ports.report?.(result)
   const unexamined = result.unexamined?.length ?? 0
   if (unexamined > 0) {
     ports.say(`warning: UNEXAMINED IMAGES: --allow-unexamined-images: deploying ${unexamined} image-like value(s) that were neither pinned nor pre-flighted`)

@@ -4,7 +4,8 @@ import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registr
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
-import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults} from '../cli/wiring.js'
+import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
+import {writeReports} from '../app/reports.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
 import {renderApplyResult} from '../render/text.js'
@@ -95,6 +96,10 @@ export default class Apply extends BaseCommand {
         auditId: audit.id,
         say: (m) => this.say(m),
         confirm: (question) => askConfirmation(question, flags.yes),
+        report: async (r) => {
+          const to = {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY}
+          for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
+        },
         enforcement: enforcementCheck(settings, flags, this.debugLog),
         apply: kubeApplier(settings.kube, mode, flags),
       },

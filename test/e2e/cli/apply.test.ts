@@ -571,6 +571,31 @@ describe('--require-enforcement on a cluster that is not identified by its conte
   })
 })
 
+describe('apply writes the pre-flight reports it is asked for (--report-md, --report-junit, $GITHUB_STEP_SUMMARY)', () => {
+  it('allowed: the Markdown and JUnit reports and the step summary are written before the deploy', async () => {
+    const out = mkdtempSync(join(dir, 'reports-'))
+    const summary = join(out, 'summary.md')
+    const file = deploymentFile('reported', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--report-md', join(out, 'preflight.md'), '--report-junit', join(out, 'preflight.xml')], {
+      env: env({GITHUB_STEP_SUMMARY: summary}),
+    })
+    expect(r.code).toBe(0)
+    expect(readFileSync(join(out, 'preflight.md'), 'utf8')).toMatch(/ALLOW/)
+    expect(readFileSync(join(out, 'preflight.xml'), 'utf8')).toMatch(/<testsuite/)
+    expect(readFileSync(summary, 'utf8')).toBe(readFileSync(join(out, 'preflight.md'), 'utf8') + '\n')
+    expect(r.stderr).toContain(`report written: ${join(out, 'preflight.md')}`)
+  })
+
+  it('denied: the report says why, and nothing is applied (exit 5)', async () => {
+    const out = mkdtempSync(join(dir, 'reports-'))
+    const file = deploymentFile('reported-deny', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--report-md', join(out, 'preflight.md')])
+    expect(r.code).toBe(5)
+    expect(readFileSync(join(out, 'preflight.md'), 'utf8')).toMatch(/DENY/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})
+
 describe('apply with a profile from .safe-deploy.yaml', () => {
   it('takes the kube context, kubeconfig, namespace, policy and trust sources from the profile (flags would override)', async () => {
     const cfgDir = mkdtempSync(join(dir, 'profile-'))
