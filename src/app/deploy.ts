@@ -39,8 +39,12 @@ export interface ApplyOptions {
   audit: {actor: string; target: Record<string, unknown>}
 }
 
-/** The cluster's enforcement as the API reports it; undefined when the context is not a GKE one. */
-export type EnforcementReport = {mode: string; enforced: boolean; cluster: string} | {unavailable: string}
+/**
+ * The cluster's enforcement as the GKE API reports it; `unavailable` when the API could not be read;
+ * `unidentified` when neither a gke_PROJECT_LOCATION_NAME context nor --cluster with --project
+ * names the cluster (src/core/deploy.ts enforcementTarget).
+ */
+export type EnforcementReport = {mode: string; enforced: boolean; cluster: string} | {unavailable: string} | {unidentified: string}
 
 export interface ApplyPorts {
   preflight: PreflightPorts
@@ -48,7 +52,9 @@ export interface ApplyPorts {
   auditId: string
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
-  /** Read the target cluster's Binary Authorization enforcement (GKE contexts only). */
+  /** Write the pre-flight reports asked for (--report-md, --report-junit, $GITHUB_STEP_SUMMARY), whatever the verdict. */
+  report?(result: PreflightResult): Promise<void>
+  /** Read the target cluster's Binary Authorization enforcement (undefined: not checked). */
   enforcement(): Promise<EnforcementReport | undefined>
   /** Send the objects with the chosen applier. */
   apply(
@@ -98,6 +104,7 @@ function checkApplyOptions(o: ApplyOptions): void {
 function enforcementFact(e: EnforcementReport | undefined): Enforcement {
   if (e === undefined) return {state: 'not-checked'}
   if ('unavailable' in e) return {state: 'unknown', detail: e.unavailable}
+  if ('unidentified' in e) return {state: 'unidentified', reason: e.unidentified}
   return {state: e.enforced ? 'enforced' : 'off', cluster: e.cluster, mode: e.mode}
 }
 
@@ -117,6 +124,8 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
   trail.retarget({...result.target, applier: o.applier ?? 'auto'})
   ports.say(renderPreflightText(result))
+  // The reports come before any decision, so a blocked deploy is reported too.
+  await ports.report?.(result)
   const unexamined = result.unexamined?.length ?? 0
   if (unexamined > 0) {
     ports.say(`warning: UNEXAMINED IMAGES: --allow-unexamined-images: deploying ${unexamined} image-like value(s) that were neither pinned nor pre-flighted`)

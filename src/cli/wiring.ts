@@ -5,6 +5,7 @@
 import {randomUUID} from 'node:crypto'
 import {SafeDeployError} from '../core/errors.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
+import {enforcementTarget} from '../core/deploy.js'
 import type {Target} from '../core/preflight.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
@@ -12,7 +13,7 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {FilePolicySource, DirAttestorSource, DirAttestationSource, requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
-import {resolveKubeContext} from '../adapters/k8s/kubeconfig.js'
+import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s/kubeconfig.js'
 import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
 import {readGcloudDefaults} from '../adapters/fs/gcloud.js'
@@ -91,7 +92,12 @@ export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedF
   'api-timeout'?: number | undefined
 }
 
-/** Target from the settings (flags > profile), then the kube context (GKE). */
+/**
+ * Target from the settings (flags > profile), then the kube context (GKE). A pre-flight needs no
+ * cluster credentials: when the cluster is named — by --cluster, or by a context named
+ * gke_PROJECT_LOCATION_NAME — the kubeconfig is read only if it can be (for the context's default
+ * namespace), and a missing or unreadable one is not an error (CI jobs that only pre-flight have none).
+ */
 export function preflightTarget(settings: Settings, istioIdentity: string | undefined, debug: (l: string) => void): Target {
   const platform = settings.platform
   let cluster = settings.cluster
@@ -100,15 +106,22 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
   if (platform === 'gke') {
     const wantContext = settings.kube.context
     const kubeconfig = settings.kube.kubeconfig
+    const named = cluster ?? (wantContext ? parseGkeName(wantContext)?.clusterKey : undefined)
     try {
       const kc = resolveKubeContext({...(kubeconfig ? {kubeconfig} : {}), ...(wantContext ? {context: wantContext} : {})})
       context = kc.context
       cluster ??= kc.gke?.clusterKey
       namespace ??= kc.namespace
     } catch (err) {
-      // An explicitly named context or kubeconfig must exist; the implicit current context is optional.
-      if (wantContext || kubeconfig) throw err
-      debug(`no kube context: ${(err as Error).message}`)
+      // An explicitly named context or kubeconfig must exist unless the cluster is named without it; the implicit current context is optional.
+      if ((wantContext || kubeconfig) && named === undefined) throw err
+      debug(`no kube context read: ${(err as Error).message}`)
+      if (named !== undefined)
+        debug(
+          `cluster ${named} (named by ${cluster !== undefined ? '--cluster' : `the context name ${wantContext}`}); namespace ${namespace ?? 'default'} unless a document names one`,
+        )
+      context = wantContext
+      cluster = named
     }
   }
   if (cluster !== undefined && !isClusterKey(cluster)) {
@@ -248,30 +261,54 @@ export interface KubeFlags {
   'api-timeout'?: number | undefined
 }
 
-/** The GKE cluster's enforcement mode through the GKE API; undefined when the context is not gke_PROJECT_LOCATION_NAME. */
-export function enforcementCheck(kube: Settings['kube'], flags: KubeFlags, debug: (l: string) => void): () => Promise<EnforcementReport | undefined> {
+/**
+ * The enforcement of the cluster the deploy goes to, through the GKE API: the kube context's own
+ * cluster (gke_PROJECT_LOCATION_NAME), else the one --cluster and --project (flags or profile) name.
+ * Which one, or why none, is decided in core (enforcementTarget); an unidentified cluster is
+ * reported as such, never read as "enforced".
+ */
+export function enforcementCheck(
+  settings: Pick<Settings, 'kube' | 'cluster' | 'project'>,
+  flags: KubeFlags,
+  debug: (l: string) => void,
+): () => Promise<EnforcementReport> {
   return async () => {
-    let gke: {project: string; location: string; cluster: string; clusterKey: string} | undefined
+    const kube = settings.kube
+    let context = kube.context
+    let gke: GkeCluster | undefined
     try {
-      gke = resolveKubeContext({...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}), ...(kube.context ? {context: kube.context} : {})}).gke
-    } catch {
-      gke = undefined
+      const kc = resolveKubeContext({...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}), ...(kube.context ? {context: kube.context} : {})})
+      context = kc.context
+      gke = kc.gke
+    } catch (err) {
+      debug(`enforcement: no kube context read (${(err as Error).message})`)
+      gke = context === undefined ? undefined : parseGkeName(context)
     }
-    if (!gke) {
-      debug('not a GKE context (gke_PROJECT_LOCATION_NAME): skipping the enforcement check')
-      return undefined
+    const target = enforcementTarget({
+      context,
+      ...(gke ? {contextCluster: {project: gke.project, location: gke.location, name: gke.cluster}} : {}),
+      cluster: settings.cluster,
+      project: settings.project,
+    })
+    if ('unidentified' in target) {
+      debug(`enforcement: cluster not identified: ${target.unidentified}`)
+      return {unidentified: target.unidentified}
     }
+    const {project, location, name} = target.cluster
+    debug(
+      `enforcement: reading projects/${project}/locations/${location}/clusters/${name} (named by the ${target.via === 'context' ? 'kube context' : '--cluster and --project'})`,
+    )
     try {
       const {clusterEnforcement} = await import('../adapters/gcp/gke.js')
       const r = await clusterEnforcement(
-        {project: gke.project, location: gke.location, cluster: gke.cluster},
+        {project, location, cluster: name},
         {
           ...(flags['container-endpoint'] ? {endpoint: flags['container-endpoint']} : {}),
           insecure: flags['api-insecure'] === true,
           timeoutMs: apiTimeoutMs(flags),
         },
       )
-      return {...r, cluster: gke.clusterKey}
+      return {...r, cluster: target.key}
     } catch (err) {
       return {unavailable: err instanceof Error ? err.message : String(err)}
     }

@@ -4,7 +4,8 @@ import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registr
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
-import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults} from '../cli/wiring.js'
+import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
+import {writeReports} from '../app/reports.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
 import {renderApplyResult} from '../render/text.js'
@@ -49,7 +50,11 @@ export default class Apply extends BaseCommand {
     }),
     'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (annotated and logged)', helpGroup: 'APPLY'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'APPLY'}),
-    'require-enforcement': Flags.boolean({description: 'fail when the target GKE cluster does not enforce Binary Authorization', helpGroup: 'APPLY'}),
+    'require-enforcement': Flags.boolean({
+      description:
+        'fail unless the target GKE cluster enforces Binary Authorization (the cluster is named by a gke_PROJECT_LOCATION_NAME context, or --cluster with --project)',
+      helpGroup: 'APPLY',
+    }),
     'container-endpoint': Flags.string({description: 'GKE API host:port (tests, private access)', helpGroup: 'APPLY'}),
     'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'APPLY'}),
     ...registryFlags,
@@ -91,7 +96,11 @@ export default class Apply extends BaseCommand {
         auditId: audit.id,
         say: (m) => this.say(m),
         confirm: (question) => askConfirmation(question, flags.yes),
-        enforcement: enforcementCheck(settings.kube, flags, this.debugLog),
+        report: async (r) => {
+          const to = {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY}
+          for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
+        },
+        enforcement: enforcementCheck(settings, flags, this.debugLog),
         apply: kubeApplier(settings.kube, mode, flags),
       },
     )

@@ -6,8 +6,9 @@
  * deploy gate (src/app/deploy-gate.ts) runs these steps; nothing here does I/O.
  *
  * The order is the safety argument: a denial blocks before anything else; an enforcement that is
- * required but off, or could not be checked, blocks before the confirmation; a live deploy is
- * confirmed before the "started" record; only then is anything sent.
+ * required but off, or could not be checked (the API failed, or the cluster is not identified),
+ * blocks before the confirmation; a live deploy is confirmed before the "started" record; only then
+ * is anything sent.
  */
 import {EXIT, type ErrorCode, type ExitCode} from './errors.js'
 import type {Verdict} from './policy/evaluate.js'
@@ -20,6 +21,51 @@ export type Enforcement =
   | {state: 'enforced'; cluster: string; mode: string}
   | {state: 'off'; cluster: string; mode: string}
   | {state: 'unknown'; detail: string}
+  /** The cluster the deploy goes to is not named (by a gke_… context, or --cluster with --project): nothing to ask. */
+  | {state: 'unidentified'; reason: string}
+
+/** A GKE cluster, as the enforcement check reads it through the GKE API. */
+export interface GkeClusterRef {
+  project: string
+  /** Zone or region. */
+  location: string
+  name: string
+}
+
+/** Which cluster's enforcement to read: named by the kube context or by --cluster/--project; or why none is. */
+export type EnforcementTarget = {cluster: GkeClusterRef; key: string; via: 'context' | 'flags'} | {unidentified: string}
+
+/**
+ * The cluster whose enforcement a deploy must check. The kube context's own GKE cluster comes first
+ * (gke_PROJECT_LOCATION_NAME: it is where the objects are sent); otherwise --cluster LOCATION.NAME
+ * with --project (flags or profile) name it, e.g. for a context renamed or reached through a
+ * gateway. Anything less leaves the cluster unidentified, with the reason.
+ */
+export function enforcementTarget(o: {
+  context?: string | undefined
+  contextCluster?: GkeClusterRef | undefined
+  cluster?: string | undefined
+  project?: string | undefined
+}): EnforcementTarget {
+  if (o.contextCluster) {
+    const c = o.contextCluster
+    return {cluster: c, key: `${c.location}.${c.name}`, via: 'context'}
+  }
+  const notGke = o.context === undefined ? 'no kube context' : `the kube context "${o.context}" is not named gke_PROJECT_LOCATION_NAME`
+  if (o.cluster === undefined) {
+    return {
+      unidentified:
+        o.project === undefined
+          ? `${notGke}, and no --cluster/--project names the cluster`
+          : `${notGke}, and --project ${o.project} needs --cluster LOCATION.NAME to name the GKE cluster`,
+    }
+  }
+  const dot = o.cluster.indexOf('.')
+  if (dot <= 0 || dot === o.cluster.length - 1) return {unidentified: `--cluster ${o.cluster} is not LOCATION.NAME`}
+  if (o.project === undefined) return {unidentified: `--cluster ${o.cluster} needs --project PROJECT to name the GKE cluster`}
+  const cluster = {project: o.project, location: o.cluster.slice(0, dot), name: o.cluster.slice(dot + 1)}
+  return {cluster, key: o.cluster, via: 'flags'}
+}
 
 /** The confirmation, once asked: given, declined, or impossible (no terminal, CI without --yes). */
 export type Confirmation = {answer: 'granted'} | {answer: 'declined'; message?: string} | {answer: 'unavailable'; message: string; hint?: string}
@@ -68,6 +114,9 @@ export interface DeployDecision {
 }
 
 const ENABLE_HINT = 'enable it: gcloud container clusters update CLUSTER --binauthz-evaluation-mode=PROJECT_SINGLETON_POLICY_ENFORCE'
+const IDENTIFY_HINT =
+  'name the cluster the context points at: --cluster LOCATION.NAME with --project PROJECT (flags, or cluster and project in the profile), ' +
+  'or deploy through the gke_PROJECT_LOCATION_NAME context that `gcloud container clusters get-credentials` writes'
 
 export function decideDeploy(f: DeployFacts): DeployDecision {
   const warnings: string[] = []
@@ -113,6 +162,17 @@ export function decideDeploy(f: DeployFacts): DeployDecision {
       }
     }
     warnings.push(`could not verify the cluster's Binary Authorization enforcement: ${e.detail}`)
+  } else if (e.state === 'unidentified' && f.requireEnforcement) {
+    // Not required: nothing to say (as for a cluster that is not GKE).
+    return {
+      warnings,
+      step: {
+        next: 'stop',
+        outcome: 'blocked',
+        record: {outcome: 'blocked', detail: `could not verify enforcement: ${e.reason}`},
+        error: {code: 'API_ERROR', message: `cannot verify that Binary Authorization is enforced: ${e.reason}`, hint: IDENTIFY_HINT},
+      },
+    }
   }
 
   const live = f.mode === 'none'

@@ -106,12 +106,40 @@ export function parseEnv(spec: string, platform: Platform, project: string): Ini
   return env
 }
 
-function render(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => {
+/**
+ * Fill `{{name}}` with vars[name]. A line that is only a YAML comment `# {{#name}}` opens a section that
+ * ends at `# {{/name}}`: its lines are kept when sections[name] is true and dropped otherwise; the two
+ * marker lines are always dropped (so a template stays one file for every platform).
+ */
+function render(template: string, vars: Record<string, string>, sections: Record<string, boolean> = {}): string {
+  const kept: string[] = []
+  const open: Array<{name: string; keep: boolean}> = []
+  for (const line of template.split('\n')) {
+    const marker = /^\s*# \{\{([#/])(\w+)\}\}\s*$/.exec(line)
+    if (marker) {
+      const name = marker[2] as string
+      if (marker[1] === '#') open.push({name, keep: sections[name] === true})
+      else if (open.pop()?.name !== name) throw new SafeDeployError('INTERNAL', `template section ${name} is not open`)
+      continue
+    }
+    if (open.every((o) => o.keep)) kept.push(line)
+  }
+  if (open.length > 0) throw new SafeDeployError('INTERNAL', `template section ${open[0]?.name} is not closed`)
+  return kept.join('\n').replace(/\{\{(\w+)\}\}/g, (_m, k: string) => {
     const v = vars[k]
     if (v === undefined) throw new SafeDeployError('INTERNAL', `template variable ${k} has no value`)
     return v
   })
+}
+
+/**
+ * The GKE cluster a kube context names (gke_PROJECT_LOCATION_NAME, what `gcloud container clusters
+ * get-credentials` writes), for the CI step that fetches its credentials. Another context name leaves
+ * CLUSTER_NAME and CLUSTER_LOCATION in the CI files, to be filled in.
+ */
+export function gkeClusterOfContext(context: string | undefined, project: string): {name: string; location: string; project: string} {
+  const m = /^gke_([^_]+)_([^_]+)_(.+)$/.exec(context ?? '')
+  return m ? {project: m[1] as string, location: m[2] as string, name: m[3] as string} : {project, location: 'CLUSTER_LOCATION', name: 'CLUSTER_NAME'}
 }
 
 /** The files to generate, in the order they are reported: .safe-deploy.yaml, the policies, the CI templates. Validates the answers first. */
@@ -143,26 +171,36 @@ export function planInitFiles(a: InitAnswers, template: TemplateReader): Generat
       stringify(config),
   })
   const prod = a.environments.find((e) => e.kind === 'prod') ?? (a.environments[a.environments.length - 1] as InitEnvironment)
+  const cluster = gkeClusterOfContext(prod.context, prod.project)
   const vars = {
     env: prod.name,
+    // The CI commands name the project: its Binary Authorization and Container Analysis APIs hold the policy in force, the attestors
+    // and the attestations (a profile's project alone does not read them while the profile names a policy file).
+    project: prod.project,
     image: a.image ?? `us-docker.pkg.dev/${prod.project}/app/app`,
     attestor: fullAttestorName(a.attestors[0] ?? 'built-by-ci', prod.project),
     kmsKey: a.kmsKey ?? `projects/${prod.project}/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1`,
     manifests: a.platform === 'cloudrun' ? '-f service.yaml' : '-f k8s/',
-    // `run replace` has no --report-md (its pre-flight is printed); `apply` writes the report.
+    // `run replace` has no --report-md (its pre-flight is printed); `apply` writes the report (and $GITHUB_STEP_SUMMARY).
     deployCommand: a.platform === 'cloudrun' ? 'run replace service.yaml' : 'apply -f k8s/ --report-md preflight.md',
+    context: prod.context ?? '',
+    clusterName: cluster.name,
+    clusterLocation: cluster.location,
+    clusterProject: cluster.project,
   }
+  // The deploy goes to GKE (it needs the cluster's credentials) unless the platform is Cloud Run only.
+  const sections = {gke: a.platform !== 'cloudrun', cloudrun: a.platform === 'cloudrun'}
   for (const ci of a.ci) {
     switch (ci) {
       case 'github':
-        files.push({path: '.github/workflows/safe-deploy.yml', text: render(template('ci/github-actions.yml'), vars)})
-        files.push({path: '.github/workflows/safe-deploy-preflight.yml', text: render(template('ci/github-pr-preflight.yml'), vars)})
+        files.push({path: '.github/workflows/safe-deploy.yml', text: render(template('ci/github-actions.yml'), vars, sections)})
+        files.push({path: '.github/workflows/safe-deploy-preflight.yml', text: render(template('ci/github-pr-preflight.yml'), vars, sections)})
         break
       case 'gitlab':
-        files.push({path: '.gitlab-ci.safe-deploy.yml', text: render(template('ci/gitlab-ci.yml'), vars)})
+        files.push({path: '.gitlab-ci.safe-deploy.yml', text: render(template('ci/gitlab-ci.yml'), vars, sections)})
         break
       case 'cloudbuild':
-        files.push({path: 'cloudbuild.safe-deploy.yaml', text: render(template('ci/cloudbuild.yaml'), vars)})
+        files.push({path: 'cloudbuild.safe-deploy.yaml', text: render(template('ci/cloudbuild.yaml'), vars, sections)})
         break
     }
   }

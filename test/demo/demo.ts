@@ -2,7 +2,8 @@
  * `npm run demo`: safe-deploy's main job on the bundled example (templates/example), end to end on
  * this machine: a real OCI registry (Debian docker-registry) on 127.0.0.1 stands in for Artifact
  * Registry and Docker Hub (through --registry-mirror), a freshly generated key is the CI attestor,
- * and a local Kubernetes API test double (not a real apiserver) receives the server-side dry run.
+ * a local Kubernetes API test double (not a real apiserver) receives the server-side dry run, and a
+ * local GKE API server (google.container.v1 over gRPC) answers the enforcement check.
  */
 import {spawn} from 'node:child_process'
 import {cpSync, mkdirSync, mkdtempSync, readFileSync} from 'node:fs'
@@ -11,6 +12,7 @@ import {join, resolve} from 'node:path'
 import {startRegistry} from '../support/registry.js'
 import {startKubeApiServer} from '../support/kube-apiserver.js'
 import {makeAttestor} from '../support/trust.js'
+import {startContainerServer} from '../support/gcp/grpc-servers.js'
 
 const ROOT = resolve(process.argv[2] ?? '.')
 const BIN = join(ROOT, 'bin/run.js')
@@ -34,6 +36,10 @@ async function main(): Promise<void> {
   mkdirSync(join(work, 'attestations'))
   const reg = await startRegistry()
   const kube = await startKubeApiServer()
+  const gke = await startContainerServer()
+  // The prod cluster enforces the project's policy (what `--binauthz-evaluation-mode=PROJECT_SINGLETON_POLICY_ENFORCE` sets).
+  const CLUSTER = 'projects/acme-prod/locations/us-central1/clusters/prod'
+  gke.state.clusters.set(CLUSTER, {binaryAuthorization: {evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE'}})
   try {
     // What CI would have pushed: the shop images, and redis from Docker Hub.
     await reg.pushImage('acme-prod/shop/frontend', '1.4.2', {platforms: ['linux/amd64', 'linux/arm64']})
@@ -44,7 +50,8 @@ async function main(): Promise<void> {
     const registry = ['--insecure-registry', reg.host, '--registry-mirror', `us-docker.pkg.dev=${reg.host}`, '--registry-mirror', `docker.io=${reg.host}`]
     const trust = ['--policy', 'policy.yaml', '--attestors', 'attestors', '--attestations', 'attestations', '--cluster', 'us-central1.prod']
     process.stdout.write(
-      `safe-deploy demo in ${work}\nregistry ${reg.host} (mirror for us-docker.pkg.dev and docker.io); Kubernetes API test double at ${kube.url}\n`,
+      `safe-deploy demo in ${work}\nregistry ${reg.host} (mirror for us-docker.pkg.dev and docker.io); Kubernetes API test double at ${kube.url}; ` +
+        `GKE API at ${gke.endpoint}\n`,
     )
 
     await run('1. Pin: every tag becomes tag@digest; nothing else in the file changes', ['pin', '-f', 'k8s/shop.yaml', ...registry], work)
@@ -75,13 +82,20 @@ async function main(): Promise<void> {
       work,
     )
     await run(
-      '5. Apply (server-side dry run) with enforcement on; the decision goes to the audit log',
+      '5. Apply (server-side dry run), requiring that the cluster enforces Binary Authorization; the decision goes to the audit log',
       [
         'apply',
         '-f',
         'k8s/',
         ...trust,
         ...registry,
+        // The context is not named gke_…: --cluster (in `trust`) and --project name the cluster whose enforcement is read.
+        '--project',
+        'acme-prod',
+        '--require-enforcement',
+        '--container-endpoint',
+        gke.endpoint,
+        '--api-insecure',
         '--kubeconfig',
         kubeconfig,
         '--context',
@@ -94,10 +108,14 @@ async function main(): Promise<void> {
       work,
     )
     await run('6. The audit log', ['audit', '--audit-log', 'audit.jsonl'], work)
+    const checked = gke.calls('GetCluster').map((c) => String(c.request.name))
+    if (!checked.includes(CLUSTER)) throw new Error(`the enforcement of ${CLUSTER} was not checked (GKE API calls: ${checked.join(', ') || 'none'})`)
     const writes = kube.writes().length
-    process.stdout.write(`\nKubernetes API double: ${kube.requests.length} request(s), ${writes} persisting write(s) (dry run).\n`)
+    process.stdout.write(`\nGKE API: enforcement read for ${checked.join(', ')} (PROJECT_SINGLETON_POLICY_ENFORCE).\n`)
+    process.stdout.write(`Kubernetes API double: ${kube.requests.length} request(s), ${writes} persisting write(s) (dry run).\n`)
     process.stdout.write(`Report for reviewers: ${join(work, 'preflight.md')} (${readFileSync(join(work, 'preflight.md'), 'utf8').split('\n').length} lines)\n`)
   } finally {
+    await gke.stop()
     await kube.stop()
     await reg.stop()
   }

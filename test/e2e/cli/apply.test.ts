@@ -456,6 +456,146 @@ describe('GKE enforcement check (container API over gRPC)', () => {
   })
 })
 
+describe('--require-enforcement on a cluster that is not identified by its context (issue #12, item 4)', () => {
+  const CLUSTER = 'projects/test-proj/locations/us-central1/clusters/prod'
+  const gke = (extra: string[] = []): string[] => ['--yes', '--container-endpoint', container.endpoint, '--api-insecure', ...extra]
+  const setMode = (evaluationMode: string) => container.state.clusters.set(CLUSTER, {binaryAuthorization: {evaluationMode}})
+  beforeEach(() => {
+    container.requests.length = 0
+  })
+  afterEach(() => {
+    setMode('DISABLED')
+  })
+
+  it('a context not named gke_… and no --cluster/--project: refused (exit 4), nothing applied, audit "blocked", the fix named', async () => {
+    const file = deploymentFile('enf-unidentified', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(['--require-enforcement']))
+    expect(r.code).toBe(4)
+    expect(r.stderr).toMatch(/cannot verify that Binary Authorization is enforced: the kube context "test" is not named gke_PROJECT_LOCATION_NAME/)
+    expect(r.stderr).toMatch(/--cluster LOCATION\.NAME with --project PROJECT/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(container.calls('GetCluster')).toEqual([])
+    const recs = r.records()
+    expect(recs.map((x) => x.outcome)).toEqual(['blocked'])
+    expect(recs[0].detail).toMatch(/could not verify enforcement: the kube context "test"/)
+  })
+
+  it('--cluster without --project is not enough: refused (exit 4), nothing applied', async () => {
+    const file = deploymentFile('enf-noproject', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(['--require-enforcement', '--cluster', 'us-central1.prod']))
+    expect(r.code).toBe(4)
+    expect(r.stderr).toMatch(/--cluster us-central1\.prod needs --project PROJECT/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+
+  it('--cluster and --project name it: the GKE API is asked for that cluster; DISABLED → refused (exit 5), nothing applied', async () => {
+    const file = deploymentFile('enf-flags-off', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj']))
+    expect(r.code).toBe(5)
+    expect(r.stderr).toMatch(/enforcement is OFF on cluster us-central1\.prod/)
+    expect(container.calls('GetCluster').map((c) => c.request.name)).toContain(CLUSTER)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    expect(r.records().map((x) => x.outcome)).toEqual(['blocked'])
+  })
+
+  it('--cluster and --project name it, enforcement on: applied (exit 0), no warning', async () => {
+    setMode('PROJECT_SINGLETON_POLICY_ENFORCE')
+    const file = deploymentFile('enf-flags-on', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj']))
+    expect(r.stderr).not.toMatch(/Error|warning/)
+    expect(r.code).toBe(0)
+    expect(kube.writes()).toHaveLength(1)
+    expect(
+      JSON.parse(
+        (
+          await apply(
+            deploymentFile('enf-json', `${reg.host}/team/app:1.4`),
+            gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj', '--json']),
+          )
+        ).stdout,
+      ).enforcement,
+    ).toEqual({
+      mode: 'PROJECT_SINGLETON_POLICY_ENFORCE',
+      enforced: true,
+      cluster: 'us-central1.prod',
+    })
+  })
+
+  it('cluster, project and requireEnforcement from the profile: checked through the GKE API', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'profile-enf-'))
+    writeFileSync(
+      join(cfgDir, '.safe-deploy.yaml'),
+      stringifyYaml({
+        apiVersion: 'safe-deploy.dev/v1',
+        kind: 'Config',
+        defaultProfile: 'prod',
+        profiles: {
+          prod: {
+            platform: 'gke',
+            kubeconfig,
+            context: 'test',
+            cluster: 'us-central1.prod',
+            project: 'test-proj',
+            policy: enforcePolicy,
+            attestors,
+            attestations: atts,
+            requireEnforcement: true,
+          },
+        },
+      }),
+    )
+    const file = deploymentFile('enf-profile', `${reg.host}/team/app:1.4`)
+    const log = join(cfgDir, 'audit.jsonl')
+    const args = [
+      'apply',
+      '-f',
+      file,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      log,
+      '--yes',
+      '--container-endpoint',
+      container.endpoint,
+      '--api-insecure',
+    ]
+    const off = await runCli(args, {env: env(), cwd: cfgDir})
+    expect(off.code).toBe(5)
+    expect(off.stderr).toMatch(/enforcement is OFF on cluster us-central1\.prod/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+    setMode('PROJECT_SINGLETON_POLICY_ENFORCE')
+    const on = await runCli(args, {env: env(), cwd: cfgDir})
+    expect(on.stderr).not.toMatch(/Error/)
+    expect(on.code).toBe(0)
+    expect(kube.writes()).toHaveLength(1)
+  })
+})
+
+describe('apply writes the pre-flight reports it is asked for (--report-md, --report-junit, $GITHUB_STEP_SUMMARY)', () => {
+  it('allowed: the Markdown and JUnit reports and the step summary are written before the deploy', async () => {
+    const out = mkdtempSync(join(dir, 'reports-'))
+    const summary = join(out, 'summary.md')
+    const file = deploymentFile('reported', `${reg.host}/team/app:1.4`)
+    const r = await apply(file, ['--yes', '--report-md', join(out, 'preflight.md'), '--report-junit', join(out, 'preflight.xml')], {
+      env: env({GITHUB_STEP_SUMMARY: summary}),
+    })
+    expect(r.code).toBe(0)
+    expect(readFileSync(join(out, 'preflight.md'), 'utf8')).toMatch(/ALLOW/)
+    expect(readFileSync(join(out, 'preflight.xml'), 'utf8')).toMatch(/<testsuite/)
+    expect(readFileSync(summary, 'utf8')).toBe(readFileSync(join(out, 'preflight.md'), 'utf8') + '\n')
+    expect(r.stderr).toContain(`report written: ${join(out, 'preflight.md')}`)
+  })
+
+  it('denied: the report says why, and nothing is applied (exit 5)', async () => {
+    const out = mkdtempSync(join(dir, 'reports-'))
+    const file = deploymentFile('reported-deny', `${reg.host}/team/bad:2.0`)
+    const r = await apply(file, ['--yes', '--report-md', join(out, 'preflight.md')])
+    expect(r.code).toBe(5)
+    expect(readFileSync(join(out, 'preflight.md'), 'utf8')).toMatch(/DENY/)
+    expect(kube.requests.filter(isWrite)).toEqual([])
+  })
+})
+
 describe('apply with a profile from .safe-deploy.yaml', () => {
   it('takes the kube context, kubeconfig, namespace, policy and trust sources from the profile (flags would override)', async () => {
     const cfgDir = mkdtempSync(join(dir, 'profile-'))

@@ -354,3 +354,55 @@ spec:
     expect(r.stderr).toContain('spec.image (line 20): "nginx:1.25" was not examined')
   })
 })
+
+describe('a named cluster needs no cluster credentials (issue #12, item 2: the CI pre-flight)', () => {
+  const POLICY = `name: projects/my-prod/policy
+globalPolicyEvaluationMode: ENABLE
+defaultAdmissionRule: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
+clusterAdmissionRules:
+  us-east1.prod: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
+`
+  function nokube(name: string) {
+    const d = join(dir, name)
+    mkdirSync(join(d, 'atts'), {recursive: true})
+    writeFileSync(join(d, 'policy.yaml'), POLICY)
+    const args = ['preflight', '--image', `${reg.host}/team/worker:2.0`, '--policy', join(d, 'policy.yaml'), '--attestors', attestors]
+    return {d, args: [...args, '--attestations', join(d, 'atts'), '--insecure-registry', reg.host, '--json']}
+  }
+
+  it('--context gke_PROJECT_LOCATION_NAME with no kubeconfig at all: the cluster comes from the name (rule applied, exit 5)', async () => {
+    const {args} = nokube('nokube-ctx')
+    // isolatedEnv: KUBECONFIG names a file that does not exist, HOME has no .kube/config.
+    const r = await runCli([...args, '--context', 'gke_my-prod_us-east1_prod'])
+    expect(r.stderr).not.toMatch(/kubeconfig/)
+    expect(r.code).toBe(5)
+    const j = JSON.parse(r.stdout)
+    expect(j.target).toMatchObject({cluster: 'us-east1.prod', context: 'gke_my-prod_us-east1_prod', namespace: 'default'})
+    expect(j.images[0].rule).toMatchObject({kind: 'cluster', key: 'us-east1.prod'})
+  })
+
+  it("a profile's gke_… context, no kubeconfig (what `init` generates, run in CI)", async () => {
+    const {d, args} = nokube('nokube-profile')
+    writeFileSync(
+      join(d, '.safe-deploy.yaml'),
+      'apiVersion: safe-deploy.dev/v1\nkind: Config\nprofiles:\n  prod: {platform: gke, context: gke_my-prod_us-east1_prod}\n',
+    )
+    const r = await runCli([...args, '--profile', 'prod'], {cwd: d})
+    expect(r.code).toBe(5)
+    expect(JSON.parse(r.stdout).target).toMatchObject({cluster: 'us-east1.prod', context: 'gke_my-prod_us-east1_prod'})
+  })
+
+  it('--cluster with a --kubeconfig that does not exist: the named cluster is used', async () => {
+    const {d, args} = nokube('nokube-cluster')
+    const r = await runCli([...args, '--cluster', 'us-east1.prod', '--kubeconfig', join(d, 'missing-kubeconfig'), '--context', 'prod-admin'])
+    expect(r.code).toBe(5)
+    expect(JSON.parse(r.stdout).target).toMatchObject({cluster: 'us-east1.prod', context: 'prod-admin'})
+  })
+
+  it('a context that names no cluster still needs its kubeconfig (usage error, exit 2)', async () => {
+    const {args} = nokube('nokube-plain')
+    const r = await runCli([...args, '--context', 'prod-admin'])
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error.message).toMatch(/kubeconfig|KUBECONFIG/)
+  })
+})

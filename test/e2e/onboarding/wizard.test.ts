@@ -63,7 +63,7 @@ describe('init wizard in a pseudo-terminal', () => {
       },
     })
     expect(readFileSync(join(d, 'policies/prod.yaml'), 'utf8')).toContain('  - projects/wiz-run-proj/attestors/built-by-ci\n')
-    expect(readFileSync(join(d, '.gitlab-ci.safe-deploy.yml'), 'utf8')).toContain('run replace service.yaml --profile prod --yes')
+    expect(readFileSync(join(d, '.gitlab-ci.safe-deploy.yml'), 'utf8')).toContain('run replace service.yaml --profile prod --project wiz-run-proj --yes')
   }, 60_000)
 
   it('GKE with the defaults: three environments, default contexts, two attestors, "a" ticks every CI template', async () => {

@@ -3,6 +3,7 @@ import {describe, expect, it} from '@jest/globals'
 import {parse as parseYaml} from 'yaml'
 import {INIT_ABORTED, runInit, type GeneratedFile, type InitOptions, type InitPorts, type InitQuestions} from '../../../src/app/init.js'
 import {SafeDeployError} from '../../../src/core/errors.js'
+import {gkeClusterOfContext, parseEnv, planInitFiles} from '../../../src/core/init-plan.js'
 
 /** Templates that show which variables they were given. */
 const TEMPLATES: Record<string, string> = {
@@ -334,5 +335,57 @@ describe('runInit: the wizard', () => {
     await expect(runInit({interactive: true, force: false, platform: 'gke'}, {...ports, ask})).rejects.toMatchObject({code: 'ABORTED'})
     expect(validate?.('Bad')).toBe('a project id is 6-30 lowercase letters, digits and hyphens')
     expect(validate?.('good-proj')).toBe(true)
+  })
+})
+
+describe('planInitFiles: CI templates with platform sections and the prod cluster', () => {
+  const CI = [
+    '# header',
+    'steps:',
+    '  - auth',
+    '  # {{#gke}}',
+    '  - creds {{clusterName}} {{clusterLocation}} {{clusterProject}} ctx {{context}}',
+    '  # {{/gke}}',
+    '  # {{#cloudrun}}',
+    '  - region only',
+    '  # {{/cloudrun}}',
+    '  - deploy {{deployCommand}} --profile {{env}} --project {{project}}',
+    '',
+  ].join('\n')
+  const template = (p: string): string => (p.startsWith('ci/') ? CI : (TEMPLATES[p] as string))
+  const answers = (platform: 'gke' | 'cloudrun' | 'both', env: string) => ({
+    platform,
+    project: 'acme-shop',
+    environments: [parseEnv(env, platform, 'acme-shop')],
+    attestors: ['built-by-ci'],
+    ci: ['github' as const],
+  })
+  const workflow = (files: Array<{path: string; text: string}>) => files.find((f) => f.path === '.github/workflows/safe-deploy.yml')?.text
+
+  it('gke: the cluster credentials step names the cluster of the prod context; the Cloud Run section and the markers are gone', () => {
+    expect(workflow(planInitFiles(answers('gke', 'prod=gke_acme-prod_us-east1_prod@acme-prod'), template))).toBe(
+      [
+        '# header',
+        'steps:',
+        '  - auth',
+        '  - creds prod us-east1 acme-prod ctx gke_acme-prod_us-east1_prod',
+        '  - deploy apply -f k8s/ --report-md preflight.md --profile prod --project acme-prod',
+        '',
+      ].join('\n'),
+    )
+  })
+  it('cloudrun: no cluster step', () => {
+    expect(workflow(planInitFiles(answers('cloudrun', 'prod=europe-west2'), template))).toBe(
+      ['# header', 'steps:', '  - auth', '  - region only', '  - deploy run replace service.yaml --profile prod --project acme-shop', ''].join('\n'),
+    )
+  })
+  it('a context not named gke_PROJECT_LOCATION_NAME leaves placeholders to fill in', () => {
+    expect(workflow(planInitFiles(answers('both', 'prod=prod-admin,us-central1'), template))).toContain(
+      '  - creds CLUSTER_NAME CLUSTER_LOCATION acme-shop ctx prod-admin\n',
+    )
+  })
+  it('gkeClusterOfContext', () => {
+    expect(gkeClusterOfContext('gke_p-1_europe-west1-b_my_cluster', 'x')).toEqual({project: 'p-1', location: 'europe-west1-b', name: 'my_cluster'})
+    expect(gkeClusterOfContext(undefined, 'x')).toEqual({project: 'x', location: 'CLUSTER_LOCATION', name: 'CLUSTER_NAME'})
   })
 })

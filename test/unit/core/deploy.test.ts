@@ -4,7 +4,7 @@
  * result, in-process. The expected outcome is derived independently below, rule by rule.
  */
 import {describe, expect, it} from '@jest/globals'
-import {decideDeploy, refusedKubectlArg, type Confirmation, type DeployFacts, type Enforcement} from '../../../src/core/deploy.js'
+import {decideDeploy, enforcementTarget, refusedKubectlArg, type Confirmation, type DeployFacts, type Enforcement} from '../../../src/core/deploy.js'
 
 const VERDICTS = ['ALLOW', 'ALLOW_BREAKGLASS', 'DRYRUN_DENY', 'DENY'] as const
 const MODES = ['none', 'client', 'server', 'validate-only'] as const
@@ -13,6 +13,7 @@ const ENFORCEMENT: Enforcement[] = [
   {state: 'enforced', cluster: 'p/l/c', mode: 'PROJECT_SINGLETON_POLICY_ENFORCE'},
   {state: 'off', cluster: 'p/l/c', mode: 'DISABLED'},
   {state: 'unknown', detail: 'PERMISSION_DENIED'},
+  {state: 'unidentified', reason: 'the kube context "kind-dev" is not named gke_PROJECT_LOCATION_NAME'},
 ]
 const CONFIRMATIONS: Confirmation[] = [
   {answer: 'granted'},
@@ -67,7 +68,7 @@ for (const verdict of VERDICTS)
             }
 
 describe('decideDeploy: every combination', () => {
-  it(`covers ${cases.length} combinations`, () => expect(cases.length).toBe(4 * 4 * 2 * 4 * 2 * 3 * 2))
+  it(`covers ${cases.length} combinations`, () => expect(cases.length).toBe(4 * 4 * 2 * 5 * 2 * 3 * 2))
   it.each(cases)('%s', (_name, facts, confirmation, applied) => {
     const r = walk(facts, confirmation, applied)
     const live = facts.mode === 'none'
@@ -76,8 +77,8 @@ describe('decideDeploy: every combination', () => {
       expect(r).toMatchObject({outcome: 'blocked', records: ['blocked'], error: undefined, asked: false})
       return
     }
-    // Rule 2: required enforcement that is off or unknown blocks before any confirmation.
-    if (facts.requireEnforcement && (facts.enforcement.state === 'off' || facts.enforcement.state === 'unknown')) {
+    // Rule 2: required enforcement that is off, unknown, or on a cluster that is not identified blocks before any confirmation.
+    if (facts.requireEnforcement && ['off', 'unknown', 'unidentified'].includes(facts.enforcement.state)) {
       expect(r).toMatchObject({outcome: 'blocked', records: ['blocked'], error: facts.enforcement.state === 'off' ? 'DENIED' : 'API_ERROR', asked: false})
       return
     }
@@ -90,7 +91,8 @@ describe('decideDeploy: every combination', () => {
     // Rule 4: started, then applied / dry-run, or failed (the applier's error is rethrown).
     if (applied.ok) expect(r).toMatchObject({outcome: live ? 'applied' : 'dry-run', records: ['started', live ? 'applied' : 'dry-run'], error: undefined})
     else expect(r).toMatchObject({outcome: 'failed', records: ['started', 'failed'], rethrow: true})
-    // Warnings: dry-run denials, break-glass, and enforcement that is off or unknown (not required).
+    // Warnings: dry-run denials, break-glass, and enforcement that is off or unknown (not required); an
+    // unidentified cluster is not checked when enforcement is not required (no warning, as before).
     expect(r.warnings.some((w) => w.startsWith('DRY-RUN DENIAL'))).toBe(facts.verdict === 'DRYRUN_DENY')
     expect(r.warnings.some((w) => w.startsWith('BREAK-GLASS'))).toBe(facts.breakGlass !== undefined)
     expect(r.warnings.some((w) => /enforcement/.test(w))).toBe(facts.enforcement.state === 'off' || facts.enforcement.state === 'unknown')
@@ -130,12 +132,61 @@ describe('decideDeploy: the audit details', () => {
       },
     })
   })
+  it('required enforcement on a cluster that is not identified: blocked (exit 4), the reason and how to name the cluster', () => {
+    const reason = 'the kube context "kind-dev" is not named gke_PROJECT_LOCATION_NAME, and no --cluster/--project names the cluster'
+    const step = decideDeploy({...base, mode: 'none', requireEnforcement: true, enforcement: {state: 'unidentified', reason}}).step
+    expect(step).toEqual({
+      next: 'stop',
+      outcome: 'blocked',
+      record: {outcome: 'blocked', detail: `could not verify enforcement: ${reason}`},
+      error: {
+        code: 'API_ERROR',
+        message: `cannot verify that Binary Authorization is enforced: ${reason}`,
+        hint: expect.stringMatching(/--cluster LOCATION\.NAME.*--project PROJECT.*gke_PROJECT_LOCATION_NAME/),
+      },
+    })
+    // Not required: deployed as before, without a warning.
+    const free = decideDeploy({...base, mode: 'server', enforcement: {state: 'unidentified', reason}})
+    expect(free).toEqual({warnings: [], step: {next: 'apply', record: {outcome: 'started', detail: 'applying (dry-run server)'}}})
+  })
   it('Ctrl-C at the prompt is a declined deploy with its own message', () => {
     expect(decideDeploy({...base, mode: 'none', confirmation: {answer: 'declined', message: 'aborted (Ctrl-C): nothing was deployed'}}).step).toMatchObject({
       next: 'stop',
       outcome: 'aborted',
       error: {code: 'ABORTED', message: 'aborted (Ctrl-C): nothing was deployed'},
     })
+  })
+})
+
+describe('enforcementTarget: which GKE cluster the enforcement check reads', () => {
+  const gke = {project: 'p1', location: 'us-east1', name: 'prod'}
+  it("the kube context's own GKE cluster (where the deploy goes), even when --cluster/--project name another", () => {
+    expect(enforcementTarget({context: 'gke_p1_us-east1_prod', contextCluster: gke})).toEqual({cluster: gke, key: 'us-east1.prod', via: 'context'})
+    expect(enforcementTarget({context: 'gke_p1_us-east1_prod', contextCluster: gke, cluster: 'us-central1.other', project: 'p2'})).toEqual({
+      cluster: gke,
+      key: 'us-east1.prod',
+      via: 'context',
+    })
+  })
+  it('--cluster LOCATION.NAME with --project when the context is not a GKE one', () => {
+    expect(enforcementTarget({context: 'connectgateway_p1_global_prod', cluster: 'us-east1.prod', project: 'p1'})).toEqual({
+      cluster: gke,
+      key: 'us-east1.prod',
+      via: 'flags',
+    })
+    expect(enforcementTarget({cluster: 'europe-west1-b.a.b', project: 'p1'})).toMatchObject({cluster: {location: 'europe-west1-b', name: 'a.b'}})
+  })
+  it.each([
+    [{context: 'kind-dev'}, 'the kube context "kind-dev" is not named gke_PROJECT_LOCATION_NAME, and no --cluster/--project names the cluster'],
+    [{}, 'no kube context, and no --cluster/--project names the cluster'],
+    [{context: 'kind-dev', cluster: 'us-east1.prod'}, '--cluster us-east1.prod needs --project PROJECT to name the GKE cluster'],
+    [
+      {context: 'kind-dev', project: 'p1'},
+      'the kube context "kind-dev" is not named gke_PROJECT_LOCATION_NAME, and --project p1 needs --cluster LOCATION.NAME to name the GKE cluster',
+    ],
+    [{cluster: 'prod', project: 'p1'}, '--cluster prod is not LOCATION.NAME'],
+  ])('unidentified: %j', (input, reason) => {
+    expect(enforcementTarget(input)).toEqual({unidentified: reason})
   })
 })
 

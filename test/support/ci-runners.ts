@@ -1,0 +1,257 @@
+/**
+ * Run generated CI files as their runners would, on this machine: GitHub Actions jobs (`run:` steps
+ * through `bash -e`, `if:` conditions, $GITHUB_ENV between steps), GitLab CI pipelines (jobs by
+ * stage, `rules:`, `extends:`, before_script + script in one `set -eo pipefail` shell) and Cloud
+ * Build (each step's entrypoint and args after substitution). What cannot run here is replaced by a
+ * stand-in the caller gives: GitHub `uses:` actions by name; commands (gcloud, curl, apt-get) by
+ * executables earlier on PATH. Nothing else is interpreted: an expression, an action or a
+ * substitution the runner does not know fails the run, so a template cannot pass by being skipped.
+ */
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {parse as parseYaml} from 'yaml'
+
+export interface StepRun {
+  name: string
+  /** false when its condition (GitHub `if:`, a failed earlier step) skipped it. */
+  ran: boolean
+  code: number
+  output: string
+}
+
+export interface JobRun {
+  ok: boolean
+  steps: StepRun[]
+}
+
+/** Run a command line and capture its exit status and merged output. */
+export function exec(
+  file: string,
+  args: string[],
+  opts: {cwd: string; env: Record<string, string>; timeoutMs?: number},
+): Promise<{code: number; output: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`timed out: ${file} ${args.join(' ')}\n${output}`))
+    }, opts.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code: code ?? -1, output})
+    })
+  })
+}
+
+// ───────────────────────────── GitHub Actions ─────────────────────────────
+
+export interface GithubStep {
+  name?: string
+  uses?: string
+  run?: string
+  if?: string
+  with?: Record<string, unknown>
+  env?: Record<string, string>
+}
+
+/** A stand-in for an action: returns the exit status; may add to $GITHUB_ENV through ctx.exportEnv. */
+export type ActionStandIn = (step: GithubStep, ctx: {cwd: string; env: Record<string, string>; exportEnv(name: string, value: string): void}) => number
+
+/** `always()`, `success()`, `failure()`, `hashFiles('f') != ''` and `&&` of them: what the templates use. */
+function githubCondition(expr: string | undefined, failed: boolean, cwd: string): boolean {
+  if (expr === undefined) return !failed
+  const body = expr.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
+  return body.split('&&').every((part) => {
+    const t = part.trim()
+    if (t === 'always()') return true
+    if (t === 'success()') return !failed
+    if (t === 'failure()') return failed
+    const h = /^hashFiles\('([^']+)'\)\s*!=\s*''$/.exec(t)
+    if (h) return existsSync(join(cwd, h[1] as string))
+    throw new Error(`GitHub runner stand-in: unsupported condition "${t}"`)
+  })
+}
+
+/** Parse KEY=VALUE lines (and KEY<<EOF blocks) of a $GITHUB_ENV file. */
+function readGithubEnv(file: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = readFileSync(file, 'utf8').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const value: string[] = []
+      while (++i < lines.length && lines[i] !== heredoc[2]) value.push(lines[i] as string)
+      out[heredoc[1] as string] = value.join('\n')
+    } else if (line.includes('=')) out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+  }
+  return out
+}
+
+/**
+ * One job of a workflow file: its steps in order, `run:` through `bash -e -c` (GitHub's default shell
+ * on Linux) with the workflow, job and step `env:`, $GITHUB_ENV applied between steps, `uses:` through
+ * `actions` (by name without @version). A `${{ }}` expression inside a `run:` fails the run.
+ */
+export async function runGithubJob(
+  workflowFile: string,
+  job: string,
+  o: {cwd: string; env: Record<string, string>; actions: Record<string, ActionStandIn>},
+): Promise<JobRun> {
+  const wf = parseYaml(readFileSync(workflowFile, 'utf8')) as {
+    env?: Record<string, string>
+    jobs: Record<string, {env?: Record<string, string>; steps: GithubStep[]}>
+  }
+  const j = wf.jobs[job]
+  if (!j) throw new Error(`no job ${job} in ${workflowFile}`)
+  const envFile = join(o.env.RUNNER_TEMP ?? o.cwd, `github-env-${job}`)
+  writeFileSync(envFile, '')
+  const steps: StepRun[] = []
+  let failed = false
+  for (const [i, step] of j.steps.entries()) {
+    const name = step.name ?? step.uses ?? step.run ?? `step ${i + 1}`
+    if (!githubCondition(step.if, failed, o.cwd)) {
+      steps.push({name, ran: false, code: 0, output: ''})
+      continue
+    }
+    const env = {...o.env, ...wf.env, ...j.env, ...readGithubEnv(envFile), ...step.env, GITHUB_ENV: envFile}
+    let result: {code: number; output: string}
+    if (step.uses !== undefined) {
+      const action = o.actions[step.uses.split('@')[0] as string]
+      if (!action) throw new Error(`GitHub runner stand-in: no stand-in for action ${step.uses}`)
+      const code = action(step, {cwd: o.cwd, env, exportEnv: (k, v) => writeFileSync(envFile, `${readFileSync(envFile, 'utf8')}${k}=${v}\n`)})
+      result = {code, output: ''}
+    } else if (step.run !== undefined) {
+      if (step.run.includes('${{')) throw new Error(`GitHub runner stand-in: expression in run: ${step.run}`)
+      result = await exec('bash', ['-e', '-c', step.run], {cwd: o.cwd, env})
+    } else throw new Error(`step ${name} has neither uses nor run`)
+    steps.push({name, ran: true, ...result})
+    if (result.code !== 0) failed = true
+  }
+  return {ok: !failed, steps}
+}
+
+// ───────────────────────────── GitLab CI ─────────────────────────────
+
+interface GitlabJob {
+  stage?: string
+  image?: string
+  extends?: string | string[]
+  variables?: Record<string, string>
+  id_tokens?: Record<string, unknown>
+  before_script?: string[]
+  script?: string[]
+  rules?: Array<{if?: string; when?: string}>
+  artifacts?: {when?: string; paths?: string[]; reports?: Record<string, string>}
+}
+
+const GITLAB_KEYWORDS = new Set(['stages', 'variables', 'default', 'include', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script'])
+
+/** `$A == $B`, `$A == "x"`, `$A != …`: what the templates' rules use. */
+function gitlabRule(expr: string, vars: Record<string, string>): boolean {
+  const m = /^\s*(\$\w+|"[^"]*")\s*(==|!=)\s*(\$\w+|"[^"]*")\s*$/.exec(expr)
+  if (!m) throw new Error(`GitLab runner stand-in: unsupported rule "${expr}"`)
+  const value = (t: string): string | undefined => (t.startsWith('$') ? vars[t.slice(1)] : t.slice(1, -1))
+  const a = value(m[1] as string)
+  const b = value(m[3] as string)
+  const eq = a !== undefined && a === b
+  return m[2] === '==' ? eq : !eq
+}
+
+export interface GitlabJobRun extends StepRun {
+  job: GitlabJob
+}
+
+/**
+ * A pipeline: the jobs whose rules match `vars`, stage by stage; each job's before_script and script
+ * in one bash with `set -eo pipefail` (as the runner's generated script), its id_tokens set to a fake
+ * token. A failed job stops the later stages.
+ */
+export async function runGitlabPipeline(
+  file: string,
+  o: {cwd: string; env: Record<string, string>; vars: Record<string, string>},
+): Promise<{ok: boolean; jobs: GitlabJobRun[]}> {
+  const doc = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> & {stages?: string[]; variables?: Record<string, string>}
+  const resolve = (name: string): GitlabJob => {
+    const job = doc[name] as GitlabJob
+    const parents = job.extends === undefined ? [] : [job.extends].flat()
+    return Object.assign({}, ...parents.map(resolve), job, {extends: undefined}) as GitlabJob
+  }
+  const names = Object.keys(doc).filter((k) => !GITLAB_KEYWORDS.has(k) && !k.startsWith('.'))
+  const stages = doc.stages ?? ['build', 'test', 'deploy']
+  const vars = {...o.vars}
+  const jobs: GitlabJobRun[] = []
+  let ok = true
+  for (const stage of stages) {
+    for (const name of names) {
+      const job = resolve(name)
+      if ((job.stage ?? 'test') !== stage) continue
+      const runs = job.rules === undefined || job.rules.some((r) => (r.if === undefined || gitlabRule(r.if, vars)) && r.when !== 'never')
+      if (!runs) continue
+      if (!ok) {
+        jobs.push({name, job, ran: false, code: 0, output: ''})
+        continue
+      }
+      const tokens = Object.fromEntries(Object.keys(job.id_tokens ?? {}).map((k) => [k, 'fake-gitlab-id-token']))
+      const env = {...o.env, ...doc.variables, ...job.variables, ...vars, ...tokens}
+      const script = ['set -eo pipefail', ...(job.before_script ?? []), ...(job.script ?? [])].join('\n')
+      const r = await exec('bash', ['-c', script], {cwd: o.cwd, env})
+      jobs.push({name, job, ran: true, ...r})
+      if (r.code !== 0) ok = false
+    }
+  }
+  return {ok, jobs}
+}
+
+// ───────────────────────────── Cloud Build ─────────────────────────────
+
+export interface CloudBuildStep {
+  id?: string
+  name: string
+  entrypoint?: string
+  args?: string[]
+  env?: string[]
+}
+
+/** Cloud Build's substitutions in args: `$$` is a dollar; any `$VAR`/`${VAR}` must be one it knows (else the build is rejected). */
+function substitute(arg: string, subs: Record<string, string>): string {
+  return arg.replace(/\$\$|\$\{(\w+)\}|\$(\w+)/g, (m, braced: string | undefined, bare: string | undefined) => {
+    if (m === '$$') return '$'
+    const key = (braced ?? bare) as string
+    const v = subs[key]
+    if (v === undefined) throw new Error(`Cloud Build would reject the build: unknown substitution ${m}`)
+    return v
+  })
+}
+
+/** The steps in order, each its entrypoint with the substituted args; a failed step ends the build. */
+export async function runCloudBuild(
+  file: string,
+  o: {cwd: string; env: Record<string, string>; substitutions: Record<string, string>},
+): Promise<{ok: boolean; steps: Array<StepRun & {step: CloudBuildStep}>}> {
+  const doc = parseYaml(readFileSync(file, 'utf8')) as {steps: CloudBuildStep[]}
+  const steps: Array<StepRun & {step: CloudBuildStep}> = []
+  let ok = true
+  for (const step of doc.steps) {
+    const name = step.id ?? step.name
+    if (!ok) {
+      steps.push({name, step, ran: false, code: 0, output: ''})
+      continue
+    }
+    if (step.entrypoint === undefined) throw new Error(`Cloud Build stand-in: step ${name} uses its image's entrypoint`)
+    const args = (step.args ?? []).map((a) => substitute(a, o.substitutions))
+    const env = {
+      ...o.env,
+      ...Object.fromEntries((step.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), substitute(e.slice(e.indexOf('=') + 1), o.substitutions)])),
+    }
+    const r = await exec(step.entrypoint, args, {cwd: o.cwd, env})
+    steps.push({name, step, ran: true, ...r})
+    if (r.code !== 0) ok = false
+  }
+  return {ok, steps}
+}
