@@ -143,8 +143,11 @@ export function isClusterKey(value: string): boolean {
 }
 
 /** Files when given, else the Google APIs of the project (loaded lazily: only then are the clients paid for). */
-export async function openTrust(trust: Settings['trust'], flags: PreflightWiringFlags): Promise<TrustSources> {
-  const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir, project} = trust
+export async function openTrust(trust: Settings['trust'], flags: PreflightWiringFlags, targetProject?: string): Promise<TrustSources> {
+  const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir} = trust
+  // With a policy file in force, the attestors and attestations not given as directories still come from the
+  // target project's APIs (a profile with `policy:` and `project:` needs no --attestors).
+  const project = trust.project ?? (policyFile ? targetProject : undefined)
   if (!policyFile && !project) {
     throw new SafeDeployError('USAGE', 'no policy: give --policy FILE or --project PROJECT', {
       hint: 'export one with `gcloud container binauthz policy export > policy.yaml`, or let safe-deploy read it with --project',
@@ -234,7 +237,7 @@ export function preflightSetup(
     ports: {
       reader: inputReader,
       ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags['image-platform'], debug})} : {}),
-      openTrust: () => openTrust(settings.trust, flags),
+      openTrust: () => openTrust(settings.trust, flags, settings.project),
       // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
       addContext: (result) => addReviewerContext(result, {project: flags.project, vulnerabilities: flags.vulnerabilities === true}, contextPorts(flags)),
     },

@@ -1,0 +1,33 @@
+/** Which trust sources a pre-flight opens (src/cli/wiring.ts openTrust): files first, the project's APIs for the rest. */
+import {describe, expect, it} from '@jest/globals'
+import {openTrust} from '../../../src/cli/wiring.js'
+import {resolveSettings} from '../../../src/cli/options.js'
+
+const local = {
+  'binauthz-endpoint': 'http://127.0.0.1:9',
+  'containeranalysis-endpoint': '127.0.0.1:9',
+  'api-insecure': true,
+  concurrency: 1,
+  'registry-timeout': 1,
+  retries: 0,
+}
+
+describe('openTrust', () => {
+  it("a profile with a policy file and a project: the policy from the file, attestors and attestations from the project's APIs", async () => {
+    const settings = resolveSettings({}, {name: 'prod', policy: '/repo/policies/prod.yaml', project: 'acme-prod'})
+    const t = await openTrust(settings.trust, local, settings.project)
+    try {
+      expect(t.policy.constructor.name).toBe('FilePolicySource')
+      expect(t.attestors.constructor.name).toBe('BinauthzApi')
+      expect(t.attestations.constructor.name).toBe('ContainerAnalysisAttestations')
+    } finally {
+      await t.close()
+    }
+  })
+  it('no project anywhere: the missing directory is named', async () => {
+    await expect(openTrust({policy: 'p.yaml', attestors: 'a/'}, local, undefined)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('--attestations DIR is required') as never,
+    })
+  })
+})
