@@ -92,7 +92,7 @@ describe('gcloud habits: the project and region gcloud would use', () => {
     expect(JSON.parse(fromEnv.stdout).target.project).toBe('from-env')
   })
   it('run deploy reports every missing required setting at once', async () => {
-    const r = await runCli(['run', 'deploy', 'svc', '--image', `gcr.io/p/app@${D}`, '--policy', 'p.yaml'])
+    const r = await runCli(['run', 'deploy', 'svc', '--image', `gcr.io/p/app@${D}`])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('Error [USAGE]: --project and --region are required')
     expect(r.stderr).toContain('CLOUDSDK_CORE_PROJECT')
