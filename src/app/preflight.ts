@@ -4,6 +4,7 @@
  * Anything that could not be read or checked throws: it is never treated as allowed.
  */
 import {SafeDeployError, aggregateErrors} from '../core/errors.js'
+import type {AttestHint} from '../core/policy/evaluate.js'
 import {parseWritten, type WrittenReference} from '../core/reference/index.js'
 import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
 import {unexaminedError} from '../core/manifest/unexamined.js'
@@ -34,6 +35,8 @@ export interface PreflightOptions {
    * before any trust material is read.
    */
   unexamined?: 'warn' | 'refuse' | 'refuse-deploy' | undefined
+  /** Completes the `attest` next step of a denial with this invocation's trust sources. */
+  attestHint?: AttestHint | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -83,7 +86,14 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
 
   const trust = await ports.openTrust()
   try {
-    const plan: PreflightPlan = {policy: await trust.policy.getPolicy(), systemAllowlist: options.systemAllowlist, target: options.target, images, unexamined}
+    const plan: PreflightPlan = {
+      policy: await trust.policy.getPolicy(),
+      systemAllowlist: options.systemAllowlist,
+      target: options.target,
+      images,
+      unexamined,
+      ...(options.attestHint ? {attestHint: options.attestHint} : {}),
+    }
     const facts = await gatherAttestationFacts(attestationFactsNeeded(plan), trust)
     const result = evaluatePreflight(plan, facts)
     await ports.addContext?.(result)

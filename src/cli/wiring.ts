@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto'
 import {SafeDeployError} from '../core/errors.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
 import type {Target} from '../core/preflight.js'
+import type {AttestHint} from '../core/policy/evaluate.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
@@ -154,6 +155,25 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
   }
 }
 
+/**
+ * The trust sources of this invocation as `attest` flags (the next step of a denial runs as printed):
+ * the same choice as openTrust, files when all three are files, else the APIs of the project.
+ */
+export function attestHint(trust: Settings['trust'], flags: PreflightWiringFlags): AttestHint {
+  const {policy, attestors, attestations, project} = trust
+  if (policy && attestors && attestations) return {attestors, outputDir: attestations}
+  const extra = [
+    ...(!attestors && flags['binauthz-endpoint'] ? ['--binauthz-endpoint', flags['binauthz-endpoint']] : []),
+    ...(!attestations && flags['containeranalysis-endpoint'] ? ['--containeranalysis-endpoint', flags['containeranalysis-endpoint']] : []),
+    ...(flags['api-insecure'] === true && (!attestors || !attestations) ? ['--api-insecure'] : []),
+  ]
+  return {
+    ...(attestors ? {attestors} : {}),
+    ...(attestations ? {outputDir: attestations} : project ? {project} : {}),
+    ...(extra.length > 0 ? {extra} : {}),
+  }
+}
+
 function contextPorts(flags: PreflightWiringFlags): ContextPorts {
   // Local test mode (--api-insecure) never falls back to Google's real endpoints.
   const usable = (endpoint: string | undefined): boolean => flags['api-insecure'] !== true || endpoint !== undefined
@@ -198,6 +218,7 @@ export function preflightSetup(
       unexamined: deploy ? (flags['allow-unexamined-images'] === true ? 'warn' : 'refuse-deploy') : flags.strict === true ? 'refuse' : 'warn',
       serviceAccount: settings.serviceAccount,
       systemAllowlist: systemAllowlist(settings.trust.systemPolicy),
+      attestHint: attestHint(settings.trust, flags),
     },
     ports: {
       reader: inputReader,
