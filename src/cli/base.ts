@@ -46,6 +46,7 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
+    quietWarnings(QUIET_WARNINGS, this.debugLog)
     // kubectl's `--flag=true|false` for booleans, before oclif parses.
     const booleans = new Map(
       Object.entries(this.ctor.flags ?? {})
@@ -94,6 +95,36 @@ export abstract class BaseCommand extends Command {
     await Promise.all([flushed(process.stdout), flushed(process.stderr)])
     return this.exit(sdErr.exitCode)
   }
+}
+
+/**
+ * Process warnings that are noise to a user: google-auth-library probing for a GCE metadata server
+ * (MetadataLookupWarning). A missing credential is reported as an error with its next step instead.
+ */
+const QUIET_WARNINGS: ReadonlySet<string> = new Set(['MetadataLookupWarning'])
+
+/** Send the named process warnings to the debug log instead of stderr (once per process). */
+function quietWarnings(types: ReadonlySet<string>, debug: (line: string) => void): void {
+  const emit = process.emitWarning as typeof process.emitWarning & {quieted?: true}
+  if (emit.quieted) return
+  const quieted = ((warning: string | Error, ...rest: unknown[]): void => {
+    const first = rest[0]
+    const type =
+      typeof first === 'string'
+        ? first
+        : typeof first === 'object' && first !== null && 'type' in first
+          ? String(first.type)
+          : warning instanceof Error
+            ? warning.name
+            : ''
+    if (types.has(type)) {
+      debug(`${type}: ${warning instanceof Error ? warning.message : warning}`)
+      return
+    }
+    ;(emit as (...args: unknown[]) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning & {quieted?: true}
+  quieted.quieted = true
+  process.emitWarning = quieted
 }
 
 /** Resolves once everything written to the stream so far has been handed to the OS. */

@@ -8,6 +8,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {runCli} from '../../support/cli.js'
+import {makeAttestor, requireAttestationPolicy} from '../../support/trust.js'
+import {startMetadataTrap} from '../../support/metadata-trap.js'
 
 let reg: TestRegistry
 let dir: string
@@ -163,5 +165,77 @@ describe('one cause, said once', () => {
       expect(r.stderr).toContain(`  - ${reg.host} answered plain HTTP to a TLS request (2 images)\n`)
       expect(r.stderr).toContain('connection to 127.0.0.1:1 refused')
     }, 120_000)
+  })
+})
+
+describe('the suggested next step works as printed', () => {
+  it('a denial with files prints an attest command that, given a key, makes the pre-flight pass', async () => {
+    const d = join(dir, 'next-step')
+    const who = makeAttestor(join(d, 'attestors'), join(d, 'keys'), 'test-proj', 'built-by-ci')
+    mkdirSync(join(d, 'atts'), {recursive: true})
+    writeFileSync(join(d, 'policy.yaml'), requireAttestationPolicy([who.name]))
+    const {digest} = await reg.pushImage('team/next', '1')
+    writeFileSync(join(d, 'deploy.yaml'), pod('p', `${reg.host}/team/next:1`))
+    const args = ['preflight', '-f', join(d, 'deploy.yaml'), '--policy', join(d, 'policy.yaml'), '--attestors', join(d, 'attestors')]
+    args.push('--attestations', join(d, 'atts'), '--insecure-registry', reg.host)
+    const denied = await runCli(args)
+    expect(denied.code).toBe(5)
+    const step = /next: (safe-deploy attest .*)/.exec(denied.stdout)?.[1]
+    expect(step).toBe(
+      `safe-deploy attest --image ${reg.host}/team/next@${digest} --attestor ${who.name} --attestors ${join(d, 'attestors')} --output-dir ${join(d, 'atts')} --private-key KEY.pem`,
+    )
+    // As printed, with the placeholder filled in (no quoting needed for these paths).
+    const words = (step as string).replace('KEY.pem', who.privateKeyFile).split(' ')
+    const attested = await runCli(words.slice(1))
+    expect(attested.stderr).not.toMatch(/Error/)
+    expect(attested.code).toBe(0)
+    expect((await runCli(args)).code).toBe(0)
+  })
+})
+
+describe('missing Google credentials', () => {
+  const digest = `sha256:${'1'.repeat(64)}`
+  const setup = () => {
+    const d = mkdtempSync(join(dir, 'adc-'))
+    const who = makeAttestor(join(d, 'attestors'), join(d, 'keys'), 'test-proj', 'built-by-ci')
+    writeFileSync(join(d, 'policy.yaml'), requireAttestationPolicy([who.name]))
+    return d
+  }
+
+  it.each([
+    ['no ADC file and no metadata server', false],
+    ['GOOGLE_APPLICATION_CREDENTIALS naming no file', true],
+  ])('say so after the first failure, with how to log in (%s)', async (_what, withAdcVariable) => {
+    const trap = await startMetadataTrap()
+    try {
+      const d = setup()
+      const env = trap.env(d)
+      if (!withAdcVariable) delete env['GOOGLE_APPLICATION_CREDENTIALS']
+      const common = ['--policy', join(d, 'policy.yaml'), '--attestors', join(d, 'attestors'), '--image', `${reg.host}/team/x@${digest}`]
+      // Attestations from Container Analysis (gRPC) and the policy from Binary Authorization (REST), at ports nothing listens on.
+      for (const args of [
+        ['preflight', '--project', 'test-proj', ...common, '--containeranalysis-endpoint', '127.0.0.1:9'],
+        [
+          'preflight',
+          '--project',
+          'test-proj',
+          '--image',
+          `${reg.host}/team/x@${digest}`,
+          '--binauthz-endpoint',
+          '127.0.0.1:9',
+          '--containeranalysis-endpoint',
+          '127.0.0.1:9',
+        ],
+      ]) {
+        const r = await runCli(args, {env})
+        expect(r.code).toBe(4)
+        expect(r.stderr).toMatch(/^Error \[API_AUTH\]: .*: no Google credentials \(/)
+        expect(r.stderr).toContain('Hint: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS')
+        expect(r.stderr).not.toMatch(/attempts|network/)
+        expect(r.stderr).not.toMatch(/MetadataLookupWarning|\(node:\d+\)/)
+      }
+    } finally {
+      await trap.stop()
+    }
   })
 })
