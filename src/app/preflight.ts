@@ -4,6 +4,7 @@
  * Anything that could not be read or checked throws: it is never treated as allowed.
  */
 import {SafeDeployError, aggregateErrors} from '../core/errors.js'
+import type {AttestHint} from '../core/policy/evaluate.js'
 import {parseWritten, type WrittenReference} from '../core/reference/index.js'
 import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type PreflightPlan, type PreflightResult, type Target} from '../core/preflight.js'
 import {unexaminedError} from '../core/manifest/unexamined.js'
@@ -41,6 +42,8 @@ export interface PreflightOptions {
    * before anything is pinned, as kubectl refuses it. Unset for Cloud Run and without -n.
    */
   enforcedNamespace?: string | undefined
+  /** Completes the `attest` next step of a denial with this invocation's trust sources. */
+  attestHint?: AttestHint | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -96,7 +99,14 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
   const trust = await step(progress, 'opening the trust sources', () => ports.openTrust())
   try {
     const policy = await step(progress, 'reading the Binary Authorization policy', () => trust.policy.getPolicy())
-    const plan: PreflightPlan = {policy, systemAllowlist: options.systemAllowlist, target: options.target, images, unexamined}
+    const plan: PreflightPlan = {
+      policy,
+      systemAllowlist: options.systemAllowlist,
+      target: options.target,
+      images,
+      unexamined,
+      ...(options.attestHint ? {attestHint: options.attestHint} : {}),
+    }
     const needed = attestationFactsNeeded(plan)
     const facts = await step(
       progress,

@@ -47,6 +47,7 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
+    quietWarnings(QUIET_WARNINGS, this.debugLog)
     // kubectl's `--flag=true|false` for booleans, before oclif parses.
     const booleans = new Map(
       Object.entries(this.ctor.flags ?? {})
@@ -91,8 +92,48 @@ export abstract class BaseCommand extends Command {
     } else {
       process.stderr.write(renderError(sdErr, this.debugEnabled))
     }
+    // oclif exits the process: a pipe still holding part of a long error (every image's, in --json) would lose it.
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)])
     return this.exit(sdErr.exitCode)
   }
+}
+
+/**
+ * Process warnings that are noise to a user: google-auth-library probing for a GCE metadata server
+ * (MetadataLookupWarning). A missing credential is reported as an error with its next step instead.
+ */
+const QUIET_WARNINGS: ReadonlySet<string> = new Set(['MetadataLookupWarning'])
+
+/** Send the named process warnings to the debug log instead of stderr (once per process). */
+function quietWarnings(types: ReadonlySet<string>, debug: (line: string) => void): void {
+  const emit = process.emitWarning as typeof process.emitWarning & {quieted?: true}
+  if (emit.quieted) return
+  const quieted = ((warning: string | Error, ...rest: unknown[]): void => {
+    const first = rest[0]
+    const type =
+      typeof first === 'string'
+        ? first
+        : typeof first === 'object' && first !== null && 'type' in first
+          ? String(first.type)
+          : warning instanceof Error
+            ? warning.name
+            : ''
+    if (types.has(type)) {
+      debug(`${type}: ${warning instanceof Error ? warning.message : warning}`)
+      return
+    }
+    ;(emit as (...args: unknown[]) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning & {quieted?: true}
+  quieted.quieted = true
+  process.emitWarning = quieted
+}
+
+/** Resolves once everything written to the stream so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!stream.writable) resolve()
+    else stream.write('', () => resolve())
+  })
 }
 
 /** oclif's parse messages end with its own "See more help with --help": the hint says it once. */
@@ -100,13 +141,26 @@ function parseMessage(message: string): string {
   return message.replace(/\n*See more help with --help\s*$/, '')
 }
 
-/** Human rendering of an error: what, where, why, next step; sub-errors listed; cause only with --debug. */
+/** How many affected places a group of errors with one cause names before "and N more". */
+const EXAMPLES = 3
+
+/**
+ * Human rendering of an error: what and where (the message says where, once), the sub-errors with
+ * each cause said once (a cause shared by many images as one line with a count and a few examples),
+ * the next step; the cause only with --debug.
+ */
 export function renderError(err: SafeDeployError, debug = false): string {
   const lines: string[] = []
-  lines.push(`Error [${err.code}]: ${redact(withWhere(err))}`)
-  for (const sub of err.errors) {
-    lines.push(`  - ${redact(withWhere(sub))}`)
-    if (sub.hint && sub.hint !== err.hint) lines.push(`    hint: ${redact(sub.hint)}`)
+  lines.push(`Error [${err.code}]: ${redact(err.message)}`)
+  const groups = err.groups ?? err.errors.map((e) => ({code: e.code, summary: e.message, hint: e.hint, errors: [e]}))
+  for (const g of groups) {
+    lines.push(`  - ${redact(g.summary)}`)
+    if (g.errors.length > 1) {
+      for (const e of g.errors.slice(0, EXAMPLES)) lines.push(`      ${redact(formatLocation(e.location).slice(0, -2) || e.message)}`)
+      const more = g.errors.length - EXAMPLES
+      if (more > 0) lines.push(`      and ${more} more (every one with --json)`)
+    }
+    if (g.hint && g.hint !== err.hint) lines.push(`    hint: ${redact(g.hint)}`)
   }
   if (err.hint) lines.push(`Hint: ${redact(err.hint)}`)
   if (debug && err.cause !== undefined) {
@@ -114,10 +168,4 @@ export function renderError(err: SafeDeployError, debug = false): string {
     lines.push(`Cause: ${redact(cause)}`)
   }
   return lines.join('\n') + '\n'
-}
-
-function withWhere(err: SafeDeployError): string {
-  const where = formatLocation(err.location)
-  // Messages that already start with their location are not prefixed twice.
-  return where && !err.message.includes(where.slice(0, -2)) ? where + err.message : err.message
 }

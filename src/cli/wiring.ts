@@ -7,6 +7,7 @@ import {SafeDeployError} from '../core/errors.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
 import {enforcementTarget} from '../core/deploy.js'
 import type {Target} from '../core/preflight.js'
+import type {AttestHint} from '../core/policy/evaluate.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
@@ -182,6 +183,27 @@ export async function openTrust(trust: Settings['trust'], flags: PreflightWiring
   }
 }
 
+/**
+ * The trust sources of this invocation as `attest` flags (the next step of a denial runs as printed):
+ * the same choice as openTrust, files when all three are files, else the APIs of the project.
+ */
+export function attestHint(trust: Settings['trust'], flags: PreflightWiringFlags, targetProject?: string): AttestHint {
+  const {policy, attestors, attestations} = trust
+  // The same project openTrust reads the attestors and attestations from.
+  const project = trust.project ?? (policy ? targetProject : undefined)
+  if (policy && attestors && attestations) return {attestors, outputDir: attestations}
+  const extra = [
+    ...(!attestors && flags['binauthz-endpoint'] ? ['--binauthz-endpoint', flags['binauthz-endpoint']] : []),
+    ...(!attestations && flags['containeranalysis-endpoint'] ? ['--containeranalysis-endpoint', flags['containeranalysis-endpoint']] : []),
+    ...(flags['api-insecure'] === true && (!attestors || !attestations) ? ['--api-insecure'] : []),
+  ]
+  return {
+    ...(attestors ? {attestors} : {}),
+    ...(attestations ? {outputDir: attestations} : project ? {project} : {}),
+    ...(extra.length > 0 ? {extra} : {}),
+  }
+}
+
 function contextPorts(flags: PreflightWiringFlags): ContextPorts {
   // Local test mode (--api-insecure) never falls back to Google's real endpoints.
   const usable = (endpoint: string | undefined): boolean => flags['api-insecure'] !== true || endpoint !== undefined
@@ -233,6 +255,7 @@ export function preflightSetup(
       ),
       // kubectl is given -n (flag or profile) and refuses objects in another namespace; Cloud Run has no -n.
       ...(settings.platform === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
+      attestHint: attestHint(settings.trust, flags, settings.project),
     },
     ports: {
       reader: inputReader,

@@ -158,7 +158,8 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
     )
   }
   if (problems.length > 0) {
-    throw new SafeDeployError('CONFIG_INVALID', `invalid config file ${file}:\n${problems.map((p) => '  ' + p.message).join('\n')}`, {
+    // Each problem is listed once, from `errors` (each saying file:line).
+    throw new SafeDeployError('CONFIG_INVALID', `invalid config file ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, {
       errors: problems,
       location: {file},
       hint: 'fix the lines named above; see README "Configuration"',

@@ -91,6 +91,12 @@ export interface SafeDeployErrorOptions {
   location?: ErrorLocation | undefined
   /** Several failures reported at once (e.g. every image that failed to resolve). */
   errors?: readonly SafeDeployError[] | undefined
+  /**
+   * A failure of the host contacted rather than of this one image (plain HTTP, TLS, DNS, refused,
+   * timeout, rate limit): the host and what went wrong there, without the image. Image errors with
+   * the same code, host and reason are reported once, with a count (aggregateErrors).
+   */
+  remote?: {host: string; reason: string} | undefined
 }
 
 export class SafeDeployError extends Error {
@@ -99,13 +105,33 @@ export class SafeDeployError extends Error {
   readonly hint: string | undefined
   readonly location: ErrorLocation | undefined
   readonly errors: readonly SafeDeployError[]
+  readonly remote: {host: string; reason: string} | undefined
+  /** Set by aggregateErrors: `errors` grouped by cause, for people (the JSON keeps every error). */
+  readonly groups: readonly ErrorGroup[] | undefined
 
-  constructor(code: ErrorCode, message: string, options: SafeDeployErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: SafeDeployErrorOptions & {groups?: readonly ErrorGroup[]} = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.code = code
     this.hint = options.hint
     this.location = options.location
     this.errors = options.errors ?? []
+    this.remote = options.remote
+    this.groups = options.groups
+  }
+
+  /**
+   * The same error at a place in the input: the location is merged in and said once, in front of
+   * the message (without the image, which the message names already).
+   */
+  at(location: ErrorLocation): SafeDeployError {
+    const {image: _image, ...where} = location
+    return new SafeDeployError(this.code, formatLocation(where) + this.message, {
+      hint: this.hint,
+      cause: this.cause,
+      location: {...location, ...this.location},
+      errors: this.errors,
+      remote: this.remote,
+    })
   }
 
   get exitCode(): ExitCode {
@@ -123,6 +149,7 @@ export class SafeDeployError extends Error {
       message: this.message,
       ...(this.hint === undefined ? {} : {hint: this.hint}),
       ...(this.location === undefined ? {} : {location: this.location}),
+      ...(this.remote === undefined ? {} : {host: this.remote.host}),
       ...(this.errors.length > 0 ? {errors: this.errors.map((e) => e.toJSON())} : {}),
     }
   }
@@ -150,10 +177,60 @@ export function worstExit(errors: readonly SafeDeployError[]): ExitCode {
   return errors[0]?.exitCode ?? EXIT.INTERNAL
 }
 
-/** Several errors as one: the first one's code when alone, else a summary with all of them listed. */
+/**
+ * One cause shared by several errors (or a single error standing alone). `summary` says the cause
+ * once; `errors` are the ones it covers, in order (their locations are the examples).
+ */
+export interface ErrorGroup {
+  code: ErrorCode
+  summary: string
+  hint: string | undefined
+  errors: readonly SafeDeployError[]
+}
+
+/**
+ * Errors grouped by cause: those with the same code, host and reason (SafeDeployErrorOptions.remote)
+ * become one group, `"127.0.0.1:5000 answered plain HTTP to a TLS request (400 images)"`; every other
+ * error is a group of its own, its message as the summary. Groups keep the order of their first error.
+ */
+export function groupErrors(errors: readonly SafeDeployError[], what: string): ErrorGroup[] {
+  const groups: Array<{code: ErrorCode; remote?: {host: string; reason: string}; hint: string | undefined; errors: SafeDeployError[]}> = []
+  const byKey = new Map<string, (typeof groups)[number]>()
+  for (const e of errors) {
+    if (e.remote === undefined) {
+      groups.push({code: e.code, hint: e.hint, errors: [e]})
+      continue
+    }
+    const key = JSON.stringify([e.code, e.remote.host, e.remote.reason, e.hint ?? ''])
+    const found = byKey.get(key)
+    if (found) found.errors.push(e)
+    else {
+      const g = {code: e.code, remote: e.remote, hint: e.hint, errors: [e]}
+      byKey.set(key, g)
+      groups.push(g)
+    }
+  }
+  return groups.map((g) => ({
+    code: g.code,
+    hint: g.hint,
+    errors: g.errors,
+    summary: g.remote === undefined || g.errors.length === 1 ? (g.errors[0] as SafeDeployError).message : `${g.remote.reason} (${g.errors.length} ${what}s)`,
+  }))
+}
+
+/**
+ * Several errors as one: the first one's code when alone, else a summary with all of them listed
+ * (errors that themselves list several are flattened, so each problem is said once) and grouped by
+ * cause for people (`groups`; `errors`, and so --json, keep every one).
+ */
 export function aggregateErrors(errors: SafeDeployError[], what: string): SafeDeployError {
   if (errors.length === 1) return errors[0] as SafeDeployError
-  const exit = worstExit(errors)
-  const lead = errors.find((e) => e.exitCode === exit) ?? (errors[0] as SafeDeployError)
-  return new SafeDeployError(lead.code, `${errors.length} ${what} problems; nothing was written or deployed:`, {errors, hint: lead.hint})
+  const all = errors.flatMap((e) => (e.errors.length > 0 ? e.errors : [e]))
+  const exit = worstExit(all)
+  const lead = all.find((e) => e.exitCode === exit) ?? (all[0] as SafeDeployError)
+  return new SafeDeployError(lead.code, `${all.length} ${what} problems; nothing was written or deployed:`, {
+    errors: all,
+    hint: lead.hint,
+    groups: groupErrors(all, what),
+  })
 }

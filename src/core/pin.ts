@@ -70,7 +70,7 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
       pending.push({site, written: parseWritten(site.image)})
     } catch (err) {
       if (err instanceof SafeDeployError) {
-        errors.push(new SafeDeployError(err.code, err.message, {hint: err.hint, location: siteLocation(site)}))
+        errors.push(err.at(siteLocation(site)))
       } else throw err
     }
   }
@@ -118,7 +118,7 @@ export async function pinSites(sites: readonly ImageSite[], deps: PinDeps, optio
     }
     if (!r) {
       const f = failed.get(site.image)
-      if (f) errors.push(new SafeDeployError(f.code, f.message, {hint: f.hint, cause: f.cause, location: {...siteLocation(site), ...f.location}}))
+      if (f) errors.push(f.at(siteLocation(site)))
       continue
     }
     const pinned = pinnedReference(written, r.digest, {stripTag: options.stripTag === true})

@@ -7,7 +7,15 @@
  * (src/app/attestation-facts.ts), then `evaluatePreflight` is synchronous over that data: trust material in,
  * verdict out. Platform policies and registry signatures plug in at the same seam.
  */
-import {attestationChecksNeeded, evaluatePolicy, type AttestationCheck, type AttestorOutcome, type ImageVerdict, type Verdict} from './policy/evaluate.js'
+import {
+  attestationChecksNeeded,
+  evaluatePolicy,
+  type AttestationCheck,
+  type AttestHint,
+  type AttestorOutcome,
+  type ImageVerdict,
+  type Verdict,
+} from './policy/evaluate.js'
 import {EXIT, SafeDeployError, type ExitCode} from './errors.js'
 import {exitForVerdict} from './deploy.js'
 import type {Policy} from './policy/types.js'
@@ -88,6 +96,8 @@ export interface PreflightPlan {
   images: PlanImage[]
   /** Image-like values no rule examined (reported, never evaluated). */
   unexamined?: UnexaminedValue[]
+  /** Where the `attest` next step of a denial reads attestors and writes the attestation (the invocation's trust sources). */
+  attestHint?: AttestHint
 }
 
 export type {AttestationCheck} from './policy/evaluate.js'
@@ -103,6 +113,7 @@ function evaluationInput(plan: PreflightPlan) {
   return {
     policy: plan.policy,
     ...(plan.systemAllowlist ? {systemAllowlist: plan.systemAllowlist} : {}),
+    ...(plan.attestHint ? {attestHint: plan.attestHint} : {}),
     context: {
       platform: plan.target.platform,
       ...(plan.target.cluster ? {cluster: plan.target.cluster} : {}),

@@ -9,7 +9,7 @@ import type {Policy} from '../../core/policy/types.js'
 import {systemAllowlistFromPolicy, type SystemAllowlist} from '../../core/policy/allowlist.js'
 import type {AttestorSource, PolicySource} from '../../core/ports.js'
 import {redact} from '../../core/redact.js'
-import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, obj, str, type GcpOptions} from './common.js'
+import {DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, GcpCallError, NO_CREDENTIALS_HINT, isCredentialsError, obj, str, type GcpOptions} from './common.js'
 import {attestorFromJson, policyFromJson} from './convert.js'
 import {AttemptTimeoutError, parseRetryAfter, RetriesExhausted, retry} from '../retry.js'
 import {parseAttestorName} from '../../core/resource-names.js'
@@ -76,12 +76,15 @@ function describeHttpFailure(err: unknown): {status: number | undefined; message
 /** A failed REST attempt, described once (the gaxios error keeps request headers: it is not kept). */
 class HttpFailure extends Error {
   readonly described: {status: number | undefined; message: string; code: string | undefined}
+  /** No Google credentials were found: never retried (common.ts isCredentialsError). */
+  readonly noCredentials: boolean
   /** The server's Retry-After on a 429 or 503, in ms. */
   readonly retryAfterMs: number | undefined
   constructor(err: unknown) {
     const described = describeHttpFailure(err)
     super(described.message)
     this.described = described
+    this.noCredentials = isCredentialsError(err)
     this.retryAfterMs = described.status === 429 || described.status === 503 ? parseRetryAfter(retryAfterHeader(err)) : undefined
   }
 }
@@ -235,7 +238,7 @@ export class BinauthzApi implements PolicySource, AttestorSource {
       client = await this.authClient()
     } catch (err) {
       throw new SafeDeployError('API_AUTH', `${route.action}: no Google credentials (${redact(err instanceof Error ? err.message : String(err))})`, {
-        hint: 'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS',
+        hint: NO_CREDENTIALS_HINT,
       })
     }
     const maxRetries = this.opts.maxRetries ?? DEFAULT_MAX_RETRIES
@@ -265,7 +268,7 @@ export class BinauthzApi implements PolicySource, AttestorSource {
           baseDelayMs: this.opts.retryDelayMs ?? 250,
           // The per-request deadline is the policy's per-attempt timeout: the attempt's signal aborts the request.
           attemptTimeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          isRetryable: (e) => e instanceof AttemptTimeoutError || (e instanceof HttpFailure && retryable(e.described.status)),
+          isRetryable: (e) => e instanceof AttemptTimeoutError || (e instanceof HttpFailure && retryable(e.described.status) && !e.noCredentials),
           retryAfterMs: (e) => (e instanceof HttpFailure ? e.retryAfterMs : undefined),
         },
       )
@@ -276,6 +279,9 @@ export class BinauthzApi implements PolicySource, AttestorSource {
     const {status, message, code} = last.described
     const cause = new GcpCallError(status === undefined ? 'NETWORK' : `HTTP ${status}`, message, code)
     const where = route.project === undefined ? '' : ` in project ${route.project}`
+    if (last.noCredentials) {
+      throw new SafeDeployError('API_AUTH', `${route.action}: no Google credentials (${message})`, {hint: NO_CREDENTIALS_HINT, cause})
+    }
     if (status === 401) {
       throw new SafeDeployError('API_AUTH', `${route.action}: the credentials were rejected (HTTP 401: ${message})`, {
         hint: 'run `gcloud auth application-default login` (or refresh the service account key) and retry',

@@ -82,7 +82,7 @@ export async function withRetries<T>(opts: GcpOptions, fn: () => Promise<T>): Pr
   return retry(() => fn(), {
     attempts: 1 + Math.max(0, opts.maxRetries ?? DEFAULT_MAX_RETRIES),
     baseDelayMs: opts.retryDelayMs ?? 200,
-    isRetryable: (err) => TRANSIENT.has(grpcStatusOf(err) ?? ''),
+    isRetryable: (err) => TRANSIENT.has(grpcStatusOf(err) ?? '') && !isCredentialsError(err),
   })
 }
 
@@ -140,6 +140,19 @@ export function grpcStatusOf(err: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * google-auth-library found no usable credentials (no ADC file, GOOGLE_APPLICATION_CREDENTIALS naming
+ * no file, no metadata server). gRPC reports it as UNAVAILABLE ("Getting metadata from plugin failed"),
+ * REST as a failed request: either way it is not transient, so it is never retried.
+ */
+export function isCredentialsError(err: unknown): boolean {
+  const message = isObject(err) && typeof err['message'] === 'string' ? err['message'] : typeof err === 'string' ? err : ''
+  return /Could not load the default credentials|Unable to read the credential file|The file at .* does not exist, or it is not a file/.test(message)
+}
+
+/** The credentials error: what was being done, and how to provide credentials. */
+export const NO_CREDENTIALS_HINT = 'run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file'
+
 function grpcDetails(err: unknown): string {
   if (!isObject(err)) return String(err)
   const e = err as GrpcLikeError
@@ -178,6 +191,16 @@ export function grpcError(failure: unknown, ctx: CallContext): SafeDeployError {
   }
   const cause = new GcpCallError(status, details)
   const where = ctx.project === undefined ? '' : ` in project ${ctx.project}`
+  if (isCredentialsError(err)) {
+    return new SafeDeployError(
+      'API_AUTH',
+      `${ctx.action}${where}: no Google credentials (${details.replace(/^Getting metadata from plugin failed with error: /, '')})`,
+      {
+        hint: NO_CREDENTIALS_HINT,
+        cause,
+      },
+    )
+  }
   if (status === 'PERMISSION_DENIED' || status === 'UNAUTHENTICATED') {
     return new SafeDeployError('API_AUTH', `${ctx.action}${where} was refused (${status}: ${details})`, {
       hint:

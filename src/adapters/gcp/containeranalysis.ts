@@ -15,6 +15,7 @@ interface GrafeasLike {
   listNoteOccurrences(req: {name: string; filter: string; pageSize?: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
   listOccurrences(req: {parent: string; filter: string; pageSize?: number}, opts: CallOpts): Promise<[unknown[], ...unknown[]]>
   createOccurrence(req: {parent: string; occurrence: Record<string, unknown>}, opts: CallOpts): Promise<[unknown, ...unknown[]]>
+  initialize(): Promise<unknown>
   close(): Promise<void>
 }
 
@@ -247,8 +248,12 @@ export class ContainerAnalysisAttestations implements AttestationSource {
 
   async close(): Promise<void> {
     if (!this.clients) return
-    const {ca, grafeas} = await this.clients
+    const opened = this.clients
     this.clients = undefined
+    // A client that never got set up (its failure already reported) has nothing to close.
+    const clients = await opened.catch(() => undefined)
+    if (!clients) return
+    const {ca, grafeas} = clients
     await grafeas.close()
     await ca.close()
   }
@@ -258,7 +263,15 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       const {ContainerAnalysisClient} = await import('@google-cloud/containeranalysis')
       const options = await grpcClientOptions(this.opts)
       const ca = new ContainerAnalysisClient(options as ConstructorParameters<typeof ContainerAnalysisClient>[0]) as unknown as ContainerAnalysisLike
-      return {ca, grafeas: ca.getGrafeasClient() as GrafeasLike}
+      const grafeas = ca.getGrafeasClient() as GrafeasLike
+      // Set up (and authenticate) before the first call: a set-up failure met inside a call is rethrown
+      // by the generated client where no caller can catch it (the process dies on an unhandled rejection).
+      try {
+        await grafeas.initialize()
+      } catch (err) {
+        throw grpcError(err, {action: 'connecting to Container Analysis', permission: 'containeranalysis.occurrences.list'})
+      }
+      return {ca, grafeas}
     })()
     return this.clients
   }

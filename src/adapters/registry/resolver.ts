@@ -224,10 +224,12 @@ export class RegistryResolver implements DigestResolver {
     if (this.debugSink !== undefined) this.debugSink(redact(`registry: ${line}`))
   }
 
-  private fail(code: ErrorCode, t: Target, message: string, options: {hint?: string; cause?: unknown} = {}): SafeDeployError {
+  /** `host`: the failure is the host's (the one contacted), not this image's: images failing alike are reported once. */
+  private fail(code: ErrorCode, t: Target, message: string, options: {hint?: string; cause?: unknown; host?: string} = {}): SafeDeployError {
     const opts: SafeDeployErrorOptions = {location: {image: t.image}}
     if (options.hint !== undefined) opts.hint = redact(options.hint)
     if (options.cause !== undefined) opts.cause = options.cause
+    if (options.host !== undefined) opts.remote = {host: options.host, reason: redact(message)}
     return new SafeDeployError(code, redact(`cannot resolve ${t.image}: ${message}`), opts)
   }
 
@@ -620,6 +622,7 @@ export class RegistryResolver implements DigestResolver {
       case res.status === 429:
         return this.fail('REGISTRY_RATE_LIMITED', t, `${at} is rate limiting requests (HTTP 429 after ${attempts} attempts)`, {
           hint: 'wait and retry, authenticate to get a higher limit, or use --concurrency to send fewer requests at once',
+          host: res.url.host,
         })
       case res.status >= 500:
         return this.fail(
@@ -628,6 +631,7 @@ export class RegistryResolver implements DigestResolver {
           `${at} answered HTTP ${res.status} after ${attempts} attempts${detail.message === undefined ? '' : ': ' + detail.message}`,
           {
             hint: 'the registry is failing; retry later',
+            host: res.url.host,
           },
         )
       default:
@@ -642,37 +646,52 @@ export class RegistryResolver implements DigestResolver {
   private transportFailure(err: TransportError, t: Target, url: URL, attempts: number): SafeDeployError {
     const host = url.host
     const tries = attempts > 1 ? ` after ${attempts} attempts` : ''
+    const fail = (code: ErrorCode, message: string, options: {hint?: string} = {}): SafeDeployError =>
+      this.fail(code, t, message, {...options, cause: err, host})
     switch (err.kind) {
       case 'tls':
-        return this.fail('REGISTRY_TLS', t, `TLS connection to ${host} failed: ${err.message}${err.code === undefined ? '' : ` (${err.code})`}`, {
-          hint: TLS_HINT,
-          cause: err,
-        })
+        if (answeredPlainHttp(err)) {
+          return fail('REGISTRY_TLS', `${host === t.host ? t.label : host} answered plain HTTP to a TLS request`, {
+            hint: `pass --insecure-registry ${host} if it is meant to serve plain HTTP (or point to its HTTPS port)`,
+          })
+        }
+        return fail('REGISTRY_TLS', `TLS connection to ${host} failed: ${tlsDetail(err)}`, {hint: TLS_HINT})
       case 'timeout':
-        return this.fail('REGISTRY_TIMEOUT', t, `${host} did not answer within ${this.timeoutMs} ms${tries}`, {
+        return fail('REGISTRY_TIMEOUT', `${host} did not answer within ${this.timeoutMs} ms${tries}`, {
           hint: 'check connectivity to the registry, or raise --registry-timeout',
-          cause: err,
         })
       case 'dns':
-        return this.fail('REGISTRY_NETWORK', t, `cannot resolve the registry host name ${url.hostname} (${err.code ?? 'DNS error'})`, {
+        return fail('REGISTRY_NETWORK', `cannot resolve the registry host name ${url.hostname} (${err.code ?? 'DNS error'})`, {
           hint: 'check the registry name in the image reference, and DNS / proxy settings',
-          cause: err,
         })
       case 'refused':
-        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} refused (ECONNREFUSED)`, {
+        return fail('REGISTRY_NETWORK', `connection to ${host} refused (ECONNREFUSED)`, {
           hint: 'is the registry running and reachable on that port?',
-          cause: err,
         })
       case 'reset':
       case 'truncated':
-        return this.fail('REGISTRY_NETWORK', t, `connection to ${host} was reset${tries}: ${err.message}`, {
+        return fail('REGISTRY_NETWORK', `connection to ${host} was reset${tries}: ${err.message}`, {
           hint: 'retry; a proxy or firewall may be interrupting connections',
-          cause: err,
         })
       case 'network':
-        return this.fail('REGISTRY_NETWORK', t, `network error talking to ${host}${tries}: ${err.message}`, {cause: err})
+        return fail('REGISTRY_NETWORK', `network error talking to ${host}${tries}: ${err.message}`)
     }
   }
+}
+
+/**
+ * A TLS handshake answered in plain text: OpenSSL reads the "HTTP/1.1 400" of a plain-HTTP server as
+ * a TLS record header ("wrong version number", or "packet length too long" / "http request").
+ */
+function answeredPlainHttp(err: TransportError): boolean {
+  return /wrong version number|packet length too long|http request/i.test(err.message)
+}
+
+/** The readable part of an OpenSSL message ("wrong version number"), without its thread id and source path. */
+function tlsDetail(err: TransportError): string {
+  const ssl = /SSL routines:(?:[^:]*:)?([^:]+)/.exec(err.message)?.[1]
+  const text = ssl ?? err.message.trim()
+  return `${text}${err.code === undefined ? '' : ` (${err.code})`}`
 }
 
 /** A 429 / 5xx answer, thrown inside the retry policy so that it is retried like a failure. */

@@ -212,11 +212,24 @@ function readingProblem(file: string, document: number, line: number, hazard: Re
   })
 }
 
-/** The error for a file's parse problems (undefined when there are none): the first, and a count of the rest. */
+/**
+ * The error for a file's parse problems (undefined when there are none): the one problem, or a count
+ * with every problem listed once in `errors` (each saying where it is).
+ */
 export function manifestProblem(problems: readonly SafeDeployError[]): SafeDeployError | undefined {
   const first = problems[0]
   if (!first || problems.length === 1) return first
-  return new SafeDeployError('INVALID_INPUT', `${first.message} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'})`, {
+  const file = first.location?.file
+  if (problems.every((p) => p.hint === HELM_HINT)) {
+    // One cause (an unrendered chart), said once: the YAML errors are its symptoms.
+    const lines = [...new Set(problems.map((p) => p.location?.line))].join(', ')
+    return new SafeDeployError(
+      'INVALID_INPUT',
+      `${formatLocation(file === undefined ? undefined : {file})}this looks like a Helm chart template, not a rendered manifest (${problems.length} YAML errors, at lines ${lines})`,
+      {hint: HELM_HINT, ...(first.location === undefined ? {} : {location: first.location})},
+    )
+  }
+  return new SafeDeployError('INVALID_INPUT', `${formatLocation(file === undefined ? undefined : {file})}${problems.length} problems reading the manifest:`, {
     ...(first.hint === undefined ? {} : {hint: first.hint}),
     ...(first.location === undefined ? {} : {location: first.location}),
     errors: [...problems],

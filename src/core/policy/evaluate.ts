@@ -80,6 +80,39 @@ export interface ImageVerdict {
   nextSteps: string[]
 }
 
+/**
+ * What the `safe-deploy attest` next step needs besides the image and the attestor to run as printed,
+ * from the invocation (or profile) being evaluated: where the attestor is read and where the
+ * attestation goes. Without it, the step names placeholders (`--attestors DIR --output-dir DIR`).
+ */
+export interface AttestHint {
+  /** Attestors read from this directory (`--attestors DIR`); otherwise from the Binary Authorization API. */
+  attestors?: string
+  /** Attestations read from this directory: attest writes there (`--output-dir DIR`) and signs with a local key. */
+  outputDir?: string
+  /** Attestations read from this project's Container Analysis: attest stores there (`--project P`) and signs with Cloud KMS. */
+  project?: string
+  /** Further flags of the invocation the command needs as given (API endpoints). */
+  extra?: readonly string[]
+}
+
+/** `safe-deploy attest …` for one image and attestor, every flag it needs (a signer placeholder: KEY). */
+export function attestCommand(image: string, attestor: string, hint: AttestHint | undefined): string {
+  const h: AttestHint = hint ?? {attestors: 'DIR', outputDir: 'DIR'}
+  const words = ['safe-deploy', 'attest', '--image', image, '--attestor', attestor]
+  if (h.attestors !== undefined) words.push('--attestors', h.attestors)
+  if (h.outputDir !== undefined) words.push('--output-dir', h.outputDir)
+  else if (h.project !== undefined) words.push('--project', h.project)
+  words.push(...(h.extra ?? []))
+  words.push(...(h.outputDir !== undefined ? ['--private-key', 'KEY.pem'] : ['--kms-key', 'KEY']))
+  return words.map(shellWord).join(' ')
+}
+
+/** A word as a POSIX shell reads it back (quoted only when it has to be). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
 export interface EvaluationInput {
   policy: Policy
   /** Exemptions when globalPolicyEvaluationMode is ENABLE (GKE). Default: the built-in approximate list. */
@@ -87,6 +120,8 @@ export interface EvaluationInput {
   context: EvaluationContext
   images: ImageToEvaluate[]
   checkAttestor: CheckAttestor
+  /** Completes the `attest` next step of a denial (see AttestHint). */
+  attestHint?: AttestHint
 }
 
 export interface EvaluationResult {
@@ -389,11 +424,11 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationResult {
       } else if (facts.digest === undefined) {
         nextSteps.push('pin the image to a digest (`safe-deploy pin`): REQUIRE_ATTESTATION only accepts image@sha256:… references.')
         if (facts.name !== undefined && img.digest !== undefined && isSha256Digest(img.digest)) {
-          for (const a of attestors) nextSteps.push(`safe-deploy attest --image ${facts.name}@${img.digest} --attestor ${a.attestor}`)
+          for (const a of attestors) nextSteps.push(attestCommand(`${facts.name}@${img.digest}`, a.attestor, input.attestHint))
         }
       } else {
         for (const a of attestors) {
-          if (!a.satisfied) nextSteps.push(`safe-deploy attest --image ${facts.name ?? img.image}@${facts.digest} --attestor ${a.attestor}`)
+          if (!a.satisfied) nextSteps.push(attestCommand(`${facts.name ?? img.image}@${facts.digest}`, a.attestor, input.attestHint))
         }
       }
       for (const h of allowlistHints) push(nextSteps, `or fix the allowlist: ${h.fix}`)

@@ -4,7 +4,7 @@
  * attestors are passed in.
  */
 import {SafeDeployError} from '../errors.js'
-import {parsePolicyText} from './parse.js'
+import {parsePolicyText, problemText} from './parse.js'
 import {matchPattern, patternHasTag} from './allowlist.js'
 import type {AdmissionRule, Policy, RuleKind} from './types.js'
 import type {Attestor} from '../attestation/types.js'
@@ -89,7 +89,7 @@ export function lintPolicy(input: LintInput): LintResult {
         code: 'E_POLICY_INVALID',
         severity: 'error',
         line: e.location?.line ?? 0,
-        message: e.message,
+        message: problemText(e),
         fix: e.hint ?? 'fix the field as described; `gcloud container binauthz policy import` would reject it too',
       })
     }

@@ -461,12 +461,20 @@ function problemLine(source: string, p: {line: number | undefined; path: string;
 function fail(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, found: Problem[], hint: string): SafeDeployError {
   // In file order (stable: problems on one line keep their discovery order; problems without a line go last).
   const problems = [...found].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+  // Each problem says where it is, once; the summary only counts them (they are listed from `errors`).
   const errors = problems.map(
-    (p) => new SafeDeployError(code, `${p.path}: ${p.message}`, {location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})}}),
+    (p) => new SafeDeployError(code, problemLine(source, p), {location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})}}),
   )
   const n = problems.length
-  const message = `${source}: ${title} (${n} problem${n === 1 ? '' : 's'}):\n${problems.map((p) => '  ' + problemLine(source, p)).join('\n')}`
-  return new SafeDeployError(code, message, {hint, errors, location: {file: source}})
+  return new SafeDeployError(code, `${source}: ${title} (${n} problem${n === 1 ? '' : 's'}):`, {hint, errors, location: {file: source}})
+}
+
+/** A listed policy problem without the `file:line: ` it starts with (for renderers that say where themselves). */
+export function problemText(err: SafeDeployError): string {
+  const file = err.location?.file
+  if (file === undefined) return err.message
+  const where = `${file}${err.location?.line === undefined ? '' : `:${err.location.line}`}: `
+  return err.message.startsWith(where) ? err.message.slice(where.length) : err.message
 }
 
 function finish(root: Tree, source: string, options: ParseOptions): Policy {

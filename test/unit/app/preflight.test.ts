@@ -40,9 +40,9 @@ describe('pre-flight use case', () => {
 
   it('DENY with the attest command as the next step when no attestation exists', async () => {
     const t = await trust(policy('attest'))
-    const {result} = await preflight(options(), {reader: reader(files), resolver: registry(tags), openTrust: async () => t})
+    const {result} = await preflight(options({attestHint: {project: 'p'}}), {reader: reader(files), resolver: registry(tags), openTrust: async () => t})
     expect(result.verdict).toBe('DENY')
-    expect(result.images[0]?.nextSteps).toContain(`safe-deploy attest --image gcr.io/p/api@${digest(1)} --attestor ${ATTESTOR}`)
+    expect(result.images[0]?.nextSteps).toContain(`safe-deploy attest --image gcr.io/p/api@${digest(1)} --attestor ${ATTESTOR} --project p --kms-key KEY`)
   })
 
   it('--no-resolve: the tag is evaluated as written (denied per attestor, no lookup)', async () => {

@@ -96,7 +96,24 @@ describe('GKE-style reasons (docs/binauthz.md#denial-messages)', () => {
       `Image ${IMG}@${D} denied by attestor ${A}: ${NO_VALID_ATTESTATIONS}`,
     ])
     expect(r.images[0]?.attestors).toEqual([{attestor: A, satisfied: false, reason: NO_VALID_ATTESTATIONS}])
-    expect(r.images[0]?.nextSteps).toContain(`safe-deploy attest --image ${IMG}@${D} --attestor ${A}`)
+    expect(r.images[0]?.nextSteps).toContain(`safe-deploy attest --image ${IMG}@${D} --attestor ${A} --attestors DIR --output-dir DIR --private-key KEY.pem`)
+  })
+
+  it.each([
+    [
+      'files: attestors and the attestations directory, a local key',
+      {attestors: 'trust/attestors', outputDir: 'trust/atts'},
+      '--attestors trust/attestors --output-dir trust/atts --private-key KEY.pem',
+    ],
+    ['the APIs of a project: stored there, a KMS key', {project: 'acme-prod'}, '--project acme-prod --kms-key KEY'],
+    [
+      'attestors from files, attestations in the API',
+      {attestors: 'a dir', project: 'p', extra: ['--containeranalysis-endpoint', '127.0.0.1:9']},
+      "--attestors 'a dir' --project p --containeranalysis-endpoint 127.0.0.1:9 --kms-key KEY",
+    ],
+  ])('the attest next step carries the trust source and a signer (%s)', async (_what, attestHint, flags) => {
+    const r = await run({policy: policy({defaultAdmissionRule: attest([A])}), images: [{image: `${IMG}@${D}`}], attestHint})
+    expect(r.images[0]?.nextSteps).toEqual([`safe-deploy attest --image ${IMG}@${D} --attestor ${A} ${flags}`])
   })
 })
 
@@ -112,7 +129,7 @@ describe('REQUIRE_ATTESTATION', () => {
       `Image nginx denied by attestor ${B}: ${TAG_NOT_DIGEST}`,
     ])
     expect(r.images[0]?.nextSteps[0]).toMatch(/safe-deploy pin/)
-    expect(r.images[0]?.nextSteps).toContain(`safe-deploy attest --image nginx@${D} --attestor ${A}`)
+    expect(r.images[0]?.nextSteps).toContain(`safe-deploy attest --image nginx@${D} --attestor ${A} --attestors DIR --output-dir DIR --private-key KEY.pem`)
   })
 
   it('a malformed digest is treated like a tag', async () => {

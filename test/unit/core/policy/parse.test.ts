@@ -12,6 +12,17 @@ function problems(text: string): SafeDeployError {
   throw new Error('expected parsePolicyText to throw')
 }
 
+/** What the error says: its summary, then each problem listed under it (each naming file:line once). */
+function said(fn: () => unknown): {code: string; text: string} {
+  try {
+    fn()
+  } catch (e) {
+    if (e instanceof SafeDeployError) return {code: e.code, text: [e.message, ...e.errors.map((sub) => sub.message)].join('\n')}
+    throw e
+  }
+  throw new Error('expected a throw')
+}
+
 const DEFAULT_RULE = 'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n'
 
 describe('parsePolicyText: the spec example policies parse', () => {
@@ -290,7 +301,8 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
     expect(sub?.location?.line).toBe(line)
     expect(sub?.code).toBe('POLICY_INVALID')
     expect(sub?.message).toMatch(re)
-    expect(err.message).toContain(`policy.yaml:${line}: ${path}: `)
+    expect(sub?.message).toContain(`policy.yaml:${line}: ${path}: `)
+    expect(err.message).toMatch(/^policy\.yaml: invalid Binary Authorization policy \(\d+ problems?\):$/)
   })
 
   it('two non-empty scoped maps: names both (v1 rule)', () => {
@@ -299,7 +311,7 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
         'kubernetesNamespaceAdmissionRules:\n  prod:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n',
     )
     expect(err.errors).toHaveLength(1)
-    expect(err.message).toMatch(
+    expect(err.errors[0]?.message).toMatch(
       /policy\.yaml:8: kubernetesNamespaceAdmissionRules: expected at most one non-empty scoped rule map .*got both clusterAdmissionRules and kubernetesNamespaceAdmissionRules/,
     )
   })
@@ -317,7 +329,7 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
       ['globalPolicyEvaluationMode', 2],
       ['admissionWhitelistPatterns[0].namePattern', 4],
     ])
-    expect(err.message.split('\n')[0]).toBe('policy.yaml: invalid Binary Authorization policy (4 problems):')
+    expect(err.message).toBe('policy.yaml: invalid Binary Authorization policy (4 problems):')
     expect(err.exitCode).toBe(7)
   })
 
@@ -327,19 +339,25 @@ describe('parsePolicyText: every validation reports file:line: field: expected X
   })
 
   it('malformed YAML is an input error with a line', () => {
-    expect(() => parsePolicyText('defaultAdmissionRule: [1\n', 'p.yaml')).toThrowWithCode('INVALID_INPUT', /p\.yaml:2: syntax: expected valid YAML or JSON/)
-    expect(() => parsePolicyText('a: 1\na: 2\n', 'p.yaml')).toThrowWithCode('INVALID_INPUT', /p\.yaml:2: .*unique/)
+    expect(said(() => parsePolicyText('defaultAdmissionRule: [1\n', 'p.yaml'))).toMatchObject({
+      code: 'INVALID_INPUT',
+      text: expect.stringMatching(/p\.yaml:2: syntax: expected valid YAML or JSON/),
+    })
+    expect(said(() => parsePolicyText('a: 1\na: 2\n', 'p.yaml'))).toMatchObject({code: 'INVALID_INPUT', text: expect.stringMatching(/p\.yaml:2: .*unique/)})
   })
 
   it('several documents are rejected', () => {
-    expect(() => parsePolicyText(`${DEFAULT_RULE}---\n${DEFAULT_RULE}`, 'p.yaml')).toThrowWithCode(
-      'POLICY_INVALID',
-      /p\.yaml:5: .*expected a single policy document, got 2/,
-    )
+    expect(said(() => parsePolicyText(`${DEFAULT_RULE}---\n${DEFAULT_RULE}`, 'p.yaml'))).toMatchObject({
+      code: 'POLICY_INVALID',
+      text: expect.stringMatching(/p\.yaml:5: .*expected a single policy document, got 2/),
+    })
   })
 
   it('a list at the top level is rejected', () => {
-    expect(() => parsePolicyText('- a\n', 'p.yaml')).toThrowWithCode('POLICY_INVALID', /p\.yaml:1: policy: expected a mapping/)
+    expect(said(() => parsePolicyText('- a\n', 'p.yaml'))).toMatchObject({
+      code: 'POLICY_INVALID',
+      text: expect.stringMatching(/p\.yaml:1: policy: expected a mapping/),
+    })
   })
 })
 
@@ -362,10 +380,16 @@ describe('parsePolicyObject (REST JSON, no lines)', () => {
   })
 
   it('problems without lines', () => {
-    expect(() =>
-      parsePolicyObject({defaultAdmissionRule: {evaluationMode: 'X', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}, 'projects/p/policy'),
-    ).toThrowWithCode('POLICY_INVALID', /\n {2}projects\/p\/policy: defaultAdmissionRule\.evaluationMode: expected one of .*got "X"/)
-    expect(() => parsePolicyObject(null, 'api')).toThrowWithCode('POLICY_INVALID', /api: policy: expected a mapping .*got null/)
+    expect(
+      said(() => parsePolicyObject({defaultAdmissionRule: {evaluationMode: 'X', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'}}, 'projects/p/policy')),
+    ).toMatchObject({
+      code: 'POLICY_INVALID',
+      text: expect.stringMatching(/\nprojects\/p\/policy: defaultAdmissionRule\.evaluationMode: expected one of .*got "X"/),
+    })
+    expect(said(() => parsePolicyObject(null, 'api'))).toMatchObject({
+      code: 'POLICY_INVALID',
+      text: expect.stringMatching(/api: policy: expected a mapping .*got null/),
+    })
   })
 })
 
