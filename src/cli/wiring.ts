@@ -13,17 +13,18 @@ import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
-import {FilePolicySource, DirAttestorSource, DirAttestationSource, requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
+import {requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
+import {openTrustSources} from '../adapters/trust-sources.js'
+import type {GcpEndpoints} from '../adapters/gcp/clients.js'
 import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s/kubeconfig.js'
-import {KubectlApplier, kubectlAvailable} from '../adapters/k8s/kubectl.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
 import {readGcloudDefaults} from '../adapters/fs/gcloud.js'
-import {artifactRegistryLocation} from '../adapters/gcp/artifactregistry.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
-import type {PreflightOptions, PreflightPorts, TrustSources} from '../app/preflight.js'
-import {addReviewerContext, type ContextPorts} from '../app/reviewer-context.js'
-import type {ApplyOptions, ApplyPorts, EnforcementReport, KubeApplierKind} from '../app/deploy.js'
+import type {PreflightOptions, PreflightPorts} from '../app/preflight.js'
+import type {PreflightResult} from '../core/preflight.js'
+import {addReviewerContext} from '../app/reviewer-context.js'
+import type {EnforcementReport} from '../app/deploy.js'
 import type {RunOptions, RunPorts} from '../app/run.js'
 import type {Profile} from '../core/config.js'
 import {askConfirmation} from './prompt.js'
@@ -143,43 +144,14 @@ export function isClusterKey(value: string): boolean {
   return /^[^.\s]+\.[^\s]+$/.test(value)
 }
 
-/** Files when given, else the Google APIs of the project (loaded lazily: only then are the clients paid for). */
-export async function openTrust(trust: Settings['trust'], flags: PreflightWiringFlags, targetProject?: string): Promise<TrustSources> {
-  const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir} = trust
-  // With a policy file in force, the attestors and attestations not given as directories still come from the
-  // target project's APIs (a profile with `policy:` and `project:` needs no --attestors).
-  const project = trust.project ?? (policyFile ? targetProject : undefined)
-  if (!policyFile && !project) {
-    throw new SafeDeployError('USAGE', 'no policy: give --policy FILE or --project PROJECT', {
-      hint: 'export one with `gcloud container binauthz policy export > policy.yaml`, or let safe-deploy read it with --project',
-    })
-  }
-  if (policyFile && attestorsDir && attestationsDir) {
-    return {
-      policy: new FilePolicySource(policyFile),
-      attestors: new DirAttestorSource(attestorsDir),
-      attestations: new DirAttestationSource(attestationsDir),
-      close: async () => {},
-    }
-  }
-  if (!project) {
-    throw new SafeDeployError(
-      'USAGE',
-      `${!attestorsDir ? '--attestors DIR' : '--attestations DIR'} is required with --policy unless --project is given (to read them from the APIs)`,
-    )
-  }
-  const {gcpTrustSources} = await import('../adapters/gcp/clients.js')
-  const gcp = await gcpTrustSources(project, {
+/** The Google API endpoints and deadline of this invocation (endpoints: tests and private access). */
+export function gcpEndpoints(flags: PreflightWiringFlags): GcpEndpoints & {artifactRegistryEndpoint?: string} {
+  return {
     ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
     ...(flags['containeranalysis-endpoint'] ? {containerAnalysisEndpoint: flags['containeranalysis-endpoint']} : {}),
+    ...(flags['artifactregistry-endpoint'] ? {artifactRegistryEndpoint: flags['artifactregistry-endpoint']} : {}),
     insecure: flags['api-insecure'] === true,
     timeoutMs: apiTimeoutMs(flags),
-  })
-  return {
-    policy: policyFile ? new FilePolicySource(policyFile) : gcp.policy,
-    attestors: attestorsDir ? new DirAttestorSource(attestorsDir) : gcp.attestors,
-    attestations: attestationsDir ? new DirAttestationSource(attestationsDir) : gcp.attestations,
-    close: () => gcp.close(),
   }
 }
 
@@ -201,26 +173,6 @@ export function attestHint(trust: Settings['trust'], flags: PreflightWiringFlags
     ...(attestors ? {attestors} : {}),
     ...(attestations ? {outputDir: attestations} : project ? {project} : {}),
     ...(extra.length > 0 ? {extra} : {}),
-  }
-}
-
-function contextPorts(flags: PreflightWiringFlags): ContextPorts {
-  // Local test mode (--api-insecure) never falls back to Google's real endpoints.
-  const usable = (endpoint: string | undefined): boolean => flags['api-insecure'] !== true || endpoint !== undefined
-  return {
-    isArtifactRegistry: (ref) => artifactRegistryLocation(ref) !== undefined,
-    openRepositoryFacts: async () => {
-      if (!usable(flags['artifactregistry-endpoint'])) return undefined
-      const {ArtifactRegistryApi} = await import('../adapters/gcp/artifactregistry.js')
-      const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ArtifactRegistryApi(await gcpOptions(flags['artifactregistry-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
-    },
-    openVulnerabilities: async () => {
-      if (!usable(flags['containeranalysis-endpoint'])) return undefined
-      const {ContainerAnalysisAttestations} = await import('../adapters/gcp/containeranalysis.js')
-      const {gcpOptions} = await import('../adapters/gcp/clients.js')
-      return new ContainerAnalysisAttestations(await gcpOptions(flags['containeranalysis-endpoint'], flags['api-insecure'], apiTimeoutMs(flags)))
-    },
   }
 }
 
@@ -260,14 +212,24 @@ export function preflightSetup(
     ports: {
       reader: inputReader,
       ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags['image-platform'], debug})} : {}),
-      openTrust: () => openTrust(settings.trust, flags, settings.project),
+      openTrust: () => openTrustSources(settings.trust, gcpEndpoints(flags), settings.project),
       // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
-      addContext: (result) => addReviewerContext(result, {project: flags.project, vulnerabilities: flags.vulnerabilities === true}, contextPorts(flags)),
+      ...(flags.project !== undefined || flags.vulnerabilities === true
+        ? {
+            addContext: async (result: PreflightResult) =>
+              addReviewerContext(
+                result,
+                {project: flags.project, vulnerabilities: flags.vulnerabilities === true},
+                (await import('../adapters/gcp/clients.js')).reviewerContextSources(gcpEndpoints(flags)),
+              ),
+          }
+        : {}),
     },
   }
 }
 
 export {actor, readGcloudDefaults, systemAllowlist}
+export {kubeApplier} from '../adapters/k8s/applier.js'
 
 export const reportPorts = {writeFile: writeFileAtomic, appendFile: appendTextFile}
 
@@ -338,26 +300,6 @@ export function enforcementCheck(
     } catch (err) {
       return {unavailable: err instanceof Error ? err.message : String(err)}
     }
-  }
-}
-
-/** kubectl (the default when on PATH) or server-side apply through the Kubernetes API. */
-export function kubeApplier(kube: Settings['kube'], mode: ApplyOptions['mode'], flags: KubeFlags): ApplyPorts['apply'] {
-  return async (choice, objects, o) => {
-    const applier: KubeApplierKind = choice === 'api' || (choice === undefined && !(await kubectlAvailable())) ? 'api' : 'kubectl'
-    const common = {
-      ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
-      ...(kube.context ? {context: kube.context} : {}),
-      ...(kube.namespace ? {namespace: kube.namespace} : {}),
-      dryRun: mode,
-      serverSide: flags['server-side'],
-      ...(flags['field-manager'] ? {fieldManager: flags['field-manager']} : {}),
-    }
-    if (applier === 'kubectl') {
-      return {applier, objects: (await new KubectlApplier().apply(objects, {...common, ...(o.prune ? {prune: o.prune} : {}), extraArgs: o.extraArgs})).objects}
-    }
-    const {ApiApplier} = await import('../adapters/k8s/api.js')
-    return {applier, objects: (await new ApiApplier().apply(objects, common)).objects}
   }
 }
 

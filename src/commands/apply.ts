@@ -101,7 +101,7 @@ export default class Apply extends BaseCommand {
           for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
         },
         enforcement: enforcementCheck(settings, flags, this.debugLog),
-        apply: kubeApplier(settings.kube, mode, flags),
+        apply: kubeApplier(settings.kube, mode, {serverSide: flags['server-side'], fieldManager: flags['field-manager']}),
       },
     )
     this.say(renderApplyResult(result))

@@ -6,6 +6,7 @@ import {SafeDeployError} from '../../core/errors.js'
 import {parseOccurrences} from '../../core/attestation/parse.js'
 import {BinauthzApi} from './binauthz.js'
 import {ContainerAnalysisAttestations} from './containeranalysis.js'
+import {artifactRegistryLocation} from './artifactregistry.js'
 import type {GcpOptions} from './common.js'
 import type {AttestationOccurrence} from '../../core/attestation/types.js'
 import type {AttestationSource, AttestorSource, PolicySource} from '../../core/ports.js'
@@ -74,5 +75,24 @@ export async function storeOccurrence(
     return {created: r.created, ...(r.occurrence.name ? {name: r.occurrence.name} : {})}
   } finally {
     await ca.close()
+  }
+}
+
+/** Reviewer context (Artifact Registry facts, vulnerability counts): clients opened only when asked. */
+export function reviewerContextSources(e: GcpEndpoints & {artifactRegistryEndpoint?: string}) {
+  // Local test mode (--api-insecure) never falls back to Google's real endpoints.
+  const usable = (endpoint: string | undefined): boolean => e.insecure !== true || endpoint !== undefined
+  return {
+    isArtifactRegistry: (ref: string) => artifactRegistryLocation(ref) !== undefined,
+    openRepositoryFacts: async () => {
+      if (!usable(e.artifactRegistryEndpoint)) return undefined
+      const {ArtifactRegistryApi} = await import('./artifactregistry.js')
+      return new ArtifactRegistryApi(await gcpOptions(e.artifactRegistryEndpoint, e.insecure, e.timeoutMs))
+    },
+    openVulnerabilities: async () => {
+      if (!usable(e.containerAnalysisEndpoint)) return undefined
+      const {ContainerAnalysisAttestations} = await import('./containeranalysis.js')
+      return new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
+    },
   }
 }

@@ -1,6 +1,7 @@
-/** Which trust sources a pre-flight opens (src/cli/wiring.ts openTrust): files first, the project's APIs for the rest. */
+/** Which trust sources a pre-flight opens (src/adapters/trust-sources.ts, fed by src/cli/wiring.ts): files first, the project's APIs for the rest. */
 import {describe, expect, it} from '@jest/globals'
-import {openTrust} from '../../../src/cli/wiring.js'
+import {gcpEndpoints} from '../../../src/cli/wiring.js'
+import {openTrustSources} from '../../../src/adapters/trust-sources.js'
 import {resolveSettings} from '../../../src/cli/options.js'
 
 const local = {
@@ -12,10 +13,10 @@ const local = {
   retries: 0,
 }
 
-describe('openTrust', () => {
+describe('openTrustSources', () => {
   it("a profile with a policy file and a project: the policy from the file, attestors and attestations from the project's APIs", async () => {
     const settings = resolveSettings({}, {name: 'prod', policy: '/repo/policies/prod.yaml', project: 'acme-prod'})
-    const t = await openTrust(settings.trust, local, settings.project)
+    const t = await openTrustSources(settings.trust, gcpEndpoints(local), settings.project)
     try {
       expect(t.policy.constructor.name).toBe('FilePolicySource')
       expect(t.attestors.constructor.name).toBe('BinauthzApi')
@@ -25,7 +26,7 @@ describe('openTrust', () => {
     }
   })
   it('no project anywhere: the missing directory is named', async () => {
-    await expect(openTrust({policy: 'p.yaml', attestors: 'a/'}, local, undefined)).rejects.toMatchObject({
+    await expect(openTrustSources({policy: 'p.yaml', attestors: 'a/'}, gcpEndpoints(local), undefined)).rejects.toMatchObject({
       code: 'USAGE',
       message: expect.stringContaining('--attestations DIR is required') as never,
     })
