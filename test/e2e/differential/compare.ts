@@ -25,10 +25,15 @@ export function fakePin(image: string): string {
   return `${image}@sha256:${createHash('sha256').update(image).digest('hex')}`
 }
 
+/** An error as the user reads it: the message, then each problem it lists (one per line). */
+function said(err: Error & {errors?: readonly Error[]}): string {
+  return [err.message, ...(err.errors ?? []).map((e) => e.message)].join('\n')
+}
+
 /** safe-deploy's reading of one input: the same steps pin and apply take, with fake digests. */
 export function ourReading(text: string, file = 'input.yaml'): OurReading {
   const outcome = scanOutcome(text, file)
-  if (!outcome.ok) return {refused: outcome.error.message, images: [], pinned: [], pinnedText: '', applyInput: ''}
+  if (!outcome.ok) return {refused: said(outcome.error), images: [], pinned: [], pinnedText: '', applyInput: ''}
   try {
     const reps = outcome.sites.filter((s) => fakePin(s.image) !== s.image).map((site) => ({site, value: fakePin(site.image)}))
     const pinnedText = reps.length === 0 ? text : rewriteText(text, reps)
@@ -41,7 +46,7 @@ export function ourReading(text: string, file = 'input.yaml'): OurReading {
       applyInput: kubectlInput(manifestObjects(pinnedText, file)),
     }
   } catch (err) {
-    return {refused: (err as Error).message, images: [], pinned: [], pinnedText: '', applyInput: ''}
+    return {refused: said(err as Error), images: [], pinned: [], pinnedText: '', applyInput: ''}
   }
 }
 

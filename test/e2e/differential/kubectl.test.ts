@@ -80,7 +80,7 @@ describe('kubectl sends an image safe-deploy would not see: refused', () => {
     // The hole is real: this is what kubectl itself would send.
     expect(kubectl.images).toEqual(kubectlSends)
     const ours = ourReading(text)
-    expect(ours.refused).toMatch(/^input\.yaml: document \d+: /)
+    expect(ours.refused).toMatch(/^input\.yaml: document \d+: /m)
   })
 })
 

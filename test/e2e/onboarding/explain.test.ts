@@ -189,6 +189,8 @@ describe('policy explain --json', () => {
     expect(r.code).toBe(7)
     const out = JSON.parse(r.stdout)
     expect(out).toMatchObject({exitCode: 7, error: {code: 'POLICY_INVALID'}})
-    expect(out.error.message).toContain('broken.yaml:2: defaultAdmissionRule.evaluationMode')
+    // The summary counts; each problem is listed once, with its line.
+    const said = [out.error.message, ...(out.error.errors ?? []).map((e: {message: string}) => e.message)].join('\n')
+    expect(said).toContain('broken.yaml:2: defaultAdmissionRule.evaluationMode')
   })
 })
