@@ -183,7 +183,7 @@ describe('the suggested next step works as printed', () => {
     args.push('--attestations', join(d, 'atts'), '--insecure-registry', reg.host)
     const denied = await runCli(args)
     expect(denied.code).toBe(5)
-    const step = /next: (safe-deploy attest .*)/.exec(denied.stdout)?.[1]
+    const step = /next: (safe-deploy attest .*)/.exec(denied.stderr)?.[1]
     expect(step).toBe(
       `safe-deploy attest --image ${reg.host}/team/next@${digest} --attestor ${who.name} --attestors ${join(d, 'attestors')} --output-dir ${join(d, 'atts')} --private-key KEY.pem`,
     )
