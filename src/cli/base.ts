@@ -6,6 +6,7 @@ import {Command, Flags, Errors} from '@oclif/core'
 import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '../core/errors.js'
 import {redact, redactValue} from '../core/redact.js'
 import {booleanAssignments, closest} from './suggest.js'
+import {jsonDocumentNumbers} from '../render/json.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -18,7 +19,12 @@ export function withExitCodes(text: string): string {
   return `${text}\n\n${exitCodeHelp()}`
 }
 
+/** The apiVersion of every --json document (success and error). */
+export const JSON_API_VERSION = 'safe-deploy.dev/v1'
+
 export abstract class BaseCommand extends Command {
+  /** The `kind` of the command's --json document (each command with --json declares it). */
+  static jsonKind: string | undefined
   static override baseFlags = {
     debug: Flags.boolean({description: 'print debug details to stderr (credentials are always redacted)', helpGroup: 'GLOBAL'}),
     'no-color': Flags.boolean({description: 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it where there is no terminal)', helpGroup: 'GLOBAL'}),
@@ -57,11 +63,19 @@ export abstract class BaseCommand extends Command {
     this.argv = booleanAssignments(this.argv, booleans)
   }
 
-  /** The --json error document, every string in it redacted (messages, hints, sub-errors, locations). */
+  /** The --json success document: apiVersion and the command's kind first, then what run() returned (document numbers 1-based). */
+  protected override toSuccessJson(result: unknown): unknown {
+    const head = {apiVersion: JSON_API_VERSION, kind: (this.ctor as typeof BaseCommand).jsonKind ?? 'Unknown'}
+    // First in the document, and never overwritten by a field of the result.
+    return {...head, ...(jsonDocumentNumbers(result) as object), ...head}
+  }
+
+  /** The --json error document (kind Error), every string in it redacted (messages, hints, sub-errors, locations). */
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof SafeDeployError) return redactValue({error: err.toJSON(), exitCode: err.exitCode})
+    const head = {apiVersion: JSON_API_VERSION, kind: 'Error'}
+    if (err instanceof SafeDeployError) return redactValue({...head, error: jsonDocumentNumbers(err.toJSON()), exitCode: err.exitCode})
     const message = err instanceof Error ? err.message : String(err)
-    return redactValue({error: {code: 'INTERNAL', message}, exitCode: EXIT.INTERNAL})
+    return redactValue({...head, error: {code: 'INTERNAL', message}, exitCode: EXIT.INTERNAL})
   }
 
   /** "did you mean --write?" for a mistyped flag, then where the help is. */

@@ -26,6 +26,7 @@ export default class Apply extends BaseCommand {
   ]
   static override strict = false
   static override enableJsonFlag = true
+  static override jsonKind = 'ApplyResult'
   static override flags = {
     ...inputFlags,
     ...allowUnexaminedFlags,
@@ -60,7 +61,7 @@ export default class Apply extends BaseCommand {
     ...registryFlags,
   }
 
-  async run(): Promise<ApplyResult> {
+  async run(): Promise<Omit<ApplyResult, 'verdict'>> {
     const {flags, argv} = await this.parse(Apply)
     const sep = this.argv.indexOf('--')
     const extra = sep >= 0 ? this.argv.slice(sep + 1) : []
@@ -106,6 +107,8 @@ export default class Apply extends BaseCommand {
     )
     this.say(renderApplyResult(result))
     this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
-    return result
+    // The verdict is the pre-flight's: said once, as preflight.verdict.
+    const {verdict: _verdict, ...json} = result
+    return json
   }
 }

@@ -16,6 +16,7 @@ export default class Audit extends BaseCommand {
     '<%= config.bin %> audit --since 2026-11-01T00:00:00Z --audit-log ./audit.jsonl',
   ]
   static override enableJsonFlag = true
+  static override jsonKind = 'AuditList'
   static override flags = {
     since: Flags.string({description: 'only records at or after this time (ISO 8601) or age (30m, 24h, 7d)'}),
     verdict: Flags.string({options: ['ALLOW', 'DENY', 'DRYRUN_DENY', 'ALLOW_BREAKGLASS'], description: 'only records with this verdict'}),

@@ -20,6 +20,7 @@ export default class Init extends BaseCommand {
     '<%= config.bin %> init --yes --platform cloudrun --project my-proj --env staging=europe-west2 --env prod=europe-west2 --attestor built-by-ci --ci gitlab',
   ]
   static override enableJsonFlag = true
+  static override jsonKind = 'InitResult'
   static override flags = {
     platform: Flags.string({options: ['gke', 'cloudrun', 'both'], description: 'where you deploy'}),
     project: Flags.string({description: 'Google Cloud project id (default for every environment)'}),

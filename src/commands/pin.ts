@@ -25,6 +25,7 @@ export default class Pin extends BaseCommand {
     '<%= config.bin %> pin -f deploy.yaml --platform linux/arm64 --strip-tag',
   ]
   static override enableJsonFlag = true
+  static override jsonKind = 'PinResult'
   static override flags = {
     ...inputFlags,
     ...unexaminedFlags,

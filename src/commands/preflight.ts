@@ -24,6 +24,7 @@ export default class Preflight extends BaseCommand {
     '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --platform cloudrun --project my-prod --json',
   ]
   static override enableJsonFlag = true
+  static override jsonKind = 'PreflightResult'
   static override flags = {
     ...inputFlags,
     ...unexaminedFlags,
@@ -47,7 +48,8 @@ export default class Preflight extends BaseCommand {
       {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY, cwd: process.cwd()},
       reportPorts,
     )
-    this.out(renderPreflightText(result, {color: terminal.colorStdout}))
+    // The report is human text (stderr); the data is --json, --report-md and --report-junit.
+    this.say(renderPreflightText(result, {color: terminal.colorStderr}))
     for (const r of reports) this.say(`report written: ${r}`)
     this.setExit(exitForPreflight(result))
     return result

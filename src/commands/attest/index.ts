@@ -20,6 +20,7 @@ export default class Attest extends BaseCommand {
     '<%= config.bin %> attest --image-digest gcr.io/p/app@sha256:… --attestor projects/p/attestors/a --attestors attestors/ --private-key key.pem --output-dir attestations/',
   ]
   static override enableJsonFlag = true
+  static override jsonKind = 'AttestResult'
   static override flags = {
     image: Flags.string({description: 'image to attest; a tag is resolved to its digest first', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),
     'image-digest': Flags.string({description: 'image already pinned (REF@sha256:…); skips resolution', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),

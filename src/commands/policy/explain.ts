@@ -15,6 +15,7 @@ export default class PolicyExplain extends BaseCommand {
   ]
   static override args = {file: Args.string({description: 'policy file'})}
   static override enableJsonFlag = true
+  static override jsonKind = 'PolicyExplanation'
   static override flags = {
     project: Flags.string({description: 'explain the live policy of this project'}),
     platform: Flags.option({options: ['gke', 'cloudrun'] as const, default: 'gke' as const})(),
@@ -29,7 +30,7 @@ export default class PolicyExplain extends BaseCommand {
     'api-insecure': Flags.boolean({hidden: true}),
   }
 
-  async run(): Promise<RuleExplanation> {
+  async run(): Promise<Omit<RuleExplanation, 'kind'> & {ruleKind: RuleExplanation['kind']}> {
     const {args, flags} = await this.parse(PolicyExplain)
     const r = await policyExplain(
       {
@@ -43,6 +44,8 @@ export default class PolicyExplain extends BaseCommand {
       policyExplainPorts({...flags, file: args.file}),
     )
     this.out(renderExplain(r))
-    return r
+    // `kind` names the --json document (PolicyExplanation): the kind of rule that applies is `ruleKind`.
+    const {kind: ruleKind, ...rest} = r
+    return {ruleKind, ...rest}
   }
 }

@@ -22,6 +22,7 @@ export default class PolicyLint extends BaseCommand {
   ]
   static override args = {file: Args.string({description: 'policy file (YAML or JSON, as `gcloud container binauthz policy export` writes)'})}
   static override enableJsonFlag = true
+  static override jsonKind = 'LintResult'
   static override flags = {
     project: Flags.string({description: 'lint the live policy of this project (Binary Authorization API)'}),
     attestors: Flags.string({description: 'directory of attestor JSON files, to check that required attestors exist and have keys'}),

@@ -34,6 +34,7 @@ export default class RunDeploy extends BaseCommand {
   static override examples = ['<%= config.bin %> run deploy my-service --image us-docker.pkg.dev/p/r/app:1.4 --region europe-west2 --project my-prod']
   static override args = {service: Args.string({required: true, description: 'Cloud Run service name'})}
   static override enableJsonFlag = true
+  static override jsonKind = 'RunResult'
   static override flags = {
     image: Flags.string({required: true, multiple: true, description: 'image to deploy (pinned to its digest first)'}),
     'service-account': Flags.string({description: 'runtime service account email'}),
@@ -42,13 +43,15 @@ export default class RunDeploy extends BaseCommand {
     ...runFlags,
   }
 
-  async run(): Promise<RunResult> {
+  async run(): Promise<Omit<RunResult, 'verdict'>> {
     const {args, flags} = await this.parse(RunDeploy)
     const cfg = loadConfig(flags.config)
     const {options, ports} = runSetup(flags, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
     const r = await runDeploy(args.service, options, ports)
     this.say(renderRunResult(r))
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
-    return r
+    // The verdict is the pre-flight's: said once, as preflight.verdict.
+    const {verdict: _verdict, ...json} = r
+    return json
   }
 }

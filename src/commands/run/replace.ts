@@ -18,15 +18,18 @@ export default class RunReplace extends BaseCommand {
   static override examples = ['<%= config.bin %> run replace service.yaml --region europe-west2 --project my-prod']
   static override args = {file: Args.string({required: true, description: 'Knative Service YAML (serving.knative.dev/v1)'})}
   static override enableJsonFlag = true
+  static override jsonKind = 'RunResult'
   static override flags = {...runFlags, ...allowUnexaminedFlags}
 
-  async run(): Promise<RunResult> {
+  async run(): Promise<Omit<RunResult, 'verdict'>> {
     const {args, flags} = await this.parse(RunReplace)
     const cfg = loadConfig(flags.config)
     const {options, ports} = runSetup({...flags, filename: [args.file]}, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
     const r = await runReplace(args.file, {...options, flagProject: flags.project, flagRegion: flags.region}, ports)
     this.say(renderRunResult(r))
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
-    return r
+    // The verdict is the pre-flight's: said once, as preflight.verdict.
+    const {verdict: _verdict, ...json} = r
+    return json
   }
 }

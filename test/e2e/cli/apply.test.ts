@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {drivePty} from '../../support/pty.js'
 import {deployment, startTrustSetup} from '../../support/fixtures.js'
 import {startKubeApiServer, type KubeApiServer, type RecordedRequest} from '../../support/kube-apiserver.js'
@@ -391,6 +392,8 @@ describe('audit log', () => {
     const r = await runCli(['audit', '--since', '1h', '--verdict', 'ALLOW', '--json', '--audit-log', log], {env: e})
     expect(r.code).toBe(0)
     const listing = JSON.parse(r.stdout)
+    expect(listing).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'AuditList'})
+    expect(schemaErrors('audit', listing)).toEqual([])
     expect(listing.records.map((x: any) => x.outcome)).toEqual(['started', 'applied'])
     for (const rec of listing.records) {
       expect(rec.verdict).toBe('ALLOW')

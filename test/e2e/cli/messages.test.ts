@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {runCli} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {makeAttestor, requireAttestationPolicy} from '../../support/trust.js'
 import {startMetadataTrap} from '../../support/metadata-trap.js'
 
@@ -146,12 +147,14 @@ describe('one cause, said once', () => {
       const file = many('plain-json.yaml', (i) => `${reg.host}/team/app${i}:1`)
       const r = await runCli(['pin', '-f', file, '--json'], {timeoutMs: 120_000})
       expect(r.code).toBe(4)
-      const err = JSON.parse(r.stdout).error
+      const doc = JSON.parse(r.stdout)
+      expect(schemaErrors('error', doc)).toEqual([])
+      const err = doc.error
       expect(err.errors).toHaveLength(400)
       expect(err.errors[399]).toMatchObject({
         code: 'REGISTRY_TLS',
         host: reg.host,
-        location: {file, document: 399, image: `${reg.host}/team/app399:1`},
+        location: {file, document: 400, image: `${reg.host}/team/app399:1`},
       })
       expect(err.errors[399].message).toContain(`cannot resolve ${reg.host}/team/app399:1: ${reg.host} answered plain HTTP to a TLS request`)
     }, 120_000)
@@ -180,7 +183,7 @@ describe('the suggested next step works as printed', () => {
     args.push('--attestations', join(d, 'atts'), '--insecure-registry', reg.host)
     const denied = await runCli(args)
     expect(denied.code).toBe(5)
-    const step = /next: (safe-deploy attest .*)/.exec(denied.stdout)?.[1]
+    const step = /next: (safe-deploy attest .*)/.exec(denied.stderr)?.[1]
     expect(step).toBe(
       `safe-deploy attest --image ${reg.host}/team/next@${digest} --attestor ${who.name} --attestors ${join(d, 'attestors')} --output-dir ${join(d, 'atts')} --private-key KEY.pem`,
     )

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {runCli} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {deployment} from '../../support/fixtures.js'
 import {parseManifest} from '../../../src/core/manifest/parse.js'
 import {locateImages} from '../../../src/core/manifest/locate.js'
@@ -58,10 +59,12 @@ describe('safe-deploy pin', () => {
     const r = await runCli(['pin', '-f', file, ...insecure(), '--strip-tag', '--json'])
     expect(r.code).toBe(0)
     const json = JSON.parse(r.stdout)
+    expect(json).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'PinResult'})
+    expect(schemaErrors('pin', json)).toEqual([])
     expect(json.sites).toEqual([
       expect.objectContaining({
         file,
-        document: 0,
+        document: 1,
         kind: 'Deployment',
         name: 'web',
         path: 'spec.template.spec.containers[0].image',
@@ -281,10 +284,11 @@ spec:
     expect(r.stderr).toMatch(/pinned 1 image reference\(s\).*; 1 image-like value\(s\) NOT EXAMINED/)
     expect(r.stdout).toBe(src.replace(`${reg.host}/team/app:1.4`, `${reg.host}/team/app:1.4@${app}`))
     const json = JSON.parse((await runCli(['pin', '-f', file, ...insecure(), '--json'])).stdout)
+    expect(schemaErrors('pin', json)).toEqual([])
     expect(json.unexamined).toEqual([
       {
         file,
-        document: 1,
+        document: 2,
         line: 21,
         apiVersion: 'example.com/v1',
         kind: 'MyApp',

@@ -1,9 +1,9 @@
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {readFileSync, writeFileSync, readdirSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import Ajv2020 from 'ajv/dist/2020.js'
 import type {TestRegistry} from '../../support/registry.js'
-import {runCli, isolatedEnv, ROOT} from '../../support/cli.js'
+import {runCli, isolatedEnv} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {requireAttestationPolicy, type TestAttestor} from '../../support/trust.js'
 import {deployment, startTrustSetup, type TrustSetup} from '../../support/fixtures.js'
 
@@ -57,18 +57,22 @@ describe('preflight + attest, end to end through the CLI', () => {
     const {d, base} = setup('e2e', requireAttestationPolicy([ci.name, scan.name]), [`${reg.host}/team/app:1.4`])
     const denied = await runCli(['preflight', ...base])
     expect(denied.code).toBe(5)
-    expect(denied.stdout).toMatch(/DENY/)
-    expect(denied.stdout).toContain(
+    // The report is human text: stderr; stdout (data) stays empty without --json.
+    expect(denied.stdout).toBe('')
+    expect(denied.stderr).toMatch(/DENY/)
+    expect(denied.stderr).toContain(
       `default admission rule requires attestor ${ci.name}: No attestations found that were valid and signed by a key trusted by the attestor`,
     )
     // One line per unmet requirement (two attestors), each said once — not three times per image.
-    expect(denied.stdout.split('No attestations found').length - 1).toBe(2)
-    expect(denied.stdout).toMatch(/next: safe-deploy attest/)
+    expect(denied.stderr.split('No attestations found').length - 1).toBe(2)
+    expect(denied.stderr).toMatch(/next: safe-deploy attest/)
 
     const a1 = await attest(`${reg.host}/team/app:1.4`, ci, join(d, 'atts'))
     expect(a1.stderr).toBe('')
     expect(a1.code).toBe(0)
     const one = JSON.parse(a1.stdout)
+    expect(schemaErrors('attest', one)).toEqual([])
+    expect(one).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'AttestResult'})
     expect(one).toMatchObject({attestor: ci.name, keyId: ci.keyId, created: true, signer: 'pkix'})
     // Only one of two attestors: still denied, naming the missing one only.
     const half = await runCli(['preflight', ...base, '--json'])
@@ -96,31 +100,30 @@ describe('preflight + attest, end to end through the CLI', () => {
       serviceAccount: 'deployer',
       workload: 'Deployment/w0',
     })
-    const ajv = new Ajv2020.default({allErrors: true, strict: false})
-    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'src/schemas/preflight.schema.json'), 'utf8')))
-    expect(validate(json) ? [] : validate.errors).toEqual([])
-    expect(validate(hj) ? [] : validate.errors).toEqual([])
+    expect(json).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'PreflightResult'})
+    expect(schemaErrors('preflight', json)).toEqual([])
+    expect(schemaErrors('preflight', hj)).toEqual([])
 
     // The tag moves after attesting: the new digest is unattested and preflight catches it.
     await reg.pushImage('team/app', '1.4', {seed: 'rebuilt'})
     const moved = await runCli(['preflight', ...base])
     expect(moved.code).toBe(5)
-    expect(moved.stdout).toMatch(/No attestations found/)
+    expect(moved.stderr).toMatch(/No attestations found/)
   })
 
   it('--no-resolve evaluates the tag as written: denied as GKE does', async () => {
     const {base} = setup('noresolve', requireAttestationPolicy([ci.name]), [`${reg.host}/team/worker:2.0`])
     const r = await runCli(['preflight', ...base, '--no-resolve'])
     expect(r.code).toBe(5)
-    expect(r.stdout).toContain('Expected digest with sha256 scheme, but got tag or malformed digest')
+    expect(r.stderr).toContain('Expected digest with sha256 scheme, but got tag or malformed digest')
   })
 
   it('dry-run rules: DRYRUN_DENY, exit 6, reported loudly', async () => {
     const {base} = setup('dry', requireAttestationPolicy([ci.name], 'DRYRUN_AUDIT_LOG_ONLY'), [`${reg.host}/team/worker:2.0`])
     const r = await runCli(['preflight', ...base])
     expect(r.code).toBe(6)
-    expect(r.stdout).toMatch(/DRYRUN_DENY/)
-    expect(r.stdout).toMatch(/dry-run/i)
+    expect(r.stderr).toMatch(/DRYRUN_DENY/)
+    expect(r.stderr).toMatch(/dry-run/i)
   })
 
   it('writes Markdown and JUnit reports and appends to $GITHUB_STEP_SUMMARY', async () => {
@@ -308,12 +311,12 @@ spec:
     writeFileSync(file, readFileSync(file, 'utf8') + '---\n' + myApp)
     const r = await runCli(['preflight', ...base, '--report-md', join(d, 'r.md'), '--report-junit', join(d, 'r.xml')])
     expect(r.code).toBe(3)
-    expect(r.stdout).toContain(
+    expect(r.stderr).toContain(
       `warning: ${file}:20: MyApp/shop: spec.image: "nginx:1.25" was not examined (safe-deploy has no image rule for example.com/v1 MyApp)`,
     )
-    expect(r.stdout).toContain('  imageRules:\n    - {apiVersion: example.com/v1, kind: MyApp, path: spec.image}')
-    expect(r.stdout).toMatch(/^Verdict: INCOMPLETE: 1 image-like value\(s\) not examined; the examined images: ALLOW \(1 image\(s\): 1 ALLOW\)/m)
-    expect(r.stdout).not.toMatch(/^Verdict: ALLOW/m)
+    expect(r.stderr).toContain('  imageRules:\n    - {apiVersion: example.com/v1, kind: MyApp, path: spec.image}')
+    expect(r.stderr).toMatch(/^Verdict: INCOMPLETE: 1 image-like value\(s\) not examined; the examined images: ALLOW \(1 image\(s\): 1 ALLOW\)/m)
+    expect(r.stderr).not.toMatch(/^Verdict: ALLOW/m)
     expect(readFileSync(join(d, 'r.md'), 'utf8')).toMatch(
       /## safe-deploy pre-flight: ⚠️ INCOMPLETE \(1 image-like value\(s\) not examined; examined images: ✅ ALLOW\)/,
     )
@@ -327,6 +330,8 @@ spec:
     expect(json.unexamined).toEqual([
       expect.objectContaining({
         file,
+        // 1-based, as the messages say it ("document 2").
+        document: 2,
         line: 20,
         kind: 'MyApp',
         name: 'shop',
@@ -338,9 +343,7 @@ spec:
     expect(json.notes).toContain(
       '1 image-like value(s) of the input were not examined (no image rule covers them): the verdict ALLOW covers only the examined images, so this pre-flight does not allow the input (exit 3)',
     )
-    const ajv = new Ajv2020.default({allErrors: true, strict: false})
-    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'src/schemas/preflight.schema.json'), 'utf8')))
-    expect(validate(json) ? [] : validate.errors).toEqual([])
+    expect(schemaErrors('preflight', json)).toEqual([])
   })
 
   it('--strict: exit 3 before anything is evaluated (no policy or attestation is read)', async () => {
@@ -352,6 +355,19 @@ spec:
     expect(r.stdout).toBe('')
     expect(r.stderr).toContain('Error [INVALID_INPUT]: 1 image-like value(s) that no image rule examined')
     expect(r.stderr).toContain('spec.image (line 20): "nginx:1.25" was not examined')
+  })
+
+  it('--json error document: apiVersion, kind Error, the published schema, document numbers as in the messages (1-based)', async () => {
+    const {d, base} = setup('unexamined-json-error', requireAttestationPolicy([ci.name]), [`${reg.host}/team/worker:2.0`])
+    writeFileSync(join(d, 'deploy.yaml'), readFileSync(join(d, 'deploy.yaml'), 'utf8') + '---\n' + myApp)
+    const r = await runCli(['preflight', ...base, '--strict', '--json'])
+    expect(r.code).toBe(3)
+    const json = JSON.parse(r.stdout)
+    expect(json).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'Error', exitCode: 3, error: {code: 'INVALID_INPUT'}})
+    expect(schemaErrors('error', json)).toEqual([])
+    const sub = json.error.errors[0]
+    expect(sub.message).toContain('document 2: spec.image (line 20)')
+    expect(sub.location).toMatchObject({document: 2, line: 20, path: 'spec.image'})
   })
 })
 

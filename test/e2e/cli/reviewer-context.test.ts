@@ -77,7 +77,7 @@ describe('preflight reviewer context', () => {
     expect(img.context.vulnerabilities).toEqual({total: 3, bySeverity: expect.objectContaining({CRITICAL: 1, HIGH: 2}), fixable: 2})
     expect(img.notes.join('\n')).toMatch(/immutable tags off/)
     const text = await runCli([...args(), '--vulnerabilities'], {env: isolatedEnv()})
-    expect(text.stdout).toMatch(/context: shop: tags MUTABLE.*vulnerabilities 3 \(CRITICAL 1, HIGH 2\), 2 fixable/)
+    expect(text.stderr).toMatch(/context: shop: tags MUTABLE.*vulnerabilities 3 \(CRITICAL 1, HIGH 2\), 2 fixable/)
   })
 
   it('a context failure is a note, never an error or a different verdict', async () => {

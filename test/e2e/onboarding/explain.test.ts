@@ -6,6 +6,7 @@ import {beforeAll, describe, expect, it} from '@jest/globals'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {DIGEST, tmp} from './helpers.js'
 
 const CI = 'projects/acme/attestors/built-by-ci'
@@ -76,9 +77,12 @@ describe('policy explain: which rule', () => {
       'System images: exempt (globalPolicyEvaluationMode ENABLE); built-in approximate list.',
     ])
     const j = await explainJson(['cluster.yaml', '--cluster', 'us-central1.prod'])
+    expect(schemaErrors('explain', j)).toEqual([])
     expect(j).toMatchObject({
+      apiVersion: 'safe-deploy.dev/v1',
+      kind: 'PolicyExplanation',
       platform: 'gke',
-      kind: 'cluster',
+      ruleKind: 'cluster',
       key: 'us-central1.prod',
       attestorsRequired: [CI, SCAN],
       rule: {line: 10, enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'},
@@ -87,7 +91,7 @@ describe('policy explain: which rule', () => {
 
   it('another cluster → the default rule; an unknown cluster → every cluster rule "may apply"', async () => {
     expect(await explainJson(['cluster.yaml', '--cluster', 'europe-west1.prod'])).toMatchObject({
-      kind: 'default',
+      ruleKind: 'default',
       attestorsRequired: [],
       rule: {evaluationMode: 'ALWAYS_DENY', line: 6},
     })
@@ -110,8 +114,8 @@ describe('policy explain: which rule', () => {
     const out = await explain(['namespace.yaml', '-n', 'payments'])
     expect(out).toContain('Rule: Kubernetes namespace admission rule for payments (namespace.yaml:10): REQUIRE_ATTESTATION, DRYRUN_AUDIT_LOG_ONLY.')
     expect(out).toContain('Enforcement: dry run — a denial is audit-logged and the deploy proceeds.')
-    expect(await explainJson(['namespace.yaml', '-n', 'payments'])).toMatchObject({kind: 'namespace', key: 'payments', attestorsRequired: [CI]})
-    expect(await explainJson(['namespace.yaml', '-n', 'web'])).toMatchObject({kind: 'default'})
+    expect(await explainJson(['namespace.yaml', '-n', 'payments'])).toMatchObject({ruleKind: 'namespace', key: 'payments', attestorsRequired: [CI]})
+    expect(await explainJson(['namespace.yaml', '-n', 'web'])).toMatchObject({ruleKind: 'default'})
   })
 
   it('a service account rule keyed NAMESPACE:SA; without the namespace, "default" is assumed and said', async () => {
@@ -122,7 +126,7 @@ describe('policy explain: which rule', () => {
     const noNs = await explain(['sa.yaml', '--service-account', 'api'])
     expect(noNs).toContain('Rule: default admission rule')
     expect(noNs).toContain('note: namespace unknown: assumed "default" for the service account rules (key default:api).')
-    expect(await explainJson(['sa.yaml', '-n', 'payments'])).toMatchObject({kind: 'default'})
+    expect(await explainJson(['sa.yaml', '-n', 'payments'])).toMatchObject({ruleKind: 'default'})
   })
 })
 
@@ -169,7 +173,7 @@ describe('policy explain --platform cloudrun', () => {
     expect(out).toContain('System images: not exempt (globalPolicyEvaluationMode ENABLE; the system policy applies to GKE only).')
     expect(out).toContain("note: Cloud Run uses only the default admission rule; the policy's 2 scoped rule(s) (clusterAdmissionRules) do not apply.")
     const j = await explainJson(['cluster.yaml', '--platform', 'cloudrun', '--image', 'gcr.io/google_containers/pause@' + DIGEST])
-    expect(j).toMatchObject({platform: 'cloudrun', kind: 'default', attestorsRequired: [], system: {applies: false}})
+    expect(j).toMatchObject({platform: 'cloudrun', ruleKind: 'default', attestorsRequired: [], system: {applies: false}})
     expect(j.system.match).toBeUndefined()
   })
 })
@@ -177,7 +181,20 @@ describe('policy explain --platform cloudrun', () => {
 describe('policy explain --json', () => {
   it('has the rule, candidates, attestors, system, lines and notes', async () => {
     const j = await explainJson(['namespace.yaml', '-n', 'payments', '--image', `us-docker.pkg.dev/acme/app/app@${DIGEST}`])
-    expect(Object.keys(j).sort()).toEqual(['allowlist', 'attestorsRequired', 'candidates', 'key', 'kind', 'lines', 'notes', 'platform', 'rule', 'system'])
+    expect(Object.keys(j).sort()).toEqual([
+      'allowlist',
+      'apiVersion',
+      'attestorsRequired',
+      'candidates',
+      'key',
+      'kind',
+      'lines',
+      'notes',
+      'platform',
+      'rule',
+      'ruleKind',
+      'system',
+    ])
     expect(j.rule).toEqual({evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY', requireAttestationsBy: [CI], line: 10})
     expect(j.candidates).toEqual([{kind: 'namespace', key: 'payments', rule: j.rule, certain: true}])
     expect(j.lines[0]).toBe('Platform: GKE — cluster (unknown), namespace payments, service account default.')

@@ -9,6 +9,7 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {runCli, isolatedEnv, ROOT} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {makeAttestor} from '../../support/trust.js'
 import {DIGEST, expectGolden, listFiles, tmp, writeKubeconfig} from './helpers.js'
 
@@ -102,6 +103,8 @@ beforeAll(async () => {
       const r = await runCli(['init', '--yes', ...SETUPS[s], '--dir', dirs[s], '--json'], {env: env()})
       expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
       const out = JSON.parse(r.stdout)
+      expect(out).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'InitResult'})
+      expect(schemaErrors('init', out)).toEqual([])
       expect(out.written.slice().sort()).toEqual(ALL_FILES)
       expect(out.skipped).toEqual([])
     }),
@@ -173,7 +176,15 @@ describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
     expect(r.code).toBe(0)
     // A fresh setup has no audit log yet: lint says so for the enforced (prod) policy, without a finding.
     const notes = e === 'prod' ? [expect.stringMatching(/^no audit log at \S+ yet: whether the enforced rules were tried in dry-run first/)] : []
-    expect(JSON.parse(r.stdout)).toEqual({file: `policies/${e}.yaml`, findings: [], errors: 0, warnings: 0, notes})
+    expect(JSON.parse(r.stdout)).toEqual({
+      apiVersion: 'safe-deploy.dev/v1',
+      kind: 'LintResult',
+      file: `policies/${e}.yaml`,
+      findings: [],
+      errors: 0,
+      warnings: 0,
+      notes,
+    })
   })
 
   it.each([

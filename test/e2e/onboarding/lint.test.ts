@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {lintPolicy, type Finding, type LintInput} from '../../../src/core/policy/lint.js'
 import type {Attestor} from '../../../src/core/attestation/types.js'
 import {runCli, isolatedEnv} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {makeAttestor} from '../../support/trust.js'
 import {tmp} from './helpers.js'
 
@@ -372,8 +373,11 @@ describe('policy lint through the CLI', () => {
     const r = await lintCli(['warn.yaml', '--json'])
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
-    expect(Object.keys(out).sort()).toEqual(['errors', 'file', 'findings', 'notes', 'warnings'])
+    expect(Object.keys(out).sort()).toEqual(['apiVersion', 'errors', 'file', 'findings', 'kind', 'notes', 'warnings'])
+    expect(schemaErrors('lint', out)).toEqual([])
     expect(out).toEqual({
+      apiVersion: 'safe-deploy.dev/v1',
+      kind: 'LintResult',
       file: 'warn.yaml',
       errors: 0,
       warnings: 1,

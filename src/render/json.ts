@@ -1,0 +1,25 @@
+/**
+ * --json documents count YAML documents from 1, as every message does ("a.yaml: document 2: …");
+ * inside safe-deploy they are 0-based indexes. The one place the two meet: every `document` number
+ * at a known place in a --json document (pin sites, pre-flight images, unexamined values, error
+ * locations, also nested under `preflight` in apply and run) is shifted by one. Nothing else changes.
+ */
+export function jsonDocumentNumbers(doc: unknown): unknown {
+  if (!isObject(doc)) return doc
+  const out: Record<string, unknown> = {...doc}
+  for (const key of ['sites', 'images', 'unexamined'] as const) {
+    if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(shiftDocument)
+  }
+  if (isObject(out.preflight)) out.preflight = jsonDocumentNumbers(out.preflight)
+  if (isObject(out.location)) out.location = shiftDocument(out.location)
+  if (Array.isArray(out.errors)) out.errors = out.errors.map(jsonDocumentNumbers)
+  return out
+}
+
+function shiftDocument(entry: unknown): unknown {
+  return isObject(entry) && typeof entry.document === 'number' ? {...entry, document: entry.document + 1} : entry
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
