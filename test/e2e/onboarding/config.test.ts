@@ -45,7 +45,7 @@ describe('.safe-deploy.yaml validation names the line', () => {
 
   it('an unknown profile setting: its line, the key path and the known keys', () => {
     expect(configErrors(VALID + '    contxt: gke_acme_us-central1_dev\n')).toEqual([
-      {line: 9, message: expect.stringMatching(/^\.safe-deploy\.yaml:9: profiles\.dev\.contxt: unknown setting \(known: platform, context, /)},
+      {line: 9, message: expect.stringMatching(/^\.safe-deploy\.yaml:9: profiles\.dev\.contxt: unknown setting \(known: target, context, /)},
     ])
   })
 
