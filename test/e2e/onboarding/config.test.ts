@@ -67,6 +67,21 @@ describe('.safe-deploy.yaml validation names the line', () => {
     expect(configErrors(VALID + '  prod: policies/prod.yaml\n')).toEqual([{line: 9, message: '.safe-deploy.yaml:9: profiles.prod: expected a mapping'}])
   })
 
+  it('target: is the setting; the old platform: means target:, with a warning naming its line (#12 item 11)', () => {
+    const current = parseConfigText(VALID.replace('platform: cloudrun', 'target: cloudrun'), '.safe-deploy.yaml')
+    expect(current.profiles.dev).toMatchObject({target: 'cloudrun'})
+    expect(current.warnings).toBeUndefined()
+    const old = parseConfigText(VALID, '.safe-deploy.yaml')
+    expect(old.profiles.dev).toMatchObject({target: 'cloudrun'})
+    expect(old.warnings).toEqual(['.safe-deploy.yaml:6: profiles.dev.platform is deprecated: use target: cloudrun'])
+    expect(configErrors(VALID.replace('platform: cloudrun', 'target: k8s'))).toEqual([
+      {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.target: expected gke or cloudrun, got k8s'},
+    ])
+    expect(configErrors(VALID + '    target: gke\n')).toEqual([
+      {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.platform: deprecated spelling of target, and target is set too: remove platform'},
+    ])
+  })
+
   it('an undefined defaultProfile: its line and the profiles that exist', () => {
     expect(configErrors(VALID.replace('defaultProfile: dev', 'defaultProfile: production'))).toEqual([
       {line: 3, message: '.safe-deploy.yaml:3: defaultProfile "production" is not defined under profiles (defined: dev)'},
