@@ -110,7 +110,7 @@ function optionalAnswers(o: InitOptions): Pick<InitAnswers, 'kmsKey' | 'image'> 
 export function answersFromFlags(o: InitOptions): InitAnswers {
   const {platform, project, env = []} = o
   if (!platform || !project || env.length === 0) {
-    const missing = [!platform && '--platform', !project && '--project', env.length === 0 && '--env'].filter(Boolean)
+    const missing = [!platform && '--target', !project && '--project', env.length === 0 && '--env'].filter(Boolean)
     throw new SafeDeployError('USAGE', `non-interactive init needs ${missing.join(', ')}`, {
       hint: 'run `safe-deploy init` in a terminal for the wizard, or see `safe-deploy init --help`',
     })

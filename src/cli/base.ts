@@ -2,11 +2,16 @@
  * Base command: one place for error rendering, exit codes, --json and --debug.
  * Human chatter goes to stderr, data to stdout (design habit 10).
  */
-import {Command, Flags, Errors} from '@oclif/core'
+import {Command, Flags, Errors, Interfaces} from '@oclif/core'
+
+/** oclif's parser output type, as Command.parse constrains it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = Record<string, any>
 import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '../core/errors.js'
 import {redact, redactValue} from '../core/redact.js'
 import {booleanAssignments, closest} from './suggest.js'
 import {jsonDocumentNumbers} from '../render/json.js'
+import {resolveFlagSpellings} from './options.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -68,6 +73,28 @@ export abstract class BaseCommand extends Command {
     const head = {apiVersion: JSON_API_VERSION, kind: (this.ctor as typeof BaseCommand).jsonKind ?? 'Unknown'}
     // First in the document, and never overwritten by a field of the result.
     return {...head, ...(jsonDocumentNumbers(result) as object), ...head}
+  }
+
+  /**
+   * oclif's parse, then the flag spellings resolved once for every command (src/cli/options.ts
+   * resolveFlagSpellings): the deprecated --platform gke|cloudrun and --image-platform, each with a
+   * warning on stderr (also under --json: stdout stays data).
+   */
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const defs = options?.flags ?? this.ctor.flags ?? {}
+    const target = defs.target as {options?: readonly string[]} | undefined
+    const platform = defs.platform as {hidden?: boolean} | undefined
+    const {flags, warnings} = resolveFlagSpellings(parsed.flags, {
+      targets: target?.options ?? [],
+      imagePlatform: platform !== undefined && platform.hidden !== true,
+      targetFromDefault: parsed.metadata.flags.target?.setFromDefault === true,
+    })
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+    return {...parsed, flags}
   }
 
   /** The --json error document (kind Error), every string in it redacted (messages, hints, sub-errors, locations). */

@@ -12,6 +12,8 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): S
   if (explicit !== undefined) requirePath({flag: '--config', path: explicit, kind: 'file', hint: `omit --config to read ./${DEFAULT_CONFIG_FILE} when present`})
   const text = readTextFile(file, 'config file', {code: 'CONFIG_INVALID', location: true})
   const cfg = parseConfigText(text, file)
+  // Deprecated spellings (profiles.NAME.platform): on stderr, also under --json (stdout stays data).
+  for (const w of cfg.warnings ?? []) process.stderr.write(`warning: ${w}\n`)
   // Paths in profiles are relative to the config file, not to the current directory.
   const base = dirname(resolvePath(file))
   for (const p of Object.values(cfg.profiles)) {

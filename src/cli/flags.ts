@@ -29,10 +29,27 @@ export const pinFlags = {
   'lock-output': Flags.string({description: 'write a lock file (tag, digest, registry, platform, time)', helpGroup: 'PIN'}),
 }
 
+/**
+ * One meaning per flag name: --platform is the image platform (os/arch[/variant], as docker and crane
+ * take it), --target where it deploys. The old spellings (--image-platform, and --platform gke|cloudrun
+ * where there is a --target) are hidden flags resolved with a warning in one place (options.ts resolveFlagSpellings).
+ */
+export const imagePlatformFlags = (
+  helpGroup: string | undefined,
+  description = 'pin the child manifest of a multi-arch index for os/arch[/variant] (default: the index digest)',
+) => ({
+  platform: Flags.string({description, ...(helpGroup === undefined ? {} : {helpGroup})}),
+  'image-platform': Flags.string({description: 'deprecated: use --platform', hidden: true}),
+})
+
+/** The deprecated --platform of the commands without an image platform: only the old target values. */
+export const deprecatedTargetPlatformFlag = (options: readonly string[]) =>
+  Flags.string({options: [...options], description: 'deprecated: use --target', hidden: true})
+
 export const targetFlags = {
-  platform: Flags.string({
+  target: Flags.string({
     options: ['gke', 'cloudrun'],
-    description: 'deployment platform (Cloud Run evaluates the default rule only) [default: gke]',
+    description: 'where it deploys: gke or cloudrun (Cloud Run evaluates the default rule only) [default: gke]',
     helpGroup: 'TARGET',
   }),
   cluster: Flags.string({description: 'LOCATION.NAME for cluster rules (default: derived from a gke_PROJECT_LOCATION_NAME kube context)', helpGroup: 'TARGET'}),
@@ -43,7 +60,6 @@ export const targetFlags = {
   }),
   context: Flags.string({description: 'kubeconfig context (default: current context)', helpGroup: 'TARGET'}),
   kubeconfig: Flags.string({description: 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', helpGroup: 'TARGET'}),
-  'service-account': Flags.string({description: 'Kubernetes service account for --image (default: "default")', helpGroup: 'TARGET'}),
   'istio-identity': Flags.string({description: 'SPIFFE identity for istioServiceIdentityAdmissionRules', helpGroup: 'TARGET'}),
 }
 
@@ -87,13 +103,18 @@ export const trustFlags = {
   'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
 }
 
-export const preflightExtraFlags = {
+/** preflight only: bare images (apply needs manifests). */
+export const bareImageFlags = {
   image: Flags.string({multiple: true, description: 'evaluate a bare image reference (repeatable)', helpGroup: 'INPUT'}),
+  'service-account': Flags.string({description: 'Kubernetes service account for --image (default: "default")', helpGroup: 'TARGET'}),
+}
+
+export const preflightExtraFlags = {
   'no-resolve': Flags.boolean({
     description: 'evaluate references exactly as written (a tag under REQUIRE_ATTESTATION is then denied, as GKE does)',
     helpGroup: 'PIN',
   }),
-  'image-platform': Flags.string({description: 'pin the child manifest of a multi-arch index for os/arch[/variant]', helpGroup: 'PIN'}),
+  ...imagePlatformFlags('PIN'),
   'report-md': Flags.string({description: 'write a Markdown report for reviewers (also appended to $GITHUB_STEP_SUMMARY when set)', helpGroup: 'REPORT'}),
   'report-junit': Flags.string({description: 'write a JUnit XML report for CD systems', helpGroup: 'REPORT'}),
   vulnerabilities: Flags.boolean({

@@ -11,7 +11,7 @@ import type {GcloudDefaults} from '../core/gcloud-config.js'
 
 /** The flags any command may carry that a profile can also set (kebab-case, as oclif parses them). */
 export interface ProfileBackedFlags {
-  platform?: string | undefined
+  target?: string | undefined
   context?: string | undefined
   kubeconfig?: string | undefined
   namespace?: string | undefined
@@ -31,7 +31,8 @@ export interface ProfileBackedFlags {
 }
 
 export interface Settings {
-  platform: 'gke' | 'cloudrun'
+  /** Where it deploys (--target, profile `target:`); the image platform (--platform os/arch) is a registry setting. */
+  target: 'gke' | 'cloudrun'
   kube: {kubeconfig?: string; context?: string; namespace?: string; applier?: string}
   cluster?: string
   project?: string
@@ -61,7 +62,7 @@ export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | un
   const policy = flags.policy ?? (flags.project ? undefined : p.policy)
   const project = flags.project ?? p.project
   return {
-    platform: (flags.platform ?? p.platform ?? 'gke') as Settings['platform'],
+    target: (flags.target ?? p.target ?? 'gke') as Settings['target'],
     kube: {
       ...defined('kubeconfig', flags.kubeconfig ?? p.kubeconfig),
       ...defined('context', flags.context ?? p.context),
@@ -84,6 +85,68 @@ export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | un
     ...defined('serviceAccount', flags['service-account'] ?? p.serviceAccount),
     requireEnforcement: flags['require-enforcement'] === true || p.requireEnforcement === true,
   }
+}
+
+/** The values of --target (init also takes `both`): where a command deploys. */
+const TARGET_VALUES: ReadonlySet<string> = new Set(['gke', 'cloudrun', 'both'])
+
+/** What a command's flags mean: the --target values it takes (none: no target) and whether --platform is the image platform. */
+export interface FlagSpellingSpec {
+  targets: readonly string[]
+  imagePlatform: boolean
+  /** --target was not given (oclif filled in its default): a deprecated --platform gke|cloudrun may set it. */
+  targetFromDefault?: boolean
+}
+
+/**
+ * One meaning per flag name: --target gke|cloudrun[|both] is where it deploys, --platform os/arch[/variant]
+ * the image platform. The old spellings are accepted for one release, each with a warning: a --platform
+ * value of gke/cloudrun/both on a command with --target means --target (the two value sets are disjoint:
+ * an image platform always has a `/`), and --image-platform X means --platform X. Resolved here, once,
+ * for every command (BaseCommand.parse), before anything reads the flags.
+ */
+export function resolveFlagSpellings<F extends Record<string, unknown>>(flags: F, spec: FlagSpellingSpec): {flags: F; warnings: string[]} {
+  const out: Record<string, unknown> = {...flags}
+  const warnings: string[] = []
+  const platform = out.platform
+  if (typeof platform === 'string' && spec.targets.length > 0 && TARGET_VALUES.has(platform)) {
+    if (!spec.targets.includes(platform)) {
+      throw new SafeDeployError('USAGE', `--platform ${platform} is not a target here: use --target ${spec.targets.join('|')}`)
+    }
+    const given = spec.targetFromDefault === true ? undefined : out.target
+    if (given !== undefined && given !== platform) {
+      throw new SafeDeployError('USAGE', `--platform ${platform} (deprecated: the target) contradicts --target ${String(given)}`, {
+        hint: `give only --target ${String(given)}`,
+      })
+    }
+    warnings.push(`--platform ${platform} is deprecated: use --target ${platform}`)
+    out.target = platform
+    out.platform = undefined
+  }
+  const imagePlatform = out['image-platform']
+  if (typeof imagePlatform === 'string') {
+    if (out.platform !== undefined && out.platform !== imagePlatform) {
+      throw new SafeDeployError('USAGE', `--image-platform ${imagePlatform} (deprecated) contradicts --platform ${String(out.platform)}`, {
+        hint: `give only --platform ${imagePlatform}`,
+      })
+    }
+    warnings.push(`--image-platform ${imagePlatform} is deprecated: use --platform ${imagePlatform}`)
+    out.platform = imagePlatform
+    out['image-platform'] = undefined
+  }
+  if (typeof out.platform === 'string') {
+    if (!spec.imagePlatform) {
+      throw new SafeDeployError('USAGE', `--platform ${out.platform}: this command has no image platform`, {
+        ...(spec.targets.length > 0 ? {hint: `--target ${spec.targets.join('|')} names where it deploys`} : {}),
+      })
+    }
+    if (!/^[a-z0-9._-]+\/[a-z0-9._-]+(\/[a-z0-9._-]+)?$/i.test(out.platform.trim())) {
+      throw new SafeDeployError('USAGE', `--platform expects an image platform os/arch[/variant] (e.g. linux/arm64), got "${out.platform}"`, {
+        hint: spec.targets.length > 0 ? `where it deploys is --target ${spec.targets.join('|')}` : 'the image platform as docker and crane take it',
+      })
+    }
+  }
+  return {flags: out as F, warnings}
 }
 
 /** The registry flags (pin, preflight, apply, run, attest). */

@@ -107,7 +107,8 @@ export interface AttestFlags extends RegistryFlags, ApiFlags {
   'output-dir'?: string | undefined
   'containeranalysis-endpoint'?: string | undefined
   'kms-endpoint'?: string | undefined
-  'image-platform'?: string | undefined
+  /** The image platform os/arch[/variant] (the deprecated --image-platform is resolved into it). */
+  platform?: string | undefined
 }
 
 /** Every file and directory attest was given must exist: checked before the image is resolved or anything signed. */
@@ -134,7 +135,7 @@ export function attestPorts(flags: AttestFlags, debug: (line: string) => void): 
     return p
   }
   return {
-    resolver: {resolveAll: (requests) => registryResolver(registrySettings(flags), flags['image-platform'], debug).resolveAll(requests)},
+    resolver: {resolveAll: (requests) => registryResolver(registrySettings(flags), flags.platform, debug).resolveAll(requests)},
     attestors: flags.attestors ? new DirAttestorSource(flags.attestors) : apiAttestors(binauthz(project, flags)),
     signer: (attestor) =>
       fileSigner(

@@ -79,7 +79,8 @@ export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedF
   image?: string[] | undefined
   'istio-identity'?: string | undefined
   'no-resolve'?: boolean | undefined
-  'image-platform'?: string | undefined
+  /** The image platform os/arch[/variant] (the deprecated --image-platform is resolved into it). */
+  platform?: string | undefined
   lock?: string | undefined
   'strip-tag'?: boolean | undefined
   vulnerabilities?: boolean | undefined
@@ -101,7 +102,7 @@ export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedF
  * namespace), and a missing or unreadable one is not an error (CI jobs that only pre-flight have none).
  */
 export function preflightTarget(settings: Settings, istioIdentity: string | undefined, debug: (l: string) => void): Target {
-  const platform = settings.platform
+  const platform = settings.target
   let cluster = settings.cluster
   let namespace = settings.kube.namespace
   let context: string | undefined
@@ -206,12 +207,12 @@ export function preflightSetup(
         flags['system-policy'] !== undefined ? '--system-policy' : 'systemPolicy (from the profile)',
       ),
       // kubectl is given -n (flag or profile) and refuses objects in another namespace; Cloud Run has no -n.
-      ...(settings.platform === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
+      ...(settings.target === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
       attestHint: attestHint(settings.trust, flags, settings.project),
     },
     ports: {
       reader: inputReader,
-      ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags['image-platform'], debug})} : {}),
+      ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug})} : {}),
       openTrust: () => openTrustSources(settings.trust, gcpEndpoints(flags), settings.project),
       // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
       ...(flags.project !== undefined || flags.vulnerabilities === true
@@ -338,7 +339,7 @@ export function runSetup(
   profile: Profile | undefined,
   io: {say(m: string): void; debugLog: (l: string) => void},
 ): {options: RunOptions; ports: RunPorts} {
-  const settings = resolveSettings({...flags, platform: 'cloudrun'}, profile, readGcloudDefaults())
+  const settings = resolveSettings({...flags, target: 'cloudrun'}, profile, readGcloudDefaults())
   const breakGlass = flags['break-glass']
   const preflight = preflightSetup(flags, settings, [], io.debugLog, {breakGlass: breakGlass !== undefined})
   const audit = auditSink(settings.auditLog)

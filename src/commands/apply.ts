@@ -85,7 +85,7 @@ export default class Apply extends BaseCommand {
         audit: {
           actor: actor(),
           target: {
-            platform: settings.platform,
+            platform: settings.target,
             ...(settings.kube.context ? {context: settings.kube.context} : {}),
             ...(flags.cluster ? {cluster: flags.cluster} : {}),
           },

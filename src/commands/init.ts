@@ -3,6 +3,7 @@ import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {runInit, type CiSystem, type InitResult, type Platform} from '../app/init.js'
 import {initPorts} from '../cli/init.js'
 import {canPrompt} from '../cli/prompt.js'
+import {deprecatedTargetPlatformFlag} from '../cli/flags.js'
 
 export type {InitResult} from '../app/init.js'
 
@@ -16,13 +17,14 @@ export default class Init extends BaseCommand {
   )
   static override examples = [
     '<%= config.bin %> init',
-    '<%= config.bin %> init --yes --platform gke --project my-proj --env dev=gke_my-proj_us-central1_dev --env prod=gke_my-proj_us-central1_prod --attestor built-by-ci --ci github',
-    '<%= config.bin %> init --yes --platform cloudrun --project my-proj --env staging=europe-west2 --env prod=europe-west2 --attestor built-by-ci --ci gitlab',
+    '<%= config.bin %> init --yes --target gke --project my-proj --env dev=gke_my-proj_us-central1_dev --env prod=gke_my-proj_us-central1_prod --attestor built-by-ci --ci github',
+    '<%= config.bin %> init --yes --target cloudrun --project my-proj --env staging=europe-west2 --env prod=europe-west2 --attestor built-by-ci --ci gitlab',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'InitResult'
   static override flags = {
-    platform: Flags.string({options: ['gke', 'cloudrun', 'both'], description: 'where you deploy'}),
+    target: Flags.string({options: ['gke', 'cloudrun', 'both'], description: 'where you deploy'}),
+    platform: deprecatedTargetPlatformFlag(['gke', 'cloudrun', 'both']),
     project: Flags.string({description: 'Google Cloud project id (default for every environment)'}),
     env: Flags.string({multiple: true, description: 'NAME=CONTEXT (gke), NAME=REGION (cloudrun), NAME=CONTEXT,REGION (both); optional @PROJECT suffix'}),
     attestor: Flags.string({multiple: true, description: 'attestor NAME or projects/P/attestors/NAME (repeatable)'}),
@@ -39,7 +41,7 @@ export default class Init extends BaseCommand {
     const {answers, written, skipped, unchanged} = await runInit(
       {
         // oclif has checked both against the flags' options.
-        platform: flags.platform as Platform | undefined,
+        platform: flags.target as Platform | undefined,
         project: flags.project,
         env: flags.env,
         attestors: flags.attestor,

@@ -1,5 +1,5 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags, unexaminedFlags} from '../cli/flags.js'
+import {bareImageFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags, unexaminedFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
@@ -21,13 +21,14 @@ export default class Preflight extends BaseCommand {
   static override examples = [
     '<%= config.bin %> preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
     '<%= config.bin %> preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
-    '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --platform cloudrun --project my-prod --json',
+    '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --target cloudrun --project my-prod --json',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PreflightResult'
   static override flags = {
     ...inputFlags,
     ...unexaminedFlags,
+    ...bareImageFlags,
     ...preflightExtraFlags,
     ...targetFlags,
     ...trustFlags,

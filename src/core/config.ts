@@ -11,7 +11,8 @@ export const DEFAULT_CONFIG_FILE = '.safe-deploy.yaml'
 
 export interface Profile {
   name: string
-  platform?: 'gke' | 'cloudrun'
+  /** Where it deploys; `platform:` is the deprecated spelling (parseConfigText turns it into this, with a warning). */
+  target?: 'gke' | 'cloudrun'
   context?: string
   kubeconfig?: string
   namespace?: string
@@ -35,11 +36,13 @@ export interface SafeDeployConfig {
   imageRules: CustomImageRule[]
   profiles: Record<string, Profile>
   defaultProfile?: string
+  /** Deprecated spellings that were accepted, each naming file:line and the new spelling. */
+  warnings?: string[]
 }
 
 /** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
 const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'> = {
-  platform: 'string',
+  target: 'string',
   context: 'string',
   kubeconfig: 'string',
   namespace: 'string',
@@ -118,9 +121,22 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
               continue
             }
             const profile: Profile = {name}
+            const keys = new Set(body.items.map((kv) => (isScalar(kv.key) ? String(kv.key.value) : '')))
             for (const kv of body.items) {
-              const k = isScalar(kv.key) ? String(kv.key.value) : ''
+              let k = isScalar(kv.key) ? String(kv.key.value) : ''
               const v = kv.value as Node | null
+              // `platform:` was the target's name until `target:`; accepted for one release.
+              if (k === 'platform') {
+                if (keys.has('target')) {
+                  problem(kv.key as Node, `profiles.${name}.platform: deprecated spelling of target, and target is set too: remove platform`)
+                  continue
+                }
+                const line = lineOf(kv.key as Node, lc)
+                ;(cfg.warnings ??= []).push(
+                  `${file}${line ? ':' + line : ''}: profiles.${name}.platform is deprecated: use target: ${String(isScalar(v) ? v.value : '')}`,
+                )
+                k = 'target'
+              }
               const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | undefined>)[k]
               if (want === undefined) {
                 problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`)
@@ -131,8 +147,8 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
                 problem(v, `profiles.${name}.${k}: expected a ${want}, got ${JSON.stringify(val ?? null)}`)
                 continue
               }
-              if (k === 'platform' && val !== 'gke' && val !== 'cloudrun') {
-                problem(v, `profiles.${name}.platform: expected gke or cloudrun, got ${String(val)}`)
+              if (k === 'target' && val !== 'gke' && val !== 'cloudrun') {
+                problem(v, `profiles.${name}.${isScalar(kv.key) ? String(kv.key.value) : k}: expected gke or cloudrun, got ${String(val)}`)
                 continue
               }
               if (k === 'applier' && val !== 'kubectl' && val !== 'api') {

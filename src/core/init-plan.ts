@@ -154,7 +154,7 @@ export function planInitFiles(a: InitAnswers, template: TemplateReader): Generat
       text: render(template(`policies/${e.kind}.yaml`), {env: e.name, project: e.project, attestorList: attestors.map((x) => `  - ${x}`).join('\n')}),
     })
     profiles[e.name] = {
-      platform: a.platform === 'cloudrun' ? 'cloudrun' : 'gke',
+      target: a.platform === 'cloudrun' ? 'cloudrun' : 'gke',
       project: e.project,
       ...(e.context ? {context: e.context} : {}),
       ...(e.region ? {region: e.region} : {}),

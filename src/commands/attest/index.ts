@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {renderAttestResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {apiTimeoutFlag, registryFlags} from '../../cli/flags.js'
+import {apiTimeoutFlag, imagePlatformFlags, registryFlags} from '../../cli/flags.js'
 import {attestPorts} from '../../cli/wiring-trust.js'
 import {attest, type AttestResult} from '../../app/attest.js'
 
@@ -24,7 +24,7 @@ export default class Attest extends BaseCommand {
   static override flags = {
     image: Flags.string({description: 'image to attest; a tag is resolved to its digest first', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),
     'image-digest': Flags.string({description: 'image already pinned (REF@sha256:…); skips resolution', exactlyOne: IMAGE, helpGroup: 'IMAGE'}),
-    'image-platform': Flags.string({description: 'attest the child manifest of a multi-arch index for os/arch[/variant]', helpGroup: 'IMAGE'}),
+    ...imagePlatformFlags('IMAGE', 'attest the child manifest of a multi-arch index for os/arch[/variant]'),
     attestor: Flags.string({required: true, description: 'projects/PROJECT/attestors/NAME', helpGroup: 'ATTESTOR'}),
     attestors: Flags.string({description: 'directory of attestor JSON files (default: read from the Binary Authorization API)', helpGroup: 'ATTESTOR'}),
     project: Flags.string({description: "project that stores the occurrence (default: the attestor's project)", helpGroup: 'ATTESTOR'}),

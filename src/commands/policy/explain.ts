@@ -4,21 +4,22 @@ import {policyExplainPorts} from '../../cli/wiring-trust.js'
 import {policyExplain} from '../../app/policy.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
 import {renderExplain} from '../../render/text.js'
-import {apiTimeoutFlag} from '../../cli/flags.js'
+import {apiTimeoutFlag, deprecatedTargetPlatformFlag} from '../../cli/flags.js'
 
 export default class PolicyExplain extends BaseCommand {
   static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
   static override description = withExitCodes('Answers "what would Binary Authorization check for this workload?" without any image or API call.')
   static override examples = [
     '<%= config.bin %> policy explain policy.yaml --cluster us-central1.prod -n payments --service-account api',
-    '<%= config.bin %> policy explain policy.yaml --platform cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
+    '<%= config.bin %> policy explain policy.yaml --target cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
   ]
   static override args = {file: Args.string({description: 'policy file'})}
   static override enableJsonFlag = true
   static override jsonKind = 'PolicyExplanation'
   static override flags = {
     project: Flags.string({description: 'explain the live policy of this project'}),
-    platform: Flags.option({options: ['gke', 'cloudrun'] as const, default: 'gke' as const})(),
+    target: Flags.option({options: ['gke', 'cloudrun'] as const, default: 'gke' as const, description: 'where the policy is used'})(),
+    platform: deprecatedTargetPlatformFlag(['gke', 'cloudrun']),
     cluster: Flags.string({description: 'LOCATION.NAME'}),
     namespace: Flags.string({char: 'n'}),
     'service-account': Flags.string({description: 'Kubernetes service account (default: default)'}),
@@ -34,7 +35,7 @@ export default class PolicyExplain extends BaseCommand {
     const {args, flags} = await this.parse(PolicyExplain)
     const r = await policyExplain(
       {
-        platform: flags.platform,
+        platform: flags.target,
         cluster: flags.cluster,
         namespace: flags.namespace,
         serviceAccount: flags['service-account'],

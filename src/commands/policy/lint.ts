@@ -5,7 +5,7 @@ import {policyLint} from '../../app/policy.js'
 import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
-import {apiTimeoutFlag} from '../../cli/flags.js'
+import {apiTimeoutFlag, deprecatedTargetPlatformFlag} from '../../cli/flags.js'
 
 export default class PolicyLint extends BaseCommand {
   static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
@@ -28,10 +28,11 @@ export default class PolicyLint extends BaseCommand {
     attestors: Flags.string({description: 'directory of attestor JSON files, to check that required attestors exist and have keys'}),
     'audit-log': Flags.string({description: 'audit log to look for dry-run decisions (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
     strict: Flags.boolean({description: 'exit non-zero on warnings too'}),
-    platform: Flags.string({
+    target: Flags.string({
       options: ['gke', 'cloudrun'],
-      description: 'where the policy is used: findings that only matter on the other platform are not raised [default: both]',
+      description: 'where the policy is used: findings that only matter on the other target are not raised [default: both]',
     }),
+    platform: deprecatedTargetPlatformFlag(['gke', 'cloudrun']),
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
     'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
@@ -40,7 +41,7 @@ export default class PolicyLint extends BaseCommand {
   async run(): Promise<LintResult> {
     const {args, flags} = await this.parse(PolicyLint)
     const r = await policyLint(
-      {requireAuditLog: flags['audit-log'] !== undefined, platform: flags.platform as 'gke' | 'cloudrun' | undefined},
+      {requireAuditLog: flags['audit-log'] !== undefined, platform: flags.target as 'gke' | 'cloudrun' | undefined},
       policyLintPorts({...flags, file: args.file}),
     )
     this.out(renderLint(r))

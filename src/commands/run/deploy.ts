@@ -1,11 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 import {renderRunResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {registryFlags, inputFlags, trustFlags} from '../../cli/flags.js'
+import {imagePlatformFlags, registryFlags, inputFlags, trustFlags} from '../../cli/flags.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runSetup} from '../../cli/wiring.js'
 import {runDeploy, type RunResult} from '../../app/run.js'
 import {EXIT} from '../../core/errors.js'
+
+const {'system-policy': _systemPolicy, ...withoutSystemPolicy} = trustFlags
 
 export const runFlags = {
   region: Flags.string({description: 'Cloud Run region, e.g. europe-west2', helpGroup: 'CLOUD RUN'}),
@@ -19,7 +21,8 @@ export const runFlags = {
   'run-endpoint': Flags.string({description: 'Cloud Run API host:port (tests, private access)', helpGroup: 'CLOUD RUN'}),
   config: inputFlags.config,
   profile: inputFlags.profile,
-  ...trustFlags,
+  // The system policy applies to GKE only: Cloud Run never reads it.
+  ...withoutSystemPolicy,
   // --project is also the Cloud Run target here, so a policy file must be allowed alongside it.
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes); default: read from --project', helpGroup: 'POLICY'}),
   ...registryFlags,
@@ -38,7 +41,7 @@ export default class RunDeploy extends BaseCommand {
   static override flags = {
     image: Flags.string({required: true, multiple: true, description: 'image to deploy (pinned to its digest first)'}),
     'service-account': Flags.string({description: 'runtime service account email'}),
-    'image-platform': Flags.string({description: 'pin the child manifest of a multi-arch index (Cloud Run evaluates the platform digest)'}),
+    ...imagePlatformFlags(undefined, 'pin the child manifest of a multi-arch index for os/arch[/variant] (Cloud Run evaluates the platform digest)'),
     lock: Flags.string({description: 'replay the digest from this lock file'}),
     ...runFlags,
   }

@@ -166,7 +166,8 @@ beforeAll(async () => {
         env: metadata.env(base),
       },
     )
-    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+    // The old spelling --platform still works, with a warning (#12 item 11).
+    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: `warning: --platform ${s.init[1]} is deprecated: use --target ${s.init[1]}\n`})
     // What `gcloud container binauthz policy import policies/prod.yaml` and the attestor setup would have put in the project.
     rest.state.policies.set(s.project, parseYaml(readFileSync(join(generated[name], 'policies/prod.yaml'), 'utf8')))
     const attestor = `projects/${s.project}/attestors/built-by-ci`

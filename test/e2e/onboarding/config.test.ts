@@ -45,7 +45,7 @@ describe('.safe-deploy.yaml validation names the line', () => {
 
   it('an unknown profile setting: its line, the key path and the known keys', () => {
     expect(configErrors(VALID + '    contxt: gke_acme_us-central1_dev\n')).toEqual([
-      {line: 9, message: expect.stringMatching(/^\.safe-deploy\.yaml:9: profiles\.dev\.contxt: unknown setting \(known: platform, context, /)},
+      {line: 9, message: expect.stringMatching(/^\.safe-deploy\.yaml:9: profiles\.dev\.contxt: unknown setting \(known: target, context, /)},
     ])
   })
 
@@ -65,6 +65,21 @@ describe('.safe-deploy.yaml validation names the line', () => {
       {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.platform: expected gke or cloudrun, got k8s'},
     ])
     expect(configErrors(VALID + '  prod: policies/prod.yaml\n')).toEqual([{line: 9, message: '.safe-deploy.yaml:9: profiles.prod: expected a mapping'}])
+  })
+
+  it('target: is the setting; the old platform: means target:, with a warning naming its line (#12 item 11)', () => {
+    const current = parseConfigText(VALID.replace('platform: cloudrun', 'target: cloudrun'), '.safe-deploy.yaml')
+    expect(current.profiles.dev).toMatchObject({target: 'cloudrun'})
+    expect(current.warnings).toBeUndefined()
+    const old = parseConfigText(VALID, '.safe-deploy.yaml')
+    expect(old.profiles.dev).toMatchObject({target: 'cloudrun'})
+    expect(old.warnings).toEqual(['.safe-deploy.yaml:6: profiles.dev.platform is deprecated: use target: cloudrun'])
+    expect(configErrors(VALID.replace('platform: cloudrun', 'target: k8s'))).toEqual([
+      {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.target: expected gke or cloudrun, got k8s'},
+    ])
+    expect(configErrors(VALID + '    target: gke\n')).toEqual([
+      {line: 6, message: '.safe-deploy.yaml:6: profiles.dev.platform: deprecated spelling of target, and target is set too: remove platform'},
+    ])
   })
 
   it('an undefined defaultProfile: its line and the profiles that exist', () => {

@@ -59,7 +59,9 @@ beforeAll(() => {
 })
 const explain = async (args: string[]) => {
   const r = await runCli(['policy', 'explain', ...args], {cwd: d})
-  expect(r.stderr).toBe('')
+  // The old spelling --platform cloudrun still works, with a warning (#12 item 11).
+  const old = args.indexOf('--platform')
+  expect(r.stderr).toBe(old < 0 ? '' : `warning: --platform ${args[old + 1]} is deprecated: use --target ${args[old + 1]}\n`)
   expect(r.code).toBe(0)
   return r.stdout
 }

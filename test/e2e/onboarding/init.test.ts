@@ -101,7 +101,8 @@ beforeAll(async () => {
     (Object.keys(SETUPS) as Setup[]).map(async (s) => {
       dirs[s] = join(base, s)
       const r = await runCli(['init', '--yes', ...SETUPS[s], '--dir', dirs[s], '--json'], {env: env()})
-      expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+      // The old spelling --platform still works, with a warning (#12 item 11).
+      expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: `warning: --platform ${s} is deprecated: use --target ${s}\n`})
       const out = JSON.parse(r.stdout)
       expect(out).toMatchObject({apiVersion: 'safe-deploy.dev/v1', kind: 'InitResult'})
       expect(schemaErrors('init', out)).toEqual([])
@@ -277,7 +278,7 @@ describe('init never overwrites without --force', () => {
 describe('init: invalid answers are usage errors naming the problem (exit 2, nothing written)', () => {
   const ok = ['--platform', 'gke', '--project', 'acme-shop', '--env', 'dev=gke_acme-shop_us-central1_dev', '--attestor', 'built-by-ci']
   const cases: Array<[string, string[], string]> = [
-    ['no TTY and missing answers', ['--project', 'acme-shop'], 'non-interactive init needs --platform, --env'],
+    ['no TTY and missing answers', ['--project', 'acme-shop'], 'non-interactive init needs --target, --env'],
     ['an invalid project id', ['--platform', 'gke', '--project', 'Acme_Shop', '--env', 'dev=ctx'], 'project "Acme_Shop" is not a valid project id'],
     ['a GKE environment without a context', [...ok, '--env', 'prod'], 'environment "prod" needs a kube context'],
     [

@@ -58,8 +58,8 @@ describe('init wizard in a pseudo-terminal', () => {
     expect(cfg).toMatchObject({
       defaultProfile: 'staging',
       profiles: {
-        staging: {platform: 'cloudrun', project: 'wiz-run-proj', region: 'europe-west2', policy: 'policies/staging.yaml'},
-        prod: {platform: 'cloudrun', project: 'wiz-run-proj', region: 'us-central1', policy: 'policies/prod.yaml', requireEnforcement: true},
+        staging: {target: 'cloudrun', project: 'wiz-run-proj', region: 'europe-west2', policy: 'policies/staging.yaml'},
+        prod: {target: 'cloudrun', project: 'wiz-run-proj', region: 'us-central1', policy: 'policies/prod.yaml', requireEnforcement: true},
       },
     })
     expect(readFileSync(join(d, 'policies/prod.yaml'), 'utf8')).toContain('  - projects/wiz-run-proj/attestors/built-by-ci\n')
@@ -192,7 +192,7 @@ describe('init wizard in a pseudo-terminal', () => {
     const r = await drive(['init', '--dir', d], [], {CI: 'true'})
     expectDriven(r, 2)
     expect(r.output).not.toContain('Where do you deploy?')
-    expect(r.output).toContain('non-interactive init needs --platform, --project, --env')
+    expect(r.output).toContain('non-interactive init needs --target, --project, --env')
     expect(existsSync(join(d, '.safe-deploy.yaml'))).toBe(false)
   }, 60_000)
 })

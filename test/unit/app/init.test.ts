@@ -116,9 +116,9 @@ describe('runInit: the files planned from the answers', () => {
       kind: 'Config',
       defaultProfile: 'dev',
       profiles: {
-        dev: {platform: 'gke', project: 'acme-shop', context: 'gke_acme-shop_us-central1_dev', policy: 'policies/dev.yaml', reportMd: 'preflight.md'},
+        dev: {target: 'gke', project: 'acme-shop', context: 'gke_acme-shop_us-central1_dev', policy: 'policies/dev.yaml', reportMd: 'preflight.md'},
         prod: {
-          platform: 'gke',
+          target: 'gke',
           project: 'acme-prod',
           context: 'gke_acme-prod_us-east1_prod',
           policy: 'policies/prod.yaml',
@@ -140,7 +140,7 @@ describe('runInit: the files planned from the answers', () => {
     const r = await runInit(CLOUDRUN, ports)
     expect(r.written).toEqual(['.safe-deploy.yaml', 'policies/staging.yaml', 'policies/prod.yaml', '.gitlab-ci.safe-deploy.yml', 'cloudbuild.safe-deploy.yaml'])
     expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.staging).toEqual({
-      platform: 'cloudrun',
+      target: 'cloudrun',
       project: 'acme-run',
       region: 'europe-west2',
       policy: 'policies/staging.yaml',
@@ -163,7 +163,7 @@ describe('runInit: the files planned from the answers', () => {
       'cloudbuild.safe-deploy.yaml',
     ])
     expect(parseYaml(dir.get('.safe-deploy.yaml') ?? '').profiles.prod).toMatchObject({
-      platform: 'gke',
+      target: 'gke',
       context: 'gke_acme-both_us-east1_prod',
       region: 'us-east1',
     })
@@ -184,7 +184,7 @@ describe('runInit: the files planned from the answers', () => {
     const {ports} = fakes()
     await expect(runInit({interactive: false, force: false, project: 'acme-shop'}, ports)).rejects.toMatchObject({
       code: 'USAGE',
-      message: 'non-interactive init needs --platform, --env',
+      message: 'non-interactive init needs --target, --env',
     })
   })
 })
