@@ -24,11 +24,18 @@ export interface TrustSources {
 }
 
 /** Files when given, else the Google APIs of the project (loaded lazily: only then are the clients paid for). */
+/**
+ * The project whose APIs serve what is not given as a file (also what `attest` hints name). With a
+ * policy file in force, the attestors and attestations not given as directories still come from the
+ * target project's APIs (a profile with `policy:` and `project:` needs no --attestors).
+ */
+export function apiProject(trust: TrustPaths, targetProject: string | undefined): string | undefined {
+  return trust.project ?? (trust.policy ? targetProject : undefined)
+}
+
 export async function openTrustSources(trust: TrustPaths, endpoints: GcpEndpoints, targetProject?: string): Promise<TrustSources> {
   const {policy: policyFile, attestors: attestorsDir, attestations: attestationsDir} = trust
-  // With a policy file in force, the attestors and attestations not given as directories still come from the
-  // target project's APIs (a profile with `policy:` and `project:` needs no --attestors).
-  const project = trust.project ?? (policyFile ? targetProject : undefined)
+  const project = apiProject(trust, targetProject)
   if (!policyFile && !project) {
     throw new SafeDeployError('USAGE', 'no policy: give --policy FILE or --project PROJECT', {
       hint: 'export one with `gcloud container binauthz policy export > policy.yaml`, or let safe-deploy read it with --project',

@@ -4,6 +4,7 @@
  * (docs/binauthz.md#policy-model, docs/binauthz.md#rule-selection).
  */
 import {SafeDeployError} from '../core/errors.js'
+import {requireClusterKey} from '../core/resource-names.js'
 import {lintPolicy, type LintResult} from '../core/policy/lint.js'
 import {explainRule, type RuleExplanation} from '../core/policy/evaluate.js'
 import {parsePolicyText} from '../core/policy/parse.js'
@@ -108,10 +109,7 @@ export interface PolicyExplainPorts {
 }
 
 export async function policyExplain(options: PolicyExplainOptions, ports: PolicyExplainPorts): Promise<RuleExplanation> {
-  // As preflight: a cluster key that is not LOCATION.NAME can never match a rule, so it would silently explain the default rule.
-  if (options.cluster !== undefined && !/^[^.\s]+\.[^\s]+$/.test(options.cluster)) {
-    throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${options.cluster}"`)
-  }
+  if (options.cluster !== undefined) requireClusterKey(options.cluster)
   const {text, file} = await ports.policy.read()
   const policy = parsePolicyText(text, file)
   return explainRule(

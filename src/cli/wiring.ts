@@ -3,7 +3,7 @@
  * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
  */
 import {randomUUID} from 'node:crypto'
-import {SafeDeployError} from '../core/errors.js'
+import {requireClusterKey} from '../core/resource-names.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
 import {enforcementTarget} from '../core/deploy.js'
 import type {Target} from '../core/preflight.js'
@@ -14,7 +14,7 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
-import {openTrustSources} from '../adapters/trust-sources.js'
+import {apiProject, openTrustSources} from '../adapters/trust-sources.js'
 import type {GcpEndpoints} from '../adapters/gcp/clients.js'
 import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s/kubeconfig.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
@@ -127,9 +127,7 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
       cluster = named
     }
   }
-  if (cluster !== undefined && !isClusterKey(cluster)) {
-    throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${cluster}"`)
-  }
+  if (cluster !== undefined) requireClusterKey(cluster)
   return {
     platform,
     namespace: namespace ?? 'default',
@@ -138,11 +136,6 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
     ...(settings.project ? {project: settings.project} : {}),
     ...(istioIdentity ? {istioIdentity} : {}),
   }
-}
-
-/** LOCATION.NAME, as cluster admission rules are keyed. */
-export function isClusterKey(value: string): boolean {
-  return /^[^.\s]+\.[^\s]+$/.test(value)
 }
 
 /** The Google API endpoints and deadline of this invocation (endpoints: tests and private access). */
@@ -162,8 +155,7 @@ export function gcpEndpoints(flags: PreflightWiringFlags): GcpEndpoints & {artif
  */
 export function attestHint(trust: Settings['trust'], flags: PreflightWiringFlags, targetProject?: string): AttestHint {
   const {policy, attestors, attestations} = trust
-  // The same project openTrust reads the attestors and attestations from.
-  const project = trust.project ?? (policy ? targetProject : undefined)
+  const project = apiProject(trust, targetProject)
   if (policy && attestors && attestations) return {attestors, outputDir: attestations}
   const extra = [
     ...(!attestors && flags['binauthz-endpoint'] ? ['--binauthz-endpoint', flags['binauthz-endpoint']] : []),

@@ -4,6 +4,7 @@
  * have that form. A part is anything but `/`; with `{noSpace: true}` it may not contain
  * whitespace either (names read from policy and attestor files, and written by `init`).
  */
+import {SafeDeployError} from './errors.js'
 
 export interface NameOptions {
   /** Refuse whitespace inside a part. */
@@ -50,3 +51,12 @@ export const parseClusterName = nameParser<'project' | 'location' | 'cluster'>('
 
 /** `projects/P/locations/L/services/S` (Cloud Run service) */
 export const parseServiceName = nameParser<'project' | 'location' | 'service'>('projects/{project}/locations/{location}/services/{service}')
+
+/**
+ * A --cluster value as cluster admission rules are keyed (LOCATION.NAME). Anything else can never
+ * match a rule, so the default rule would be evaluated (or explained) in silence: refused instead.
+ */
+export function requireClusterKey(value: string): string {
+  if (!/^[^.\s]+\.[^\s]+$/.test(value)) throw new SafeDeployError('USAGE', `--cluster expects LOCATION.NAME (e.g. us-central1.prod), got "${value}"`)
+  return value
+}
