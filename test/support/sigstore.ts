@@ -146,19 +146,10 @@ export function emptyArtifacts(repository: string, digest: string, over: Partial
   }
 }
 
-/**
- * Keyless material made with openssl (argument arrays, no shell): a self-signed CA and a leaf certificate for `san`
- * carrying the Fulcio OIDC-issuer extension (1.3.6.1.4.1.57264.1.8, a UTF8String), plus a trusted root JSON listing
- * the CA (and a fake Rekor key, so the thresholds have a log to require).
- */
-export async function keylessMaterial(args: {san: string; issuer: string}): Promise<{
-  trustedRoot: unknown
-  caPem: string
-  leafPem: string
-  leafKey: KeyObject
-}> {
-  const dir = await mkdtemp(join(tmpdir(), 'sd-sigstore-'))
-  const ca = join(dir, 'ca')
+const pemBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '')
+
+/** A self-signed CA (P-256) at `${base}.crt` / `${base}.key`. */
+async function makeCa(base: string, subject: string): Promise<string> {
   await execFileP('openssl', [
     'req',
     '-x509',
@@ -168,19 +159,23 @@ export async function keylessMaterial(args: {san: string; issuer: string}): Prom
     'ec_paramgen_curve:P-256',
     '-nodes',
     '-keyout',
-    `${ca}.key`,
+    `${base}.key`,
     '-out',
-    `${ca}.crt`,
+    `${base}.crt`,
     '-days',
     '2',
     '-subj',
-    '/O=sigstore.dev/CN=sigstore',
+    subject,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ])
-  const leaf = join(dir, 'leaf')
+  return readFile(`${base}.crt`, 'utf8')
+}
+
+/** A P-256 leaf at `${base}.crt` / `${base}.key`, issued by the CA at `ca`, with the given extension lines. */
+async function makeLeaf(base: string, ca: string, subject: string, extensions: string[]): Promise<{pem: string; key: KeyObject}> {
   await execFileP('openssl', [
     'req',
     '-new',
@@ -190,84 +185,152 @@ export async function keylessMaterial(args: {san: string; issuer: string}): Prom
     'ec_paramgen_curve:P-256',
     '-nodes',
     '-keyout',
-    `${leaf}.key`,
+    `${base}.key`,
     '-out',
-    `${leaf}.csr`,
+    `${base}.csr`,
     '-subj',
-    '/O=test',
+    subject,
   ])
-  const ext = join(dir, 'leaf.ext')
-  await writeFile(
-    ext,
-    [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=codeSigning',
-      `subjectAltName=${args.san.includes('://') ? 'URI' : 'email'}:${args.san}`,
-      `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${args.issuer}`,
-      '',
-    ].join('\n'),
-  )
+  await writeFile(`${base}.ext`, [...extensions, ''].join('\n'))
   await execFileP('openssl', [
     'x509',
     '-req',
     '-in',
-    `${leaf}.csr`,
+    `${base}.csr`,
     '-CA',
     `${ca}.crt`,
     '-CAkey',
     `${ca}.key`,
     '-CAcreateserial',
     '-out',
-    `${leaf}.crt`,
+    `${base}.crt`,
     '-days',
     '1',
     '-extfile',
-    ext,
+    `${base}.ext`,
   ])
-  const caPem = await readFile(`${ca}.crt`, 'utf8')
-  const leafPem = await readFile(`${leaf}.crt`, 'utf8')
-  const leafKey = createPrivateKey(await readFile(`${leaf}.key`, 'utf8'))
-  const der = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '')
-  const rekor = generateKeyPairSync('ec', {namedCurve: 'P-256'}).publicKey.export({type: 'spki', format: 'der'})
+  return {pem: await readFile(`${base}.crt`, 'utf8'), key: createPrivateKey(await readFile(`${base}.key`, 'utf8'))}
+}
+
+export interface KeylessMaterial {
+  /** The trusted-root JSON (`--sigstore-trusted-root`). */
+  trustedRoot: unknown
+  caPem: string
+  leafPem: string
+  leafKey: KeyObject
+  /** With `tsa`: RFC 3161 timestamps over `data` (a signature), base64 TimeStampResp DER (what bundles carry), from the test TSA. */
+  timestamp?: (data: Uint8Array) => Promise<string>
+}
+
+/**
+ * Keyless material made with openssl (argument arrays, no shell): a self-signed "Fulcio" CA and a leaf certificate
+ * for `san` carrying the Fulcio OIDC-issuer extension (1.3.6.1.4.1.57264.1.8, a UTF8String), and a trusted root JSON
+ * listing the CA. `rekor` (default true) lists a fake Rekor key, so the thresholds have a log to require; `tsa` adds a
+ * timestamp authority (its own CA and a timeStamping leaf) and a `timestamp()` that stamps with it via `openssl ts`.
+ */
+export async function keylessMaterial(args: {san: string; issuer: string; rekor?: boolean; tsa?: boolean}): Promise<KeylessMaterial> {
+  const dir = await mkdtemp(join(tmpdir(), 'sd-sigstore-'))
+  const ca = join(dir, 'ca')
+  const caPem = await makeCa(ca, '/O=sigstore.dev/CN=sigstore')
+  const leaf = await makeLeaf(join(dir, 'leaf'), ca, '/O=test', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=codeSigning',
+    `subjectAltName=${args.san.includes('://') ? 'URI' : 'email'}:${args.san}`,
+    `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${args.issuer}`,
+  ])
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [
-      {
-        baseUrl: 'https://rekor.test',
-        hashAlgorithm: 'SHA2_256',
-        publicKey: {rawBytes: rekor.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: {start: '2020-01-01T00:00:00Z'}},
-        logId: {keyId: createHash('sha256').update(rekor).digest('base64')},
-      },
-    ],
+    tlogs: [] as unknown[],
     certificateAuthorities: [
       {
         subject: {organization: 'sigstore.dev', commonName: 'sigstore'},
         uri: 'https://fulcio.test',
-        certChain: {certificates: [{rawBytes: der(caPem)}]},
+        certChain: {certificates: [{rawBytes: pemBody(caPem)}]},
         validFor: {start: '2020-01-01T00:00:00Z'},
       },
     ],
-    ctlogs: [],
-    timestampAuthorities: [],
+    ctlogs: [] as unknown[],
+    timestampAuthorities: [] as unknown[],
   }
-  return {trustedRoot, caPem, leafPem, leafKey}
+  if (args.rekor !== false) {
+    const rekor = generateKeyPairSync('ec', {namedCurve: 'P-256'}).publicKey.export({type: 'spki', format: 'der'})
+    trustedRoot.tlogs.push({
+      baseUrl: 'https://rekor.test',
+      hashAlgorithm: 'SHA2_256',
+      publicKey: {rawBytes: rekor.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: {start: '2020-01-01T00:00:00Z'}},
+      logId: {keyId: createHash('sha256').update(rekor).digest('base64')},
+    })
+  }
+  const material: KeylessMaterial = {trustedRoot, caPem, leafPem: leaf.pem, leafKey: leaf.key}
+  if (args.tsa === true) {
+    const tsaCa = join(dir, 'tsa-ca')
+    const tsaCaPem = await makeCa(tsaCa, '/O=test/CN=tsa-root')
+    const tsa = join(dir, 'tsa')
+    const tsaLeaf = await makeLeaf(tsa, tsaCa, '/O=test/CN=tsa', [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=critical,timeStamping',
+    ])
+    trustedRoot.timestampAuthorities.push({
+      subject: {organization: 'test', commonName: 'tsa'},
+      uri: 'https://tsa.test',
+      certChain: {certificates: [{rawBytes: pemBody(tsaLeaf.pem)}, {rawBytes: pemBody(tsaCaPem)}]},
+      validFor: {start: '2020-01-01T00:00:00Z'},
+    })
+    const config = join(dir, 'tsa.cnf')
+    await writeFile(join(dir, 'tsa.serial'), '01\n')
+    await writeFile(
+      config,
+      [
+        '[tsa]',
+        'default_tsa = tsa_config',
+        '[tsa_config]',
+        `serial = ${join(dir, 'tsa.serial')}`,
+        `signer_cert = ${tsa}.crt`,
+        `signer_key = ${tsa}.key`,
+        'signer_digest = sha256',
+        'default_policy = 1.2.3.4.1',
+        'digests = sha256',
+        'ess_cert_id_alg = sha256',
+        'accuracy = secs:1',
+        'ordering = no',
+        'tsa_name = no',
+        'ess_cert_id_chain = no',
+        '',
+      ].join('\n'),
+    )
+    let n = 0
+    material.timestamp = async (data) => {
+      const base = join(dir, `ts${++n}`)
+      await writeFile(`${base}.data`, data)
+      await execFileP('openssl', ['ts', '-query', '-data', `${base}.data`, '-sha256', '-cert', '-out', `${base}.tsq`])
+      await execFileP('openssl', ['ts', '-reply', '-config', config, '-queryfile', `${base}.tsq`, '-out', `${base}.tst`])
+      return (await readFile(`${base}.tst`)).toString('base64')
+    }
+  }
+  return material
 }
 
-/** A v0.3 DSSE bundle signed by a keyless leaf certificate (no tlog entry: it shows identity checks, not a full chain). */
-export function keylessBundle(args: {leafPem: string; leafKey: KeyObject; repository: string; digest: string; predicateType?: string}): Uint8Array {
+/**
+ * A v0.3 DSSE bundle signed by the keyless leaf certificate. Without `timestamp` it carries no signed time (shows the
+ * identity checks and that a certificate is never accepted untimed); with it, an RFC 3161 timestamp from the test TSA.
+ */
+export async function keylessBundle(
+  args: KeylessMaterial & {repository: string; digest: string; predicateType?: string; subjectDigest?: string; stamp?: boolean},
+): Promise<Uint8Array> {
   const statement = inTotoStatement({
     repository: args.repository,
-    digest: args.digest,
+    digest: args.subjectDigest ?? args.digest,
     predicateType: args.predicateType ?? 'https://sigstore.dev/cosign/sign/v1',
   })
   const payload = Buffer.from(JSON.stringify(statement))
   const payloadType = 'application/vnd.in-toto+json'
   const sig = cryptoSign('sha256', dsse.preAuthEncoding(payloadType, payload), args.leafKey)
-  const rawBytes = args.leafPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '')
+  const stamps = args.stamp === true && args.timestamp !== undefined ? [{signedTimestamp: await args.timestamp(sig)}] : []
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: {certificate: {rawBytes}, tlogEntries: [], timestampVerificationData: {rfc3161Timestamps: []}},
+    verificationMaterial: {certificate: {rawBytes: pemBody(args.leafPem)}, tlogEntries: [], timestampVerificationData: {rfc3161Timestamps: stamps}},
     dsseEnvelope: {payload: payload.toString('base64'), payloadType, signatures: [{sig: sig.toString('base64'), keyid: ''}]},
   }
   return Buffer.from(JSON.stringify(bundle))

@@ -212,7 +212,8 @@ function verificationReason(err: unknown, keyName?: string): string {
     if (err.code === 'SIGNATURE_ERROR') return `signature does not verify over the payload${keyName === undefined ? '' : ` with ${keyName}`}`
     return `${err.code}: ${err.message}`
   }
-  return errorText(err)
+  // Anything else is a library tripping over malformed material (e.g. a timestamp that is not RFC 3161).
+  return `malformed verification material: ${errorText(err)}`
 }
 
 function hintMatches(key: PreparedKey, hint: string): boolean {

@@ -122,6 +122,14 @@ describe('Sigstore bundles', () => {
     expect(v.notes.join('\n')).toMatch(/keyed \(ci\.pub\): tlog 0, timestamps 0, ctlog 0/)
   })
 
+  it('verifies bundles signed with RSA and Ed25519 keys', async () => {
+    for (const type of ['rsa', 'ed25519'] as const) {
+      const key = testKey(`${type}.pub`, type)
+      const v = verify(requirement({keys: [{name: key.name, pem: key.publicKeyPem}]}), bundles(await bundleFor({key, digest: DIGEST})))
+      expect(v.reason).toBe(`verified by ${type}.pub (bundle)`)
+    }
+  })
+
   it('verifies a message-signature bundle over the simple-signing payload for this digest', async () => {
     const v = verify(requirement(), bundles(await bundleFor({key: ci, digest: DIGEST, message: true, repository: REPO})))
     expect(v.satisfied).toBe(true)
@@ -269,7 +277,7 @@ describe('keyless bundles', () => {
       identities: [{subject: 'ci@example.com', issuer: 'https://accounts.example.com'}],
       trustedRoot: {name: 'root.json', json: m.trustedRoot},
     })
-    const v = verify(req, bundles(keylessBundle({...m, repository: REPO, digest: DIGEST})))
+    const v = verify(req, bundles(await keylessBundle({...m, repository: REPO, digest: DIGEST})))
     expect(v.satisfied).toBe(false)
     expect(v.signatures[0]?.reason).toBe(
       'certificate identity someone@example.com from https://accounts.example.com does not match ci@example.com from https://accounts.example.com',
@@ -284,8 +292,52 @@ describe('keyless bundles', () => {
       identities: [{subjectRegexp: 'ci@example\\.com', issuer: 'https://accounts.example.com'}],
       trustedRoot: {name: 'root.json', json: m.trustedRoot},
     })
-    const v = verify(req, bundles(keylessBundle({...m, repository: REPO, digest: DIGEST})))
+    const v = verify(req, bundles(await keylessBundle({...m, repository: REPO, digest: DIGEST})))
     expect(v.satisfied).toBe(false)
     expect(v.signatures[0]?.reason).toBe('TIMESTAMP_ERROR: expected 1 timestamps, got 0')
+  })
+
+  describe('with a timestamp authority (tlog 0, timestamps 1)', () => {
+    const issuer = 'https://token.actions.githubusercontent.com'
+    const san = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main'
+    const material = keylessMaterial({san, issuer, rekor: false, tsa: true})
+    const keylessReq = async (identity: {subject?: string; subjectRegexp?: string}): Promise<SignatureRequirement> =>
+      requirement({keys: [], identities: [{...identity, issuer}], trustedRoot: {name: 'root.json', json: (await material).trustedRoot}})
+
+    it('verifies a timestamped keyless bundle for a matching identity (exact or regexp), naming it', async () => {
+      const m = await material
+      const bundle = await keylessBundle({...m, repository: REPO, digest: DIGEST, stamp: true})
+      for (const identity of [{subject: san}, {subjectRegexp: 'https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/heads/.*'}]) {
+        const v = verify(await keylessReq(identity), bundles(bundle))
+        expect(v.signatures[0]?.reason).toBeUndefined()
+        expect(v.satisfied).toBe(true)
+        expect(v.reason).toBe(`verified by ${san} from ${issuer} (bundle)`)
+        expect(v.notes[0]).toMatch(/keyless \(root\.json\): tlog 0, timestamps 1, ctlog 0/)
+      }
+    })
+
+    it('still requires the exact digest and the exact bytes', async () => {
+      const m = await material
+      const other = await keylessBundle({...m, repository: REPO, digest: DIGEST, subjectDigest: OTHER, stamp: true})
+      expect(verify(await keylessReq({subject: san}), bundles(other)).signatures[0]?.reason).toBe(`signed for another digest ${OTHER}`)
+      const json = JSON.parse(Buffer.from(await keylessBundle({...m, repository: REPO, digest: DIGEST, stamp: true})).toString()) as {
+        dsseEnvelope: {payload: string}
+      }
+      json.dsseEnvelope.payload = Buffer.from(
+        Buffer.from(json.dsseEnvelope.payload, 'base64').toString().replace('"predicate":{}', '"predicate":{"x":1}'),
+      ).toString('base64')
+      expect(verify(await keylessReq({subject: san}), bundles(Buffer.from(JSON.stringify(json)))).signatures[0]?.reason).toBe(
+        'signature does not verify over the payload',
+      )
+    })
+
+    it('rejects a certificate that does not chain to the trusted root', async () => {
+      const m = await material
+      const stranger = await keylessMaterial({san, issuer, rekor: false, tsa: true})
+      const bundle = await keylessBundle({...stranger, ...(m.timestamp ? {timestamp: m.timestamp} : {}), repository: REPO, digest: DIGEST, stamp: true})
+      const v = verify(await keylessReq({subject: san}), bundles(bundle))
+      expect(v.satisfied).toBe(false)
+      expect(v.signatures[0]?.reason).toBe('CERTIFICATE_ERROR: Failed to verify certificate chain')
+    })
   })
 })
