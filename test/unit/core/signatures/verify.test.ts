@@ -243,6 +243,49 @@ describe('attestations', () => {
   })
 })
 
+describe('what the trust given cannot judge', () => {
+  it('a keyed bundle under a keyless-only requirement does not count', async () => {
+    const m = await keylessMaterial({san: 'ci@example.com', issuer: 'https://accounts.example.com'})
+    const req = requirement({
+      keys: [],
+      identities: [{subject: 'ci@example.com', issuer: 'https://accounts.example.com'}],
+      trustedRoot: {name: 'root.json', json: m.trustedRoot},
+    })
+    const v = verify(req, bundles(await bundleFor({key: ci, digest: DIGEST})))
+    expect(v.signatures[0]?.reason).toBe('signed with a key, but no --sigstore-key was given')
+  })
+
+  it('a keyless bundle under a keyed-only requirement does not count', async () => {
+    const m = await keylessMaterial({san: 'ci@example.com', issuer: 'https://accounts.example.com'})
+    const v = verify(requirement(), bundles(await keylessBundle({...m, repository: REPO, digest: DIGEST})))
+    expect(v.signatures[0]?.reason).toBe('keyless (certificate) signature, but no --sigstore-identity with --sigstore-trusted-root was given')
+  })
+
+  it('matches a message-signature bundle to the payload found in the legacy tag, and still checks its digest', async () => {
+    // Signed with another docker-reference than the one we would rebuild: only the legacy layer has these bytes.
+    const layer = legacySignatureLayer({key: stranger, repository: 'mirror.example/app', digest: DIGEST})
+    const bundle = await bundleFor({key: ci, digest: DIGEST, message: true, repository: 'mirror.example/app'})
+    const v = verify(requirement(), {...legacy(layer), ...bundles(bundle)})
+    expect(v.signatures.map((s) => [s.format, s.verified])).toEqual([
+      ['simplesigning', false],
+      ['bundle', true],
+    ])
+    const wrong = await bundleFor({key: ci, digest: OTHER, message: true, repository: 'mirror.example/app'})
+    const v2 = verify(requirement(), {...legacy(legacySignatureLayer({key: stranger, repository: 'mirror.example/app', digest: OTHER})), ...bundles(wrong)})
+    expect(v2.signatures[1]?.reason).toBe(`signed for another digest ${OTHER}`)
+  })
+
+  it('lets the signed statement, not the annotation, decide the predicate type', () => {
+    const layer = dsseLayer({key: ci, repository: REPO, digest: DIGEST, predicateType: VULN})
+    const v = verify(requirement({attestationTypes: [SLSA]}), {
+      ...legacy(legacySignatureLayer({key: ci, repository: REPO, digest: DIGEST})),
+      legacyAttestations: {location: `${REPO}:sha256-${'a'.repeat(64)}.att`, status: 'found', items: [{...layer.layer, predicateType: SLSA}]},
+    })
+    expect(v.satisfied).toBe(false)
+    expect(v.attestations[0]).toMatchObject({verified: false, predicateType: VULN, reason: `attestation of predicate type ${VULN}, not the required ${SLSA}`})
+  })
+})
+
 describe('lookups that failed', () => {
   const failed = {location: `${REPO}@${DIGEST}`, status: 'error', code: 'REGISTRY_UNAVAILABLE', message: '503 Service Unavailable'} as const
 
@@ -252,6 +295,14 @@ describe('lookups that failed', () => {
     expect(v.couldNotCheck).toBe(true)
     expect(v.failedLookups).toEqual([{location: failed.location, code: 'REGISTRY_UNAVAILABLE', message: '503 Service Unavailable'}])
     expect(v.reason).toBe(`could not check signatures: ${failed.location}: REGISTRY_UNAVAILABLE: 503 Service Unavailable`)
+  })
+
+  it('could not check, and says what was found elsewhere', () => {
+    const v = verify(requirement(), {...legacy(legacySignatureLayer({key: stranger, repository: REPO, digest: DIGEST})), bundles: failed})
+    expect(v.couldNotCheck).toBe(true)
+    expect(v.reason).toBe(
+      `could not check signatures: ${failed.location}: REGISTRY_UNAVAILABLE: 503 Service Unavailable; 1 found elsewhere, none verified: signature does not verify over the payload with ci.pub`,
+    )
   })
 
   it('satisfied with a note when the other format verified', () => {
