@@ -1,6 +1,6 @@
 /**
  * RegistrySignatureWriter: pushes cosign-format signatures beside an image, in the two layouts
- * RegistrySignatureSource reads (../shared/integrations.md §2.1):
+ * RegistrySignatureSource reads (sigstore/cosign `pkg/oci/remote/write.go`, @sigstore/oci `image.ts`):
  *  - a legacy signature: one more simple-signing layer in the manifest tagged `sha256-<hex>.sig`;
  *  - a Sigstore bundle as an OCI 1.1 referrer of the image (artifactType bundle v0.3, subject = the
  *    image), plus the "referrers tag schema" index tagged `sha256-<hex>` when the registry has no
@@ -95,7 +95,7 @@ export class RegistrySignatureWriter {
       if (same) return {created: false, location}
       await this.uploadBlob(t, payload)
       // An existing manifest keeps its config (and mediaType: older cosign wrote Docker v2 manifests);
-      // a new one gets the OCI config type with `{}`, as ../shared/integrations.md §2.1 describes.
+      // a new one gets the OCI config type with `{}` (signatures are read from the layers and their annotations).
       let config: unknown = existing?.json['config']
       if (existing === undefined) config = {mediaType: OCI_CONFIG, digest: await this.uploadBlob(t, EMPTY_JSON), size: EMPTY_JSON.length}
       const mediaType = existing?.mediaType === MEDIA_TYPES.dockerManifest ? MEDIA_TYPES.dockerManifest : MEDIA_TYPES.ociManifest

@@ -1,6 +1,6 @@
 /**
  * RegistrySignatureSource: the SignatureSource port over the OCI distribution API. It gathers what
- * cosign stored beside an image digest (../shared/integrations.md §2.1), exactly as found, and checks
+ * cosign stored beside an image digest (the layouts of sigstore/cosign `pkg/oci/remote`), exactly as found, and checks
  * only that every blob is the one its descriptor names; verifying signatures is core/signatures'.
  *
  * Per digest, three lookups in parallel under the client's limiter:
