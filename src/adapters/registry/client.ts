@@ -186,9 +186,12 @@ export class RegistryClient {
     return this.insecure.some((h) => h === host || (!/:\d+$/.test(h) && h === name))
   }
 
-  /** Where a request for `domain/path` goes: mirror mapping, docker.io's API host, http for insecure registries. */
-  target(r: {image: string; domain: string; path: string; reference: string}, context: string): Target {
-    const mirror = this.mirrors.get(r.domain)?.host
+  /**
+   * Where a request for `domain/path` goes: mirror mapping, docker.io's API host, http for insecure
+   * registries. `mirrors: false` for writes: a mirror serves reads, signatures are pushed to the origin.
+   */
+  target(r: {image: string; domain: string; path: string; reference: string}, context: string, options: {mirrors?: boolean} = {}): Target {
+    const mirror = options.mirrors === false ? undefined : this.mirrors.get(r.domain)?.host
     const registry = mirror ?? r.domain
     const host = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry
     return {

@@ -167,7 +167,7 @@ export class RegistrySignatureWriter {
 
   private target(req: {image?: string; domain: string; path: string; digest: string}, reference: string, context: string): Target {
     const image = req.image ?? `${req.domain}/${req.path}@${req.digest}`
-    return this.client.target({image, domain: req.domain, path: req.path, reference}, context)
+    return this.client.target({image, domain: req.domain, path: req.path, reference}, context, {mirrors: false})
   }
 
   /** The image's descriptor for `subject`: as given, else from a HEAD (a GET when HEAD gives no usable headers). */

@@ -187,6 +187,18 @@ describe('RegistrySignatureSource against a real registry (no auth)', () => {
     })
   })
 
+  it('the writer pushes to the origin, not to its --registry-mirror (reads go through the mirror)', async () => {
+    const d = (await reg.pushImage('demo/app', 'mirrored')).digest
+    const mirrors = new Map([[reg.host, {host: proxy.host, insecure: true}]])
+    const writer = new RegistrySignatureWriter(client({insecureRegistries: [reg.host], mirrors}))
+    const layer = {payload: payload(5, d), annotations: {'dev.cosignproject.cosign/signature': 'c2lnNQ=='}}
+    expect((await writer.pushLegacySignature({domain: reg.host, path: 'demo/app', digest: d, layer})).created).toBe(true)
+    expect(proxy.requests).toEqual([])
+    const [a] = await source({mirrors}).read([req(reg.host, d)])
+    expect(found(a?.legacySignatures).map((l) => l.signature)).toEqual(['c2lnNQ=='])
+    expect(proxy.requests.length).toBeGreaterThan(0)
+  })
+
   it('a registry with the referrers API: the index it answers is used, not the fallback tag', async () => {
     const d = (await reg.pushImage('demo/app', 'api')).digest
     const writer = new RegistrySignatureWriter(client({insecureRegistries: [reg.host]}))
@@ -256,12 +268,27 @@ describe('RegistrySignatureSource against a real registry (no auth)', () => {
   })
 })
 
-describe('a 50 MB signature manifest', () => {
+describe('size limits (a local HTTP server: the real registry refuses big manifests)', () => {
   let server: http.Server
   let host: string
   let sent = 0
+  let blobRequests = 0
+  /** Once set, the small .sig manifest served instead of the 50 MB stream. */
+  let big: string | undefined
   beforeAll(async () => {
     server = http.createServer((req, res) => {
+      if (req.url?.includes('/blobs/') === true) blobRequests++
+      if (big !== undefined && req.url?.endsWith('.sig') === true) {
+        res.writeHead(200, {'Content-Type': MEDIA.ociManifest}).end(big)
+        return
+      }
+      if (req.url?.endsWith('.att') === true) {
+        // Declared up front: refused on the header, before any of the body is waited for.
+        res.writeHead(200, {'Content-Type': MEDIA.ociManifest, 'Content-Length': String(50 * 1024 * 1024)})
+        res.on('error', () => undefined)
+        res.write(Buffer.alloc(1024, 0x20))
+        return
+      }
       if (req.url?.endsWith('.sig') === true) {
         // Chunked, no Content-Length: the limit must hold while streaming, not only on the header.
         res.writeHead(200, {'Content-Type': MEDIA.ociManifest})
@@ -293,13 +320,25 @@ describe('a 50 MB signature manifest', () => {
   it('is refused once over 4 MiB, without reading it all', async () => {
     const d = sha256('image')
     const [a] = await new RegistrySignatureSource(client({insecureRegistries: [host]})).read([
-      {image: `${host}/big@${d}`, domain: host, path: 'big', digest: d, attestations: false},
+      {image: `${host}/big@${d}`, domain: host, path: 'big', digest: d, attestations: true},
     ])
     const e = failed(a?.legacySignatures)
     expect(e.code).toBe('REGISTRY_PROTOCOL')
     expect(e.message).toMatch(/refused: over 4 MiB/)
     expect(sent).toBeLessThan(30 * 1024 * 1024)
     expect(a?.bundles.status).toBe('absent')
+    expect(failed(a?.legacyAttestations).message).toMatch(/refused: over 4 MiB/)
+  })
+
+  it('a layer whose descriptor says 17 MiB is refused without fetching it', async () => {
+    const d = sha256('image2')
+    const layer = {mediaType: SIMPLE_SIGNING, digest: sha256('x'), size: 17 * 1024 * 1024}
+    big = JSON.stringify({schemaVersion: 2, mediaType: MEDIA.ociManifest, layers: [layer]})
+    const [a] = await new RegistrySignatureSource(client({insecureRegistries: [host]})).read([
+      {image: `${host}/big@${d}`, domain: host, path: 'big', digest: d, attestations: false},
+    ])
+    expect(failed(a?.legacySignatures).message).toMatch(/\(17825792 bytes, as its descriptor says\) was refused: over 16 MiB/)
+    expect(blobRequests).toBe(0)
   })
 })
 
