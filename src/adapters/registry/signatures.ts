@@ -21,6 +21,7 @@ import {redact} from '../../core/redact.js'
 import type {BundleArtifact, DsseLayer, Lookup, SignatureArtifacts, SimpleSigningLayer} from '../../core/signatures/types.js'
 import {formatBytes, header, RegistryClient, registryErrorDetail, sha256, type RegistryClientOptions, type Scope, type Target} from './client.js'
 import {isSha256, MEDIA_TYPES} from './media.js'
+import type {HttpResponse} from './transport.js'
 
 /** Manifests and indexes are small; a bigger one is refused without being read to its end. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -325,12 +326,26 @@ export async function listReferrers(
   scope: Scope,
   /** The target of the fallback tag, asked for once the registry turns out to have no referrers API. */
   fallbackTarget: () => Target,
-): Promise<{api: boolean; entries: Desc[]; index?: FetchedManifest} | 'absent'> {
+): Promise<{api: boolean; entries: Desc[]} | 'absent'> {
   const {res, attempts} = await client.exchange(t, 'GET', client.url(t, 'referrers', digest), INDEX_ACCEPT, {maxBytes: MAX_MANIFEST_BYTES, scope})
   const index = res.status === 200 || res.status === 404 ? parseIndex(res.body) : undefined
   if (res.status === 200 && index !== undefined) {
-    const m: FetchedManifest = {digest: sha256(res.body), size: res.body.length, mediaType: INDEX_ACCEPT, json: index}
-    return {api: true, entries: descriptors(client, t, m, 'manifests', `the referrers of ${t.path}@${digest}`)}
+    const what = `the referrers of ${t.path}@${digest}`
+    const entries = descriptors(client, t, asManifest(res.body, index), 'manifests', what)
+    // The API may page its answer (Link: <…>; rel="next"); every page counts towards the 100 entries.
+    let next = nextPage(res)
+    // Empty pages pointing onwards would otherwise loop forever.
+    for (let pages = 1; next !== undefined; pages++) {
+      if (pages > MAX_ENTRIES) throw client.fail('REGISTRY_PROTOCOL', t, `${what} at ${t.label} span over ${MAX_ENTRIES} pages: refused`)
+      const page = await client.exchange(t, 'GET', next, INDEX_ACCEPT, {maxBytes: MAX_MANIFEST_BYTES, scope})
+      const pageIndex = page.res.status === 200 ? parseIndex(page.res.body) : undefined
+      if (page.res.status !== 200) throw await client.statusFailure(page.res, t, page.attempts, digest)
+      if (pageIndex === undefined) throw client.fail('REGISTRY_PROTOCOL', t, `${t.label} answered a page of ${what} with something that is not an image index`)
+      entries.push(...descriptors(client, t, asManifest(page.res.body, pageIndex), 'manifests', what))
+      if (entries.length > MAX_ENTRIES) throw client.fail('REGISTRY_PROTOCOL', t, `${what} at ${t.label} list over ${MAX_ENTRIES} manifests: refused`)
+      next = nextPage(page.res)
+    }
+    return {api: true, entries}
   }
   if (res.status === 404 && registryErrorDetail(res).code === 'NAME_UNKNOWN') return 'absent'
   // No referrers API: distribution 2.8 answers 404 with a text body, others 405 / 400 / 501.
@@ -344,7 +359,22 @@ export async function listReferrers(
   const tagTarget = fallbackTarget()
   const fallback = await fetchManifest(client, tagTarget, tag, INDEX_ACCEPT, scope)
   if (fallback === undefined) return {api: false, entries: []}
-  return {api: false, entries: descriptors(client, tagTarget, fallback, 'manifests', `${t.path}:${tag}`), index: fallback}
+  return {api: false, entries: descriptors(client, tagTarget, fallback, 'manifests', `${t.path}:${tag}`)}
+}
+
+const asManifest = (body: Buffer, json: Record<string, unknown>): FetchedManifest => ({digest: sha256(body), size: body.length, mediaType: INDEX_ACCEPT, json})
+
+/** The `rel="next"` target of a Link header, resolved against the request URL (same scheme, any host). */
+function nextPage(res: HttpResponse): URL | undefined {
+  const link = header(res, 'link')
+  const target = link === undefined ? undefined : /<([^>]+)>\s*;\s*rel="?next"?/i.exec(link)?.[1]
+  if (target === undefined) return undefined
+  try {
+    const url = new URL(target, res.url)
+    return url.protocol === res.url.protocol ? url : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function parseIndex(body: Buffer): Record<string, unknown> | undefined {

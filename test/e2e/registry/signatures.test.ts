@@ -226,6 +226,31 @@ describe('RegistrySignatureSource against a real registry (no auth)', () => {
     expect(proxy.requests.some((r) => r.url.endsWith(`/manifests/${d.replace(':', '-')}`))).toBe(false) // no fallback tag
   })
 
+  it('a paged referrers answer (Link rel="next"): every page is read', async () => {
+    const d = (await reg.pushImage('demo/app', 'paged')).digest
+    const writer = new RegistrySignatureWriter(client({insecureRegistries: [reg.host]}))
+    const digests: string[] = []
+    for (const n of [10, 11]) {
+      const pushed = await writer.pushBundleReferrer({
+        domain: reg.host,
+        path: 'demo/app',
+        digest: d,
+        bundle: fakeBundle(n),
+        predicateType: `https://example.com/p${n}`,
+      })
+      digests.push(/referrer (sha256:[0-9a-f]{64})/.exec(pushed.location)?.[1] as string)
+    }
+    const page = (digest: string): string =>
+      JSON.stringify({schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{mediaType: MEDIA.ociManifest, digest, size: 1, artifactType: BUNDLE}]})
+    proxy.script((r) => {
+      if (!r.url.includes('/referrers/')) return undefined
+      if (r.url.includes('page=2')) return {status: 200, body: page(digests[1] as string), headers: {'Content-Type': MEDIA.ociIndex}}
+      return {status: 200, body: page(digests[0] as string), headers: {'Content-Type': MEDIA.ociIndex, Link: `<${r.url}?page=2>; rel="next"`}}
+    })
+    const [a] = await source().read([req(proxy.host, d)])
+    expect(found(a?.bundles).map((b) => b.predicateType)).toEqual(['https://example.com/p10', 'https://example.com/p11'])
+  })
+
   it('a blob whose content is not its digest: error, not the bytes', async () => {
     proxy.script((r) =>
       r.method === 'GET' && r.url.includes('/blobs/') ? {status: 200, body: 'other bytes', headers: {'Content-Type': 'application/octet-stream'}} : undefined,
