@@ -8,6 +8,7 @@ import type {Signer} from './attestation/sign.js'
 import type {Policy} from './policy/types.js'
 import type {ImageSite} from './manifest/types.js'
 import type {AuditRecord} from './audit.js'
+import type {SignatureArtifacts} from './signatures/types.js'
 
 /** A reference to resolve: the normalized repository and the tag (or digest, for platform lookups). */
 export interface ResolveRequest {
@@ -44,6 +45,29 @@ export interface DigestResolver {
    * parsed (only the requests pinSites would make; resolveAll answers from them later).
    */
   prefetch?(sites: readonly ImageSite[]): void
+}
+
+/** One image digest whose registry signatures to gather (docs/sigstore.md). */
+export interface SignatureRequest {
+  /** The reference as written (used in messages). */
+  image: string
+  /** Normalized registry host of the image, e.g. 127.0.0.1:5000 */
+  domain: string
+  /** Normalized repository path, e.g. library/nginx */
+  path: string
+  /** sha256:… of the image being deployed. */
+  digest: string
+  /** Also read the legacy `sha256-<hex>.att` tag (some attestation type is required). */
+  attestations: boolean
+}
+
+export interface SignatureSource {
+  /**
+   * What the registry holds for each digest, one SignatureArtifacts per request, same order. Never
+   * rejects for a failed lookup: that is a Lookup with status 'error'. `repositoryOverride`
+   * (--sigstore-repository, COSIGN_REPOSITORY) is searched instead of each image's repository.
+   */
+  read(requests: readonly SignatureRequest[], repositoryOverride?: {domain: string; path: string}): Promise<SignatureArtifacts[]>
 }
 
 export interface AttestationQuery {

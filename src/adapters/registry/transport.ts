@@ -7,18 +7,22 @@ import http from 'node:http'
 import https from 'node:https'
 import {rootCertificates} from 'node:tls'
 
-export type TransportErrorKind = 'timeout' | 'reset' | 'tls' | 'dns' | 'refused' | 'truncated' | 'network'
+/** `too_large`: the body went over the caller's maxBytes (the response was destroyed, not read to its end). */
+export type TransportErrorKind = 'timeout' | 'reset' | 'tls' | 'dns' | 'refused' | 'truncated' | 'too_large' | 'network'
 
 export class TransportError extends Error {
   override readonly name = 'TransportError'
   readonly kind: TransportErrorKind
   /** The Node error code (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, …), when there is one. */
   readonly code: string | undefined
+  /** `too_large`: the byte limit that was exceeded. */
+  readonly limit: number | undefined
 
-  constructor(kind: TransportErrorKind, message: string, code?: string) {
+  constructor(kind: TransportErrorKind, message: string, code?: string, limit?: number) {
     super(message)
     this.kind = kind
     this.code = code
+    this.limit = limit
   }
 }
 
@@ -97,8 +101,13 @@ export class Transport {
     })
   }
 
-  /** One HTTP exchange, no redirects followed. Rejects with TransportError only. */
-  send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpResponse> {
+  /**
+   * One HTTP exchange, no redirects followed. Rejects with TransportError only. With `maxBytes`, a body
+   * declared or found to be larger is not read further: the response is destroyed and the call rejects
+   * with 'too_large' (a 50 MB "signature manifest" costs at most maxBytes of memory).
+   */
+  send(url: URL, method: string, headers: Record<string, string>, body?: string | Buffer, options: {maxBytes?: number} = {}): Promise<HttpResponse> {
+    const maxBytes = options.maxBytes
     return new Promise((resolve, reject) => {
       const isHttps = url.protocol === 'https:'
       const mod = isHttps ? https : http
@@ -112,9 +121,26 @@ export class Transport {
       }
       const h: Record<string, string | number> = {...headers}
       if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body)
+      const tooLarge = (): void => {
+        done(new TransportError('too_large', `response body over ${maxBytes} bytes`, undefined, maxBytes))
+        req.destroy()
+      }
       const req = mod.request(url, {method, headers: h, agent: isHttps ? this.httpsAgent : this.httpAgent}, (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
+        let received = 0
+        const declaredLength = res.headers['content-length']
+        if (maxBytes !== undefined && method !== 'HEAD' && declaredLength !== undefined && /^\d+$/.test(declaredLength) && Number(declaredLength) > maxBytes) {
+          tooLarge()
+          return
+        }
+        res.on('data', (c: Buffer) => {
+          received += c.length
+          if (maxBytes !== undefined && received > maxBytes) {
+            tooLarge()
+            return
+          }
+          chunks.push(c)
+        })
         res.on('error', (e) => done(new TransportError('truncated', `response body interrupted: ${e.message}`, 'ECONNRESET')))
         res.on('close', () => {
           if (!res.complete) done(new TransportError('truncated', 'response body interrupted (connection closed early)', 'ECONNRESET'))
