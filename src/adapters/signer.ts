@@ -1,10 +1,10 @@
 /** Attestation signers from what attest was given: a PEM or PGP key file, a Cloud KMS key, or a signature made elsewhere. */
-import {createPublicKey} from 'node:crypto'
+import {createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject} from 'node:crypto'
 import {SafeDeployError} from '../core/errors.js'
 import {pemSigner, pgpSigner, kmsSigner} from '../core/attestation/sign.js'
 import {defaultPkixKeyId} from '../core/attestation/keys.js'
 import type {Attestor} from '../core/attestation/types.js'
-import type {AttestSigner} from '../core/ports.js'
+import type {AttestSigner, SigstoreSigner} from '../core/ports.js'
 import {readBinaryFile, readTextFile} from './fs/files.js'
 
 export interface SignerFlags {
@@ -61,4 +61,43 @@ export async function fileSigner(flags: SignerFlags, attestor: Attestor): Promis
     return {keyId: flags.publicKeyId, kind: 'signature-file', sign: async () => new Uint8Array(sig)}
   }
   throw new SafeDeployError('USAGE', 'give one of --private-key, --kms-key, --pgp-key, --signature-file (with --public-key-id)')
+}
+
+/**
+ * attest --sigstore: a PEM private key (its public half derived) or a Cloud KMS key version (its
+ * public key read from KMS), signing as cosign does: SHA-256 for ECDSA and RSA, pure Ed25519.
+ */
+export async function sigstoreSigner(flags: Pick<SignerFlags, 'privateKey' | 'kmsKey' | 'kmsEndpoint' | 'insecure' | 'timeoutMs'>): Promise<SigstoreSigner> {
+  if (flags.privateKey) {
+    const pem = readKeyFile(flags.privateKey, 'private key')
+    let key: KeyObject
+    try {
+      key = createPrivateKey(pem)
+    } catch (err) {
+      throw new SafeDeployError('KEY_INVALID', `${flags.privateKey}: not a PEM private key: ${(err as Error).message}`, {
+        hint: 'give an unencrypted PKCS#8 or SEC1 PEM key (cosign keys are encrypted: export one with `cosign import-key-pair` inverse, or use --kms-key)',
+      })
+    }
+    const type = key.asymmetricKeyType
+    if (type !== 'ec' && type !== 'rsa' && type !== 'ed25519')
+      throw new SafeDeployError('KEY_INVALID', `${flags.privateKey}: a ${type ?? 'secret'} key cannot sign Sigstore signatures (ECDSA, RSA or Ed25519)`)
+    const hash = type === 'ed25519' ? null : 'sha256'
+    return {
+      name: flags.privateKey,
+      publicKeyPem: createPublicKey(key).export({type: 'spki', format: 'pem'}).toString(),
+      sign: async (data) => new Uint8Array(cryptoSign(hash, data, key)),
+    }
+  }
+  if (flags.kmsKey) {
+    const {kmsPort} = await import('../adapters/gcp/kms.js')
+    const port = kmsPort(flags.kmsKey, {
+      ...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}),
+      insecure: flags.insecure,
+      ...(flags.timeoutMs === undefined ? {} : {timeoutMs: flags.timeoutMs}),
+    })
+    const signer = await kmsSigner(port, flags.kmsKey)
+    const {pem} = await port.getPublicKey()
+    return {name: flags.kmsKey, publicKeyPem: pem, sign: (data) => signer.sign(data)}
+  }
+  throw new SafeDeployError('USAGE', 'attest --sigstore signs with --private-key FILE or --kms-key projects/…/cryptoKeyVersions/N')
 }

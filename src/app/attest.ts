@@ -51,7 +51,7 @@ export async function attest(options: AttestOptions, ports: AttestPorts): Promis
   if (parseAttestorName(options.attestor) === undefined) {
     throw new SafeDeployError('USAGE', `--attestor expects projects/PROJECT/attestors/NAME, got "${options.attestor}"`)
   }
-  const {image, digest} = await pin(options, ports.resolver)
+  const {image, digest} = await pinForAttest(options, ports.resolver)
   const attestor = await ports.attestors.getAttestor(options.attestor)
   const signer = await ports.signer(attestor)
   const trusted = `the attestor trusts: ${attestor.publicKeys.map((k) => k.id).join(', ') || '(no keys)'}`
@@ -91,14 +91,17 @@ export async function attest(options: AttestOptions, ports: AttestPorts): Promis
   return {image, digest, attestor: attestor.name, noteName: attestor.noteReference, keyId: signer.keyId, signer: signer.kind, stored, created, occurrence}
 }
 
-/** image → image@digest (a tag resolved through the registry); --image-digest must already carry the digest. */
-async function pin(options: AttestOptions, resolver: DigestResolver): Promise<{image: string; digest: string}> {
+/** image → image@digest (a tag resolved through the registry); --image-digest must already carry the digest. Shared by attest --sigstore. */
+export async function pinForAttest(
+  options: Pick<AttestOptions, 'image' | 'imageDigest'>,
+  resolver: DigestResolver,
+): Promise<{image: string; digest: string; domain: string; path: string}> {
   const given = options.imageDigest ?? options.image
   if (!given) throw new SafeDeployError('USAGE', 'give --image REF (resolved to its digest) or --image-digest REF@sha256:…')
   const w = parseWritten(given)
   if (w.digest !== undefined) {
     if (!w.digest.startsWith('sha256:')) throw new SafeDeployError('INVALID_REFERENCE', `Binary Authorization only accepts sha256 digests, got ${w.digest}`)
-    return {image: `${w.domain}/${w.path}@${w.digest}`, digest: w.digest}
+    return {image: `${w.domain}/${w.path}@${w.digest}`, digest: w.digest, domain: w.domain, path: w.path}
   }
   if (options.imageDigest) {
     throw new SafeDeployError('USAGE', `--image-digest needs REF@sha256:…, got "${given}"`, {hint: 'use --image to resolve a tag first'})
@@ -111,5 +114,5 @@ async function pin(options: AttestOptions, resolver: DigestResolver): Promise<{i
       cause: outcome.error.cause,
     })
   }
-  return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest}
+  return {image: `${w.domain}/${w.path}@${outcome.value.digest}`, digest: outcome.value.digest, domain: w.domain, path: w.path}
 }

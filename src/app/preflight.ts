@@ -13,6 +13,8 @@ import {inputNamespaceMismatch} from '../core/manifest/whole-input.js'
 import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource, Progress} from '../core/ports.js'
 import {step} from './progress.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
+import {gatherSignatureFacts, requireSignaturesChecked, type SignatureFactPorts} from './signature-facts.js'
+import {signatureRequestsNeeded, type RepositoryOverride} from '../core/signatures/requests.js'
 import {countingResolver, hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
 
 export interface PreflightOptions {
@@ -44,6 +46,11 @@ export interface PreflightOptions {
   enforcedNamespace?: string | undefined
   /** Completes the `attest` next step of a denial with this invocation's trust sources. */
   attestHint?: AttestHint | undefined
+  /**
+   * Registry signatures required besides the policy (a --sigstore-key or identity, or the profile's
+   * requireSignatures): read even with --no-resolve, which only skips tag resolution.
+   */
+  signatures?: {repository?: RepositoryOverride; attestationTypes: string[]} | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -51,6 +58,8 @@ export interface TrustSources {
   policy: PolicySource
   attestors: AttestorSource
   attestations: AttestationSource
+  /** The signature requirement, prepared (keys and trusted root parsed), and where signatures are read; present when one is in force. */
+  signatures?: SignatureFactPorts
   close(): Promise<void>
 }
 
@@ -106,6 +115,7 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
       images,
       unexamined,
       ...(options.attestHint ? {attestHint: options.attestHint} : {}),
+      ...(options.signatures ? {signatures: options.signatures} : {}),
     }
     const needed = attestationFactsNeeded(plan)
     const facts = await step(
@@ -114,13 +124,27 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
       () => gatherAttestationFacts(needed, trust, progress ? {onChecked: () => progress.tick()} : {}),
       needed.length,
     )
-    const result = evaluatePreflight(plan, facts)
+    const signatures = options.signatures ? await signatureFacts(plan, options.signatures, trust, progress) : undefined
+    const result = evaluatePreflight(plan, facts, signatures)
+    requireSignaturesChecked(result)
     const addContext = ports.addContext
     if (addContext) await step(progress, 'reading reviewer context (Artifact Registry, vulnerabilities)', () => addContext(result))
     return {result, ...(pin ? {pin} : {})}
   } finally {
     await trust.close()
   }
+}
+
+async function signatureFacts(plan: PreflightPlan, required: NonNullable<PreflightOptions['signatures']>, trust: TrustSources, progress: Progress | undefined) {
+  if (trust.signatures === undefined) throw new SafeDeployError('INTERNAL', 'pre-flight: signatures are required but no signature source was opened')
+  const ports = trust.signatures
+  const needed = signatureRequestsNeeded(plan.images, required.repository)
+  return step(
+    progress,
+    `reading registry signatures (${needed.length} digest(s))`,
+    () => gatherSignatureFacts(needed, ports, {attestations: required.attestationTypes.length > 0, ...(progress ? {onChecked: () => progress.tick()} : {})}),
+    needed.length,
+  )
 }
 
 function writtenDigest(image: string): string | undefined {

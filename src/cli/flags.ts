@@ -103,6 +103,39 @@ export const trustFlags = {
   'api-insecure': Flags.boolean({description: 'talk to the endpoints above without TLS/auth (local test servers only)', hidden: true, helpGroup: 'POLICY'}),
 }
 
+/**
+ * Registry signatures (cosign / Sigstore) required besides the policy (docs/sigstore.md). A key or an
+ * identity turns the requirement on, as `cosign verify --key` does.
+ */
+export const signatureFlags = {
+  'sigstore-key': Flags.string({
+    multiple: true,
+    description: 'require a registry signature (cosign/Sigstore) verified by this PEM public key for every image (repeatable: any one key suffices)',
+    helpGroup: 'SIGNATURES',
+  }),
+  'sigstore-identity': Flags.string({
+    description: 'keyless: require a signature whose certificate names exactly this identity (SAN), with --sigstore-issuer',
+    exclusive: ['sigstore-identity-regexp'],
+    helpGroup: 'SIGNATURES',
+  }),
+  'sigstore-identity-regexp': Flags.string({description: 'keyless: the identity (SAN) must match this regular expression in full', helpGroup: 'SIGNATURES'}),
+  'sigstore-issuer': Flags.string({description: 'keyless: the OIDC issuer of the signing certificate, exactly', helpGroup: 'SIGNATURES'}),
+  'sigstore-trusted-root': Flags.string({
+    description: "keyless: trusted root JSON (what cosign's --trusted-root reads); verification never reaches Rekor, Fulcio or TUF",
+    helpGroup: 'SIGNATURES',
+  }),
+  'sigstore-attestation-type': Flags.string({
+    multiple: true,
+    description: 'also require a verified in-toto attestation of this predicate type, e.g. https://slsa.dev/provenance/v1 (repeatable)',
+    helpGroup: 'SIGNATURES',
+  }),
+  'sigstore-repository': Flags.string({
+    description: "read signatures from this repository instead of the image's (cosign's COSIGN_REPOSITORY)",
+    env: 'COSIGN_REPOSITORY',
+    helpGroup: 'SIGNATURES',
+  }),
+}
+
 /** preflight only: bare images (apply needs manifests). */
 export const bareImageFlags = {
   image: Flags.string({multiple: true, description: 'evaluate a bare image reference (repeatable)', helpGroup: 'INPUT'}),

@@ -28,6 +28,23 @@ export interface ProfileBackedFlags {
   'service-account'?: string | undefined
   applier?: string | undefined
   'require-enforcement'?: boolean | undefined
+  'sigstore-key'?: string[] | undefined
+  'sigstore-identity'?: string | undefined
+  'sigstore-identity-regexp'?: string | undefined
+  'sigstore-issuer'?: string | undefined
+  'sigstore-trusted-root'?: string | undefined
+  'sigstore-attestation-type'?: string[] | undefined
+  'sigstore-repository'?: string | undefined
+}
+
+/** The registry signature requirement in force (docs/sigstore.md): files named, not yet read. */
+export interface SignatureSettings {
+  keys: string[]
+  identities: Array<{subject?: string; subjectRegexp?: string; issuer: string}>
+  trustedRoot?: string
+  attestationTypes: string[]
+  /** host/path where signatures are stored instead of the image's repository. */
+  repository?: string
 }
 
 export interface Settings {
@@ -48,6 +65,8 @@ export interface Settings {
   reportJunit?: string
   serviceAccount?: string
   requireEnforcement: boolean
+  /** Present when a key or an identity is given (flags, else the profile's requireSignatures): that is what turns the requirement on. */
+  signatures?: SignatureSettings
 }
 
 /**
@@ -84,6 +103,44 @@ export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | un
     ...defined('reportJunit', flags['report-junit'] ?? p.reportJunit),
     ...defined('serviceAccount', flags['service-account'] ?? p.serviceAccount),
     requireEnforcement: flags['require-enforcement'] === true || p.requireEnforcement === true,
+    ...defined('signatures', signatureSettings(flags, p.requireSignatures)),
+  }
+}
+
+/**
+ * The signature requirement: each --sigstore-* flag wins over the profile's key of the same meaning.
+ * Giving a key or an identity turns it on, as `cosign verify --key` does; the other settings alone
+ * mean nothing and are refused rather than silently ignored.
+ */
+function signatureSettings(flags: ProfileBackedFlags, profile: Profile['requireSignatures']): SignatureSettings | undefined {
+  const subject = flags['sigstore-identity']
+  const subjectRegexp = flags['sigstore-identity-regexp']
+  const issuer = flags['sigstore-issuer']
+  if ((subject !== undefined || subjectRegexp !== undefined) !== (issuer !== undefined)) {
+    throw new SafeDeployError('USAGE', 'a keyless signer is named by --sigstore-identity (or --sigstore-identity-regexp) together with --sigstore-issuer', {
+      hint: 'e.g. --sigstore-identity https://github.com/ORG/REPO/.github/workflows/release.yml@refs/heads/main --sigstore-issuer https://token.actions.githubusercontent.com',
+    })
+  }
+  const flagIdentity = issuer === undefined ? [] : [{...(subject !== undefined ? {subject} : {subjectRegexp: subjectRegexp as string}), issuer}]
+  const keys = flags['sigstore-key'] ?? profile?.keys ?? []
+  const identities = issuer !== undefined ? flagIdentity : (profile?.identities ?? [])
+  const trustedRoot = flags['sigstore-trusted-root'] ?? profile?.trustedRoot
+  const attestationTypes = flags['sigstore-attestation-type'] ?? profile?.attestationTypes ?? []
+  const repository = flags['sigstore-repository'] ?? profile?.repository
+  if (keys.length === 0 && identities.length === 0) {
+    const stray = (['sigstore-trusted-root', 'sigstore-attestation-type', 'sigstore-repository'] as const).filter((f) => flags[f] !== undefined)
+    if (stray.length > 0)
+      throw new SafeDeployError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} without a signer to verify with`, {
+        hint: 'add --sigstore-key FILE (a cosign public key), or --sigstore-identity/--sigstore-issuer with --sigstore-trusted-root',
+      })
+    return undefined
+  }
+  return {
+    keys,
+    identities,
+    ...(trustedRoot !== undefined ? {trustedRoot} : {}),
+    attestationTypes,
+    ...(repository !== undefined ? {repository} : {}),
   }
 }
 

@@ -11,7 +11,10 @@ import {projectOf} from '../core/resource-names.js'
 import {DirAttestorSource, TRUST_PATH_HINTS} from '../adapters/fs/trust.js'
 import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import {directoryStore} from '../adapters/fs/attestation-store.js'
-import {fileSigner} from '../adapters/signer.js'
+import {fileSigner, sigstoreSigner} from '../adapters/signer.js'
+import {RegistrySignatureWriter} from '../adapters/registry/signature-writer.js'
+import {parseRepositoryOverride} from '../core/signatures/requests.js'
+import type {SigstoreAttestOptions, SigstoreAttestPorts} from '../app/attest-sigstore.js'
 import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
 import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import type {AttestationStore, AttestPorts} from '../app/attest.js'
@@ -125,6 +128,66 @@ function checkAttestPaths(flags: AttestFlags): void {
     ],
   ]
   for (const [flag, path, hint] of files) if (path !== undefined) requirePath({flag, path, kind: 'file', hint})
+}
+
+export interface SigstoreAttestFlags extends RegistryFlags, ApiFlags {
+  image?: string | undefined
+  'image-digest'?: string | undefined
+  'private-key'?: string | undefined
+  'kms-key'?: string | undefined
+  'kms-endpoint'?: string | undefined
+  'sigstore-format': string
+  'attestation-type'?: string | undefined
+  predicate?: string | undefined
+  'sigstore-repository'?: string | undefined
+  platform?: string | undefined
+}
+
+/** attest --sigstore: the key, the predicate file, and the registry as the place signatures are pushed to. */
+export function sigstoreAttestPorts(flags: SigstoreAttestFlags, debug: (line: string) => void): {options: SigstoreAttestOptions; ports: SigstoreAttestPorts} {
+  if (flags['private-key'] !== undefined)
+    requirePath({
+      flag: '--private-key',
+      path: flags['private-key'],
+      kind: 'file',
+      hint: 'the PEM private key to sign with (e.g. `openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt`)',
+    })
+  if (flags.predicate !== undefined)
+    requirePath({flag: '--predicate', path: flags.predicate, kind: 'file', hint: 'a JSON file holding the predicate (e.g. the SLSA provenance)'})
+  if (flags['private-key'] === undefined && flags['kms-key'] === undefined)
+    throw new SafeDeployError('USAGE', 'attest --sigstore signs with --private-key FILE or --kms-key projects/…/cryptoKeyVersions/N')
+  const type = flags['attestation-type']
+  let attestation: SigstoreAttestOptions['attestation']
+  if (type !== undefined && flags.predicate !== undefined) {
+    const text = readTextFile(flags.predicate, 'predicate file', {location: true})
+    try {
+      attestation = {type, predicate: JSON.parse(text) as unknown}
+    } catch (err) {
+      throw new SafeDeployError('INVALID_INPUT', `${flags.predicate} is not JSON: ${(err as Error).message}`, {location: {file: flags.predicate}})
+    }
+  }
+  const registry = registrySettings(flags)
+  return {
+    options: {
+      image: flags.image,
+      imageDigest: flags['image-digest'],
+      format: flags['sigstore-format'] === 'legacy' ? 'legacy' : 'bundle',
+      attestation,
+      ...(flags['sigstore-repository'] ? {repository: parseRepositoryOverride(flags['sigstore-repository'])} : {}),
+    },
+    ports: {
+      resolver: {resolveAll: (requests) => registryResolver(registry, flags.platform, debug).resolveAll(requests)},
+      signer: () =>
+        sigstoreSigner({
+          privateKey: flags['private-key'],
+          kmsKey: flags['kms-key'],
+          kmsEndpoint: flags['kms-endpoint'],
+          insecure: flags['api-insecure'] === true,
+          timeoutMs: apiTimeoutMs(flags),
+        }),
+      publisher: RegistrySignatureWriter.fromOptions({...registry, debug}),
+    },
+  }
 }
 
 export function attestPorts(flags: AttestFlags, debug: (line: string) => void): AttestPorts {

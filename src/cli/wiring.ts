@@ -21,6 +21,10 @@ import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
 import {readGcloudDefaults} from '../adapters/fs/gcloud.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
+import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
+import {readSignatureRequirement} from '../adapters/fs/sigstore-material.js'
+import {prepareRequirement} from '../core/signatures/requirement.js'
+import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {PreflightOptions, PreflightPorts} from '../app/preflight.js'
 import type {PreflightResult} from '../core/preflight.js'
 import {addReviewerContext} from '../app/reviewer-context.js'
@@ -65,6 +69,12 @@ export function digestResolver(o: {
 export function registryResolver(r: RegistrySettings, platform: string | undefined, debug: (line: string) => void): RegistryResolver {
   if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
   return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug})
+}
+
+/** Registry signatures are read through the same mirrors, insecure registries, CA and credentials as pins, even with --no-resolve. */
+function signatureSource(r: RegistrySettings, debug: (line: string) => void): RegistrySignatureSource {
+  if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
+  return RegistrySignatureSource.fromOptions({...r, debug})
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -181,6 +191,7 @@ export function preflightSetup(
   requireTrustPaths(settings.trust, (key) => (flags[key] !== undefined ? `--${key}` : `${key} (from the profile)`))
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
+  const sig = settings.signatures
   return {
     options: {
       target,
@@ -201,11 +212,19 @@ export function preflightSetup(
       // kubectl is given -n (flag or profile) and refuses objects in another namespace; Cloud Run has no -n.
       ...(settings.target === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
       attestHint: attestHint(settings.trust, flags, settings.project),
+      ...(sig ? {signatures: {attestationTypes: sig.attestationTypes, ...(sig.repository ? {repository: parseRepositoryOverride(sig.repository)} : {})}} : {}),
     },
     ports: {
       reader: inputReader,
       ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug})} : {}),
-      openTrust: () => openTrustSources(settings.trust, gcpEndpoints(flags), settings.project),
+      openTrust: async () => {
+        // Signature keys first: local files, and an unreadable one is exit 7 before any API is asked.
+        const signatures = sig
+          ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: signatureSource(registrySettings(flags), debug)}
+          : undefined
+        const trust = await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project)
+        return signatures ? {...trust, signatures} : trust
+      },
       // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
       ...(flags.project !== undefined || flags.vulnerabilities === true
         ? {

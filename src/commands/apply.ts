@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags} from '../cli/flags.js'
+import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, signatureFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
@@ -32,6 +32,7 @@ export default class Apply extends BaseCommand {
     ...allowUnexaminedFlags,
     ...targetFlags,
     ...trustFlags,
+    ...signatureFlags,
     ...preflightExtraFlags,
     lock: pinFlags.lock,
     'strip-tag': pinFlags['strip-tag'],

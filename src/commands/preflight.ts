@@ -1,5 +1,15 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {bareImageFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, targetFlags, trustFlags, unexaminedFlags} from '../cli/flags.js'
+import {
+  bareImageFlags,
+  inputFlags,
+  pinFlags,
+  preflightExtraFlags,
+  registryFlags,
+  signatureFlags,
+  targetFlags,
+  trustFlags,
+  unexaminedFlags,
+} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
@@ -32,6 +42,7 @@ export default class Preflight extends BaseCommand {
     ...preflightExtraFlags,
     ...targetFlags,
     ...trustFlags,
+    ...signatureFlags,
     lock: pinFlags.lock,
     'strip-tag': pinFlags['strip-tag'],
     ...registryFlags,

@@ -3,7 +3,7 @@
  * with file and line. Pure: text in, config out (src/cli/config.ts reads the file).
  * Precedence, in one place (src/cli/options.ts): flags > environment variables > profile > defaults.
  */
-import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node} from 'yaml'
+import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Scalar} from 'yaml'
 import {SafeDeployError} from './errors.js'
 import type {CustomImageRule} from './manifest/types.js'
 
@@ -29,6 +29,17 @@ export interface Profile {
   requireEnforcement?: boolean
   serviceAccount?: string
   applier?: 'kubectl' | 'api'
+  /** Registry signatures required for every image (docs/sigstore.md): the --sigstore-* flags, per environment. */
+  requireSignatures?: RequireSignatures
+}
+
+/** A profile's `requireSignatures:` (each key is the --sigstore-* flag of the same meaning; flags win key by key). */
+export interface RequireSignatures {
+  keys?: string[]
+  identities?: Array<{subject?: string; subjectRegexp?: string; issuer: string}>
+  trustedRoot?: string
+  attestationTypes?: string[]
+  repository?: string
 }
 
 export interface SafeDeployConfig {
@@ -41,7 +52,7 @@ export interface SafeDeployConfig {
 }
 
 /** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
-const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'> = {
+const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean' | 'object'> = {
   target: 'string',
   context: 'string',
   kubeconfig: 'string',
@@ -59,6 +70,7 @@ const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean'>
   requireEnforcement: 'boolean',
   serviceAccount: 'string',
   applier: 'string',
+  requireSignatures: 'object',
 }
 
 function lineOf(node: Node | null | undefined, lc: LineCounter): number | undefined {
@@ -137,9 +149,14 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
                 )
                 k = 'target'
               }
-              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | undefined>)[k]
+              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | 'object' | undefined>)[k]
               if (want === undefined) {
                 problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`)
+                continue
+              }
+              if (k === 'requireSignatures') {
+                const req = parseRequireSignatures(v, `profiles.${name}.requireSignatures`, problem)
+                if (req !== undefined) profile.requireSignatures = req
                 continue
               }
               const val = isScalar(v) ? v.value : undefined
@@ -182,6 +199,66 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
     })
   }
   return cfg
+}
+
+const REQUIRE_SIGNATURES_KEYS = ['keys', 'identities', 'trustedRoot', 'attestationTypes', 'repository']
+
+/** `requireSignatures:` strictly: known keys, lists of strings, identities with an issuer and one subject form. */
+function parseRequireSignatures(
+  node: Node | null,
+  where: string,
+  problem: (node: Node | null | undefined, msg: string) => void,
+): RequireSignatures | undefined {
+  if (!isMap(node)) {
+    problem(node, `${where}: expected a mapping with ${REQUIRE_SIGNATURES_KEYS.join(', ')}`)
+    return undefined
+  }
+  const out: RequireSignatures = {}
+  const strings = (v: Node | null, key: string): string[] | undefined => {
+    if (!isSeq(v) || !v.items.every((i) => isScalar(i) && typeof i.value === 'string' && i.value !== '')) {
+      problem(v, `${where}.${key}: expected a list of strings`)
+      return undefined
+    }
+    return v.items.map((i) => String((i as Scalar).value))
+  }
+  for (const kv of node.items) {
+    const key = isScalar(kv.key) ? String(kv.key.value) : ''
+    const v = kv.value as Node | null
+    if (key === 'keys' || key === 'attestationTypes') {
+      const list = strings(v, key)
+      if (list) out[key] = list
+    } else if (key === 'trustedRoot' || key === 'repository') {
+      if (!isScalar(v) || typeof v.value !== 'string' || v.value === '') problem(v, `${where}.${key}: expected a string`)
+      else out[key] = v.value
+    } else if (key === 'identities') {
+      if (!isSeq(v)) {
+        problem(v, `${where}.identities: expected a list of {subject or subjectRegexp, issuer}`)
+        continue
+      }
+      const identities: NonNullable<RequireSignatures['identities']> = []
+      for (const item of v.items) {
+        const m = isMap(item)
+          ? Object.fromEntries(item.items.map((p) => [isScalar(p.key) ? String(p.key.value) : '', isScalar(p.value) ? p.value.value : undefined]))
+          : {}
+        const subject = m['subject']
+        const subjectRegexp = m['subjectRegexp']
+        const issuer = m['issuer']
+        const extra = Object.keys(m).filter((k) => !['subject', 'subjectRegexp', 'issuer'].includes(k))
+        if (!isMap(item) || typeof issuer !== 'string' || (typeof subject === 'string') === (typeof subjectRegexp === 'string') || extra.length > 0) {
+          problem(
+            item as Node,
+            `${where}.identities: each entry needs issuer and exactly one of subject, subjectRegexp${extra.length ? ` (unknown: ${extra.join(', ')})` : ''}`,
+          )
+          continue
+        }
+        identities.push({...(typeof subject === 'string' ? {subject} : {subjectRegexp: String(subjectRegexp)}), issuer})
+      }
+      out.identities = identities
+    } else {
+      problem(kv.key as Node, `${where}.${key}: unknown key (known: ${REQUIRE_SIGNATURES_KEYS.join(', ')})`)
+    }
+  }
+  return out
 }
 
 /** The profile in force: --profile / SAFE_DEPLOY_PROFILE, else defaultProfile, else none. */

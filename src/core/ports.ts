@@ -157,3 +157,25 @@ export interface AttestationStore {
   /** Store it unless an equivalent occurrence is already there (created: false then). */
   store(attestation: NewAttestation): Promise<{stored: StoredAt; created: boolean}>
 }
+
+// Registry signatures (cosign / Sigstore): attest --sigstore
+
+/** A key that signs bytes, with its public half (to verify before pushing, and as the bundle's key hint). */
+export interface SigstoreSigner {
+  /** How reports name it: the key file or the KMS key version. */
+  name: string
+  publicKeyPem: string
+  sign(data: Uint8Array): Promise<Uint8Array>
+}
+
+/** Where signatures go: the registry, through the same credentials as pins (push scope). */
+export interface SignaturePublisher {
+  publishLegacySignature(req: {domain: string; path: string; digest: string; payload: Uint8Array; signature: string}): Promise<Published>
+  publishLegacyAttestation(req: {domain: string; path: string; digest: string; envelope: Uint8Array; predicateType: string}): Promise<Published>
+  publishBundle(req: {domain: string; path: string; digest: string; bundle: Uint8Array; predicateType: string}): Promise<Published>
+}
+
+export interface Published {
+  location: string
+  created: boolean
+}

@@ -10,6 +10,7 @@
 import {
   attestationChecksNeeded,
   evaluatePolicy,
+  overallVerdict,
   type AttestationCheck,
   type AttestHint,
   type AttestorOutcome,
@@ -17,9 +18,12 @@ import {
   type Verdict,
 } from './policy/evaluate.js'
 import {EXIT, SafeDeployError, type ExitCode} from './errors.js'
+import {parseWritten} from './reference/index.js'
 import {exitForVerdict} from './deploy.js'
 import type {Policy} from './policy/types.js'
 import type {UnexaminedValue} from './manifest/types.js'
+import {signatureRequest, unpinnedVerdict, signatureKey, type RepositoryOverride, type SignatureFacts} from './signatures/requests.js'
+import type {SignatureVerdict} from './signatures/types.js'
 
 export type {Verdict} from './policy/evaluate.js'
 
@@ -62,6 +66,8 @@ export interface ImageContext {
 
 export interface PlanImageResult extends ImageVerdict {
   context?: ImageContext
+  /** The registry signature requirement's outcome for this image (docs/sigstore.md), when one is in force. */
+  signatures?: SignatureVerdict
   original: string
   namespace: string
   serviceAccount: string
@@ -98,6 +104,8 @@ export interface PreflightPlan {
   unexamined?: UnexaminedValue[]
   /** Where the `attest` next step of a denial reads attestors and writes the attestation (the invocation's trust sources). */
   attestHint?: AttestHint
+  /** Registry signatures are required too (--sigstore-key / identity, or the profile's requireSignatures): an image is allowed only if both allow. */
+  signatures?: {repository?: RepositoryOverride; attestationTypes: string[]}
 }
 
 export type {AttestationCheck} from './policy/evaluate.js'
@@ -138,7 +146,7 @@ export function attestationFactsNeeded(plan: PreflightPlan): AttestationCheck[] 
  * The verdict for every image of the plan over facts gathered beforehand. A fact the evaluation asks
  * for that was not gathered is a bug, and it fails closed (INTERNAL), never "allowed".
  */
-export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts): PreflightResult {
+export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts, signatureFacts: SignatureFacts = new Map()): PreflightResult {
   const evaluation = evaluatePolicy({
     ...evaluationInput(plan),
     checkAttestor: (attestor, digest) => {
@@ -149,7 +157,7 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts):
   })
   const images: PlanImageResult[] = evaluation.images.map((v, idx) => {
     const src = plan.images[idx] as PlanImage
-    return {
+    const result: PlanImageResult = {
       ...v,
       original: src.original,
       namespace: src.namespace,
@@ -161,11 +169,68 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts):
       ...(src.path ? {path: src.path} : {}),
       ...(src.line !== undefined ? {line: src.line} : {}),
     }
+    return plan.signatures ? withSignatures(result, signatureVerdict(plan.signatures, src, signatureFacts), plan.signatures, src.breakGlass) : result
   })
   const unexamined = plan.unexamined ?? []
   const notes = [...evaluation.notes]
   if (unexamined.length > 0) notes.push(incompleteNote(unexamined.length, evaluation.verdict))
-  return {verdict: evaluation.verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes, unexamined}
+  const verdict = plan.signatures ? overallVerdict(images.map((i) => i.verdict)) : evaluation.verdict
+  return {verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes, unexamined}
+}
+
+function signatureVerdict(req: NonNullable<PreflightPlan['signatures']>, image: PlanImage, facts: SignatureFacts): SignatureVerdict {
+  const request = signatureRequest(image, req.repository)
+  if (request === undefined) return unpinnedVerdict(image.image)
+  const fact = facts.get(signatureKey(request))
+  if (fact === undefined) throw new SafeDeployError('INTERNAL', `pre-flight: the signatures of ${signatureKey(request)} were not gathered`)
+  return fact
+}
+
+/**
+ * An image is allowed only if the policy and the signature requirement both allow it. An unmet
+ * requirement denies an image the policy allowed or only dry-run denied (the requirement is
+ * safe-deploy's, enforced here, not in dry-run); break-glass still admits it, saying it would be
+ * denied. "Could not check" leaves the verdict to the caller, which refuses to go on (exit 4).
+ */
+function withSignatures(v: PlanImageResult, sv: SignatureVerdict, req: NonNullable<PreflightPlan['signatures']>, breakGlass: boolean): PlanImageResult {
+  const out: PlanImageResult = {...v, signatures: sv, notes: [...v.notes, ...sv.notes]}
+  if (sv.satisfied || sv.couldNotCheck) return out
+  out.reasons = [...v.reasons, `Image ${v.evaluatedImage} denied by the registry signature requirement: ${sv.reason}`]
+  out.nextSteps = [...v.nextSteps, ...signFixes(digestReference(v), sv, req)]
+  if (v.verdict === 'DENY') return out
+  if (breakGlass) {
+    out.verdict = 'ALLOW_BREAKGLASS'
+    out.wouldBe = 'DENY'
+  } else {
+    out.verdict = 'DENY'
+    delete out.wouldBe
+  }
+  return out
+}
+
+/** REPOSITORY@sha256:… as cosign and `attest` take it (the tag adds nothing once the digest is known). */
+function digestReference(v: PlanImageResult): string {
+  if (v.digest === undefined) return v.image
+  try {
+    return `${parseWritten(v.image).name}@${v.digest}`
+  } catch {
+    return v.image
+  }
+}
+
+/** The commands that would produce what is missing: safe-deploy's own signer, or cosign's. */
+function signFixes(ref: string, sv: SignatureVerdict, req: NonNullable<PreflightPlan['signatures']>): string[] {
+  if (!ref.includes('@sha256:')) return [`safe-deploy pin -f FILE   # sign and deploy ${ref} by digest`]
+  const verified = new Set(sv.attestations.filter((a) => a.verified).map((a) => a.predicateType))
+  const fixes: string[] = []
+  if (!sv.signatures.some((s) => s.verified))
+    fixes.push(`safe-deploy attest --sigstore --image ${ref} --private-key KEY.pem   # or: cosign sign --key cosign.key ${ref}`)
+  for (const type of req.attestationTypes)
+    if (!verified.has(type))
+      fixes.push(
+        `safe-deploy attest --sigstore --image ${ref} --attestation-type ${type} --predicate PREDICATE.json --private-key KEY.pem   # or: cosign attest --key cosign.key --type ${type} --predicate PREDICATE.json ${ref}`,
+      )
+  return fixes
 }
 
 function incompleteNote(n: number, verdict: Verdict): string {

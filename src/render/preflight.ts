@@ -92,20 +92,33 @@ function ruleName(i: PlanImageResult): string {
 function unmet(i: PlanImageResult): string[] {
   const dry = i.rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' ? ' (dry-run)' : ''
   const lines = i.attestors.filter((a) => !a.satisfied).map((a) => `${ruleName(i)}${dry} requires attestor ${a.attestor}: ${a.reason}`)
-  // Anything else the evaluation said (ALWAYS_DENY), without the GKE header and attestor lines shown above.
+  // Anything else the evaluation said (ALWAYS_DENY), without the GKE header, attestor and signature lines shown apart.
   for (const reason of i.reasons) {
-    if (/ denied by (Binary Authorization |attestor )/.test(reason)) continue
+    if (/ denied by (Binary Authorization |attestor |the registry signature requirement)/.test(reason)) continue
     lines.push(`${ruleName(i)}${dry}: ${reason}`)
   }
-  return lines.length > 0 ? lines : [`${ruleName(i)}${dry}: ${i.rule.evaluationMode}`]
+  const signatures = i.signatures && !i.signatures.satisfied ? [`registry signatures required: ${i.signatures.reason}`] : []
+  return lines.length > 0 || signatures.length > 0 ? [...lines, ...signatures] : [`${ruleName(i)}${dry}: ${i.rule.evaluationMode}`]
 }
 
 /** What admitted an allowed image, for the end of its line. */
 function allowedBy(i: PlanImageResult): string {
+  return policyAllowedBy(i) + (i.signatures?.satisfied ? `; ${signedBy(i.signatures)}` : '')
+}
+
+function policyAllowedBy(i: PlanImageResult): string {
   if (i.exemption) return ruleLabel(i)
   if (i.rule.evaluationMode === 'REQUIRE_ATTESTATION' && i.attestors.length > 0)
     return `${ruleName(i)}: valid attestation by ${i.attestors.map((a) => a.attestor).join(', ')}`
   return `${ruleName(i)}: ${i.rule.evaluationMode}`
+}
+
+/** `signed by ci.pub (bundle); attested https://slsa.dev/provenance/v1 by ci.pub`: what verified, for an allowed image. */
+function signedBy(s: NonNullable<PlanImageResult['signatures']>): string {
+  const sig = s.signatures.find((c) => c.verified)
+  const parts = sig ? [`signed by ${sig.verifiedBy ?? '?'} (${sig.format})`] : []
+  for (const a of s.attestations.filter((c) => c.verified)) parts.push(`attested ${a.predicateType ?? '?'} by ${a.verifiedBy ?? '?'}`)
+  return parts.join('; ')
 }
 
 /**
@@ -215,14 +228,20 @@ export function renderPreflightMarkdown(r: PreflightResult, opts: MarkdownOption
   }
   for (const [workload, imgs] of groups) {
     out.push(`### ${mdEscape(workload)}`, '')
-    out.push('| Image | Container | Where | Digest | Verdict | Rule | Attestors |', '|---|---|---|---|---|---|---|')
+    // The Signatures column only when a signature requirement is in force.
+    const withSignatures = imgs.some((i) => i.signatures !== undefined)
+    out.push(
+      `| Image | Container | Where | Digest | Verdict | Rule | Attestors |${withSignatures ? ' Signatures |' : ''}`,
+      `|---|---|---|---|---|---|---|${withSignatures ? '---|' : ''}`,
+    )
     for (const i of imgs) {
       const att =
         i.attestors.length === 0
           ? '—'
           : i.attestors.map((a) => `${a.satisfied ? '✅' : '❌'} \`${mdEscape(a.attestor.split('/').pop() ?? a.attestor)}\``).join('<br>')
+      const sig = i.signatures === undefined ? '—' : i.signatures.satisfied ? `✅ ${mdEscape(signedBy(i.signatures))}` : `❌ ${mdEscape(i.signatures.reason)}`
       out.push(
-        `| \`${mdEscape(i.original)}\` | ${i.container ? mdEscape(i.container) : '—'} | ${mdWhere(i, opts)} | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |`,
+        `| \`${mdEscape(i.original)}\` | ${i.container ? mdEscape(i.container) : '—'} | ${mdWhere(i, opts)} | \`${short(i.digest)}\` | ${MD_ICON[i.verdict]} | ${mdEscape(ruleLabel(i))} | ${att} |${withSignatures ? ` ${sig} |` : ''}`,
       )
     }
     out.push('')

@@ -71,6 +71,20 @@ export function renderAttestResult(r: AttestLine): string {
   return `${r.created ? 'attested' : 'already attested (nothing new stored)'}: ${r.image}\n  attestor: ${r.attestor} (note ${r.noteName})\n  key: ${r.keyId} (${r.signer})\n  stored: ${where}`
 }
 
+/** `attest --sigstore`: what was signed, how, and where it went. */
+export function renderSigstoreAttestResult(r: {
+  image: string
+  format: string
+  signatureKind: string
+  predicateType?: string
+  key: string
+  location: string
+  created: boolean
+}): string {
+  const what = r.signatureKind === 'attestation' ? `attestation ${r.predicateType ?? ''}`.trim() : 'signature'
+  return `${r.created ? 'signed' : 'already signed (nothing new pushed)'}: ${r.image}\n  ${what} (${r.format}), key ${r.key}\n  pushed: ${r.location}`
+}
+
 export interface ApplyLines {
   outcome: 'applied' | 'dry-run' | 'blocked'
   objects: Array<{kind: string; name: string; action: string}>

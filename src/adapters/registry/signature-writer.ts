@@ -10,6 +10,7 @@
  * index entry (the registry has no compare-and-swap on tags).
  */
 import {SafeDeployError} from '../../core/errors.js'
+import type {SignaturePublisher} from '../../core/ports.js'
 import {header, RegistryClient, registryErrorDetail, sha256, type Exchange, type RegistryClientOptions, type Target} from './client.js'
 import {isSha256, MANIFEST_ACCEPT, MEDIA_TYPES} from './media.js'
 import {
@@ -32,11 +33,13 @@ export interface LegacySignaturePush {
   /** sha256:… of the signed image. */
   digest: string
   layer: {
-    /** The simple-signing payload (the layer blob). */
+    /** The simple-signing payload (the layer blob); for an attestation, the DSSE envelope. */
     payload: Uint8Array
-    /** `dev.cosignproject.cosign/signature` and, for keyless signatures, certificate, chain, bundle. */
+    /** `dev.cosignproject.cosign/signature` and, for keyless signatures, certificate, chain, bundle; `predicateType` for an attestation. */
     annotations: Record<string, string>
   }
+  /** `.sig` (a signature, default) or `.att` (an attestation: the layer is a DSSE envelope). */
+  kind?: 'signature' | 'attestation'
 }
 
 export interface BundleReferrerPush {
@@ -66,7 +69,7 @@ export interface PushResult {
 const EMPTY_JSON = Buffer.from('{}')
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
 
-export class RegistrySignatureWriter {
+export class RegistrySignatureWriter implements SignaturePublisher {
   static fromOptions(options: RegistryClientOptions = {}): RegistrySignatureWriter {
     return new RegistrySignatureWriter(new RegistryClient(options))
   }
@@ -77,15 +80,31 @@ export class RegistrySignatureWriter {
     this.client.close()
   }
 
+  // The SignaturePublisher port (attest --sigstore), in the layouts below.
+  publishLegacySignature(req: {domain: string; path: string; digest: string; payload: Uint8Array; signature: string}): Promise<PushResult> {
+    return this.pushLegacySignature({...req, layer: {payload: req.payload, annotations: {[ANNOTATIONS.signature]: req.signature}}})
+  }
+
+  publishLegacyAttestation(req: {domain: string; path: string; digest: string; envelope: Uint8Array; predicateType: string}): Promise<PushResult> {
+    return this.pushLegacySignature({...req, kind: 'attestation', layer: {payload: req.envelope, annotations: {predicateType: req.predicateType}}})
+  }
+
+  publishBundle(req: {domain: string; path: string; digest: string; bundle: Uint8Array; predicateType: string}): Promise<PushResult> {
+    return this.pushBundleReferrer(req)
+  }
+
+  /** One more layer in the `sha256-<hex>.sig` manifest (`.att` for an attestation), unless the same one is there. */
   async pushLegacySignature(req: LegacySignaturePush): Promise<PushResult> {
-    const tag = digestTag(checkDigest(req.digest), '.sig')
+    const attestation = req.kind === 'attestation'
+    const tag = digestTag(checkDigest(req.digest), attestation ? '.att' : '.sig')
     const location = `${req.domain}/${req.path}:${tag}`
     const t = this.target(req, tag, `cannot push a signature to ${location}`)
     return this.client.limit(async () => {
       const existing = await fetchManifest(this.client, t, tag, [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', '), 'pull,push')
       const payload = Buffer.from(req.layer.payload)
       const payloadDigest = sha256(payload)
-      const signature = req.layer.annotations[ANNOTATIONS.signature]
+      // A signature layer is the same when its signature is; an attestation (its signature inside the envelope) when its bytes are.
+      const signature = attestation ? undefined : req.layer.annotations[ANNOTATIONS.signature]
       const previous = existing === undefined ? [] : descriptors(this.client, t, existing, 'layers', `${t.path}:${tag}`)
       const same = previous.some((l) =>
         signature !== undefined
@@ -99,7 +118,12 @@ export class RegistrySignatureWriter {
       let config: unknown = existing?.json['config']
       if (existing === undefined) config = {mediaType: OCI_CONFIG, digest: await this.uploadBlob(t, EMPTY_JSON), size: EMPTY_JSON.length}
       const mediaType = existing?.mediaType === MEDIA_TYPES.dockerManifest ? MEDIA_TYPES.dockerManifest : MEDIA_TYPES.ociManifest
-      const layer = {mediaType: SIGSTORE_MEDIA.simpleSigning, digest: payloadDigest, size: payload.length, annotations: req.layer.annotations}
+      const layer = {
+        mediaType: attestation ? SIGSTORE_MEDIA.dsse : SIGSTORE_MEDIA.simpleSigning,
+        digest: payloadDigest,
+        size: payload.length,
+        annotations: req.layer.annotations,
+      }
       const previousRaw = existing === undefined ? [] : (existing.json['layers'] as unknown[])
       const manifest = {...(existing?.json ?? {}), schemaVersion: 2, mediaType, config, layers: [...previousRaw, layer]}
       await this.putManifest(t, tag, Buffer.from(JSON.stringify(manifest)), mediaType)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {renderRunResult} from '../../render/text.js'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {imagePlatformFlags, registryFlags, inputFlags, trustFlags} from '../../cli/flags.js'
+import {imagePlatformFlags, registryFlags, inputFlags, signatureFlags, trustFlags} from '../../cli/flags.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runSetup} from '../../cli/wiring.js'
 import {runDeploy, type RunResult} from '../../app/run.js'
@@ -23,6 +23,7 @@ export const runFlags = {
   profile: inputFlags.profile,
   // The system policy applies to GKE only: Cloud Run never reads it.
   ...withoutSystemPolicy,
+  ...signatureFlags,
   // --project is also the Cloud Run target here, so a policy file must be allowed alongside it.
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes); default: read from --project', helpGroup: 'POLICY'}),
   ...registryFlags,
