@@ -11,7 +11,7 @@ import {prepareRequirement} from '../core/signatures/requirement.js'
 import {verifySignatures} from '../core/signatures/verify.js'
 import type {RepositoryOverride} from '../core/signatures/requests.js'
 import type {SignatureArtifacts, SignatureCheck} from '../core/signatures/types.js'
-import type {DigestResolver, SignaturePublisher, SigstoreSigner} from '../core/ports.js'
+import type {DigestResolver, SignaturePublisher, SignatureSource, SigstoreSigner} from '../core/ports.js'
 
 export type {Published, SignaturePublisher, SigstoreSigner} from '../core/ports.js'
 import {pinForAttest} from './attest.js'
@@ -28,6 +28,8 @@ export interface SigstoreAttestOptions {
 
 export interface SigstoreAttestPorts {
   resolver: DigestResolver
+  /** What the registry already holds, so the same key does not sign the same digest twice. */
+  source: SignatureSource
   signer(): Promise<SigstoreSigner>
   publisher: SignaturePublisher
 }
@@ -51,6 +53,15 @@ export async function attestSigstore(options: SigstoreAttestOptions, ports: Sigs
   const requirement = prepareRequirement({keys: [{name: signer.name, pem: signer.publicKeyPem}], identities: [], attestationTypes: type ? [type] : []})
   const repository = `${where.domain}/${where.path}`
   const base = {image, digest, key: signer.name, ...(type ? {predicateType: type} : {})}
+
+  // A signature is idempotent by key: ECDSA signatures differ each time, so "the same" means one
+  // this key already made for this digest, in this format (cosign would add another).
+  if (type === undefined) {
+    const [existing] = await ports.source.read([{image, ...where, digest, attestations: false}])
+    const format = options.format === 'legacy' ? 'simplesigning' : 'bundle'
+    const already = existing && verifySignatures(requirement, existing).signatures.find((c) => c.verified && c.format === format)
+    if (already) return {...base, format, signatureKind: 'signature', location: already.location, created: false}
+  }
 
   if (options.format === 'legacy' && options.attestation === undefined) {
     const payload = simpleSigningPayload(`${domain}/${path}`, digest)

@@ -13,6 +13,7 @@ import {AuditLog, defaultAuditPath} from '../adapters/fs/audit.js'
 import {directoryStore} from '../adapters/fs/attestation-store.js'
 import {fileSigner, sigstoreSigner} from '../adapters/signer.js'
 import {RegistrySignatureWriter} from '../adapters/registry/signature-writer.js'
+import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {SigstoreAttestOptions, SigstoreAttestPorts} from '../app/attest-sigstore.js'
 import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
@@ -185,6 +186,7 @@ export function sigstoreAttestPorts(flags: SigstoreAttestFlags, debug: (line: st
           insecure: flags['api-insecure'] === true,
           timeoutMs: apiTimeoutMs(flags),
         }),
+      source: RegistrySignatureSource.fromOptions({...registry, debug}),
       publisher: RegistrySignatureWriter.fromOptions({...registry, debug}),
     },
   }

@@ -49,13 +49,14 @@ afterAll(async () => {
 })
 
 const registry = (host = t.reg.host) => ['--insecure-registry', host]
+const policyFlags = () => ['--policy', files.policy, '--attestors', t.attestors, '--attestations', t.atts]
 
 async function sign(image: string, extra: string[] = [], key = files.ciPriv): Promise<CliResult> {
   return runCli(['attest', '--sigstore', '--image', image, '--private-key', key, ...registry(), '--json', ...extra])
 }
 
 async function preflight(image: string, extra: string[], host = t.reg.host): Promise<CliResult> {
-  return runCli(['preflight', '--image', image.replace(t.reg.host, host), '--policy', files.policy, ...registry(host), ...extra])
+  return runCli(['preflight', '--image', image.replace(t.reg.host, host), ...policyFlags(), ...registry(host), ...extra])
 }
 
 describe('attest --sigstore then preflight --sigstore-key (real registry)', () => {
@@ -126,7 +127,7 @@ describe('attest --sigstore then preflight --sigstore-key (real registry)', () =
     await t.reg.pushImage('sig/fail', 'v1')
     proxy.script((req) => (/sha256-[0-9a-f]{64}/.test(req.url) ? {status: 500} : undefined))
     try {
-      const r = await preflight(`${t.reg.host}/sig/fail:v1`, ['--sigstore-key', files.ciPub, '--registry-retries', '0'], proxy.host)
+      const r = await preflight(`${t.reg.host}/sig/fail:v1`, ['--sigstore-key', files.ciPub, '--retries', '0'], proxy.host)
       expect(r.code).toBe(4)
       expect(r.stderr).toMatch(/could not check the registry signatures/)
     } finally {
@@ -151,17 +152,24 @@ describe('attest --sigstore then preflight --sigstore-key (real registry)', () =
     await t.reg.pushImage('sig/apply', 'v1')
     const manifest = join(t.dir, 'apply.yaml')
     writeFileSync(manifest, deployment('web', `${t.reg.host}/sig/apply:v1`))
+    // A cluster nobody listens on: the denial comes before anything is sent.
+    const kubeconfig = join(t.dir, 'kubeconfig')
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: test, context: {cluster: c, user: u}}]\ncurrent-context: test\n',
+    )
     const r = await runCli([
       'apply',
       '-f',
       manifest,
-      '--policy',
-      files.policy,
+      ...policyFlags(),
       '--sigstore-key',
       files.ciPub,
       ...registry(),
-      '--cluster',
-      'us-central1.c',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'test',
       '--yes',
     ])
     expect(r.code).toBe(5)
