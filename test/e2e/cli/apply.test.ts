@@ -351,6 +351,41 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
   })
 })
 
+/** apply --json is a contract (src/schemas/apply.schema.json): checked against what the CLI really prints. */
+describe('apply --json (and -o yaml) against the published schema', () => {
+  it('applied (kubectl and api appliers), dry-run and blocked documents conform, and -o yaml is the same document', async () => {
+    const runs = [
+      await apply(deploymentFile('schema-kubectl', `${reg.host}/team/app:1.4`), ['--yes', '--json']),
+      await apply(deploymentFile('schema-api', `${reg.host}/team/app:1.4`), ['--yes', '--applier', 'api', '--json']),
+      await apply(deploymentFile('schema-dry', `${reg.host}/team/app:1.4`), ['--dry-run=server', '--json']),
+      await apply(deploymentFile('schema-denied', `${reg.host}/team/bad:2.0`), ['--yes', '--json']),
+    ]
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 5])
+    const docs = runs.map((r) => JSON.parse(r.stdout) as {outcome: string; applier?: string; objects: unknown[]})
+    expect(docs.map((d) => [d.outcome, d.applier])).toEqual([
+      ['applied', 'kubectl'],
+      ['applied', 'api'],
+      ['dry-run', 'kubectl'],
+      ['blocked', undefined],
+    ])
+    for (const d of docs) expect(schemaErrors('apply', d)).toEqual([])
+    expect(docs[0]?.objects).toEqual([expect.objectContaining({kind: 'Deployment', name: 'schema-kubectl', action: 'created'})])
+
+    const yaml = await apply(deploymentFile('schema-yaml', `${reg.host}/team/app:1.4`), ['--yes', '-o', 'yaml'])
+    expect(yaml.code).toBe(0)
+    const doc = parseYaml(yaml.stdout) as Record<string, unknown>
+    expect(schemaErrors('apply', doc)).toEqual([])
+    expect(Object.keys(doc)).toEqual(Object.keys(docs[0] as object))
+  })
+
+  it('-o name: each object sent as kind/name on stdout, the report on stderr', async () => {
+    const r = await apply(deploymentFile('name-web', `${reg.host}/team/app:1.4`), ['--yes', '-o', 'name'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('deployment/name-web\n')
+    expect(r.stderr).toMatch(/applied: 1 object\(s\)/)
+  })
+})
+
 describe('audit log', () => {
   it('safe-deploy audit --since 1h --verdict ALLOW --json filters the records', async () => {
     const log = join(dir, 'shared-audit.jsonl')

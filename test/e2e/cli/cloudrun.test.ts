@@ -7,8 +7,10 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {parse as parseYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
 import {startTrustSetup} from '../../support/fixtures.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../../support/gcp/grpc-servers.js'
 import {CORPUS, describeCorpus} from '../../support/corpus.js'
@@ -220,6 +222,38 @@ describe('safe-deploy run deploy', () => {
     expect(r.code).toBe(8)
     expect(r.stderr).toMatch(/denied by Binary Authorization/)
     expect(r.records().map((x) => x.outcome)).toEqual(['started', 'failed'])
+  })
+})
+
+/** run deploy --json is a contract (src/schemas/run.schema.json): checked against what the CLI really prints. */
+describe('run deploy --json (and -o yaml|name) against the published schema', () => {
+  it('deployed (created, then updated), dry-run and blocked documents conform', async () => {
+    const runs = [
+      await deploy('schema', `${reg.host}/team/app:1.4`, ['--yes', '--json']),
+      await deploy('schema', `${reg.host}/team/app:1.4`, ['--yes', '--json']),
+      await deploy('schema-dry', `${reg.host}/team/app:1.4`, ['--dry-run', '--json']),
+      await deploy('schema-denied', `${reg.host}/team/bad:2.0`, ['--yes', '--json']),
+    ]
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 5])
+    const docs = runs.map((r) => JSON.parse(r.stdout) as {kind: string; outcome: string; created?: boolean; revision?: string})
+    expect(docs.map((d) => [d.kind, d.outcome, d.created])).toEqual([
+      ['RunResult', 'deployed', true],
+      ['RunResult', 'deployed', false],
+      ['RunResult', 'dry-run', true],
+      ['RunResult', 'blocked', undefined],
+    ])
+    for (const d of docs) expect(schemaErrors('run', d)).toEqual([])
+    expect(docs[0]?.revision).toMatch(/schema-00001/)
+  })
+
+  it('-o yaml is the same document; -o name the service and its revision', async () => {
+    const y = await deploy('schema-yaml', `${reg.host}/team/app:1.4`, ['--yes', '-o', 'yaml'])
+    expect(y.code).toBe(0)
+    const doc = parseYaml(y.stdout) as {revision: string}
+    expect(schemaErrors('run', doc)).toEqual([])
+    const n = await deploy('schema-yaml', `${reg.host}/team/app:1.4`, ['--yes', '-o', 'name'])
+    expect(n.code).toBe(0)
+    expect(n.stdout).toMatch(/^service\.serving\.knative\.dev\/schema-yaml\nrevision\.serving\.knative\.dev\/\S*schema-yaml-00002\S*\n$/)
   })
 })
 

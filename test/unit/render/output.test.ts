@@ -3,6 +3,7 @@ import {describe, expect, it} from '@jest/globals'
 import {parse} from 'yaml'
 import {applyNames, pinNames, preflightNames, renderPinWide, renderYamlDocument, runNames, table} from '../../../src/render/output.js'
 import {renderPreflightText} from '../../../src/render/preflight.js'
+import {jsonDocumentNumbers} from '../../../src/render/json.js'
 import {renderApplyResult, renderRunResult} from '../../../src/render/text.js'
 import type {PinSiteJson} from '../../../src/app/pin.js'
 import type {PlanImageResult, PreflightResult} from '../../../src/core/preflight.js'
@@ -143,5 +144,16 @@ describe('deploy results in colour only when asked', () => {
     const blocked = renderRunResult({outcome: 'blocked', service: 's', verdict: 'DENY', auditId: 'id'}, {color: true})
     expect(blocked).toContain('\u001b[31mBLOCKED')
     expect(renderRunResult({outcome: 'deployed', service: 's', created: true, verdict: 'ALLOW', auditId: 'id'})).toBe('created s; verdict ALLOW; audit id id')
+  })
+})
+
+describe('--json documents say each field once (render/json.ts)', () => {
+  it("an attestor check's details keep only what the check does not already say", () => {
+    const check = {attestor: 'projects/p/attestors/a', satisfied: false, reason: 'no attestation'}
+    const doc = {images: [{document: 0, attestors: [{...check, details: {...check, checks: [], warnings: ['expired key']}}]}]}
+    expect(jsonDocumentNumbers(doc)).toEqual({images: [{document: 1, attestors: [{...check, details: {checks: [], warnings: ['expired key']}}]}]})
+    // A value that differs from the check's is information, and stays.
+    const differs = {images: [{attestors: [{...check, details: {reason: 'more detail', cause: 'x'}}]}]}
+    expect(jsonDocumentNumbers(differs)).toEqual(differs)
   })
 })
