@@ -7,6 +7,7 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {execFileSync} from 'node:child_process'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
@@ -383,6 +384,52 @@ describe('apply --json (and -o yaml) against the published schema', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toBe('deployment/name-web\n')
     expect(r.stderr).toMatch(/applied: 1 object\(s\)/)
+  })
+})
+
+/** Issue #12 item 12: the deploy-side wait is drawn on a terminal (the Progress port), never into a pipe. */
+describe('apply on a terminal: progress and colour; none when piped', () => {
+  // eslint-disable-next-line no-control-regex
+  const ESC = /\u001b\[/
+
+  it('shows the kubectl apply wait and colours the verdict and outcome; a piped run has no escape sequences and no progress', async () => {
+    // A kubectl that takes a second, so the wait outlasts the delay before progress shows (400 ms).
+    const real = execFileSync('sh', ['-c', 'command -v kubectl'], {encoding: 'utf8'}).trim()
+    const bin = mkdtempSync(join(dir, 'slow-kubectl-'))
+    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nsleep 1\nexec ${real} "$@"\n`, {mode: 0o755})
+    const e = env({PATH: `${bin}:${process.env.PATH ?? ''}`, TERM: 'xterm'})
+    delete e.NO_COLOR
+    const args = (name: string): string[] => [
+      'apply',
+      '-f',
+      deploymentFile(name, `${reg.host}/team/app:1.4`),
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'test',
+      '--policy',
+      enforcePolicy,
+      '--attestors',
+      attestors,
+      '--attestations',
+      atts,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      join(dir, `audit-${++n}.jsonl`),
+      '--yes',
+    ]
+    const tty = await drivePty(args('tty-web'), e, [])
+    expect({exitCode: tty.exitCode, tail: tty.output.slice(-1500)}).toEqual({exitCode: 0, tail: expect.stringMatching(/applied: 1 object/)})
+    expect(tty.output).toMatch(/applying 1 object\(s\) to test\.\.\. done in \d+\.\ds/)
+    expect(tty.raw).toContain('\u001b[32mapplied') // the outcome, green
+    expect(tty.raw).toContain('verdict \u001b[32mALLOW') // the verdict on the last line, green as in the pre-flight text
+
+    const piped = await runCli(args('piped-web'), {env: e})
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toMatch(/applied: 1 object\(s\) via kubectl; verdict ALLOW/)
+    expect(piped.stderr).not.toMatch(ESC)
+    expect(piped.stderr).not.toMatch(/applying 1 object/)
   })
 })
 

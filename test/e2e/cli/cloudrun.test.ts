@@ -11,6 +11,7 @@ import {parse as parseYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
 import {schemaErrors} from '../../support/schemas.js'
+import {drivePty} from '../../support/pty.js'
 import {startTrustSetup} from '../../support/fixtures.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../../support/gcp/grpc-servers.js'
 import {CORPUS, describeCorpus} from '../../support/corpus.js'
@@ -254,6 +255,59 @@ describe('run deploy --json (and -o yaml|name) against the published schema', ()
     const n = await deploy('schema-yaml', `${reg.host}/team/app:1.4`, ['--yes', '-o', 'name'])
     expect(n.code).toBe(0)
     expect(n.stdout).toMatch(/^service\.serving\.knative\.dev\/schema-yaml\nrevision\.serving\.knative\.dev\/\S*schema-yaml-00002\S*\n$/)
+  })
+})
+
+/** Issue #12 item 12: the wait for the Cloud Run operation is drawn on a terminal, never into a pipe. */
+describe('run deploy on a terminal: progress and colour; none when piped', () => {
+  // eslint-disable-next-line no-control-regex
+  const ESC = /\u001b\[/
+
+  it('shows what it waits for while the operation runs and colours the result; a piped run has no escape sequences and no progress', async () => {
+    // The operation reports done only after several polls: long enough for progress to show (400 ms).
+    run.state.pollsBeforeDone = 4
+    try {
+      const e = env({TERM: 'xterm'})
+      delete e.NO_COLOR
+      const args = (service: string): string[] => [
+        'run',
+        'deploy',
+        service,
+        '--image',
+        `${reg.host}/team/app:1.4`,
+        '--region',
+        REGION,
+        '--project',
+        PROJECT,
+        '--yes',
+        '--run-endpoint',
+        run.endpoint,
+        '--api-insecure',
+        '--policy',
+        policy,
+        '--attestors',
+        attestors,
+        '--attestations',
+        atts,
+        '--insecure-registry',
+        reg.host,
+        '--audit-log',
+        join(dir, `audit-${++n}.jsonl`),
+      ]
+      const tty = await drivePty(args('tty'), e, [])
+      expect({exitCode: tty.exitCode, tail: tty.output.slice(-1500)}).toEqual({exitCode: 0, tail: expect.stringMatching(/created tty revision/)})
+      expect(tty.output).toMatch(new RegExp(`waiting for the new revision of tty to become ready \\(${PROJECT}/${REGION}\\)\\.\\.\\. done in \\d+\\.\\ds`))
+      expect(tty.raw).toContain('\u001b[32mcreated')
+      expect(tty.raw).toContain('verdict \u001b[32mALLOW')
+
+      const piped = await runCli(args('piped'), {env: e})
+      expect(piped.code).toBe(0)
+      expect(piped.stderr).toMatch(/created piped revision .*; verdict ALLOW/)
+      expect(piped.stderr).not.toMatch(ESC)
+      expect(piped.stderr).not.toMatch(/waiting for/)
+    } finally {
+      run.state.pollsBeforeDone = 1
+    }
   })
 })
 
