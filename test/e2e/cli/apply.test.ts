@@ -590,16 +590,16 @@ describe('--require-enforcement on a cluster that is not identified by its conte
     expect(r.stderr).not.toMatch(/Error|warning/)
     expect(r.code).toBe(0)
     expect(kube.writes()).toHaveLength(1)
-    expect(
-      JSON.parse(
-        (
-          await apply(
-            deploymentFile('enf-json', `${reg.host}/team/app:1.4`),
-            gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj', '--json']),
-          )
-        ).stdout,
-      ).enforcement,
-    ).toEqual({
+    const doc = JSON.parse(
+      (
+        await apply(
+          deploymentFile('enf-json', `${reg.host}/team/app:1.4`),
+          gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj', '--json']),
+        )
+      ).stdout,
+    )
+    expect(schemaErrors('apply', doc)).toEqual([])
+    expect(doc.enforcement).toEqual({
       mode: 'PROJECT_SINGLETON_POLICY_ENFORCE',
       enforced: true,
       cluster: 'us-central1.prod',

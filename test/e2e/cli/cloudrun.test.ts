@@ -258,6 +258,30 @@ describe('run deploy --json (and -o yaml|name) against the published schema', ()
   })
 })
 
+/** run replace --json is the same contract (kind RunResult), with the v2 request sent; checked without the corpus. */
+describe('run replace --json against the published schema', () => {
+  it('deployed and blocked documents conform; the deployed one carries the request', async () => {
+    const file = (name: string, image: string): string => {
+      const f = join(dir, `${name}.yaml`)
+      writeFileSync(
+        f,
+        `apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n      - image: ${image}\n`,
+      )
+      return f
+    }
+    const replace = (f: string, extra: string[]) => cli(['run', 'replace', f, '--region', REGION, '--project', PROJECT, '--yes', ...extra])
+    const ok = await replace(file('replace-schema', `${reg.host}/team/app:1.4`), ['--json'])
+    const denied = await replace(file('replace-denied', `${reg.host}/team/bad:2.0`), ['--json'])
+    expect([ok.code, denied.code]).toEqual([0, 5])
+    const docs = [JSON.parse(ok.stdout), JSON.parse(denied.stdout)] as Array<{outcome: string; service: string; request?: unknown}>
+    for (const d of docs) expect(schemaErrors('run', d)).toEqual([])
+    expect(docs.map((d) => [d.outcome, d.service, d.request !== undefined])).toEqual([
+      ['deployed', 'replace-schema', true],
+      ['blocked', 'replace-denied', false],
+    ])
+  })
+})
+
 /** Issue #12 item 12: the wait for the Cloud Run operation is drawn on a terminal, never into a pipe. */
 describe('run deploy on a terminal: progress and colour; none when piped', () => {
   // eslint-disable-next-line no-control-regex
