@@ -6,9 +6,13 @@ import {stringify} from 'yaml'
 import type {PinJson} from '../app/pin.js'
 import type {PreflightResult} from '../core/preflight.js'
 
-/** The --json document as YAML: key order kept, no line folding (long references stay on one line). */
+/**
+ * The --json document as YAML: key order kept, no line folding (long references stay on one line), and
+ * an object used twice written out twice as JSON does, never as an anchor and alias (`&a1`/`*a1`),
+ * which many YAML readers (yq, jq pipelines, other languages) do not expect.
+ */
 export function renderYamlDocument(doc: unknown): string {
-  return stringify(doc, {lineWidth: 0})
+  return stringify(doc, {lineWidth: 0, aliasDuplicateObjects: false})
 }
 
 /** One line per item, each once, in order of first appearance. */

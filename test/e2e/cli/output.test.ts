@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse, parseAllDocuments} from 'yaml'
-import {runCli} from '../../support/cli.js'
+import {ROOT, runCli} from '../../support/cli.js'
 import {schemaErrors} from '../../support/schemas.js'
 import {deployment, startTrustSetup, type TrustSetup} from '../../support/fixtures.js'
 
@@ -138,5 +138,23 @@ describe('preflight -o', () => {
     )
     expect(oWide.stderr).toMatch(/default rule: REQUIRE_ATTESTATION/)
     expect(oWide.stderr).toMatch(/Verdict: DENY/)
+  })
+})
+
+describe('policy explain -o', () => {
+  it('-o yaml is the --json document (a rule shown twice is written twice, no YAML aliases); -o name is not a format here', async () => {
+    const policy = join(ROOT, 'templates/example/policy.yaml')
+    const [j, y, n] = await Promise.all([
+      runCli(['policy', 'explain', policy, '--json']),
+      runCli(['policy', 'explain', policy, '-o', 'yaml']),
+      runCli(['policy', 'explain', policy, '-o', 'name']),
+    ])
+    expect([j.code, y.code, n.code]).toEqual([0, 0, 2])
+    const doc = JSON.parse(j.stdout) as {kind: string}
+    expect(doc.kind).toBe('PolicyExplanation')
+    expect(schemaErrors('explain', doc)).toEqual([])
+    expect(parse(y.stdout)).toEqual(doc)
+    expect(y.stdout).not.toMatch(/[&*]a\d/)
+    expect(n.stderr).toMatch(/one of: json, yaml/)
   })
 })

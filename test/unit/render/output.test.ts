@@ -54,6 +54,13 @@ describe('renderYamlDocument', () => {
     expect(Object.keys(parse(text) as object)).toEqual(['apiVersion', 'kind', 'sites'])
     expect(text).toContain(`pinned: r.example/very/long/name:1@${D1}\n`)
   })
+
+  it('writes an object used twice out twice, as JSON does (no anchors or aliases)', () => {
+    const rule = {kind: 'default', evaluationMode: 'ALWAYS_ALLOW'}
+    const text = renderYamlDocument({rule, candidates: [rule]})
+    expect(text).not.toMatch(/[&*]a1/)
+    expect(parse(text)).toEqual({rule, candidates: [rule]})
+  })
 })
 
 describe('-o name', () => {
