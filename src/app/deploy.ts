@@ -9,8 +9,9 @@ import {addBreakGlass} from '../core/manifest/breakglass.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
 import {refusedKubectlArg, type Confirmation, type Enforcement} from '../core/deploy.js'
 import type {PreflightResult} from '../core/preflight.js'
-import type {AuditSink} from '../core/ports.js'
-import {renderPreflightText} from '../render/preflight.js'
+import type {AuditSink, Progress} from '../core/ports.js'
+import {renderPreflightText, type TextOptions} from '../render/preflight.js'
+import {step} from './progress.js'
 import {AuditTrail} from './audit-trail.js'
 import {runDeployGate} from './deploy-gate.js'
 import {preflight, type PreflightOptions, type PreflightPorts} from './preflight.js'
@@ -37,6 +38,8 @@ export interface ApplyOptions {
   prune?: {selector: string} | undefined
   /** For the audit records: who, and what the command line named as target. */
   audit: {actor: string; target: Record<string, unknown>}
+  /** How the pre-flight text is styled (colour on a terminal, -o wide). */
+  text?: TextOptions
 }
 
 /**
@@ -52,6 +55,8 @@ export interface ApplyPorts {
   auditId: string
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
+  /** Progress of sending the objects (the terminal's; absent elsewhere). Pre-flight progress is preflight.progress. */
+  progress?: Progress | undefined
   /** Write the pre-flight reports asked for (--report-md, --report-junit, $GITHUB_STEP_SUMMARY), whatever the verdict. */
   report?(result: PreflightResult): Promise<void>
   /** Read the target cluster's Binary Authorization enforcement (undefined: not checked). */
@@ -123,7 +128,7 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   const {result, pin} = await trail.preflight(() => preflight(o.preflight, ports.preflight))
   if (!pin) throw new SafeDeployError('USAGE', 'apply needs manifests (-f/-k); use `safe-deploy run deploy` for a bare image on Cloud Run')
   trail.retarget({...result.target, applier: o.applier ?? 'auto'})
-  ports.say(renderPreflightText(result))
+  ports.say(renderPreflightText(result, o.text))
   // The reports come before any decision, so a blocked deploy is reported too.
   await ports.report?.(result)
   const unexamined = result.unexamined?.length ?? 0
@@ -177,7 +182,10 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
         }))
       },
       apply: async () => {
-        const sent = await ports.apply(o.applier as KubeApplierKind | undefined, toSend, {extraArgs: o.extraArgs, prune: o.prune})
+        // kubectl apply waits for the API server on every object: seconds on a real cluster.
+        const sent = await step(ports.progress, `applying ${toSend.length} object(s) to ${result.target.context ?? 'the current context'}`, () =>
+          ports.apply(o.applier as KubeApplierKind | undefined, toSend, {extraArgs: o.extraArgs, prune: o.prune}),
+        )
         return {value: sent, detail: `${sent.objects.length} object(s) via ${sent.applier}`}
       },
     },

@@ -8,8 +8,9 @@ import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '..
 import {knativeToV2, BINAUTHZ_ANNOTATION} from '../core/cloudrun.js'
 import type {Confirmation} from '../core/deploy.js'
 import type {PreflightResult} from '../core/preflight.js'
-import type {AuditSink} from '../core/ports.js'
-import {renderPreflightText} from '../render/preflight.js'
+import type {AuditSink, Progress} from '../core/ports.js'
+import {renderPreflightText, type TextOptions} from '../render/preflight.js'
+import {step} from './progress.js'
 import {AuditTrail} from './audit-trail.js'
 import {runDeployGate} from './deploy-gate.js'
 import {checkJustification} from './deploy.js'
@@ -25,6 +26,8 @@ export interface RunOptions {
   /** validateOnly: pre-flight, then let the API validate the request (nothing deployed). */
   validateOnly: boolean
   actor: string
+  /** How the pre-flight text is styled (colour on a terminal, -o wide). */
+  text?: TextOptions | undefined
 }
 
 /** What the Cloud Run API answered. */
@@ -40,6 +43,8 @@ export interface RunPorts {
   auditId: string
   confirm(question: string): Promise<Confirmation>
   say(line: string): void
+  /** Progress of the Cloud Run operation (the terminal's; absent elsewhere). Pre-flight progress is preflight.progress. */
+  progress?: Progress | undefined
   /** Create or update the service from one image (run deploy). */
   deployService(req: {
     project: string
@@ -100,7 +105,7 @@ async function gated(
   send: () => Promise<RunDeployed>,
 ): Promise<Omit<RunResult, 'service' | 'request'>> {
   trail.retarget({platform: 'cloudrun', ...where})
-  ports.say(renderPreflightText(result))
+  ports.say(renderPreflightText(result, o.text))
   const gate = await runDeployGate(
     {
       platform: 'cloudrun',
@@ -118,7 +123,11 @@ async function gated(
     },
     {
       apply: async () => {
-        const r = await send()
+        // The Admin API answers with a long-running operation: polled until the new revision serves (or fails).
+        const waiting = o.validateOnly
+          ? `validating ${where.service} on Cloud Run (${where.project}/${where.region})`
+          : `waiting for the new revision of ${where.service} to become ready (${where.project}/${where.region})`
+        const r = await step(ports.progress, waiting, send)
         return {value: r, detail: `revision ${r.revision ?? '(none)'}`}
       },
     },

@@ -11,7 +11,8 @@ import {EXIT, EXIT_TABLE, SafeDeployError, formatLocation, type ExitCode} from '
 import {redact, redactValue} from '../core/redact.js'
 import {booleanAssignments, closest} from './suggest.js'
 import {jsonDocumentNumbers} from '../render/json.js'
-import {resolveFlagSpellings} from './options.js'
+import {isDocumentFormat, outputFormat, resolveFlagSpellings, type OutputFormat} from './options.js'
+import {renderYamlDocument} from '../render/output.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -49,6 +50,25 @@ export abstract class BaseCommand extends Command {
   /** Data output (stdout): what a pipe or a file receives; silent under --json. */
   protected out(text: string | Uint8Array): void {
     if (!this.jsonEnabled()) process.stdout.write(text)
+  }
+
+  /** What the command prints as its result (-o, --json); undefined: the default human output. */
+  protected output(): OutputFormat | undefined {
+    return (this.ctor as typeof BaseCommand).enableJsonFlag ? outputFormat(this.argv) : undefined
+  }
+
+  /**
+   * -o json and -o yaml are --json: the same document (success or error), human output silenced.
+   * oclif asks this before and after parsing, and from catch() when parsing failed.
+   */
+  public override jsonEnabled(): boolean {
+    return super.jsonEnabled() || isDocumentFormat(this.output())
+  }
+
+  /** The document as JSON (oclif's), or as YAML with -o yaml (same keys, same order). */
+  protected override logJson(json: unknown): void {
+    if (this.output() === 'yaml') process.stdout.write(renderYamlDocument(json))
+    else super.logJson(json)
   }
 
   protected setExit(code: ExitCode): void {

@@ -1,6 +1,7 @@
 /** Flags shared by pin, preflight, apply, run and attest: one definition each. */
 import {Flags} from '@oclif/core'
 import {DEFAULT_TIMEOUT_MS} from '../adapters/gcp/common.js'
+import {OUTPUT_FORMATS, type OutputFormat} from './options.js'
 
 export const inputFlags = {
   filename: Flags.string({char: 'f', multiple: true, description: 'manifest file, directory, or - for stdin (repeatable)', helpGroup: 'INPUT'}),
@@ -172,3 +173,24 @@ export const allowUnexaminedFlags = {
     helpGroup: 'INPUT',
   }),
 }
+
+/**
+ * kubectl's -o for the commands with a result (src/cli/options.ts outputFormat decides, once). --json stays:
+ * it is `-o json`, so giving both is refused rather than guessed. A command without a list of objects
+ * takes only the document formats.
+ */
+export const outputFlag = (formats: readonly OutputFormat[] = OUTPUT_FORMATS) =>
+  Flags.string({
+    char: 'o',
+    options: [...formats],
+    exclusive: ['json'],
+    description: [
+      'json: the --json document',
+      'yaml: the same document as YAML',
+      ...(formats.includes('name') ? ['name: one reference per line on stdout'] : []),
+      ...(formats.includes('wide') ? ['wide: the human report with more columns'] : []),
+    ].join('; '),
+    helpGroup: 'GLOBAL',
+  })
+
+export const outputFlags = {output: outputFlag()}

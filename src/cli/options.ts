@@ -261,3 +261,34 @@ export function apiTimeoutMs(flags: {'api-timeout'?: number | undefined}): numbe
 export function manifestInputs(flags: {filename?: string[] | undefined; recursive?: boolean | undefined; kustomize?: string[] | undefined}) {
   return {files: flags.filename ?? [], recursive: flags.recursive === true, kustomizeDirs: flags.kustomize ?? []}
 }
+
+/** kubectl's `-o` formats: the --json document (json), the same as YAML, `kind/name` lines, the human table with more columns. */
+export const OUTPUT_FORMATS = ['json', 'yaml', 'name', 'wide'] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
+/**
+ * The one decision of what a command prints as its result: `-o FORMAT` (also `-oFORMAT`, `-o=FORMAT`,
+ * `--output FORMAT`, `--output=FORMAT`), `--json` as `-o json`, nothing for the default human output.
+ * Read from argv rather than parsed flags because oclif asks whether output is JSON before parsing
+ * (and when parsing fails: the error document must follow the format asked for). Arguments after `--`
+ * belong to kubectl. An unknown value is left to oclif's parser (`options`), which reports it.
+ */
+export function outputFormat(argv: readonly string[]): OutputFormat | undefined {
+  const end = argv.indexOf('--')
+  const args = end === -1 ? argv : argv.slice(0, end)
+  let format: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string
+    if (a === '--json') format = 'json'
+    else if (a === '-o' || a === '--output') format = args[++i]
+    else if (a.startsWith('--output=')) format = a.slice('--output='.length)
+    else if (a.startsWith('-o=')) format = a.slice(3)
+    else if (/^-o[a-z]+$/.test(a)) format = a.slice(2)
+  }
+  return (OUTPUT_FORMATS as readonly string[]).includes(format ?? '') ? (format as OutputFormat) : undefined
+}
+
+/** json and yaml print the --json document (and the error document) instead of the human output. */
+export function isDocumentFormat(format: OutputFormat | undefined): format is 'json' | 'yaml' {
+  return format === 'json' || format === 'yaml'
+}

@@ -9,7 +9,7 @@ import {enforcementTarget} from '../core/deploy.js'
 import type {Target} from '../core/preflight.js'
 import type {AttestHint} from '../core/policy/evaluate.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
-import type {AuditSink, DigestResolver, InputReader} from '../core/ports.js'
+import type {AuditSink, DigestResolver, InputReader, Progress} from '../core/ports.js'
 import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
@@ -30,6 +30,7 @@ import type {PreflightResult} from '../core/preflight.js'
 import {addReviewerContext} from '../app/reviewer-context.js'
 import type {EnforcementReport} from '../app/deploy.js'
 import type {RunOptions, RunPorts} from '../app/run.js'
+import type {TextOptions} from '../render/preflight.js'
 import type {Profile} from '../core/config.js'
 import {askConfirmation} from './prompt.js'
 import {
@@ -345,11 +346,15 @@ export interface RunWiringFlags extends PreflightWiringFlags {
 }
 
 /** run deploy / run replace: the Cloud Run rules (default rule only), no custom image rules. */
-export function runSetup(
-  flags: RunWiringFlags & ProfileBackedFlags,
-  profile: Profile | undefined,
-  io: {say(m: string): void; debugLog: (l: string) => void},
-): {options: RunOptions; ports: RunPorts} {
+/** What a Cloud Run command gives its use case besides flags: human output, debug log, progress, text styling. */
+export interface RunIo {
+  say(m: string): void
+  debugLog: (l: string) => void
+  progress?: Progress
+  text?: TextOptions
+}
+
+export function runSetup(flags: RunWiringFlags & ProfileBackedFlags, profile: Profile | undefined, io: RunIo): {options: RunOptions; ports: RunPorts} {
   const settings = resolveSettings({...flags, target: 'cloudrun'}, profile, readGcloudDefaults())
   const breakGlass = flags['break-glass']
   const preflight = preflightSetup(flags, settings, [], io.debugLog, {breakGlass: breakGlass !== undefined})
@@ -363,9 +368,12 @@ export function runSetup(
       breakGlass,
       validateOnly: flags['dry-run'] === true,
       actor: actor(),
+      ...(io.text ? {text: io.text} : {}),
     },
     ports: {
-      preflight: preflight.ports,
+      // One Progress for the whole command: pre-flight steps, then the Cloud Run operation.
+      preflight: {...preflight.ports, progress: io.progress},
+      progress: io.progress,
       audit,
       auditId: audit.id,
       say: (m) => io.say(m),

@@ -1,6 +1,16 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {allowUnexaminedFlags, inputFlags, pinFlags, preflightExtraFlags, registryFlags, signatureFlags, targetFlags, trustFlags} from '../cli/flags.js'
+import {
+  allowUnexaminedFlags,
+  inputFlags,
+  outputFlags,
+  pinFlags,
+  preflightExtraFlags,
+  registryFlags,
+  signatureFlags,
+  targetFlags,
+  trustFlags,
+} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
@@ -9,6 +19,8 @@ import {writeReports} from '../app/reports.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
 import {renderApplyResult} from '../render/text.js'
+import {applyNames} from '../render/output.js'
+import {processTerminal, terminalProgress} from '../cli/terminal.js'
 
 export default class Apply extends BaseCommand {
   static override summary = 'Pin, pre-flight, confirm, apply to Kubernetes/GKE, and record the decision'
@@ -60,6 +72,7 @@ export default class Apply extends BaseCommand {
     'container-endpoint': Flags.string({description: 'GKE API host:port (tests, private access)', helpGroup: 'APPLY'}),
     'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'APPLY'}),
     ...registryFlags,
+    ...outputFlags,
   }
 
   async run(): Promise<Omit<ApplyResult, 'verdict'>> {
@@ -74,6 +87,10 @@ export default class Apply extends BaseCommand {
     const mode = flags['dry-run'] as 'none' | 'client' | 'server'
     const audit = auditSink(settings.auditLog)
     const preflight = preflightSetup(flags, settings, cfg.imageRules, this.debugLog, {breakGlass: breakGlass !== undefined})
+    const output = this.output()
+    const terminal = processTerminal(flags['no-color'])
+    // One Progress for the whole command: pre-flight steps, then sending the objects.
+    const progress = terminalProgress(terminal.progress && !this.jsonEnabled())
     const result = await applyManifests(
       {
         preflight: preflight.options,
@@ -83,6 +100,7 @@ export default class Apply extends BaseCommand {
         applier: settings.kube.applier,
         extraArgs: extra,
         ...(flags.prune && flags.selector ? {prune: {selector: flags.selector}} : {}),
+        text: {color: terminal.colorStderr, wide: output === 'wide'},
         audit: {
           actor: actor(),
           target: {
@@ -93,7 +111,8 @@ export default class Apply extends BaseCommand {
         },
       },
       {
-        preflight: preflight.ports,
+        preflight: {...preflight.ports, progress},
+        progress,
         audit,
         auditId: audit.id,
         say: (m) => this.say(m),
@@ -106,7 +125,8 @@ export default class Apply extends BaseCommand {
         apply: kubeApplier(settings.kube, mode, {serverSide: flags['server-side'], fieldManager: flags['field-manager']}),
       },
     )
-    this.say(renderApplyResult(result))
+    this.say(renderApplyResult(result, {color: terminal.colorStderr, wide: output === 'wide'}))
+    if (output === 'name') this.out(applyNames(result))
     this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     // The verdict is the pre-flight's: said once, as preflight.verdict.
     const {verdict: _verdict, ...json} = result

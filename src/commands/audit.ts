@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
+import {outputFlag} from '../cli/flags.js'
 import {auditReader, systemClock} from '../cli/wiring-trust.js'
 import type {AuditRecord} from '../core/audit.js'
 import {listAudit, type AuditListing} from '../app/audit.js'
@@ -22,6 +23,8 @@ export default class Audit extends BaseCommand {
     verdict: Flags.string({options: ['ALLOW', 'DENY', 'DRYRUN_DENY', 'ALLOW_BREAKGLASS'], description: 'only records with this verdict'}),
     outcome: Flags.string({options: ['started', 'applied', 'blocked', 'failed', 'dry-run', 'aborted'], description: 'only records with this outcome'}),
     'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)'}),
+    // Records are not objects with names: the document formats only.
+    output: outputFlag(['json', 'yaml']),
   }
 
   async run(): Promise<AuditListing<AuditRecord>> {

@@ -1,12 +1,13 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags.js'
+import {inputFlags, outputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags.js'
 import {loadConfig} from '../cli/config.js'
 import {manifestInputs, registrySettings} from '../cli/options.js'
 import {digestResolver, inputReader, writeFiles} from '../cli/wiring.js'
 import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {pin, type PinJson} from '../app/pin.js'
 import {joinYamlStreams, renderPinSummary} from '../render/pin.js'
+import {pinNames, renderPinWide} from '../render/output.js'
 
 export type {PinJson, PinSiteJson} from '../app/pin.js'
 
@@ -23,6 +24,7 @@ export default class Pin extends BaseCommand {
     '<%= config.bin %> pin -f k8s/ -R --write --lock-output images.lock.yaml',
     '<%= config.bin %> pin -f k8s/ --lock images.lock.yaml      # replay, no registry calls',
     '<%= config.bin %> pin -f deploy.yaml --platform linux/arm64 --strip-tag',
+    '<%= config.bin %> pin -f k8s/ -o name      # the pinned references, one per line',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PinResult'
@@ -31,6 +33,7 @@ export default class Pin extends BaseCommand {
     ...unexaminedFlags,
     ...pinFlags,
     ...registryFlags,
+    ...outputFlags,
     // kustomize output has no file to rewrite; stdin is refused by the use case.
     write: Flags.boolean({char: 'w', description: 'rewrite the input files in place (atomic, all or nothing)', exclusive: ['kustomize']}),
     // The lock file already records the platform each digest was resolved for.
@@ -60,9 +63,13 @@ export default class Pin extends BaseCommand {
         progress: terminalProgress(processTerminal(flags['no-color']).progress && !this.jsonEnabled()),
       },
     )
+    const output = this.output()
     for (const w of outcome.warnings) this.say(`warning: ${w}`)
+    if (output === 'wide') this.say(renderPinWide(outcome))
     this.say(renderPinSummary(outcome.summary, {seconds: outcome.seconds, written: outcome.written.length, lockOutput: outcome.lockOutput}))
-    if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))
+    // -o name replaces the pinned YAML on stdout (and also lists what --write pinned).
+    if (output === 'name') this.out(pinNames(outcome))
+    else if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))
     const {sites, summary, warnings, unexamined, written} = outcome
     return {sites, summary, warnings, unexamined, written}
   }

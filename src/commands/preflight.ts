@@ -2,6 +2,7 @@ import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {
   bareImageFlags,
   inputFlags,
+  outputFlags,
   pinFlags,
   preflightExtraFlags,
   registryFlags,
@@ -17,6 +18,7 @@ import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {preflight} from '../app/preflight.js'
 import {writeReports} from '../app/reports.js'
 import {renderPreflightText} from '../render/preflight.js'
+import {preflightNames} from '../render/output.js'
 import {exitForPreflight, type PreflightResult} from '../core/preflight.js'
 
 export default class Preflight extends BaseCommand {
@@ -32,6 +34,7 @@ export default class Preflight extends BaseCommand {
     '<%= config.bin %> preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
     '<%= config.bin %> preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
     '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --target cloudrun --project my-prod --json',
+    '<%= config.bin %> preflight -f k8s/ --profile prod -o yaml',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PreflightResult'
@@ -46,6 +49,7 @@ export default class Preflight extends BaseCommand {
     lock: pinFlags.lock,
     'strip-tag': pinFlags['strip-tag'],
     ...registryFlags,
+    ...outputFlags,
   }
 
   async run(): Promise<PreflightResult> {
@@ -61,8 +65,10 @@ export default class Preflight extends BaseCommand {
       reportPorts,
     )
     // The report is human text (stderr); the data is --json, --report-md and --report-junit.
-    this.say(renderPreflightText(result, {color: terminal.colorStderr}))
+    const output = this.output()
+    this.say(renderPreflightText(result, {color: terminal.colorStderr, wide: output === 'wide'}))
     for (const r of reports) this.say(`report written: ${r}`)
+    if (output === 'name') this.out(preflightNames(result))
     this.setExit(exitForPreflight(result))
     return result
   }

@@ -10,10 +10,26 @@ export function jsonDocumentNumbers(doc: unknown): unknown {
   for (const key of ['sites', 'images', 'unexamined'] as const) {
     if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(shiftDocument)
   }
+  if (Array.isArray(out.images)) out.images = out.images.map(withoutRepeatedAttestorFields)
   if (isObject(out.preflight)) out.preflight = jsonDocumentNumbers(out.preflight)
   if (isObject(out.location)) out.location = shiftDocument(out.location)
   if (Array.isArray(out.errors)) out.errors = out.errors.map(jsonDocumentNumbers)
   return out
+}
+
+/**
+ * An attestor check's `details` (the verifier's own result) repeats `attestor`, `satisfied` and `reason`
+ * of the check it belongs to: in --json each is said once, on the check; `details` keeps what only it has
+ * (checks, warnings, cause).
+ */
+function withoutRepeatedAttestorFields(image: unknown): unknown {
+  if (!isObject(image) || !Array.isArray(image.attestors)) return image
+  const attestors = image.attestors.map((a: unknown) => {
+    if (!isObject(a) || !isObject(a.details)) return a
+    const details = Object.fromEntries(Object.entries(a.details).filter(([k, v]) => !(k in a && k !== 'details' && a[k] === v)))
+    return {...a, details}
+  })
+  return {...image, attestors}
 }
 
 function shiftDocument(entry: unknown): unknown {

@@ -62,6 +62,8 @@ function attestorWarnings(details: unknown): string[] {
 /** How the terminal text is styled: the decision (TTY, NO_COLOR, FORCE_COLOR, CI, --no-color) is the caller's. */
 export interface TextOptions {
   color?: boolean
+  /** -o wide: each image line also names its namespace, service account, rule and full digest. */
+  wide?: boolean
 }
 
 /** `sha256:1a2b3c4d…`: enough to tell digests apart on a line; commands to run carry the full one. */
@@ -136,12 +138,24 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
   }
   const reasonPaint: Record<Verdict, (s: string) => string> = {ALLOW: c.green, DENY: c.red, DRYRUN_DENY: c.yellow, ALLOW_BREAKGLASS: c.magenta}
   const out: string[] = []
+  const wide = opts.wide === true
   for (const i of r.images) {
-    const who = [i.container ? `container ${i.container}` : '', i.workload, i.namespace && i.workload ? `ns ${i.namespace}` : ''].filter(Boolean).join(', ')
-    const tail = i.verdict === 'ALLOW' ? allowedBy(i) : i.wouldBe ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})` : ''
+    const who = [
+      i.container ? `container ${i.container}` : '',
+      i.workload,
+      i.namespace && (i.workload || wide) ? `ns ${i.namespace}` : '',
+      wide && i.serviceAccount ? `sa ${i.serviceAccount}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ')
+    const verdictTail =
+      i.verdict === 'ALLOW' ? allowedBy(i) : i.wouldBe ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})` : ''
+    // Wide names the rule for every verdict (an allowed image's tail already says what admitted it).
+    const tail = wide && i.verdict !== 'ALLOW' ? [ruleLabel(i), verdictTail].filter(Boolean).join('; ') : verdictTail
     const where = fileLine(i)
+    const shown = wide && i.digest ? `${imageShort(i).replace(/@.*$/, '')}@${i.digest}` : imageShort(i)
     out.push(
-      `${paint[i.verdict](SYMBOL[i.verdict])}  ${c.bold(imageShort(i))}${who ? c.dim(`  (${who})`) : ''}${where ? `  ${c.cyan(where)}` : ''}${tail ? `  ${c.dim(tail)}` : ''}`,
+      `${paint[i.verdict](SYMBOL[i.verdict])}  ${c.bold(shown)}${who ? c.dim(`  (${who})`) : ''}${where ? `  ${c.cyan(where)}` : ''}${tail ? `  ${c.dim(tail)}` : ''}`,
     )
     if (i.verdict !== 'ALLOW') for (const u of unmet(i)) out.push(`      ${reasonPaint[i.verdict](u)}`)
     // Verification warnings (expired PGP key, duplicate key ids…) must reach the reader, not only --json.

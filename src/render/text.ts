@@ -4,6 +4,10 @@
  */
 import type {LintResult} from '../core/policy/lint.js'
 import type {RuleExplanation} from '../core/policy/evaluate.js'
+import picocolors from 'picocolors'
+
+const {createColors} = picocolors
+type Colors = ReturnType<typeof createColors>
 
 /** `FILE:LINE: severity CODE: message` then the fix, per finding, then the counts. */
 export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 'warnings' | 'notes'>): string {
@@ -39,6 +43,13 @@ export function renderAuditRecords(records: readonly AuditLine[]): string {
     .join('')
 }
 
+/** How the deploy results are styled (the decision is the caller's: src/cli/terminal.ts). */
+export interface ResultTextOptions {
+  color?: boolean
+  /** -o wide: objects with their namespace. */
+  wide?: boolean
+}
+
 export interface RunLine {
   outcome: 'deployed' | 'blocked' | 'dry-run'
   service: string
@@ -50,9 +61,19 @@ export interface RunLine {
 }
 
 /** The last line of run deploy / run replace. */
-export function renderRunResult(r: RunLine): string {
-  if (r.outcome === 'blocked') return 'BLOCKED: nothing was deployed (see the reasons above).'
-  return `${r.outcome === 'deployed' ? (r.created ? 'created' : 'updated') : 'validated (dry run)'} ${r.service}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + r.uri : ''}; verdict ${r.verdict}; audit id ${r.auditId}`
+export function renderRunResult(r: RunLine, opts: ResultTextOptions = {}): string {
+  const c = createColors(opts.color === true)
+  if (r.outcome === 'blocked') return `${c.bold(c.red('BLOCKED'))}: nothing was deployed (see the reasons above).`
+  const what = r.outcome === 'deployed' ? c.green(r.created ? 'created' : 'updated') : c.yellow('validated (dry run)')
+  return `${what} ${c.bold(r.service)}${r.revision ? ' revision ' + r.revision : ''}${r.uri ? ' at ' + c.cyan(r.uri) : ''}; verdict ${paintVerdict(c, r.verdict)}; audit id ${r.auditId}`
+}
+
+/** The verdict word in the colours the pre-flight text uses for it. */
+function paintVerdict(c: Colors, verdict: string): string {
+  if (verdict === 'ALLOW') return c.green(verdict)
+  if (verdict === 'DENY') return c.bold(c.red(verdict))
+  if (verdict === 'DRYRUN_DENY') return c.bold(c.yellow(verdict))
+  return c.bold(c.magenta(verdict))
 }
 
 export interface AttestLine {
@@ -87,18 +108,20 @@ export function renderSigstoreAttestResult(r: {
 
 export interface ApplyLines {
   outcome: 'applied' | 'dry-run' | 'blocked'
-  objects: Array<{kind: string; name: string; action: string}>
+  objects: Array<{kind: string; name: string; namespace?: string; action: string}>
   applier?: string
   verdict: string
   auditId: string
 }
 
 /** One line per object sent (kubectl's `kind/name action`), then the outcome. */
-export function renderApplyResult(r: ApplyLines): string {
-  if (r.outcome === 'blocked') return 'BLOCKED: nothing was applied (see the reasons above).'
+export function renderApplyResult(r: ApplyLines, opts: ResultTextOptions = {}): string {
+  const c = createColors(opts.color === true)
+  if (r.outcome === 'blocked') return `${c.bold(c.red('BLOCKED'))}: nothing was applied (see the reasons above).`
   const dry = r.outcome === 'dry-run' ? ' (dry run)' : ''
+  const ns = (o: ApplyLines['objects'][number]): string => (opts.wide ? `  (ns ${o.namespace ?? '-'})` : '')
   return (
-    r.objects.map((o) => `${o.kind.toLowerCase()}/${o.name} ${o.action}${dry}\n`).join('') +
-    `${r.outcome === 'applied' ? 'applied' : 'dry run done'}: ${r.objects.length} object(s) via ${r.applier ?? ''}; verdict ${r.verdict}; audit id ${r.auditId}`
+    r.objects.map((o) => `${o.kind.toLowerCase()}/${o.name} ${o.action}${dry}${ns(o)}\n`).join('') +
+    `${r.outcome === 'applied' ? c.green('applied') : c.yellow('dry run done')}: ${r.objects.length} object(s) via ${r.applier ?? ''}; verdict ${paintVerdict(c, r.verdict)}; audit id ${r.auditId}`
   )
 }

@@ -4,7 +4,7 @@ import {policyExplainPorts} from '../../cli/wiring-trust.js'
 import {policyExplain} from '../../app/policy.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
 import {renderExplain} from '../../render/text.js'
-import {apiTimeoutFlag, deprecatedTargetPlatformFlag} from '../../cli/flags.js'
+import {apiTimeoutFlag, deprecatedTargetPlatformFlag, outputFlag} from '../../cli/flags.js'
 
 export default class PolicyExplain extends BaseCommand {
   static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
@@ -29,6 +29,8 @@ export default class PolicyExplain extends BaseCommand {
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
     'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
+    // One explanation, no list of objects: the document formats only.
+    output: outputFlag(['json', 'yaml']),
   }
 
   async run(): Promise<Omit<RuleExplanation, 'kind'> & {ruleKind: RuleExplanation['kind']}> {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {renderRunResult} from '../../render/text.js'
-import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {imagePlatformFlags, registryFlags, inputFlags, signatureFlags, trustFlags} from '../../cli/flags.js'
+import {withExitCodes} from '../../cli/base.js'
+import {RunCommand} from '../../cli/run-command.js'
+import {imagePlatformFlags, registryFlags, inputFlags, outputFlags, signatureFlags, trustFlags} from '../../cli/flags.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runSetup} from '../../cli/wiring.js'
 import {runDeploy, type RunResult} from '../../app/run.js'
@@ -27,9 +27,10 @@ export const runFlags = {
   // --project is also the Cloud Run target here, so a policy file must be allowed alongside it.
   policy: Flags.string({description: 'policy file (what `gcloud container binauthz policy export` writes); default: read from --project', helpGroup: 'POLICY'}),
   ...registryFlags,
+  ...outputFlags,
 }
 
-export default class RunDeploy extends BaseCommand {
+export default class RunDeploy extends RunCommand {
   static override summary = 'Deploy one image to Cloud Run, pinned and pre-flighted, with Binary Authorization on'
   static override description = withExitCodes(
     'Pins the image, pre-flights it with the Cloud Run rules (default rule only), then creates or updates the service through the Cloud Run ' +
@@ -50,9 +51,9 @@ export default class RunDeploy extends BaseCommand {
   async run(): Promise<Omit<RunResult, 'verdict'>> {
     const {args, flags} = await this.parse(RunDeploy)
     const cfg = loadConfig(flags.config)
-    const {options, ports} = runSetup(flags, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
+    const {options, ports} = runSetup(flags, selectProfile(cfg, flags.profile), this.runIo(flags['no-color']))
     const r = await runDeploy(args.service, options, ports)
-    this.say(renderRunResult(r))
+    this.showRunResult(r, flags['no-color'])
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     // The verdict is the pre-flight's: said once, as preflight.verdict.
     const {verdict: _verdict, ...json} = r

@@ -1,14 +1,14 @@
 import {Args} from '@oclif/core'
-import {BaseCommand, withExitCodes} from '../../cli/base.js'
+import {withExitCodes} from '../../cli/base.js'
+import {RunCommand} from '../../cli/run-command.js'
 import {loadConfig, selectProfile} from '../../cli/config.js'
 import {runSetup} from '../../cli/wiring.js'
 import {runReplace, type RunResult} from '../../app/run.js'
 import {runFlags} from './deploy.js'
 import {allowUnexaminedFlags} from '../../cli/flags.js'
-import {renderRunResult} from '../../render/text.js'
 import {EXIT} from '../../core/errors.js'
 
-export default class RunReplace extends BaseCommand {
+export default class RunReplace extends RunCommand {
   static override summary = 'Deploy a Knative Service YAML to Cloud Run, pinned and pre-flighted, with Binary Authorization on'
   static override description = withExitCodes(
     'Pins every image in the Service YAML, sets run.googleapis.com/binary-authorization: default on the Service metadata, pre-flights it with ' +
@@ -24,9 +24,9 @@ export default class RunReplace extends BaseCommand {
   async run(): Promise<Omit<RunResult, 'verdict'>> {
     const {args, flags} = await this.parse(RunReplace)
     const cfg = loadConfig(flags.config)
-    const {options, ports} = runSetup({...flags, filename: [args.file]}, selectProfile(cfg, flags.profile), {say: (m) => this.say(m), debugLog: this.debugLog})
+    const {options, ports} = runSetup({...flags, filename: [args.file]}, selectProfile(cfg, flags.profile), this.runIo(flags['no-color']))
     const r = await runReplace(args.file, {...options, flagProject: flags.project, flagRegion: flags.region}, ports)
-    this.say(renderRunResult(r))
+    this.showRunResult(r, flags['no-color'])
     this.setExit(r.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     // The verdict is the pre-flight's: said once, as preflight.verdict.
     const {verdict: _verdict, ...json} = r

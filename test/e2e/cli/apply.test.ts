@@ -7,6 +7,7 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {execFileSync} from 'node:child_process'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
@@ -351,6 +352,87 @@ describe('safe-deploy apply --applier api (client-node server-side apply)', () =
   })
 })
 
+/** apply --json is a contract (src/schemas/apply.schema.json): checked against what the CLI really prints. */
+describe('apply --json (and -o yaml) against the published schema', () => {
+  it('applied (kubectl and api appliers), dry-run and blocked documents conform, and -o yaml is the same document', async () => {
+    const runs = [
+      await apply(deploymentFile('schema-kubectl', `${reg.host}/team/app:1.4`), ['--yes', '--json']),
+      await apply(deploymentFile('schema-api', `${reg.host}/team/app:1.4`), ['--yes', '--applier', 'api', '--json']),
+      await apply(deploymentFile('schema-dry', `${reg.host}/team/app:1.4`), ['--dry-run=server', '--json']),
+      await apply(deploymentFile('schema-denied', `${reg.host}/team/bad:2.0`), ['--yes', '--json']),
+    ]
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 5])
+    const docs = runs.map((r) => JSON.parse(r.stdout) as {outcome: string; applier?: string; objects: unknown[]})
+    expect(docs.map((d) => [d.outcome, d.applier])).toEqual([
+      ['applied', 'kubectl'],
+      ['applied', 'api'],
+      ['dry-run', 'kubectl'],
+      ['blocked', undefined],
+    ])
+    for (const d of docs) expect(schemaErrors('apply', d)).toEqual([])
+    expect(docs[0]?.objects).toEqual([expect.objectContaining({kind: 'Deployment', name: 'schema-kubectl', action: 'created'})])
+
+    const yaml = await apply(deploymentFile('schema-yaml', `${reg.host}/team/app:1.4`), ['--yes', '-o', 'yaml'])
+    expect(yaml.code).toBe(0)
+    const doc = parseYaml(yaml.stdout) as Record<string, unknown>
+    expect(schemaErrors('apply', doc)).toEqual([])
+    expect(Object.keys(doc)).toEqual(Object.keys(docs[0] as object))
+  })
+
+  it('-o name: each object sent as kind/name on stdout, the report on stderr', async () => {
+    const r = await apply(deploymentFile('name-web', `${reg.host}/team/app:1.4`), ['--yes', '-o', 'name'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('deployment/name-web\n')
+    expect(r.stderr).toMatch(/applied: 1 object\(s\)/)
+  })
+})
+
+/** Issue #12 item 12: the deploy-side wait is drawn on a terminal (the Progress port), never into a pipe. */
+describe('apply on a terminal: progress and colour; none when piped', () => {
+  // eslint-disable-next-line no-control-regex
+  const ESC = /\u001b\[/
+
+  it('shows the kubectl apply wait and colours the verdict and outcome; a piped run has no escape sequences and no progress', async () => {
+    // A kubectl that takes a second, so the wait outlasts the delay before progress shows (400 ms).
+    const real = execFileSync('sh', ['-c', 'command -v kubectl'], {encoding: 'utf8'}).trim()
+    const bin = mkdtempSync(join(dir, 'slow-kubectl-'))
+    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\nsleep 1\nexec ${real} "$@"\n`, {mode: 0o755})
+    const e = env({PATH: `${bin}:${process.env.PATH ?? ''}`, TERM: 'xterm'})
+    delete e.NO_COLOR
+    const args = (name: string): string[] => [
+      'apply',
+      '-f',
+      deploymentFile(name, `${reg.host}/team/app:1.4`),
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'test',
+      '--policy',
+      enforcePolicy,
+      '--attestors',
+      attestors,
+      '--attestations',
+      atts,
+      '--insecure-registry',
+      reg.host,
+      '--audit-log',
+      join(dir, `audit-${++n}.jsonl`),
+      '--yes',
+    ]
+    const tty = await drivePty(args('tty-web'), e, [])
+    expect({exitCode: tty.exitCode, tail: tty.output.slice(-1500)}).toEqual({exitCode: 0, tail: expect.stringMatching(/applied: 1 object/)})
+    expect(tty.output).toMatch(/applying 1 object\(s\) to test\.\.\. done in \d+\.\ds/)
+    expect(tty.raw).toContain('\u001b[32mapplied') // the outcome, green
+    expect(tty.raw).toContain('verdict \u001b[32mALLOW') // the verdict on the last line, green as in the pre-flight text
+
+    const piped = await runCli(args('piped-web'), {env: e})
+    expect(piped.code).toBe(0)
+    expect(piped.stderr).toMatch(/applied: 1 object\(s\) via kubectl; verdict ALLOW/)
+    expect(piped.stderr).not.toMatch(ESC)
+    expect(piped.stderr).not.toMatch(/applying 1 object/)
+  })
+})
+
 describe('audit log', () => {
   it('safe-deploy audit --since 1h --verdict ALLOW --json filters the records', async () => {
     const log = join(dir, 'shared-audit.jsonl')
@@ -508,16 +590,16 @@ describe('--require-enforcement on a cluster that is not identified by its conte
     expect(r.stderr).not.toMatch(/Error|warning/)
     expect(r.code).toBe(0)
     expect(kube.writes()).toHaveLength(1)
-    expect(
-      JSON.parse(
-        (
-          await apply(
-            deploymentFile('enf-json', `${reg.host}/team/app:1.4`),
-            gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj', '--json']),
-          )
-        ).stdout,
-      ).enforcement,
-    ).toEqual({
+    const doc = JSON.parse(
+      (
+        await apply(
+          deploymentFile('enf-json', `${reg.host}/team/app:1.4`),
+          gke(['--require-enforcement', '--cluster', 'us-central1.prod', '--project', 'test-proj', '--json']),
+        )
+      ).stdout,
+    )
+    expect(schemaErrors('apply', doc)).toEqual([])
+    expect(doc.enforcement).toEqual({
       mode: 'PROJECT_SINGLETON_POLICY_ENFORCE',
       enforced: true,
       cluster: 'us-central1.prod',

@@ -7,8 +7,11 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
 import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {parse as parseYaml} from 'yaml'
 import type {TestRegistry} from '../../support/registry.js'
 import {runCli, type CliResult} from '../../support/cli.js'
+import {schemaErrors} from '../../support/schemas.js'
+import {drivePty} from '../../support/pty.js'
 import {startTrustSetup} from '../../support/fixtures.js'
 import {startRunServer, type GrpcServerHandle, type RunState, type LoggedRequest} from '../../support/gcp/grpc-servers.js'
 import {CORPUS, describeCorpus} from '../../support/corpus.js'
@@ -220,6 +223,115 @@ describe('safe-deploy run deploy', () => {
     expect(r.code).toBe(8)
     expect(r.stderr).toMatch(/denied by Binary Authorization/)
     expect(r.records().map((x) => x.outcome)).toEqual(['started', 'failed'])
+  })
+})
+
+/** run deploy --json is a contract (src/schemas/run.schema.json): checked against what the CLI really prints. */
+describe('run deploy --json (and -o yaml|name) against the published schema', () => {
+  it('deployed (created, then updated), dry-run and blocked documents conform', async () => {
+    const runs = [
+      await deploy('schema', `${reg.host}/team/app:1.4`, ['--yes', '--json']),
+      await deploy('schema', `${reg.host}/team/app:1.4`, ['--yes', '--json']),
+      await deploy('schema-dry', `${reg.host}/team/app:1.4`, ['--dry-run', '--json']),
+      await deploy('schema-denied', `${reg.host}/team/bad:2.0`, ['--yes', '--json']),
+    ]
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 5])
+    const docs = runs.map((r) => JSON.parse(r.stdout) as {kind: string; outcome: string; created?: boolean; revision?: string})
+    expect(docs.map((d) => [d.kind, d.outcome, d.created])).toEqual([
+      ['RunResult', 'deployed', true],
+      ['RunResult', 'deployed', false],
+      ['RunResult', 'dry-run', true],
+      ['RunResult', 'blocked', undefined],
+    ])
+    for (const d of docs) expect(schemaErrors('run', d)).toEqual([])
+    expect(docs[0]?.revision).toMatch(/schema-00001/)
+  })
+
+  it('-o yaml is the same document; -o name the service and its revision', async () => {
+    const y = await deploy('schema-yaml', `${reg.host}/team/app:1.4`, ['--yes', '-o', 'yaml'])
+    expect(y.code).toBe(0)
+    const doc = parseYaml(y.stdout) as {revision: string}
+    expect(schemaErrors('run', doc)).toEqual([])
+    const n = await deploy('schema-yaml', `${reg.host}/team/app:1.4`, ['--yes', '-o', 'name'])
+    expect(n.code).toBe(0)
+    expect(n.stdout).toMatch(/^service\.serving\.knative\.dev\/schema-yaml\nrevision\.serving\.knative\.dev\/\S*schema-yaml-00002\S*\n$/)
+  })
+})
+
+/** run replace --json is the same contract (kind RunResult), with the v2 request sent; checked without the corpus. */
+describe('run replace --json against the published schema', () => {
+  it('deployed and blocked documents conform; the deployed one carries the request', async () => {
+    const file = (name: string, image: string): string => {
+      const f = join(dir, `${name}.yaml`)
+      writeFileSync(
+        f,
+        `apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n      - image: ${image}\n`,
+      )
+      return f
+    }
+    const replace = (f: string, extra: string[]) => cli(['run', 'replace', f, '--region', REGION, '--project', PROJECT, '--yes', ...extra])
+    const ok = await replace(file('replace-schema', `${reg.host}/team/app:1.4`), ['--json'])
+    const denied = await replace(file('replace-denied', `${reg.host}/team/bad:2.0`), ['--json'])
+    expect([ok.code, denied.code]).toEqual([0, 5])
+    const docs = [JSON.parse(ok.stdout), JSON.parse(denied.stdout)] as Array<{outcome: string; service: string; request?: unknown}>
+    for (const d of docs) expect(schemaErrors('run', d)).toEqual([])
+    expect(docs.map((d) => [d.outcome, d.service, d.request !== undefined])).toEqual([
+      ['deployed', 'replace-schema', true],
+      ['blocked', 'replace-denied', false],
+    ])
+  })
+})
+
+/** Issue #12 item 12: the wait for the Cloud Run operation is drawn on a terminal, never into a pipe. */
+describe('run deploy on a terminal: progress and colour; none when piped', () => {
+  // eslint-disable-next-line no-control-regex
+  const ESC = /\u001b\[/
+
+  it('shows what it waits for while the operation runs and colours the result; a piped run has no escape sequences and no progress', async () => {
+    // The operation reports done only after several polls: long enough for progress to show (400 ms).
+    run.state.pollsBeforeDone = 4
+    try {
+      const e = env({TERM: 'xterm'})
+      delete e.NO_COLOR
+      const args = (service: string): string[] => [
+        'run',
+        'deploy',
+        service,
+        '--image',
+        `${reg.host}/team/app:1.4`,
+        '--region',
+        REGION,
+        '--project',
+        PROJECT,
+        '--yes',
+        '--run-endpoint',
+        run.endpoint,
+        '--api-insecure',
+        '--policy',
+        policy,
+        '--attestors',
+        attestors,
+        '--attestations',
+        atts,
+        '--insecure-registry',
+        reg.host,
+        '--audit-log',
+        join(dir, `audit-${++n}.jsonl`),
+      ]
+      const tty = await drivePty(args('tty'), e, [])
+      expect({exitCode: tty.exitCode, tail: tty.output.slice(-1500)}).toEqual({exitCode: 0, tail: expect.stringMatching(/created tty revision/)})
+      expect(tty.output).toMatch(new RegExp(`waiting for the new revision of tty to become ready \\(${PROJECT}/${REGION}\\)\\.\\.\\. done in \\d+\\.\\ds`))
+      expect(tty.raw).toContain('\u001b[32mcreated')
+      expect(tty.raw).toContain('verdict \u001b[32mALLOW')
+
+      const piped = await runCli(args('piped'), {env: e})
+      expect(piped.code).toBe(0)
+      expect(piped.stderr).toMatch(/created piped revision .*; verdict ALLOW/)
+      expect(piped.stderr).not.toMatch(ESC)
+      expect(piped.stderr).not.toMatch(/waiting for/)
+    } finally {
+      run.state.pollsBeforeDone = 1
+    }
   })
 })
 
