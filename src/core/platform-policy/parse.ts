@@ -697,6 +697,9 @@ function validate(root: Tree, source: string): {policy: PlatformPolicy | undefin
   return {policy: {...out, gkePolicy: {...(imageAllowlist ? {imageAllowlist} : {}), checkSets}, source, notes: c.notes}, problems: []}
 }
 
+/** Said by every ordering problem that leaves a check set unselectable (lint reports those as E_CHECK_SET_UNREACHABLE). */
+export const UNREACHABLE = 'could never be selected'
+
 /** The server-side ordering and scope rules (spec §3.1). */
 function orderProblems(c: Checker, sets: CheckSet[]): void {
   const path = (i: number) => `gkePolicy.checkSets[${i}]`
@@ -708,14 +711,14 @@ function orderProblems(c: Checker, sets: CheckSet[]): void {
       c.add(
         `${path(i)}.scope`,
         s.line,
-        `expected one check set per scope ("There can be only one check set per scope"), got ${scopeLabel(s.scope)} again (first at checkSets[${first}])`,
+        `expected one check set per scope ("There can be only one check set per scope"), got ${scopeLabel(s.scope)} again (first at checkSets[${first}]): this one ${UNREACHABLE}`,
       )
     } else seen.set(key, i)
     if (s.scope === undefined && i !== sets.length - 1 && first === undefined) {
       c.add(
         path(i),
         s.line,
-        `expected the default (unscoped) check set to be listed last ("There can be only one default check set, and it must be listed last"), got it at index ${i} of ${sets.length}`,
+        `expected the default (unscoped) check set to be listed last ("There can be only one default check set, and it must be listed last"), got it at index ${i} of ${sets.length}: the check sets after it ${UNREACHABLE}`,
       )
     }
     if (s.scope?.kind === 'serviceAccount') {
@@ -725,7 +728,7 @@ function orderProblems(c: Checker, sets: CheckSet[]): void {
         c.add(
           `${path(i)}.scope`,
           s.line,
-          `expected service account ${s.scope.value} before namespace ${ns} (checkSets[${earlier}]): check sets are listed in order of decreasing specificity, and the first that matches is evaluated, so this one could never be selected`,
+          `expected service account ${s.scope.value} before namespace ${ns} (checkSets[${earlier}]): check sets are listed in order of decreasing specificity, and the first that matches is evaluated, so this one ${UNREACHABLE}`,
         )
       }
     }
