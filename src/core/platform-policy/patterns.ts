@@ -100,6 +100,7 @@ export function validateTrustedDirPattern(p: string): string | undefined {
     if (!rest.startsWith('-') && !rest.startsWith('.')) return 'a leading `*` can only match a subdomain prefix (e.g. *-docker.pkg.dev or *.gcr.io)'
     words = rest.slice(1)
   }
+  if (words.endsWith('*')) return 'the registry must be completely specified (a trailing `*` is only allowed after registry/)'
   if (words.includes('*')) return 'in the registry only one leading `*` is allowed (e.g. *-docker.pkg.dev)'
   if (!REGISTRY_WORDS_RE.test(words)) return 'the registry must be completely specified as two or more dot-separated words (e.g. gcr.io, us.pkg.dev)'
   if (slash >= 0) {
