@@ -131,7 +131,7 @@ const BUILDER_NUMBERS: Record<number, string> = {0: 'BUILDER_UNSPECIFIED', 1: 'G
 
 /** gcloud validates policy bindings with this regex (SDK-GKE `_BINAUTHZ_GKE_POLICY_REGEX`, spec §1). */
 export const GKE_POLICY_NAME_RE = /^projects\/([^/]+)\/platforms\/gke\/policies\/([a-zA-Z0-9_-]+)$/
-const PROJECT_RE = /^projects\/((?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9])$/
+const PROJECT_RE = /^projects\/((?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]*[a-z0-9])$/
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const SA_NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 const URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/
