@@ -155,6 +155,8 @@ describe('§4.4 combining verdicts: NON_CONFORMANT beats ERROR beats CONFORMANT'
     [['CONFORMANT', 'ALLOWLISTED'], 'CONFORMANT'],
     [['CONFORMANT', 'ERROR'], 'ERROR'],
     [['ERROR', 'NON_CONFORMANT', 'CONFORMANT'], 'NON_CONFORMANT'],
+    [['NON_CONFORMANT', 'ERROR'], 'NON_CONFORMANT'],
+    [['ALLOWLISTED', 'ERROR', 'CONFORMANT'], 'ERROR'],
     [[], 'CONFORMANT'],
   ] as const)('%j → %s', (vs, expected) => {
     expect(combineVerdicts(vs)).toBe(expected)
