@@ -9,6 +9,7 @@
  * Signature checks of attestations are local PKIX verifications (src/core/attestation); the sigstore verdict and the
  * provenance signature are verified by the caller and arrive as facts.
  */
+import {SafeDeployError} from '../errors.js'
 import {checkPkixKey} from '../attestation/keys.js'
 import {verifyPkixSignature} from '../attestation/verify.js'
 import {parsePayload} from '../attestation/payload.js'
@@ -180,17 +181,28 @@ function notCollected(what: string): Outcome {
 
 type CheckOf<K extends Check['kind']> = Extract<Check, {kind: K}>
 
+/**
+ * Whether the wider reading of the [OPEN] points of spec §5.2 would trust the directory: `dir/*` or `dir/**` covering
+ * `dir` itself, or a leading registry `*` spanning several labels. Only used to say so in a note.
+ */
+function lenientDirMatch(pattern: string, dir: string): boolean {
+  if (/\/\*\*?$/.test(pattern) && trustedDirMatches(pattern.replace(/\/\*\*?$/, ''), dir)) return true
+  if (!pattern.startsWith('*')) return false
+  const slash = dir.indexOf('/')
+  const reg = slash < 0 ? dir : dir.slice(0, slash)
+  const sfx = (pattern.split('/')[0] ?? '').slice(1)
+  if (!reg.endsWith(sfx) || reg.length <= sfx.length) return false
+  const head = reg.slice(0, reg.length - sfx.length)
+  return head.includes('.') && trustedDirMatches(pattern, head.replaceAll('.', '-') + sfx + (slash < 0 ? '' : dir.slice(slash)))
+}
+
 function trustedDirectory(c: CheckOf<'trustedDirectoryCheck'>, s: Subject): Outcome {
   const dir = directoryOf(s.image)
   const hit = c.trustedDirPatterns.find((p) => trustedDirMatches(p, dir))
   if (hit !== undefined) return {verdict: 'CONFORMANT', reason: `Image is in a trusted directory (${dir} matches ${hit}).`}
   const notes: string[] = []
   // [OPEN] spec §5.2: whether `dir/*` / `dir/**` also trust `dir` itself, and whether a leading `*` spans dots.
-  const near = c.trustedDirPatterns.find(
-    (p) =>
-      (/\/\*\*?$/.test(p) && trustedDirMatches(p.replace(/\/\*\*?$/, ''), dir)) ||
-      (p.startsWith('*') && dir.split('/')[0]?.endsWith(p.split('/')[0]?.slice(1) ?? '\u0000')),
-  )
+  const near = c.trustedDirPatterns.find((p) => lenientDirMatch(p, dir))
   if (near !== undefined) {
     notes.push(
       `trusted directory pattern "${near}" does not cover directory "${dir}" here: whether Google's \`dir/*\`/\`dir/**\` include \`dir\` itself, or a leading \`*\` spans several subdomain labels, is undocumented; the narrower reading is used.`,
@@ -417,7 +429,7 @@ const LIMIT_RANK: Readonly<Record<MaximumAllowedSeverity, number>> = {BLOCK_ALL:
 export function imageProject(name: string): string | undefined {
   const parts = name.split('/')
   const host = parts[0] ?? ''
-  if (parts.length < 3 && !/gcr\.io$/.test(host)) return undefined
+  if (parts.length < 3) return undefined
   if (/(^|\.)pkg\.dev$/.test(host) || /(^|\.)gcr\.io$/.test(host)) return parts[1] === undefined || parts[1] === '' ? undefined : `projects/${parts[1]}`
   return undefined
 }
@@ -611,7 +623,7 @@ function evaluateWith(policy: PlatformPolicy, pods: readonly PodToEvaluate[], fa
     const set = sel.index === null ? null : {index: sel.index, set: policy.gkePolicy.checkSets[sel.index] as CheckSet}
     if (set === null && policy.gkePolicy.checkSets.length > 0) {
       // Impossible for a parsed policy (the default set is last); fail closed rather than allow.
-      throw new Error(`platform policy ${policy.source}: no check set matches the Pod ${pod.name}, and the policy has check sets`)
+      throw new SafeDeployError('INTERNAL', `platform policy ${policy.source}: no check set matches the Pod ${pod.name}, and the policy has check sets`)
     }
     const images = pod.images.map((img) => evaluateImage(policy, set, img, sel.notes, facts, options.now))
     return {

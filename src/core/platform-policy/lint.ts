@@ -115,7 +115,7 @@ export function lintPlatformPolicy(input: {text: string; file: string}): Platfor
         'W_EMPTY_CHECK_SET',
         'warning',
         set.line,
-        `${label} has no checks: every image its ${set.scope === undefined ? 'Pods (all not matched by a scoped set)' : 'scope'} runs is allowed ("always allow")`,
+        `${label} has no checks: every image of the Pods it selects is allowed ("always allow")`,
         'add the checks this scope needs, or `- alwaysDeny: true` to deny explicitly',
       )
     }

@@ -475,3 +475,38 @@ describe('platformFactsNeeded: what the evaluation reads, per artifact, and noth
     expect(evaluatePlatformPolicy(p, pods, facts(f), {now: NOW}).verdict).toBe('CONFORMANT')
   })
 })
+
+describe('edge statements', () => {
+  it('§4.4 [INFERRED] a resource with no images is CONFORMANT with empty results', () => {
+    const r = evaluatePlatformPolicy(policy(MULTI_SET_POLICY), [{name: 'empty', namespace: 'prod', images: []}], facts({}), {now: NOW})
+    expect(r).toMatchObject({verdict: 'CONFORMANT', pods: [{name: 'empty', checkSetIndex: 0, images: []}]})
+  })
+  it('§6.2 [OPEN] a leading * spanning two labels is not trusted, with a note; an unrelated miss has no note', () => {
+    const p = single('    - trustedDirectoryCheck: {trustedDirPatterns: ["*.gcr.io/my-project"]}\n')
+    const spanning = one(p, pod('a.b.gcr.io/my-project/app:1')).img
+    expect(spanning.verdict).toBe('NON_CONFORMANT')
+    expect(spanning.notes.join()).toContain('narrower reading')
+    const unrelated = one(p, pod('eu.gcr.io/other/app:1')).img
+    expect(unrelated.verdict).toBe('NON_CONFORMANT')
+    expect(unrelated.notes.join()).not.toContain('narrower reading')
+  })
+  it('§6.7 the image project default covers Artifact Registry and gcr.io only', async () => {
+    const {imageProject} = await import('../../../../src/core/platform-policy/evaluate.js')
+    expect(imageProject('us-central1-docker.pkg.dev/proj-a/repo/app')).toBe('projects/proj-a')
+    expect(imageProject('eu.gcr.io/proj-b/app')).toBe('projects/proj-b')
+    expect(imageProject('docker.io/library/nginx')).toBeUndefined()
+    expect(imageProject('gcr.io/app')).toBeUndefined()
+  })
+  it('a hand-built policy whose sets match nothing fails closed (INTERNAL), never allows', () => {
+    const p = policy(MULTI_SET_POLICY)
+    const broken = {...p, gkePolicy: {checkSets: p.gkePolicy.checkSets.slice(0, 2)}}
+    expect(() => evaluatePlatformPolicy(broken, [pod(`${PROD}:1`, 'other')], facts({}), {now: NOW})).toThrow(/no check set matches/)
+  })
+  it('§4.5 the written digest wins over a different resolved one, with a note', () => {
+    const p = single('    - imageFreshnessCheck: {maxUploadAgeDays: 30}\n')
+    const f = facts({[artifactKey(PROD, DIGEST)]: {uploadTime: {status: 'found', uploadTime: daysAgo(1)}}})
+    const {img} = one(p, {name: 'p', images: [{image: `${PROD}@${DIGEST}`, digest: DIGEST2, container: 'c'}]}, f)
+    expect(img).toMatchObject({digest: DIGEST, verdict: 'CONFORMANT'})
+    expect(img.notes.join()).toContain('differs from the resolved digest')
+  })
+})
