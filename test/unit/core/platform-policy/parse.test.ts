@@ -291,3 +291,23 @@ describe('§3.1–§3.3 invalid policies: POLICY_INVALID (exit 7), with file:lin
     }
   })
 })
+
+describe('§2 JSON text (gcloud --format=json) and REST objects', () => {
+  it('JSON text parses, and problems carry their lines', () => {
+    const text = JSON.stringify({gkePolicy: {checkSets: [{checks: [{alwaysDeny: true, imageFreshnessCheck: {maxUploadAgeDays: 1}}]}]}}, null, 2)
+    const r = problems(text)
+    expect(r.lines).toHaveLength(1)
+    expect(r.lines[0]).toMatch(/^p\.yaml:\d+: gkePolicy\.checkSets\[0\]\.checks\[0\]: expected exactly one check kind per check/)
+  })
+  it('REST object problems are listed without lines', () => {
+    try {
+      parsePlatformPolicyObject({gkePolicy: {checkSets: [{scope: {kubernetesNamespace: 'prod'}, checks: []}]}, extra: 1}, 'projects/p/platforms/gke/policies/x')
+      throw new Error('no throw')
+    } catch (e) {
+      expect((e as SafeDeployError).errors.map((x) => x.message)).toEqual([
+        expect.stringContaining('projects/p/platforms/gke/policies/x: extra: expected a known PlatformPolicy field'),
+        expect.stringContaining('expected the last check set to have no scope'),
+      ])
+    }
+  })
+})
