@@ -1,0 +1,294 @@
+/**
+ * Binary Authorization check-based platform policies (GKE continuous validation), docs/platform-policy.md.
+ * The policy as parsed (spec §2), the facts a caller gathers for each image before evaluating (spec §6, §10.4),
+ * and the result shape of the issue's JSON section (spec §7.1, reduced to what the reports show).
+ *
+ * Facts are plain data: an absent fact means "not collected", which the evaluator turns into ERROR, never into
+ * CONFORMANT (spec §10.5, "unknown ≠ pass").
+ */
+import type {AttestationOccurrence} from '../attestation/types.js'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Policy (spec §2)
+
+/** A pattern of an `imageAllowlist.allowPattern` list, with its line when read from a file. */
+export interface AllowPattern {
+  pattern: string
+  line?: number
+}
+
+/** `ImageAllowlist` (spec §2.3): the same message at policy, check-set and check level. */
+export interface ImageAllowlist {
+  allowPattern: AllowPattern[]
+  line?: number
+}
+
+/** `Scope` (spec §2.5): at most one of the two; none = the default check set. */
+export type Scope = {kind: 'serviceAccount'; namespace: string; serviceAccount: string; value: string} | {kind: 'namespace'; namespace: string}
+
+export const SEVERITIES = ['BLOCK_ALL', 'MINIMAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'ALLOW_ALL'] as const
+/** `VulnerabilityCheck.MaximumAllowedSeverity` without `…_UNSPECIFIED`, which the parser rejects (spec §2.7). */
+export type MaximumAllowedSeverity = (typeof SEVERITIES)[number]
+
+export interface PkixPublicKey {
+  publicKeyPem: string
+  signatureAlgorithm: string
+  /** As written, or the default `ni:///sha-256;…` id the server fills in (spec §2.7, INFERRED form; see keyIdComputed). */
+  keyId: string
+  keyIdComputed: boolean
+}
+
+export interface AttestationAuthenticator {
+  displayName?: string
+  pkixPublicKeys: PkixPublicKey[]
+}
+
+export interface SigstoreAuthority {
+  displayName?: string
+  publicKeys: Array<{publicKeyPem: string}>
+}
+
+export interface SlsaRule {
+  trustedBuilder: 'GOOGLE_CLOUD_BUILD'
+  /** `attestationSource.containerAnalysisAttestationProjects`, `projects/ID`. */
+  attestationProjects: string[]
+  configBasedBuildRequired: boolean
+  trustedSourceRepoPatterns: string[]
+  customConstraints?: string
+  line?: number
+}
+
+/** The seven check kinds, named by their field in `Check` (spec §2.6). */
+export type CheckKind =
+  | 'alwaysDeny'
+  | 'trustedDirectoryCheck'
+  | 'imageFreshnessCheck'
+  | 'simpleSigningAttestationCheck'
+  | 'sigstoreSignatureCheck'
+  | 'slsaCheck'
+  | 'vulnerabilityCheck'
+
+export const CHECK_KINDS: readonly CheckKind[] = [
+  'alwaysDeny',
+  'trustedDirectoryCheck',
+  'imageFreshnessCheck',
+  'simpleSigningAttestationCheck',
+  'sigstoreSignatureCheck',
+  'slsaCheck',
+  'vulnerabilityCheck',
+]
+
+/**
+ * The `type` string of a check result (spec §7.3, DOC-FRESH "Check types"). The always-deny string is not
+ * documented ([OPEN], spec §12.12): `AlwaysDenyCheck` follows the pattern of the others.
+ */
+export const CHECK_TYPE: Readonly<Record<CheckKind, string>> = {
+  alwaysDeny: 'AlwaysDenyCheck',
+  trustedDirectoryCheck: 'TrustedDirectoryCheck',
+  imageFreshnessCheck: 'ImageFreshnessCheck',
+  simpleSigningAttestationCheck: 'SimpleSigningAttestationCheck',
+  sigstoreSignatureCheck: 'SigstoreSignatureCheck',
+  slsaCheck: 'SlsaCheck',
+  vulnerabilityCheck: 'VulnerabilityCheck',
+}
+
+export type CheckSpec =
+  | {kind: 'alwaysDeny'}
+  | {kind: 'trustedDirectoryCheck'; trustedDirPatterns: string[]}
+  | {kind: 'imageFreshnessCheck'; maxUploadAgeDays: number}
+  | {kind: 'simpleSigningAttestationCheck'; attestationAuthenticators: AttestationAuthenticator[]; containerAnalysisAttestationProjects: string[]}
+  | {kind: 'sigstoreSignatureCheck'; sigstoreAuthorities: SigstoreAuthority[]}
+  | {kind: 'slsaCheck'; rules: SlsaRule[]}
+  | {
+      kind: 'vulnerabilityCheck'
+      maximumFixableSeverity: MaximumAllowedSeverity
+      maximumUnfixableSeverity: MaximumAllowedSeverity
+      allowedCves: string[]
+      blockedCves: string[]
+      containerAnalysisVulnerabilityProjects: string[]
+    }
+
+export type Check = CheckSpec & {
+  displayName?: string
+  imageAllowlist?: ImageAllowlist
+  line?: number
+}
+
+export interface CheckSet {
+  displayName?: string
+  /** Undefined: the default (unscoped) check set. */
+  scope?: Scope
+  imageAllowlist?: ImageAllowlist
+  checks: Check[]
+  line?: number
+}
+
+export interface GkePolicy {
+  imageAllowlist?: ImageAllowlist
+  /** Empty: "always allow" (spec §2.2). */
+  checkSets: CheckSet[]
+}
+
+export interface PlatformPolicy {
+  /** `projects/P/platforms/gke/policies/ID`, output only. */
+  name?: string
+  description?: string
+  etag?: string
+  updateTime?: string
+  gkePolicy: GkePolicy
+  /** Where it came from: a file path or a resource name. */
+  source: string
+  /** What the parser accepted as gcloud does but normalised (scalar → list, mapping → list, "30" → 30), or assumed. */
+  notes: string[]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pods (spec §4.1)
+
+export interface PodImage {
+  /** As written in the manifest: allowlists and trusted directories are matched against this string. */
+  image: string
+  /** The resolved digest when the written reference has none (a pinned tag); the written digest wins when both exist. */
+  digest?: string
+  container: string
+  init?: boolean
+  ephemeral?: boolean
+}
+
+export interface PodToEvaluate {
+  name: string
+  /** Absent: `--image` alone (gcloud's GeneratePodSpecFromImages): only the default check set applies (spec §4.1). */
+  namespace?: string
+  serviceAccount?: string
+  images: PodImage[]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Facts (spec §6, §10.4)
+
+/** What one project gave for one kind of fact: the items, or why they could not be read (→ ERROR). */
+export type ProjectFact<T> = {status: 'found'; items: T[]} | {status: 'error'; message: string}
+
+/** Artifact Registry `DockerImage.uploadTime` for the digest (spec §6.3). */
+export type UploadTimeFact =
+  | {status: 'found'; uploadTime: string}
+  /** Not an Artifact Registry / Container Registry image, or not found there: ERROR (spec §6.3, INFERRED). */
+  | {status: 'not-found'; message: string}
+  | {status: 'error'; message: string}
+
+/** One Cloud Build provenance (BUILD occurrence), verified by the gatherer against the builder's public keys (spec §6.6). */
+export interface ProvenanceFact {
+  /** The occurrence name, for messages. */
+  occurrence: string
+  /** `verified`: the envelope signature verifies with a builder key; `unverifiable`: no key to check it (→ ERROR, never CONFORMANT). */
+  signature: 'verified' | 'invalid' | 'unverifiable'
+  /** Why the signature is invalid or unverifiable. */
+  reason?: string
+  /** `runDetails.builder.id` / `builder.id`, e.g. `https://cloudbuild.googleapis.com/GoogleHostedWorker`. */
+  builderId: string
+  /** The subject digests (`sha256:…`) the provenance names. */
+  subjectDigests: string[]
+  /** The source repository URIs the build read, with their scheme (git+https://…, https://…). */
+  sourceRepositories: string[]
+  /** The repository of the top-level build config when the build ran from a checked-in config (a trigger), else absent. */
+  configSourceRepository?: string
+}
+
+export type Severity = 'SEVERITY_UNSPECIFIED' | 'MINIMAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL'
+
+/** One VULNERABILITY occurrence, reduced to what the check reads (spec §6.7). */
+export interface VulnerabilityFact {
+  /** `projects/goog-vulnz/notes/CVE-2021-20305`: the note id (last segment) is what allowedCves/blockedCves name. */
+  noteName: string
+  effectiveSeverity?: Severity
+  severity?: Severity
+  /** `VulnerabilityOccurrence.fixAvailable`; absent: unknown (the stricter threshold applies). */
+  fixAvailable?: boolean
+}
+
+/** DISCOVERY and VULNERABILITY occurrences of one project. */
+export interface VulnerabilityScanFact {
+  /** `discovery.analysisStatus` of every DISCOVERY occurrence (FINISHED_SUCCESS, COMPLETE, PENDING, …). */
+  discoveryStatuses: string[]
+  vulnerabilities: VulnerabilityFact[]
+}
+
+/** A verdict computed elsewhere (src/core/signatures verifySignatures) for one digest and one key set. */
+export interface SigstoreVerdictFact {
+  satisfied: boolean
+  couldNotCheck: boolean
+  reason: string
+}
+
+/** Everything gathered for one artifact `name@sha256:…` (artifactKey). Absent fields were not collected. */
+export interface ArtifactFacts {
+  uploadTime?: UploadTimeFact
+  /** ATTESTATION occurrences (classic AttestationOccurrence form) by project `projects/ID`. */
+  attestations?: Readonly<Record<string, ProjectFact<AttestationOccurrence>>>
+  /** Cloud Build provenances by project `projects/ID`. */
+  provenance?: Readonly<Record<string, ProjectFact<ProvenanceFact>>>
+  /** Vulnerability scans by project `projects/ID`; the fact of one project is its single scan summary. */
+  vulnerabilities?: Readonly<Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}>>
+  /** Sigstore verdicts keyed by sigstoreKeySetKey(check). */
+  sigstore?: Readonly<Record<string, SigstoreVerdictFact>>
+}
+
+export interface PlatformFacts {
+  /** Keyed by artifactKey(name, digest). */
+  artifacts: Readonly<Record<string, ArtifactFacts>>
+}
+
+/** The key of an artifact in PlatformFacts: the written name (no tag) and the digest evaluated. */
+export function artifactKey(name: string, digest: string): string {
+  return `${name}@${digest}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Results (issue #14 "JSON"; spec §7.1)
+
+export type PlatformVerdict = 'CONFORMANT' | 'NON_CONFORMANT' | 'ERROR'
+export type CheckVerdict = PlatformVerdict | 'ALLOWLISTED'
+
+export interface CheckResult {
+  index: number
+  displayName: string
+  /** The `type` string (spec §7.3). */
+  kind: string
+  verdict: CheckVerdict
+  explanation: string
+}
+
+export interface Exemption {
+  /** Which allowlist exempted the image: the policy's or the selected check set's. */
+  level: 'policy' | 'checkSet'
+  pattern: string
+}
+
+export interface ImageResult {
+  image: string
+  /** The digest evaluated (written, else resolved), null for a tag that was not resolved. */
+  digest: string | null
+  container: string
+  init: boolean
+  verdict: PlatformVerdict
+  exemption: Exemption | null
+  checks: CheckResult[]
+  /** Assumptions ([INFERRED]/[OPEN] points taken on the conservative side) and other remarks. */
+  notes: string[]
+}
+
+export interface PodResult {
+  name: string
+  namespace: string | null
+  serviceAccount: string | null
+  verdict: PlatformVerdict
+  checkSetIndex: number | null
+  checkSetDisplayName: string | null
+  images: ImageResult[]
+}
+
+export interface PlatformEvaluation {
+  verdict: PlatformVerdict
+  pods: PodResult[]
+  notes: string[]
+}
