@@ -172,10 +172,22 @@ export function evaluatePreflight(plan: PreflightPlan, facts: AttestationFacts, 
     return plan.signatures ? withSignatures(result, signatureVerdict(plan.signatures, src, signatureFacts), plan.signatures, src.breakGlass) : result
   })
   const unexamined = plan.unexamined ?? []
-  const notes = [...evaluation.notes]
+  const notes = [...evaluation.notes, ...requirementNotes(images)]
   if (unexamined.length > 0) notes.push(incompleteNote(unexamined.length, evaluation.verdict))
   const verdict = plan.signatures ? overallVerdict(images.map((i) => i.verdict)) : evaluation.verdict
   return {verdict, target: plan.target, policy: {source: plan.policy.source}, images, notes, unexamined}
+}
+
+/**
+ * Notes every image's signature verdict carries alike (the thresholds of the requirement) are said
+ * once for the whole result, not on every image.
+ */
+function requirementNotes(images: PlanImageResult[]): string[] {
+  const withSignatures = images.filter((i) => i.signatures !== undefined)
+  const first = withSignatures[0]?.signatures?.notes ?? []
+  const shared = first.filter((n) => withSignatures.every((i) => i.signatures?.notes.includes(n)))
+  for (const i of withSignatures) i.notes = i.notes.filter((n) => !shared.includes(n))
+  return shared
 }
 
 function signatureVerdict(req: NonNullable<PreflightPlan['signatures']>, image: PlanImage, facts: SignatureFacts): SignatureVerdict {

@@ -4,6 +4,8 @@
  *   2. `safe-deploy --version` cold start vs `kubectl version --client`
  *   3. pin a 10,000-document manifest: wall time and peak RSS (/usr/bin/time)
  *   4. pre-flight 1,000 pinned images, policy with two ECDSA attestors, attestations from a directory: CPU
+ *   5. pre-flight 200 images each with a legacy cosign signature and a Sigstore bundle (fallback tag) vs pin of the
+ *      same 200: wall time and registry requests per image (counted by a pass-through proxy)
  * Everything runs against 127.0.0.1 (a real docker-registry started here). BENCH_RUNS sets the repeat count.
  */
 import {spawn, execFileSync} from 'node:child_process'
@@ -19,6 +21,9 @@ import {attestationFactsNeeded, evaluatePreflight, type PlanImage, type Prefligh
 import {gatherAttestationFacts} from '../../src/app/attestation-facts.js'
 import {parsePolicyText} from '../../src/core/policy/parse.js'
 import {DirAttestorSource, DirAttestationSource} from '../../src/adapters/fs/trust.js'
+import {RegistrySignatureWriter} from '../../src/adapters/registry/signature-writer.js'
+import {startFaultProxy} from '../support/fault-proxy.js'
+import {bundleFor, legacySignatureLayer, testKey} from '../support/sigstore.js'
 
 const ROOT = resolve(process.argv[2] ?? '.')
 const BIN = join(ROOT, 'bin/run.js')
@@ -195,6 +200,81 @@ async function main(): Promise<void> {
     console.log(
       `  whole process \`safe-deploy preflight\` (startup, YAML, evaluation, JSON): median CPU ${median(whole).toFixed(0)} ms (runs: ${whole.map((x) => x.toFixed(0)).join(', ')})`,
     )
+    // 5. registry signatures: 200 images, each signed in both formats.
+    console.log('\n5. Pre-flight 200 images with registry signatures (legacy .sig + bundle referrer each) vs pin of the same 200')
+    const sigTags = await reg.pushManyTags('bench/sig', 200)
+    const key = testKey('ci.pub')
+    writeFileSync(join(work, 'ci.pub'), key.publicKeyPem)
+    const writer = RegistrySignatureWriter.fromOptions({insecureRegistries: [reg.host], concurrency: 16})
+    const s0 = Date.now()
+    await Promise.all(
+      [...sigTags.values()].map(async (d) => {
+        const repository = `${reg.host}/bench/sig`
+        await writer.pushLegacySignature({domain: reg.host, path: 'bench/sig', digest: d, layer: legacySignatureLayer({key, repository, digest: d})})
+        await writer.pushBundleReferrer({
+          domain: reg.host,
+          path: 'bench/sig',
+          digest: d,
+          bundle: await bundleFor({key, digest: d, repository}),
+          predicateType: 'https://sigstore.dev/cosign/sign/v1',
+        })
+      }),
+    )
+    writer.close()
+    console.log(`(signed and pushed 200 digests in both formats in ${((Date.now() - s0) / 1000).toFixed(1)} s)`)
+    const proxy = await startFaultProxy(reg.host)
+    try {
+      const sigManifest = join(work, 'signed.yaml')
+      writeFileSync(
+        sigManifest,
+        deployments(200, (i) => `${proxy.host}/bench/sig:t${i}`),
+      )
+      writeFileSync(
+        join(work, 'allow.yaml'),
+        'defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\nglobalPolicyEvaluationMode: DISABLE\nname: projects/bench/policy\n',
+      )
+      let pinRequests = 0
+      const pin200 = await series('safe-deploy pin -f signed.yaml (200 tags)', RUNS, async () => {
+        proxy.requests.length = 0
+        const r = await timed(process.execPath, [BIN, 'pin', '-f', sigManifest, '--insecure-registry', proxy.host], {cwd: work})
+        pinRequests = proxy.requests.length
+        return r
+      })
+      let pfRequests = 0
+      const pf200 = await series('safe-deploy preflight --sigstore-key (200 signed)', RUNS, async () => {
+        proxy.requests.length = 0
+        const r = await timed(
+          process.execPath,
+          [
+            BIN,
+            'preflight',
+            '-f',
+            sigManifest,
+            '--policy',
+            'allow.yaml',
+            '--attestors',
+            attestors,
+            '--attestations',
+            atts,
+            '--sigstore-key',
+            'ci.pub',
+            '--insecure-registry',
+            proxy.host,
+            '--json',
+          ],
+          {cwd: work},
+        )
+        pfRequests = proxy.requests.length
+        if (r.code === 0 && (JSON.parse(r.stdout) as {verdict: string}).verdict !== 'ALLOW') throw new Error('expected ALLOW')
+        return r
+      })
+      console.log(
+        `  => ratio ${(pf200 / pin200).toFixed(2)}x pin (goal <= 1.5x); registry requests per image: pin ${(pinRequests / 200).toFixed(1)}, pre-flight ${(pfRequests / 200).toFixed(1)} (resolution + signatures in both formats)`,
+      )
+    } finally {
+      await proxy.stop()
+    }
+
     console.log(`\nmachine: ${execFileSync('nproc').toString().trim()} cores; registry ${reg.host}; work dir ${work}`)
   } finally {
     await reg.stop()

@@ -23,13 +23,23 @@ export interface Driven {
 }
 
 /** `safe-deploy ARGS` under a pty with `env` (TERM set, CI removed), answering [expect, send] steps. */
-export function drivePty(args: string[], env: Record<string, string>, steps: Array<[string, string]>, keepCi = false): Promise<Driven> {
+/** `root`: the repository the CLI and the driver are taken from (the demo runs compiled elsewhere, with the repository given). */
+export function drivePty(
+  args: string[],
+  env: Record<string, string>,
+  steps: Array<[string, string]>,
+  keepCi = false,
+  where: {cwd?: string; root?: string} = {},
+): Promise<Driven> {
+  const cwd = where.cwd
+  const bin = where.root === undefined ? BIN : join(where.root, 'bin/run.js')
+  const driver = where.root === undefined ? DRIVER : join(where.root, 'test/e2e/onboarding/pty-drive.py')
   const childEnv: Record<string, string> = {TERM: 'xterm', ...env}
   if (!keepCi) delete childEnv.CI
   const script = join(mkdtempSync(join(tmpdir(), 'sd-pty-')), 'script.json')
-  writeFileSync(script, JSON.stringify({argv: [process.execPath, BIN, ...args], env: childEnv, steps, timeout: 30}))
+  writeFileSync(script, JSON.stringify({argv: [process.execPath, bin, ...args], env: childEnv, steps, timeout: 30, ...(cwd === undefined ? {} : {cwd})}))
   return new Promise((resolve, reject) => {
-    execFile('python3', [DRIVER, script], {timeout: 90_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
+    execFile('python3', [driver, script], {timeout: 90_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
       if (err) return reject(new Error(`pty driver failed: ${err.message}\n${stderr}`))
       resolve(JSON.parse(stdout) as Driven)
     })
