@@ -195,3 +195,46 @@ describe('renderPreflightJunit', () => {
     expect(new Set(names).size).toBe(2)
   })
 })
+
+describe('registry signatures in the reports', () => {
+  const signed: PlanImageResult = {
+    ...allowed,
+    signatures: {
+      satisfied: true,
+      couldNotCheck: false,
+      signatures: [{format: 'bundle', kind: 'signature', location: 'r@sha256:… (referrer)', verified: true, verifiedBy: 'ci.pub'}],
+      attestations: [],
+      reason: 'verified by ci.pub (bundle)',
+      notes: [],
+      failedLookups: [],
+    },
+  }
+  const unsigned: PlanImageResult = {
+    ...allowed,
+    container: 'other',
+    verdict: 'DENY',
+    reasons: [`Image redis:7.2@${REDIS_DIGEST} denied by the registry signature requirement: no signature found`],
+    nextSteps: [`safe-deploy attest --sigstore --image redis@${REDIS_DIGEST} --private-key KEY.pem`],
+    signatures: {...(signed.signatures as NonNullable<PlanImageResult['signatures']>), satisfied: false, signatures: [], reason: 'no signature found'},
+  }
+  const r: PreflightResult = {...result, verdict: 'DENY', images: [signed, unsigned]}
+
+  it('text: what verified on an allowed line; the requirement (not a policy rule) on a denied one', () => {
+    const text = renderPreflightText(r, {color: false})
+    expect(text).toContain('allowlist redis:7.2@*; signed by ci.pub (bundle)')
+    expect(text).toContain('      registry signatures required: no signature found\n')
+    expect(text).not.toMatch(/default admission rule: Image .* denied by the registry signature requirement/)
+  })
+
+  it('Markdown: a Signatures column only when a requirement is in force', () => {
+    const md = renderPreflightMarkdown(r)
+    expect(md).toContain('| Image | Container | Where | Digest | Verdict | Rule | Attestors | Signatures |')
+    expect(md).toContain('| ✅ signed by ci.pub (bundle) |')
+    expect(md).toContain('| ❌ no signature found |')
+    expect(renderPreflightMarkdown(result)).not.toContain('Signatures |')
+  })
+
+  it('JUnit: the signature reason is the failure', () => {
+    expect(renderPreflightJunit(r)).toContain('<failure message="Image redis:7.2@sha256:55555555')
+  })
+})
