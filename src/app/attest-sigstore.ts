@@ -99,7 +99,13 @@ export async function attestSigstore(options: SigstoreAttestOptions, ports: Sigs
   }
   const verdict = verifySignatures(requirement, artifacts)
   mustVerify(type ? verdict.attestations : verdict.signatures, image)
-  const published = await ports.publisher.publishBundle({...where, digest, bundle, predicateType: type ?? COSIGN_SIGN_PREDICATE})
+  const published = await ports.publisher.publishBundle({
+    ...where,
+    digest,
+    bundle,
+    predicateType: type ?? COSIGN_SIGN_PREDICATE,
+    ...(options.repository ? {imageRepository: {domain, path}} : {}),
+  })
   return {...base, format: 'bundle', signatureKind: type ? 'attestation' : 'signature', ...published}
 }
 

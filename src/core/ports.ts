@@ -172,7 +172,15 @@ export interface SigstoreSigner {
 export interface SignaturePublisher {
   publishLegacySignature(req: {domain: string; path: string; digest: string; payload: Uint8Array; signature: string}): Promise<Published>
   publishLegacyAttestation(req: {domain: string; path: string; digest: string; envelope: Uint8Array; predicateType: string}): Promise<Published>
-  publishBundle(req: {domain: string; path: string; digest: string; bundle: Uint8Array; predicateType: string}): Promise<Published>
+  /** `imageRepository`: where the image is when the bundle goes to another repository (its descriptor is read there). */
+  publishBundle(req: {
+    domain: string
+    path: string
+    digest: string
+    bundle: Uint8Array
+    predicateType: string
+    imageRepository?: {domain: string; path: string}
+  }): Promise<Published>
 }
 
 export interface Published {

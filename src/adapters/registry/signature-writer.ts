@@ -51,6 +51,8 @@ export interface BundleReferrerPush {
   /** The image manifest's mediaType and size for the subject descriptor; read from the registry when not given. */
   imageMediaType?: string
   imageSize?: number
+  /** Where the image itself is, when the bundle goes to another repository (--sigstore-repository): its descriptor is read there. */
+  imageRepository?: {domain: string; path: string}
   /** The Sigstore bundle JSON bytes. */
   bundle: Uint8Array
   /** The signed statement's predicate type (`dev.sigstore.bundle.predicateType`). */
@@ -89,7 +91,14 @@ export class RegistrySignatureWriter implements SignaturePublisher {
     return this.pushLegacySignature({...req, kind: 'attestation', layer: {payload: req.envelope, annotations: {predicateType: req.predicateType}}})
   }
 
-  publishBundle(req: {domain: string; path: string; digest: string; bundle: Uint8Array; predicateType: string}): Promise<PushResult> {
+  publishBundle(req: {
+    domain: string
+    path: string
+    digest: string
+    bundle: Uint8Array
+    predicateType: string
+    imageRepository?: {domain: string; path: string}
+  }): Promise<PushResult> {
     return this.pushBundleReferrer(req)
   }
 
@@ -197,13 +206,23 @@ export class RegistrySignatureWriter implements SignaturePublisher {
   /** The image's descriptor for `subject`: as given, else from a HEAD (a GET when HEAD gives no usable headers). */
   private async subject(t: Target, req: BundleReferrerPush): Promise<{mediaType: string; digest: string; size: number}> {
     if (req.imageMediaType !== undefined && req.imageSize !== undefined) return {mediaType: req.imageMediaType, digest: req.digest, size: req.imageSize}
-    const {res, attempts} = await this.client.exchange(t, 'HEAD', this.client.url(t, 'manifests', req.digest), MANIFEST_ACCEPT, {scope: 'pull,push'})
+    const at = req.imageRepository
+    const elsewhere = at !== undefined && (at.domain !== req.domain || at.path !== req.path)
+    const scope = elsewhere ? 'pull' : 'pull,push'
+    if (at !== undefined && elsewhere) {
+      // The image is elsewhere: its repository is only read (the subject descriptor), never written.
+      t = this.client.target(
+        {image: `${at.domain}/${at.path}@${req.digest}`, domain: at.domain, path: at.path, reference: req.digest},
+        `cannot read the image ${at.domain}/${at.path}@${req.digest}`,
+      )
+    }
+    const {res, attempts} = await this.client.exchange(t, 'HEAD', this.client.url(t, 'manifests', req.digest), MANIFEST_ACCEPT, {scope})
     if (res.status !== 200) throw await this.client.statusFailure(res, t, attempts, req.digest)
     const mediaType = header(res, 'content-type')
     const size = header(res, 'content-length')
     if (mediaType !== undefined && size !== undefined && /^\d+$/.test(size))
       return {mediaType: mediaType.split(';')[0]?.trim() ?? mediaType, digest: req.digest, size: Number(size)}
-    const m = await fetchManifest(this.client, t, req.digest, MANIFEST_ACCEPT, 'pull,push')
+    const m = await fetchManifest(this.client, t, req.digest, MANIFEST_ACCEPT, scope)
     if (m === undefined) throw this.client.fail('REGISTRY_NOT_FOUND', t, `manifest ${req.digest} not found in ${t.path} at ${t.label}`)
     return {mediaType: m.mediaType, digest: req.digest, size: m.size}
   }

@@ -123,6 +123,16 @@ describe('attest --sigstore then preflight --sigstore-key (real registry)', () =
     expect(both.stderr).toMatch(/attested https:\/\/slsa\.dev\/provenance\/v1/)
   })
 
+  it('--sigstore-repository: a bundle stored in another repository (cosign COSIGN_REPOSITORY) is pushed there and read from there', async () => {
+    await t.reg.pushImage('sig/elsewhere', 'v1')
+    const repo = ['--sigstore-repository', `${t.reg.host}/sig/signatures`]
+    const pushed = await sign(`${t.reg.host}/sig/elsewhere:v1`, repo)
+    expect(pushed.code).toBe(0)
+    expect(JSON.parse(pushed.stdout)).toMatchObject({format: 'bundle', location: expect.stringContaining(`${t.reg.host}/sig/signatures@`)})
+    expect((await preflight(`${t.reg.host}/sig/elsewhere:v1`, ['--sigstore-key', files.ciPub])).code).toBe(5)
+    expect((await preflight(`${t.reg.host}/sig/elsewhere:v1`, ['--sigstore-key', files.ciPub, ...repo])).code).toBe(0)
+  })
+
   it('the signature tag answering 500 (nothing verified): could not check, exit 4, never ALLOW', async () => {
     await t.reg.pushImage('sig/fail', 'v1')
     proxy.script((req) => (/sha256-[0-9a-f]{64}/.test(req.url) ? {status: 500} : undefined))
