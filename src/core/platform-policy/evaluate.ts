@@ -1,7 +1,7 @@
 /**
- * Local evaluation of a GKE platform policy (spec §4, §6), docs/platform-policy.md#evaluation: Pod → check set →
+ * Local evaluation of a GKE platform policy (docs/platform-policy.md#evaluation), docs/platform-policy.md#evaluation: Pod → check set →
  * per image: policy allowlist, check-set allowlist, every check (with its own allowlist) → CONFORMANT /
- * NON_CONFORMANT / ERROR, NON_CONFORMANT beating ERROR at every level (spec §4.4).
+ * NON_CONFORMANT / ERROR, NON_CONFORMANT beating ERROR at every level (docs/platform-policy.md#evaluation).
  *
  * Pure and synchronous over facts gathered beforehand (docs/architecture.md#facts-then-evaluation). A fact that was
  * not collected makes the check ERROR ("could not check"), never CONFORMANT. `platformFactsNeeded` runs this same
@@ -72,7 +72,7 @@ function factsReader(facts: PlatformFacts): FactReader {
 // ---------------------------------------------------------------------------------------------------------------
 // Verdicts
 
-/** NON_CONFORMANT beats ERROR beats CONFORMANT (spec §4.4); an allowlisted check counts as allowed. */
+/** NON_CONFORMANT beats ERROR beats CONFORMANT (docs/platform-policy.md#evaluation); an allowlisted check counts as allowed. */
 export function combineVerdicts(verdicts: Iterable<CheckVerdict>): PlatformVerdict {
   let out: PlatformVerdict = 'CONFORMANT'
   for (const v of verdicts) {
@@ -83,7 +83,7 @@ export function combineVerdicts(verdicts: Iterable<CheckVerdict>): PlatformVerdi
 }
 
 /**
- * Google's explanation shape (spec §7.3): `<Type> at index <i> with display name "<name>" has verdict <V>. <reason>`.
+ * Google's explanation shape (docs/platform-policy.md#evaluation): `<Type> at index <i> with display name "<name>" has verdict <V>. <reason>`.
  * The observed prose says NOT_CONFORMANT where the enum says NON_CONFORMANT; the prose is kept so log searches match.
  */
 export function explanation(kind: string, index: number, displayName: string, verdict: CheckVerdict, reason: string): string {
@@ -98,7 +98,7 @@ interface Outcome {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Check-set selection (spec §4.2)
+// Check-set selection (docs/platform-policy.md#evaluation)
 
 export interface Selection {
   index: number | null
@@ -109,13 +109,13 @@ export interface Selection {
 
 /**
  * The first check set whose scope matches (the default set, last, always does). A Pod without a namespace
- * (`--image` alone) matches no scoped set, not even one scoped to namespace `default` (SDK-FLAGS, spec §4.1).
+ * (`--image` alone) matches no scoped set, not even one scoped to namespace `default` (SDK-FLAGS, docs/platform-policy.md#evaluation).
  */
 export function selectCheckSet(policy: PlatformPolicy, namespace: string | undefined, serviceAccount: string | undefined): Selection {
   const notes: string[] = []
   let sa = serviceAccount ?? null
   if (namespace !== undefined && serviceAccount === undefined) {
-    // [OPEN] spec §4.1/§12.3: Kubernetes admission gives such a Pod the `default` service account, which is what CV sees.
+    // [OPEN] docs/platform-policy.md#evaluation: Kubernetes admission gives such a Pod the `default` service account, which is what CV sees.
     sa = 'default'
     notes.push(
       'the Pod names no serviceAccountName: evaluated as service account "default", which Kubernetes assigns and CV sees (what the evaluation service assumes is undocumented).',
@@ -155,7 +155,7 @@ function subjectOf(img: PodImage): Subject {
       notes.push(`the digest written in the image (${ref.digest}) differs from the resolved digest (${img.digest}); the written one is evaluated.`)
   } else if (ref.digest === null && img.digest !== undefined && SHA256_RE.test(img.digest)) {
     digest = img.digest
-    // [INFERRED] spec §4.5: CV evaluates the digest the node pulled; a pre-deploy evaluation uses the resolved one.
+    // [INFERRED] docs/platform-policy.md#tags-and-digests: CV evaluates the digest the node pulled; a pre-deploy evaluation uses the resolved one.
     notes.push(
       `"${img.image}" is a tag: the digest-based checks used the resolved digest ${img.digest} (CV evaluates the digest the node pulled; the evaluation service would reject the tag: pin it with \`safe-deploy pin\`).`,
     )
@@ -163,7 +163,7 @@ function subjectOf(img: PodImage): Subject {
   return {image: img.image, name: ref.name, digest, artifact: digest === null ? null : artifactKey(ref.name, digest), notes}
 }
 
-/** The reason a digest-based check gives a tag-only image (DOC-CV, spec §4.5). */
+/** The reason a digest-based check gives a tag-only image (DOC-CV, docs/platform-policy.md#tags-and-digests). */
 function tagOnly(s: Subject): Outcome {
   return {
     verdict: 'NON_CONFORMANT',
@@ -177,12 +177,12 @@ function notCollected(what: string): Outcome {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The checks (spec §6)
+// The checks (docs/platform-policy.md#facts)
 
 type CheckOf<K extends Check['kind']> = Extract<Check, {kind: K}>
 
 /**
- * Whether the wider reading of the [OPEN] points of spec §5.2 would trust the directory: `dir/*` or `dir/**` covering
+ * Whether the wider reading of the [OPEN] points of docs/platform-policy.md#patterns would trust the directory: `dir/*` or `dir/**` covering
  * `dir` itself, or a leading registry `*` spanning several labels. Only used to say so in a note.
  */
 function lenientDirMatch(pattern: string, dir: string): boolean {
@@ -201,7 +201,7 @@ function trustedDirectory(c: CheckOf<'trustedDirectoryCheck'>, s: Subject): Outc
   const hit = c.trustedDirPatterns.find((p) => trustedDirMatches(p, dir))
   if (hit !== undefined) return {verdict: 'CONFORMANT', reason: `Image is in a trusted directory (${dir} matches ${hit}).`}
   const notes: string[] = []
-  // [OPEN] spec §5.2: whether `dir/*` / `dir/**` also trust `dir` itself, and whether a leading `*` spans dots.
+  // [OPEN] docs/platform-policy.md#patterns: whether `dir/*` / `dir/**` also trust `dir` itself, and whether a leading `*` spans dots.
   const near = c.trustedDirPatterns.find((p) => lenientDirMatch(p, dir))
   if (near !== undefined) {
     notes.push(
@@ -222,7 +222,7 @@ function freshness(c: CheckOf<'imageFreshnessCheck'>, s: Subject, facts: FactRea
   const f = facts.uploadTime(s.artifact)
   if (f === undefined) return notCollected('The upload time (Artifact Registry DockerImage.uploadTime)')
   if (f.status !== 'found') {
-    // [INFERRED/OPEN] spec §6.3: an image outside Artifact Registry cannot be evaluated (ERROR, not NON_CONFORMANT).
+    // [INFERRED/OPEN] docs/platform-policy.md#facts: an image outside Artifact Registry cannot be evaluated (ERROR, not NON_CONFORMANT).
     return {verdict: 'ERROR', reason: `The upload time could not be read: ${f.message}`}
   }
   const t = Date.parse(f.uploadTime)
@@ -232,7 +232,9 @@ function freshness(c: CheckOf<'imageFreshnessCheck'>, s: Subject, facts: FactRea
   const days = (ageMs / DAY_MS).toFixed(1)
   const notes: string[] = []
   if (Math.abs(ageMs - limitMs) < DAY_MS) {
-    notes.push('the image is within a day of the freshness limit: days are counted as 24-hour periods with the boundary inclusive (undocumented; spec §6.3).')
+    notes.push(
+      'the image is within a day of the freshness limit: days are counted as 24-hour periods with the boundary inclusive (undocumented; docs/platform-policy.md#facts).',
+    )
   }
   if (ageMs > limitMs)
     return {
@@ -279,7 +281,7 @@ function verifiedBy(occ: AttestationOccurrence, keys: ReadonlyArray<{key: PkixPu
 function simpleSigning(c: CheckOf<'simpleSigningAttestationCheck'>, s: Subject, facts: FactReader): Outcome {
   if (s.artifact === null || s.digest === null) return tagOnly(s)
   if (c.containerAnalysisAttestationProjects.length === 0) {
-    // [OPEN] spec §12.8: "You must explicitly specify one or more projects" (DOC-CV); where Google looks otherwise is unknown.
+    // [OPEN] docs/platform-policy.md#assumptions-the-inferred-and-open-points: "You must explicitly specify one or more projects" (DOC-CV); where Google looks otherwise is unknown.
     return {verdict: 'ERROR', reason: 'The check lists no containerAnalysisAttestationProjects, so there is nowhere to look for attestations.'}
   }
   const keys = c.attestationAuthenticators.flatMap((a, i) => a.pkixPublicKeys.map((key) => ({key, authenticator: a.displayName ?? `#${i}`})))
@@ -307,14 +309,14 @@ function simpleSigning(c: CheckOf<'simpleSigningAttestationCheck'>, s: Subject, 
   return {
     verdict: 'NON_CONFORMANT',
     reason: `No attestation for ${s.digest} signed by a key of any authenticator was found in ${c.containerAnalysisAttestationProjects.join(', ')}${rejected.length > 0 ? ` (${rejected.join('; ')})` : ''}.`,
-    // [OPEN] spec §6.4: whether DSSE-enveloped occurrences count.
+    // [OPEN] docs/platform-policy.md#facts: whether DSSE-enveloped occurrences count.
     notes: [
       'only classic AttestationOccurrence signatures (serializedPayload + signatures) are accepted; whether Google also accepts DSSE envelopes is undocumented.',
     ],
   }
 }
 
-/** The fact key of a sigstore check: its public keys (OR over authorities and keys, spec §6.5), sorted and de-duplicated. */
+/** The fact key of a sigstore check: its public keys (OR over authorities and keys, docs/platform-policy.md#facts), sorted and de-duplicated. */
 export function sigstoreKeySet(c: CheckOf<'sigstoreSignatureCheck'>): {key: string; publicKeys: string[]} {
   const publicKeys = [...new Set(c.sigstoreAuthorities.flatMap((a) => a.publicKeys.map((k) => k.publicKeyPem.trim() + '\n')))].sort()
   return {key: JSON.stringify(publicKeys), publicKeys}
@@ -363,7 +365,7 @@ function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Sub
         continue
       }
       if (p.signature === 'unverifiable') {
-        // spec §10.4: a provenance that cannot be verified is ERROR, never CONFORMANT.
+        // docs/platform-policy.md#assumptions-the-inferred-and-open-points: a provenance that cannot be verified is ERROR, never CONFORMANT.
         errors.push(`${p.occurrence}: the provenance signature could not be verified${p.reason ? ` (${p.reason})` : ''}`)
         continue
       }
@@ -378,7 +380,7 @@ function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Sub
           continue
         }
       } else if (rule.trustedSourceRepoPatterns.length > 0) {
-        // [OPEN] spec §6.6 item 4: patterns without configBasedBuildRequired; applied to every source repository.
+        // [OPEN] docs/platform-policy.md#facts item 4: patterns without configBasedBuildRequired; applied to every source repository.
         const bad =
           p.sourceRepositories.length === 0
             ? ['(none recorded)']
@@ -392,7 +394,7 @@ function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Sub
     }
   }
   if (rule.customConstraints !== undefined) {
-    // [OPEN] spec §6.6: the CEL variables are undocumented, so custom constraints cannot be evaluated locally.
+    // [OPEN] docs/platform-policy.md#facts: the CEL variables are undocumented, so custom constraints cannot be evaluated locally.
     return {status: 'error', why: `rule ${i} has customConstraints, which cannot be evaluated locally (the CEL variables are undocumented)`}
   }
   if (found !== undefined) return {status: 'satisfied', by: found}
@@ -414,7 +416,7 @@ function slsa(c: CheckOf<'slsaCheck'>, s: Subject, facts: FactReader): Outcome {
 
 const SEVERITY_RANK: Readonly<Record<string, number>> = {MINIMAL: 1, LOW: 2, MEDIUM: 3, HIGH: 4, CRITICAL: 5}
 
-/** Whether a vulnerability severity exceeds a threshold (spec §6.7): an unspecified severity exceeds everything but ALLOW_ALL. */
+/** Whether a vulnerability severity exceeds a threshold (docs/platform-policy.md#facts): an unspecified severity exceeds everything but ALLOW_ALL. */
 export function exceeds(severity: Severity, limit: MaximumAllowedSeverity): boolean {
   if (limit === 'BLOCK_ALL') return true
   if (limit === 'ALLOW_ALL') return false
@@ -439,7 +441,7 @@ function vulnerability(c: CheckOf<'vulnerabilityCheck'>, s: Subject, facts: Fact
   const notes: string[] = []
   let projects = c.containerAnalysisVulnerabilityProjects
   if (projects.length === 0) {
-    // [OPEN] spec §6.7: the default when no project is listed; the image's own project is the reading the spec recommends.
+    // [OPEN] docs/platform-policy.md#facts: the default when no project is listed; the image's own project is the reading the spec recommends.
     const own = imageProject(s.name)
     if (own === undefined) {
       return {
@@ -466,7 +468,7 @@ function vulnerability(c: CheckOf<'vulnerabilityCheck'>, s: Subject, facts: Fact
       unreadable.push(`${project}: ${f.message}`)
       continue
     }
-    // [INFERRED] spec §6.7: a "valid scan" is a DISCOVERY occurrence whose analysis finished.
+    // [INFERRED] docs/platform-policy.md#facts: a "valid scan" is a DISCOVERY occurrence whose analysis finished.
     if (f.scan.discoveryStatuses.some((st) => st === 'FINISHED_SUCCESS' || st === 'COMPLETE')) validScan = true
     for (const v of f.scan.vulnerabilities) {
       const id = v.noteName.slice(v.noteName.lastIndexOf('/') + 1)
@@ -530,13 +532,13 @@ function evaluateCheck(c: Check, s: Subject, facts: FactReader, now: Date): Outc
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pods and images (spec §4.3)
+// Pods and images (docs/platform-policy.md#evaluation)
 
 function allowlistMatch(al: ImageAllowlist | undefined, image: string): string | undefined {
   return al === undefined ? undefined : firstAllowMatch(al.allowPattern, image)
 }
 
-/** A note when a `name:tag` pattern of the image's name exists but the image has no tag ([OPEN] spec §12.5). */
+/** A note when a `name:tag` pattern of the image's name exists but the image has no tag ([OPEN] docs/platform-policy.md#assumptions-the-inferred-and-open-points). */
 function tagPatternNote(al: ImageAllowlist | undefined, s: Subject): string | undefined {
   if (al === undefined) return undefined
   const ref = splitReference(s.image)
@@ -575,7 +577,7 @@ function evaluateImage(
   const n1 = tagPatternNote(gke.imageAllowlist, s)
   if (n1) notes.push(n1)
   if (set === null) {
-    notes.push('the policy has no check sets: "always allow" (spec §2.2).')
+    notes.push('the policy has no check sets: "always allow" (docs/platform-policy.md#policy-files).')
     return done('CONFORMANT', null, [])
   }
   const csMatch = allowlistMatch(set.set.imageAllowlist, img.image)
@@ -583,7 +585,7 @@ function evaluateImage(
   const n2 = tagPatternNote(set.set.imageAllowlist, s)
   if (n2) notes.push(n2)
   if (set.set.checks.length === 0) {
-    notes.push(`check set ${set.index} has no checks: "always allow" (spec §2.4).`)
+    notes.push(`check set ${set.index} has no checks: "always allow" (docs/platform-policy.md#policy-files).`)
     return done('CONFORMANT', null, [])
   }
   // Every check is evaluated, no short-circuit (DOC-CV): the report names every failing check.

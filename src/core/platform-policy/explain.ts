@@ -22,9 +22,9 @@ export interface CheckExplanation {
   kind: string
   /** The check's allow pattern exempting the image, when an image was given. */
   exemptedBy: string | null
-  /** What the check reads (spec §6). */
+  /** What the check reads (docs/platform-policy.md#facts). */
   needs: string
-  /** Digest-based checks fail a tag-only reference (spec §4.5). */
+  /** Digest-based checks fail a tag-only reference (docs/platform-policy.md#tags-and-digests). */
   needsDigest: boolean
 }
 

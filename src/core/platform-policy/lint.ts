@@ -101,7 +101,7 @@ export function lintPlatformPolicy(input: {text: string; file: string}): Platfor
     broad(set.imageAllowlist?.allowPattern ?? [], `${label}`)
     if (set.scope?.kind === 'namespace') sawNamespace ??= i
     if (set.scope?.kind === 'serviceAccount' && sawNamespace !== undefined) {
-      // The docs' broader ordering rule (spec §3.1 item 1): the proto rule (same namespace) is a parse error.
+      // The docs' broader ordering rule (docs/platform-policy.md#policy-files item 1): the proto rule (same namespace) is a parse error.
       add(
         'W_CHECK_SET_ORDER',
         'warning',

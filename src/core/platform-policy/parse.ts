@@ -1,12 +1,12 @@
 /**
- * Strict parsing of a GKE platform policy (spec §2, §3), docs/platform-policy.md#policy-files: YAML or JSON as
+ * Strict parsing of a GKE platform policy (docs/platform-policy.md#policy-files): YAML or JSON as
  * `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml` writes it and
  * `policy create --policy-file` reads it, or the REST JSON object (`GET v1/projects/P/platforms/gke/policies/ID`).
  *
  * Like src/core/policy/parse.ts, every problem is collected with its file:line, then one SafeDeployError
  * POLICY_INVALID lists them all (exit 7). What gcloud accepts client side is accepted (a scalar where a list is
- * expected, a mapping where checkSets should be a list, `"30"` for a number: spec §3.3) and said in `notes`; what
- * the server would reject (ordering, one kind per check, enum values, patterns: spec §3.1–§3.2) is a problem, since
+ * expected, a mapping where checkSets should be a list, `"30"` for a number: docs/platform-policy.md#policy-files) and said in `notes`; what
+ * the server would reject (ordering, one kind per check, enum values, patterns: docs/platform-policy.md#policy-files) is a problem, since
  * Google would not have stored such a policy.
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
@@ -108,7 +108,7 @@ function isNull(t: Tree | undefined): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Field lists (SDK-MSG, spec §2)
+// Field lists (SDK-MSG, docs/platform-policy.md#policy-files)
 
 const POLICY_FIELDS = ['name', 'description', 'etag', 'updateTime', 'gkePolicy', 'cloudRunPolicy']
 const GKE_FIELDS = ['imageAllowlist', 'checkSets']
@@ -129,7 +129,7 @@ const SEVERITY_NUMBERS: Record<number, string> = {
 }
 const BUILDER_NUMBERS: Record<number, string> = {0: 'BUILDER_UNSPECIFIED', 1: 'GOOGLE_CLOUD_BUILD'}
 
-/** gcloud validates policy bindings with this regex (SDK-GKE `_BINAUTHZ_GKE_POLICY_REGEX`, spec §1). */
+/** gcloud validates policy bindings with this regex (SDK-GKE `_BINAUTHZ_GKE_POLICY_REGEX`, docs/platform-policy.md#evaluation). */
 export const GKE_POLICY_NAME_RE = /^projects\/([^/]+)\/platforms\/gke\/policies\/([a-zA-Z0-9_-]+)$/
 const PROJECT_RE = /^projects\/((?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]*[a-z0-9])$/
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
@@ -163,7 +163,7 @@ class Checker {
 
   /**
    * A message field. A list here is the published-example mistake that makes gcloud crash
-   * (`AttributeError: 'list' object has no attribute 'items'`, spec §3.3): say the right shape.
+   * (`AttributeError: 'list' object has no attribute 'items'`, docs/platform-policy.md#policy-files): say the right shape.
    */
   message(path: string, t: Tree | undefined, shape: string, line: number | undefined): MapTree | undefined {
     if (t?.t === 'map') return t
@@ -281,7 +281,7 @@ class Checker {
     const nsSet = nsValue !== undefined && nsValue !== ''
     const saSet = saValue !== undefined && saValue !== ''
     if (nsSet && saSet) {
-      // [INFERRED] the CV log proto declares the pair as a oneof (spec §2.5).
+      // [INFERRED] the CV log proto declares the pair as a oneof (docs/platform-policy.md#policy-files).
       this.add(path, line ?? m.line, 'expected at most one of kubernetesNamespace and kubernetesServiceAccount (a scope is one or the other), got both')
       return 'invalid'
     }
@@ -335,10 +335,12 @@ class Checker {
       }
     } else {
       // The server fills a blank keyId (DOC-CV "describe a platform policy to retrieve the key ID"); its form is
-      // [INFERRED] the attestor default (spec §2.7).
+      // [INFERRED] the attestor default (docs/platform-policy.md#policy-files).
       keyId = defaultPkixKeyId(checked.key)
       computed = true
-      this.notes.push(`${path}: keyId is blank; using ${keyId}, the default the server computes (assumed to be the attestor default form, spec §2.7).`)
+      this.notes.push(
+        `${path}: keyId is blank; using ${keyId}, the default the server computes (assumed to be the attestor default form, docs/platform-policy.md#policy-files).`,
+      )
     }
     return {publicKeyPem: pem, signatureAlgorithm: checked.algorithm, keyId, keyIdComputed: computed}
   }
@@ -355,7 +357,7 @@ class Checker {
     const imageAllowlist = this.allowlist(`${path}.imageAllowlist`, al?.value, al?.keyLine)
     const kinds = m.entries.filter((e) => (CHECK_KINDS as readonly string[]).includes(e.key))
     if (kinds.length !== 1) {
-      // [INFERRED] one CHECK_TYPE per list item (spec §2.6); gcloud passes two kinds to the server.
+      // [INFERRED] one CHECK_TYPE per list item (docs/platform-policy.md#policy-files); gcloud passes two kinds to the server.
       this.add(
         path,
         at,
@@ -558,7 +560,7 @@ class Checker {
     this.unknownFields(path, m, fields, 'VerificationRule')
     const get = (k: string) => m.entries.find((e) => e.key === k)
     const tb = get('trustedBuilder')
-    // [INFERRED] GOOGLE_CLOUD_BUILD is the only value besides BUILDER_UNSPECIFIED ("Should never happen"), spec §3.2.
+    // [INFERRED] GOOGLE_CLOUD_BUILD is the only value besides BUILDER_UNSPECIFIED ("Should never happen"), docs/platform-policy.md#policy-files.
     const builder = this.enumValue(
       `${path}.trustedBuilder`,
       tb?.value,
@@ -647,7 +649,7 @@ function validate(root: Tree, source: string): {policy: PlatformPolicy | undefin
     c.add(
       'cloudRunPolicy',
       cr.keyLine,
-      'expected a GKE platform policy (gkePolicy), got a Cloud Run platform policy: check-based evaluation covers GKE only (spec §9.3)',
+      'expected a GKE platform policy (gkePolicy), got a Cloud Run platform policy: check-based evaluation covers GKE only (docs/platform-policy.md#assumptions-the-inferred-and-open-points)',
     )
   }
   const ge = get('gkePolicy')
@@ -700,7 +702,7 @@ function validate(root: Tree, source: string): {policy: PlatformPolicy | undefin
 /** Said by every ordering problem that leaves a check set unselectable (lint reports those as E_CHECK_SET_UNREACHABLE). */
 export const UNREACHABLE = 'could never be selected'
 
-/** The server-side ordering and scope rules (spec §3.1). */
+/** The server-side ordering and scope rules (docs/platform-policy.md#policy-files). */
 function orderProblems(c: Checker, sets: CheckSet[]): void {
   const path = (i: number) => `gkePolicy.checkSets[${i}]`
   const seen = new Map<string, number>()

@@ -1,5 +1,5 @@
 /**
- * The three pattern languages of platform policies (spec §5), docs/platform-policy.md#patterns. They differ from
+ * The three pattern languages of platform policies (docs/platform-policy.md#patterns), docs/platform-policy.md#patterns. They differ from
  * the classic `admissionWhitelistPatterns` (src/core/policy/allowlist.ts): a bare name matches any tag or digest,
  * and tag prefixes exist. All matching is on the reference as written, case-sensitive, without Docker Hub
  * normalisation: where Google's docs are silent this is the reading that exempts or trusts fewer images.
@@ -24,7 +24,7 @@ export function splitReference(ref: string): SplitReference {
 const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/
 
 // ---------------------------------------------------------------------------------------------------------------
-// §5.1 allowPattern
+// allowPattern (docs/platform-policy.md#patterns)
 
 /** Why an allow pattern is invalid (phrased to follow "expected a valid allow pattern (…)"), or undefined. */
 export function validateAllowPattern(p: string): string | undefined {
@@ -49,14 +49,14 @@ export function validateAllowPattern(p: string): string | undefined {
     const prefix = name.slice(0, star)
     if (prefix.length === 0) return 'name prefixes must not be empty'
     if (wild === '**' && !prefix.endsWith('/')) return '`**` can only be used after a `/`'
-    // [INFERRED] (spec §5.1): as for trusted directories, a wildcard inside the registry is not accepted.
+    // [INFERRED] (docs/platform-policy.md#patterns): as for trusted directories, a wildcard inside the registry is not accepted.
     if (!prefix.includes('/')) return 'a wildcard is only allowed after the registry/ part (e.g. gcr.io/my-project/* rather than gcr.i*)'
   }
   if (name.length === 0) return 'the image name is empty'
   return undefined
 }
 
-/** Whether `image` (as written) matches an allow pattern (spec §5.1, the five documented forms). */
+/** Whether `image` (as written) matches an allow pattern (docs/platform-policy.md#patterns, the five documented forms). */
 export function allowPatternMatches(pattern: string, image: string): boolean {
   const P = splitReference(pattern)
   const I = splitReference(image)
@@ -80,11 +80,11 @@ export function firstAllowMatch(patterns: ReadonlyArray<{pattern: string}>, imag
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// §5.2 trustedDirPatterns
+// trustedDirPatterns
 
 const REGISTRY_WORDS_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::[0-9]+)?$/
 
-/** Why a trusted directory pattern is invalid, or undefined (spec §5.2: the field doc's valid and invalid examples). */
+/** Why a trusted directory pattern is invalid, or undefined (docs/platform-policy.md#patterns: the field doc's valid and invalid examples). */
 export function validateTrustedDirPattern(p: string): string | undefined {
   if (p.length === 0) return 'the pattern is empty'
   if (/\s/.test(p)) return 'the pattern must not contain whitespace'
@@ -116,7 +116,7 @@ export function validateTrustedDirPattern(p: string): string | undefined {
   return undefined
 }
 
-/** The directory an image lives in: its name without the last component (spec §5.2, INFERRED). '' when the name has no '/'. */
+/** The directory an image lives in: its name without the last component (docs/platform-policy.md#patterns, INFERRED). '' when the name has no '/'. */
 export function directoryOf(image: string): string {
   const {name} = splitReference(image)
   const slash = name.lastIndexOf('/')
@@ -133,7 +133,7 @@ function pathMatches(pattern: string, value: string): boolean {
 }
 
 /**
- * Whether a directory matches a trusted directory pattern (spec §5.2). Conservative on the [OPEN] points: a plain
+ * Whether a directory matches a trusted directory pattern (docs/platform-policy.md#patterns). Conservative on the [OPEN] points: a plain
  * pattern does not cover subdirectories; `dir/*` and `dir/**` do not cover `dir` itself; the leading `*` of a registry
  * matches one DNS label (no `.`); comparison is case-sensitive.
  */
@@ -157,7 +157,7 @@ export function trustedDirMatches(pattern: string, dir: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// §5.3 trustedSourceRepoPatterns
+// trustedSourceRepoPatterns
 
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//
 
@@ -175,7 +175,7 @@ export function validateSourceRepoPattern(p: string): string | undefined {
   return undefined
 }
 
-/** Whether a source repository URL matches (spec §5.3): the scheme is stripped; no `.git` or `/` stripping ([OPEN], exact). */
+/** Whether a source repository URL matches (docs/platform-policy.md#patterns): the scheme is stripped; no `.git` or `/` stripping ([OPEN], exact). */
 export function sourceRepoMatches(pattern: string, url: string): boolean {
   return pathMatches(pattern, url.replace(SCHEME_RE, ''))
 }

@@ -1,15 +1,15 @@
 /**
  * Binary Authorization check-based platform policies (GKE continuous validation), docs/platform-policy.md.
- * The policy as parsed (spec §2), the facts a caller gathers for each image before evaluating (spec §6, §10.4),
- * and the result shape of the issue's JSON section (spec §7.1, reduced to what the reports show).
+ * The policy as parsed (docs/platform-policy.md#policy-files), the facts a caller gathers for each image before evaluating (docs/platform-policy.md#facts),
+ * and the result shape of the issue's JSON section (docs/platform-policy.md#evaluation, reduced to what the reports show).
  *
  * Facts are plain data: an absent fact means "not collected", which the evaluator turns into ERROR, never into
- * CONFORMANT (spec §10.5, "unknown ≠ pass").
+ * CONFORMANT (docs/platform-policy.md#assumptions-the-inferred-and-open-points, "unknown ≠ pass").
  */
 import type {AttestationOccurrence} from '../attestation/types.js'
 
 // ---------------------------------------------------------------------------------------------------------------
-// Policy (spec §2)
+// Policy (docs/platform-policy.md#policy-files)
 
 /** A pattern of an `imageAllowlist.allowPattern` list, with its line when read from a file. */
 export interface AllowPattern {
@@ -17,23 +17,23 @@ export interface AllowPattern {
   line?: number
 }
 
-/** `ImageAllowlist` (spec §2.3): the same message at policy, check-set and check level. */
+/** `ImageAllowlist` (docs/platform-policy.md#policy-files): the same message at policy, check-set and check level. */
 export interface ImageAllowlist {
   allowPattern: AllowPattern[]
   line?: number
 }
 
-/** `Scope` (spec §2.5): at most one of the two; none = the default check set. */
+/** `Scope` (docs/platform-policy.md#policy-files): at most one of the two; none = the default check set. */
 export type Scope = {kind: 'serviceAccount'; namespace: string; serviceAccount: string; value: string} | {kind: 'namespace'; namespace: string}
 
 export const SEVERITIES = ['BLOCK_ALL', 'MINIMAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'ALLOW_ALL'] as const
-/** `VulnerabilityCheck.MaximumAllowedSeverity` without `…_UNSPECIFIED`, which the parser rejects (spec §2.7). */
+/** `VulnerabilityCheck.MaximumAllowedSeverity` without `…_UNSPECIFIED`, which the parser rejects (docs/platform-policy.md#policy-files). */
 export type MaximumAllowedSeverity = (typeof SEVERITIES)[number]
 
 export interface PkixPublicKey {
   publicKeyPem: string
   signatureAlgorithm: string
-  /** As written, or the default `ni:///sha-256;…` id the server fills in (spec §2.7, INFERRED form; see keyIdComputed). */
+  /** As written, or the default `ni:///sha-256;…` id the server fills in (docs/platform-policy.md#policy-files, INFERRED form; see keyIdComputed). */
   keyId: string
   keyIdComputed: boolean
 }
@@ -58,7 +58,7 @@ export interface SlsaRule {
   line?: number
 }
 
-/** The seven check kinds, named by their field in `Check` (spec §2.6). */
+/** The seven check kinds, named by their field in `Check` (docs/platform-policy.md#policy-files). */
 export type CheckKind =
   | 'alwaysDeny'
   | 'trustedDirectoryCheck'
@@ -79,8 +79,8 @@ export const CHECK_KINDS: readonly CheckKind[] = [
 ]
 
 /**
- * The `type` string of a check result (spec §7.3, DOC-FRESH "Check types"). The always-deny string is not
- * documented ([OPEN], spec §12.12): `AlwaysDenyCheck` follows the pattern of the others.
+ * The `type` string of a check result (docs/platform-policy.md#evaluation, DOC-FRESH "Check types"). The always-deny string is not
+ * documented ([OPEN], docs/platform-policy.md#assumptions-the-inferred-and-open-points): `AlwaysDenyCheck` follows the pattern of the others.
  */
 export const CHECK_TYPE: Readonly<Record<CheckKind, string>> = {
   alwaysDeny: 'AlwaysDenyCheck',
@@ -125,7 +125,7 @@ export interface CheckSet {
 
 export interface GkePolicy {
   imageAllowlist?: ImageAllowlist
-  /** Empty: "always allow" (spec §2.2). */
+  /** Empty: "always allow" (docs/platform-policy.md#policy-files). */
   checkSets: CheckSet[]
 }
 
@@ -143,7 +143,7 @@ export interface PlatformPolicy {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pods (spec §4.1)
+// Pods (docs/platform-policy.md#evaluation)
 
 export interface PodImage {
   /** As written in the manifest: allowlists and trusted directories are matched against this string. */
@@ -157,26 +157,26 @@ export interface PodImage {
 
 export interface PodToEvaluate {
   name: string
-  /** Absent: `--image` alone (gcloud's GeneratePodSpecFromImages): only the default check set applies (spec §4.1). */
+  /** Absent: `--image` alone (gcloud's GeneratePodSpecFromImages): only the default check set applies (docs/platform-policy.md#evaluation). */
   namespace?: string
   serviceAccount?: string
   images: PodImage[]
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Facts (spec §6, §10.4)
+// Facts (docs/platform-policy.md#facts)
 
 /** What one project gave for one kind of fact: the items, or why they could not be read (→ ERROR). */
 export type ProjectFact<T> = {status: 'found'; items: T[]} | {status: 'error'; message: string}
 
-/** Artifact Registry `DockerImage.uploadTime` for the digest (spec §6.3). */
+/** Artifact Registry `DockerImage.uploadTime` for the digest (docs/platform-policy.md#facts). */
 export type UploadTimeFact =
   | {status: 'found'; uploadTime: string}
-  /** Not an Artifact Registry / Container Registry image, or not found there: ERROR (spec §6.3, INFERRED). */
+  /** Not an Artifact Registry / Container Registry image, or not found there: ERROR (docs/platform-policy.md#facts, INFERRED). */
   | {status: 'not-found'; message: string}
   | {status: 'error'; message: string}
 
-/** One Cloud Build provenance (BUILD occurrence), verified by the gatherer against the builder's public keys (spec §6.6). */
+/** One Cloud Build provenance (BUILD occurrence), verified by the gatherer against the builder's public keys (docs/platform-policy.md#facts). */
 export interface ProvenanceFact {
   /** The occurrence name, for messages. */
   occurrence: string
@@ -196,7 +196,7 @@ export interface ProvenanceFact {
 
 export type Severity = 'SEVERITY_UNSPECIFIED' | 'MINIMAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL'
 
-/** One VULNERABILITY occurrence, reduced to what the check reads (spec §6.7). */
+/** One VULNERABILITY occurrence, reduced to what the check reads (docs/platform-policy.md#facts). */
 export interface VulnerabilityFact {
   /** `projects/goog-vulnz/notes/CVE-2021-20305`: the note id (last segment) is what allowedCves/blockedCves name. */
   noteName: string
@@ -244,7 +244,7 @@ export function artifactKey(name: string, digest: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Results (issue #14 "JSON"; spec §7.1)
+// Results (issue #14 "JSON"; docs/platform-policy.md#evaluation)
 
 export type PlatformVerdict = 'CONFORMANT' | 'NON_CONFORMANT' | 'ERROR'
 export type CheckVerdict = PlatformVerdict | 'ALLOWLISTED'
@@ -252,7 +252,7 @@ export type CheckVerdict = PlatformVerdict | 'ALLOWLISTED'
 export interface CheckResult {
   index: number
   displayName: string
-  /** The `type` string (spec §7.3). */
+  /** The `type` string (docs/platform-policy.md#evaluation). */
   kind: string
   verdict: CheckVerdict
   explanation: string
