@@ -40,9 +40,6 @@ interface Problem {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Input trees (the same reading as src/core/policy/parse.ts: values with their 1-based lines)
-
-// ---------------------------------------------------------------------------------------------------------------
 // Field lists (SDK-MSG, docs/platform-policy.md#policy-files)
 
 const POLICY_FIELDS = ['name', 'description', 'etag', 'updateTime', 'gkePolicy', 'cloudRunPolicy']
