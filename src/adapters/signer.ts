@@ -48,12 +48,7 @@ export async function fileSigner(flags: SignerFlags, attestor: Attestor): Promis
     return {...(await pgpSigner(armored, pass)), kind: 'pgp'}
   }
   if (flags.kmsKey) {
-    const {kmsPort} = await import('../adapters/gcp/kms.js')
-    const port = kmsPort(flags.kmsKey, {
-      ...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}),
-      insecure: flags.insecure,
-      ...(flags.timeoutMs === undefined ? {} : {timeoutMs: flags.timeoutMs}),
-    })
+    const port = await kmsKeyPort(flags.kmsKey, flags)
     return {...(await kmsSigner(port, flags.kmsKey)), kind: 'kms'}
   }
   if (flags.signatureFile && flags.publicKeyId) {
@@ -61,6 +56,16 @@ export async function fileSigner(flags: SignerFlags, attestor: Attestor): Promis
     return {keyId: flags.publicKeyId, kind: 'signature-file', sign: async () => new Uint8Array(sig)}
   }
   throw new SafeDeployError('USAGE', 'give one of --private-key, --kms-key, --pgp-key, --signature-file (with --public-key-id)')
+}
+
+/** The Cloud KMS key version behind --kms-key (loaded only when one is given). */
+async function kmsKeyPort(versionName: string, flags: Pick<SignerFlags, 'kmsEndpoint' | 'insecure' | 'timeoutMs'>) {
+  const {kmsPort} = await import('../adapters/gcp/kms.js')
+  return kmsPort(versionName, {
+    ...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}),
+    insecure: flags.insecure,
+    ...(flags.timeoutMs === undefined ? {} : {timeoutMs: flags.timeoutMs}),
+  })
 }
 
 /**
@@ -89,12 +94,7 @@ export async function sigstoreSigner(flags: Pick<SignerFlags, 'privateKey' | 'km
     }
   }
   if (flags.kmsKey) {
-    const {kmsPort} = await import('../adapters/gcp/kms.js')
-    const port = kmsPort(flags.kmsKey, {
-      ...(flags.kmsEndpoint ? {endpoint: flags.kmsEndpoint} : {}),
-      insecure: flags.insecure,
-      ...(flags.timeoutMs === undefined ? {} : {timeoutMs: flags.timeoutMs}),
-    })
+    const port = await kmsKeyPort(flags.kmsKey, flags)
     const signer = await kmsSigner(port, flags.kmsKey)
     const {pem} = await port.getPublicKey()
     return {name: flags.kmsKey, publicKeyPem: pem, sign: (data) => signer.sign(data)}
