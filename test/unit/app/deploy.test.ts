@@ -5,21 +5,10 @@ import {runDeploy, runReplace, type RunOptions, type RunPorts} from '../../../sr
 import type {PreflightOptions} from '../../../src/app/preflight.js'
 import type {AuditRecord} from '../../../src/core/audit.js'
 import type {Confirmation} from '../../../src/core/deploy.js'
-import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
-import {deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
+import {deploymentYaml, digest, policy, reader, registry, trust, preflightOptions} from './fakes.js'
 
-const pre = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
-  target: {platform: 'gke', namespace: 'default', context: 'kind-dev'},
-  inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
-  images: [],
-  rules: [],
-  resolve: true,
-  replayingLock: false,
-  stripTag: false,
-  breakGlass: false,
-  systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
-  ...over,
-})
+const pre = (over: Partial<PreflightOptions> = {}): PreflightOptions =>
+  preflightOptions({target: {platform: 'gke', namespace: 'default', context: 'kind-dev'}, ...over})
 const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0')}
 const tags = {'gcr.io/p/api:1.0': digest(1)}
 

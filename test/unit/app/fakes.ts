@@ -7,7 +7,8 @@ import {defaultPkixKeyId} from '../../../src/core/attestation/keys.js'
 import {parseOccurrences} from '../../../src/core/attestation/parse.js'
 import type {Attestor, AttestationOccurrence} from '../../../src/core/attestation/types.js'
 import type {DigestResolver, InputReader, ResolveRequest} from '../../../src/core/ports.js'
-import type {TrustSources} from '../../../src/app/preflight.js'
+import type {PreflightOptions, TrustSources} from '../../../src/app/preflight.js'
+import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
 import {testKey} from '../core/attestation/helpers.js'
 
 export const digest = (n: number): string => 'sha256:' + n.toString(16).padStart(64, '0')
@@ -96,4 +97,20 @@ export async function trust(policyText: string, attestedImages: string[] = []): 
     },
   }
   return t
+}
+
+/** Pre-flight options for one manifest file `a.yaml` on GKE, namespace default; `over` replaces any of them. */
+export function preflightOptions(over: Partial<PreflightOptions> = {}): PreflightOptions {
+  return {
+    target: {platform: 'gke', namespace: 'default'},
+    inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
+    images: [],
+    rules: [],
+    resolve: true,
+    replayingLock: false,
+    stripTag: false,
+    breakGlass: false,
+    systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
+    ...over,
+  }
 }

@@ -5,31 +5,18 @@
  */
 import {describe, expect, it} from '@jest/globals'
 import {preflight, type PreflightOptions, type PreflightPorts} from '../../../src/app/preflight.js'
-import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
 import {exitForPreflight} from '../../../src/core/preflight.js'
 import {prepareRequirement} from '../../../src/core/signatures/requirement.js'
 import type {SignatureRequest, SignatureSource} from '../../../src/core/ports.js'
 import type {SignatureArtifacts} from '../../../src/core/signatures/types.js'
 import {bundleArtifact, bundleFor, emptyArtifacts, legacySignatureLayer, testKey, type TestKey} from '../../support/sigstore.js'
-import {deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
+import {deploymentYaml, digest, policy, reader, registry, trust, preflightOptions} from './fakes.js'
 
 const REPO = 'gcr.io/p/api'
 const files = {'a.yaml': deploymentYaml('api', `${REPO}:1.0`) + '---\n' + deploymentYaml('web', `${REPO}:1.0`)}
 const tags = {[`${REPO}:1.0`]: digest(1)}
 
-const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
-  target: {platform: 'gke', namespace: 'default'},
-  inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
-  images: [],
-  rules: [],
-  resolve: true,
-  replayingLock: false,
-  stripTag: false,
-  breakGlass: false,
-  systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
-  signatures: {attestationTypes: []},
-  ...over,
-})
+const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => preflightOptions({signatures: {attestationTypes: []}, ...over})
 
 /** A registry of signatures: repository@digest → what is there; records every read. */
 function signatureSource(byKey: Record<string, (r: SignatureRequest) => SignatureArtifacts>): SignatureSource & {reads: string[]} {

@@ -1,24 +1,12 @@
 /** The pre-flight use case with plain fakes: facts gathered once, evaluated, and failures never allowed. */
 import {describe, expect, it} from '@jest/globals'
 import {preflight, type PreflightOptions, type PreflightPorts} from '../../../src/app/preflight.js'
-import {SYSTEM_ALLOWLIST} from '../../../src/core/policy/allowlist.js'
 import {SafeDeployError} from '../../../src/core/errors.js'
 import {attestationFactsNeeded, evaluatePreflight, exitForPreflight} from '../../../src/core/preflight.js'
 import {parsePolicyText} from '../../../src/core/policy/parse.js'
-import {ATTESTOR, deploymentYaml, digest, policy, reader, registry, trust} from './fakes.js'
+import {ATTESTOR, deploymentYaml, digest, policy, reader, registry, trust, preflightOptions} from './fakes.js'
 
-const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => ({
-  target: {platform: 'gke', namespace: 'default'},
-  inputs: {files: ['a.yaml'], recursive: false, kustomizeDirs: []},
-  images: [],
-  rules: [],
-  resolve: true,
-  replayingLock: false,
-  stripTag: false,
-  breakGlass: false,
-  systemAllowlist: {patterns: [...SYSTEM_ALLOWLIST], approximate: true},
-  ...over,
-})
+const options = (over: Partial<PreflightOptions> = {}): PreflightOptions => preflightOptions(over)
 
 const files = {'a.yaml': deploymentYaml('api', 'gcr.io/p/api:1.0') + '---\n' + deploymentYaml('web', 'gcr.io/p/api:1.0')}
 const tags = {'gcr.io/p/api:1.0': digest(1)}
