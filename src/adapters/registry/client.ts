@@ -124,6 +124,11 @@ export class RegistryClient {
   private readonly credentials: CredentialStore
   /** host → the last auth challenge seen (so later requests authenticate up front). */
   private readonly challenges = new Map<string, Challenge>()
+  /**
+   * Hosts that answered a referrers request as a registry without the API (distribution 2.8 and the like):
+   * later lookups go straight to the fallback tag, one request per image fewer.
+   */
+  readonly withoutReferrersApi = new Set<string>()
   /** realm|service|scope → token. */
   private readonly tokens = new Map<string, CachedToken>()
 

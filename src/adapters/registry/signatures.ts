@@ -327,6 +327,7 @@ export async function listReferrers(
   /** The target of the fallback tag, asked for once the registry turns out to have no referrers API. */
   fallbackTarget: () => Target,
 ): Promise<{api: boolean; entries: Desc[]} | 'absent'> {
+  if (client.withoutReferrersApi.has(t.host)) return fallbackReferrers(client, digest, scope, fallbackTarget)
   const {res, attempts} = await client.exchange(t, 'GET', client.url(t, 'referrers', digest), INDEX_ACCEPT, {maxBytes: MAX_MANIFEST_BYTES, scope})
   const index = res.status === 200 || res.status === 404 ? parseIndex(res.body) : undefined
   if (res.status === 200 && index !== undefined) {
@@ -355,11 +356,17 @@ export async function listReferrers(
       throw client.fail('REGISTRY_PROTOCOL', t, `${t.label} answered the referrers of ${t.path}@${digest} with something that is not an image index`)
     throw await client.statusFailure(res, t, attempts, digest)
   }
+  client.withoutReferrersApi.add(t.host)
+  return fallbackReferrers(client, digest, scope, fallbackTarget)
+}
+
+/** The referrers tag schema: the index tagged `sha256-<hex>` that clients keep where the registry has no API. */
+async function fallbackReferrers(client: RegistryClient, digest: string, scope: Scope, fallbackTarget: () => Target): Promise<{api: boolean; entries: Desc[]}> {
   const tag = digestTag(digest, '')
   const tagTarget = fallbackTarget()
   const fallback = await fetchManifest(client, tagTarget, tag, INDEX_ACCEPT, scope)
   if (fallback === undefined) return {api: false, entries: []}
-  return {api: false, entries: descriptors(client, tagTarget, fallback, 'manifests', `${t.path}:${tag}`)}
+  return {api: false, entries: descriptors(client, tagTarget, fallback, 'manifests', `${tagTarget.path}:${tag}`)}
 }
 
 const asManifest = (body: Buffer, json: Record<string, unknown>): FetchedManifest => ({digest: sha256(body), size: body.length, mediaType: INDEX_ACCEPT, json})

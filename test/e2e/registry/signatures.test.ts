@@ -146,6 +146,15 @@ describe('RegistrySignatureSource against a real registry (no auth)', () => {
     expect(b?.bundles.status).toBe('absent')
   })
 
+  it('a registry without the referrers API is asked once: later digests go straight to the fallback tag', async () => {
+    const src = source()
+    await src.read([req(proxy.host, unsigned)])
+    await src.read([req(proxy.host, digest)])
+    const referrers = proxy.requests.filter((r) => r.url.includes('/referrers/'))
+    expect(referrers.map((r) => r.url)).toEqual([`/v2/demo/app/referrers/${unsigned}`])
+    expect(proxy.requests.some((r) => r.url.endsWith(`/manifests/${digest.replace(':', '-')}`))).toBe(true) // the fallback tag of the second
+  })
+
   it('our writer: legacy signature pushed once, read back; a second identical push changes nothing', async () => {
     const d = (await reg.pushImage('demo/app', 'w1')).digest
     const writer = new RegistrySignatureWriter(client({insecureRegistries: [reg.host]}))
