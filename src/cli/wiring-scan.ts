@@ -24,7 +24,8 @@ export interface ScanWiringFlags extends PreflightWiringFlags {
 export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l: string) => void, now: Date): {options: ScanOptions; ports: ScanPorts} {
   // --lock is the drift reference here, never a resolver: nothing is resolved, the running digests are evaluated.
   const {lock, ...rest} = flags
-  const {options: pre, ports: prePorts} = preflightSetup({...rest, 'no-resolve': true}, settings, [], debug)
+  // What runs in a cluster is GKE's to admit, whatever target a profile names for deploys.
+  const {options: pre, ports: prePorts} = preflightSetup({...rest, 'no-resolve': true}, {...settings, target: 'gke'}, [], debug)
   if (lock !== undefined)
     requirePath({
       flag: '--lock',

@@ -226,6 +226,18 @@ function severityOf(v: Verdict | undefined): Severity {
 
 const SIGNATURE_REASON = 'denied by the registry signature requirement'
 
+/**
+ * The policy's own denial, apart from the signature requirement (which the result's verdict folds in):
+ * the rule chosen denies every image, or an attestor it requires is not satisfied; an exemption
+ * (allowlist, system image) allows. The rule's enforcement mode says whether it is only a dry run.
+ */
+function policyDenial(r: PlanImageResult): 'DENY' | 'DRYRUN_DENY' | undefined {
+  if (r.exemption !== undefined) return undefined
+  const denied = r.rule.evaluationMode === 'ALWAYS_DENY' || (r.rule.evaluationMode === 'REQUIRE_ATTESTATION' && r.attestors.some((a) => !a.satisfied))
+  if (!denied) return undefined
+  return r.rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' ? 'DRYRUN_DENY' : 'DENY'
+}
+
 export interface ScanInput {
   pods: readonly RunningPod[]
   /** The pre-flight result of every plan image `scanPlanImages` listed, keyed by `evaluationKey`. */
@@ -312,12 +324,9 @@ export function scanFindings(input: ScanInput): ScanSummary {
     if (r.signatures?.couldNotCheck) addUnchecked(u.pod, u.container, `registry signatures of ${ref} could not be read: ${r.signatures.reason}`)
 
     const policyReasons = r.reasons.filter((x) => !x.includes(SIGNATURE_REASON))
-    const policyVerdict = r.wouldBe ?? r.verdict
-    if ((policyVerdict === 'DENY' || policyVerdict === 'DRYRUN_DENY') && policyReasons.length > 0 && !plan.breakGlass)
-      add(
-        {...base, kind: 'verdict', severity: r.verdict === 'DENY' && policyVerdict === 'DENY' ? 'deny' : 'dry-run', message: policyReasons.join(' '), fix},
-        u.pod.name,
-      )
+    const denial = policyDenial(r)
+    if (denial !== undefined && !plan.breakGlass)
+      add({...base, kind: 'verdict', severity: denial === 'DENY' ? 'deny' : 'dry-run', message: policyReasons.join(' '), fix}, u.pod.name)
     if (r.signatures && !r.signatures.satisfied && !r.signatures.couldNotCheck && !plan.breakGlass)
       add(
         {

@@ -12,6 +12,7 @@ import {parse as parseYaml} from 'yaml'
 import {runCli, type CliResult} from '../../support/cli.js'
 import {schemaErrors} from '../../support/schemas.js'
 import {deployment, startTrustSetup, type TrustSetup} from '../../support/fixtures.js'
+import {testKey} from '../../support/sigstore.js'
 import {objectKey, startKubeApiServer, type KubeApiServer, type KubeObject} from '../../support/kube-apiserver.js'
 
 let trust: TrustSetup
@@ -249,6 +250,26 @@ describe('scan', () => {
         pods: ['api-new-1', 'api-old-1'],
       }),
     ])
+  })
+
+  it('unsigned: --sigstore-key and no registry signature on the running digest (exit 5); signed with attest --sigstore, clean', async () => {
+    const key = testKey('scan-ci.pub')
+    const pub = join(trust.dir, 'scan-ci.pub')
+    const priv = join(trust.dir, 'scan-ci.key')
+    writeFileSync(pub, key.publicKeyPem)
+    writeFileSync(priv, key.privateKeyPem)
+    const before = await scan(['-n', 'clean', '--sigstore-key', pub, '--json'])
+    expect(before.code).toBe(5)
+    expect(before.doc.findings).toEqual([
+      expect.objectContaining({kind: 'unsigned', severity: 'deny', verdict: 'DENY', workload: {kind: 'Deployment', name: 'web'}, digest: appDigest}),
+    ])
+    expect(before.doc.findings[0].fix).toContain('--sigstore')
+    const signed = await runCli(['attest', '--sigstore', '--image', `${host}/team/app@${appDigest}`, '--private-key', priv, '--insecure-registry', host])
+    expect(signed.code).toBe(0)
+    kube.clearRequests()
+    const after = await scan(['-n', 'clean', '--sigstore-key', pub, '--json'])
+    expect(after.code).toBe(0)
+    expect(after.doc.findings).toEqual([])
   })
 
   it('pagination: more Pods than one page, read with limit/continue across 3 pages', async () => {

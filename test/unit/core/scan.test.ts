@@ -46,8 +46,13 @@ function result(p: PlanImage, verdict: Verdict, extra: Partial<PlanImageResult> 
     ...(p.digest ? {digest: p.digest} : {}),
     evaluatedImage: p.image,
     verdict,
-    rule: {kind: 'default', evaluationMode: 'REQUIRE_ATTESTATION', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG'},
-    attestors: [],
+    rule: {
+      kind: 'default',
+      evaluationMode: 'REQUIRE_ATTESTATION',
+      enforcementMode: verdict === 'DRYRUN_DENY' ? 'DRYRUN_AUDIT_LOG_ONLY' : 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+    },
+    // The policy's own outcome is the attestor's: only ALLOW satisfies it.
+    attestors: [{attestor: 'projects/p/attestors/ci', satisfied: verdict === 'ALLOW', reason: verdict === 'ALLOW' ? 'verified' : 'no attestation'}],
     reasons: verdict === 'ALLOW' ? [] : [`Image ${p.image} denied by Binary Authorization default admission rule.`],
     notes: [],
     nextSteps: verdict === 'ALLOW' ? [] : [`safe-deploy attest --image ${p.image} --attestor projects/p/attestors/ci`],
@@ -169,6 +174,8 @@ describe('scanFindings', () => {
       result(p, 'DENY', {
         reasons: [`Image ${p.image} denied by the registry signature requirement: no signature verified`],
         nextSteps: [`safe-deploy attest --sigstore --image ${p.image} --private-key KEY.pem`],
+        // The policy allowed it (its attestor is satisfied); only the signature requirement denies.
+        attestors: [{attestor: 'projects/p/attestors/ci', satisfied: true, reason: 'verified'}],
         signatures: {
           satisfied: false,
           couldNotCheck: false,
@@ -180,6 +187,7 @@ describe('scanFindings', () => {
         } as never,
       }),
     )
+    // The policy allowed the digest: no verdict row, only the unmet signature requirement.
     expect(s.findings.map((f) => f.kind)).toEqual(['unsigned'])
     expect(s.findings[0]).toMatchObject({severity: 'deny', fix: expect.stringContaining('--sigstore')})
   })
