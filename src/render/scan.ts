@@ -15,7 +15,7 @@ export interface ScanTextOptions {
 
 function scopeLabel(r: ScanResult): string {
   const t = r.target
-  const where = [t.context ? `context ${t.context}` : undefined, t.cluster ? `cluster ${t.cluster}` : '(no cluster given: cluster rules not matched)']
+  const where = [t.context ? `context ${t.context}` : undefined, t.cluster ? `cluster ${t.cluster}` : 'no cluster given (cluster rules not matched)']
   const ns = r.scope.allNamespaces ? 'every namespace' : `namespace ${r.scope.namespace ?? ''}`
   return `${where.filter(Boolean).join(', ')}; ${ns}${r.scope.selector ? `, selector ${r.scope.selector}` : ''}`
 }
