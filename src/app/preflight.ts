@@ -107,32 +107,45 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
   const progress = ports.progress
   const trust = await step(progress, 'opening the trust sources', () => ports.openTrust())
   try {
-    const policy = await step(progress, 'reading the Binary Authorization policy', () => trust.policy.getPolicy())
-    const plan: PreflightPlan = {
-      policy,
-      systemAllowlist: options.systemAllowlist,
-      target: options.target,
-      images,
-      unexamined,
-      ...(options.attestHint ? {attestHint: options.attestHint} : {}),
-      ...(options.signatures ? {signatures: options.signatures} : {}),
-    }
-    const needed = attestationFactsNeeded(plan)
-    const facts = await step(
+    const result = await evaluateWithTrust(
+      {
+        systemAllowlist: options.systemAllowlist,
+        target: options.target,
+        images,
+        unexamined,
+        ...(options.attestHint ? {attestHint: options.attestHint} : {}),
+        ...(options.signatures ? {signatures: options.signatures} : {}),
+      },
+      trust,
       progress,
-      `checking attestations (${new Set(needed.map((n) => n.digest)).size} digest(s), ${new Set(needed.map((n) => n.attestor)).size} attestor(s))`,
-      () => gatherAttestationFacts(needed, trust, progress ? {onChecked: () => progress.tick()} : {}),
-      needed.length,
     )
-    const signatures = options.signatures ? await signatureFacts(plan, options.signatures, trust, progress) : undefined
-    const result = evaluatePreflight(plan, facts, signatures)
-    requireSignaturesChecked(result)
     const addContext = ports.addContext
     if (addContext) await step(progress, 'reading reviewer context (Artifact Registry, vulnerabilities)', () => addContext(result))
     return {result, ...(pin ? {pin} : {})}
   } finally {
     await trust.close()
   }
+}
+
+/**
+ * The evaluation half of the pre-flight over opened trust sources: the policy, the attestation facts
+ * the plan needs (each once), the registry signatures when required, then the pure evaluation. `scan`
+ * evaluates what runs through this same function, so the two never disagree on a digest.
+ */
+export async function evaluateWithTrust(plan: Omit<PreflightPlan, 'policy'>, trust: TrustSources, progress: Progress | undefined): Promise<PreflightResult> {
+  const policy = await step(progress, 'reading the Binary Authorization policy', () => trust.policy.getPolicy())
+  const full: PreflightPlan = {...plan, policy}
+  const needed = attestationFactsNeeded(full)
+  const facts = await step(
+    progress,
+    `checking attestations (${new Set(needed.map((n) => n.digest)).size} digest(s), ${new Set(needed.map((n) => n.attestor)).size} attestor(s))`,
+    () => gatherAttestationFacts(needed, trust, progress ? {onChecked: () => progress.tick()} : {}),
+    needed.length,
+  )
+  const signatures = plan.signatures ? await signatureFacts(full, plan.signatures, trust, progress) : undefined
+  const result = evaluatePreflight(full, facts, signatures)
+  requireSignaturesChecked(result)
+  return result
 }
 
 async function signatureFacts(plan: PreflightPlan, required: NonNullable<PreflightOptions['signatures']>, trust: TrustSources, progress: Progress | undefined) {

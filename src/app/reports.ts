@@ -3,6 +3,8 @@ import {posix} from 'node:path'
 import {redact} from '../core/redact.js'
 import type {PreflightResult} from '../core/preflight.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
+import type {ScanResult} from '../core/scan.js'
+import {renderScanJunit, renderScanMarkdown} from '../render/scan.js'
 
 export interface ReportTargets {
   markdown?: string | undefined
@@ -36,6 +38,24 @@ export async function writeReports(result: PreflightResult, to: ReportTargets, p
   }
   if (to.junit) {
     await ports.writeFile(to.junit, redact(renderPreflightJunit(result)))
+    written.push(to.junit)
+  }
+  return written
+}
+
+/** The scan's reports (--report-md, --report-junit, $GITHUB_STEP_SUMMARY), redacted like the pre-flight's. */
+export async function writeScanReports(result: ScanResult, to: ReportTargets, ports: ReportPorts): Promise<string[]> {
+  const written: string[] = []
+  if (to.markdown) {
+    await ports.writeFile(to.markdown, redact(renderScanMarkdown(result)))
+    written.push(to.markdown)
+  }
+  if (to.stepSummary) {
+    ports.appendFile(to.stepSummary, redact(renderScanMarkdown(result)) + '\n')
+    written.push(to.stepSummary)
+  }
+  if (to.junit) {
+    await ports.writeFile(to.junit, redact(renderScanJunit(result)))
     written.push(to.junit)
   }
   return written

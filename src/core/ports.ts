@@ -7,6 +7,7 @@ import type {Attestor, AttestationOccurrence} from './attestation/types.js'
 import type {Signer} from './attestation/sign.js'
 import type {Policy} from './policy/types.js'
 import type {ImageSite} from './manifest/types.js'
+import type {ListedPod, OwnerObject} from './scan.js'
 import type {AuditRecord} from './audit.js'
 import type {SignatureArtifacts} from './signatures/types.js'
 
@@ -124,6 +125,15 @@ export interface ManifestInputs {
 export interface InputReader {
   /** Read every input (bounded, strict UTF-8). Throws SafeDeployError naming the input that cannot be read. */
   read(inputs: ManifestInputs): Promise<InputText[]>
+}
+
+/**
+ * What runs in a cluster, read-only (`scan`): every page of Pods (`limit`/`continue`), and the
+ * ReplicaSets or Jobs that own them, with their own controller. Only get and list are ever sent.
+ */
+export interface PodLister {
+  listPods(scope: {namespace?: string | undefined; selector?: string | undefined}): Promise<ListedPod[]>
+  listOwners(kind: 'ReplicaSet' | 'Job', namespaces: readonly string[] | undefined): Promise<OwnerObject[]>
 }
 
 /** The audit log of deploy decisions (append-only). */

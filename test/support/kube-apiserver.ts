@@ -19,7 +19,7 @@
  *    `application/strategic-merge-patch+json`, so client-side apply computes its patch from
  *    kubectl's compiled-in types (exactly as with a real server for built-in kinds).
  *    `/openapi/v2` is 404.
- *  - GET (item and list, `labelSelector` with `k=v` / `k` terms), POST, PUT, PATCH, DELETE for
+ *  - GET (item and list, `labelSelector` with `k=v` / `k` terms, `limit`/`continue` pagination in key order), POST, PUT, PATCH, DELETE for
  *    namespaces (cluster scoped) and namespaced pods, services, configmaps, secrets,
  *    serviceaccounts, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs.
  *  - PATCH content types: `application/apply-patch+yaml` (server-side apply: creates when missing,
@@ -36,7 +36,7 @@
  *
  * What it does NOT do: authentication/authorization (tokens are recorded, never checked), schema
  * or field validation (`fieldValidation` is ignored), defaulting, real strategic-merge or
- * server-side-apply merge semantics, field ownership/managedFields and conflicts, watches,
+ * server-side-apply merge semantics, field ownership/managedFields and conflicts, watches, expiry of `continue` tokens,
  * subresources, garbage collection, admission. Never treat a pass here as proof of behaviour on
  * a real cluster; it proves what the client sent.
  */
@@ -72,6 +72,8 @@ export interface FailureSpec {
   method?: string
   /** Only requests whose path contains this string / matches this pattern (default: any). */
   path?: string | RegExp
+  /** Only requests whose query string has this parameter, e.g. `continue`: a list that dies after its first page. */
+  withQuery?: string
   /** Status reason, e.g. Forbidden (default from the status code). */
   reason?: string
   message?: string
@@ -442,10 +444,11 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const failures: Array<FailureSpec & {left: number}> = []
   let rv = 1000
 
-  function takeFailure(method: string, path: string): FailureSpec | undefined {
+  function takeFailure(method: string, path: string, query: Record<string, string>): FailureSpec | undefined {
     const idx = failures.findIndex(
       (f) =>
         (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.withQuery === undefined || f.withQuery in query) &&
         (f.path === undefined || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))),
     )
     if (idx < 0) return undefined
@@ -504,7 +507,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     body: string,
     host: string,
   ): {status: number; body: Json} {
-    const failure = takeFailure(method, path)
+    const failure = takeFailure(method, path, query)
     if (failure) {
       throw new HttpError(failure.status, failure.message ?? `injected failure ${failure.status} for ${method} ${path}`, failure.reason)
     }
@@ -529,11 +532,22 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     if (t.name === undefined) {
       if (method === 'GET') {
         const prefix = t.namespace === undefined ? `${t.def.name}/` : `${t.def.name}/${t.namespace}/`
-        const items = [...objects.entries()]
+        const all = [...objects.entries()]
           .filter(([k, o]) => k.startsWith(prefix) && matchesSelector(o.metadata?.labels, query.labelSelector))
-          .map(([, o]) => o)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        // Pagination as the real server does it: `limit` items, then an opaque `continue` token (here: the last key, base64).
+        const after = query.continue ? Buffer.from(query.continue, 'base64').toString('utf8') : undefined
+        const from = after === undefined ? all : all.filter(([k]) => k > after)
+        const limit = query.limit ? Number(query.limit) : 0
+        const page = limit > 0 ? from.slice(0, limit) : from
+        const more = limit > 0 && from.length > limit
+        const last = page.at(-1)?.[0]
+        const metadata = {
+          resourceVersion: String(rv),
+          ...(more && last ? {continue: Buffer.from(last).toString('base64'), remainingItemCount: from.length - limit} : {}),
+        }
         const apiVersion = t.def.group ? `${t.def.group}/${t.def.version}` : t.def.version
-        return {status: 200, body: {kind: `${t.def.kind}List`, apiVersion, metadata: {resourceVersion: String(rv)}, items} as Json}
+        return {status: 200, body: {kind: `${t.def.kind}List`, apiVersion, metadata, items: page.map(([, o]) => o)} as Json}
       }
       if (method === 'POST') {
         const obj = parseBody(body, contentType)

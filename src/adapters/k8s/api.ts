@@ -15,10 +15,9 @@
  * says which.
  */
 import type {KubernetesObject} from '@kubernetes/client-node'
-import {stringify as stringifyYaml} from 'yaml'
 import {SafeDeployError} from '../../core/errors.js'
 import {redact} from '../../core/redact.js'
-import {loadKubeconfig, resolveKubeContext} from './kubeconfig.js'
+import {clientKubeConfig} from './client-config.js'
 import {type ManifestObject} from './objects.js'
 import type {AppliedObject, ApplierResult, DryRunMode, Env} from './types.js'
 
@@ -46,7 +45,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** "Forbidden: deployments.apps is forbidden: …" from a client-node error (ApiException or network error). */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   if (isRecord(err) && typeof err.code === 'number' && 'body' in err) {
     let body: unknown = err.body
     if (typeof body === 'string') {
@@ -110,27 +109,7 @@ export class ApiApplier {
 
   private async client(opts: ApiApplyOptions): Promise<ObjectApi> {
     const k8s = await import('@kubernetes/client-node')
-    const ctxOpts = {
-      ...(opts.kubeconfig === undefined ? {} : {kubeconfig: opts.kubeconfig}),
-      ...(opts.context === undefined ? {} : {context: opts.context}),
-      ...(opts.env === undefined ? {} : {env: opts.env}),
-    }
-    const ctx = resolveKubeContext(ctxOpts)
-    const merged = loadKubeconfig(ctxOpts)
-    // Hand client-node the same merged view we resolved (it reads KUBECONFIG only from process.env),
-    // with the chosen context's namespace overridden by --namespace.
-    const contexts = merged.contexts.map((c) =>
-      c.name === ctx.context && opts.namespace !== undefined ? {...c, context: {...(isRecord(c.context) ? c.context : {}), namespace: opts.namespace}} : c,
-    )
-    const kc = new k8s.KubeConfig()
-    try {
-      kc.loadFromString(
-        stringifyYaml({apiVersion: 'v1', kind: 'Config', clusters: merged.clusters, users: merged.users, contexts, 'current-context': ctx.context}),
-      )
-      kc.setCurrentContext(ctx.context)
-    } catch (err) {
-      throw new SafeDeployError('USAGE', `kubeconfig ${merged.files.join(', ')}: ${(err as Error).message}`, {cause: err})
-    }
+    const kc = clientKubeConfig(k8s, opts)
     return k8s.KubernetesObjectApi.makeApiClient(kc)
   }
 
