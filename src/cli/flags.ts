@@ -194,3 +194,14 @@ export const outputFlag = (formats: readonly OutputFormat[] = OUTPUT_FORMATS) =>
   })
 
 export const outputFlags = {output: outputFlag()}
+
+/**
+ * A GKE check-based platform policy (docs/platform-policy.md): the file `gcloud beta container binauthz policy
+ * describe POLICY_ID --platform=gke --format=yaml` writes. Independent of --policy: when both are given an image
+ * must satisfy both.
+ */
+export const platformPolicyFlag = (helpGroup?: string) =>
+  Flags.string({
+    description: 'GKE platform policy file (check-based, continuous validation): `gcloud beta container binauthz policy describe … --platform=gke`',
+    ...(helpGroup === undefined ? {} : {helpGroup}),
+  })

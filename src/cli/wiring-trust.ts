@@ -96,6 +96,25 @@ export function policyExplainPorts(flags: PolicyFlags & {'system-policy'?: strin
   return {policy: policyText(flags, policyApi(flags)), systemAllowlist: () => systemAllowlist(flags['system-policy'])}
 }
 
+/**
+ * `policy lint|explain --platform-policy FILE`: the GKE platform policy file, checked before it is read. It is
+ * not combined with a classic policy FILE or --project: each command explains one policy.
+ */
+export function platformPolicyPorts(flags: PolicyFlags & {'platform-policy': string}): {policy: PolicyTextSource} {
+  if (flags.file !== undefined || flags.project !== undefined)
+    throw new SafeDeployError('USAGE', '--platform-policy explains a GKE platform policy: give it without a classic policy FILE or --project', {
+      hint: 'run the command once per policy',
+    })
+  const file = flags['platform-policy']
+  requirePath({
+    flag: '--platform-policy',
+    path: file,
+    kind: 'file',
+    hint: 'write it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > platform-policy.yaml`',
+  })
+  return {policy: {read: () => Promise.resolve({text: readTextFile(file, 'platform policy file', {reason: 'errno'}), file})}}
+}
+
 // attest
 
 export interface AttestFlags extends RegistryFlags, ApiFlags {
