@@ -25,4 +25,4 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): S
   return cfg
 }
 
-const PATH_KEYS = ['kubeconfig', 'policy', 'systemPolicy', 'attestors', 'attestations', 'auditLog', 'reportMd', 'reportJunit'] as const
+const PATH_KEYS = ['kubeconfig', 'policy', 'systemPolicy', 'attestors', 'attestations', 'auditLog', 'reportMd', 'reportJunit', 'platformPolicy'] as const

@@ -205,3 +205,15 @@ export const platformPolicyFlag = (helpGroup?: string) =>
     description: 'GKE platform policy file (check-based, continuous validation): `gcloud beta container binauthz policy describe … --platform=gke`',
     ...(helpGroup === undefined ? {} : {helpGroup}),
   })
+
+/** The pre-flight's platform policy (preflight, apply, run): with or without --policy; both must allow when both are given. */
+export const platformPolicyFlags = {
+  'platform-policy': platformPolicyFlag('POLICY'),
+  'platform-policy-mode': Flags.string({
+    options: ['enforce', 'monitor'],
+    description:
+      'enforce (default): NON_CONFORMANT denies (exit 5), ERROR is "could not check" (exit 4); monitor: report the platform verdict only, as continuous validation does',
+    helpGroup: 'POLICY',
+  }),
+  at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
+}

@@ -152,6 +152,31 @@ export class ContainerAnalysisAttestations implements AttestationSource {
   }
 
   /**
+   * Every ATTESTATION occurrence of `resourceUri` (`https://NAME@sha256:…`) stored in `projects/<project>`, whatever
+   * its note: what a platform policy's simpleSigningAttestationCheck reads from the projects it names (spec §6.4).
+   * Kind and resource are checked again here because the server filter is advisory. Failures throw.
+   */
+  async listResourceAttestations(project: string, resourceUri: string): Promise<AttestationOccurrence[]> {
+    const {grafeas} = await this.getClients()
+    let occurrences: unknown[]
+    try {
+      ;[occurrences] = await withRetries(this.opts, () =>
+        grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="ATTESTATION" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
+      )
+    } catch (err) {
+      throw grpcError(err, {
+        action: `listing attestations of ${resourceUri} in projects/${project}`,
+        permission: 'containeranalysis.occurrences.list (roles/containeranalysis.occurrences.viewer)',
+        project,
+      })
+    }
+    return occurrences
+      .filter((o) => obj(o)?.['kind'] === 'ATTESTATION')
+      .map(occurrenceFromGrpc)
+      .filter((o) => o.resourceUri === resourceUri)
+  }
+
+  /**
    * Write an ATTESTATION occurrence into `projects/<project>`, idempotently.
    *
    * Duplicate rule: an existing ATTESTATION occurrence on the same note with the same resourceUri,
