@@ -6,8 +6,9 @@
  *   with `verifySignatures` against each check's keys (the union of its authorities' keys: any one suffices).
  * - simpleSigningAttestationCheck: ATTESTATION occurrences of `https://NAME@DIGEST` in each project the check names.
  * - imageFreshnessCheck: Artifact Registry `DockerImage.uploadTime`.
- * - slsaCheck and vulnerabilityCheck: not gathered yet. Their facts stay absent, so those checks are ERROR ("could not
- *   check"), never CONFORMANT (spec §10.5).
+ * - vulnerabilityCheck: DISCOVERY statuses and VULNERABILITY occurrences of the resource in each project it names.
+ * - slsaCheck: not gathered yet (the provenance must be verified with the builder's keys). Its facts stay absent, so
+ *   the check is ERROR ("could not check"), never CONFORMANT (spec §10.5).
  *
  * A lookup that fails is data (`{status: 'error'}`): the evaluator makes that check ERROR, and NON_CONFORMANT still
  * wins for the image when another check fails.
@@ -17,7 +18,7 @@ import {redact} from '../core/redact.js'
 import {parseWritten} from '../core/reference/index.js'
 import type {AttestationOccurrence} from '../core/attestation/types.js'
 import type {ArtifactFactsNeeded} from '../core/platform-policy/evaluate.js'
-import type {ArtifactFacts, PlatformFacts, ProjectFact, SigstoreVerdictFact, UploadTimeFact} from '../core/platform-policy/types.js'
+import type {ArtifactFacts, PlatformFacts, ProjectFact, SigstoreVerdictFact, UploadTimeFact, VulnerabilityScanFact} from '../core/platform-policy/types.js'
 import {prepareRequirement, type PreparedRequirement} from '../core/signatures/requirement.js'
 import {verifySignatures} from '../core/signatures/verify.js'
 import type {SignatureArtifacts} from '../core/signatures/types.js'
@@ -33,11 +34,17 @@ export interface UploadTimeSource {
   uploadTime(imageWithDigest: string): Promise<UploadTimeFact>
 }
 
+/** DISCOVERY and VULNERABILITY occurrences of one resource in one project. Throws when it cannot read them. */
+export interface VulnerabilityScanSource {
+  vulnerabilityScan(project: string, resourceUri: string): Promise<VulnerabilityScanFact>
+}
+
 /** Each source is opened only when some needed fact asks for it. */
 export interface PlatformFactPorts {
   signatures(): SignatureSource
   attestations(): Promise<ProjectAttestationSource>
   uploadTimes(): Promise<UploadTimeSource>
+  vulnerabilities(): Promise<VulnerabilityScanSource>
 }
 
 const message = (err: unknown): string => redact(err instanceof Error ? err.message : String(err))
@@ -45,7 +52,12 @@ const message = (err: unknown): string => redact(err instanceof Error ? err.mess
 export async function gatherPlatformFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts): Promise<PlatformFacts> {
   const artifacts: Record<string, ArtifactFacts> = {}
   const facts = (n: ArtifactFactsNeeded): ArtifactFacts => (artifacts[n.artifact] ??= {})
-  await Promise.all([sigstoreFacts(needed, ports, facts), attestationFacts(needed, ports, facts), uploadTimeFacts(needed, ports, facts)])
+  await Promise.all([
+    sigstoreFacts(needed, ports, facts),
+    attestationFacts(needed, ports, facts),
+    uploadTimeFacts(needed, ports, facts),
+    vulnerabilityFacts(needed, ports, facts),
+  ])
   return {artifacts}
 }
 
@@ -118,6 +130,27 @@ async function uploadTimeFacts(needed: readonly ArtifactFactsNeeded[], ports: Pl
       } catch (err) {
         facts(n).uploadTime = {status: 'error', message: message(err)}
       }
+    }),
+  )
+}
+
+async function vulnerabilityFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.vulnerabilityProjects.length > 0)
+  if (wanted.length === 0) return
+  const source = await ports.vulnerabilities()
+  await Promise.all(
+    wanted.map(async (n) => {
+      const byProject: Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}> = {}
+      await Promise.all(
+        n.vulnerabilityProjects.map(async (project) => {
+          try {
+            byProject[project] = {status: 'found', scan: await source.vulnerabilityScan(project.replace(/^projects\//, ''), `https://${n.artifact}`)}
+          } catch (err) {
+            byProject[project] = {status: 'error', message: message(err)}
+          }
+        }),
+      )
+      facts(n).vulnerabilities = byProject
     }),
   )
 }

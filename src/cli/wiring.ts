@@ -293,14 +293,19 @@ function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
 function platformFactPorts(flags: PreflightWiringFlags, debug: (l: string) => void): PlatformFactPorts & {close(): Promise<void>} {
   const e = gcpEndpoints(flags)
   const opened: Array<{close(): Promise<void>}> = []
+  // One Container Analysis client for attestations and vulnerabilities.
+  let ca: Promise<import('../adapters/gcp/containeranalysis.js').ContainerAnalysisAttestations> | undefined
+  const containerAnalysis = () =>
+    (ca ??= (async () => {
+      const {ContainerAnalysisAttestations, gcpOptions} = await gcpModules()
+      const client = new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
+      opened.push(client)
+      return client
+    })())
   return {
     signatures: () => signatureSource(registrySettings(flags), debug),
-    attestations: async () => {
-      const {ContainerAnalysisAttestations, gcpOptions} = await gcpModules()
-      const ca = new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
-      opened.push(ca)
-      return ca
-    },
+    attestations: containerAnalysis,
+    vulnerabilities: containerAnalysis,
     uploadTimes: async () => {
       const {ArtifactRegistryApi, artifactRegistryLocation, gcpOptions} = await gcpModules()
       const ar = new ArtifactRegistryApi(await gcpOptions(e.artifactRegistryEndpoint, e.insecure, e.timeoutMs))

@@ -1,5 +1,5 @@
 /**
- * simpleSigningAttestationCheck end to end: `preflight --platform-policy` lists the ATTESTATION occurrences of the
+ * simpleSigningAttestationCheck and vulnerabilityCheck end to end: `preflight --platform-policy` lists the ATTESTATION occurrences of the
  * digest in the project the check names, from a local Grafeas (Container Analysis) gRPC server reached by the real
  * client library (--api-insecure), verifies them with the policy's key, and fails closed when the project cannot be
  * read (ERROR, exit 4). Nothing may reach Google or the metadata server.
@@ -119,5 +119,70 @@ describe('simpleSigningAttestationCheck through Container Analysis', () => {
     expect(doc.platformPolicy.verdict).toBe('ERROR')
     expect(checkOf(doc)?.explanation).toMatch(/could not be read from projects\/att-proj/)
     expect(r.stdout + r.stderr).not.toContain('local-test-token')
+  })
+})
+
+describe('vulnerabilityCheck through Container Analysis (DISCOVERY and VULNERABILITY occurrences)', () => {
+  const VULN = 'gcr.io/scan-proj/app'
+  let vulnPolicy: string
+
+  beforeAll(() => {
+    vulnPolicy = join(dir, 'vuln.yaml')
+    writeFileSync(
+      vulnPolicy,
+      'gkePolicy:\n  checkSets:\n  - checks:\n    - vulnerabilityCheck: {maximumFixableSeverity: MEDIUM, maximumUnfixableSeverity: HIGH, containerAnalysisVulnerabilityProjects: [projects/scan-proj]}\n',
+    )
+    for (const [digest, severity] of [
+      [DIGEST, 'LOW'],
+      [DIGEST2, 'CRITICAL'],
+    ] as const) {
+      const resourceUri = `https://${VULN}@${digest}`
+      grafeas.state.addOccurrence(
+        {resourceUri, noteName: 'projects/goog-analysis/notes/PACKAGE_VULNERABILITY', kind: 'DISCOVERY', discovery: {analysisStatus: 'FINISHED_SUCCESS'}},
+        'scan-proj',
+      )
+      grafeas.state.addOccurrence(
+        {
+          resourceUri,
+          noteName: 'projects/goog-vulnz/notes/CVE-2026-1234',
+          kind: 'VULNERABILITY',
+          vulnerability: {effectiveSeverity: severity, fixAvailable: true},
+        },
+        'scan-proj',
+      )
+    }
+  })
+
+  const scan = (digest: string) =>
+    runCli(
+      [
+        'preflight',
+        '--image',
+        `${VULN}@${digest}`,
+        '--no-resolve',
+        '--platform-policy',
+        vulnPolicy,
+        '--containeranalysis-endpoint',
+        grafeas.endpoint,
+        '--api-insecure',
+        '--json',
+      ],
+      {env: metadata.env(dir)},
+    )
+
+  it('a finished scan with a LOW fixable vulnerability: CONFORMANT (exit 0); a CRITICAL one: NON_CONFORMANT (exit 5) naming the CVE', async () => {
+    const ok = await scan(DIGEST)
+    expect(ok.code).toBe(0)
+    expect(checkOf(JSON.parse(ok.stdout) as Doc)?.verdict).toBe('CONFORMANT')
+    const bad = await scan(DIGEST2)
+    expect(bad.code).toBe(5)
+    const check = checkOf(JSON.parse(bad.stdout) as Doc)
+    expect(check).toMatchObject({verdict: 'NON_CONFORMANT', explanation: expect.stringContaining('CVE-2026-1234 (CRITICAL, fix available; limit MEDIUM)')})
+  })
+
+  it('no scan of the digest: ERROR (exit 4), never CONFORMANT', async () => {
+    const r = await scan('sha256:' + '9'.repeat(64))
+    expect(r.code).toBe(4)
+    expect(checkOf(JSON.parse(r.stdout) as Doc)).toMatchObject({verdict: 'ERROR', explanation: expect.stringContaining('No valid vulnerability scan')})
   })
 })

@@ -6,7 +6,7 @@
 import {describe, expect, it} from '@jest/globals'
 import {gatherPlatformFacts, type PlatformFactPorts} from '../../../src/app/platform-facts.js'
 import {evaluatePlatformPolicy, platformFactsNeeded} from '../../../src/core/platform-policy/evaluate.js'
-import type {PodToEvaluate, UploadTimeFact} from '../../../src/core/platform-policy/types.js'
+import type {PodToEvaluate, UploadTimeFact, VulnerabilityScanFact} from '../../../src/core/platform-policy/types.js'
 import type {SignatureRequest} from '../../../src/core/ports.js'
 import type {AttestationOccurrence} from '../../../src/core/attestation/types.js'
 import {DIGEST, KEY_A, KEY_B, attestation, pemBlock, policy} from '../core/platform-policy/fixtures.js'
@@ -46,10 +46,19 @@ interface Calls {
   signatures: SignatureRequest[][]
   attestations: string[]
   uploadTimes: string[]
+  vulnerabilities: string[]
 }
 
-function fakes(o: {occurrences?: AttestationOccurrence[]; failProject?: string; upload?: UploadTimeFact | Error; signatureError?: boolean} = {}) {
-  const calls: Calls = {signatures: [], attestations: [], uploadTimes: []}
+function fakes(
+  o: {
+    occurrences?: AttestationOccurrence[]
+    failProject?: string
+    upload?: UploadTimeFact | Error
+    signatureError?: boolean
+    scan?: VulnerabilityScanFact
+  } = {},
+) {
+  const calls: Calls = {signatures: [], attestations: [], uploadTimes: [], vulnerabilities: []}
   const ports: PlatformFactPorts = {
     signatures: () => ({
       read: async (reqs) => {
@@ -78,6 +87,18 @@ function fakes(o: {occurrences?: AttestationOccurrence[]; failProject?: string; 
         return o.upload ?? {status: 'found', uploadTime: '2026-11-20T00:00:00Z'}
       },
     }),
+    vulnerabilities: async () => ({
+      vulnerabilityScan: async (project, uri) => {
+        calls.vulnerabilities.push(`${project} ${uri}`)
+        if (project === o.failProject) throw new Error('UNAVAILABLE')
+        return (
+          o.scan ?? {
+            discoveryStatuses: ['FINISHED_SUCCESS'],
+            vulnerabilities: [{noteName: 'projects/goog-vulnz/notes/CVE-2026-1', effectiveSeverity: 'LOW', fixAvailable: true}],
+          }
+        )
+      },
+    }),
   }
   return {ports, calls}
 }
@@ -96,19 +117,24 @@ describe('gatherPlatformFacts', () => {
     ])
     expect(calls.attestations.sort()).toEqual([`attestations https://${AR}@${DIGEST}`, `other https://${AR}@${DIGEST}`])
     expect(calls.uploadTimes).toEqual([`${AR}@${DIGEST}`])
+    expect(calls.vulnerabilities).toEqual([`scans https://${AR}@${DIGEST}`])
     expect(checksOf(facts)).toEqual([
       ['TrustedDirectoryCheck', 'CONFORMANT'],
       ['ImageFreshnessCheck', 'CONFORMANT'],
       ['SimpleSigningAttestationCheck', 'CONFORMANT'],
       // No signature in the registry for the check's key.
       ['SigstoreSignatureCheck', 'NON_CONFORMANT'],
-      // Not gathered (yet): could not check, never CONFORMANT.
-      ['VulnerabilityCheck', 'ERROR'],
+      ['VulnerabilityCheck', 'CONFORMANT'],
     ])
   })
 
   it('failed lookups are data: a registry error, an unreadable project and an upload time that cannot be read are ERROR, redacted', async () => {
     const {ports} = fakes({signatureError: true, failProject: 'attestations', upload: new Error('deadline exceeded')})
+    ports.vulnerabilities = async () => ({
+      vulnerabilityScan: async () => {
+        throw new Error('UNAVAILABLE')
+      },
+    })
     const facts = await gatherPlatformFacts(platformFactsNeeded(POLICY, pods), ports)
     const art = Object.values(facts.artifacts)[0]
     expect(art?.attestations?.['projects/attestations']).toEqual({status: 'error', message: expect.not.stringContaining('ya29.secret')})
@@ -133,6 +159,21 @@ describe('gatherPlatformFacts', () => {
     expect(checksOf(stale)?.[1]).toEqual(['ImageFreshnessCheck', 'NON_CONFORMANT'])
   })
 
+  it('vulnerabilities: a fixable HIGH over the MEDIUM limit is NON_CONFORMANT; no finished scan is ERROR', async () => {
+    const high = await gatherPlatformFacts(
+      platformFactsNeeded(POLICY, pods),
+      fakes({
+        scan: {
+          discoveryStatuses: ['FINISHED_SUCCESS'],
+          vulnerabilities: [{noteName: 'projects/goog-vulnz/notes/CVE-2026-2', effectiveSeverity: 'HIGH', fixAvailable: true}],
+        },
+      }).ports,
+    )
+    expect(checksOf(high)?.[4]).toEqual(['VulnerabilityCheck', 'NON_CONFORMANT'])
+    const pending = await gatherPlatformFacts(platformFactsNeeded(POLICY, pods), fakes({scan: {discoveryStatuses: ['PENDING'], vulnerabilities: []}}).ports)
+    expect(checksOf(pending)?.[4]).toEqual(['VulnerabilityCheck', 'ERROR'])
+  })
+
   it('nothing needed, nothing opened: trusted directories and allowlists need no facts', async () => {
     const p = policy('gkePolicy:\n  checkSets:\n  - checks:\n    - trustedDirectoryCheck: {trustedDirPatterns: [gcr.io/p/d]}\n')
     const opened: string[] = []
@@ -147,6 +188,10 @@ describe('gatherPlatformFacts', () => {
       },
       uploadTimes: async () => {
         opened.push('uploadTimes')
+        throw new Error('not expected')
+      },
+      vulnerabilities: async () => {
+        opened.push('vulnerabilities')
         throw new Error('not expected')
       },
     })

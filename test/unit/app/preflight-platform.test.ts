@@ -36,6 +36,9 @@ const noFacts: PlatformFactPorts = {
     throw new Error('no attestations expected')
   },
   uploadTimes: async () => ({uploadTime: async () => ({status: 'error', message: 'Artifact Registry unavailable'})}),
+  vulnerabilities: async () => {
+    throw new Error('no vulnerabilities expected')
+  },
 }
 
 function options(over: Partial<PreflightOptions> = {}): PreflightOptions {
