@@ -13,6 +13,9 @@ import {resolveSettings} from '../../../src/cli/options.js'
 import {parseConfigText} from '../../../src/core/config.js'
 import type {PlatformFactPorts} from '../../../src/app/platform-facts.js'
 import {digest, policy, reader, registry, trust} from './fakes.js'
+import {applyManifests, type ApplyPorts} from '../../../src/app/deploy.js'
+import type {AuditRecord} from '../../../src/core/audit.js'
+import type {PreflightResult} from '../../../src/core/preflight.js'
 
 const PLATFORM = parsePlatformPolicyText(
   `gkePolicy:
@@ -216,5 +219,58 @@ describe('settings: --platform-policy, --platform-policy-mode, --at, the profile
     expect(() => parseConfigText('profiles:\n  prod:\n    platformPolicyMode: audit\n', '.safe-deploy.yaml')).toThrow(
       expect.objectContaining({errors: [expect.objectContaining({message: expect.stringMatching(/:3: .*platformPolicyMode: expected enforce or monitor/)})]}),
     )
+  })
+})
+
+describe('apply with a platform policy', () => {
+  async function apply(platform = PLATFORM, image = 'gcr.io/p/trusted/app:1') {
+    const records: AuditRecord[] = []
+    const sent: unknown[] = []
+    const reported: PreflightResult[] = []
+    const t = await withPlatform(await trust(policy('allow')), platform)
+    const ports: ApplyPorts = {
+      preflight: {reader: reader({'a.yaml': manifest('api', image)}), resolver: registry(tags), openTrust: async () => t},
+      audit: {append: async (r) => void records.push(r)},
+      auditId: 'id-1',
+      confirm: async () => ({answer: 'granted'}),
+      say: () => {},
+      report: async (r) => void reported.push(r),
+      enforcement: async () => ({mode: 'PROJECT_SINGLETON_POLICY_ENFORCE', enforced: true, cluster: 'us-central1.prod'}),
+      apply: async (applier, objects) => {
+        sent.push(...objects)
+        return {applier: applier ?? 'kubectl', objects: objects.map((o) => ({kind: o.kind, name: o.name, action: 'created'}))}
+      },
+    }
+    const run = applyManifests(
+      {
+        preflight: options({target: {platform: 'gke', namespace: 'default', context: 'kind-dev'}}),
+        mode: 'none',
+        requireEnforcement: false,
+        extraArgs: [],
+        audit: {actor: 'me', target: {platform: 'gke'}},
+      },
+      ports,
+    )
+    return {run, records, sent, reported}
+  }
+
+  it('CONFORMANT: applied', async () => {
+    const a = await apply()
+    expect((await a.run).outcome).toBe('applied')
+    expect(a.sent).not.toEqual([])
+  })
+
+  it('NON_CONFORMANT: blocked, nothing sent', async () => {
+    const a = await apply(PLATFORM, 'gcr.io/p/other/app:1')
+    expect((await a.run).outcome).toBe('blocked')
+    expect(a.sent).toEqual([])
+  })
+
+  it('ERROR: refused as could-not-check (exit 4) after the reports, recorded as blocked, nothing sent', async () => {
+    const a = await apply(FRESHNESS)
+    await expect(a.run).rejects.toMatchObject({code: 'API_ERROR', exitCode: 4})
+    expect(a.reported).toHaveLength(1)
+    expect(a.records.map((r) => r.outcome)).toEqual(['blocked'])
+    expect(a.sent).toEqual([])
   })
 })
