@@ -202,7 +202,8 @@ export const outputFlags = {output: outputFlag()}
  */
 export const platformPolicyFlag = (helpGroup?: string) =>
   Flags.string({
-    description: 'GKE platform policy file (check-based, continuous validation): `gcloud beta container binauthz policy describe … --platform=gke`',
+    description:
+      'GKE platform policy (check-based, continuous validation): a file `gcloud beta container binauthz policy describe … --platform=gke` writes, or projects/P/platforms/gke/policies/NAME (read from the API)',
     ...(helpGroup === undefined ? {} : {helpGroup}),
   })
 

@@ -17,6 +17,7 @@ import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {SigstoreAttestOptions, SigstoreAttestPorts} from '../app/attest-sigstore.js'
 import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
+import {isPlatformPolicyName, readPlatformPolicy} from '../adapters/trust-sources.js'
 import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import type {AttestationStore, AttestPorts} from '../app/attest.js'
 import type {AuditProblem, AuditReader} from '../app/audit.js'
@@ -105,14 +106,22 @@ export function platformPolicyPorts(flags: PolicyFlags & {'platform-policy': str
     throw new SafeDeployError('USAGE', '--platform-policy explains a GKE platform policy: give it without a classic policy FILE or --project', {
       hint: 'run the command once per policy',
     })
-  const file = flags['platform-policy']
+  const ref = flags['platform-policy']
+  if (isPlatformPolicyName(ref)) {
+    const endpoints = {
+      ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
+      insecure: flags['api-insecure'] === true,
+      timeoutMs: apiTimeoutMs(flags),
+    }
+    return {policy: {read: () => readPlatformPolicy(ref, endpoints)}}
+  }
   requirePath({
     flag: '--platform-policy',
-    path: file,
+    path: ref,
     kind: 'file',
     hint: 'write it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > platform-policy.yaml`',
   })
-  return {policy: {read: () => Promise.resolve({text: readTextFile(file, 'platform policy file', {reason: 'errno'}), file})}}
+  return {policy: {read: () => Promise.resolve({text: readTextFile(ref, 'platform policy file', {reason: 'errno'}), file: ref})}}
 }
 
 // attest

@@ -15,7 +15,7 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
-import {apiProject, openTrustSources} from '../adapters/trust-sources.js'
+import {apiProject, isPlatformPolicyName, openTrustSources, readPlatformPolicy} from '../adapters/trust-sources.js'
 import type {GcpEndpoints} from '../adapters/gcp/clients.js'
 import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s/kubeconfig.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
@@ -205,7 +205,7 @@ export function preflightSetup(
     throw new SafeDeployError('USAGE', "a GKE platform policy (--platform-policy, or the profile's platformPolicy) applies to GKE only, not to Cloud Run", {
       hint: 'give it with --target gke, or drop it for Cloud Run',
     })
-  if (platform !== undefined)
+  if (platform !== undefined && !isPlatformPolicyName(platform.file))
     requirePath({
       flag: flags['platform-policy'] !== undefined ? '--platform-policy' : 'platformPolicy (from the profile)',
       path: platform.file,
@@ -246,11 +246,9 @@ export function preflightSetup(
           ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: signatureSource(registrySettings(flags), debug)}
           : undefined
         // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
-        const platformPolicy = platform
-          ? {
-              policy: parsePlatformPolicyText(readTextFile(platform.file, 'platform policy file', {location: true}), platform.file),
-              facts: platformFactPorts(flags, debug),
-            }
+        const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
+        const platformPolicy = platformText
+          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, debug)}
           : undefined
         const trust = classic ? await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project) : noClassicTrust()
         const close = async () => {
