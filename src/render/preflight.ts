@@ -2,7 +2,7 @@
 import {incomplete, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
 import {imageRulesSnippet, ruleSnippet, unexaminedWarning} from '../core/manifest/unexamined.js'
 import {posix} from 'node:path'
-import {PLATFORM_REASON, platformPolicyUnchecked, type PlatformPolicyReport} from '../core/platform-policy/preflight.js'
+import {NO_CLASSIC_POLICY, PLATFORM_REASON, platformPolicyUnchecked, type PlatformPolicyReport} from '../core/platform-policy/preflight.js'
 import type {ImageResult, PlatformVerdict, PodResult} from '../core/platform-policy/types.js'
 import picocolors from 'picocolors'
 
@@ -148,6 +148,8 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
   const reasonPaint: Record<Verdict, (s: string) => string> = {ALLOW: c.green, DENY: c.red, DRYRUN_DENY: c.yellow, ALLOW_BREAKGLASS: c.magenta}
   const out: string[] = []
   const wide = opts.wide === true
+  // Only a platform policy: the stand-in classic rule admitted nothing of its own, so the line points at the section below.
+  const noClassic = r.policy.source === NO_CLASSIC_POLICY
   for (const i of r.images) {
     const who = [
       i.container ? `container ${i.container}` : '',
@@ -158,7 +160,13 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
       .filter(Boolean)
       .join(', ')
     const verdictTail =
-      i.verdict === 'ALLOW' ? allowedBy(i) : i.wouldBe ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})` : ''
+      i.verdict === 'ALLOW'
+        ? noClassic
+          ? 'no classic policy: see the platform policy below'
+          : allowedBy(i)
+        : i.wouldBe
+          ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})`
+          : ''
     // Wide names the rule for every verdict (an allowed image's tail already says what admitted it).
     const tail = wide && i.verdict !== 'ALLOW' ? [ruleLabel(i), verdictTail].filter(Boolean).join('; ') : verdictTail
     const where = fileLine(i)
