@@ -7,6 +7,9 @@ import {SafeDeployError} from '../core/errors.js'
 import type {AttestationSource, AttestorSource, PolicySource} from '../core/ports.js'
 import {FilePolicySource, DirAttestorSource, DirAttestationSource} from './fs/trust.js'
 import type {GcpEndpoints} from './gcp/clients.js'
+import {stringify} from 'yaml'
+import {GKE_POLICY_NAME_RE} from '../core/platform-policy/parse.js'
+import {readTextFile} from './fs/files.js'
 
 export interface TrustPaths {
   policy?: string
@@ -63,4 +66,22 @@ export async function openTrustSources(trust: TrustPaths, endpoints: GcpEndpoint
     attestations: attestationsDir ? new DirAttestationSource(attestationsDir) : gcp.attestations,
     close: () => gcp.close(),
   }
+}
+
+/**
+ * A GKE platform policy as text with lines: a file, or `projects/P/platforms/gke/policies/NAME` read from the Binary
+ * Authorization API and written as YAML (the shape `gcloud … policy describe --format=yaml` prints), as the classic
+ * policy is for lint and explain. The Google client is loaded only for a resource name.
+ */
+export async function readPlatformPolicy(ref: string, endpoints: GcpEndpoints): Promise<{text: string; file: string}> {
+  const m = GKE_POLICY_NAME_RE.exec(ref)
+  if (!m) return {text: readTextFile(ref, 'platform policy file', {location: true}), file: ref}
+  const [{BinauthzApi}, {gcpOptions}] = await Promise.all([import('./gcp/binauthz.js'), import('./gcp/clients.js')])
+  const api = new BinauthzApi({project: m[1] as string, ...(await gcpOptions(endpoints.binauthzEndpoint, endpoints.insecure, endpoints.timeoutMs))})
+  return {text: stringify(await api.getPlatformPolicyJson(ref)), file: `${ref} (as YAML)`}
+}
+
+/** A platform policy named as an API resource rather than a file. */
+export function isPlatformPolicyName(ref: string): boolean {
+  return GKE_POLICY_NAME_RE.test(ref)
 }

@@ -4,6 +4,7 @@
  * is sent is read with the same reader that located the images and checked a second time
  * (docs/kubectl-reading.md#the-second-look).
  */
+import {platformPolicyRefusal} from '../core/platform-policy/preflight.js'
 import {SafeDeployError} from '../core/errors.js'
 import {addBreakGlass} from '../core/manifest/breakglass.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
@@ -131,6 +132,11 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   ports.say(renderPreflightText(result, o.text))
   // The reports come before any decision, so a blocked deploy is reported too.
   await ports.report?.(result)
+  const unchecked = platformPolicyRefusal(result)
+  if (unchecked) {
+    await trail.record('blocked', result, `not deployed: ${unchecked.code}: ${unchecked.message}`)
+    throw unchecked
+  }
   const unexamined = result.unexamined?.length ?? 0
   if (unexamined > 0) {
     ports.say(`warning: UNEXAMINED IMAGES: --allow-unexamined-images: deploying ${unexamined} image-like value(s) that were neither pinned nor pre-flighted`)

@@ -12,6 +12,9 @@ import type {Platform} from '../core/policy/select.js'
 import type {Attestor} from '../core/attestation/types.js'
 import type {AttestorSource} from '../core/ports.js'
 import {readAuditLog, type AuditReader} from './audit.js'
+import {lintPlatformPolicy, type PlatformLintResult} from '../core/platform-policy/lint.js'
+import {explainPlatformPolicy, type PlatformExplanation} from '../core/platform-policy/explain.js'
+import {parsePlatformPolicyText} from '../core/platform-policy/parse.js'
 
 /** The policy as text, so findings carry its line numbers; `file` names it in messages. */
 export interface PolicyTextSource {
@@ -124,4 +127,34 @@ export async function policyExplain(options: PolicyExplainOptions, ports: Policy
     },
     options.image,
   )
+}
+
+// GKE platform policies (docs/platform-policy.md#lint, #explain): the policy file only; nothing else is read.
+
+export async function platformPolicyLint(ports: {policy: PolicyTextSource}): Promise<PlatformLintResult> {
+  return lintPlatformPolicy(await ports.policy.read())
+}
+
+export interface PlatformPolicyExplainOptions {
+  /** Classic-only scopes: refused rather than ignored (check sets are scoped by namespace and service account only). */
+  cluster?: string | undefined
+  istioIdentity?: string | undefined
+  namespace?: string | undefined
+  serviceAccount?: string | undefined
+  image?: string | undefined
+}
+
+/** An invalid policy throws POLICY_INVALID (exit 7) with every problem listed, as the parser reports them. */
+export async function platformPolicyExplain(options: PlatformPolicyExplainOptions, ports: {policy: PolicyTextSource}): Promise<PlatformExplanation> {
+  const classicOnly = [options.cluster !== undefined ? '--cluster' : '', options.istioIdentity !== undefined ? '--istio-identity' : ''].filter(Boolean)
+  if (classicOnly.length > 0)
+    throw new SafeDeployError('USAGE', `${classicOnly.join(', ')}: a platform policy's check sets are scoped by namespace and service account only`, {
+      hint: 'the cluster selects which platform policy applies (its Binary Authorization config); give -n and --service-account',
+    })
+  const {text, file} = await ports.policy.read()
+  return explainPlatformPolicy(parsePlatformPolicyText(text, file), {
+    ...(options.namespace !== undefined ? {namespace: options.namespace} : {}),
+    ...(options.serviceAccount !== undefined ? {serviceAccount: options.serviceAccount} : {}),
+    ...(options.image !== undefined ? {image: options.image} : {}),
+  })
 }

@@ -16,6 +16,10 @@ import {gatherAttestationFacts} from './attestation-facts.js'
 import {gatherSignatureFacts, requireSignaturesChecked, type SignatureFactPorts} from './signature-facts.js'
 import {signatureRequestsNeeded, type RepositoryOverride} from '../core/signatures/requests.js'
 import {countingResolver, hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
+import {evaluatePlatformPolicy, platformFactsNeeded} from '../core/platform-policy/evaluate.js'
+import {platformPods, withPlatformPolicy, type PlatformPolicyMode} from '../core/platform-policy/preflight.js'
+import type {PlatformPolicy} from '../core/platform-policy/types.js'
+import {gatherPlatformFacts, type PlatformFactPorts} from './platform-facts.js'
 
 export interface PreflightOptions {
   target: Target
@@ -51,6 +55,11 @@ export interface PreflightOptions {
    * requireSignatures): read even with --no-resolve, which only skips tag resolution.
    */
   signatures?: {repository?: RepositoryOverride; attestationTypes: string[]} | undefined
+  /**
+   * A GKE platform policy is evaluated too (docs/platform-policy.md#in-the-pre-flight): enforced or only reported, and
+   * the time imageFreshnessCheck is evaluated at (--at, else now).
+   */
+  platformPolicy?: {mode: PlatformPolicyMode; now: Date} | undefined
 }
 
 /** Trust material: opened only once the input is known to be good (input errors come first). */
@@ -60,6 +69,8 @@ export interface TrustSources {
   attestations: AttestationSource
   /** The signature requirement, prepared (keys and trusted root parsed), and where signatures are read; present when one is in force. */
   signatures?: SignatureFactPorts
+  /** The platform policy, parsed, and where its facts are read; present with --platform-policy. */
+  platformPolicy?: {policy: PlatformPolicy; facts: PlatformFactPorts}
   close(): Promise<void>
 }
 
@@ -107,7 +118,7 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
   const progress = ports.progress
   const trust = await step(progress, 'opening the trust sources', () => ports.openTrust())
   try {
-    const result = await evaluateWithTrust(
+    let result = await evaluateWithTrust(
       {
         systemAllowlist: options.systemAllowlist,
         target: options.target,
@@ -119,6 +130,7 @@ export async function preflight(options: PreflightOptions, ports: PreflightPorts
       trust,
       progress,
     )
+    if (options.platformPolicy) result = await platformPolicy(result, images, options.platformPolicy, trust, progress)
     const addContext = ports.addContext
     if (addContext) await step(progress, 'reading reviewer context (Artifact Registry, vulnerabilities)', () => addContext(result))
     return {result, ...(pin ? {pin} : {})}
@@ -158,6 +170,23 @@ async function signatureFacts(plan: PreflightPlan, required: NonNullable<Preflig
     () => gatherSignatureFacts(needed, ports, {attestations: required.attestationTypes.length > 0, ...(progress ? {onChecked: () => progress.tick()} : {})}),
     needed.length,
   )
+}
+
+/** Pods from the plan, the facts their checks need (each digest once), then the pure evaluation, folded into the result. */
+async function platformPolicy(
+  result: PreflightResult,
+  images: readonly PlanImage[],
+  o: NonNullable<PreflightOptions['platformPolicy']>,
+  trust: TrustSources,
+  progress: Progress | undefined,
+): Promise<PreflightResult> {
+  const platform = trust.platformPolicy
+  if (platform === undefined) throw new SafeDeployError('INTERNAL', 'pre-flight: a platform policy is asked for but none was opened')
+  const pods = platformPods(images)
+  const needed = platformFactsNeeded(platform.policy, pods.pods)
+  const facts = await step(progress, `reading the platform policy's facts (${needed.length} digest(s))`, () => gatherPlatformFacts(needed, platform.facts))
+  const evaluation = evaluatePlatformPolicy(platform.policy, pods.pods, facts, {now: o.now})
+  return withPlatformPolicy(result, images, pods, evaluation, {source: platform.policy.source, mode: o.mode})
 }
 
 function writtenDigest(image: string): string | undefined {

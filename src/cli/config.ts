@@ -2,6 +2,7 @@
 import {dirname, isAbsolute, resolve as resolvePath} from 'node:path'
 import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {DEFAULT_CONFIG_FILE, parseConfigText, type SafeDeployConfig} from '../core/config.js'
+import {isPlatformPolicyName} from '../adapters/trust-sources.js'
 
 export {selectProfile, type Profile, type SafeDeployConfig} from '../core/config.js'
 
@@ -19,10 +20,11 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): S
   for (const p of Object.values(cfg.profiles)) {
     for (const k of PATH_KEYS) {
       const v = p[k]
-      if (typeof v === 'string' && v !== '' && !isAbsolute(v)) p[k] = resolvePath(base, v)
+      // A platform policy may be a resource name (projects/P/platforms/gke/policies/NAME), not a path.
+      if (typeof v === 'string' && v !== '' && !isAbsolute(v) && !(k === 'platformPolicy' && isPlatformPolicyName(v))) p[k] = resolvePath(base, v)
     }
   }
   return cfg
 }
 
-const PATH_KEYS = ['kubeconfig', 'policy', 'systemPolicy', 'attestors', 'attestations', 'auditLog', 'reportMd', 'reportJunit'] as const
+const PATH_KEYS = ['kubeconfig', 'policy', 'systemPolicy', 'attestors', 'attestations', 'auditLog', 'reportMd', 'reportJunit', 'platformPolicy'] as const

@@ -194,3 +194,27 @@ export const outputFlag = (formats: readonly OutputFormat[] = OUTPUT_FORMATS) =>
   })
 
 export const outputFlags = {output: outputFlag()}
+
+/**
+ * A GKE check-based platform policy (docs/platform-policy.md): the file `gcloud beta container binauthz policy
+ * describe POLICY_ID --platform=gke --format=yaml` writes. Independent of --policy: when both are given an image
+ * must satisfy both.
+ */
+export const platformPolicyFlag = (helpGroup?: string) =>
+  Flags.string({
+    description:
+      'GKE platform policy (check-based, continuous validation): a file `gcloud beta container binauthz policy describe … --platform=gke` writes, or projects/P/platforms/gke/policies/NAME (read from the API)',
+    ...(helpGroup === undefined ? {} : {helpGroup}),
+  })
+
+/** The pre-flight's platform policy (preflight, apply, run): with or without --policy; both must allow when both are given. */
+export const platformPolicyFlags = {
+  'platform-policy': platformPolicyFlag('POLICY'),
+  'platform-policy-mode': Flags.string({
+    options: ['enforce', 'monitor'],
+    description:
+      'enforce (default): NON_CONFORMANT denies (exit 5), ERROR is "could not check" (exit 4); monitor: report the platform verdict only, as continuous validation does',
+    helpGroup: 'POLICY',
+  }),
+  at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
+}

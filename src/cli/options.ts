@@ -35,6 +35,10 @@ export interface ProfileBackedFlags {
   'sigstore-trusted-root'?: string | undefined
   'sigstore-attestation-type'?: string[] | undefined
   'sigstore-repository'?: string | undefined
+  'platform-policy'?: string | undefined
+  'platform-policy-mode'?: string | undefined
+  /** Flag only (a profile has no clock): when the platform policy's freshness is evaluated. */
+  at?: string | undefined
 }
 
 /** The registry signature requirement in force (docs/sigstore.md): files named, not yet read. */
@@ -67,6 +71,8 @@ export interface Settings {
   requireEnforcement: boolean
   /** Present when a key or an identity is given (flags, else the profile's requireSignatures): that is what turns the requirement on. */
   signatures?: SignatureSettings
+  /** A GKE platform policy file (flag, else profile) and whether its verdict is enforced or only reported. */
+  platformPolicy?: {file: string; mode: 'enforce' | 'monitor'; at?: Date}
 }
 
 /**
@@ -104,6 +110,7 @@ export function resolveSettings(flags: ProfileBackedFlags, profile: Profile | un
     ...defined('serviceAccount', flags['service-account'] ?? p.serviceAccount),
     requireEnforcement: flags['require-enforcement'] === true || p.requireEnforcement === true,
     ...defined('signatures', signatureSettings(flags, p.requireSignatures)),
+    ...defined('platformPolicy', platformPolicySettings(flags, p)),
   }
 }
 
@@ -142,6 +149,27 @@ function signatureSettings(flags: ProfileBackedFlags, profile: Profile['requireS
     attestationTypes,
     ...(repository !== undefined ? {repository} : {}),
   }
+}
+
+/** --platform-policy and its mode, each over the profile's key; a mode without a policy is refused rather than ignored. */
+function platformPolicySettings(flags: ProfileBackedFlags, p: Partial<Profile>): Settings['platformPolicy'] {
+  const file = flags['platform-policy'] ?? p.platformPolicy
+  const mode = flags['platform-policy-mode'] ?? p.platformPolicyMode ?? 'enforce'
+  if (mode !== 'enforce' && mode !== 'monitor') throw new SafeDeployError('USAGE', `--platform-policy-mode expects enforce or monitor, got "${mode}"`)
+  if (file === undefined) {
+    const stray = (['platform-policy-mode', 'at'] as const).filter((f) => flags[f] !== undefined)
+    if (stray.length > 0)
+      throw new SafeDeployError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} without a platform policy`, {hint: 'add --platform-policy FILE'})
+    return undefined
+  }
+  let at: Date | undefined
+  if (flags.at !== undefined) {
+    // RFC 3339 with its offset: a time without one would be read in the machine's zone.
+    at = new Date(flags.at)
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(flags.at) || Number.isNaN(at.getTime()))
+      throw new SafeDeployError('USAGE', `--at expects an RFC 3339 time with its offset, e.g. 2026-11-27T12:00:00Z, got "${flags.at}"`)
+  }
+  return {file, mode, ...(at !== undefined ? {at} : {})}
 }
 
 /** The values of --target (init also takes `both`): where a command deploys. */

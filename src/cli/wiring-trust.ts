@@ -17,6 +17,7 @@ import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {SigstoreAttestOptions, SigstoreAttestPorts} from '../app/attest-sigstore.js'
 import {fileExists, readTextFile, requirePath} from '../adapters/fs/files.js'
+import {isPlatformPolicyName, readPlatformPolicy} from '../adapters/trust-sources.js'
 import type {BinauthzApi} from '../adapters/gcp/binauthz.js'
 import type {AttestationStore, AttestPorts} from '../app/attest.js'
 import type {AuditProblem, AuditReader} from '../app/audit.js'
@@ -94,6 +95,33 @@ export function policyLintPorts(flags: PolicyFlags & {attestors?: string | undef
 export function policyExplainPorts(flags: PolicyFlags & {'system-policy'?: string | undefined}): PolicyExplainPorts {
   checkPolicyPaths(flags)
   return {policy: policyText(flags, policyApi(flags)), systemAllowlist: () => systemAllowlist(flags['system-policy'])}
+}
+
+/**
+ * `policy lint|explain --platform-policy FILE`: the GKE platform policy file, checked before it is read. It is
+ * not combined with a classic policy FILE or --project: each command explains one policy.
+ */
+export function platformPolicyPorts(flags: PolicyFlags & {'platform-policy': string}): {policy: PolicyTextSource} {
+  if (flags.file !== undefined || flags.project !== undefined)
+    throw new SafeDeployError('USAGE', '--platform-policy explains a GKE platform policy: give it without a classic policy FILE or --project', {
+      hint: 'run the command once per policy',
+    })
+  const ref = flags['platform-policy']
+  if (isPlatformPolicyName(ref)) {
+    const endpoints = {
+      ...(flags['binauthz-endpoint'] ? {binauthzEndpoint: flags['binauthz-endpoint']} : {}),
+      insecure: flags['api-insecure'] === true,
+      timeoutMs: apiTimeoutMs(flags),
+    }
+    return {policy: {read: () => readPlatformPolicy(ref, endpoints)}}
+  }
+  requirePath({
+    flag: '--platform-policy',
+    path: ref,
+    kind: 'file',
+    hint: 'write it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > platform-policy.yaml`',
+  })
+  return {policy: {read: () => Promise.resolve({text: readTextFile(ref, 'platform policy file', {reason: 'errno'}), file: ref})}}
 }
 
 // attest

@@ -3,6 +3,7 @@
  * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
  */
 import {randomUUID} from 'node:crypto'
+import {SafeDeployError} from '../core/errors.js'
 import {requireClusterKey} from '../core/resource-names.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
 import {enforcementTarget} from '../core/deploy.js'
@@ -14,7 +15,7 @@ import {readInputs} from '../adapters/fs/inputs.js'
 import {appendTextFile, readTextFile, requirePath} from '../adapters/fs/files.js'
 import {writeFileAtomic, writeFilesAtomic} from '../adapters/fs/atomic.js'
 import {requireTrustPaths, systemAllowlist} from '../adapters/fs/trust.js'
-import {apiProject, openTrustSources} from '../adapters/trust-sources.js'
+import {apiProject, isPlatformPolicyName, openTrustSources, readPlatformPolicy} from '../adapters/trust-sources.js'
 import type {GcpEndpoints} from '../adapters/gcp/clients.js'
 import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s/kubeconfig.js'
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
@@ -32,6 +33,10 @@ import type {EnforcementReport} from '../app/deploy.js'
 import type {RunOptions, RunPorts} from '../app/run.js'
 import type {TextOptions} from '../render/preflight.js'
 import type {Profile} from '../core/config.js'
+import {parsePlatformPolicyText} from '../core/platform-policy/parse.js'
+import {noClassicPolicy} from '../core/platform-policy/preflight.js'
+import type {PlatformFactPorts} from '../app/platform-facts.js'
+import type {TrustSources} from '../app/preflight.js'
 import {askConfirmation} from './prompt.js'
 import {
   apiTimeoutMs,
@@ -82,7 +87,9 @@ function signatureSource(r: RegistrySettings, debug: (line: string) => void): Re
 // Pre-flight: target, trust sources, system allowlist, reviewer context.
 
 /** The flags the pre-flight wiring reads besides the settings (endpoints are for tests and private access). */
-export interface PreflightWiringFlags extends RegistryFlags, Pick<ProfileBackedFlags, 'policy' | 'attestors' | 'attestations' | 'system-policy'> {
+export interface PreflightWiringFlags
+  extends RegistryFlags,
+    Pick<ProfileBackedFlags, 'policy' | 'attestors' | 'attestations' | 'system-policy' | 'platform-policy'> {
   project?: string | undefined
   filename?: string[] | undefined
   recursive?: boolean | undefined
@@ -193,6 +200,20 @@ export function preflightSetup(
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
   const sig = settings.signatures
+  const platform = settings.platformPolicy
+  if (platform !== undefined && settings.target === 'cloudrun')
+    throw new SafeDeployError('USAGE', "a GKE platform policy (--platform-policy, or the profile's platformPolicy) applies to GKE only, not to Cloud Run", {
+      hint: 'give it with --target gke, or drop it for Cloud Run',
+    })
+  if (platform !== undefined && !isPlatformPolicyName(platform.file))
+    requirePath({
+      flag: flags['platform-policy'] !== undefined ? '--platform-policy' : 'platformPolicy (from the profile)',
+      path: platform.file,
+      kind: 'file',
+      hint: 'write it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > platform-policy.yaml`',
+    })
+  // With only a platform policy, no classic policy is read (not even the project's): the platform policy alone decides.
+  const classic = platform === undefined || settings.trust.policy !== undefined || flags.project !== undefined
   return {
     options: {
       target,
@@ -214,6 +235,7 @@ export function preflightSetup(
       ...(settings.target === 'gke' && settings.kube.namespace !== undefined ? {enforcedNamespace: settings.kube.namespace} : {}),
       attestHint: attestHint(settings.trust, flags, settings.project),
       ...(sig ? {signatures: {attestationTypes: sig.attestationTypes, ...(sig.repository ? {repository: parseRepositoryOverride(sig.repository)} : {})}} : {}),
+      ...(platform ? {platformPolicy: {mode: platform.mode, now: platform.at ?? new Date()}} : {}),
     },
     ports: {
       reader: inputReader,
@@ -223,8 +245,17 @@ export function preflightSetup(
         const signatures = sig
           ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: signatureSource(registrySettings(flags), debug)}
           : undefined
-        const trust = await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project)
-        return signatures ? {...trust, signatures} : trust
+        // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
+        const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
+        const platformPolicy = platformText
+          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, debug)}
+          : undefined
+        const trust = classic ? await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project) : noClassicTrust()
+        const close = async () => {
+          await trust.close()
+          await platformPolicy?.facts.close()
+        }
+        return {...trust, close, ...(signatures ? {signatures} : {}), ...(platformPolicy ? {platformPolicy} : {})}
       },
       // Reviewer context only when --project is on the command line (a profile's project alone never reaches out).
       ...(flags.project !== undefined || flags.vulnerabilities === true
@@ -239,6 +270,67 @@ export function preflightSetup(
         : {}),
     },
   }
+}
+
+/** Only a platform policy: the classic policy allows every image, and no attestor or attestation is ever asked for. */
+function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
+  const never = (what: string) => () => Promise.reject(new SafeDeployError('INTERNAL', `pre-flight: ${what} asked for without a classic policy`))
+  return {
+    policy: {getPolicy: () => Promise.resolve(noClassicPolicy())},
+    attestors: {getAttestor: never('an attestor')},
+    attestations: {listAttestations: never('attestations')},
+    close: () => Promise.resolve(),
+  }
+}
+
+/**
+ * Where the platform policy's facts are read: registry signatures through the pins' registry settings, Container
+ * Analysis and Artifact Registry through the Google clients (loaded and opened only when a check needs them; closed
+ * when the pre-flight's trust sources are, by the caller's process end).
+ */
+function platformFactPorts(flags: PreflightWiringFlags, debug: (l: string) => void): PlatformFactPorts & {close(): Promise<void>} {
+  const e = gcpEndpoints(flags)
+  const opened: Array<{close(): Promise<void>}> = []
+  // One Container Analysis client for attestations and vulnerabilities.
+  let ca: Promise<import('../adapters/gcp/containeranalysis.js').ContainerAnalysisAttestations> | undefined
+  const containerAnalysis = () =>
+    (ca ??= (async () => {
+      const {ContainerAnalysisAttestations, gcpOptions} = await gcpModules()
+      const client = new ContainerAnalysisAttestations(await gcpOptions(e.containerAnalysisEndpoint, e.insecure, e.timeoutMs))
+      opened.push(client)
+      return client
+    })())
+  return {
+    signatures: () => signatureSource(registrySettings(flags), debug),
+    attestations: containerAnalysis,
+    vulnerabilities: containerAnalysis,
+    uploadTimes: async () => {
+      const {ArtifactRegistryApi, artifactRegistryLocation, gcpOptions} = await gcpModules()
+      const ar = new ArtifactRegistryApi(await gcpOptions(e.artifactRegistryEndpoint, e.insecure, e.timeoutMs))
+      opened.push(ar)
+      return {
+        uploadTime: async (ref) => {
+          // spec §6.3 [OPEN]: an image outside Artifact Registry has no upload time to check: ERROR, never CONFORMANT.
+          if (artifactRegistryLocation(ref) === undefined) return {status: 'not-found', message: `${ref} is not in Artifact Registry (*-docker.pkg.dev)`}
+          const f = await ar.repositoryFacts(ref)
+          if (f?.uploadTime === undefined) return {status: 'not-found', message: `Artifact Registry has no upload time for ${ref}`}
+          return {status: 'found', uploadTime: f.uploadTime.toISOString()}
+        },
+      }
+    },
+    close: async () => {
+      await Promise.all(opened.map((c) => c.close()))
+    },
+  }
+}
+
+async function gcpModules() {
+  const [ca, ar, clients] = await Promise.all([
+    import('../adapters/gcp/containeranalysis.js'),
+    import('../adapters/gcp/artifactregistry.js'),
+    import('../adapters/gcp/clients.js'),
+  ])
+  return {...ca, ...ar, gcpOptions: clients.gcpOptions}
 }
 
 export {actor, readGcloudDefaults, systemAllowlist}

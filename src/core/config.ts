@@ -31,6 +31,10 @@ export interface Profile {
   applier?: 'kubectl' | 'api'
   /** Registry signatures required for every image (docs/sigstore.md): the --sigstore-* flags, per environment. */
   requireSignatures?: RequireSignatures
+  /** A GKE platform policy file evaluated besides the classic policy (--platform-policy). */
+  platformPolicy?: string
+  /** `monitor`: report the platform verdict and exit 0 for it, as continuous validation does (--platform-policy-mode). */
+  platformPolicyMode?: 'enforce' | 'monitor'
 }
 
 /** A profile's `requireSignatures:` (each key is the --sigstore-* flag of the same meaning; flags win key by key). */
@@ -71,6 +75,8 @@ const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean' 
   serviceAccount: 'string',
   applier: 'string',
   requireSignatures: 'object',
+  platformPolicy: 'string',
+  platformPolicyMode: 'string',
 }
 
 function lineOf(node: Node | null | undefined, lc: LineCounter): number | undefined {
@@ -166,6 +172,10 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
               }
               if (k === 'target' && val !== 'gke' && val !== 'cloudrun') {
                 problem(v, `profiles.${name}.${isScalar(kv.key) ? String(kv.key.value) : k}: expected gke or cloudrun, got ${String(val)}`)
+                continue
+              }
+              if (k === 'platformPolicyMode' && val !== 'enforce' && val !== 'monitor') {
+                problem(v, `profiles.${name}.platformPolicyMode: expected enforce or monitor, got ${String(val)}`)
                 continue
               }
               if (k === 'applier' && val !== 'kubectl' && val !== 'api') {

@@ -24,6 +24,7 @@ import type {Policy} from './policy/types.js'
 import type {UnexaminedValue} from './manifest/types.js'
 import {signatureRequest, unpinnedVerdict, signatureKey, type RepositoryOverride, type SignatureFacts} from './signatures/requests.js'
 import type {SignatureVerdict} from './signatures/types.js'
+import {platformPolicyUnchecked, type PlatformPolicyReport} from './platform-policy/preflight.js'
 
 export type {Verdict} from './policy/evaluate.js'
 
@@ -92,6 +93,8 @@ export interface PreflightResult {
    * pre-flight use case (empty when there are none).
    */
   unexamined?: UnexaminedValue[]
+  /** The GKE platform policy's verdict per Pod (--platform-policy), docs/platform-policy.md#in-the-pre-flight. */
+  platformPolicy?: PlatformPolicyReport
 }
 
 /** Everything the pre-flight evaluates, gathered beforehand (no ports). */
@@ -257,7 +260,9 @@ function incompleteNote(n: number, verdict: Verdict): string {
  * values is never allowed. A DENY stands (more images cannot make it better); any other verdict
  * becomes an input error (3): the images that were not examined could be denied.
  */
-export function exitForPreflight(r: Pick<PreflightResult, 'verdict' | 'unexamined'>): ExitCode {
+export function exitForPreflight(r: Pick<PreflightResult, 'verdict' | 'unexamined' | 'platformPolicy'>): ExitCode {
+  // An enforced platform policy that could not check an image: "could not check" (4), before the rest.
+  if (platformPolicyUnchecked(r)) return EXIT.UNCHECKED
   return incomplete(r) ? EXIT.INPUT : exitForVerdict(r.verdict)
 }
 

@@ -2,6 +2,8 @@
 import {incomplete, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
 import {imageRulesSnippet, ruleSnippet, unexaminedWarning} from '../core/manifest/unexamined.js'
 import {posix} from 'node:path'
+import {NO_CLASSIC_POLICY, PLATFORM_REASON, platformPolicyUnchecked, type PlatformPolicyReport} from '../core/platform-policy/preflight.js'
+import type {ImageResult, PlatformVerdict, PodResult} from '../core/platform-policy/types.js'
 import picocolors from 'picocolors'
 
 const {createColors} = picocolors
@@ -95,8 +97,15 @@ function unmet(i: PlanImageResult): string[] {
   const dry = i.rule.enforcementMode === 'DRYRUN_AUDIT_LOG_ONLY' ? ' (dry-run)' : ''
   const lines = i.attestors.filter((a) => !a.satisfied).map((a) => `${ruleName(i)}${dry} requires attestor ${a.attestor}: ${a.reason}`)
   // Anything else the evaluation said (ALWAYS_DENY), without the GKE header, attestor and signature lines shown apart.
+  // Denied by the platform policy alone: the classic rule's own "allowed by" line is not an unmet requirement.
+  const byPlatform = i.reasons.some((r) => r.startsWith(PLATFORM_REASON))
   for (const reason of i.reasons) {
     if (/ denied by (Binary Authorization |attestor |the registry signature requirement)/.test(reason)) continue
+    if (byPlatform && / allowed by /.test(reason)) continue
+    if (reason.startsWith(PLATFORM_REASON)) {
+      lines.push(reason)
+      continue
+    }
     lines.push(`${ruleName(i)}${dry}: ${reason}`)
   }
   const signatures = i.signatures && !i.signatures.satisfied ? [`registry signatures required: ${i.signatures.reason}`] : []
@@ -139,6 +148,8 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
   const reasonPaint: Record<Verdict, (s: string) => string> = {ALLOW: c.green, DENY: c.red, DRYRUN_DENY: c.yellow, ALLOW_BREAKGLASS: c.magenta}
   const out: string[] = []
   const wide = opts.wide === true
+  // Only a platform policy: the stand-in classic rule admitted nothing of its own, so the line points at the section below.
+  const noClassic = r.policy.source === NO_CLASSIC_POLICY
   for (const i of r.images) {
     const who = [
       i.container ? `container ${i.container}` : '',
@@ -149,7 +160,13 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
       .filter(Boolean)
       .join(', ')
     const verdictTail =
-      i.verdict === 'ALLOW' ? allowedBy(i) : i.wouldBe ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})` : ''
+      i.verdict === 'ALLOW'
+        ? noClassic
+          ? 'no classic policy: see the platform policy below'
+          : allowedBy(i)
+        : i.wouldBe
+          ? `would be ${i.wouldBe} (${i.verdict === 'DRYRUN_DENY' ? 'dry-run' : 'break-glass'})`
+          : ''
     // Wide names the rule for every verdict (an allowed image's tail already says what admitted it).
     const tail = wide && i.verdict !== 'ALLOW' ? [ruleLabel(i), verdictTail].filter(Boolean).join('; ') : verdictTail
     const where = fileLine(i)
@@ -165,6 +182,7 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
     for (const n of i.notes) out.push(`      ${c.dim('note:')} ${n}`)
     if (i.verdict !== 'ALLOW') for (const s of i.nextSteps) out.push(`      ${c.bold('next:')} ${s}`)
   }
+  if (r.platformPolicy) out.push(...platformText(r.platformPolicy, c))
   for (const n of r.notes) out.push(`${c.dim('note:')} ${n}`)
   const unexamined = r.unexamined ?? []
   for (const u of unexamined) out.push(`${c.yellow('warning:')} ${unexaminedWarning(u)}`)
@@ -181,11 +199,130 @@ export function renderPreflightText(r: PreflightResult, opts: TextOptions = {}):
   const verdict = incomplete(r)
     ? `${c.bold(c.yellow('INCOMPLETE'))}: ${unexamined.length} image-like value(s) not examined; the examined images: ${verdictSummary(r)}`
     : `${paint[r.verdict](r.verdict)}${verdictSummary(r).slice(r.verdict.length)}`
-  out.push(`${c.bold('Verdict:')} ${verdict} — policy ${r.policy.source}, target ${targetLabel(r)}`)
+  const platform = r.platformPolicy
+    ? `, platform policy ${r.platformPolicy.source} ${r.platformPolicy.verdict}${r.platformPolicy.mode === 'monitor' ? ' (monitor)' : ''}`
+    : ''
+  out.push(`${c.bold('Verdict:')} ${verdict} — policy ${r.policy.source}${platform}, target ${targetLabel(r)}`)
+  if (platformPolicyUnchecked(r))
+    out.push(c.bold(c.magenta('Could not check: the platform policy could not check some image(s), so the input is not allowed (exit 4).')))
   if (r.verdict === 'DRYRUN_DENY')
     out.push('Dry-run: the policy would DENY, but the rule(s) are in DRYRUN_AUDIT_LOG_ONLY mode; the deploy proceeds and the denial is audit-logged.')
   if (r.verdict === 'ALLOW_BREAKGLASS') out.push('Break-glass: the deploy is admitted despite the policy; Binary Authorization logs a break-glass event.')
   return out.join('\n') + '\n'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The platform policy section (docs/platform-policy.md#in-the-pre-flight): per Pod the check set it selects, per image
+// its verdict or exemption, per check its verdict and Google-worded explanation, then the next step.
+
+const PLATFORM_SYMBOL: Record<PlatformVerdict | 'ALLOWLISTED', string> = {
+  CONFORMANT: 'ok  ',
+  NON_CONFORMANT: 'NON ',
+  ERROR: 'ERR ',
+  ALLOWLISTED: 'skip',
+}
+
+function checkSetLabel(pod: PodResult): string {
+  if (pod.checkSetIndex === null) return 'no check sets (always allow)'
+  return `check set ${pod.checkSetIndex}${pod.checkSetDisplayName ? ` "${pod.checkSetDisplayName}"` : ''}`
+}
+
+function podLabel(pod: PodResult): string {
+  return pod.namespace === null
+    ? `Pod ${pod.name} (no namespace: default check set only)`
+    : `Pod ${pod.name} (ns ${pod.namespace}, sa ${pod.serviceAccount ?? 'default'})`
+}
+
+function exemptionLabel(img: ImageResult): string {
+  return img.exemption ? `exempt: ${img.exemption.level === 'policy' ? 'policy' : 'check set'} allowlist ${img.exemption.pattern}` : ''
+}
+
+/** The next step of an image the platform policy did not admit. */
+function platformNextStep(report: PlatformPolicyReport, pod: PodResult, img: ImageResult): string {
+  if (img.verdict === 'ERROR')
+    return 'make the facts the failing checks read available (registry signatures, Container Analysis, Artifact Registry) and run again'
+  const who = pod.namespace === null ? '' : ` -n ${pod.namespace} --service-account ${pod.serviceAccount ?? 'default'}`
+  return `safe-deploy policy explain --platform-policy ${report.source}${who} --image ${img.image}   # which checks apply and what each needs`
+}
+
+function platformText(report: PlatformPolicyReport, c: ReturnType<typeof createColors>): string[] {
+  const paint: Record<PlatformVerdict | 'ALLOWLISTED', (s: string) => string> = {
+    CONFORMANT: c.green,
+    NON_CONFORMANT: (s) => c.bold(c.red(s)),
+    ERROR: (s) => c.bold(c.magenta(s)),
+    ALLOWLISTED: c.dim,
+  }
+  const out = [`${c.bold('Platform policy')} ${report.source} (${report.mode}): ${paint[report.verdict](report.verdict)}`]
+  for (const pod of report.pods) {
+    out.push(`  ${podLabel(pod)}: ${checkSetLabel(pod)}`)
+    for (const img of pod.images) {
+      const tail = [img.init ? 'init container' : '', img.container ? `container ${img.container}` : '', exemptionLabel(img)].filter(Boolean).join(', ')
+      out.push(`  ${paint[img.verdict](PLATFORM_SYMBOL[img.verdict])}  ${c.bold(img.image)}${tail ? c.dim(`  (${tail})`) : ''}`)
+      for (const ch of img.checks) {
+        const line = `${PLATFORM_SYMBOL[ch.verdict]}  ${ch.explanation}`
+        out.push(`        ${ch.verdict === 'CONFORMANT' || ch.verdict === 'ALLOWLISTED' ? c.dim(line) : paint[ch.verdict](line)}`)
+      }
+      for (const n of img.notes) out.push(`        ${c.dim('note:')} ${n}`)
+      if (img.verdict !== 'CONFORMANT') out.push(`        ${c.bold('next:')} ${platformNextStep(report, pod, img)}`)
+    }
+  }
+  for (const n of report.notes) out.push(`  ${c.dim('note:')} ${n}`)
+  return out
+}
+
+const MD_PLATFORM: Record<PlatformVerdict | 'ALLOWLISTED', string> = {
+  CONFORMANT: '✅ CONFORMANT',
+  NON_CONFORMANT: '❌ NON_CONFORMANT',
+  ERROR: '⚠️ ERROR',
+  ALLOWLISTED: '⏭️ ALLOWLISTED',
+}
+
+function platformMarkdown(report: PlatformPolicyReport): string[] {
+  const out = ['### Platform policy', '']
+  out.push(`- **Policy:** \`${mdEscape(report.source)}\` (${report.mode === 'monitor' ? 'monitor: reported, not enforced' : 'enforced'})`)
+  out.push(`- **Verdict:** ${MD_PLATFORM[report.verdict]}`, '')
+  out.push('| Pod | Namespace | Service account | Check set | Image | Verdict | Exemption |', '|---|---|---|---|---|---|---|')
+  for (const pod of report.pods)
+    for (const img of pod.images)
+      out.push(
+        `| ${mdEscape(pod.name)} | ${pod.namespace === null ? '—' : mdEscape(pod.namespace)} | ${pod.serviceAccount === null ? '—' : mdEscape(pod.serviceAccount)} | ${mdEscape(checkSetLabel(pod))} | \`${mdEscape(img.image)}\` | ${MD_PLATFORM[img.verdict]} | ${img.exemption ? `${img.exemption.level} \`${mdEscape(img.exemption.pattern)}\`` : '—'} |`,
+      )
+  out.push('')
+  for (const pod of report.pods)
+    for (const img of pod.images.filter((i) => i.checks.length > 0 || i.notes.length > 0)) {
+      out.push(`<details><summary>${mdEscape(pod.name)}: ${mdEscape(img.image)}: ${img.verdict}</summary>`, '')
+      for (const ch of img.checks) out.push(`- ${MD_PLATFORM[ch.verdict]} ${mdEscape(ch.explanation)}`)
+      for (const n of img.notes) out.push(`- _note:_ ${mdEscape(n)}`)
+      if (img.verdict !== 'CONFORMANT') out.push('', 'Next step:', '', '```sh', platformNextStep(report, pod, img), '```')
+      out.push('', '</details>', '')
+    }
+  for (const n of report.notes) out.push(`- _note:_ ${mdEscape(n)}`)
+  if (report.notes.length > 0) out.push('')
+  return out
+}
+
+/** JUnit: one test case per Pod image; NON_CONFORMANT is a failure and ERROR an error, unless the policy is only monitored. */
+function platformJunit(report: PlatformPolicyReport): {lines: string[]; tests: number; failures: number; errors: number} {
+  const cases = report.pods.flatMap((pod) => pod.images.map((img) => ({pod, img})))
+  const enforced = report.mode === 'enforce'
+  const failures = enforced ? cases.filter((x) => x.img.verdict === 'NON_CONFORMANT').length : 0
+  const errors = enforced ? cases.filter((x) => x.img.verdict === 'ERROR').length : 0
+  const out = [
+    `  <testsuite name="${xml(`platform policy ${report.source} (${report.mode})`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0">`,
+  ]
+  for (const {pod, img} of cases) {
+    out.push(`    <testcase classname="${xml(pod.name)}" name="${xml(img.container ? `container ${img.container}: ${img.image}` : img.image)}">`)
+    const text = [checkSetLabel(pod), exemptionLabel(img), ...img.checks.map((ch) => ch.explanation), `next: ${platformNextStep(report, pod, img)}`]
+      .filter(Boolean)
+      .join('\n')
+    const first = img.checks.find((ch) => ch.verdict === img.verdict)?.explanation ?? img.verdict
+    if (enforced && img.verdict === 'NON_CONFORMANT') out.push(`      <failure message="${xml(first)}" type="NON_CONFORMANT">${xml(text)}</failure>`)
+    else if (enforced && img.verdict === 'ERROR') out.push(`      <error message="${xml(first)}" type="ERROR">${xml(text)}</error>`)
+    else if (img.verdict !== 'CONFORMANT') out.push(`      <system-out>${xml(`${img.verdict} (monitor)\n${text}`)}</system-out>`)
+    out.push('    </testcase>')
+  }
+  out.push('  </testsuite>')
+  return {lines: out, tests: cases.length, failures, errors}
 }
 
 function mdEscape(s: string): string {
@@ -223,6 +360,10 @@ export function renderPreflightMarkdown(r: PreflightResult, opts: MarkdownOption
   )
   out.push(`- **Target:** ${mdEscape(targetLabel(r))}`)
   out.push(`- **Policy:** \`${mdEscape(r.policy.source)}\``)
+  if (r.platformPolicy)
+    out.push(
+      `- **Platform policy:** \`${mdEscape(r.platformPolicy.source)}\` ${MD_PLATFORM[r.platformPolicy.verdict]}${r.platformPolicy.mode === 'monitor' ? ' (monitor)' : ''}`,
+    )
   out.push(`- **Images:** ${mdEscape(verdictSummary(r))}`, '')
   if (unexamined.length > 0) {
     out.push('### Not examined', '')
@@ -275,6 +416,7 @@ export function renderPreflightMarkdown(r: PreflightResult, opts: MarkdownOption
       out.push('', '</details>', '')
     }
   }
+  if (r.platformPolicy) out.push(...platformMarkdown(r.platformPolicy))
   if (r.notes.length) {
     out.push('### Notes', '')
     for (const n of r.notes) out.push(`- ${mdEscape(n)}`)
@@ -298,7 +440,10 @@ export function renderPreflightJunit(r: PreflightResult): string {
   const failures = r.images.filter((i) => i.verdict === 'DENY').length + unexamined.length
   const tests = r.images.length + unexamined.length
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>']
-  out.push(`<testsuites name="safe-deploy preflight" tests="${tests}" failures="${failures}">`)
+  const platform = r.platformPolicy ? platformJunit(r.platformPolicy) : undefined
+  out.push(
+    `<testsuites name="safe-deploy preflight" tests="${tests + (platform?.tests ?? 0)}" failures="${failures + (platform?.failures ?? 0)}"${platform ? ` errors="${platform.errors}"` : ''}>`,
+  )
   out.push(`  <testsuite name="${xml(targetLabel(r))}" tests="${tests}" failures="${failures}" errors="0" skipped="0">`)
   const seen = new Set<string>()
   for (const i of r.images) {
@@ -322,6 +467,8 @@ export function renderPreflightJunit(r: PreflightResult): string {
     out.push(`      <failure message="${xml('not examined: no image rule covers this field')}" type="UNEXAMINED">${xml(unexaminedWarning(u))}</failure>`)
     out.push('    </testcase>')
   }
-  out.push('  </testsuite>', '</testsuites>', '')
+  out.push('  </testsuite>')
+  if (platform) out.push(...platform.lines)
+  out.push('</testsuites>', '')
   return out.join('\n')
 }

@@ -4,6 +4,7 @@
  */
 import type {LintResult} from '../core/policy/lint.js'
 import type {RuleExplanation} from '../core/policy/evaluate.js'
+import type {PlatformExplanation} from '../core/platform-policy/explain.js'
 import picocolors from 'picocolors'
 
 const {createColors} = picocolors
@@ -20,6 +21,28 @@ export function renderLint(r: Pick<LintResult, 'file' | 'findings' | 'errors' | 
 
 export function renderExplain(r: Pick<RuleExplanation, 'lines' | 'notes'>): string {
   return r.lines.join('\n') + '\n' + r.notes.map((n) => `note: ${n}\n`).join('')
+}
+
+/** `policy explain --platform-policy`: the check sets considered (why each matched or not), then the image's exemption or checks. */
+export function renderPlatformExplain(r: PlatformExplanation): string {
+  const lines: string[] = []
+  const who = r.namespace === null ? 'a Pod without a namespace (--image alone)' : `namespace ${r.namespace}, service account ${r.serviceAccount ?? 'default'}`
+  lines.push(`Pod: ${who}`)
+  for (const c of r.candidates) {
+    lines.push(`  ${c.selected ? '→' : ' '} checkSets[${c.index}]${c.displayName ? ` "${c.displayName}"` : ''} (${c.scope}): ${c.why}`)
+  }
+  if (r.checkSetIndex === null) lines.push('Selected: no check set (the policy has none: every image is allowed)')
+  else lines.push(`Selected: checkSets[${r.checkSetIndex}]${r.checkSetDisplayName ? ` "${r.checkSetDisplayName}"` : ''}`)
+  if (r.image !== null) lines.push(`Image: ${r.image}`)
+  if (r.exemption !== null) {
+    lines.push(`  exempt by the ${r.exemption.level === 'policy' ? 'policy' : 'check set'} allowlist pattern ${r.exemption.pattern}: no check runs`)
+  }
+  for (const c of r.checks) {
+    const skip = c.exemptedBy !== null ? ` — skipped for this image (its allowlist: ${c.exemptedBy})` : ''
+    lines.push(`  check ${c.index} ${c.kind}${c.displayName ? ` "${c.displayName}"` : ''}${skip}`)
+    lines.push(`      needs ${c.needs}${c.needsDigest ? ' (a digest)' : ''}`)
+  }
+  return lines.join('\n') + '\n' + r.notes.map((n) => `note: ${n}\n`).join('')
 }
 
 export interface AuditLine {

@@ -134,6 +134,23 @@ export class BinauthzApi implements PolicySource, AttestorSource {
     })
   }
 
+  /** A GKE platform policy's REST JSON (GET v1/projects/{p}/platforms/gke/policies/{id}), parsed by the caller. */
+  async getPlatformPolicyJson(name: string): Promise<unknown> {
+    const m = /^projects\/([^/]+)\/platforms\/gke\/policies\/([^/]+)$/.exec(name)
+    if (!m) throw new SafeDeployError('USAGE', `expected projects/PROJECT/platforms/gke/policies/NAME, got "${name}"`)
+    const project = this.segment(m[1] as string, 'project')
+    const id = this.segment(m[2] as string, 'policy')
+    return this.call('GET', `v1/projects/${project}/platforms/gke/policies/${id}`, undefined, {
+      action: `reading the platform policy ${name}`,
+      permission: 'binaryauthorization.platformPolicies.get (roles/binaryauthorization.policyViewer)',
+      project,
+      notFound: (detail) =>
+        new SafeDeployError('API_ERROR', `the platform policy ${name} was not found (${detail})`, {
+          hint: `list them with \`gcloud beta container binauthz policy list --platform=gke --project ${project}\``,
+        }),
+    })
+  }
+
   /** The Google-maintained system policy (GET v1/locations/{loc}/policy; no defaultAdmissionRule needed). */
   async getSystemPolicy(location = 'global'): Promise<Policy> {
     return policyFromJson(await this.getSystemPolicyJson(location), `locations/${location}/policy`, {systemPolicy: true})

@@ -5,6 +5,7 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
 import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
+import type {VulnerabilityFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
 import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {parseNoteName, projectOf} from '../../core/resource-names.js'
 
@@ -149,6 +150,73 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       .filter((o) => obj(o)?.['kind'] === 'ATTESTATION')
       .map(occurrenceFromGrpc)
       .filter((o) => o.resourceUri.endsWith(`@${query.digest}`))
+  }
+
+  /**
+   * Every ATTESTATION occurrence of `resourceUri` (`https://NAME@sha256:…`) stored in `projects/<project>`, whatever
+   * its note: what a platform policy's simpleSigningAttestationCheck reads from the projects it names (spec §6.4).
+   * Kind and resource are checked again here because the server filter is advisory. Failures throw.
+   */
+  async listResourceAttestations(project: string, resourceUri: string): Promise<AttestationOccurrence[]> {
+    const {grafeas} = await this.getClients()
+    let occurrences: unknown[]
+    try {
+      ;[occurrences] = await withRetries(this.opts, () =>
+        grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="ATTESTATION" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
+      )
+    } catch (err) {
+      throw grpcError(err, {
+        action: `listing attestations of ${resourceUri} in projects/${project}`,
+        permission: 'containeranalysis.occurrences.list (roles/containeranalysis.occurrences.viewer)',
+        project,
+      })
+    }
+    return occurrences
+      .filter((o) => obj(o)?.['kind'] === 'ATTESTATION')
+      .map(occurrenceFromGrpc)
+      .filter((o) => o.resourceUri === resourceUri)
+  }
+
+  /**
+   * The DISCOVERY statuses and VULNERABILITY occurrences of `resourceUri` in `projects/<project>`: what a platform
+   * policy's vulnerabilityCheck reads (spec §6.7). Two listings, because the Grafeas filter has no OR that every
+   * server accepts. An unspecified severity is left out so that the evaluator applies its own rule (effectiveSeverity,
+   * then severity); `fixAvailable` is a proto3 bool, so a missing one reads as false, as Google's own API reports it.
+   */
+  async vulnerabilityScan(project: string, resourceUri: string): Promise<VulnerabilityScanFact> {
+    const {grafeas} = await this.getClients()
+    const list = async (kind: 'DISCOVERY' | 'VULNERABILITY'): Promise<Record<string, unknown>[]> => {
+      let occurrences: unknown[]
+      try {
+        ;[occurrences] = await withRetries(this.opts, () =>
+          grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="${kind}" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
+        )
+      } catch (err) {
+        throw grpcError(err, {
+          action: `listing ${kind} occurrences of ${resourceUri} in projects/${project}`,
+          permission: 'containeranalysis.occurrences.list (roles/containeranalysis.occurrences.viewer)',
+          project,
+        })
+      }
+      return occurrences.map(obj).filter((o): o is Record<string, unknown> => o?.['kind'] === kind && o['resourceUri'] === resourceUri)
+    }
+    const [discovery, vulns] = await Promise.all([list('DISCOVERY'), list('VULNERABILITY')])
+    const known = (s: string | undefined): Severity | undefined =>
+      s !== undefined && s !== 'SEVERITY_UNSPECIFIED' && SEVERITIES.includes(s as Severity) ? (s as Severity) : undefined
+    return {
+      discoveryStatuses: discovery.map((o) => str(obj(o['discovery'])?.['analysisStatus']) ?? '').filter((s) => s !== ''),
+      vulnerabilities: vulns.map((o): VulnerabilityFact => {
+        const v = obj(o['vulnerability']) ?? {}
+        const effectiveSeverity = known(str(v['effectiveSeverity']))
+        const severity = known(str(v['severity']))
+        return {
+          noteName: str(o['noteName']) ?? '',
+          ...(effectiveSeverity !== undefined ? {effectiveSeverity} : {}),
+          ...(severity !== undefined ? {severity} : {}),
+          ...(typeof v['fixAvailable'] === 'boolean' ? {fixAvailable: v['fixAvailable']} : {}),
+        }
+      }),
+    }
   }
 
   /**

@@ -1,23 +1,30 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../../cli/base.js'
-import {policyExplainPorts} from '../../cli/wiring-trust.js'
-import {policyExplain} from '../../app/policy.js'
+import {platformPolicyPorts, policyExplainPorts} from '../../cli/wiring-trust.js'
+import {platformPolicyExplain, policyExplain} from '../../app/policy.js'
+import type {PlatformExplanation} from '../../core/platform-policy/explain.js'
 import type {RuleExplanation} from '../../core/policy/evaluate.js'
-import {renderExplain} from '../../render/text.js'
-import {apiTimeoutFlag, deprecatedTargetPlatformFlag, outputFlag} from '../../cli/flags.js'
+import {renderExplain, renderPlatformExplain} from '../../render/text.js'
+import {apiTimeoutFlag, deprecatedTargetPlatformFlag, outputFlag, platformPolicyFlag} from '../../cli/flags.js'
 
 export default class PolicyExplain extends BaseCommand {
   static override summary = 'Explain which rule applies to a cluster/namespace/service account, and which allowlist patterns and attestors matter'
-  static override description = withExitCodes('Answers "what would Binary Authorization check for this workload?" without any image or API call.')
+  static override description = withExitCodes(
+    'Answers "what would Binary Authorization check for this workload?" without any image or API call. With --platform-policy FILE, for a ' +
+      'GKE platform policy: which check set the namespace / service account selects (no namespace: only the default set, as ' +
+      '`gcloud … policy evaluate --image`), and which allowlist exempts --image or which checks apply to it and what each needs.',
+  )
   static override examples = [
     '<%= config.bin %> policy explain policy.yaml --cluster us-central1.prod -n payments --service-account api',
     '<%= config.bin %> policy explain policy.yaml --target cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
+    '<%= config.bin %> policy explain --platform-policy platform-policy.yaml -n payments --service-account api --image us-docker.pkg.dev/p/r/app@sha256:…',
   ]
   static override args = {file: Args.string({description: 'policy file'})}
   static override enableJsonFlag = true
   static override jsonKind = 'PolicyExplanation'
   static override flags = {
     project: Flags.string({description: 'explain the live policy of this project'}),
+    'platform-policy': platformPolicyFlag(),
     target: Flags.option({options: ['gke', 'cloudrun'] as const, default: 'gke' as const, description: 'where the policy is used'})(),
     platform: deprecatedTargetPlatformFlag(['gke', 'cloudrun']),
     cluster: Flags.string({description: 'LOCATION.NAME'}),
@@ -33,8 +40,23 @@ export default class PolicyExplain extends BaseCommand {
     output: outputFlag(['json', 'yaml']),
   }
 
-  async run(): Promise<Omit<RuleExplanation, 'kind'> & {ruleKind: RuleExplanation['kind']}> {
+  async run(): Promise<(Omit<RuleExplanation, 'kind'> & {ruleKind: RuleExplanation['kind']}) | ({policyType: 'platform'} & PlatformExplanation)> {
     const {args, flags} = await this.parse(PolicyExplain)
+    const platformFile = flags['platform-policy']
+    if (platformFile !== undefined) {
+      const p = await platformPolicyExplain(
+        {
+          cluster: flags.cluster,
+          istioIdentity: flags['istio-identity'],
+          namespace: flags.namespace,
+          serviceAccount: flags['service-account'],
+          image: flags.image,
+        },
+        platformPolicyPorts({...flags, file: args.file, 'platform-policy': platformFile}),
+      )
+      this.out(renderPlatformExplain(p))
+      return {policyType: 'platform', ...p}
+    }
     const r = await policyExplain(
       {
         platform: flags.target,

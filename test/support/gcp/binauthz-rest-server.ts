@@ -20,6 +20,8 @@ export interface BinauthzRestState {
   systemPolicies: Map<string, unknown>
   /** Attestors by full name projects/P/attestors/A (REST JSON). */
   attestors: Map<string, unknown>
+  /** GKE platform policies by full name projects/P/platforms/gke/policies/NAME (REST JSON). */
+  platformPolicies: Map<string, unknown>
   /** Answer for validateAttestationOccurrence (default: VERIFIED when the attestor exists). */
   validate: (attestor: string, body: ValidateBody) => {result: string; denialReason?: string}
   /** When set, every request must carry exactly `Authorization: Bearer <requiredToken>` (else 401). */
@@ -88,6 +90,7 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     policies: new Map(),
     systemPolicies: new Map(),
     attestors: new Map(),
+    platformPolicies: new Map(),
     validate: () => ({result: 'VERIFIED'}),
   }
   const requests: RestRequest[] = []
@@ -153,6 +156,10 @@ export async function startBinauthzRestServer(): Promise<BinauthzRestServer> {
     if (req.method === 'GET' && (m = /^\/v1\/(projects\/[^/]+\/attestors\/[^/:]+)$/.exec(path))) {
       const a = state.attestors.get(m[1]!)
       return a === undefined ? sendError(res, 404, `Attestor "${m[1]}" not found.`) : send(res, 200, a)
+    }
+    if (req.method === 'GET' && (m = /^\/v1\/(projects\/[^/]+\/platforms\/gke\/policies\/[^/:]+)$/.exec(path))) {
+      const p = state.platformPolicies.get(m[1]!)
+      return p === undefined ? sendError(res, 404, `Platform policy "${m[1]}" not found.`) : send(res, 200, p)
     }
     if (req.method === 'POST' && (m = /^\/v1\/(projects\/[^/]+\/attestors\/[^/:]+):validateAttestationOccurrence$/.exec(path))) {
       if (!state.attestors.has(m[1]!)) return sendError(res, 404, `Attestor "${m[1]}" not found.`)

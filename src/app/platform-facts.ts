@@ -1,0 +1,156 @@
+/**
+ * Gather the facts a GKE platform policy needs (docs/platform-policy.md#in-the-pre-flight), once per digest, and
+ * nothing else: what `platformFactsNeeded` asked for. Trusted directories, allowlists and alwaysDeny need none.
+ *
+ * - sigstoreSignatureCheck: the registry's signatures for the digest (one SignatureSource read per artifact), verified
+ *   with `verifySignatures` against each check's keys (the union of its authorities' keys: any one suffices).
+ * - simpleSigningAttestationCheck: ATTESTATION occurrences of `https://NAME@DIGEST` in each project the check names.
+ * - imageFreshnessCheck: Artifact Registry `DockerImage.uploadTime`.
+ * - vulnerabilityCheck: DISCOVERY statuses and VULNERABILITY occurrences of the resource in each project it names.
+ * - slsaCheck: not gathered yet (the provenance must be verified with the builder's keys). Its facts stay absent, so
+ *   the check is ERROR ("could not check"), never CONFORMANT (spec §10.5).
+ *
+ * A lookup that fails is data (`{status: 'error'}`): the evaluator makes that check ERROR, and NON_CONFORMANT still
+ * wins for the image when another check fails.
+ */
+import {SafeDeployError} from '../core/errors.js'
+import {redact} from '../core/redact.js'
+import {parseWritten} from '../core/reference/index.js'
+import type {AttestationOccurrence} from '../core/attestation/types.js'
+import type {ArtifactFactsNeeded} from '../core/platform-policy/evaluate.js'
+import type {ArtifactFacts, PlatformFacts, ProjectFact, SigstoreVerdictFact, UploadTimeFact, VulnerabilityScanFact} from '../core/platform-policy/types.js'
+import {prepareRequirement, type PreparedRequirement} from '../core/signatures/requirement.js'
+import {verifySignatures} from '../core/signatures/verify.js'
+import type {SignatureArtifacts} from '../core/signatures/types.js'
+import type {SignatureRequest, SignatureSource} from '../core/ports.js'
+
+/** ATTESTATION occurrences of one resource in one project, whatever their note. Throws when it cannot read them. */
+export interface ProjectAttestationSource {
+  listResourceAttestations(project: string, resourceUri: string): Promise<AttestationOccurrence[]>
+}
+
+/** Artifact Registry upload times: `not-found` for an image outside Artifact Registry. Throws when it cannot read. */
+export interface UploadTimeSource {
+  uploadTime(imageWithDigest: string): Promise<UploadTimeFact>
+}
+
+/** DISCOVERY and VULNERABILITY occurrences of one resource in one project. Throws when it cannot read them. */
+export interface VulnerabilityScanSource {
+  vulnerabilityScan(project: string, resourceUri: string): Promise<VulnerabilityScanFact>
+}
+
+/** Each source is opened only when some needed fact asks for it. */
+export interface PlatformFactPorts {
+  signatures(): SignatureSource
+  attestations(): Promise<ProjectAttestationSource>
+  uploadTimes(): Promise<UploadTimeSource>
+  vulnerabilities(): Promise<VulnerabilityScanSource>
+}
+
+const message = (err: unknown): string => redact(err instanceof Error ? err.message : String(err))
+
+export async function gatherPlatformFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts): Promise<PlatformFacts> {
+  const artifacts: Record<string, ArtifactFacts> = {}
+  const facts = (n: ArtifactFactsNeeded): ArtifactFacts => (artifacts[n.artifact] ??= {})
+  await Promise.all([
+    sigstoreFacts(needed, ports, facts),
+    attestationFacts(needed, ports, facts),
+    uploadTimeFacts(needed, ports, facts),
+    vulnerabilityFacts(needed, ports, facts),
+  ])
+  return {artifacts}
+}
+
+type FactsOf = (n: ArtifactFactsNeeded) => ArtifactFacts
+
+async function sigstoreFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.sigstore.length > 0)
+  if (wanted.length === 0) return
+  // One requirement per key set, prepared once: a key the policy holds that cannot be parsed is exit 7 before any read.
+  const prepared = new Map<string, PreparedRequirement>()
+  for (const n of wanted)
+    for (const ks of n.sigstore)
+      if (!prepared.has(ks.key))
+        prepared.set(
+          ks.key,
+          prepareRequirement({
+            keys: ks.publicKeys.map((pem, i) => ({name: `sigstoreSignatureCheck key ${i + 1}`, pem})),
+            identities: [],
+            attestationTypes: [],
+          }),
+        )
+  const requests: SignatureRequest[] = wanted.map((n) => {
+    const w = parseWritten(n.name)
+    return {image: n.images[0] ?? n.artifact, domain: w.domain, path: w.path, digest: n.digest, attestations: false}
+  })
+  const read: SignatureArtifacts[] = await ports.signatures().read(requests)
+  wanted.forEach((n, i) => {
+    const artifactsRead = read[i]
+    if (artifactsRead === undefined) throw new SafeDeployError('INTERNAL', `platform policy: no signature lookup for ${n.artifact}`)
+    const verdicts: Record<string, SigstoreVerdictFact> = {}
+    for (const ks of n.sigstore) {
+      const v = verifySignatures(prepared.get(ks.key) as PreparedRequirement, artifactsRead)
+      const failed = v.failedLookups.map((f) => `${f.location}: ${f.message}`)
+      verdicts[ks.key] = {satisfied: v.satisfied, couldNotCheck: v.couldNotCheck, reason: v.couldNotCheck && failed.length > 0 ? failed.join('; ') : v.reason}
+    }
+    facts(n).sigstore = verdicts
+  })
+}
+
+async function attestationFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.attestationProjects.length > 0)
+  if (wanted.length === 0) return
+  const source = await ports.attestations()
+  await Promise.all(
+    wanted.map(async (n) => {
+      const byProject: Record<string, ProjectFact<AttestationOccurrence>> = {}
+      await Promise.all(
+        n.attestationProjects.map(async (project) => {
+          const id = project.replace(/^projects\//, '')
+          try {
+            byProject[project] = {status: 'found', items: await source.listResourceAttestations(id, `https://${n.artifact}`)}
+          } catch (err) {
+            byProject[project] = {status: 'error', message: message(err)}
+          }
+        }),
+      )
+      facts(n).attestations = byProject
+    }),
+  )
+}
+
+async function uploadTimeFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.uploadTime)
+  if (wanted.length === 0) return
+  const source = await ports.uploadTimes()
+  await Promise.all(
+    wanted.map(async (n) => {
+      try {
+        facts(n).uploadTime = await source.uploadTime(n.artifact)
+      } catch (err) {
+        facts(n).uploadTime = {status: 'error', message: message(err)}
+      }
+    }),
+  )
+}
+
+async function vulnerabilityFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.vulnerabilityProjects.length > 0)
+  if (wanted.length === 0) return
+  const source = await ports.vulnerabilities()
+  await Promise.all(
+    wanted.map(async (n) => {
+      const byProject: Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}> = {}
+      await Promise.all(
+        n.vulnerabilityProjects.map(async (project) => {
+          try {
+            byProject[project] = {status: 'found', scan: await source.vulnerabilityScan(project.replace(/^projects\//, ''), `https://${n.artifact}`)}
+          } catch (err) {
+            byProject[project] = {status: 'error', message: message(err)}
+          }
+        }),
+      )
+      facts(n).vulnerabilities = byProject
+    }),
+  )
+}
