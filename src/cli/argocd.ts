@@ -1,5 +1,5 @@
 /**
- * What `safe-deploy argocd generate` takes from Argo CD (docs/argocd.md; the CMP v2 contract): the
+ * What `safe-deploy argocd generate` takes from Argo CD (README "Argo CD plugin"; Argo CD's CMP v2 contract): the
  * Application's plugin parameters (PARAM_<NAME>, only those set in the Application: announced defaults
  * are not sent) over its plugin env (ARGOCD_ENV_SAFE_DEPLOY_<NAME>), and the app directory's inputs.
  */
