@@ -43,7 +43,7 @@ export async function writeReports(result: PreflightResult, to: ReportTargets, p
       const problems = preflightProblems(result)
       const {dropped} = renderAnnotations(problems, paths)
       const full = dropped > 0 ? droppedNote(dropped) + renderProblemsMarkdown(problems, paths) : ''
-      ports.appendFile(to.stepSummary, capStepSummary(redact(renderPreflightMarkdown(result) + '\n' + full), undefined, to.markdown) + '\n')
+      ports.appendFile(to.stepSummary, capStepSummary(redact(renderPreflightMarkdown(result) + (full ? '\n' + full : '')), undefined, to.markdown) + '\n')
       written.push(to.stepSummary)
     }
   }
