@@ -11,7 +11,7 @@
  * Needs dist/ (npx tsc -p tsconfig.build.json).
  */
 import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {execFileSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -81,16 +81,18 @@ async function attest(image: string): Promise<void> {
 }
 
 /** SAFE_DEPLOY_TEST_TIMINGS=1 prints each step's wall time (the figures in README "GitHub Action"). */
-async function runAction(): Promise<CompositeRun> {
+async function runAction(
+  inputs: Record<string, string> = {
+    files: 'k8s/',
+    policy: 'policy.yaml',
+    cluster: 'us-central1.prod',
+    // One argument per line: the form for values with spaces; here the local trust files and registry.
+    args: ['--attestors', 'attestors', '--attestations', 'attestations', ...registry].join('\n') + '\n',
+  },
+): Promise<CompositeRun> {
   const tmp = mkdtempSync(join(base, 'runner-'))
   const run = await runCompositeAction(join(actionDir, 'action.yml'), {
-    inputs: {
-      files: 'k8s/',
-      policy: 'policy.yaml',
-      cluster: 'us-central1.prod',
-      // One argument per line: the form for values with spaces; here the local trust files and registry.
-      args: ['--attestors', 'attestors', '--attestations', 'attestations', ...registry].join('\n') + '\n',
-    },
+    inputs,
     cwd: ws,
     tmp,
     env: isolatedEnv({RUNNER_TEMP: tmp, npm_config_cache: npmCache, npm_config_offline: 'true', npm_config_update_notifier: 'false'}),
@@ -146,5 +148,15 @@ describe('the GitHub Action on the bundled example', () => {
     expect(run.outputs).toMatchObject({verdict: 'ALLOW', 'denied-count': '0'})
     expect(Object.keys(JSON.parse(run.outputs.digests as string) as object)).toHaveLength(3)
     expect(run.summary).toContain('ALLOW')
+  })
+
+  it('command "policy lint" with one-line args: findings annotated at the policy lines, the step failing with exit 7', async () => {
+    writeFileSync(join(ws, 'policy-draft.yaml'), 'defaultAdmissionRule:\n  evaluationMode: SOMETIMES\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n')
+    const run = await runAction({command: 'policy lint', policy: 'policy-draft.yaml', args: '--target gke --strict'})
+    expect(run.steps[1]?.code).toBe(7)
+    const errors = run.annotations.filter((a) => a.level === 'error')
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors[0]?.props).toMatchObject({file: 'policy-draft.yaml', line: '2'})
+    expect(run.summary).toContain('safe-deploy policy lint policy-draft.yaml')
   })
 })
