@@ -13,7 +13,6 @@ import {booleanAssignments, closest} from './suggest.js'
 import {jsonDocumentNumbers} from '../render/json.js'
 import {isDocumentFormat, outputFormat, resolveFlagSpellings, type OutputFormat} from './options.js'
 import {renderYamlDocument} from '../render/output.js'
-import {writeGithubError} from './ci.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -150,7 +149,8 @@ export abstract class BaseCommand extends Command {
             })
     process.exitCode = sdErr.exitCode
     // A command with CI output annotates its failure too (an image that did not resolve, at its line).
-    if (this.ctor.flags?.['ci-format'] !== undefined) writeGithubError(sdErr, flagValue(this.argv, '--ci-format'))
+    // Loaded only then: ci.ts brings the report wiring, which commands without CI output never load.
+    if (this.ctor.flags?.['ci-format'] !== undefined) (await import('./ci.js')).writeGithubError(sdErr, flagValue(this.argv, '--ci-format'))
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(sdErr))
     } else {
