@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 import {resolve} from 'node:path'
 import {redact} from '../core/redact.js'
 import type {SafeDeployError} from '../core/errors.js'
-import type {PreflightResult} from '../core/preflight.js'
+import {incomplete, type PreflightResult} from '../core/preflight.js'
 import {errorProblems, type Problem} from '../render/problems.js'
 import {capStepSummary, droppedNote, renderAnnotations, renderOutputs, renderProblemsMarkdown, type WorkspacePaths} from '../render/github.js'
 import {reportPorts} from './wiring.js'
@@ -55,7 +55,8 @@ export function writeGithub(report: GithubReport, env: NodeJS.ProcessEnv = proce
 /** The outputs of a pre-flight (preflight, apply): verdict, how many images are denied, the report, the digests. */
 export function preflightOutputs(r: PreflightResult, reportPath: string | undefined): Record<string, string> {
   return {
-    verdict: r.verdict,
+    // Never a plain ALLOW when image-like values were not examined (the exit status is 3 then).
+    verdict: incomplete(r) ? 'INCOMPLETE' : r.verdict,
     'denied-count': String(r.images.filter((i) => i.verdict === 'DENY').length),
     'report-path': reportPath ?? '',
     digests: digestsJson(r.images.map((i) => ({original: i.original, digest: i.digest}))),
