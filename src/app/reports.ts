@@ -5,14 +5,21 @@ import type {PreflightResult} from '../core/preflight.js'
 import {renderPreflightJunit, renderPreflightMarkdown} from '../render/preflight.js'
 import type {ScanResult} from '../core/scan.js'
 import {renderScanJunit, renderScanMarkdown} from '../render/scan.js'
+import {preflightProblems} from '../render/problems.js'
+import {capStepSummary, droppedNote, renderAnnotations, renderProblemsMarkdown} from '../render/github.js'
+import {renderCodeQuality} from '../render/codequality.js'
 
 export interface ReportTargets {
   markdown?: string | undefined
   junit?: string | undefined
+  /** GitLab Code Quality JSON (--report-codequality). */
+  codequality?: string | undefined
   /** $GITHUB_STEP_SUMMARY: the Markdown report is appended to it. */
   stepSummary?: string | undefined
   /** The working directory (absolute): the Markdown report links each file:line relative to where it is written. */
   cwd?: string | undefined
+  /** The repository root (GITHUB_WORKSPACE, CI_PROJECT_DIR; absolute): CI paths are relative to it (default: cwd). */
+  workspace?: string | undefined
 }
 
 export interface ReportPorts {
@@ -23,6 +30,8 @@ export interface ReportPorts {
 /** Returns the files written (or appended to). */
 export async function writeReports(result: PreflightResult, to: ReportTargets, ports: ReportPorts): Promise<string[]> {
   const written: string[] = []
+  const cwd = to.cwd ?? posix.resolve('.')
+  const paths = {cwd, workspace: to.workspace ?? cwd}
   // Reports quote reasons and notes that can carry API error text: redacted like any other output.
   if (to.markdown || to.stepSummary) {
     if (to.markdown) {
@@ -32,13 +41,21 @@ export async function writeReports(result: PreflightResult, to: ReportTargets, p
     }
     if (to.stepSummary) {
       // A step summary is shown on the run's page, where a relative link leads nowhere: file:line stays text.
-      ports.appendFile(to.stepSummary, redact(renderPreflightMarkdown(result)) + '\n')
+      // GitHub annotates only the first ten problems per level: past that the summary lists every one.
+      const problems = preflightProblems(result)
+      const {dropped} = renderAnnotations(problems, paths)
+      const full = dropped > 0 ? droppedNote(dropped) + renderProblemsMarkdown(problems, paths) : ''
+      ports.appendFile(to.stepSummary, capStepSummary(redact(renderPreflightMarkdown(result) + (full ? '\n' + full : '')), undefined, to.markdown) + '\n')
       written.push(to.stepSummary)
     }
   }
   if (to.junit) {
     await ports.writeFile(to.junit, redact(renderPreflightJunit(result)))
     written.push(to.junit)
+  }
+  if (to.codequality) {
+    await ports.writeFile(to.codequality, redact(renderCodeQuality(preflightProblems(result), paths)))
+    written.push(to.codequality)
   }
   return written
 }

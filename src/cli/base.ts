@@ -148,6 +148,9 @@ export abstract class BaseCommand extends Command {
               cause: err,
             })
     process.exitCode = sdErr.exitCode
+    // A command with CI output annotates its failure too (an image that did not resolve, at its line).
+    // Loaded only then: ci.ts brings the report wiring, which commands without CI output never load.
+    if (this.ctor.flags?.['ci-format'] !== undefined) (await import('./ci.js')).writeGithubError(sdErr, flagValue(this.argv, '--ci-format'))
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(sdErr))
     } else {
@@ -195,6 +198,16 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
     if (!stream.writable) resolve()
     else stream.write('', () => resolve())
   })
+}
+
+/** `--name value` or `--name=value` from raw argv (the parse may be what failed). */
+function flagValue(argv: readonly string[], name: string): string | undefined {
+  for (const [i, a] of argv.entries()) {
+    if (a === '--') break
+    if (a === name) return argv[i + 1]
+    if (a.startsWith(name + '=')) return a.slice(name.length + 1)
+  }
+  return undefined
 }
 
 /** oclif's parse messages end with its own "See more help with --help": the hint says it once. */

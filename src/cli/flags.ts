@@ -151,6 +151,10 @@ export const preflightExtraFlags = {
   ...imagePlatformFlags('PIN'),
   'report-md': Flags.string({description: 'write a Markdown report for reviewers (also appended to $GITHUB_STEP_SUMMARY when set)', helpGroup: 'REPORT'}),
   'report-junit': Flags.string({description: 'write a JUnit XML report for CD systems', helpGroup: 'REPORT'}),
+  'report-codequality': Flags.string({
+    description: 'write a GitLab Code Quality report (JSON, artifacts:reports:codequality) of every problem at its file and line',
+    helpGroup: 'REPORT',
+  }),
   vulnerabilities: Flags.boolean({
     description: 'add Container Analysis vulnerability counts per digest (context only; never changes the verdict)',
     helpGroup: 'REPORT',
@@ -217,4 +221,16 @@ export const platformPolicyFlags = {
     helpGroup: 'POLICY',
   }),
   at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
+}
+
+/**
+ * CI output the engine understands (src/cli/ci.ts): GitHub annotations, $GITHUB_OUTPUT and the step
+ * summary. Automatic on GitHub's runner (GITHUB_ACTIONS=true); `none` turns it off there.
+ */
+export const ciFlags = {
+  'ci-format': Flags.string({
+    options: ['github', 'none'],
+    description: 'github: annotate problems at their file and line, write $GITHUB_OUTPUT and the step summary [default: github when GITHUB_ACTIONS=true]',
+    helpGroup: 'REPORT',
+  }),
 }

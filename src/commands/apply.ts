@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {
   allowUnexaminedFlags,
+  ciFlags,
   inputFlags,
   outputFlags,
   pinFlags,
@@ -22,6 +23,8 @@ import {EXIT} from '../core/errors.js'
 import {renderApplyResult} from '../render/text.js'
 import {applyNames} from '../render/output.js'
 import {processTerminal, terminalProgress} from '../cli/terminal.js'
+import {ciFormat, preflightOutputs, workspacePaths, writeGithub} from '../cli/ci.js'
+import {preflightProblems} from '../render/problems.js'
 
 export default class Apply extends BaseCommand {
   static override summary = 'Pin, pre-flight, confirm, apply to Kubernetes/GKE, and record the decision'
@@ -75,6 +78,7 @@ export default class Apply extends BaseCommand {
     'audit-log': Flags.string({description: 'audit log file (default: $XDG_STATE_HOME/safe-deploy/audit.jsonl)', helpGroup: 'APPLY'}),
     ...registryFlags,
     ...outputFlags,
+    ...ciFlags,
   }
 
   async run(): Promise<Omit<ApplyResult, 'verdict'>> {
@@ -120,7 +124,13 @@ export default class Apply extends BaseCommand {
         say: (m) => this.say(m),
         confirm: (question) => askConfirmation(question, flags.yes),
         report: async (r) => {
-          const to = {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY}
+          const to = {
+            markdown: settings.reportMd,
+            junit: settings.reportJunit,
+            codequality: flags['report-codequality'],
+            stepSummary: process.env.GITHUB_STEP_SUMMARY,
+            workspace: workspacePaths().workspace,
+          }
           for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
         },
         enforcement: enforcementCheck(settings, flags, this.debugLog),
@@ -128,6 +138,11 @@ export default class Apply extends BaseCommand {
       },
     )
     this.say(renderApplyResult(result, {color: terminal.colorStderr, wide: output === 'wide'}))
+    if (ciFormat(flags['ci-format']) === 'github')
+      writeGithub({
+        problems: preflightProblems(result.preflight),
+        outputs: {...preflightOutputs(result.preflight, settings.reportMd ?? settings.reportJunit), outcome: result.outcome},
+      })
     if (output === 'name') this.out(applyNames(result))
     this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : EXIT.OK)
     // The verdict is the pre-flight's: said once, as preflight.verdict.

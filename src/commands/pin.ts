@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, outputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags.js'
+import {ciFlags, inputFlags, outputFlags, pinFlags, registryFlags, unexaminedFlags} from '../cli/flags.js'
 import {loadConfig} from '../cli/config.js'
 import {manifestInputs, registrySettings} from '../cli/options.js'
 import {digestResolver, inputReader, writeFiles} from '../cli/wiring.js'
@@ -8,6 +8,8 @@ import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {pin, type PinJson} from '../app/pin.js'
 import {joinYamlStreams, renderPinSummary} from '../render/pin.js'
 import {pinNames, renderPinWide} from '../render/output.js'
+import {pinProblems} from '../render/problems.js'
+import {ciFormat, digestsJson, writeGithub} from '../cli/ci.js'
 
 export type {PinJson, PinSiteJson} from '../app/pin.js'
 
@@ -34,6 +36,7 @@ export default class Pin extends BaseCommand {
     ...pinFlags,
     ...registryFlags,
     ...outputFlags,
+    ...ciFlags,
     // kustomize output has no file to rewrite; stdin is refused by the use case.
     write: Flags.boolean({char: 'w', description: 'rewrite the input files in place (atomic, all or nothing)', exclusive: ['kustomize']}),
     // The lock file already records the platform each digest was resolved for.
@@ -71,6 +74,13 @@ export default class Pin extends BaseCommand {
     if (output === 'name') this.out(pinNames(outcome))
     else if (!flags.write) this.out(joinYamlStreams(outcome.run.outputs.map((o) => o.text)))
     const {sites, summary, warnings, unexamined, written} = outcome
+    if (ciFormat(flags['ci-format']) === 'github')
+      writeGithub({
+        problems: pinProblems(outcome),
+        outputs: {digests: digestsJson(sites.map((s) => ({original: s.original, digest: s.digest}))), 'pinned-count': String(summary.pinned)},
+        summary: true,
+        heading: 'safe-deploy pin',
+      })
     return {sites, summary, warnings, unexamined, written}
   }
 }

@@ -1,6 +1,7 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {
   bareImageFlags,
+  ciFlags,
   inputFlags,
   outputFlags,
   pinFlags,
@@ -21,6 +22,8 @@ import {writeReports} from '../app/reports.js'
 import {renderPreflightText} from '../render/preflight.js'
 import {preflightNames} from '../render/output.js'
 import {exitForPreflight, type PreflightResult} from '../core/preflight.js'
+import {preflightProblems} from '../render/problems.js'
+import {ciFormat, preflightOutputs, workspacePaths, writeGithub} from '../cli/ci.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = "Predict Binary Authorization's verdict for every image, explain it, report it"
@@ -52,6 +55,7 @@ export default class Preflight extends BaseCommand {
     'strip-tag': pinFlags['strip-tag'],
     ...registryFlags,
     ...outputFlags,
+    ...ciFlags,
   }
 
   async run(): Promise<PreflightResult> {
@@ -61,11 +65,19 @@ export default class Preflight extends BaseCommand {
     const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
     const terminal = processTerminal(flags['no-color'])
     const {result} = await preflight(options, {...ports, progress: terminalProgress(terminal.progress && !this.jsonEnabled())})
+    const github = ciFormat(flags['ci-format']) === 'github'
     const reports = await writeReports(
       result,
-      {markdown: settings.reportMd, junit: settings.reportJunit, stepSummary: process.env.GITHUB_STEP_SUMMARY, cwd: process.cwd()},
+      {
+        markdown: settings.reportMd,
+        junit: settings.reportJunit,
+        codequality: flags['report-codequality'],
+        stepSummary: process.env.GITHUB_STEP_SUMMARY,
+        ...workspacePaths(),
+      },
       reportPorts,
     )
+    if (github) writeGithub({problems: preflightProblems(result), outputs: preflightOutputs(result, settings.reportMd ?? settings.reportJunit)})
     // The report is human text (stderr); the data is --json, --report-md and --report-junit.
     const output = this.output()
     this.say(renderPreflightText(result, {color: terminal.colorStderr, wide: output === 'wide'}))

@@ -9,7 +9,7 @@
  */
 import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 
 export interface StepRun {
@@ -254,4 +254,109 @@ export async function runCloudBuild(
     if (r.code !== 0) ok = false
   }
   return {ok, steps}
+}
+
+// ───────────────────────────── GitHub composite action ─────────────────────────────
+
+export interface CompositeRun {
+  ok: boolean
+  /** Each step with its wall time in milliseconds (the action's start time is the install step's). */
+  steps: Array<StepRun & {ms: number}>
+  /** The action's outputs, from each `value: ${{ steps.ID.outputs.NAME }}`. */
+  outputs: Record<string, string>
+  /** Everything the steps appended to their $GITHUB_STEP_SUMMARY, in order. */
+  summary: string
+  /** The workflow-command annotations the steps printed (stdout or stderr: the runner reads both). */
+  annotations: Array<{level: string; props: Record<string, string>; message: string}>
+}
+
+/** The runner's unescaping of a workflow command (the inverse of @actions/core's escaping). */
+function unescapeCommand(s: string, property: boolean): string {
+  let out = s.replaceAll('%0D', '\r').replaceAll('%0A', '\n')
+  if (property) out = out.replaceAll('%3A', ':').replaceAll('%2C', ',')
+  return out.replaceAll('%25', '%')
+}
+
+export function parseAnnotations(output: string): CompositeRun['annotations'] {
+  const found: CompositeRun['annotations'] = []
+  for (const line of output.split('\n')) {
+    const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line)
+    if (!m) continue
+    const props = Object.fromEntries(
+      (m[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), unescapeCommand(kv.slice(kv.indexOf('=') + 1), true)]),
+    )
+    found.push({level: m[1] as string, props, message: unescapeCommand(m[3] as string, false)})
+  }
+  return found
+}
+
+/**
+ * Run a composite action (`action.yml`) the way the runner does: each step's `run` through GitHub's
+ * bash (`bash --noprofile --norc -eo pipefail`) in the workspace, `${{ inputs.NAME }}` substituted
+ * (in `run` and `env`) from the given inputs over the declared defaults, GITHUB_ACTION_PATH set to
+ * the action's directory, and a fresh $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY per step; then the
+ * action's outputs from its steps' outputs. Any other expression fails the run, so nothing passes by
+ * being skipped. A failed step skips the rest (composite steps have no `if:` here).
+ */
+export async function runCompositeAction(
+  actionFile: string,
+  o: {inputs: Record<string, string>; cwd: string; env: Record<string, string>; tmp: string},
+): Promise<CompositeRun> {
+  const action = parseYaml(readFileSync(actionFile, 'utf8')) as {
+    inputs?: Record<string, {default?: string}>
+    outputs?: Record<string, {value: string}>
+    runs: {using: string; steps: Array<GithubStep & {id?: string; shell?: string}>}
+  }
+  if (action.runs.using !== 'composite') throw new Error(`not a composite action: ${action.runs.using}`)
+  const inputs: Record<string, string> = {}
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) inputs[name] = o.inputs[name] ?? spec.default ?? ''
+  for (const name of Object.keys(o.inputs)) if (!(name in inputs)) throw new Error(`the action declares no input ${name}`)
+  const expand = (text: string): string =>
+    text.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
+      const input = /^inputs\.([\w-]+)$/.exec(expr)
+      if (!input || !((input[1] as string) in inputs)) throw new Error(`composite runner stand-in: unsupported expression ${expr}`)
+      return inputs[input[1] as string] as string
+    })
+  const stepOutputs: Record<string, Record<string, string>> = {}
+  const steps: CompositeRun['steps'] = []
+  let summary = ''
+  let failed = false
+  for (const [i, step] of action.runs.steps.entries()) {
+    const name = step.name ?? step.id ?? `step ${i + 1}`
+    if (failed) {
+      steps.push({name, ran: false, code: 0, output: '', ms: 0})
+      continue
+    }
+    if (step.run === undefined) throw new Error(`composite runner stand-in: step ${name} is not a run step`)
+    if (step.shell !== 'bash') throw new Error(`composite runner stand-in: step ${name} needs shell: bash (got ${String(step.shell)})`)
+    const outputFile = join(o.tmp, `output-${i}`)
+    const summaryFile = join(o.tmp, `summary-${i}`)
+    writeFileSync(outputFile, '')
+    writeFileSync(summaryFile, '')
+    const env = {
+      ...o.env,
+      ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(String(v))])),
+      GITHUB_ACTIONS: 'true',
+      GITHUB_ACTION_PATH: dirname(actionFile),
+      GITHUB_WORKSPACE: o.cwd,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+    }
+    const started = Date.now()
+    const r = await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', expand(step.run)], {cwd: o.cwd, env})
+    steps.push({name, ran: true, ...r, ms: Date.now() - started})
+    if (step.id !== undefined) stepOutputs[step.id] = readGithubEnv(outputFile)
+    summary += readFileSync(summaryFile, 'utf8')
+    if (r.code !== 0) failed = true
+  }
+  const outputs: Record<string, string> = {}
+  for (const [name, spec] of Object.entries(action.outputs ?? {})) {
+    const m = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$/.exec(spec.value.trim())
+    if (!m) throw new Error(`composite runner stand-in: unsupported output value ${spec.value}`)
+    outputs[name] = stepOutputs[m[1] as string]?.[m[2] as string] ?? ''
+  }
+  return {ok: !failed, steps, outputs, summary, annotations: steps.flatMap((s) => parseAnnotations(s.output))}
 }

@@ -5,7 +5,9 @@ import {platformPolicyLint, policyLint} from '../../app/policy.js'
 import type {LintResult} from '../../core/policy/lint.js'
 import {EXIT} from '../../core/errors.js'
 import {renderLint} from '../../render/text.js'
-import {apiTimeoutFlag, deprecatedTargetPlatformFlag, platformPolicyFlag} from '../../cli/flags.js'
+import {apiTimeoutFlag, ciFlags, deprecatedTargetPlatformFlag, platformPolicyFlag} from '../../cli/flags.js'
+import {lintProblems} from '../../render/problems.js'
+import {ciFormat, writeGithub} from '../../cli/ci.js'
 
 export default class PolicyLint extends BaseCommand {
   static override summary = 'Check a Binary Authorization policy for errors and for the classic adoption mistakes'
@@ -40,6 +42,7 @@ export default class PolicyLint extends BaseCommand {
     'binauthz-endpoint': Flags.string({description: 'Binary Authorization API base URL (tests, private access)'}),
     'api-timeout': apiTimeoutFlag(),
     'api-insecure': Flags.boolean({hidden: true}),
+    ...ciFlags,
   }
 
   async run(): Promise<Omit<LintResult, 'policy'> & {policyType?: 'platform'}> {
@@ -58,6 +61,13 @@ export default class PolicyLint extends BaseCommand {
       policyLintPorts({...flags, file: args.file}),
     )
     this.out(renderLint(r))
+    if (ciFormat(flags['ci-format']) === 'github')
+      writeGithub({
+        problems: lintProblems(r),
+        outputs: {errors: String(r.errors), warnings: String(r.warnings)},
+        summary: true,
+        heading: `safe-deploy policy lint ${r.file}`,
+      })
     this.setExit(r.errors > 0 || (flags.strict && r.warnings > 0) ? EXIT.INVALID_TRUST : EXIT.OK)
     const {policy: _p, ...out} = r
     return out
