@@ -8,7 +8,7 @@
  * - imageFreshnessCheck: Artifact Registry `DockerImage.uploadTime`.
  * - vulnerabilityCheck: DISCOVERY statuses and VULNERABILITY occurrences of the resource in each project it names.
  * - slsaCheck: not gathered yet (the provenance must be verified with the builder's keys). Its facts stay absent, so
- *   the check is ERROR ("could not check"), never CONFORMANT (spec §10.5).
+ *   the check is ERROR ("could not check"), never CONFORMANT (docs/platform-policy.md#assumptions-the-inferred-and-open-points).
  *
  * A lookup that fails is data (`{status: 'error'}`): the evaluator makes that check ERROR, and NON_CONFORMANT still
  * wins for the image when another check fails.

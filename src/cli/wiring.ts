@@ -310,7 +310,7 @@ function platformFactPorts(flags: PreflightWiringFlags, debug: (l: string) => vo
       opened.push(ar)
       return {
         uploadTime: async (ref) => {
-          // spec §6.3 [OPEN]: an image outside Artifact Registry has no upload time to check: ERROR, never CONFORMANT.
+          // docs/platform-policy.md#facts [OPEN]: an image outside Artifact Registry has no upload time to check: ERROR, never CONFORMANT.
           if (artifactRegistryLocation(ref) === undefined) return {status: 'not-found', message: `${ref} is not in Artifact Registry (*-docker.pkg.dev)`}
           const f = await ar.repositoryFacts(ref)
           if (f?.uploadTime === undefined) return {status: 'not-found', message: `Artifact Registry has no upload time for ${ref}`}

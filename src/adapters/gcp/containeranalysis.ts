@@ -154,7 +154,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
 
   /**
    * Every ATTESTATION occurrence of `resourceUri` (`https://NAME@sha256:…`) stored in `projects/<project>`, whatever
-   * its note: what a platform policy's simpleSigningAttestationCheck reads from the projects it names (spec §6.4).
+   * its note: what a platform policy's simpleSigningAttestationCheck reads from the projects it names (docs/platform-policy.md#facts).
    * Kind and resource are checked again here because the server filter is advisory. Failures throw.
    */
   async listResourceAttestations(project: string, resourceUri: string): Promise<AttestationOccurrence[]> {
@@ -179,7 +179,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
 
   /**
    * The DISCOVERY statuses and VULNERABILITY occurrences of `resourceUri` in `projects/<project>`: what a platform
-   * policy's vulnerabilityCheck reads (spec §6.7). Two listings, because the Grafeas filter has no OR that every
+   * policy's vulnerabilityCheck reads (docs/platform-policy.md#facts). Two listings, because the Grafeas filter has no OR that every
    * server accepts. An unspecified severity is left out so that the evaluator applies its own rule (effectiveSeverity,
    * then severity); `fixAvailable` is a proto3 bool, so a missing one reads as false, as Google's own API reports it.
    */

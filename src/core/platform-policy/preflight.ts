@@ -55,7 +55,7 @@ export const BARE_IMAGES_POD = '--image'
 /**
  * One Pod per workload document (its Pod template: every container, init and ephemeral ones included), with the
  * namespace and service account it runs as. Bare `--image` references form one Pod without a namespace or service
- * account, as `gcloud … policy evaluate --image` sends: only the default check set applies to it (spec §4.1).
+ * account, as `gcloud … policy evaluate --image` sends: only the default check set applies to it (docs/platform-policy.md#evaluation).
  * Images are matched as written (`original`); the digest the pre-flight resolved is evaluated for digest-based checks.
  */
 export function platformPods(images: readonly PlanImage[]): PlatformPods {
