@@ -147,6 +147,9 @@ export function evaluationKey(i: Pick<PlanImage, 'image' | 'namespace' | 'servic
   return [i.image, i.namespace, i.serviceAccount, i.breakGlass ? 'break-glass' : ''].join('\u0000')
 }
 
+/** The reason of a container the kubelet has not pulled yet (a watch waits for its next event instead of reporting it). */
+export const NOT_PULLED = 'no running digest yet (the kubelet has not reported an imageID)'
+
 interface Use {
   pod: RunningPod
   container: RunningContainer
@@ -166,10 +169,7 @@ function uses(pods: readonly RunningPod[]): {running: Use[]; unknown: Array<{pod
         unknown.push({
           pod,
           container: c,
-          reason:
-            c.imageID === undefined || c.imageID === ''
-              ? 'no running digest yet (the kubelet has not reported an imageID)'
-              : `the imageID ${c.imageID} names no repository digest`,
+          reason: c.imageID === undefined || c.imageID === '' ? NOT_PULLED : `the imageID ${c.imageID} names no repository digest`,
         })
       else running.push({pod, container: c, name: spec.name, digest})
     }
@@ -461,10 +461,10 @@ export function ownerKey(kind: string, namespace: string, name: string): string 
   return `${kind}/${namespace}/${name}`
 }
 
-/** The ClusterRole `scan` needs: read-only (get, list) on Pods and the controllers that own them. */
+/** The ClusterRole `scan` needs: read-only (get, list; watch on Pods for --watch) on Pods and the controllers that own them. */
 export function scanClusterRole(name = 'safe-deploy-scan'): string {
   return [
-    '# safe-deploy scan is read-only: it only gets and lists these resources.',
+    '# safe-deploy scan is read-only: it only gets and lists these resources (and watches Pods with --watch).',
     'apiVersion: rbac.authorization.k8s.io/v1',
     'kind: ClusterRole',
     'metadata:',
@@ -472,7 +472,7 @@ export function scanClusterRole(name = 'safe-deploy-scan'): string {
     'rules:',
     '  - apiGroups: [""]',
     '    resources: [pods]',
-    '    verbs: [get, list]',
+    '    verbs: [get, list, watch]',
     '  - apiGroups: [apps]',
     '    resources: [replicasets, deployments, statefulsets, daemonsets]',
     '    verbs: [get, list]',

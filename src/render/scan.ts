@@ -32,12 +32,18 @@ function workloadLabel(f: Pick<Finding, 'namespace' | 'workload'>): string {
   return `${f.namespace}/${f.workload.kind}/${f.workload.name}`
 }
 
-export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): string {
-  const c = createColors(opts.color === true)
-  const paint: Record<Severity, (s: string) => string> = {deny: c.red, unchecked: c.magenta, 'dry-run': c.yellow, warning: c.yellow}
+type Paint = Record<Severity, (s: string) => string>
+
+function palette(color: boolean | undefined): {c: ReturnType<typeof createColors>; paint: Paint} {
+  const c = createColors(color === true)
+  return {c, paint: {deny: c.red, unchecked: c.magenta, 'dry-run': c.yellow, warning: c.yellow}}
+}
+
+/** The rows of findings and of what could not be checked: the report's body, and each line `scan --watch` prints. */
+function rowLines(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions): string[] {
+  const {c, paint} = palette(opts.color)
   const out: string[] = []
-  out.push(`Scan (read-only) of ${scopeLabel(r)}: ${r.pods} Pod(s), ${r.workloads} workload(s), ${r.digests} running digest(s); policy ${r.policy.source}`)
-  for (const f of r.findings) {
+  for (const f of rows.findings) {
     const digest = f.digest ? ` ${shortDigest(f.digest)}` : ''
     out.push(
       `${paint[f.severity](LABEL[f.severity].padEnd(4))} ${c.bold(workloadLabel(f))} container ${f.container}: ${f.kind}${digest}${f.verdict ? ` [${f.verdict}]` : ''}`,
@@ -46,14 +52,28 @@ export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): strin
     out.push(`     fix: ${f.fix}`)
     if (opts.wide) out.push(`     pods: ${f.pods.join(', ')}`)
   }
-  for (const u of r.unchecked) {
+  for (const u of rows.unchecked) {
     out.push(`${paint.unchecked('UNCHECKED')} ${c.bold(workloadLabel(u))} container ${u.container}: ${u.image}`)
     out.push(`     ${u.reason}`)
     if (opts.wide) out.push(`     pods: ${u.pods.join(', ')}`)
   }
+  return out
+}
+
+export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): string {
+  const {c} = palette(opts.color)
+  const out: string[] = []
+  out.push(`Scan (read-only) of ${scopeLabel(r)}: ${r.pods} Pod(s), ${r.workloads} workload(s), ${r.digests} running digest(s); policy ${r.policy.source}`)
+  out.push(...rowLines(r, opts))
   for (const n of r.notes) out.push(c.dim(`note: ${n}`))
   out.push(`Result: ${r.verdict} (${counts(r)})`)
   return out.join('\n') + '\n'
+}
+
+/** `scan --watch`: the rows that just appeared, rendered as the report renders them. */
+export function renderScanRows(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions = {}): string {
+  const lines = rowLines(rows, opts)
+  return lines.length ? lines.join('\n') + '\n' : ''
 }
 
 /** -o name: one workload per line (namespace/Kind/name) with a finding. */
