@@ -12,7 +12,9 @@ import type {RepositoryOverride} from '../core/signatures/requests.js'
 import {
   evaluationKey,
   ownerKey,
+  platformCouldNotCheck,
   scanFindings,
+  scanPlatformPods,
   scanPlanImages,
   withTopOwners,
   type AppliedDigest,
@@ -22,7 +24,8 @@ import {
   type Severity,
 } from '../core/scan.js'
 import {applyPodEvent, exitForWatch, newRows, pendingPlanImages, type NewRows} from '../core/scan-watch.js'
-import {evaluateWithTrust, type TrustSources} from './preflight.js'
+import {evaluateWithTrust, platformPolicy, type TrustSources} from './preflight.js'
+import type {PlatformPolicyMode} from '../core/platform-policy/preflight.js'
 import {step} from './progress.js'
 
 export interface ScanOptions {
@@ -33,6 +36,8 @@ export interface ScanOptions {
   systemAllowlist: {patterns: string[]; approximate: boolean}
   attestHint?: AttestHint | undefined
   signatures?: {repository?: RepositoryOverride; attestationTypes: string[]} | undefined
+  /** --platform-policy: its mode and the time its freshness check is evaluated at. */
+  platformPolicy?: {mode: PlatformPolicyMode; now: Date} | undefined
   now: Date
 }
 
@@ -67,8 +72,8 @@ export async function scan(options: ScanOptions, ports: ScanPorts): Promise<Scan
   } finally {
     await trust.close()
   }
-  const {verdicts, result} = evaluated
-  const summary = scanFindings({pods, verdicts, ...(applied ? {applied} : {}), now: options.now})
+  const {verdicts, couldNotCheck, result} = evaluated
+  const summary = scanFindings({pods, verdicts, couldNotCheck, ...(applied ? {applied} : {}), now: options.now})
   return {
     ...summary,
     target: options.target,
@@ -95,9 +100,16 @@ async function evaluateImages(images: PlanImage[], options: ScanOptions, trust: 
     trust,
     progress,
   )
+  let evaluated = result
+  let couldNotCheck = new Map<string, string>()
+  if (options.platformPolicy) {
+    const pods = scanPlatformPods(images)
+    evaluated = await platformPolicy(result, images, options.platformPolicy, trust, progress, pods)
+    couldNotCheck = platformCouldNotCheck(images, pods, evaluated.platformPolicy)
+  }
   const verdicts = new Map<string, PlanImageResult>()
-  images.forEach((image, i) => verdicts.set(evaluationKey(image), result.images[i] as PlanImageResult))
-  return {verdicts, result}
+  images.forEach((image, i) => verdicts.set(evaluationKey(image), evaluated.images[i] as PlanImageResult))
+  return {verdicts, couldNotCheck, result: evaluated}
 }
 
 export interface ScanWatchPorts extends ScanPorts {
@@ -132,6 +144,7 @@ export async function scanWatch(options: ScanOptions, ports: ScanWatchPorts, sig
   const owners = new Map<string, OwnerObject>()
   const lookedFor = new Set<string>()
   const verdicts = new Map<string, PlanImageResult>()
+  const couldNotCheck = new Map<string, string>()
   const printed = new Set<string>()
   const severities = new Set<Severity>()
   let events = 0
@@ -152,8 +165,12 @@ export async function scanWatch(options: ScanOptions, ports: ScanWatchPorts, sig
       }
       const running = withTopOwners([...pods.values()], [...owners.values()])
       const pending = pendingPlanImages(scanPlanImages(running), new Set(verdicts.keys()))
-      if (pending.length > 0) for (const [k, v] of (await evaluateImages(pending, options, trust, undefined)).verdicts) verdicts.set(k, v)
-      const summary = scanFindings({pods: running, verdicts, ...(applied ? {applied} : {}), now: clock()})
+      if (pending.length > 0) {
+        const evaluated = await evaluateImages(pending, options, trust, undefined)
+        for (const [k, v] of evaluated.verdicts) verdicts.set(k, v)
+        for (const [k, v] of evaluated.couldNotCheck) couldNotCheck.set(k, v)
+      }
+      const summary = scanFindings({pods: running, verdicts, couldNotCheck, ...(applied ? {applied} : {}), now: clock()})
       const rows = newRows(summary, printed)
       if (rows.keys.length === 0) continue
       for (const k of rows.keys) printed.add(k)

@@ -62,6 +62,7 @@ export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l:
       systemAllowlist: pre.systemAllowlist,
       ...(pre.attestHint ? {attestHint: pre.attestHint} : {}),
       ...(pre.signatures ? {signatures: pre.signatures} : {}),
+      ...(pre.platformPolicy ? {platformPolicy: pre.platformPolicy} : {}),
       now,
     },
     ports: {

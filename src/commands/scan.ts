@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
-import {inputFlags, outputFlags, preflightExtraFlags, registryFlags, signatureFlags, targetFlags, trustFlags} from '../cli/flags.js'
+import {inputFlags, outputFlags, platformPolicyFlags, preflightExtraFlags, registryFlags, signatureFlags, targetFlags, trustFlags} from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {readGcloudDefaults, reportPorts} from '../cli/wiring.js'
@@ -20,7 +20,8 @@ export default class Scan extends BaseCommand {
       'unique digest. Findings are grouped by workload (one row per Deployment, not per Pod), worst first, each with its fix: ' +
       'tag (the spec names a tag), verdict (the policy denies the running digest), unsigned (registry signatures missing), ' +
       'break-glass (Pods admitted by the annotation, with age), drift (running digest differs from --lock or the --audit-log), ' +
-      'skew (one workload runs several digests for one container). Exit 0: nothing would be denied (warnings only); 5: a finding would be ' +
+      "skew (one workload runs several digests for one container). --platform-policy: each workload's Pod is also judged by a GKE " +
+      "platform policy (continuous validation's checks); NON_CONFORMANT is a verdict finding, ERROR could not be checked. Exit 0: nothing would be denied (warnings only); 5: a finding would be " +
       'denied; 6: only dry-run denials; 4: something could not be checked (never reported clean). ' +
       "--watch: lists once, then watches Pods (a watch from the list's resourceVersion, not polling; list and watch only) and prints each " +
       'row as it first appears, each new digest evaluated once; a dropped watch resumes where it stopped (410 Gone: lists again). ' +
@@ -31,6 +32,7 @@ export default class Scan extends BaseCommand {
     '<%= config.bin %> scan -n prod --project my-prod --cluster us-central1.prod --report-md scan.md',
     '<%= config.bin %> scan -n prod -l app=web --lock images.lock.yaml -o wide',
     '<%= config.bin %> scan --print-rbac | kubectl apply -f -',
+    '<%= config.bin %> scan -A --platform-policy platform-policy.yaml',
     '<%= config.bin %> scan -n prod --watch --policy policy.yaml --attestors attestors/ --attestations attestations/',
   ]
   static override enableJsonFlag = true
@@ -50,6 +52,7 @@ export default class Scan extends BaseCommand {
     selector: Flags.string({char: 'l', description: 'only Pods matching this label selector (e.g. app=web)', helpGroup: 'TARGET'}),
     'page-size': Flags.integer({min: 1, max: 5000, default: 500, description: 'objects per list call (limit/continue)', hidden: true, helpGroup: 'TARGET'}),
     ...trustFlags,
+    ...platformPolicyFlags,
     ...signatureFlags,
     lock: Flags.string({description: 'drift: the lock file `pin --lock-output` wrote; a running digest other than its pin is reported', helpGroup: 'DRIFT'}),
     'audit-log': Flags.string({

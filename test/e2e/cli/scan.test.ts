@@ -338,6 +338,32 @@ describe('scan', () => {
   })
 })
 
+describe('scan --platform-policy', () => {
+  it('alwaysDeny: each running digest NON_CONFORMANT is a verdict row (exit 5); monitor mode reports it in a note only (exit 0)', async () => {
+    const file = join(trust.dir, 'platform-always-deny.yaml')
+    writeFileSync(file, 'gkePolicy:\n  checkSets:\n  - displayName: Deny all\n    checks:\n    - alwaysDeny: true\n')
+    const r = await scan(['-n', 'clean', '--platform-policy', file, '--json'])
+    expect(r.code).toBe(5)
+    expect(r.doc.verdict).toBe('DENY')
+    expect(r.doc.findings).toEqual([
+      expect.objectContaining({
+        kind: 'verdict',
+        severity: 'deny',
+        verdict: 'DENY',
+        workload: {kind: 'Deployment', name: 'web'},
+        digest: appDigest,
+        pods: ['web-5d8f-1', 'web-5d8f-2'],
+      }),
+    ])
+    expect(r.doc.findings[0].message).toContain(`platform policy ${file}: Image ${host}/team/app@${appDigest} is NON_CONFORMANT`)
+
+    const monitor = await scan(['-n', 'clean', '--platform-policy', file, '--platform-policy-mode', 'monitor', '--json'])
+    expect(monitor.code).toBe(0)
+    expect(monitor.doc.findings).toEqual([])
+    expect(monitor.doc.notes.join('\n')).toContain('monitor mode')
+  })
+})
+
 /** Polls until `ok` holds (a watch is open, a line was printed); fails with `what` after 30 s. */
 async function until(what: string, ok: () => boolean): Promise<void> {
   const end = Date.now() + 30_000
