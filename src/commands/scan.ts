@@ -24,7 +24,7 @@ export default class Scan extends BaseCommand {
       "platform policy (continuous validation's checks); NON_CONFORMANT is a verdict finding, ERROR could not be checked. Exit 0: nothing would be denied (warnings only); 5: a finding would be " +
       'denied; 6: only dry-run denials; 4: something could not be checked (never reported clean). ' +
       "--watch: lists once, then watches Pods (a watch from the list's resourceVersion, not polling; list and watch only) and prints each " +
-      'row as it first appears, each new digest evaluated once; a dropped watch resumes where it stopped (410 Gone: lists again). ' +
+      'row as it first appears (one line each), each new digest evaluated once; a dropped watch resumes where it stopped (410 Gone: lists again). ' +
       'Ctrl-C ends it: the end of a watch, not an abort, so the exit status is the worst row it printed (0, 4, 5 or 6 as above).',
   )
   static override examples = [
@@ -113,7 +113,9 @@ export default class Scan extends BaseCommand {
     process.once('SIGTERM', end)
     try {
       const where = options.namespace === undefined ? 'every namespace' : `namespace ${options.namespace}`
-      this.say(`Watching Pods (read-only) in ${where}${options.selector ? `, selector ${options.selector}` : ''}; new findings appear below; Ctrl-C ends it`)
+      this.say(
+        `Watching Pods (read-only) in ${where}${options.selector ? `, selector ${options.selector}` : ''}; each new finding appears below, one line each (scan without --watch gives its message and fix); Ctrl-C ends it`,
+      )
       const seen = await scanWatch(options, ports, stop.signal, (rows) => this.say(renderScanRows(rows, {color})))
       this.say(
         `Watch ended: ${seen.events} Pod event(s), ${seen.evaluations} evaluation(s), ${seen.findings} finding(s)` +

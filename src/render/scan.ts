@@ -1,6 +1,6 @@
 /** Pure renderers for a scan: terminal text (the fix per row), Markdown for reviewers, JUnit for CD, names. */
 import picocolors from 'picocolors'
-import type {Finding, ScanResult, Severity} from '../core/scan.js'
+import type {Finding, ScanResult, Severity, Unchecked} from '../core/scan.js'
 import {shortDigest} from './preflight.js'
 
 const {createColors} = picocolors
@@ -33,27 +33,35 @@ function workloadLabel(f: Pick<Finding, 'namespace' | 'workload'>): string {
 }
 
 type Paint = Record<Severity, (s: string) => string>
+type Colors = ReturnType<typeof createColors>
 
 function palette(color: boolean | undefined): {c: ReturnType<typeof createColors>; paint: Paint} {
   const c = createColors(color === true)
   return {c, paint: {deny: c.red, unchecked: c.magenta, 'dry-run': c.yellow, warning: c.yellow}}
 }
 
-/** The rows of findings and of what could not be checked: the report's body, and each line `scan --watch` prints. */
+/** A finding's first line in the report: severity, workload, container, kind, digest, verdict. */
+function findingHead(f: Finding, c: Colors, paint: Paint): string {
+  const digest = f.digest ? ` ${shortDigest(f.digest)}` : ''
+  return `${paint[f.severity](LABEL[f.severity].padEnd(4))} ${c.bold(workloadLabel(f))} container ${f.container}: ${f.kind}${digest}${f.verdict ? ` [${f.verdict}]` : ''}`
+}
+
+function uncheckedHead(u: Unchecked, c: Colors, paint: Paint): string {
+  return `${paint.unchecked('UNCHECKED')} ${c.bold(workloadLabel(u))} container ${u.container}: ${u.image}`
+}
+
+/** The rows of findings and of what could not be checked: the report's body. */
 function rowLines(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions): string[] {
   const {c, paint} = palette(opts.color)
   const out: string[] = []
   for (const f of rows.findings) {
-    const digest = f.digest ? ` ${shortDigest(f.digest)}` : ''
-    out.push(
-      `${paint[f.severity](LABEL[f.severity].padEnd(4))} ${c.bold(workloadLabel(f))} container ${f.container}: ${f.kind}${digest}${f.verdict ? ` [${f.verdict}]` : ''}`,
-    )
+    out.push(findingHead(f, c, paint))
     out.push(`     ${f.message}`)
     out.push(`     fix: ${f.fix}`)
     if (opts.wide) out.push(`     pods: ${f.pods.join(', ')}`)
   }
   for (const u of rows.unchecked) {
-    out.push(`${paint.unchecked('UNCHECKED')} ${c.bold(workloadLabel(u))} container ${u.container}: ${u.image}`)
+    out.push(uncheckedHead(u, c, paint))
     out.push(`     ${u.reason}`)
     if (opts.wide) out.push(`     pods: ${u.pods.join(', ')}`)
   }
@@ -70,9 +78,13 @@ export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): strin
   return out.join('\n') + '\n'
 }
 
-/** `scan --watch`: the rows that just appeared, rendered as the report renders them. */
+/**
+ * `scan --watch`: one line per row that just appeared, the report row's first line as the report renders it (a log
+ * to follow or grep; the message and the fix are `scan`'s report).
+ */
 export function renderScanRows(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions = {}): string {
-  const lines = rowLines(rows, opts)
+  const {c, paint} = palette(opts.color)
+  const lines = [...rows.findings.map((f) => findingHead(f, c, paint)), ...rows.unchecked.map((u) => uncheckedHead(u, c, paint))]
   return lines.length ? lines.join('\n') + '\n' : ''
 }
 

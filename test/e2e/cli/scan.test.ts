@@ -438,6 +438,9 @@ describe('scan --watch', () => {
     }
     expect(stderr.split(row).length - 1).toBe(1)
     expect(stderr).toContain('Watch ended')
+    // One line per row: the report's first line, without its message and fix.
+    expect(stderr).not.toContain('fix:')
+    expect(stderr).toMatch(/^WARN live\/Deployment\/web container app: skew sha256:/m)
     expect(watches().every((r) => r.query.watch === 'true' && r.query.resourceVersion !== undefined)).toBe(true)
   }, 60_000)
 
