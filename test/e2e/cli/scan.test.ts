@@ -444,6 +444,38 @@ describe('scan --watch', () => {
     expect(watches().every((r) => r.query.watch === 'true' && r.query.resourceVersion !== undefined)).toBe(true)
   }, 60_000)
 
+  it('a watch that cannot connect is retried, apart, then sees what happens; a quiet watch stays up', async () => {
+    kube.failNext({status: 500, path: '/namespaces/retry/pods', withQuery: 'watch', times: 2})
+    const child = spawn(
+      process.execPath,
+      [BIN, 'scan', '--kubeconfig', kubeconfig, '--policy', trust.policy, '--attestors', trust.attestors, '--attestations', trust.atts].concat([
+        '--insecure-registry',
+        host,
+        '-n',
+        'retry',
+        '--watch',
+      ]),
+      {env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe']},
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    try {
+      await until('the third attempt', () => kube.openWatches() === 1)
+      expect(kube.requests.filter((r) => r.query.watch !== undefined).map((r) => r.status)).toEqual([500, 500, 200])
+      // A quiet watch keeps the process alive (nothing but the open watch holds it).
+      await new Promise((r) => setTimeout(r, 2000))
+      expect(child.exitCode).toBeNull()
+      kube.watchEvent('ADDED', 'pods', podObject({namespace: 'retry', name: 'bad', image: `${host}/team/bad@${badDigest}`, running: badDigest}))
+      await until('the row', () => stderr.includes('DENY retry/Pod/bad container app: verdict'))
+      child.kill('SIGINT')
+      expect(await exited).toBe(5)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(stderr).toContain('Watch ended: 2 Pod event(s), 1 evaluation(s), 1 finding(s) printed')
+  }, 60_000)
+
   it('a role without watch on Pods: exit 4 at once with the role to grant', async () => {
     kube.failNext({status: 403, path: '/namespaces/live/pods', withQuery: 'watch', reason: 'Forbidden', message: 'pods is forbidden: cannot watch'})
     const r = await scan(['-n', 'live', '--watch'])
