@@ -17,7 +17,7 @@ import {gatherSignatureFacts, requireSignaturesChecked, type SignatureFactPorts}
 import {signatureRequestsNeeded, type RepositoryOverride} from '../core/signatures/requests.js'
 import {countingResolver, hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
 import {evaluatePlatformPolicy, platformFactsNeeded} from '../core/platform-policy/evaluate.js'
-import {platformPods, withPlatformPolicy, type PlatformPolicyMode} from '../core/platform-policy/preflight.js'
+import {platformPods, withPlatformPolicy, type PlatformPods, type PlatformPolicyMode} from '../core/platform-policy/preflight.js'
 import type {PlatformPolicy} from '../core/platform-policy/types.js'
 import {gatherPlatformFacts, type PlatformFactPorts} from './platform-facts.js'
 
@@ -172,17 +172,20 @@ async function signatureFacts(plan: PreflightPlan, required: NonNullable<Preflig
   )
 }
 
-/** Pods from the plan, the facts their checks need (each digest once), then the pure evaluation, folded into the result. */
-async function platformPolicy(
+/**
+ * Pods from the plan, the facts their checks need (each digest once), then the pure evaluation, folded into the result.
+ * `scan` gives its own Pods (what runs, grouped by workload); the pre-flight's come from the manifests.
+ */
+export async function platformPolicy(
   result: PreflightResult,
   images: readonly PlanImage[],
   o: NonNullable<PreflightOptions['platformPolicy']>,
   trust: TrustSources,
   progress: Progress | undefined,
+  pods: PlatformPods = platformPods(images),
 ): Promise<PreflightResult> {
   const platform = trust.platformPolicy
   if (platform === undefined) throw new SafeDeployError('INTERNAL', 'pre-flight: a platform policy is asked for but none was opened')
-  const pods = platformPods(images)
   const needed = platformFactsNeeded(platform.policy, pods.pods)
   const facts = await step(progress, `reading the platform policy's facts (${needed.length} digest(s))`, () => gatherPlatformFacts(needed, platform.facts))
   const evaluation = evaluatePlatformPolicy(platform.policy, pods.pods, facts, {now: o.now})

@@ -7,8 +7,8 @@ import {parseLockText} from '../core/lock.js'
 import {appliedFromAudit, appliedFromLock, type AppliedDigest} from '../core/scan.js'
 import type {AuditRecord} from '../core/audit.js'
 import {readTextFile, requirePath} from '../adapters/fs/files.js'
-import {KubePodLister} from '../adapters/k8s/pods.js'
-import type {ScanOptions, ScanPorts} from '../app/scan.js'
+import {KubePodLister, KubePodWatcher} from '../adapters/k8s/pods.js'
+import type {ScanOptions, ScanWatchPorts} from '../app/scan.js'
 import type {Settings} from './options.js'
 import {preflightSetup, type PreflightWiringFlags} from './wiring.js'
 import {auditReader} from './wiring-trust.js'
@@ -21,7 +21,7 @@ export interface ScanWiringFlags extends PreflightWiringFlags {
   'page-size'?: number | undefined
 }
 
-export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l: string) => void, now: Date): {options: ScanOptions; ports: ScanPorts} {
+export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l: string) => void, now: Date): {options: ScanOptions; ports: ScanWatchPorts} {
   // --lock is the drift reference here, never a resolver: nothing is resolved, the running digests are evaluated.
   const {lock, ...rest} = flags
   // What runs in a cluster is GKE's to admit, whatever target a profile names for deploys.
@@ -48,6 +48,11 @@ export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l:
           if (lock !== undefined) out.push(...appliedFromLock(parseLockText(readTextFile(lock, 'lock file', {location: true}), lock), lock))
           return out
         }
+  const client = {
+    ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
+    ...(kube.context ? {context: kube.context} : {}),
+    ...(flags['page-size'] ? {pageSize: flags['page-size']} : {}),
+  }
   return {
     options: {
       // -A: every namespace; else -n, the profile's, then the context's (preflightTarget resolved it).
@@ -57,17 +62,13 @@ export function scanSetup(flags: ScanWiringFlags, settings: Settings, debug: (l:
       systemAllowlist: pre.systemAllowlist,
       ...(pre.attestHint ? {attestHint: pre.attestHint} : {}),
       ...(pre.signatures ? {signatures: pre.signatures} : {}),
+      ...(pre.platformPolicy ? {platformPolicy: pre.platformPolicy} : {}),
       now,
     },
     ports: {
-      pods: new KubePodLister(
-        {
-          ...(kube.kubeconfig ? {kubeconfig: kube.kubeconfig} : {}),
-          ...(kube.context ? {context: kube.context} : {}),
-          ...(flags['page-size'] ? {pageSize: flags['page-size']} : {}),
-        },
-        debug,
-      ),
+      pods: new KubePodLister(client, debug),
+      // Built for every scan, connects only when --watch iterates it.
+      watcher: new KubePodWatcher(client, debug),
       openTrust: prePorts.openTrust,
       ...(applied ? {applied} : {}),
     },

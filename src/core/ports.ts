@@ -8,6 +8,7 @@ import type {Signer} from './attestation/sign.js'
 import type {Policy} from './policy/types.js'
 import type {ImageSite} from './manifest/types.js'
 import type {ListedPod, OwnerObject} from './scan.js'
+import type {PodEvent} from './scan-watch.js'
 import type {AuditRecord} from './audit.js'
 import type {SignatureArtifacts} from './signatures/types.js'
 
@@ -134,6 +135,14 @@ export interface InputReader {
 export interface PodLister {
   listPods(scope: {namespace?: string | undefined; selector?: string | undefined}): Promise<ListedPod[]>
   listOwners(kind: 'ReplicaSet' | 'Job', namespaces: readonly string[] | undefined): Promise<OwnerObject[]>
+}
+
+/**
+ * `scan --watch`: the Pods in scope as events (data), until the signal aborts: first a full list, then
+ * each change; a list again whenever the watch could not resume where it stopped. Read-only (list, watch).
+ */
+export interface PodWatcher {
+  watchPods(scope: {namespace?: string | undefined; selector?: string | undefined}, signal: AbortSignal): AsyncIterable<PodEvent>
 }
 
 /** The audit log of deploy decisions (append-only). */

@@ -13,6 +13,7 @@ import {SafeDeployError} from './errors.js'
 import {BREAK_GLASS_ANNOTATION} from './manifest/breakglass.js'
 import {isSha256Digest, parseWritten} from './reference/index.js'
 import type {PlanImage, PlanImageResult, Target, Verdict} from './preflight.js'
+import {platformPods, PLATFORM_REASON, type PlatformPods, type PlatformPolicyReport} from './platform-policy/preflight.js'
 
 export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer'
 
@@ -147,6 +148,9 @@ export function evaluationKey(i: Pick<PlanImage, 'image' | 'namespace' | 'servic
   return [i.image, i.namespace, i.serviceAccount, i.breakGlass ? 'break-glass' : ''].join('\u0000')
 }
 
+/** The reason of a container the kubelet has not pulled yet (a watch waits for its next event instead of reporting it). */
+export const NOT_PULLED = 'no running digest yet (the kubelet has not reported an imageID)'
+
 interface Use {
   pod: RunningPod
   container: RunningContainer
@@ -166,10 +170,7 @@ function uses(pods: readonly RunningPod[]): {running: Use[]; unknown: Array<{pod
         unknown.push({
           pod,
           container: c,
-          reason:
-            c.imageID === undefined || c.imageID === ''
-              ? 'no running digest yet (the kubelet has not reported an imageID)'
-              : `the imageID ${c.imageID} names no repository digest`,
+          reason: c.imageID === undefined || c.imageID === '' ? NOT_PULLED : `the imageID ${c.imageID} names no repository digest`,
         })
       else running.push({pod, container: c, name: spec.name, digest})
     }
@@ -243,6 +244,8 @@ export interface ScanInput {
   /** The pre-flight result of every plan image `scanPlanImages` listed, keyed by `evaluationKey`. */
   verdicts: ReadonlyMap<string, PlanImageResult>
   applied?: readonly AppliedDigest[]
+  /** Evaluations that could not be completed (an enforced platform policy's ERROR), keyed by `evaluationKey`, with why. */
+  couldNotCheck?: ReadonlyMap<string, string>
   now: Date
 }
 
@@ -323,8 +326,13 @@ export function scanFindings(input: ScanInput): ScanSummary {
     const fix = r.nextSteps[0] ?? 'see the reasons above'
     if (r.signatures?.couldNotCheck) addUnchecked(u.pod, u.container, `registry signatures of ${ref} could not be read: ${r.signatures.reason}`)
 
+    const couldNotCheck = input.couldNotCheck?.get(evaluationKey(plan))
+    if (couldNotCheck !== undefined) addUnchecked(u.pod, u.container, couldNotCheck)
+
     const policyReasons = r.reasons.filter((x) => !x.includes(SIGNATURE_REASON))
-    const denial = policyDenial(r)
+    // An enforced platform policy that finds the digest NON_CONFORMANT denies it as the classic policy would (its reasons say which).
+    const platformDenied = r.verdict === 'DENY' && r.reasons.some((x) => x.startsWith(PLATFORM_REASON))
+    const denial = policyDenial(r) ?? (platformDenied ? 'DENY' : undefined)
     if (denial !== undefined && !plan.breakGlass)
       add({...base, kind: 'verdict', severity: denial === 'DENY' ? 'deny' : 'dry-run', message: policyReasons.join(' '), fix}, u.pod.name)
     if (r.signatures && !r.signatures.satisfied && !r.signatures.couldNotCheck && !plan.breakGlass)
@@ -461,10 +469,10 @@ export function ownerKey(kind: string, namespace: string, name: string): string 
   return `${kind}/${namespace}/${name}`
 }
 
-/** The ClusterRole `scan` needs: read-only (get, list) on Pods and the controllers that own them. */
+/** The ClusterRole `scan` needs: read-only (get, list; watch on Pods for --watch) on Pods and the controllers that own them. */
 export function scanClusterRole(name = 'safe-deploy-scan'): string {
   return [
-    '# safe-deploy scan is read-only: it only gets and lists these resources.',
+    '# safe-deploy scan is read-only: it only gets and lists these resources (and watches Pods with --watch).',
     'apiVersion: rbac.authorization.k8s.io/v1',
     'kind: ClusterRole',
     'metadata:',
@@ -472,7 +480,7 @@ export function scanClusterRole(name = 'safe-deploy-scan'): string {
     'rules:',
     '  - apiGroups: [""]',
     '    resources: [pods]',
-    '    verbs: [get, list]',
+    '    verbs: [get, list, watch]',
     '  - apiGroups: [apps]',
     '    resources: [replicasets, deployments, statefulsets, daemonsets]',
     '    verbs: [get, list]',
@@ -521,4 +529,30 @@ export function appliedFromAudit(
       return [{source: `${source}, ${typeof r.time === 'string' ? r.time : 'applied'}`, image: i.image, repository, digest: i.digest, workload}]
     }),
   )
+}
+
+/**
+ * The Pods a platform policy evaluates in a scan: one per workload (its namespace, service account and running
+ * containers), each running digest once; the spec's tag as written is the classic policy's concern (the `tag` row).
+ * planIndex points into `images`, as withPlatformPolicy expects.
+ */
+export function scanPlatformPods(images: readonly PlanImage[]): PlatformPods {
+  const running = images.flatMap((img, i) => (img.digest === undefined ? [] : [i]))
+  const pods = platformPods(running.map((i) => images[i] as PlanImage))
+  return {pods: pods.pods, planIndex: pods.planIndex.map((idx) => idx.map((k) => running[k] as number))}
+}
+
+/** An enforced platform policy's ERROR images as "could not check" rows, keyed by the plan image's `evaluationKey`. */
+export function platformCouldNotCheck(images: readonly PlanImage[], pods: PlatformPods, report: PlatformPolicyReport | undefined): Map<string, string> {
+  const out = new Map<string, string>()
+  if (report === undefined || report.mode !== 'enforce') return out
+  report.pods.forEach((pod, p) =>
+    pod.images.forEach((img, i) => {
+      const plan = images[pods.planIndex[p]?.[i] ?? -1]
+      if (plan === undefined || img.verdict !== 'ERROR') return
+      const why = img.checks.filter((c) => c.verdict === 'ERROR').map((c) => c.explanation)
+      out.set(evaluationKey(plan), `the platform policy ${report.source} could not check ${img.image}: ${why.join(' ') || 'ERROR'}`)
+    }),
+  )
+  return out
 }

@@ -1,6 +1,6 @@
 /** Pure renderers for a scan: terminal text (the fix per row), Markdown for reviewers, JUnit for CD, names. */
 import picocolors from 'picocolors'
-import type {Finding, ScanResult, Severity} from '../core/scan.js'
+import type {Finding, ScanResult, Severity, Unchecked} from '../core/scan.js'
 import {shortDigest} from './preflight.js'
 
 const {createColors} = picocolors
@@ -32,28 +32,60 @@ function workloadLabel(f: Pick<Finding, 'namespace' | 'workload'>): string {
   return `${f.namespace}/${f.workload.kind}/${f.workload.name}`
 }
 
-export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): string {
-  const c = createColors(opts.color === true)
-  const paint: Record<Severity, (s: string) => string> = {deny: c.red, unchecked: c.magenta, 'dry-run': c.yellow, warning: c.yellow}
+type Paint = Record<Severity, (s: string) => string>
+type Colors = ReturnType<typeof createColors>
+
+function palette(color: boolean | undefined): {c: ReturnType<typeof createColors>; paint: Paint} {
+  const c = createColors(color === true)
+  return {c, paint: {deny: c.red, unchecked: c.magenta, 'dry-run': c.yellow, warning: c.yellow}}
+}
+
+/** A finding's first line in the report: severity, workload, container, kind, digest, verdict. */
+function findingHead(f: Finding, c: Colors, paint: Paint): string {
+  const digest = f.digest ? ` ${shortDigest(f.digest)}` : ''
+  return `${paint[f.severity](LABEL[f.severity].padEnd(4))} ${c.bold(workloadLabel(f))} container ${f.container}: ${f.kind}${digest}${f.verdict ? ` [${f.verdict}]` : ''}`
+}
+
+function uncheckedHead(u: Unchecked, c: Colors, paint: Paint): string {
+  return `${paint.unchecked('UNCHECKED')} ${c.bold(workloadLabel(u))} container ${u.container}: ${u.image}`
+}
+
+/** The rows of findings and of what could not be checked: the report's body. */
+function rowLines(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions): string[] {
+  const {c, paint} = palette(opts.color)
   const out: string[] = []
-  out.push(`Scan (read-only) of ${scopeLabel(r)}: ${r.pods} Pod(s), ${r.workloads} workload(s), ${r.digests} running digest(s); policy ${r.policy.source}`)
-  for (const f of r.findings) {
-    const digest = f.digest ? ` ${shortDigest(f.digest)}` : ''
-    out.push(
-      `${paint[f.severity](LABEL[f.severity].padEnd(4))} ${c.bold(workloadLabel(f))} container ${f.container}: ${f.kind}${digest}${f.verdict ? ` [${f.verdict}]` : ''}`,
-    )
+  for (const f of rows.findings) {
+    out.push(findingHead(f, c, paint))
     out.push(`     ${f.message}`)
     out.push(`     fix: ${f.fix}`)
     if (opts.wide) out.push(`     pods: ${f.pods.join(', ')}`)
   }
-  for (const u of r.unchecked) {
-    out.push(`${paint.unchecked('UNCHECKED')} ${c.bold(workloadLabel(u))} container ${u.container}: ${u.image}`)
+  for (const u of rows.unchecked) {
+    out.push(uncheckedHead(u, c, paint))
     out.push(`     ${u.reason}`)
     if (opts.wide) out.push(`     pods: ${u.pods.join(', ')}`)
   }
+  return out
+}
+
+export function renderScanText(r: ScanResult, opts: ScanTextOptions = {}): string {
+  const {c} = palette(opts.color)
+  const out: string[] = []
+  out.push(`Scan (read-only) of ${scopeLabel(r)}: ${r.pods} Pod(s), ${r.workloads} workload(s), ${r.digests} running digest(s); policy ${r.policy.source}`)
+  out.push(...rowLines(r, opts))
   for (const n of r.notes) out.push(c.dim(`note: ${n}`))
   out.push(`Result: ${r.verdict} (${counts(r)})`)
   return out.join('\n') + '\n'
+}
+
+/**
+ * `scan --watch`: one line per row that just appeared, the report row's first line as the report renders it (a log
+ * to follow or grep; the message and the fix are `scan`'s report).
+ */
+export function renderScanRows(rows: Pick<ScanResult, 'findings' | 'unchecked'>, opts: ScanTextOptions = {}): string {
+  const {c, paint} = palette(opts.color)
+  const lines = [...rows.findings.map((f) => findingHead(f, c, paint)), ...rows.unchecked.map((u) => uncheckedHead(u, c, paint))]
+  return lines.length ? lines.join('\n') + '\n' : ''
 }
 
 /** -o name: one workload per line (namespace/Kind/name) with a finding. */

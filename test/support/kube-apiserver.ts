@@ -33,10 +33,16 @@
  *    `failNext` injects (e.g. 403 Forbidden, 500).
  *  - resourceVersion bumps only when the stored object actually changes (a no-op write keeps it),
  *    which lets callers tell "configured" from "unchanged".
+ *  - Watches of a collection (`?watch=1` or `watch=true`, with `resourceVersion`, `labelSelector`): a chunked
+ *    response of JSON lines `{type, object}`, held open. Only what the test pushes with `watchEvent` is sent
+ *    (ordinary writes are not turned into events); events after the requested resourceVersion are replayed
+ *    first, as the real server does. `dropWatches()` closes every open watch (the client must resume), and
+ *    `{expire: true}` also forgets the history, so resuming from an older resourceVersion gets the real
+ *    server's `ERROR` event with a 410 Gone Status.
  *
  * What it does NOT do: authentication/authorization (tokens are recorded, never checked), schema
  * or field validation (`fieldValidation` is ignored), defaulting, real strategic-merge or
- * server-side-apply merge semantics, field ownership/managedFields and conflicts, watches, expiry of `continue` tokens,
+ * server-side-apply merge semantics, field ownership/managedFields and conflicts, events for ordinary writes, bookmarks, expiry of `continue` tokens,
  * subresources, garbage collection, admission. Never treat a pass here as proof of behaviour on
  * a real cluster; it proves what the client sent.
  */
@@ -107,6 +113,15 @@ export interface KubeApiServer {
   failNext(spec: FailureSpec): void
   /** Forget recorded requests (objects stay). */
   clearRequests(): void
+  /**
+   * Store (ADDED, MODIFIED) or remove (DELETED) an object of `resource` (e.g. "pods") with a new
+   * resourceVersion, and send the event to every open watch it matches.
+   */
+  watchEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', resource: string, obj: KubeObject): void
+  /** Close every open watch; `expire`: also forget the history (resuming from before now: 410 Gone). */
+  dropWatches(opts?: {expire?: boolean}): void
+  /** Watches open now. */
+  openWatches(): number
   stop(): Promise<void>
 }
 
@@ -443,6 +458,46 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const objects = new Map<string, KubeObject>()
   const failures: Array<FailureSpec & {left: number}> = []
   let rv = 1000
+  interface WatchEventRecord {
+    rv: number
+    resource: string
+    namespace: string | undefined
+    type: string
+    object: KubeObject
+  }
+  interface OpenWatch {
+    resource: string
+    namespace: string | undefined
+    selector: string | undefined
+    res: ServerResponse
+  }
+  const history: WatchEventRecord[] = []
+  const watches = new Set<OpenWatch>()
+  /** Resuming from a resourceVersion older than this is 410 Gone (the history before it was compacted). */
+  let compacted = 0
+
+  function watchMatches(w: OpenWatch, e: WatchEventRecord): boolean {
+    return w.resource === e.resource && (w.namespace === undefined || w.namespace === e.namespace) && matchesSelector(e.object.metadata?.labels, w.selector)
+  }
+
+  function sendEvent(w: OpenWatch, e: {type: string; object: unknown}): void {
+    w.res.write(JSON.stringify({type: e.type, object: e.object}) + '\n')
+  }
+
+  /** A collection watch: 410 when the history is gone, else the events after resourceVersion, then held open. */
+  function openWatch(t: Target, query: Record<string, string>, res: ServerResponse): void {
+    const from = query.resourceVersion ? Number(query.resourceVersion) : undefined
+    res.writeHead(200, {'Content-Type': 'application/json'})
+    if (from !== undefined && from < compacted) {
+      const gone = statusBody(410, `too old resource version: ${from} (${compacted})`, 'Expired')
+      res.end(JSON.stringify({type: 'ERROR', object: gone}) + '\n')
+      return
+    }
+    const w: OpenWatch = {resource: t.def.name, namespace: t.namespace, selector: query.labelSelector, res}
+    for (const e of history) if ((from === undefined || e.rv > from) && watchMatches(w, e)) sendEvent(w, e)
+    watches.add(w)
+    res.on('close', () => watches.delete(w))
+  }
 
   function takeFailure(method: string, path: string, query: Record<string, string>): FailureSpec | undefined {
     const idx = failures.findIndex(
@@ -638,6 +693,18 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       const body = Buffer.concat(chunks).toString('utf8')
       const method = (req.method ?? 'GET').toUpperCase()
       const contentType = req.headers['content-type']
+      const watchTarget = method === 'GET' && (query.watch === '1' || query.watch === 'true') ? parseTarget(url.pathname) : undefined
+      if (watchTarget !== undefined && watchTarget.name === undefined) {
+        const f = takeFailure(method, url.pathname, query)
+        const status = f?.status ?? 200
+        requests.push({method, path: url.pathname, query, contentType, accept: req.headers.accept, authorization: req.headers.authorization, body, status})
+        if (f === undefined) openWatch(watchTarget, query, res)
+        else
+          res
+            .writeHead(status, {'Content-Type': 'application/json'})
+            .end(JSON.stringify(statusBody(status, f.message ?? `injected failure ${status} for watch ${url.pathname}`, f.reason)))
+        return
+      }
       let status: number
       let out: Json
       try {
@@ -695,6 +762,26 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     clearRequests(): void {
       requests.length = 0
     },
+    watchEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', resource: string, obj: KubeObject): void {
+      const namespace = obj.metadata?.namespace
+      const name = obj.metadata?.name ?? ''
+      const object = structuredClone(obj)
+      object.metadata = {...object.metadata, resourceVersion: String(++rv)}
+      if (type === 'DELETED') objects.delete(objectKey(resource, namespace, name))
+      else objects.set(objectKey(resource, namespace, name), object)
+      const e: WatchEventRecord = {rv, resource, namespace, type, object}
+      history.push(e)
+      for (const w of watches) if (watchMatches(w, e)) sendEvent(w, e)
+    },
+    dropWatches(opts: {expire?: boolean} = {}): void {
+      if (opts.expire) {
+        compacted = ++rv
+        history.length = 0
+      }
+      for (const w of [...watches]) w.res.end()
+      watches.clear()
+    },
+    openWatches: () => watches.size,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()

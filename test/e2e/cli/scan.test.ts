@@ -6,10 +6,11 @@
  * status, and what reached the double: list calls only, paginated, and never anything but GET.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
+import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
-import {runCli, type CliResult} from '../../support/cli.js'
+import {BIN, isolatedEnv, runCli, type CliResult} from '../../support/cli.js'
 import {schemaErrors} from '../../support/schemas.js'
 import {deployment, startTrustSetup, type TrustSetup} from '../../support/fixtures.js'
 import {testKey} from '../../support/sigstore.js'
@@ -38,6 +39,10 @@ interface PodSpec {
 }
 
 function putPod(p: PodSpec): void {
+  kube.objects.set(objectKey('pods', p.namespace, p.name), podObject(p))
+}
+
+function podObject(p: PodSpec): KubeObject {
   const repo = p.image.replace(/[:@].*$/, '').replace(/:[^/]*$/, '')
   const obj: KubeObject = {
     apiVersion: 'v1',
@@ -66,7 +71,7 @@ function putPod(p: PodSpec): void {
       ],
     },
   }
-  kube.objects.set(objectKey('pods', p.namespace, p.name), obj)
+  return obj
 }
 
 function putOwner(resource: 'replicasets' | 'jobs', namespace: string, name: string, owner: {kind: string; name: string}): void {
@@ -325,10 +330,164 @@ describe('scan', () => {
     expect(r.code).toBe(0)
     const role = parseYaml(r.stdout) as any
     expect(role.kind).toBe('ClusterRole')
-    expect(new Set(role.rules.flatMap((x: any) => x.verbs))).toEqual(new Set(['get', 'list']))
+    expect(new Set(role.rules.flatMap((x: any) => x.verbs))).toEqual(new Set(['get', 'list', 'watch']))
     expect(role.rules.flatMap((x: any) => x.resources).sort()).toEqual(
       ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'statefulsets'].sort(),
     )
+    expect(kube.requests).toEqual([])
+  })
+})
+
+describe('scan --platform-policy', () => {
+  it('alwaysDeny: each running digest NON_CONFORMANT is a verdict row (exit 5); monitor mode reports it in a note only (exit 0)', async () => {
+    const file = join(trust.dir, 'platform-always-deny.yaml')
+    writeFileSync(file, 'gkePolicy:\n  checkSets:\n  - displayName: Deny all\n    checks:\n    - alwaysDeny: true\n')
+    const r = await scan(['-n', 'clean', '--platform-policy', file, '--json'])
+    expect(r.code).toBe(5)
+    expect(r.doc.verdict).toBe('DENY')
+    expect(r.doc.findings).toEqual([
+      expect.objectContaining({
+        kind: 'verdict',
+        severity: 'deny',
+        verdict: 'DENY',
+        workload: {kind: 'Deployment', name: 'web'},
+        digest: appDigest,
+        pods: ['web-5d8f-1', 'web-5d8f-2'],
+      }),
+    ])
+    expect(r.doc.findings[0].message).toContain(`platform policy ${file}: Image ${host}/team/app@${appDigest} is NON_CONFORMANT`)
+
+    const monitor = await scan(['-n', 'clean', '--platform-policy', file, '--platform-policy-mode', 'monitor', '--json'])
+    expect(monitor.code).toBe(0)
+    expect(monitor.doc.findings).toEqual([])
+    expect(monitor.doc.notes.join('\n')).toContain('monitor mode')
+  })
+})
+
+/** Polls until `ok` holds (a watch is open, a line was printed); fails with `what` after 30 s. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  const end = Date.now() + 30_000
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('scan --watch', () => {
+  it('a new Pod on an unattested digest appears as one row; a dropped watch resumes, an expired one lists again; Ctrl-C: exit 5, GET only', async () => {
+    putOwner('replicasets', 'live', 'web-1', {kind: 'Deployment', name: 'web'})
+    putPod({namespace: 'live', name: 'web-1-a', image: `${host}/team/app@${appDigest}`, running: appDigest, owner: {kind: 'ReplicaSet', name: 'web-1'}})
+    const child = spawn(
+      process.execPath,
+      [BIN, 'scan', '--kubeconfig', kubeconfig, '--policy', trust.policy, '--attestors', trust.attestors, '--attestations', trust.atts].concat([
+        '--insecure-registry',
+        host,
+        '-n',
+        'live',
+        '--watch',
+      ]),
+      {env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe']},
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    const watches = () => kube.requests.filter((r) => r.path === '/api/v1/namespaces/live/pods' && r.query.watch !== undefined)
+    const lists = () => kube.requests.filter((r) => r.path === '/api/v1/namespaces/live/pods' && r.query.watch === undefined)
+    const row = `DENY live/Deployment/web container app: verdict`
+    try {
+      await until('the watch', () => kube.openWatches() === 1)
+      expect(stderr).not.toContain('DENY')
+
+      // A rollout: the new ReplicaSet's Pod runs a digest nobody attested.
+      putOwner('replicasets', 'live', 'web-2', {kind: 'Deployment', name: 'web'})
+      const bad = podObject({
+        namespace: 'live',
+        name: 'web-2-a',
+        image: `${host}/team/bad@${badDigest}`,
+        running: badDigest,
+        owner: {kind: 'ReplicaSet', name: 'web-2'},
+      })
+      kube.watchEvent('ADDED', 'pods', bad)
+      await until('the finding', () => stderr.includes(row))
+      expect(stderr).toContain(`skew`)
+      const rv = (kube.objects.get(objectKey('pods', 'live', 'web-2-a'))?.metadata?.resourceVersion ?? '') as string
+
+      // The server closes the watch: resumed from the last resourceVersion seen, no new list.
+      const listsBefore = lists().length
+      kube.dropWatches()
+      await until('the resumed watch', () => watches().length === 2 && kube.openWatches() === 1)
+      expect(watches()[1]?.query.resourceVersion).toBe(rv)
+      expect(lists().length).toBe(listsBefore)
+
+      // The history is gone (410 Gone): listed again, then watched; what was printed is not printed again.
+      kube.dropWatches({expire: true})
+      await until('the list after 410 Gone', () => lists().length === listsBefore + 1 && kube.openWatches() === 1)
+      kube.watchEvent('MODIFIED', 'pods', {...bad, metadata: {...bad.metadata, labels: {restarted: 'yes'}}})
+      // Events are judged in order: once the break-glass Pod's row is out, the MODIFIED event was judged too.
+      kube.watchEvent(
+        'ADDED',
+        'pods',
+        podObject({namespace: 'live', name: 'hotfix', image: `${host}/team/bad@${badDigest}`, running: badDigest, annotations: {[BREAK_GLASS]: 'true'}}),
+      )
+      await until('the break-glass row', () => stderr.includes('live/Pod/hotfix container app: break-glass'))
+
+      child.kill('SIGINT')
+      expect(await exited).toBe(5)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(stderr.split(row).length - 1).toBe(1)
+    expect(stderr).toContain('Watch ended')
+    // One line per row: the report's first line, without its message and fix.
+    expect(stderr).not.toContain('fix:')
+    expect(stderr).toMatch(/^WARN live\/Deployment\/web container app: skew sha256:/m)
+    expect(watches().every((r) => r.query.watch === 'true' && r.query.resourceVersion !== undefined)).toBe(true)
+  }, 60_000)
+
+  it('a watch that cannot connect is retried, apart, then sees what happens; a quiet watch stays up', async () => {
+    kube.failNext({status: 500, path: '/namespaces/retry/pods', withQuery: 'watch', times: 2})
+    const child = spawn(
+      process.execPath,
+      [BIN, 'scan', '--kubeconfig', kubeconfig, '--policy', trust.policy, '--attestors', trust.attestors, '--attestations', trust.atts].concat([
+        '--insecure-registry',
+        host,
+        '-n',
+        'retry',
+        '--watch',
+      ]),
+      {env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe']},
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    try {
+      await until('the third attempt', () => kube.openWatches() === 1)
+      expect(kube.requests.filter((r) => r.query.watch !== undefined).map((r) => r.status)).toEqual([500, 500, 200])
+      // A quiet watch keeps the process alive (nothing but the open watch holds it).
+      await new Promise((r) => setTimeout(r, 2000))
+      expect(child.exitCode).toBeNull()
+      kube.watchEvent('ADDED', 'pods', podObject({namespace: 'retry', name: 'bad', image: `${host}/team/bad@${badDigest}`, running: badDigest}))
+      await until('the row', () => stderr.includes('DENY retry/Pod/bad container app: verdict'))
+      child.kill('SIGINT')
+      expect(await exited).toBe(5)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(stderr).toContain('Watch ended: 2 Pod event(s), 1 evaluation(s), 1 finding(s) printed')
+  }, 60_000)
+
+  it('a role without watch on Pods: exit 4 at once with the role to grant', async () => {
+    kube.failNext({status: 403, path: '/namespaces/live/pods', withQuery: 'watch', reason: 'Forbidden', message: 'pods is forbidden: cannot watch'})
+    const r = await scan(['-n', 'live', '--watch'])
+    expect(r.code).toBe(4)
+    expect(r.stderr).toContain('could not watch Pods in namespace live: HTTP 403')
+    expect(r.stderr).toContain('--print-rbac')
+    expect(kube.requests.filter((x) => x.query.watch !== undefined)).toHaveLength(1)
+  })
+
+  it('--watch with --json is refused (exit 2): a watch prints rows, not one document', async () => {
+    const r = await scan(['-n', 'live', '--watch', '--json'])
+    expect(r.code).toBe(2)
     expect(kube.requests).toEqual([])
   })
 })

@@ -9,6 +9,8 @@ import {
   appliedFromLock,
   evaluationKey,
   exitForScan,
+  platformCouldNotCheck,
+  scanPlatformPods,
   runningDigest,
   scanFindings,
   scanPlanImages,
@@ -315,5 +317,83 @@ describe('withTopOwners', () => {
       'Pod/lonely',
       'ReplicaSet/gone',
     ])
+  })
+})
+
+describe('the platform policy in a scan', () => {
+  it('one Pod per workload with its running digests; the tag as written is left to the classic policy', () => {
+    const pods = [
+      pod('web-1'),
+      pod('web-2'),
+      pod('api-1', {workload: {kind: 'Deployment', name: 'api'}, image: `${REPO}@${D2}`, imageID: `docker-pullable://${REPO}@${D2}`}),
+    ]
+    const plan = scanPlanImages(pods)
+    const platform = scanPlatformPods(plan)
+    expect(platform.pods.map((p) => [p.name, p.namespace, p.serviceAccount, p.images.map((i) => i.digest)])).toEqual([
+      ['Deployment/web', 'prod', 'default', [D1]],
+      ['Deployment/api', 'prod', 'default', [D2]],
+    ])
+    // Indexes into the whole plan (the written tag is in it, not in any Pod).
+    expect(platform.planIndex.flat().map((i) => plan[i]?.digest)).toEqual([D1, D2])
+  })
+
+  it('NON_CONFORMANT folded into the verdict is a verdict row; ERROR (enforced) is "could not check", exit 4', () => {
+    const pods = [
+      pod('web-1', {image: `${REPO}@${D1}`}),
+      pod('api-1', {workload: {kind: 'Deployment', name: 'api'}, image: `${REPO}@${D2}`, imageID: `docker-pullable://${REPO}@${D2}`}),
+    ]
+    const {verdicts, plan} = evaluate(pods, (p) =>
+      p.digest === D1
+        ? {...result(p, 'DENY'), attestors: [], reasons: [`platform policy pp.yaml: Image ${p.image} is NON_CONFORMANT (Pod Deployment/web, check set 0).`]}
+        : {...result(p, 'ALLOW'), attestors: []},
+    )
+    const allow = {kind: 'default' as const, evaluationMode: 'ALWAYS_ALLOW' as const, enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG' as const}
+    for (const v of verdicts.values()) Object.assign(v, {rule: allow})
+    const platform = scanPlatformPods(plan)
+    const image = (digest: string, verdict: 'NON_CONFORMANT' | 'ERROR') => ({
+      image: `${REPO}@${digest}`,
+      digest,
+      container: 'app',
+      init: false,
+      verdict,
+      exemption: null,
+      checks: [{index: 0, displayName: 'fresh', kind: 'imageFreshnessCheck', verdict, explanation: verdict === 'ERROR' ? 'upload time unreadable' : 'too old'}],
+      notes: [],
+    })
+    const report = {
+      source: 'pp.yaml',
+      mode: 'enforce' as const,
+      verdict: 'ERROR' as const,
+      notes: [],
+      pods: [
+        {
+          name: 'Deployment/web',
+          namespace: 'prod',
+          serviceAccount: 'default',
+          verdict: 'NON_CONFORMANT' as const,
+          checkSetIndex: 0,
+          checkSetDisplayName: null,
+          images: [image(D1, 'NON_CONFORMANT')],
+        },
+        {
+          name: 'Deployment/api',
+          namespace: 'prod',
+          serviceAccount: 'default',
+          verdict: 'ERROR' as const,
+          checkSetIndex: 0,
+          checkSetDisplayName: null,
+          images: [image(D2, 'ERROR')],
+        },
+      ],
+    }
+    const couldNotCheck = platformCouldNotCheck(plan, platform, report)
+    expect([...couldNotCheck.values()]).toEqual([`the platform policy pp.yaml could not check ${REPO}@${D2}: upload time unreadable`])
+    const s = scanFindings({pods, verdicts, couldNotCheck, now: NOW})
+    expect(s.findings).toEqual([expect.objectContaining({kind: 'verdict', severity: 'deny', workload: {kind: 'Deployment', name: 'web'}, digest: D1})])
+    expect(s.unchecked).toEqual([expect.objectContaining({workload: {kind: 'Deployment', name: 'api'}, reason: expect.stringContaining('could not check')})])
+    expect(exitForScan(s)).toBe(5)
+    expect(exitForScan(scanFindings({pods: [pods[1] as RunningPod], verdicts, couldNotCheck, now: NOW}))).toBe(4)
+    // Monitor mode: reported in the notes only, nothing is "could not check".
+    expect(platformCouldNotCheck(plan, platform, {...report, mode: 'monitor'}).size).toBe(0)
   })
 })
