@@ -19,6 +19,6 @@ export default {
   testTimeout: 30000,
   // Jest's default is one worker fewer than the cores: one worker on these 2-core machines. Most suites spend their
   // time waiting on child processes (the CLI, kubectl) and local servers, so three workers run the whole suite in
-  // about 355 s instead of about 665 s here; four were no faster (measured: docs/testing.md#suite-time).
+  // about 354 s instead of about 663 s here; four were no faster (measured: docs/testing.md#suite-time).
   maxWorkers: 3,
 }
