@@ -3,7 +3,8 @@
  * policy, the platform policy) can report every problem with its line. Aliases are resolved (a recursive
  * one is reported, not followed); an object given as data (the REST form) gives the same tree without lines.
  */
-import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter} from 'yaml'
+import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
+import {SafeDeployError} from './errors.js'
 
 export type Tree =
   | {t: 'map'; line: number | undefined; entries: Array<{key: string; keyLine: number | undefined; value: Tree}>}
@@ -70,4 +71,62 @@ export function describe(t: Tree | undefined): string {
 
 export function isNull(t: Tree | undefined): boolean {
   return t === undefined || (t.t === 'scalar' && t.value === null)
+}
+
+/** One problem of a strict parser: where (path, line when known) and what. */
+export interface Problem {
+  path: string
+  line: number | undefined
+  message: string
+}
+
+/** Every problem at once: one error listing them in file order, each saying its own file:line once. */
+export function problemsError(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, found: Problem[], hint: string): SafeDeployError {
+  // In file order (stable: problems on one line keep their discovery order; problems without a line go last).
+  const problems = [...found].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+  // Each problem says where it is, once; the summary only counts them (they are listed from `errors`).
+  const errors = problems.map(
+    (p) =>
+      new SafeDeployError(code, `${source}${p.line === undefined ? '' : `:${p.line}`}: ${p.path}: ${p.message}`, {
+        location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})},
+      }),
+  )
+  const n = problems.length
+  return new SafeDeployError(code, `${source}: ${title} (${n} problem${n === 1 ? '' : 's'}):`, {hint, errors, location: {file: source}})
+}
+
+/**
+ * A policy file read as one document's tree: every syntax error listed (INVALID_INPUT), an empty file or a second
+ * document refused (POLICY_INVALID). `what` names the policy in messages; `empty` says what was expected and how
+ * to get it; `hint` is the invalid-policy hint.
+ */
+export function policyDocumentTree(text: string, file: string, what: {title: string; empty: {message: string; hint: string}; hint: string}): Tree {
+  const lc = new LineCounter()
+  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false})
+  const list = Array.isArray(docs) ? docs : []
+  const syntax: Problem[] = []
+  for (const doc of list) {
+    for (const e of doc.errors) {
+      syntax.push({
+        path: 'syntax',
+        line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line,
+        message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`,
+      })
+    }
+  }
+  if (syntax.length > 0) throw problemsError('INVALID_INPUT', file, 'malformed policy file', syntax, 'fix the YAML/JSON syntax at the lines listed')
+  const nonEmpty = list.filter((d) => d.contents !== null)
+  if (nonEmpty.length === 0) throw new SafeDeployError('POLICY_INVALID', `${file}: ${what.empty.message}`, {hint: what.empty.hint, location: {file}})
+  if (nonEmpty.length > 1) {
+    const line = lineOf((nonEmpty[1] as Document).contents, lc)
+    throw problemsError(
+      'POLICY_INVALID',
+      file,
+      what.title,
+      [{path: 'document 2', line, message: `expected a single policy document, got ${nonEmpty.length} YAML documents`}],
+      what.hint,
+    )
+  }
+  const doc = nonEmpty[0] as Document
+  return yamlTree(doc.contents, doc, lc)
 }

@@ -9,9 +9,7 @@
  * the server would reject (ordering, one kind per check, enum values, patterns: docs/platform-policy.md#policy-files) is a problem, since
  * Google would not have stored such a policy.
  */
-import {LineCounter, parseAllDocuments, type Document} from 'yaml'
-import {describe, isNull, lineOf, objectTree, yamlTree, type Tree} from '../input-tree.js'
-import {SafeDeployError} from '../errors.js'
+import {describe, isNull, objectTree, policyDocumentTree, problemsError, type Problem, type Tree} from '../input-tree.js'
 import {checkPkixKey, defaultPkixKeyId, parsePublicKey} from '../attestation/keys.js'
 import {validateAllowPattern, validateSourceRepoPattern, validateTrustedDirPattern} from './patterns.js'
 import {
@@ -32,12 +30,6 @@ import {
 } from './types.js'
 
 type MapTree = Extract<Tree, {t: 'map'}>
-
-interface Problem {
-  path: string
-  line: number | undefined
-  message: string
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Field lists (SDK-MSG, docs/platform-policy.md#policy-files)
@@ -684,59 +676,23 @@ const HINT =
   'fix the fields listed; the file format is what `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml` writes ' +
   '(https://cloud.google.com/binary-authorization/docs/cv-platform-policies)'
 
-function fail(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, found: Problem[], hint: string): SafeDeployError {
-  const problems = [...found].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
-  const errors = problems.map(
-    (p) =>
-      new SafeDeployError(code, `${source}${p.line === undefined ? '' : `:${p.line}`}: ${p.path}: ${p.message}`, {
-        location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})},
-      }),
-  )
-  const n = problems.length
-  return new SafeDeployError(code, `${source}: ${title} (${n} problem${n === 1 ? '' : 's'}):`, {hint, errors, location: {file: source}})
-}
-
 function finish(root: Tree, source: string): PlatformPolicy {
   const {policy, problems} = validate(root, source)
-  if (!policy) throw fail('POLICY_INVALID', source, 'invalid GKE platform policy', problems, HINT)
+  if (!policy) throw problemsError('POLICY_INVALID', source, 'invalid GKE platform policy', problems, HINT)
   return policy
 }
 
 /** Parse a platform policy file (YAML or JSON). Throws POLICY_INVALID listing every problem, or INVALID_INPUT for bad syntax. */
 export function parsePlatformPolicyText(text: string, file: string): PlatformPolicy {
-  const lc = new LineCounter()
-  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false})
-  const list = Array.isArray(docs) ? docs : []
-  const syntax: Problem[] = []
-  for (const doc of list) {
-    for (const e of doc.errors) {
-      syntax.push({
-        path: 'syntax',
-        line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line,
-        message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`,
-      })
-    }
-  }
-  if (syntax.length > 0) throw fail('INVALID_INPUT', file, 'malformed policy file', syntax, 'fix the YAML/JSON syntax at the lines listed')
-  const nonEmpty = list.filter((d) => d.contents !== null)
-  if (nonEmpty.length === 0) {
-    throw new SafeDeployError('POLICY_INVALID', `${file}: the policy file is empty; expected a GKE platform policy with gkePolicy`, {
+  const tree = policyDocumentTree(text, file, {
+    title: 'invalid GKE platform policy',
+    empty: {
+      message: 'the policy file is empty; expected a GKE platform policy with gkePolicy',
       hint: 'export it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > policy.yaml`',
-      location: {file},
-    })
-  }
-  if (nonEmpty.length > 1) {
-    const line = lineOf((nonEmpty[1] as Document).contents, lc)
-    throw fail(
-      'POLICY_INVALID',
-      file,
-      'invalid GKE platform policy',
-      [{path: 'document 2', line, message: `expected a single policy document, got ${nonEmpty.length} YAML documents`}],
-      HINT,
-    )
-  }
-  const doc = nonEmpty[0] as Document
-  return finish(yamlTree(doc.contents, doc, lc), file)
+    },
+    hint: HINT,
+  })
+  return finish(tree, file)
 }
 
 /** Validate a platform policy object from the REST API; problems carry no line numbers. */

@@ -3,8 +3,7 @@
  * JSON object. Every problem is collected, then one SafeDeployError POLICY_INVALID lists them all
  * (`file:line: field: expected X, got Y`), like gcloud's DecodeError plus the API's import-time checks (docs/binauthz.md#policy-file-formats).
  */
-import {LineCounter, parseAllDocuments, type Document} from 'yaml'
-import {describe, isNull, lineOf, objectTree, yamlTree, type Tree} from '../input-tree.js'
+import {describe, isNull, objectTree, policyDocumentTree, problemsError, type Problem, type Tree} from '../input-tree.js'
 import {SafeDeployError} from '../errors.js'
 import {systemAllowlistFromPolicy, validatePattern, type SystemAllowlist} from './allowlist.js'
 import {
@@ -23,12 +22,6 @@ import {
 import {parseAttestorName, parseLocationPolicyName, parseProjectPolicyName} from '../resource-names.js'
 
 /** A parsed value with its line, from YAML (lines) or a plain object (no lines). */
-
-interface Problem {
-  path: string
-  line: number | undefined
-  message: string
-}
 
 const POLICY_FIELDS = [
   'name',
@@ -386,21 +379,6 @@ const HINT =
   'fix the fields listed; the file format is what `gcloud container binauthz policy export` writes ' +
   '(https://cloud.google.com/binary-authorization/docs/policy-yaml-reference)'
 
-function problemLine(source: string, p: {line: number | undefined; path: string; message: string}): string {
-  return `${source}${p.line === undefined ? '' : `:${p.line}`}: ${p.path}: ${p.message}`
-}
-
-function fail(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: string, title: string, found: Problem[], hint: string): SafeDeployError {
-  // In file order (stable: problems on one line keep their discovery order; problems without a line go last).
-  const problems = [...found].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
-  // Each problem says where it is, once; the summary only counts them (they are listed from `errors`).
-  const errors = problems.map(
-    (p) => new SafeDeployError(code, problemLine(source, p), {location: {file: source, path: p.path, ...(p.line === undefined ? {} : {line: p.line})}}),
-  )
-  const n = problems.length
-  return new SafeDeployError(code, `${source}: ${title} (${n} problem${n === 1 ? '' : 's'}):`, {hint, errors, location: {file: source}})
-}
-
 /** A listed policy problem without the `file:line: ` it starts with (for renderers that say where themselves). */
 export function problemText(err: SafeDeployError): string {
   const file = err.location?.file
@@ -411,7 +389,7 @@ export function problemText(err: SafeDeployError): string {
 
 function finish(root: Tree, source: string, options: ParseOptions): Policy {
   const {policy, problems} = validatePolicy(root, source, options)
-  if (!policy) throw fail('POLICY_INVALID', source, 'invalid Binary Authorization policy', problems, HINT)
+  if (!policy) throw problemsError('POLICY_INVALID', source, 'invalid Binary Authorization policy', problems, HINT)
   return policy
 }
 
@@ -420,43 +398,15 @@ function finish(root: Tree, source: string, options: ParseOptions): Policy {
 
 /** Parse a policy file (YAML or JSON, as `gcloud container binauthz policy export` writes it). */
 export function parsePolicyText(text: string, file: string, options: ParseOptions = {}): Policy {
-  const lc = new LineCounter()
-  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false})
-  const list = Array.isArray(docs) ? docs : []
-  const syntax: Problem[] = []
-  for (const doc of list) {
-    for (const e of doc.errors) {
-      syntax.push({
-        path: 'syntax',
-        line: e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line,
-        message: `expected valid YAML or JSON, got: ${e.message.split('\n')[0] ?? e.message}`,
-      })
-    }
-  }
-  if (syntax.length > 0) {
-    throw fail('INVALID_INPUT', file, 'malformed policy file', syntax, 'fix the YAML/JSON syntax at the lines listed')
-  }
-  const nonEmpty = list.filter((d) => d.contents !== null)
-  if (nonEmpty.length === 0) {
-    throw new SafeDeployError(
-      'POLICY_INVALID',
-      `${file}: the policy file is empty; expected a Binary Authorization policy with at least defaultAdmissionRule`,
-      {hint: 'export the project policy with `gcloud container binauthz policy export > policy.yaml`', location: {file}},
-    )
-  }
-  if (nonEmpty.length > 1) {
-    const second = nonEmpty[1] as Document
-    const line = lineOf(second.contents, lc)
-    throw fail(
-      'POLICY_INVALID',
-      file,
-      'invalid Binary Authorization policy',
-      [{path: 'document 2', line, message: `expected a single policy document, got ${nonEmpty.length} YAML documents`}],
-      HINT,
-    )
-  }
-  const doc = nonEmpty[0] as Document
-  return finish(yamlTree(doc.contents, doc, lc), file, options)
+  const tree = policyDocumentTree(text, file, {
+    title: 'invalid Binary Authorization policy',
+    empty: {
+      message: 'the policy file is empty; expected a Binary Authorization policy with at least defaultAdmissionRule',
+      hint: 'export the project policy with `gcloud container binauthz policy export > policy.yaml`',
+    },
+    hint: HINT,
+  })
+  return finish(tree, file, options)
 }
 
 /** Validate a policy object from the REST API (`GET v1/projects/P/policy`); problems carry no line numbers. */
