@@ -23,7 +23,7 @@ import type {AttestationStore, AttestPorts} from '../app/attest.js'
 import type {AuditProblem, AuditReader} from '../app/audit.js'
 import type {PolicyExplainPorts, PolicyLintPorts, PolicyTextSource} from '../app/policy.js'
 import {apiTimeoutMs, registrySettings, type RegistryFlags} from './options.js'
-import {registryResolver, systemAllowlist} from './wiring.js'
+import {registryResolver, sharedRegistryClient, systemAllowlist} from './wiring.js'
 
 interface ApiFlags {
   'binauthz-endpoint'?: string | undefined
@@ -196,6 +196,8 @@ export function sigstoreAttestPorts(flags: SigstoreAttestFlags, debug: (line: st
     }
   }
   const registry = registrySettings(flags)
+  // One client: the pin, the read of what is already signed and the push share one token cache and one limit.
+  const client = sharedRegistryClient(registry, debug)
   return {
     options: {
       image: flags.image,
@@ -205,7 +207,7 @@ export function sigstoreAttestPorts(flags: SigstoreAttestFlags, debug: (line: st
       ...(flags['sigstore-repository'] ? {repository: parseRepositoryOverride(flags['sigstore-repository'])} : {}),
     },
     ports: {
-      resolver: {resolveAll: (requests) => registryResolver(registry, flags.platform, debug).resolveAll(requests)},
+      resolver: {resolveAll: (requests) => registryResolver(registry, flags.platform, debug, client).resolveAll(requests)},
       signer: () =>
         sigstoreSigner({
           privateKey: flags['private-key'],
@@ -214,8 +216,8 @@ export function sigstoreAttestPorts(flags: SigstoreAttestFlags, debug: (line: st
           insecure: flags['api-insecure'] === true,
           timeoutMs: apiTimeoutMs(flags),
         }),
-      source: RegistrySignatureSource.fromOptions({...registry, debug}),
-      publisher: RegistrySignatureWriter.fromOptions({...registry, debug}),
+      source: new RegistrySignatureSource(client()),
+      publisher: new RegistrySignatureWriter(client()),
     },
   }
 }

@@ -21,6 +21,7 @@ import {parseGkeName, resolveKubeContext, type GkeCluster} from '../adapters/k8s
 import {AuditLog, actor, defaultAuditPath} from '../adapters/fs/audit.js'
 import {readGcloudDefaults} from '../adapters/fs/gcloud.js'
 import {RegistryResolver} from '../adapters/registry/index.js'
+import {RegistryClient} from '../adapters/registry/client.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
 import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {readSignatureRequirement} from '../adapters/fs/sigstore-material.js'
@@ -59,6 +60,8 @@ export function digestResolver(o: {
   registry: RegistrySettings
   platform?: string | undefined
   debug: (line: string) => void
+  /** The invocation's one registry client, when other ports use the registry too. */
+  client?: () => RegistryClient
 }): DigestResolver {
   if (o.lock !== undefined) {
     requirePath({
@@ -69,18 +72,32 @@ export function digestResolver(o: {
     })
     return new LockResolver(parseLockText(readTextFile(o.lock, 'lock file', {location: true}), o.lock))
   }
-  return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug), o.registry.concurrency)
+  return new PrefetchingResolver(registryResolver(o.registry, o.platform, o.debug, o.client), o.registry.concurrency)
 }
 
-export function registryResolver(r: RegistrySettings, platform: string | undefined, debug: (line: string) => void): RegistryResolver {
-  if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
-  return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug})
+export function registryResolver(
+  r: RegistrySettings,
+  platform: string | undefined,
+  debug: (line: string) => void,
+  client: () => RegistryClient = sharedRegistryClient(r, debug),
+): RegistryResolver {
+  return new RegistryResolver({...r, ...(platform ? {platform} : {}), debug}, client())
 }
 
-/** Registry signatures are read through the same mirrors, insecure registries, CA and credentials as pins, even with --no-resolve. */
-function signatureSource(r: RegistrySettings, debug: (line: string) => void): RegistrySignatureSource {
-  if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
-  return RegistrySignatureSource.fromOptions({...r, debug})
+/**
+ * The invocation's one registry client, built on first use: the resolver, the signature reader and the
+ * signature writer share its token cache, its limit on requests in flight and its keep-alive sockets.
+ * Signatures go through the same mirrors, insecure registries, CA and credentials as pins.
+ */
+export function sharedRegistryClient(r: RegistrySettings, debug: (line: string) => void): () => RegistryClient {
+  let client: RegistryClient | undefined
+  return () => {
+    if (client === undefined) {
+      if (r.caCertFile !== undefined) requirePath({flag: '--registry-ca-cert', path: r.caCertFile, kind: 'file', hint: "give the private CA's PEM certificate"})
+      client = new RegistryClient({...r, debug})
+    }
+    return client
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -199,6 +216,7 @@ export function preflightSetup(
   requireTrustPaths(settings.trust, (key) => (flags[key] !== undefined ? `--${key}` : `${key} (from the profile)`))
   const target = preflightTarget(settings, flags['istio-identity'], debug)
   const resolve = flags['no-resolve'] !== true
+  const registry = sharedRegistryClient(registrySettings(flags), debug)
   const sig = settings.signatures
   const platform = settings.platformPolicy
   if (platform !== undefined && settings.target === 'cloudrun')
@@ -239,16 +257,14 @@ export function preflightSetup(
     },
     ports: {
       reader: inputReader,
-      ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug})} : {}),
+      ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug, client: registry})} : {}),
       openTrust: async () => {
         // Signature keys first: local files, and an unreadable one is exit 7 before any API is asked.
-        const signatures = sig
-          ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: signatureSource(registrySettings(flags), debug)}
-          : undefined
+        const signatures = sig ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: new RegistrySignatureSource(registry())} : undefined
         // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
         const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
         const platformPolicy = platformText
-          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, debug)}
+          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, registry)}
           : undefined
         const trust = classic ? await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project) : noClassicTrust()
         const close = async () => {
@@ -288,7 +304,7 @@ function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
  * Analysis and Artifact Registry through the Google clients (loaded and opened only when a check needs them; closed
  * when the pre-flight's trust sources are, by the caller's process end).
  */
-function platformFactPorts(flags: PreflightWiringFlags, debug: (l: string) => void): PlatformFactPorts & {close(): Promise<void>} {
+function platformFactPorts(flags: PreflightWiringFlags, registry: () => RegistryClient): PlatformFactPorts & {close(): Promise<void>} {
   const e = gcpEndpoints(flags)
   const opened: Array<{close(): Promise<void>}> = []
   // One Container Analysis client for attestations and vulnerabilities.
@@ -301,7 +317,7 @@ function platformFactPorts(flags: PreflightWiringFlags, debug: (l: string) => vo
       return client
     })())
   return {
-    signatures: () => signatureSource(registrySettings(flags), debug),
+    signatures: () => new RegistrySignatureSource(registry()),
     attestations: containerAnalysis,
     vulnerabilities: containerAnalysis,
     uploadTimes: async () => {
