@@ -287,16 +287,8 @@ function simpleSigning(c: CheckOf<'simpleSigningAttestationCheck'>, s: Subject, 
   const keys = c.attestationAuthenticators.flatMap((a, i) => a.pkixPublicKeys.map((key) => ({key, authenticator: a.displayName ?? `#${i}`})))
   const unreadable: string[] = []
   const rejected: string[] = []
-  for (const project of c.containerAnalysisAttestationProjects) {
-    const f = facts.attestations(s.artifact, project)
-    if (f === undefined) {
-      unreadable.push(`${project}: not collected`)
-      continue
-    }
-    if (f.status === 'error') {
-      unreadable.push(`${project}: ${f.message}`)
-      continue
-    }
+  const artifact = s.artifact
+  for (const {project, fact: f} of readable(c.containerAnalysisAttestationProjects, (project) => facts.attestations(artifact, project), unreadable)) {
     for (const occ of f.items) {
       const r = verifiedBy(occ, keys, s.digest)
       if (r.by !== undefined)
@@ -314,6 +306,25 @@ function simpleSigning(c: CheckOf<'simpleSigningAttestationCheck'>, s: Subject, 
       'only classic AttestationOccurrence signatures (serializedPayload + signatures) are accepted; whether Google also accepts DSSE envelopes is undocumented.',
     ],
   }
+}
+
+/**
+ * The per-project facts that were read: a project not collected, or whose read failed, is added to `unreadable`
+ * (the check is then ERROR unless something else already decides it), never skipped silently.
+ */
+function readable<F extends {status: 'found'}>(
+  projects: readonly string[],
+  lookup: (project: string) => F | {status: 'error'; message: string} | undefined,
+  unreadable: string[],
+): Array<{project: string; fact: F}> {
+  const out: Array<{project: string; fact: F}> = []
+  for (const project of projects) {
+    const f = lookup(project)
+    if (f === undefined) unreadable.push(`${project}: not collected`)
+    else if (f.status === 'error') unreadable.push(`${project}: ${f.message}`)
+    else out.push({project, fact: f})
+  }
+  return out
 }
 
 /** The fact key of a sigstore check: its public keys (OR over authorities and keys, docs/platform-policy.md#facts), sorted and de-duplicated. */
@@ -341,16 +352,7 @@ function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Sub
   const errors: string[] = []
   const why: string[] = []
   let found: string | undefined
-  for (const project of rule.attestationProjects) {
-    const f = facts.provenance(s.artifact, project)
-    if (f === undefined) {
-      errors.push(`${project}: not collected`)
-      continue
-    }
-    if (f.status === 'error') {
-      errors.push(`${project}: ${f.message}`)
-      continue
-    }
+  for (const {project, fact: f} of readable(rule.attestationProjects, (project) => facts.provenance(s.artifact, project), errors)) {
     for (const p of f.items) {
       if (!p.subjectDigests.includes(s.digest)) {
         why.push(`${p.occurrence}: not a provenance of ${s.digest}`)
@@ -458,16 +460,8 @@ function vulnerability(c: CheckOf<'vulnerabilityCheck'>, s: Subject, facts: Fact
   const violations = new Map<string, string>()
   let unspecified = false
   let unknownFix = false
-  for (const project of projects) {
-    const f = facts.vulnerabilities(s.artifact, project)
-    if (f === undefined) {
-      unreadable.push(`${project}: not collected`)
-      continue
-    }
-    if (f.status === 'error') {
-      unreadable.push(`${project}: ${f.message}`)
-      continue
-    }
+  const artifact = s.artifact
+  for (const {fact: f} of readable(projects, (project) => facts.vulnerabilities(artifact, project), unreadable)) {
     // [INFERRED] docs/platform-policy.md#facts: a "valid scan" is a DISCOVERY occurrence whose analysis finished.
     if (f.scan.discoveryStatuses.some((st) => st === 'FINISHED_SUCCESS' || st === 'COMPLETE')) validScan = true
     for (const v of f.scan.vulnerabilities) {
