@@ -9,6 +9,7 @@
  */
 import {
   attestationChecksNeeded,
+  denyBesidePolicy,
   evaluatePolicy,
   overallVerdict,
   type AttestationCheck,
@@ -202,24 +203,16 @@ function signatureVerdict(req: NonNullable<PreflightPlan['signatures']>, image: 
 }
 
 /**
- * An image is allowed only if the policy and the signature requirement both allow it. An unmet
- * requirement denies an image the policy allowed or only dry-run denied (the requirement is
- * safe-deploy's, enforced here, not in dry-run); break-glass still admits it, saying it would be
- * denied. "Could not check" leaves the verdict to the caller, which refuses to go on (exit 4).
+ * An image is allowed only if the policy and the signature requirement both allow it: an unmet
+ * requirement denies it as denyBesidePolicy says. "Could not check" leaves the verdict to the caller,
+ * which refuses to go on (exit 4).
  */
 function withSignatures(v: PlanImageResult, sv: SignatureVerdict, req: NonNullable<PreflightPlan['signatures']>, breakGlass: boolean): PlanImageResult {
   const out: PlanImageResult = {...v, signatures: sv, notes: [...v.notes, ...sv.notes]}
   if (sv.satisfied || sv.couldNotCheck) return out
   out.reasons = [...v.reasons, `Image ${v.evaluatedImage} denied by the registry signature requirement: ${sv.reason}`]
   out.nextSteps = [...v.nextSteps, ...signFixes(digestReference(v), sv, req)]
-  if (v.verdict === 'DENY') return out
-  if (breakGlass) {
-    out.verdict = 'ALLOW_BREAKGLASS'
-    out.wouldBe = 'DENY'
-  } else {
-    out.verdict = 'DENY'
-    delete out.wouldBe
-  }
+  denyBesidePolicy(out, breakGlass)
   return out
 }
 

@@ -8,7 +8,7 @@
  * validation does today — the verdict is reported and changes nothing.
  */
 import {SafeDeployError} from '../errors.js'
-import {overallVerdict} from '../policy/evaluate.js'
+import {denyBesidePolicy, overallVerdict} from '../policy/evaluate.js'
 import {parsePolicyObject} from '../policy/parse.js'
 import type {Policy} from '../policy/types.js'
 import type {PlanImage, PlanImageResult, PreflightResult} from '../preflight.js'
@@ -126,14 +126,7 @@ export function withPlatformPolicy(
         `${PLATFORM_REASON} ${o.source}: Image ${img.image} is NON_CONFORMANT (Pod ${pod.name}, check set ${pod.checkSetIndex ?? 'none'}).`,
         ...failing(img, 'NON_CONFORMANT').map((e) => `${PLATFORM_REASON}: ${e}`),
       ]
-      if (r.verdict === 'DENY') return
-      if (breakGlass) {
-        r.verdict = 'ALLOW_BREAKGLASS'
-        r.wouldBe = 'DENY'
-      } else {
-        r.verdict = 'DENY'
-        delete r.wouldBe
-      }
+      denyBesidePolicy(r, breakGlass)
     }),
   )
   return {...result, verdict: overallVerdict(images.map((i) => i.verdict)), images, notes, platformPolicy: report}

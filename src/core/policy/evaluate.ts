@@ -135,6 +135,22 @@ const UNVERIFIED_WORDING =
 
 const RANK: Record<Verdict, number> = {ALLOW: 0, DRYRUN_DENY: 1, ALLOW_BREAKGLASS: 2, DENY: 3}
 
+/**
+ * A requirement beside the policy (registry signatures, a GKE platform policy) is not met: the image is denied
+ * whatever the policy said short of DENY, a dry-run denial included (these are enforced by safe-deploy, not in
+ * the policy's dry-run mode); break-glass still admits it, saying it would be denied.
+ */
+export function denyBesidePolicy(v: Pick<ImageVerdict, 'verdict' | 'wouldBe'>, breakGlass: boolean): void {
+  if (v.verdict === 'DENY') return
+  if (breakGlass) {
+    v.verdict = 'ALLOW_BREAKGLASS'
+    v.wouldBe = 'DENY'
+  } else {
+    v.verdict = 'DENY'
+    delete v.wouldBe
+  }
+}
+
 /** The overall verdict: DENY if any enforced deny, else ALLOW_BREAKGLASS, else DRYRUN_DENY, else ALLOW. */
 export function overallVerdict(verdicts: readonly Verdict[]): Verdict {
   let worst: Verdict = 'ALLOW'
