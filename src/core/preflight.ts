@@ -202,6 +202,9 @@ function signatureVerdict(req: NonNullable<PreflightPlan['signatures']>, image: 
   return fact
 }
 
+/** What the reason line of an image denied by the registry signature requirement says (scan and the renderers tell it from the policy's by it). */
+export const SIGNATURE_REASON = 'denied by the registry signature requirement'
+
 /**
  * An image is allowed only if the policy and the signature requirement both allow it: an unmet
  * requirement denies it as denyBesidePolicy says. "Could not check" leaves the verdict to the caller,
@@ -210,7 +213,7 @@ function signatureVerdict(req: NonNullable<PreflightPlan['signatures']>, image: 
 function withSignatures(v: PlanImageResult, sv: SignatureVerdict, req: NonNullable<PreflightPlan['signatures']>, breakGlass: boolean): PlanImageResult {
   const out: PlanImageResult = {...v, signatures: sv, notes: [...v.notes, ...sv.notes]}
   if (sv.satisfied || sv.couldNotCheck) return out
-  out.reasons = [...v.reasons, `Image ${v.evaluatedImage} denied by the registry signature requirement: ${sv.reason}`]
+  out.reasons = [...v.reasons, `Image ${v.evaluatedImage} ${SIGNATURE_REASON}: ${sv.reason}`]
   out.nextSteps = [...v.nextSteps, ...signFixes(digestReference(v), sv, req)]
   denyBesidePolicy(out, breakGlass)
   return out

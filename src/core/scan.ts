@@ -12,7 +12,7 @@
 import {SafeDeployError} from './errors.js'
 import {BREAK_GLASS_ANNOTATION} from './manifest/breakglass.js'
 import {isSha256Digest, parseWritten} from './reference/index.js'
-import type {PlanImage, PlanImageResult, Target, Verdict} from './preflight.js'
+import {SIGNATURE_REASON, type PlanImage, type PlanImageResult, type Target, type Verdict} from './preflight.js'
 import {platformPods, PLATFORM_REASON, type PlatformPods, type PlatformPolicyReport} from './platform-policy/preflight.js'
 
 export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer'
@@ -224,8 +224,6 @@ const KIND_RANK: Record<FindingKind, number> = {verdict: 0, unsigned: 1, tag: 2,
 function severityOf(v: Verdict | undefined): Severity {
   return v === 'DENY' ? 'deny' : v === 'DRYRUN_DENY' ? 'dry-run' : 'warning'
 }
-
-const SIGNATURE_REASON = 'denied by the registry signature requirement'
 
 /**
  * The policy's own denial, apart from the signature requirement (which the result's verdict folds in):

@@ -1,5 +1,5 @@
 /** Pure renderers for a pre-flight result: terminal text, Markdown for reviewers, JUnit for CD. */
-import {incomplete, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
+import {incomplete, SIGNATURE_REASON, type PreflightResult, type PlanImageResult, type Verdict} from '../core/preflight.js'
 import {imageRulesSnippet, ruleSnippet, unexaminedWarning} from '../core/manifest/unexamined.js'
 import {posix} from 'node:path'
 import {NO_CLASSIC_POLICY, PLATFORM_REASON, platformPolicyUnchecked, type PlatformPolicyReport} from '../core/platform-policy/preflight.js'
@@ -100,7 +100,7 @@ function unmet(i: PlanImageResult): string[] {
   // Denied by the platform policy alone: the classic rule's own "allowed by" line is not an unmet requirement.
   const byPlatform = i.reasons.some((r) => r.startsWith(PLATFORM_REASON))
   for (const reason of i.reasons) {
-    if (/ denied by (Binary Authorization |attestor |the registry signature requirement)/.test(reason)) continue
+    if (/ denied by (Binary Authorization |attestor )/.test(reason) || reason.includes(SIGNATURE_REASON)) continue
     if (byPlatform && / allowed by /.test(reason)) continue
     if (reason.startsWith(PLATFORM_REASON)) {
       lines.push(reason)
