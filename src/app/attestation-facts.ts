@@ -10,6 +10,7 @@ import {factKey, type AttestationCheck, type AttestationFacts} from '../core/pre
 import type {Attestor} from '../core/attestation/types.js'
 import type {AttestationSource, AttestorSource} from '../core/ports.js'
 import type {AttestorOutcome} from '../core/policy/evaluate.js'
+import {settleAll} from '../core/settle.js'
 
 export interface AttestationFactPorts {
   attestors: AttestorSource
@@ -31,7 +32,8 @@ export async function gatherAttestationFacts(
     return p
   }
   const facts = new Map<string, AttestorOutcome>()
-  await Promise.all(
+  // settleAll, not Promise.all: the caller closes the ports when this fails, so no call may still be running.
+  await settleAll(
     needed.map(async ({attestor: name, digest}) => {
       const a = await attestor(name)
       const occurrences = await ports.attestations.listAttestations({noteName: a.noteReference, digest})

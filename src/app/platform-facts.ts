@@ -15,6 +15,7 @@
  */
 import {SafeDeployError} from '../core/errors.js'
 import {redact} from '../core/redact.js'
+import {settleAll} from '../core/settle.js'
 import {parseWritten} from '../core/reference/index.js'
 import type {AttestationOccurrence} from '../core/attestation/types.js'
 import type {ArtifactFactsNeeded} from '../core/platform-policy/evaluate.js'
@@ -52,7 +53,7 @@ const message = (err: unknown): string => redact(err instanceof Error ? err.mess
 export async function gatherPlatformFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts): Promise<PlatformFacts> {
   const artifacts: Record<string, ArtifactFacts> = {}
   const facts = (n: ArtifactFactsNeeded): ArtifactFacts => (artifacts[n.artifact] ??= {})
-  await Promise.all([
+  await settleAll([
     sigstoreFacts(needed, ports, facts),
     attestationFacts(needed, ports, facts),
     uploadTimeFacts(needed, ports, facts),
@@ -101,10 +102,10 @@ async function attestationFacts(needed: readonly ArtifactFactsNeeded[], ports: P
   const wanted = needed.filter((n) => n.attestationProjects.length > 0)
   if (wanted.length === 0) return
   const source = await ports.attestations()
-  await Promise.all(
+  await settleAll(
     wanted.map(async (n) => {
       const byProject: Record<string, ProjectFact<AttestationOccurrence>> = {}
-      await Promise.all(
+      await settleAll(
         n.attestationProjects.map(async (project) => {
           const id = project.replace(/^projects\//, '')
           try {
@@ -123,7 +124,7 @@ async function uploadTimeFacts(needed: readonly ArtifactFactsNeeded[], ports: Pl
   const wanted = needed.filter((n) => n.uploadTime)
   if (wanted.length === 0) return
   const source = await ports.uploadTimes()
-  await Promise.all(
+  await settleAll(
     wanted.map(async (n) => {
       try {
         facts(n).uploadTime = await source.uploadTime(n.artifact)
@@ -138,10 +139,10 @@ async function vulnerabilityFacts(needed: readonly ArtifactFactsNeeded[], ports:
   const wanted = needed.filter((n) => n.vulnerabilityProjects.length > 0)
   if (wanted.length === 0) return
   const source = await ports.vulnerabilities()
-  await Promise.all(
+  await settleAll(
     wanted.map(async (n) => {
       const byProject: Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}> = {}
-      await Promise.all(
+      await settleAll(
         n.vulnerabilityProjects.map(async (project) => {
           try {
             byProject[project] = {status: 'found', scan: await source.vulnerabilityScan(project.replace(/^projects\//, ''), `https://${n.artifact}`)}

@@ -8,6 +8,7 @@ import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
 import type {VulnerabilityFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
 import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {parseNoteName, projectOf} from '../../core/resource-names.js'
+import {settleAll} from '../../core/settle.js'
 
 type CallOpts = ReturnType<typeof callOptions>
 
@@ -116,6 +117,7 @@ export function occurrenceFromGrpc(v: unknown): AttestationOccurrence {
 export class ContainerAnalysisAttestations implements AttestationSource {
   private readonly opts: GcpOptions
   private clients: Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> | undefined
+  private closed = false
 
   constructor(opts: GcpOptions = {}) {
     this.opts = opts
@@ -134,7 +136,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await withRetries(this.opts, () =>
+      ;[occurrences] = await this.call(() =>
         grafeas.listNoteOccurrences({name: query.noteName, filter: `has_suffix(resourceUrl, "${query.digest}")`}, callOptions(this.opts)),
       )
     } catch (err) {
@@ -161,7 +163,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await withRetries(this.opts, () =>
+      ;[occurrences] = await this.call(() =>
         grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="ATTESTATION" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
       )
     } catch (err) {
@@ -188,7 +190,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const list = async (kind: 'DISCOVERY' | 'VULNERABILITY'): Promise<Record<string, unknown>[]> => {
       let occurrences: unknown[]
       try {
-        ;[occurrences] = await withRetries(this.opts, () =>
+        ;[occurrences] = await this.call(() =>
           grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="${kind}" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
         )
       } catch (err) {
@@ -200,7 +202,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       }
       return occurrences.map(obj).filter((o): o is Record<string, unknown> => o?.['kind'] === kind && o['resourceUri'] === resourceUri)
     }
-    const [discovery, vulns] = await Promise.all([list('DISCOVERY'), list('VULNERABILITY')])
+    const [discovery, vulns] = await settleAll([list('DISCOVERY'), list('VULNERABILITY')])
     const known = (s: string | undefined): Severity | undefined =>
       s !== undefined && s !== 'SEVERITY_UNSPECIFIED' && SEVERITIES.includes(s as Severity) ? (s as Severity) : undefined
     return {
@@ -287,7 +289,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     const {grafeas} = await this.getClients()
     let occurrences: unknown[]
     try {
-      ;[occurrences] = await withRetries(this.opts, () =>
+      ;[occurrences] = await this.call(() =>
         grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="VULNERABILITY" AND resourceUrl="${uri}"`}, callOptions(this.opts)),
       )
     } catch (err) {
@@ -315,6 +317,7 @@ export class ContainerAnalysisAttestations implements AttestationSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     if (!this.clients) return
     const opened = this.clients
     this.clients = undefined
@@ -326,7 +329,20 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     await ca.close()
   }
 
+  /**
+   * One call under the retry policy. A retry that would start after close() fails here instead:
+   * google-gax turns a call on a closed client into a rejection no caller can catch, which kills the
+   * process (settleAll keeps the use cases from closing early; this keeps any other caller safe too).
+   */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetries(this.opts, async () => {
+      if (this.closed) throw new SafeDeployError('INTERNAL', 'Container Analysis call started after the client was closed')
+      return fn()
+    })
+  }
+
   private getClients(): Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> {
+    if (this.closed) return Promise.reject(new SafeDeployError('INTERNAL', 'Container Analysis used after the client was closed'))
     this.clients ??= (async () => {
       const {ContainerAnalysisClient} = await import('@google-cloud/containeranalysis')
       const options = await grpcClientOptions(this.opts)

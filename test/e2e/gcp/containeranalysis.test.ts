@@ -104,6 +104,19 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
     expect(server.calls('ListNoteOccurrences').length).toBe(3) // 1 + maxRetries(2)
   })
 
+  it('a retry due after close() fails with our error instead of reaching the closed gax client (no unhandled rejection)', async () => {
+    const own = new ContainerAnalysisAttestations({endpoint: server.endpoint, insecure: true, maxRetries: 2, retryDelayMs: 200})
+    server.failNext('ListNoteOccurrences', status.UNAVAILABLE, {times: 10})
+    const listing = own.listAttestations({noteName: NOTE, digest: DIGEST}).catch((e: unknown) => e)
+    while (server.calls('ListNoteOccurrences').length === 0) await new Promise((r) => setTimeout(r, 5))
+    await own.close()
+    const err = (await listing) as SafeDeployError
+    expect(err).toBeInstanceOf(SafeDeployError)
+    expect(err.message).toMatch(/closed/)
+    expect(server.calls('ListNoteOccurrences').length).toBe(1)
+    await expect(own.listAttestations({noteName: NOTE, digest: DIGEST})).rejects.toThrow(/closed/)
+  })
+
   it('a transient UNAVAILABLE is retried and succeeds', async () => {
     seedAttestation()
     server.failNext('ListNoteOccurrences', status.UNAVAILABLE)
