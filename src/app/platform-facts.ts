@@ -7,8 +7,9 @@
  * - simpleSigningAttestationCheck: ATTESTATION occurrences of `https://NAME@DIGEST` in each project the check names.
  * - imageFreshnessCheck: Artifact Registry `DockerImage.uploadTime`.
  * - vulnerabilityCheck: DISCOVERY statuses and VULNERABILITY occurrences of the resource in each project it names.
- * - slsaCheck: not gathered yet (the provenance must be verified with the builder's keys). Its facts stay absent, so
- *   the check is ERROR ("could not check"), never CONFORMANT (docs/platform-policy.md#assumptions-the-inferred-and-open-points).
+ * - slsaCheck: BUILD occurrences (Cloud Build provenance, with their DSSE envelopes) of the resource in each project its
+ *   rules name, and the builder keys (`--builder-keys`) they are verified with; verification is the evaluator's
+ *   (docs/platform-policy.md#slsacheck-and-builder-keys). Without keys a provenance is ERROR, never CONFORMANT.
  *
  * A lookup that fails is data (`{status: 'error'}`): the evaluator makes that check ERROR, and NON_CONFORMANT still
  * wins for the image when another check fails.
@@ -19,7 +20,16 @@ import {settleAll} from '../core/settle.js'
 import {parseWritten} from '../core/reference/index.js'
 import type {AttestationOccurrence} from '../core/attestation/types.js'
 import type {ArtifactFactsNeeded} from '../core/platform-policy/evaluate.js'
-import type {ArtifactFacts, PlatformFacts, ProjectFact, SigstoreVerdictFact, UploadTimeFact, VulnerabilityScanFact} from '../core/platform-policy/types.js'
+import type {
+  ArtifactFacts,
+  BuilderKey,
+  BuildOccurrenceFact,
+  PlatformFacts,
+  ProjectFact,
+  SigstoreVerdictFact,
+  UploadTimeFact,
+  VulnerabilityScanFact,
+} from '../core/platform-policy/types.js'
 import {prepareRequirement, type PreparedRequirement} from '../core/signatures/requirement.js'
 import {verifySignatures} from '../core/signatures/verify.js'
 import type {SignatureArtifacts} from '../core/signatures/types.js'
@@ -40,12 +50,20 @@ export interface VulnerabilityScanSource {
   vulnerabilityScan(project: string, resourceUri: string): Promise<VulnerabilityScanFact>
 }
 
+/** BUILD occurrences (Cloud Build provenance) of one resource in one project. Throws when it cannot read them. */
+export interface BuildOccurrenceSource {
+  listBuildOccurrences(project: string, resourceUri: string): Promise<BuildOccurrenceFact[]>
+}
+
 /** Each source is opened only when some needed fact asks for it. */
 export interface PlatformFactPorts {
   signatures(): SignatureSource
   attestations(): Promise<ProjectAttestationSource>
   uploadTimes(): Promise<UploadTimeSource>
   vulnerabilities(): Promise<VulnerabilityScanSource>
+  provenance(): Promise<BuildOccurrenceSource>
+  /** The keys provenance is verified with (`--builder-keys`, already read and checked); absent: none given. */
+  builderKeys?: readonly BuilderKey[]
 }
 
 const message = (err: unknown): string => redact(err instanceof Error ? err.message : String(err))
@@ -58,8 +76,11 @@ export async function gatherPlatformFacts(needed: readonly ArtifactFactsNeeded[]
     attestationFacts(needed, ports, facts),
     uploadTimeFacts(needed, ports, facts),
     vulnerabilityFacts(needed, ports, facts),
+    provenanceFacts(needed, ports, facts),
   ])
-  return {artifacts}
+  // The keys travel with the facts only when a provenance is read, so the facts say what verified it.
+  const keys = needed.some((n) => n.provenanceProjects.length > 0) ? ports.builderKeys : undefined
+  return {artifacts, ...(keys === undefined ? {} : {builderKeys: keys})}
 }
 
 type FactsOf = (n: ArtifactFactsNeeded) => ArtifactFacts
@@ -152,6 +173,27 @@ async function vulnerabilityFacts(needed: readonly ArtifactFactsNeeded[], ports:
         }),
       )
       facts(n).vulnerabilities = byProject
+    }),
+  )
+}
+
+async function provenanceFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.provenanceProjects.length > 0)
+  if (wanted.length === 0) return
+  const source = await ports.provenance()
+  await settleAll(
+    wanted.map(async (n) => {
+      const byProject: Record<string, ProjectFact<BuildOccurrenceFact>> = {}
+      await settleAll(
+        n.provenanceProjects.map(async (project) => {
+          try {
+            byProject[project] = {status: 'found', items: await source.listBuildOccurrences(project.replace(/^projects\//, ''), `https://${n.artifact}`)}
+          } catch (err) {
+            byProject[project] = {status: 'error', message: message(err)}
+          }
+        }),
+      )
+      facts(n).provenance = byProject
     }),
   )
 }

@@ -221,6 +221,11 @@ export const platformPolicyFlags = {
     helpGroup: 'POLICY',
   }),
   at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
+  'builder-keys': Flags.string({
+    description:
+      'JSON file [{"keyId": …, "publicKeyPem": …}]: the keys Cloud Build provenance is verified with for slsaCheck, matched to the envelope signature keyid (without it a provenance is ERROR)',
+    helpGroup: 'POLICY',
+  }),
 }
 
 /**

@@ -39,6 +39,8 @@ export interface ProfileBackedFlags {
   'platform-policy-mode'?: string | undefined
   /** Flag only (a profile has no clock): when the platform policy's freshness is evaluated. */
   at?: string | undefined
+  /** Flag only: the keys slsaCheck verifies Cloud Build provenance with. */
+  'builder-keys'?: string | undefined
 }
 
 /** The registry signature requirement in force (docs/sigstore.md): files named, not yet read. */
@@ -72,7 +74,7 @@ export interface Settings {
   /** Present when a key or an identity is given (flags, else the profile's requireSignatures): that is what turns the requirement on. */
   signatures?: SignatureSettings
   /** A GKE platform policy file (flag, else profile) and whether its verdict is enforced or only reported. */
-  platformPolicy?: {file: string; mode: 'enforce' | 'monitor'; at?: Date}
+  platformPolicy?: {file: string; mode: 'enforce' | 'monitor'; at?: Date; builderKeys?: string}
 }
 
 /**
@@ -157,7 +159,7 @@ function platformPolicySettings(flags: ProfileBackedFlags, p: Partial<Profile>):
   const mode = flags['platform-policy-mode'] ?? p.platformPolicyMode ?? 'enforce'
   if (mode !== 'enforce' && mode !== 'monitor') throw new SafeDeployError('USAGE', `--platform-policy-mode expects enforce or monitor, got "${mode}"`)
   if (file === undefined) {
-    const stray = (['platform-policy-mode', 'at'] as const).filter((f) => flags[f] !== undefined)
+    const stray = (['platform-policy-mode', 'at', 'builder-keys'] as const).filter((f) => flags[f] !== undefined)
     if (stray.length > 0)
       throw new SafeDeployError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} without a platform policy`, {hint: 'add --platform-policy FILE'})
     return undefined
@@ -169,7 +171,8 @@ function platformPolicySettings(flags: ProfileBackedFlags, p: Partial<Profile>):
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(flags.at) || Number.isNaN(at.getTime()))
       throw new SafeDeployError('USAGE', `--at expects an RFC 3339 time with its offset, e.g. 2026-11-27T12:00:00Z, got "${flags.at}"`)
   }
-  return {file, mode, ...(at !== undefined ? {at} : {})}
+  const builderKeys = flags['builder-keys']
+  return {file, mode, ...(at !== undefined ? {at} : {}), ...(builderKeys !== undefined ? {builderKeys} : {})}
 }
 
 /** The values of --target (init also takes `both`): where a command deploys. */

@@ -35,6 +35,8 @@ import type {RunOptions, RunPorts} from '../app/run.js'
 import type {TextOptions} from '../render/preflight.js'
 import type {Profile} from '../core/config.js'
 import {parsePlatformPolicyText} from '../core/platform-policy/parse.js'
+import {parseBuilderKeys} from '../core/platform-policy/provenance.js'
+import type {BuilderKey} from '../core/platform-policy/types.js'
 import {noClassicPolicy} from '../core/platform-policy/preflight.js'
 import type {PlatformFactPorts} from '../app/platform-facts.js'
 import type {TrustSources} from '../app/preflight.js'
@@ -230,6 +232,13 @@ export function preflightSetup(
       kind: 'file',
       hint: 'write it with `gcloud beta container binauthz policy describe POLICY_ID --platform=gke --format=yaml > platform-policy.yaml`',
     })
+  if (platform?.builderKeys !== undefined)
+    requirePath({
+      flag: '--builder-keys',
+      path: platform.builderKeys,
+      kind: 'file',
+      hint: 'a JSON array [{"keyId": "…", "publicKeyPem": "…"}] of the keys Cloud Build provenance is signed with',
+    })
   // With only a platform policy, no classic policy is read (not even the project's): the platform policy alone decides.
   const classic = platform === undefined || settings.trust.policy !== undefined || flags.project !== undefined
   return {
@@ -261,10 +270,15 @@ export function preflightSetup(
       openTrust: async () => {
         // Signature keys first: local files, and an unreadable one is exit 7 before any API is asked.
         const signatures = sig ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: new RegistrySignatureSource(registry())} : undefined
+        // Builder keys too: a file that cannot be read or holds a bad key is exit 7 with the entry, before any API is asked.
+        const builderKeys =
+          platform?.builderKeys === undefined
+            ? undefined
+            : parseBuilderKeys(readTextFile(platform.builderKeys, 'builder keys file', {code: 'KEY_INVALID', location: true}), platform.builderKeys)
         // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
         const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
         const platformPolicy = platformText
-          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, registry)}
+          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, registry, builderKeys)}
           : undefined
         const trust = classic ? await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project) : noClassicTrust()
         const close = async () => {
@@ -304,7 +318,11 @@ function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
  * Analysis and Artifact Registry through the Google clients (loaded and opened only when a check needs them; closed
  * when the pre-flight's trust sources are, by the caller's process end).
  */
-function platformFactPorts(flags: PreflightWiringFlags, registry: () => RegistryClient): PlatformFactPorts & {close(): Promise<void>} {
+function platformFactPorts(
+  flags: PreflightWiringFlags,
+  registry: () => RegistryClient,
+  builderKeys: readonly BuilderKey[] | undefined,
+): PlatformFactPorts & {close(): Promise<void>} {
   const e = gcpEndpoints(flags)
   const opened: Array<{close(): Promise<void>}> = []
   // One Container Analysis client for attestations and vulnerabilities.
@@ -320,6 +338,8 @@ function platformFactPorts(flags: PreflightWiringFlags, registry: () => Registry
     signatures: () => new RegistrySignatureSource(registry()),
     attestations: containerAnalysis,
     vulnerabilities: containerAnalysis,
+    provenance: containerAnalysis,
+    ...(builderKeys === undefined ? {} : {builderKeys}),
     uploadTimes: async () => {
       const {ArtifactRegistryApi, artifactRegistryLocation, gcpOptions} = await gcpModules()
       const ar = new ArtifactRegistryApi(await gcpOptions(e.artifactRegistryEndpoint, e.insecure, e.timeoutMs))

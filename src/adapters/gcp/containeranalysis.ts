@@ -5,7 +5,7 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
 import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
-import type {VulnerabilityFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
+import type {BuildOccurrenceFact, VulnerabilityFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
 import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {parseNoteName, projectOf} from '../../core/resource-names.js'
 import {settleAll} from '../../core/settle.js'
@@ -114,6 +114,34 @@ export function occurrenceFromGrpc(v: unknown): AttestationOccurrence {
   }
 }
 
+/**
+ * A BUILD occurrence as decoded by google-gax → the plain form slsaCheck reads, the envelope's bytes as standard
+ * base64 (what the REST API returns), so the same value can be written to and read from an evidence file.
+ */
+export function buildOccurrenceFromGrpc(v: unknown): BuildOccurrenceFact {
+  const o = obj(v) ?? {}
+  const env = obj(o['envelope'])
+  const noteName = str(o['noteName'])
+  const b64 = (x: unknown) => Buffer.from(toBytes(x)).toString('base64')
+  return {
+    name: str(o['name']) ?? '',
+    resourceUri: str(o['resourceUri']) ?? '',
+    ...(noteName === undefined ? {} : {noteName}),
+    ...(env === undefined
+      ? {}
+      : {
+          envelope: {
+            payloadType: str(env['payloadType']) ?? '',
+            payload: b64(env['payload']),
+            signatures: arr(env['signatures']).map((sg) => {
+              const so = obj(sg) ?? {}
+              return {keyid: str(so['keyid']) ?? '', sig: b64(so['sig'])}
+            }),
+          },
+        }),
+  }
+}
+
 export class ContainerAnalysisAttestations implements AttestationSource {
   private readonly opts: GcpOptions
   private clients: Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> | undefined
@@ -177,6 +205,29 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       .filter((o) => obj(o)?.['kind'] === 'ATTESTATION')
       .map(occurrenceFromGrpc)
       .filter((o) => o.resourceUri === resourceUri)
+  }
+
+  /**
+   * Every BUILD occurrence (Cloud Build provenance, with its DSSE envelope) of `resourceUri` (`https://NAME@sha256:…`)
+   * in `projects/<project>`: what a platform policy's slsaCheck reads from the projects its rules name
+   * (docs/platform-policy.md#slsacheck-and-builder-keys). Kind and resource are checked again here because the server
+   * filter is advisory. Failures throw.
+   */
+  async listBuildOccurrences(project: string, resourceUri: string): Promise<BuildOccurrenceFact[]> {
+    const {grafeas} = await this.getClients()
+    let occurrences: unknown[]
+    try {
+      ;[occurrences] = await this.call(() =>
+        grafeas.listOccurrences({parent: `projects/${project}`, filter: `kind="BUILD" AND resourceUrl="${resourceUri}"`}, callOptions(this.opts)),
+      )
+    } catch (err) {
+      throw grpcError(err, {
+        action: `listing build provenance of ${resourceUri} in projects/${project}`,
+        permission: 'containeranalysis.occurrences.list (roles/containeranalysis.occurrences.viewer)',
+        project,
+      })
+    }
+    return occurrences.filter((o) => obj(o)?.['kind'] === 'BUILD' && obj(o)?.['resourceUri'] === resourceUri).map(buildOccurrenceFromGrpc)
   }
 
   /**

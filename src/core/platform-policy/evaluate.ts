@@ -6,8 +6,9 @@
  * Pure and synchronous over facts gathered beforehand (docs/architecture.md#facts-then-evaluation). A fact that was
  * not collected makes the check ERROR ("could not check"), never CONFORMANT. `platformFactsNeeded` runs this same
  * evaluation with a recorder in place of the facts, so the list of what to gather cannot drift from what is read.
- * Signature checks of attestations are local PKIX verifications (src/core/attestation); the sigstore verdict and the
- * provenance signature are verified by the caller and arrive as facts.
+ * Signature checks of attestations are local PKIX verifications (src/core/attestation) and Cloud Build provenance is
+ * verified here with the builder keys the facts carry (./provenance.ts); the sigstore verdict is computed by the caller
+ * and arrives as a fact.
  */
 import {SafeDeployError} from '../errors.js'
 import {checkPkixKey} from '../attestation/keys.js'
@@ -15,6 +16,15 @@ import {verifyPkixSignature} from '../attestation/verify.js'
 import {parsePayload} from '../attestation/payload.js'
 import {digestOfResourceUri} from '../attestation/parse.js'
 import type {AttestationOccurrence} from '../attestation/types.js'
+import {
+  prepareBuilderKeys,
+  repositoryOf,
+  SLSA_PROVENANCE_V01,
+  SLSA_PROVENANCE_V1,
+  verifyProvenance,
+  type PreparedBuilderKeys,
+  type ProvenanceClaims,
+} from './provenance.js'
 import {allowPatternMatches, directoryOf, firstAllowMatch, sourceRepoMatches, splitReference, trustedDirMatches} from './patterns.js'
 import {
   CHECK_TYPE,
@@ -35,7 +45,7 @@ import {
   type PodResult,
   type PodToEvaluate,
   type ProjectFact,
-  type ProvenanceFact,
+  type BuildOccurrenceFact,
   type Severity,
   type SigstoreVerdictFact,
   type UploadTimeFact,
@@ -53,14 +63,18 @@ type VulnProjectFact = {status: 'found'; scan: VulnerabilityScanFact} | {status:
 interface FactReader {
   uploadTime(artifact: string): UploadTimeFact | undefined
   attestations(artifact: string, project: string): ProjectFact<AttestationOccurrence> | undefined
-  provenance(artifact: string, project: string): ProjectFact<ProvenanceFact> | undefined
+  provenance(artifact: string, project: string): ProjectFact<BuildOccurrenceFact> | undefined
+  /** The builder keys, prepared once; undefined when none were given. */
+  builderKeys(): PreparedBuilderKeys | undefined
   vulnerabilities(artifact: string, project: string): VulnProjectFact | undefined
   sigstore(artifact: string, keySet: string, publicKeys: string[]): SigstoreVerdictFact | undefined
 }
 
 function factsReader(facts: PlatformFacts): FactReader {
   const of = (a: string) => facts.artifacts[a]
+  let keys: PreparedBuilderKeys | undefined
   return {
+    builderKeys: () => (facts.builderKeys === undefined ? undefined : (keys ??= prepareBuilderKeys(facts.builderKeys))),
     uploadTime: (a) => of(a)?.uploadTime,
     attestations: (a, p) => of(a)?.attestations?.[p],
     provenance: (a, p) => of(a)?.provenance?.[p],
@@ -343,56 +357,62 @@ function sigstore(c: CheckOf<'sigstoreSignatureCheck'>, s: Subject, facts: FactR
   return {verdict: 'NON_CONFORMANT', reason: `No signature verified by any key of any authority: ${f.reason}`}
 }
 
+/** `trustedBuilder: GOOGLE_CLOUD_BUILD`, "the whole Google Cloud Build (GCB) builder group": any builder id under this prefix [INFERRED]. */
 const CLOUD_BUILD_RE = /^https:\/\/cloudbuild\.googleapis\.com\//
 
 type RuleOutcome = {status: 'satisfied'; by: string} | {status: 'unsatisfied'; why: string} | {status: 'error'; why: string}
 
-function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Subject & {artifact: string; digest: string}, facts: FactReader): RuleOutcome {
+type Rule = CheckOf<'slsaCheck'>['rules'][number]
+
+/** Why a verified provenance does not satisfy a rule, or undefined when it does. Notes say which assumption decided. */
+function ruleProblem(rule: Rule, c: ProvenanceClaims, digest: string, notes: string[]): string | undefined {
+  if (c.subjectProblem !== undefined) return `not a provenance of ${digest} (${c.subjectProblem})`
+  if (c.predicateType !== SLSA_PROVENANCE_V1 && c.predicateType !== SLSA_PROVENANCE_V01) return `predicate type ${c.predicateType} is not SLSA provenance`
+  if (!CLOUD_BUILD_RE.test(c.builderId)) return `built by ${c.builderId === '' ? '(no builder id)' : c.builderId}, not Google Cloud Build`
+  if (rule.configBasedBuildRequired) {
+    const repo = c.configSourceRepository
+    if (repo === undefined) {
+      if (c.predicateType === SLSA_PROVENANCE_V01)
+        // [INFERRED] docs/platform-policy.md#slsacheck-and-builder-keys: only SLSA v1's buildConfigSource records a checked-in config.
+        notes.push(
+          'a SLSA v0.1 provenance does not record a checked-in build config, so it cannot satisfy configBasedBuildRequired (Cloud Build writes v1 provenance for trigger builds).',
+        )
+      return 'not built from a checked-in top-level config (no buildConfigSource in the provenance)'
+    }
+    if (!rule.trustedSourceRepoPatterns.some((pat) => sourceRepoMatches(pat, repo))) return `config from ${repo}, not a trusted source repository`
+    return undefined
+  }
+  if (rule.trustedSourceRepoPatterns.length > 0) {
+    // [OPEN] docs/platform-policy.md#facts item 4: patterns without configBasedBuildRequired; applied to every source the build read.
+    notes.push(
+      'trustedSourceRepoPatterns without configBasedBuildRequired: every source repository the build read must match (what Google does then is undocumented).',
+    )
+    const repos = c.sourceUris.map(repositoryOf)
+    const bad = repos.length === 0 ? ['(none recorded)'] : repos.filter((r) => !rule.trustedSourceRepoPatterns.some((pat) => sourceRepoMatches(pat, r)))
+    if (bad.length > 0) return `source ${bad.join(', ')} is not a trusted source repository`
+  }
+  return undefined
+}
+
+function slsaRule(rule: Rule, i: number, s: Subject & {artifact: string; digest: string}, facts: FactReader, notes: string[]): RuleOutcome {
   if (rule.attestationProjects.length === 0) return {status: 'unsatisfied', why: `rule ${i} lists no attestation projects`}
   const errors: string[] = []
   const why: string[] = []
   let found: string | undefined
   for (const {project, fact: f} of readable(rule.attestationProjects, (project) => facts.provenance(s.artifact, project), errors)) {
-    for (const p of f.items) {
-      if (!p.subjectDigests.includes(s.digest)) {
-        why.push(`${p.occurrence}: not a provenance of ${s.digest}`)
+    for (const occ of f.items) {
+      // Nothing unsigned is trusted, not even to reject: a provenance that cannot be verified is ERROR, never CONFORMANT.
+      const r = verifyProvenance(occ, facts.builderKeys(), s.digest)
+      if (r.status === 'unverifiable') {
+        errors.push(`${occ.name}: the provenance cannot be verified (${r.reason})`)
         continue
       }
-      if (!CLOUD_BUILD_RE.test(p.builderId)) {
-        why.push(`${p.occurrence}: built by ${p.builderId}, not Google Cloud Build`)
+      const problem = ruleProblem(rule, r.claims, s.digest, notes)
+      if (problem !== undefined) {
+        why.push(`${occ.name}: ${problem}`)
         continue
       }
-      if (p.signature === 'invalid') {
-        why.push(`${p.occurrence}: the provenance signature does not verify${p.reason ? ` (${p.reason})` : ''}`)
-        continue
-      }
-      if (p.signature === 'unverifiable') {
-        // docs/platform-policy.md#assumptions-the-inferred-and-open-points: a provenance that cannot be verified is ERROR, never CONFORMANT.
-        errors.push(`${p.occurrence}: the provenance signature could not be verified${p.reason ? ` (${p.reason})` : ''}`)
-        continue
-      }
-      if (rule.configBasedBuildRequired) {
-        const repo = p.configSourceRepository
-        if (repo === undefined) {
-          why.push(`${p.occurrence}: not built from a checked-in top-level config`)
-          continue
-        }
-        if (!rule.trustedSourceRepoPatterns.some((pat) => sourceRepoMatches(pat, repo))) {
-          why.push(`${p.occurrence}: config from ${repo}, not a trusted source repository`)
-          continue
-        }
-      } else if (rule.trustedSourceRepoPatterns.length > 0) {
-        // [OPEN] docs/platform-policy.md#facts item 4: patterns without configBasedBuildRequired; applied to every source repository.
-        const bad =
-          p.sourceRepositories.length === 0
-            ? ['(none recorded)']
-            : p.sourceRepositories.filter((r) => !rule.trustedSourceRepoPatterns.some((pat) => sourceRepoMatches(pat, r)))
-        if (bad.length > 0) {
-          why.push(`${p.occurrence}: source ${bad.join(', ')} is not a trusted source repository`)
-          continue
-        }
-      }
-      found ??= `${p.occurrence} in ${project}`
+      found ??= `${occ.name} in ${project}, signed with builder key ${r.keyId}`
     }
   }
   if (rule.customConstraints !== undefined) {
@@ -400,20 +420,30 @@ function slsaRule(rule: CheckOf<'slsaCheck'>['rules'][number], i: number, s: Sub
     return {status: 'error', why: `rule ${i} has customConstraints, which cannot be evaluated locally (the CEL variables are undocumented)`}
   }
   if (found !== undefined) return {status: 'satisfied', by: found}
-  if (errors.length > 0) return {status: 'error', why: `rule ${i}: ${errors.join('; ')}`}
-  return {status: 'unsatisfied', why: `rule ${i}: ${why.length > 0 ? why.join('; ') : 'no provenance found'}`}
+  if (errors.length > 0) return {status: 'error', why: `rule ${i}: ${[...errors, ...why].join('; ')}`}
+  return {
+    status: 'unsatisfied',
+    why: `rule ${i}: ${why.length > 0 ? why.join('; ') : `no BUILD occurrence for ${s.digest} in ${rule.attestationProjects.join(', ')}`}`,
+  }
 }
 
 function slsa(c: CheckOf<'slsaCheck'>, s: Subject, facts: FactReader): Outcome {
   if (s.artifact === null || s.digest === null) return tagOnly(s)
   const subject = {...s, artifact: s.artifact, digest: s.digest}
-  const results = c.rules.map((r, i) => slsaRule(r, i, subject, facts))
+  const notes: string[] = []
+  const results = c.rules.map((r, i) => slsaRule(r, i, subject, facts, notes))
   const ok = results.find((r) => r.status === 'satisfied')
-  if (ok !== undefined && ok.status === 'satisfied') return {verdict: 'CONFORMANT', reason: `Image has a verified Cloud Build provenance (${ok.by}).`}
-  if (results.length === 0) return {verdict: 'NON_CONFORMANT', reason: 'The check has no rules, so none can be satisfied.'}
+  if (ok !== undefined && ok.status === 'satisfied') {
+    notes.push(
+      'the provenance signature was verified with a key given with --builder-keys: Google verifies Cloud Build provenance with its own roots of trust, which the policy does not list.',
+      'trustedBuilder GOOGLE_CLOUD_BUILD was read as any builder id under https://cloudbuild.googleapis.com/ (the whole Cloud Build builder group).',
+    )
+    return {verdict: 'CONFORMANT', reason: `Image has a verified Cloud Build provenance (${ok.by}).`, notes}
+  }
+  if (results.length === 0) return {verdict: 'NON_CONFORMANT', reason: 'The check has no rules, so none can be satisfied.', notes}
   const text = results.map((r) => (r.status === 'satisfied' ? '' : r.why)).join('; ')
-  if (results.some((r) => r.status === 'error')) return {verdict: 'ERROR', reason: `No rule is satisfied and some could not be evaluated: ${text}.`}
-  return {verdict: 'NON_CONFORMANT', reason: `Image does not have a verified SLSA provenance satisfying any rule: ${text}.`}
+  if (results.some((r) => r.status === 'error')) return {verdict: 'ERROR', reason: `No rule is satisfied and some could not be evaluated: ${text}.`, notes}
+  return {verdict: 'NON_CONFORMANT', reason: `Image does not have a verified SLSA provenance satisfying any rule: ${text}.`, notes}
 }
 
 const SEVERITY_RANK: Readonly<Record<string, number>> = {MINIMAL: 1, LOW: 2, MEDIUM: 3, HIGH: 4, CRITICAL: 5}
@@ -685,6 +715,7 @@ export function platformFactsNeeded(policy: PlatformPolicy, pods: readonly PodTo
     if (!list.includes(v)) list.push(v)
   }
   const recorder: FactReader = {
+    builderKeys: () => undefined,
     uploadTime: (a) => void (entry(a).uploadTime = true),
     attestations: (a, p) => void add(entry(a).attestationProjects, p),
     provenance: (a, p) => void add(entry(a).provenanceProjects, p),

@@ -176,22 +176,38 @@ export type UploadTimeFact =
   | {status: 'not-found'; message: string}
   | {status: 'error'; message: string}
 
-/** One Cloud Build provenance (BUILD occurrence), verified by the gatherer against the builder's public keys (docs/platform-policy.md#facts). */
-export interface ProvenanceFact {
-  /** The occurrence name, for messages. */
-  occurrence: string
-  /** `verified`: the envelope signature verifies with a builder key; `unverifiable`: no key to check it (→ ERROR, never CONFORMANT). */
-  signature: 'verified' | 'invalid' | 'unverifiable'
-  /** Why the signature is invalid or unverifiable. */
-  reason?: string
-  /** `runDetails.builder.id` / `builder.id`, e.g. `https://cloudbuild.googleapis.com/GoogleHostedWorker`. */
-  builderId: string
-  /** The subject digests (`sha256:…`) the provenance names. */
-  subjectDigests: string[]
-  /** The source repository URIs the build read, with their scheme (git+https://…, https://…). */
-  sourceRepositories: string[]
-  /** The repository of the top-level build config when the build ran from a checked-in config (a trigger), else absent. */
-  configSourceRepository?: string
+/**
+ * A DSSE envelope as Grafeas v1 stores it beside an occurrence (`Occurrence.envelope`), in the REST JSON form: bytes
+ * as base64 (standard or URL-safe alphabet). Only `payload` is signed: the evaluator trusts nothing else of a BUILD
+ * occurrence (docs/platform-policy.md#slsacheck-and-builder-keys).
+ */
+export interface DsseEnvelopeFact {
+  payloadType: string
+  /** base64 of the payload bytes (an in-toto statement). */
+  payload: string
+  signatures: Array<{keyid: string; sig: string}>
+}
+
+/**
+ * One BUILD occurrence (Cloud Build provenance) as Container Analysis returns it, reduced to what slsaCheck reads:
+ * plain values, so an evidence file can carry it as listed (docs/platform-policy.md#slsacheck-and-builder-keys).
+ */
+export interface BuildOccurrenceFact {
+  /** `projects/P/occurrences/ID`, for messages. */
+  name: string
+  resourceUri: string
+  noteName?: string
+  /** Absent: the occurrence carries no signed provenance, so it cannot be verified (ERROR, never CONFORMANT). */
+  envelope?: DsseEnvelopeFact
+}
+
+/**
+ * A public key trusted to sign build provenance (`--builder-keys FILE`), matched to a DSSE envelope signature's
+ * `keyid` exactly. The same shape as an evidence file's `builderKeys`.
+ */
+export interface BuilderKey {
+  keyId: string
+  publicKeyPem: string
 }
 
 export type Severity = 'SEVERITY_UNSPECIFIED' | 'MINIMAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL'
@@ -225,8 +241,8 @@ export interface ArtifactFacts {
   uploadTime?: UploadTimeFact
   /** ATTESTATION occurrences (classic AttestationOccurrence form) by project `projects/ID`. */
   attestations?: Readonly<Record<string, ProjectFact<AttestationOccurrence>>>
-  /** Cloud Build provenances by project `projects/ID`. */
-  provenance?: Readonly<Record<string, ProjectFact<ProvenanceFact>>>
+  /** BUILD occurrences (Cloud Build provenance) by project `projects/ID`. */
+  provenance?: Readonly<Record<string, ProjectFact<BuildOccurrenceFact>>>
   /** Vulnerability scans by project `projects/ID`; the fact of one project is its single scan summary. */
   vulnerabilities?: Readonly<Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}>>
   /** Sigstore verdicts keyed by sigstoreKeySetKey(check). */
@@ -236,6 +252,8 @@ export interface ArtifactFacts {
 export interface PlatformFacts {
   /** Keyed by artifactKey(name, digest). */
   artifacts: Readonly<Record<string, ArtifactFacts>>
+  /** The keys provenance signatures are verified with; absent: none given (a provenance is then ERROR, "pass --builder-keys"). */
+  builderKeys?: readonly BuilderKey[]
 }
 
 /** The key of an artifact in PlatformFacts: the written name (no tag) and the digest evaluated. */

@@ -39,14 +39,14 @@ function shortDigest(digest: string): string {
 }
 
 /** Strict base64: Buffer.from(…, 'base64') skips what is not base64, which would turn garbage into a signature. */
-function decodeBase64(text: string): Buffer | undefined {
+export function decodeBase64(text: string): Buffer | undefined {
   const compact = text.replace(/\s+/g, '')
   if (compact === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) return undefined
   return Buffer.from(compact, 'base64')
 }
 
 /** cosign's hash per key: SHA-256, except SHA-384/512 with P-384/P-521, and none for Ed25519. */
-function keyVerifies(key: KeyObject, data: Uint8Array, signature: Buffer): boolean {
+export function keyVerifies(key: KeyObject, data: Uint8Array, signature: Buffer): boolean {
   try {
     switch (key.asymmetricKeyType) {
       case 'ed25519':
@@ -97,13 +97,22 @@ function simpleSigningProblem(payload: Uint8Array, digest: string): string | und
   return undefined
 }
 
-interface Statement {
+export interface Statement {
   predicateType: string
   problem?: string
 }
 
+/**
+ * Whether `key` signed a DSSE envelope's pre-authentication encoding of (payloadType, payload): DSSE signs the PAE,
+ * never the bare payload, so a payload cannot be replayed as another type. The one DSSE check of the repository:
+ * cosign attestations here and Cloud Build provenance (src/core/platform-policy/provenance.ts) both call it.
+ */
+export function dsseSignatureVerifies(key: KeyObject, payloadType: string, payload: Uint8Array, signature: Buffer): boolean {
+  return keyVerifies(key, dsse.preAuthEncoding(payloadType, Buffer.from(payload)), signature)
+}
+
 /** An in-toto statement about this digest (subjects matched by digest only); `problem` when it is not. */
-function readStatement(payload: Uint8Array, digest: string): Statement {
+export function readStatement(payload: Uint8Array, digest: string): Statement {
   let doc: {_type?: unknown; subject?: unknown; predicateType?: unknown}
   try {
     doc = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(payload)) as typeof doc
@@ -189,8 +198,7 @@ function checkDsseLayer(req: PreparedRequirement, digest: string, layer: DsseLay
   const envelope = parseEnvelope(layer.envelope)
   if (typeof envelope === 'string') return fail(envelope)
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return fail(`DSSE payload type ${JSON.stringify(envelope.payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`)
-  const pae = dsse.preAuthEncoding(envelope.payloadType, envelope.payload)
-  const by = req.keys.find((k) => envelope.signatures.some((sig) => keyVerifies(k.key, pae, sig)))
+  const by = req.keys.find((k) => envelope.signatures.some((sig) => dsseSignatureVerifies(k.key, envelope.payloadType, envelope.payload, sig)))
   if (by === undefined) {
     if (layer.certificate !== undefined && layer.certificate !== '') return fail(LEGACY_KEYLESS_REASON)
     if (req.keys.length === 0) return fail('signed with a key, but no --sigstore-key was given')

@@ -6,10 +6,10 @@
 import {describe, expect, it} from '@jest/globals'
 import {gatherPlatformFacts, type PlatformFactPorts} from '../../../src/app/platform-facts.js'
 import {evaluatePlatformPolicy, platformFactsNeeded} from '../../../src/core/platform-policy/evaluate.js'
-import type {PodToEvaluate, UploadTimeFact, VulnerabilityScanFact} from '../../../src/core/platform-policy/types.js'
+import type {BuilderKey, BuildOccurrenceFact, PodToEvaluate, UploadTimeFact, VulnerabilityScanFact} from '../../../src/core/platform-policy/types.js'
 import type {SignatureRequest} from '../../../src/core/ports.js'
 import type {AttestationOccurrence} from '../../../src/core/attestation/types.js'
-import {DIGEST, KEY_A, KEY_B, attestation, pemBlock, policy} from '../core/platform-policy/fixtures.js'
+import {DIGEST, GCB_KEY_ID, KEY_A, KEY_B, attestation, buildOccurrence, pemBlock, policy, slsaV1} from '../core/platform-policy/fixtures.js'
 
 const AR = 'us-docker.pkg.dev/my-project/prod/app'
 const NOW = new Date('2026-11-27T12:00:00Z')
@@ -47,6 +47,7 @@ interface Calls {
   attestations: string[]
   uploadTimes: string[]
   vulnerabilities: string[]
+  provenance: string[]
 }
 
 function fakes(
@@ -56,9 +57,11 @@ function fakes(
     upload?: UploadTimeFact | Error
     signatureError?: boolean
     scan?: VulnerabilityScanFact
+    builds?: BuildOccurrenceFact[]
+    builderKeys?: BuilderKey[]
   } = {},
 ) {
-  const calls: Calls = {signatures: [], attestations: [], uploadTimes: [], vulnerabilities: []}
+  const calls: Calls = {signatures: [], attestations: [], uploadTimes: [], vulnerabilities: [], provenance: []}
   const ports: PlatformFactPorts = {
     signatures: () => ({
       read: async (reqs) => {
@@ -99,6 +102,14 @@ function fakes(
         )
       },
     }),
+    provenance: async () => ({
+      listBuildOccurrences: async (project, uri) => {
+        calls.provenance.push(`${project} ${uri}`)
+        if (project === o.failProject) throw new Error('PERMISSION_DENIED: token=ya29.secret')
+        return o.builds ?? []
+      },
+    }),
+    ...(o.builderKeys === undefined ? {} : {builderKeys: o.builderKeys}),
   }
   return {ports, calls}
 }
@@ -174,6 +185,27 @@ describe('gatherPlatformFacts', () => {
     expect(checksOf(pending)?.[4]).toEqual(['VulnerabilityCheck', 'ERROR'])
   })
 
+  it('slsaCheck: BUILD occurrences once per digest and project, the builder keys carried with them; an unreadable project is ERROR, redacted', async () => {
+    const p = policy(
+      'gkePolicy:\n  checkSets:\n  - checks:\n    - slsaCheck: {rules: [{trustedBuilder: GOOGLE_CLOUD_BUILD, attestationSource: {containerAnalysisAttestationProjects: [projects/builds, projects/other]}}]}\n',
+    )
+    const keys = [{keyId: GCB_KEY_ID, publicKeyPem: KEY_A.pem}]
+    const builds = [buildOccurrence(AR, DIGEST, slsaV1({name: AR, digest: DIGEST}), KEY_A)]
+    const ok = fakes({builds, builderKeys: keys})
+    const facts = await gatherPlatformFacts(platformFactsNeeded(p, pods), ok.ports)
+    expect(ok.calls.provenance.sort()).toEqual([`builds https://${AR}@${DIGEST}`, `other https://${AR}@${DIGEST}`])
+    expect(facts.builderKeys).toEqual(keys)
+    const verdict = (f: typeof facts) => evaluatePlatformPolicy(p, pods, f, {now: NOW}).pods[0]?.images[0]?.checks[0]
+    expect(verdict(facts)?.verdict).toBe('CONFORMANT')
+    const failing = await gatherPlatformFacts(platformFactsNeeded(p, pods), fakes({failProject: 'other', builderKeys: keys}).ports)
+    expect(failing.artifacts[`${AR}@${DIGEST}`]?.provenance?.['projects/other']).toEqual({status: 'error', message: expect.not.stringContaining('ya29.secret')})
+    expect(verdict(failing)?.verdict).toBe('ERROR')
+    // Without --builder-keys the facts carry none, and the provenance found is ERROR asking for them.
+    const noKeys = await gatherPlatformFacts(platformFactsNeeded(p, pods), fakes({builds}).ports)
+    expect(noKeys.builderKeys).toBeUndefined()
+    expect(verdict(noKeys)).toMatchObject({verdict: 'ERROR', explanation: expect.stringContaining('pass --builder-keys')})
+  })
+
   it('nothing needed, nothing opened: trusted directories and allowlists need no facts', async () => {
     const p = policy('gkePolicy:\n  checkSets:\n  - checks:\n    - trustedDirectoryCheck: {trustedDirPatterns: [gcr.io/p/d]}\n')
     const opened: string[] = []
@@ -194,6 +226,11 @@ describe('gatherPlatformFacts', () => {
         opened.push('vulnerabilities')
         throw new Error('not expected')
       },
+      provenance: async () => {
+        opened.push('provenance')
+        throw new Error('not expected')
+      },
+      builderKeys: [{keyId: 'k', publicKeyPem: KEY_A.pem}],
     })
     expect(opened).toEqual([])
     expect(facts).toEqual({artifacts: {}})

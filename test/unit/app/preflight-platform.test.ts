@@ -42,6 +42,9 @@ const noFacts: PlatformFactPorts = {
   vulnerabilities: async () => {
     throw new Error('no vulnerabilities expected')
   },
+  provenance: async () => {
+    throw new Error('no provenance expected')
+  },
 }
 
 function options(over: Partial<PreflightOptions> = {}): PreflightOptions {
