@@ -47,7 +47,7 @@ const NEEDS: Readonly<Record<CheckKind, string>> = {
   imageFreshnessCheck: 'the Artifact Registry upload time of the digest',
   simpleSigningAttestationCheck: 'ATTESTATION occurrences of the digest in the listed projects, verified with the policy keys',
   sigstoreSignatureCheck: 'cosign signatures stored beside the image, verified with the policy keys',
-  slsaCheck: 'Cloud Build provenance (BUILD occurrences) in the listed projects, verified with the builder keys',
+  slsaCheck: 'Cloud Build provenance (BUILD occurrences) in the listed projects, verified with the builder keys (--builder-keys)',
   vulnerabilityCheck: 'DISCOVERY and VULNERABILITY occurrences of the digest in the listed projects',
 }
 
