@@ -23,6 +23,7 @@ import type {ArtifactFactsNeeded} from '../core/platform-policy/evaluate.js'
 import type {
   ArtifactFacts,
   BuilderKey,
+  BuilderKeySpec,
   BuildOccurrenceFact,
   PlatformFacts,
   ProjectFact,
@@ -63,7 +64,14 @@ export interface PlatformFactPorts {
   vulnerabilities(): Promise<VulnerabilityScanSource>
   provenance(): Promise<BuildOccurrenceSource>
   /** The keys provenance is verified with (`--builder-keys`, already read and checked); absent: none given. */
-  builderKeys?: readonly BuilderKey[]
+  builderKeys?: readonly BuilderKeySpec[]
+  /** Cloud KMS, for builder keys given by key version only; opened only for such a key. */
+  kmsPublicKeys?(): Promise<KmsPublicKeySource>
+}
+
+/** The public key (PEM) of a Cloud KMS key version. Throws when it cannot be read. */
+export interface KmsPublicKeySource {
+  publicKeyPem(versionName: string): Promise<string>
 }
 
 const message = (err: unknown): string => redact(err instanceof Error ? err.message : String(err))
@@ -71,16 +79,35 @@ const message = (err: unknown): string => redact(err instanceof Error ? err.mess
 export async function gatherPlatformFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts): Promise<PlatformFacts> {
   const artifacts: Record<string, ArtifactFacts> = {}
   const facts = (n: ArtifactFactsNeeded): ArtifactFacts => (artifacts[n.artifact] ??= {})
+  let keys: BuilderKey[] | undefined
   await settleAll([
     sigstoreFacts(needed, ports, facts),
     attestationFacts(needed, ports, facts),
     uploadTimeFacts(needed, ports, facts),
     vulnerabilityFacts(needed, ports, facts),
     provenanceFacts(needed, ports, facts),
+    // The keys travel with the facts only when a provenance is read, so the facts say what verified it.
+    needed.some((n) => n.provenanceProjects.length > 0) && ports.builderKeys !== undefined
+      ? resolveBuilderKeys(ports.builderKeys, ports).then((k) => void (keys = k))
+      : Promise.resolve(),
   ])
-  // The keys travel with the facts only when a provenance is read, so the facts say what verified it.
-  const keys = needed.some((n) => n.provenanceProjects.length > 0) ? ports.builderKeys : undefined
   return {artifacts, ...(keys === undefined ? {} : {builderKeys: keys})}
+}
+
+/**
+ * Every builder key with its PEM: an entry given by Cloud KMS key version only is read with getPublicKey (only the
+ * versions the user listed, never one an envelope names). A key that cannot be read stops the pre-flight as "could
+ * not check" (exit 4): a trusted key missing would turn every provenance it signed into an ERROR for the wrong reason.
+ */
+async function resolveBuilderKeys(specs: readonly BuilderKeySpec[], ports: PlatformFactPorts): Promise<BuilderKey[]> {
+  const fromKms = specs.filter((k) => k.publicKeyPem === undefined)
+  const pems = new Map<string, string>()
+  if (fromKms.length > 0) {
+    if (ports.kmsPublicKeys === undefined) throw new SafeDeployError('INTERNAL', 'platform policy: builder keys from Cloud KMS without a KMS port')
+    const kms = await ports.kmsPublicKeys()
+    await settleAll(fromKms.map(async (k) => void pems.set(k.keyId, await kms.publicKeyPem(k.keyId))))
+  }
+  return specs.map((k) => ({keyId: k.keyId, publicKeyPem: k.publicKeyPem ?? (pems.get(k.keyId) as string)}))
 }
 
 type FactsOf = (n: ArtifactFactsNeeded) => ArtifactFacts

@@ -223,9 +223,10 @@ export const platformPolicyFlags = {
   at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
   'builder-keys': Flags.string({
     description:
-      'JSON file [{"keyId": …, "publicKeyPem": …}]: the keys Cloud Build provenance is verified with for slsaCheck, matched to the envelope signature keyid (without it a provenance is ERROR)',
+      'JSON file [{"keyId": …, "publicKeyPem": …}]: the keys Cloud Build provenance is verified with for slsaCheck, matched to the envelope signature keyid (without it a provenance is ERROR); a keyId that is a Cloud KMS key version may leave out publicKeyPem',
     helpGroup: 'POLICY',
   }),
+  'kms-endpoint': Flags.string({description: 'Cloud KMS API host:port for --builder-keys read from KMS (tests, private access)', helpGroup: 'POLICY'}),
 }
 
 /**

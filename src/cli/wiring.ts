@@ -36,7 +36,7 @@ import type {TextOptions} from '../render/preflight.js'
 import type {Profile} from '../core/config.js'
 import {parsePlatformPolicyText} from '../core/platform-policy/parse.js'
 import {parseBuilderKeys} from '../core/platform-policy/provenance.js'
-import type {BuilderKey} from '../core/platform-policy/types.js'
+import type {BuilderKeySpec} from '../core/platform-policy/types.js'
 import {noClassicPolicy} from '../core/platform-policy/preflight.js'
 import type {PlatformFactPorts} from '../app/platform-facts.js'
 import type {TrustSources} from '../app/preflight.js'
@@ -130,6 +130,8 @@ export interface PreflightWiringFlags
   /** apply/run replace: deploy despite unexamined image-like values (dangerous). */
   'allow-unexamined-images'?: boolean | undefined
   'api-timeout'?: number | undefined
+  /** Cloud KMS host:port for builder keys given by key version (tests, private access). */
+  'kms-endpoint'?: string | undefined
 }
 
 /**
@@ -321,7 +323,7 @@ function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
 function platformFactPorts(
   flags: PreflightWiringFlags,
   registry: () => RegistryClient,
-  builderKeys: readonly BuilderKey[] | undefined,
+  builderKeys: readonly BuilderKeySpec[] | undefined,
 ): PlatformFactPorts & {close(): Promise<void>} {
   const e = gcpEndpoints(flags)
   const opened: Array<{close(): Promise<void>}> = []
@@ -340,6 +342,17 @@ function platformFactPorts(
     vulnerabilities: containerAnalysis,
     provenance: containerAnalysis,
     ...(builderKeys === undefined ? {} : {builderKeys}),
+    kmsPublicKeys: async () => {
+      const [{kmsPort}, {gcpOptions}] = await Promise.all([import('../adapters/gcp/kms.js'), import('../adapters/gcp/clients.js')])
+      const options = await gcpOptions(flags['kms-endpoint'], e.insecure, e.timeoutMs)
+      return {
+        publicKeyPem: async (versionName) => {
+          const port = kmsPort(versionName, options)
+          opened.push(port)
+          return (await port.getPublicKey()).pem
+        },
+      }
+    },
     uploadTimes: async () => {
       const {ArtifactRegistryApi, artifactRegistryLocation, gcpOptions} = await gcpModules()
       const ar = new ArtifactRegistryApi(await gcpOptions(e.artifactRegistryEndpoint, e.insecure, e.timeoutMs))

@@ -10,12 +10,14 @@ import {createPublicKey, type KeyObject} from 'node:crypto'
 import {aggregateErrors, SafeDeployError} from '../errors.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signatures/build.js'
 import {decodeBase64, dsseSignatureVerifies, readStatement} from '../signatures/verify.js'
-import type {BuilderKey, BuildOccurrenceFact} from './types.js'
+import {parseKmsKeyVersionName} from '../resource-names.js'
+import type {BuilderKey, BuilderKeySpec, BuildOccurrenceFact} from './types.js'
 
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1'
 export const SLSA_PROVENANCE_V01 = 'https://slsa.dev/provenance/v0.1'
 
-const KEYS_HINT = 'give a JSON array [{"keyId": "<the keyid of the provenance envelope signature>", "publicKeyPem": "-----BEGIN PUBLIC KEY-----\\n…"}]'
+const KEYS_HINT =
+  'give a JSON array [{"keyId": "<the keyid of the provenance envelope signature>", "publicKeyPem": "-----BEGIN PUBLIC KEY-----\\n…"}]; an entry whose keyId is a Cloud KMS key version may leave out publicKeyPem (read with getPublicKey)'
 
 // ---------------------------------------------------------------------------------------------------------------
 // --builder-keys
@@ -39,11 +41,12 @@ function publicKeyOf(pem: string): {key: KeyObject} | {problem: string} {
 }
 
 /**
- * The builder keys of a `--builder-keys` file: a JSON array of `{keyId, publicKeyPem}`. Every problem is reported at
- * once with the file and the entry, as KEY_INVALID (exit 7): a key the user meant to trust that cannot be used must
- * stop the deploy, not narrow the trust silently.
+ * The builder keys of a `--builder-keys` file: a JSON array of `{keyId, publicKeyPem}`, where an entry whose keyId is a
+ * Cloud KMS key version may leave out the PEM (read from KMS before evaluating). Every problem is reported at once
+ * with the file and the entry, as KEY_INVALID (exit 7): a key the user meant to trust that cannot be used must stop
+ * the deploy, not narrow the trust silently.
  */
-export function parseBuilderKeys(text: string, file: string): BuilderKey[] {
+export function parseBuilderKeys(text: string, file: string): BuilderKeySpec[] {
   const fail = (message: string) => new SafeDeployError('KEY_INVALID', `--builder-keys ${file}: ${message}`, {location: {file}, hint: KEYS_HINT})
   let doc: unknown
   try {
@@ -54,7 +57,7 @@ export function parseBuilderKeys(text: string, file: string): BuilderKey[] {
   if (!Array.isArray(doc)) throw fail('expected a JSON array of {keyId, publicKeyPem}')
   if (doc.length === 0) throw fail('the array is empty: no key to verify provenance with')
   const problems: SafeDeployError[] = []
-  const keys: BuilderKey[] = []
+  const keys: BuilderKeySpec[] = []
   doc.forEach((entry: unknown, i) => {
     const where = `entry ${i + 1}`
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -71,8 +74,12 @@ export function parseBuilderKeys(text: string, file: string): BuilderKey[] {
       return
     }
     const named = `${where} (keyId ${JSON.stringify(keyId)})`
+    if (pem === undefined && parseKmsKeyVersionName(keyId)) {
+      keys.push({keyId})
+      return
+    }
     if (typeof pem !== 'string' || pem.trim() === '') {
-      problems.push(fail(`${named}: publicKeyPem must be a PEM public key`))
+      problems.push(fail(`${named}: publicKeyPem must be a PEM public key (only a keyId that is a Cloud KMS key version may leave it out)`))
       return
     }
     const k = publicKeyOf(pem)

@@ -210,6 +210,16 @@ export interface BuilderKey {
   publicKeyPem: string
 }
 
+/**
+ * An entry of the `--builder-keys` file: a key, or only the `keyId` of a Cloud KMS key version
+ * (`projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`) whose public key is read with getPublicKey
+ * before evaluating, so the facts always carry the PEM.
+ */
+export interface BuilderKeySpec {
+  keyId: string
+  publicKeyPem?: string
+}
+
 export type Severity = 'SEVERITY_UNSPECIFIED' | 'MINIMAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL'
 
 /** One VULNERABILITY occurrence, reduced to what the check reads (docs/platform-policy.md#facts). */

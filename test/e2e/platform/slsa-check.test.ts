@@ -10,7 +10,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../../support/cli.js'
-import {startGrafeasServer, type GrafeasState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
+import {startGrafeasServer, startKmsServer, status, type GrafeasState, type GrpcServerHandle, type KmsState} from '../../support/gcp/grpc-servers.js'
 import {startMetadataTrap, type MetadataTrap} from '../../support/metadata-trap.js'
 import {schemaErrors} from '../../support/schemas.js'
 import {DIGEST, DIGEST2, GCB_KEY_ID, KEY_A, KEY_B, buildOccurrence, slsaV1} from '../../unit/core/platform-policy/fixtures.js'
@@ -175,5 +175,61 @@ describe('slsaCheck through Container Analysis BUILD occurrences and --builder-k
     const stray = await runCli(['preflight', '--image', `${IMAGE}@${DIGEST}`, '--no-resolve', '--builder-keys', rightKeys], {env: metadata.env(dir)})
     expect(stray.code).toBe(2)
     expect(stray.stderr).toContain('--builder-keys without a platform policy')
+  })
+})
+
+describe('a builder key given by Cloud KMS key version: its public key read with getPublicKey', () => {
+  const VERSION = 'projects/verified-builder/locations/global/keyRings/attestor/cryptoKeys/provenanceSigner/cryptoKeyVersions/2'
+  const DIGEST3 = 'sha256:' + '3'.repeat(64)
+  let kms: GrpcServerHandle<KmsState>
+  let kmsKeys: string
+
+  beforeAll(async () => {
+    kms = await startKmsServer()
+    const publicKeyPem = kms.state.addKey(VERSION, 'EC_SIGN_P256_SHA256')
+    const signer = {pem: publicKeyPem, keyId: VERSION, privateKey: (kms.state.keys.get(VERSION) as {privateKey: typeof KEY_A.privateKey}).privateKey}
+    const occ = buildOccurrence(IMAGE, DIGEST3, slsaV1({name: IMAGE, digest: DIGEST3}), signer, {keyId: VERSION})
+    const env = occ.envelope as NonNullable<typeof occ.envelope>
+    grafeas.state.addOccurrence(
+      {
+        resourceUri: occ.resourceUri,
+        noteName: occ.noteName,
+        kind: 'BUILD',
+        envelope: {
+          payloadType: env.payloadType,
+          payload: Buffer.from(env.payload, 'base64'),
+          signatures: env.signatures.map((s) => ({keyid: s.keyid, sig: Buffer.from(s.sig, 'base64')})),
+        },
+      },
+      'build-attestations',
+    )
+    kmsKeys = join(dir, 'kms-keys.json')
+    writeFileSync(kmsKeys, JSON.stringify([{keyId: VERSION}]))
+  }, 60_000)
+
+  afterAll(async () => {
+    await kms?.stop()
+  })
+
+  beforeEach(() => {
+    kms.clearFaults()
+    kms.requests.length = 0
+  })
+
+  it('CONFORMANT (exit 0) with the key read from KMS, one GetPublicKey for the listed version', async () => {
+    const r = await preflight(DIGEST3, ['--builder-keys', kmsKeys, '--kms-endpoint', kms.endpoint])
+    expect(r.code).toBe(0)
+    expect(checkOf(JSON.parse(r.stdout) as Doc)).toMatchObject({
+      verdict: 'CONFORMANT',
+      explanation: expect.stringContaining(`signed with builder key ${VERSION}`),
+    })
+    expect(kms.requests.map((q) => [q.method.replace(/.*\//, ''), (q.request as {name: string}).name])).toEqual([['GetPublicKey', VERSION]])
+  })
+
+  it('KMS refuses the public key: could not check (exit 4), never CONFORMANT', async () => {
+    kms.failNext('GetPublicKey', status.PERMISSION_DENIED, {times: 20, message: 'caller lacks cloudkms.cryptoKeyVersions.viewPublicKey'})
+    const r = await preflight(DIGEST3, ['--builder-keys', kmsKeys, '--kms-endpoint', kms.endpoint])
+    expect(r.code).toBe(4)
+    expect(r.stdout).toContain('cloudkms.cryptoKeyVersions.viewPublicKey')
   })
 })

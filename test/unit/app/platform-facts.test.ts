@@ -4,9 +4,10 @@
  * what each fact makes of the check through the real evaluator.
  */
 import {describe, expect, it} from '@jest/globals'
+import {SafeDeployError} from '../../../src/core/errors.js'
 import {gatherPlatformFacts, type PlatformFactPorts} from '../../../src/app/platform-facts.js'
 import {evaluatePlatformPolicy, platformFactsNeeded} from '../../../src/core/platform-policy/evaluate.js'
-import type {BuilderKey, BuildOccurrenceFact, PodToEvaluate, UploadTimeFact, VulnerabilityScanFact} from '../../../src/core/platform-policy/types.js'
+import type {BuilderKeySpec, BuildOccurrenceFact, PodToEvaluate, UploadTimeFact, VulnerabilityScanFact} from '../../../src/core/platform-policy/types.js'
 import type {SignatureRequest} from '../../../src/core/ports.js'
 import type {AttestationOccurrence} from '../../../src/core/attestation/types.js'
 import {DIGEST, GCB_KEY_ID, KEY_A, KEY_B, attestation, buildOccurrence, pemBlock, policy, slsaV1} from '../core/platform-policy/fixtures.js'
@@ -58,7 +59,7 @@ function fakes(
     signatureError?: boolean
     scan?: VulnerabilityScanFact
     builds?: BuildOccurrenceFact[]
-    builderKeys?: BuilderKey[]
+    builderKeys?: BuilderKeySpec[]
   } = {},
 ) {
   const calls: Calls = {signatures: [], attestations: [], uploadTimes: [], vulnerabilities: [], provenance: []}
@@ -204,6 +205,34 @@ describe('gatherPlatformFacts', () => {
     const noKeys = await gatherPlatformFacts(platformFactsNeeded(p, pods), fakes({builds}).ports)
     expect(noKeys.builderKeys).toBeUndefined()
     expect(verdict(noKeys)).toMatchObject({verdict: 'ERROR', explanation: expect.stringContaining('pass --builder-keys')})
+  })
+
+  it('a builder key given by KMS key version is read with getPublicKey (only that one); a KMS failure stops the gathering (exit 4)', async () => {
+    const p = policy(
+      'gkePolicy:\n  checkSets:\n  - checks:\n    - slsaCheck: {rules: [{trustedBuilder: GOOGLE_CLOUD_BUILD, attestationSource: {containerAnalysisAttestationProjects: [projects/builds]}}]}\n',
+    )
+    const builds = [buildOccurrence(AR, DIGEST, slsaV1({name: AR, digest: DIGEST}), KEY_A)]
+    const asked: string[] = []
+    const kms = (fail: boolean): Pick<PlatformFactPorts, 'kmsPublicKeys'> => ({
+      kmsPublicKeys: async () => ({
+        publicKeyPem: async (name) => {
+          asked.push(name)
+          if (fail) throw new SafeDeployError('API_AUTH', `PERMISSION_DENIED reading the public key of ${name}`)
+          return KEY_A.pem
+        },
+      }),
+    })
+    const specs = [{keyId: GCB_KEY_ID}, {keyId: 'other', publicKeyPem: KEY_B.pem}]
+    const facts = await gatherPlatformFacts(platformFactsNeeded(p, pods), {...fakes({builds, builderKeys: specs}).ports, ...kms(false)})
+    expect(asked).toEqual([GCB_KEY_ID])
+    expect(facts.builderKeys).toEqual([
+      {keyId: GCB_KEY_ID, publicKeyPem: KEY_A.pem},
+      {keyId: 'other', publicKeyPem: KEY_B.pem},
+    ])
+    expect(evaluatePlatformPolicy(p, pods, facts, {now: NOW}).verdict).toBe('CONFORMANT')
+    await expect(gatherPlatformFacts(platformFactsNeeded(p, pods), {...fakes({builds, builderKeys: specs}).ports, ...kms(true)})).rejects.toMatchObject({
+      code: 'API_AUTH',
+    })
   })
 
   it('nothing needed, nothing opened: trusted directories and allowlists need no facts', async () => {

@@ -274,6 +274,13 @@ describe('parseBuilderKeys (--builder-keys FILE): every bad entry named with the
     expect(e.exitCode).toBe(7)
     expect(all(e)).toMatch(msg)
   })
+  it('an entry whose keyId is a Cloud KMS key version may leave out the PEM (read from KMS); any other keyId may not', () => {
+    const kms = 'projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1'
+    expect(parseBuilderKeys(JSON.stringify([{keyId: kms}]), 'keys.json')).toEqual([{keyId: kms}])
+    expect(all(problem(JSON.stringify([{keyId: 'my-key'}])))).toMatch(
+      /entry 1 \(keyId "my-key"\): publicKeyPem must be a PEM public key \(only a keyId that is a Cloud KMS key version/,
+    )
+  })
   it('every problem at once', () => {
     const e = problem(
       JSON.stringify([
