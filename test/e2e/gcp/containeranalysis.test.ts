@@ -80,6 +80,34 @@ describe('ContainerAnalysisAttestations against a local Grafeas gRPC server', ()
     }
   })
 
+  it('lists BUILD occurrences of the resource with their DSSE envelope, bytes intact as base64; kind and resource filtered client-side too', async () => {
+    const uri = `https://${IMAGE}`
+    const envelope = {payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(PAYLOAD), signatures: [{keyid: KEY_ID, sig: Buffer.from(SIGNATURE)}]}
+    const seeded = server.state.addOccurrence({resourceUri: uri, noteName: NOTE, kind: 'BUILD', envelope}, 'app-project')
+    server.state.addOccurrence({resourceUri: uri, noteName: NOTE, kind: 'BUILD'}, 'app-project')
+    server.state.addOccurrence({resourceUri: `https://gcr.io/app-project/web@${OTHER_DIGEST}`, noteName: NOTE, kind: 'BUILD', envelope}, 'app-project')
+    seedAttestation(uri)
+    server.state.ignoreFilter = true
+    try {
+      const got = await ca.listBuildOccurrences('app-project', uri)
+      expect(got).toHaveLength(2)
+      expect(got.find((o) => o.name === seeded.name)).toEqual({
+        name: seeded.name,
+        resourceUri: uri,
+        noteName: NOTE,
+        envelope: {
+          payloadType: envelope.payloadType,
+          payload: Buffer.from(PAYLOAD).toString('base64'),
+          signatures: [{keyid: KEY_ID, sig: Buffer.from(SIGNATURE).toString('base64')}],
+        },
+      })
+      expect(got.filter((o) => o.envelope === undefined)).toHaveLength(1)
+      expect((server.requests[0]?.request as {filter: string}).filter).toBe(`kind="BUILD" AND resourceUrl="${uri}"`)
+    } finally {
+      server.state.ignoreFilter = false
+    }
+  })
+
   it('follows pages', async () => {
     for (let i = 0; i < 7; i++) seedAttestation()
     server.state.maxPageSize = 3
