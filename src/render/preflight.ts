@@ -239,8 +239,15 @@ function exemptionLabel(img: ImageResult): string {
 
 /** The next step of an image the platform policy did not admit. */
 function platformNextStep(report: PlatformPolicyReport, pod: PodResult, img: ImageResult): string {
-  if (img.verdict === 'ERROR')
+  if (img.verdict === 'ERROR') {
+    // A provenance signed by a key that was not given: the one ERROR the user fixes with a flag, not with access.
+    const keyid = img.checks
+      .map((ch) => /pass --builder-keys FILE with an entry for ([^\s;),]+)/.exec(ch.explanation)?.[1]?.replace(/\.$/, ''))
+      .find((k) => k !== undefined)
+    if (keyid !== undefined)
+      return `add --builder-keys FILE holding [{"keyId": "${keyid}", "publicKeyPem": "…"}] (the key Cloud Build signs provenance with) and run again`
     return 'make the facts the failing checks read available (registry signatures, Container Analysis, Artifact Registry) and run again'
+  }
   const who = pod.namespace === null ? '' : ` -n ${pod.namespace} --service-account ${pod.serviceAccount ?? 'default'}`
   return `safe-deploy policy explain --platform-policy ${report.source}${who} --image ${img.image}   # which checks apply and what each needs`
 }

@@ -134,6 +134,25 @@ describe('slsaCheck through Container Analysis BUILD occurrences and --builder-k
     const doc = JSON.parse(r.stdout) as Doc
     expect(doc.platformPolicy.verdict).toBe('ERROR')
     expect(checkOf(doc)).toMatchObject({verdict: 'ERROR', explanation: expect.stringContaining(`pass --builder-keys FILE with an entry for ${GCB_KEY_ID}`)})
+    // The text report's next step names the flag and the keyid to add.
+    const text = await runCli(
+      [
+        'preflight',
+        '--image',
+        `${IMAGE}@${DIGEST}`,
+        '--no-resolve',
+        '--platform-policy',
+        policyFile,
+        '--containeranalysis-endpoint',
+        grafeas.endpoint,
+        '--api-insecure',
+      ],
+      {
+        env: metadata.env(dir),
+      },
+    )
+    expect(text.code).toBe(4)
+    expect(text.stdout + text.stderr).toContain(`next: add --builder-keys FILE holding [{"keyId": "${GCB_KEY_ID}", "publicKeyPem": "…"}]`)
   })
 
   it('another public key under the keyid (a wrong key): ERROR (exit 4)', async () => {
