@@ -24,6 +24,7 @@ import {
   verifyProvenance,
   type PreparedBuilderKeys,
   type ProvenanceClaims,
+  type ProvenanceReading,
 } from './provenance.js'
 import {allowPatternMatches, directoryOf, firstAllowMatch, sourceRepoMatches, splitReference, trustedDirMatches} from './patterns.js'
 import {
@@ -394,7 +395,10 @@ function ruleProblem(rule: Rule, c: ProvenanceClaims, digest: string, notes: str
   return undefined
 }
 
-function slsaRule(rule: Rule, i: number, s: Subject & {artifact: string; digest: string}, facts: FactReader, notes: string[]): RuleOutcome {
+/** One verification per occurrence for all the rules of a check (rules may name the same projects). */
+type Verified = (occ: BuildOccurrenceFact) => ProvenanceReading
+
+function slsaRule(rule: Rule, i: number, s: Subject & {artifact: string; digest: string}, facts: FactReader, verify: Verified, notes: string[]): RuleOutcome {
   if (rule.attestationProjects.length === 0) return {status: 'unsatisfied', why: `rule ${i} lists no attestation projects`}
   const errors: string[] = []
   const why: string[] = []
@@ -402,7 +406,7 @@ function slsaRule(rule: Rule, i: number, s: Subject & {artifact: string; digest:
   for (const {project, fact: f} of readable(rule.attestationProjects, (project) => facts.provenance(s.artifact, project), errors)) {
     for (const occ of f.items) {
       // Nothing unsigned is trusted, not even to reject: a provenance that cannot be verified is ERROR, never CONFORMANT.
-      const r = verifyProvenance(occ, facts.builderKeys(), s.digest)
+      const r = verify(occ)
       if (r.status === 'unverifiable') {
         errors.push(`${occ.name}: the provenance cannot be verified (${r.reason})`)
         continue
@@ -431,7 +435,13 @@ function slsa(c: CheckOf<'slsaCheck'>, s: Subject, facts: FactReader): Outcome {
   if (s.artifact === null || s.digest === null) return tagOnly(s)
   const subject = {...s, artifact: s.artifact, digest: s.digest}
   const notes: string[] = []
-  const results = c.rules.map((r, i) => slsaRule(r, i, subject, facts, notes))
+  const readings = new Map<BuildOccurrenceFact, ProvenanceReading>()
+  const verify: Verified = (occ) => {
+    let r = readings.get(occ)
+    if (r === undefined) readings.set(occ, (r = verifyProvenance(occ, facts.builderKeys(), subject.digest)))
+    return r
+  }
+  const results = c.rules.map((r, i) => slsaRule(r, i, subject, facts, verify, notes))
   const ok = results.find((r) => r.status === 'satisfied')
   if (ok !== undefined && ok.status === 'satisfied') {
     notes.push(
