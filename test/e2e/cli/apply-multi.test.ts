@@ -91,7 +91,7 @@ afterEach(() => {
 })
 
 let n = 0
-async function applyAll(name: string, args: string[], o: {policy?: string} = {}): Promise<CliResult & {records: () => any[]}> {
+async function applyAll(name: string, args: string[], o: {policy?: string; contexts?: readonly string[]} = {}): Promise<CliResult & {records: () => any[]}> {
   const file = join(dir, `${name}-${++n}.yaml`)
   writeFileSync(file, deployment(name, `${reg.host}/team/app:1.4`, {namespace: 'prod', serviceAccountName: 'deployer', container: 'app'}))
   const log = join(dir, `audit-${n}.jsonl`)
@@ -102,7 +102,7 @@ async function applyAll(name: string, args: string[], o: {policy?: string} = {})
       file,
       '--kubeconfig',
       kubeconfig,
-      ...CONTEXTS.flatMap((c) => ['--context', c]),
+      ...(o.contexts ?? CONTEXTS).flatMap((c) => ['--context', c]),
       '--policy',
       o.policy ?? policy,
       '--attestors',
@@ -203,5 +203,32 @@ describe('safe-deploy apply --context A --context B --context C', () => {
       [CONTEXTS[1]]: ['started', 'failed'],
       [CONTEXTS[2]]: ['aborted'],
     })
+  })
+
+  it("a profile's contexts: list is the clusters, in its order; the built CLI deploys to each", async () => {
+    const config = join(dir, 'multi.safe-deploy.yaml')
+    writeFileSync(config, `profiles:\n  all-regions:\n    contexts: [${CONTEXTS[2]}, ${CONTEXTS[0]}]\n`)
+    const r = await applyAll('from-profile', ['--config', config, '--profile', 'all-regions', '--wave-size', '2', '--json'], {contexts: []})
+    expect(r.stderr).not.toMatch(/Error/)
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(schemaErrors('apply', doc)).toEqual([])
+    expect(doc.clusters.map((c: any) => [c.context, c.wave, c.status])).toEqual([
+      [CONTEXTS[2], 1, 'applied'],
+      [CONTEXTS[0], 1, 'applied'],
+    ])
+    expect((doubles[0] as KubeApiServer).objects.has('deployments/prod/from-profile')).toBe(true)
+    expect((doubles[1] as KubeApiServer).requests).toEqual([])
+    expect((doubles[2] as KubeApiServer).objects.has('deployments/prod/from-profile')).toBe(true)
+  })
+
+  it('--cluster with several contexts, or a context named twice: usage error (exit 2), not one request', async () => {
+    const withCluster = await applyAll('with-cluster', ['--cluster', 'us-east1.a'])
+    expect(withCluster.code).toBe(2)
+    expect(withCluster.stderr).toMatch(/--cluster us-east1\.a names one cluster, but 3 contexts are given/)
+    const twice = await applyAll('twice', [], {contexts: [CONTEXTS[0], CONTEXTS[1], CONTEXTS[0]]})
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toMatch(/named twice/)
+    for (const d of doubles) expect(d.requests).toEqual([])
   })
 })
