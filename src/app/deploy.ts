@@ -16,6 +16,8 @@ import {step} from './progress.js'
 import {AuditTrail} from './audit-trail.js'
 import {runDeployGate} from './deploy-gate.js'
 import {preflight, type PreflightOptions, type PreflightPorts} from './preflight.js'
+import type {PinRun} from './manifests.js'
+import type {AuditRecord} from '../core/audit.js'
 
 export type KubeApplierKind = 'kubectl' | 'api'
 
@@ -89,7 +91,7 @@ export function checkJustification(breakGlass: string | undefined): void {
   }
 }
 
-function checkApplyOptions(o: ApplyOptions): void {
+export function checkApplyOptions(o: Pick<ApplyOptions, 'breakGlass' | 'applier' | 'extraArgs'>): void {
   checkJustification(o.breakGlass)
   if (o.applier !== undefined && o.applier !== 'kubectl' && o.applier !== 'api') {
     throw new SafeDeployError('USAGE', `applier must be kubectl or api, got "${o.applier}"`)
@@ -107,7 +109,7 @@ function checkApplyOptions(o: ApplyOptions): void {
   }
 }
 
-function enforcementFact(e: EnforcementReport | undefined): Enforcement {
+export function enforcementFact(e: EnforcementReport | undefined): Enforcement {
   if (e === undefined) return {state: 'not-checked'}
   if ('unavailable' in e) return {state: 'unknown', detail: e.unavailable}
   if ('unidentified' in e) return {state: 'unidentified', reason: e.unidentified}
@@ -161,31 +163,11 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
       say: ports.say,
     },
     {
-      // The objects to send: the pinned text (plus break-glass annotations), read with the same reader
-      // that located the images, serialized by us; then a second look that what would be sent holds
-      // exactly the evaluated images.
+      // The objects to send, checked a second time (objectsToSend).
       prepare: () => {
-        toSend = pin.outputs.flatMap((out) => {
-          const text =
-            breakGlass === undefined
-              ? out.text
-              : addBreakGlass(
-                  out.text,
-                  pin.sites.filter((s) => s.file === out.file),
-                )
-          return manifestObjects(text, out.file)
-        })
-        secondLook(
-          kubectlInput(toSend),
-          pin.result.sites.map((s) => ({site: s.site, image: s.pinned})),
-          pin.rules,
-        )
-        trail.sent = toSend.map((obj) => ({
-          object: `${obj.kind}/${obj.namespace === undefined ? '' : obj.namespace + '/'}${obj.name}`,
-          images: pin.result.sites
-            .filter((s) => s.site.file === obj.file && s.site.document === obj.document && s.site.name === obj.name && s.site.kind === obj.kind)
-            .map((s) => s.pinned),
-        }))
+        const prepared = objectsToSend(pin, breakGlass)
+        toSend = prepared.objects
+        trail.sent = prepared.sent
       },
       apply: async () => {
         // kubectl apply waits for the API server on every object: seconds on a real cluster.
@@ -199,4 +181,34 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   const reported = {verdict: result.verdict, preflight: result, ...(enforcement ? {enforcement} : {}), auditId: trail.id, warnings: gate.warnings}
   if (gate.outcome === 'blocked') return {outcome: 'blocked', objects: [], ...reported}
   return {outcome: gate.outcome, applier: gate.value.applier, objects: gate.value.objects, ...reported}
+}
+
+/**
+ * The objects to send: the pinned text (plus break-glass annotations), read with the same reader
+ * that located the images, serialized by us; then a second look that what would be sent holds
+ * exactly the evaluated images. `sent` is what the audit records say was handed over.
+ */
+export function objectsToSend(pin: PinRun, breakGlass: string | undefined): {objects: ManifestObject[]; sent: NonNullable<AuditRecord['sent']>} {
+  const objects = pin.outputs.flatMap((out) => {
+    const text =
+      breakGlass === undefined
+        ? out.text
+        : addBreakGlass(
+            out.text,
+            pin.sites.filter((s) => s.file === out.file),
+          )
+    return manifestObjects(text, out.file)
+  })
+  secondLook(
+    kubectlInput(objects),
+    pin.result.sites.map((s) => ({site: s.site, image: s.pinned})),
+    pin.rules,
+  )
+  const sent = objects.map((obj) => ({
+    object: `${obj.kind}/${obj.namespace === undefined ? '' : obj.namespace + '/'}${obj.name}`,
+    images: pin.result.sites
+      .filter((s) => s.site.file === obj.file && s.site.document === obj.document && s.site.name === obj.name && s.site.kind === obj.kind)
+      .map((s) => s.pinned),
+  }))
+  return {objects, sent}
 }

@@ -177,6 +177,33 @@ export function preflightTarget(settings: Settings, istioIdentity: string | unde
   }
 }
 
+/**
+ * The clusters of a multi-cluster apply, in the order given: each context's own pre-flight target
+ * (its gke_PROJECT_LOCATION_NAME name, or the kubeconfig's, gives the cluster key that picks the
+ * classic policy's cluster rule). A context the kubeconfig lacks fails here, before anything is read
+ * or sent. --cluster names one cluster and cannot name several.
+ */
+export function clusterTargets(settings: Settings, contexts: readonly string[], istioIdentity: string | undefined, debug: (l: string) => void) {
+  if (settings.target !== 'gke')
+    throw new SafeDeployError(
+      'USAGE',
+      `${contexts.length} kube contexts are given, but the target is ${settings.target}: several contexts are GKE/Kubernetes clusters`,
+      {
+        hint: 'give one --context, or --target gke',
+      },
+    )
+  if (settings.cluster !== undefined)
+    throw new SafeDeployError('USAGE', `--cluster ${settings.cluster} names one cluster, but ${contexts.length} contexts are given`, {
+      hint: "drop --cluster (or the profile's cluster): with several contexts each cluster is named by its gke_PROJECT_LOCATION_NAME context",
+    })
+  return contexts.map((context) => ({context, target: preflightTarget(withContext(settings, context), istioIdentity, debug)}))
+}
+
+/** The settings of one cluster of a multi-cluster apply: the same, with its own kube context. */
+export function withContext<S extends Pick<Settings, 'kube'>>(settings: S, context: string): S {
+  return {...settings, kube: {...settings.kube, context}}
+}
+
 /** The Google API endpoints and deadline of this invocation (endpoints: tests and private access). */
 export function gcpEndpoints(flags: PreflightWiringFlags): GcpEndpoints & {artifactRegistryEndpoint?: string} {
   return {

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {
   allowUnexaminedFlags,
@@ -13,10 +13,13 @@ import {
   targetFlags,
   trustFlags,
 } from '../cli/flags.js'
-import {loadConfig, selectProfile} from '../cli/config.js'
+import {loadConfig, selectProfile, type Profile, type SafeDeployConfig} from '../cli/config.js'
 import {resolveSettings} from '../cli/options.js'
 import {askConfirmation} from '../cli/prompt.js'
-import {actor, auditSink, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
+import {actor, auditSink, clusterTargets, enforcementCheck, kubeApplier, preflightSetup, readGcloudDefaults, reportPorts, withContext} from '../cli/wiring.js'
+import {applyToClusters, type MultiApplyResult} from '../app/multi-apply.js'
+import {clusterContexts} from '../core/multi-cluster.js'
+import {renderMultiApplyResult} from '../render/multi-cluster.js'
 import {writeReports} from '../app/reports.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
@@ -39,6 +42,7 @@ export default class Apply extends BaseCommand {
     '<%= config.bin %> apply -f k8s/ --project my-prod --dry-run=server --yes',
     '<%= config.bin %> apply -f k8s/ --project my-prod --break-glass "INC-1234: restore checkout" --yes',
     '<%= config.bin %> apply -f k8s/ --project my-prod --yes -- --timeout=60s',
+    '<%= config.bin %> apply -f k8s/ --context gke_my-prod_us-east1_web --context gke_my-prod_europe-west1_web --wave-size 1 --policy policy.yaml --yes',
   ]
   static override strict = false
   static override enableJsonFlag = true
@@ -47,6 +51,13 @@ export default class Apply extends BaseCommand {
     ...inputFlags,
     ...allowUnexaminedFlags,
     ...targetFlags,
+    // Repeatable here (and only here): several contexts make one plan across many clusters (README "Many clusters").
+    context: Flags.string({
+      description: 'kubeconfig context (default: current context); repeat it to apply one plan to several clusters, in waves',
+      helpGroup: 'TARGET',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     ...trustFlags,
     ...platformPolicyFlags,
     ...signatureFlags,
@@ -69,6 +80,13 @@ export default class Apply extends BaseCommand {
     }),
     'break-glass': Flags.string({description: 'deploy despite the policy, with this justification (annotated and logged)', helpGroup: 'APPLY'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation', helpGroup: 'APPLY'}),
+    'wave-size': Flags.integer({
+      min: 1,
+      default: 1,
+      description: 'with several contexts: how many clusters each wave deploys to at once (in the order given; the first failed wave is the last)',
+      helpGroup: 'APPLY',
+    }),
+    parallel: Flags.integer({min: 1, default: 4, description: 'with several contexts: how many per-cluster pre-flights run at once', helpGroup: 'APPLY'}),
     'require-enforcement': Flags.boolean({
       description:
         'fail unless the target GKE cluster enforces Binary Authorization (the cluster is named by a gke_PROJECT_LOCATION_NAME context, or --cluster with --project)',
@@ -81,14 +99,17 @@ export default class Apply extends BaseCommand {
     ...ciFlags,
   }
 
-  async run(): Promise<Omit<ApplyResult, 'verdict'>> {
+  async run(): Promise<Omit<ApplyResult, 'verdict'> | MultiApplyResult> {
     const {flags, argv} = await this.parse(Apply)
     const sep = this.argv.indexOf('--')
     const extra = sep >= 0 ? this.argv.slice(sep + 1) : []
     const stray = (argv as string[]).filter((a) => !extra.includes(a))
     if (stray.length > 0) this.error(`unexpected argument(s): ${stray.join(' ')} (kubectl arguments go after --)`, {exit: 2})
     const cfg = loadConfig(flags.config)
-    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
+    const profile = selectProfile(cfg, flags.profile)
+    const contexts = clusterContexts(flags.context, profile)
+    if (contexts.length > 1) return this.applyToMany(flags, extra, cfg.imageRules, profile, contexts)
+    const settings = resolveSettings({...flags, context: flags.context?.[0]}, profile, readGcloudDefaults())
     const breakGlass = flags['break-glass']
     const mode = flags['dry-run'] as 'none' | 'client' | 'server'
     const audit = auditSink(settings.auditLog)
@@ -148,5 +169,78 @@ export default class Apply extends BaseCommand {
     // The verdict is the pre-flight's: said once, as preflight.verdict.
     const {verdict: _verdict, ...json} = result
     return json
+  }
+
+  /** One plan across several clusters (app/multi-apply.ts): one pin and one gathering of facts, a pre-flight per cluster, waves. */
+  private async applyToMany(
+    flags: Interfaces.InferredFlags<typeof Apply.flags & typeof BaseCommand.baseFlags>,
+    extra: string[],
+    rules: SafeDeployConfig['imageRules'],
+    profile: Profile | undefined,
+    contexts: string[],
+  ): Promise<MultiApplyResult> {
+    const settings = resolveSettings({...flags, context: contexts[0]}, profile, readGcloudDefaults())
+    const clusters = clusterTargets(settings, contexts, flags['istio-identity'], this.debugLog)
+    const breakGlass = flags['break-glass']
+    const mode = flags['dry-run'] as 'none' | 'client' | 'server'
+    const audit = auditSink(settings.auditLog)
+    const preflight = preflightSetup(flags, settings, rules, this.debugLog, {breakGlass: breakGlass !== undefined})
+    const output = this.output()
+    const terminal = processTerminal(flags['no-color'])
+    const progress = terminalProgress(terminal.progress && !this.jsonEnabled())
+    const applier = kubeApplier
+    const result = await applyToClusters(
+      {
+        preflight: preflight.options,
+        clusters,
+        parallel: flags.parallel,
+        waveSize: flags['wave-size'],
+        mode,
+        breakGlass,
+        requireEnforcement: settings.requireEnforcement,
+        applier: settings.kube.applier,
+        extraArgs: extra,
+        ...(flags.prune && flags.selector ? {prune: {selector: flags.selector}} : {}),
+        text: {color: terminal.colorStderr, wide: output === 'wide'},
+        audit: {actor: actor(), target: {platform: settings.target}},
+      },
+      {
+        preflight: {...preflight.ports, progress},
+        progress,
+        audit,
+        auditId: audit.id,
+        say: (m) => this.say(m),
+        confirm: (question) => askConfirmation(question, flags.yes),
+        report: async (r) => {
+          const to = {
+            markdown: settings.reportMd,
+            junit: settings.reportJunit,
+            codequality: flags['report-codequality'],
+            stepSummary: process.env.GITHUB_STEP_SUMMARY,
+            workspace: workspacePaths().workspace,
+          }
+          for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
+        },
+        cluster: (context) => {
+          const one = withContext(settings, context)
+          return {
+            enforcement: enforcementCheck(one, flags, this.debugLog),
+            apply: applier(one.kube, mode, {serverSide: flags['server-side'], fieldManager: flags['field-manager']}),
+          }
+        },
+      },
+    )
+    this.say(renderMultiApplyResult(result, {color: terminal.colorStderr, wide: output === 'wide'}))
+    if (ciFormat(flags['ci-format']) === 'github') {
+      const results = result.clusters.flatMap((c) => (c.preflight ? [c.preflight] : []))
+      const first = results[0]
+      writeGithub({
+        problems: results.flatMap((r) => preflightProblems(r)),
+        outputs: {...(first ? preflightOutputs(first, settings.reportMd ?? settings.reportJunit) : {}), outcome: result.outcome},
+      })
+    }
+    if (output === 'name') this.out(applyNames({objects: result.clusters.flatMap((c) => c.objects)}))
+    this.setExit(result.outcome === 'blocked' ? EXIT.DENIED : result.outcome === 'failed' ? EXIT.DEPLOY_FAILED : EXIT.OK)
+    return result
   }
 }

@@ -14,6 +14,8 @@ export interface Profile {
   /** Where it deploys; `platform:` is the deprecated spelling (parseConfigText turns it into this, with a warning). */
   target?: 'gke' | 'cloudrun'
   context?: string
+  /** Several kubeconfig contexts: `apply` deploys one plan to each, in waves (docs/architecture.md#many-clusters). */
+  contexts?: string[]
   kubeconfig?: string
   namespace?: string
   cluster?: string
@@ -56,9 +58,10 @@ export interface SafeDeployConfig {
 }
 
 /** Every profile setting and its type: Profile is closed, and this table is its runtime mirror. */
-const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean' | 'object'> = {
+const PROFILE_KEYS: Record<Exclude<keyof Profile, 'name'>, 'string' | 'boolean' | 'object' | 'list'> = {
   target: 'string',
   context: 'string',
+  contexts: 'list',
   kubeconfig: 'string',
   namespace: 'string',
   cluster: 'string',
@@ -155,9 +158,23 @@ export function parseConfigText(text: string, file: string): SafeDeployConfig {
                 )
                 k = 'target'
               }
-              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | 'object' | undefined>)[k]
+              const want = (PROFILE_KEYS as Record<string, 'string' | 'boolean' | 'object' | 'list' | undefined>)[k]
               if (want === undefined) {
                 problem(kv.key as Node, `profiles.${name}.${k}: unknown setting (known: ${Object.keys(PROFILE_KEYS).join(', ')})`)
+                continue
+              }
+              if (k === 'contexts') {
+                // One cluster is `context:`; both would leave it unclear which clusters a deploy goes to.
+                if (keys.has('context')) {
+                  problem(kv.key as Node, `profiles.${name}.contexts: context is set too: give one cluster as context, or several as contexts`)
+                  continue
+                }
+                const list = isSeq(v) ? v.items.map((i) => (isScalar(i) && typeof i.value === 'string' && i.value !== '' ? i.value : undefined)) : []
+                if (list.length === 0 || list.some((c) => c === undefined)) {
+                  problem(v, `profiles.${name}.contexts: expected a list of kubeconfig context names, e.g. [gke_prod_us-east1_app, gke_prod_europe-west1_app]`)
+                  continue
+                }
+                profile.contexts = list as string[]
                 continue
               }
               if (k === 'requireSignatures') {

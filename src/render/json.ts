@@ -2,7 +2,7 @@
  * --json documents count YAML documents from 1, as every message does ("a.yaml: document 2: …");
  * inside safe-deploy they are 0-based indexes. The one place the two meet: every `document` number
  * at a known place in a --json document (pin sites, pre-flight images, unexamined values, error
- * locations, also nested under `preflight` in apply and run) is shifted by one. Nothing else changes.
+ * locations, also nested under `preflight` in apply and run, and under each of apply's `clusters`) is shifted by one. Nothing else changes.
  */
 export function jsonDocumentNumbers(doc: unknown): unknown {
   if (!isObject(doc)) return doc
@@ -12,6 +12,8 @@ export function jsonDocumentNumbers(doc: unknown): unknown {
   }
   if (Array.isArray(out.images)) out.images = out.images.map(withoutRepeatedAttestorFields)
   if (isObject(out.preflight)) out.preflight = jsonDocumentNumbers(out.preflight)
+  // apply to several clusters: each cluster's own pre-flight.
+  if (Array.isArray(out.clusters)) out.clusters = out.clusters.map(jsonDocumentNumbers)
   if (isObject(out.location)) out.location = shiftDocument(out.location)
   if (Array.isArray(out.errors)) out.errors = out.errors.map(jsonDocumentNumbers)
   return out
