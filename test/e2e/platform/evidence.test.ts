@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {runCli, type CliResult} from '../../support/cli.js'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {startBinauthzRestServer, type BinauthzRestServer} from '../../support/gcp/binauthz-rest-server.js'
-import {startGrafeasServer, type GrafeasState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
+import {startGcpServer, startGrafeasServer, status, type GcpState, type GrafeasState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
 import {startMetadataTrap, type MetadataTrap} from '../../support/metadata-trap.js'
 import {testKey} from '../../support/sigstore.js'
 import {schemaErrors} from '../../support/schemas.js'
@@ -269,5 +269,89 @@ describe('evidence collect, then preflight --evidence with every server stopped'
     const r = await cli(['preflight', '-f', files.good, '--evidence', f])
     expect(r.code).toBe(3)
     expect(r.stderr).toContain(`images["${host}/shop/good:1.0"].digest: expected sha256:<64 hex> or null`)
+  })
+})
+
+describe('Artifact Registry upload times, and a lookup that failed during collection', () => {
+  const D = 'sha256:' + '7'.repeat(64)
+  const REPO = 'projects/acme/locations/us/repositories/shop'
+  const IMAGE = `us-docker.pkg.dev/acme/shop/app@${D}`
+  const DAY = 24 * 60 * 60 * 1000
+  let gcp: GrpcServerHandle<GcpState>
+  let policyFile: string
+  let evidence: string
+  let onlineDoc: Doc
+  let uploaded: number
+
+  beforeAll(async () => {
+    gcp = await startGcpServer()
+    // Uploaded 20 days ago: fresh now (limit 30 days), stale 20 days from now.
+    const seconds = Math.floor((Date.now() - 20 * DAY) / 1000)
+    uploaded = seconds * 1000
+    gcp.state.artifactRegistry.repositories.set(REPO, {dockerConfig: {immutableTags: true}})
+    gcp.state.artifactRegistry.dockerImages.set(`${REPO}/dockerImages/app@${D}`, {uploadTime: {seconds, nanos: 0}, tags: ['1.0']})
+    policyFile = join(dir, 'fresh-and-scanned.yaml')
+    writeFileSync(
+      policyFile,
+      'gkePolicy:\n  checkSets:\n  - checks:\n    - imageFreshnessCheck: {maxUploadAgeDays: 30}\n' +
+        '    - vulnerabilityCheck: {maximumFixableSeverity: HIGH, maximumUnfixableSeverity: HIGH, containerAnalysisVulnerabilityProjects: [projects/scan-proj]}\n',
+    )
+  }, 60_000)
+
+  afterAll(async () => {
+    await gcp?.stop()
+  })
+
+  const args = () => [
+    '--image',
+    IMAGE,
+    '--no-resolve',
+    '--platform-policy',
+    policyFile,
+    '--artifactregistry-endpoint',
+    gcp.endpoint,
+    '--containeranalysis-endpoint',
+    gcp.endpoint,
+    '--api-insecure',
+  ]
+
+  it('collect: the upload time is recorded; the vulnerability listing that failed is named and left out', async () => {
+    gcp.failNext('ListOccurrences', status.PERMISSION_DENIED, {times: 40, message: 'caller lacks containeranalysis.occurrences.list'})
+    const online = await cli(['preflight', ...args(), '--json'])
+    expect(online.code).toBe(4)
+    onlineDoc = parse(online)
+    gcp.failNext('ListOccurrences', status.PERMISSION_DENIED, {times: 40, message: 'caller lacks containeranalysis.occurrences.list'})
+    evidence = join(dir, 'fresh.evidence.json')
+    const c = await cli(['evidence', 'collect', ...args(), '-o', evidence])
+    expect(c.code).toBe(0)
+    expect(c.stderr).toMatch(
+      /1 fact\(s\) could not be read and are left out[^]*vulnerability occurrences of https:\/\/us-docker\.pkg\.dev\/acme\/shop\/app@sha256:7+ in projects\/scan-proj/,
+    )
+    const doc = JSON.parse(readFileSync(evidence, 'utf8')) as {collectedAt: string; images: Record<string, {uploadTime?: string; occurrences?: unknown[]}>}
+    expect(schemaErrors('evidence', doc)).toEqual([])
+    expect(Date.parse(doc.images[IMAGE]?.uploadTime ?? '')).toBe(uploaded)
+    expect(doc.images[IMAGE]?.occurrences).toBeUndefined()
+  })
+
+  it('replay: the same ERROR as online; freshness at collectedAt, or at --at', async () => {
+    await gcp.stop()
+    const r = await cli(['preflight', '--image', IMAGE, '--no-resolve', '--evidence', evidence, '--json'])
+    expect(r.code).toBe(4)
+    const doc = parse(r)
+    expect(verdicts(doc)).toEqual(verdicts(onlineDoc))
+    expect(doc.platformPolicy.pods[0]?.images[0]?.checks.map((c) => c.verdict)).toEqual(['CONFORMANT', 'ERROR'])
+    const later = await cli([
+      'preflight',
+      '--image',
+      IMAGE,
+      '--no-resolve',
+      '--evidence',
+      evidence,
+      '--at',
+      new Date(Date.now() + 20 * DAY).toISOString(),
+      '--json',
+    ])
+    expect(parse(later).platformPolicy.pods[0]?.images[0]?.checks.map((c) => c.verdict)).toEqual(['NON_CONFORMANT', 'ERROR'])
+    expect(later.code).toBe(5)
   })
 })
