@@ -166,7 +166,7 @@ function recordingPlatform(ports: PlatformFactPorts, rec: Recorder): PlatformFac
 }
 
 function recordingTrust(t: TrustSources, rec: Recorder): TrustSources {
-  return {
+  const recorded: TrustSources = {
     policy: {
       getPolicy: async () => {
         const p = await t.policy.getPolicy()
@@ -191,15 +191,14 @@ function recordingTrust(t: TrustSources, rec: Recorder): TrustSources {
           (v) => v,
         ),
     },
-    ...(t.signatures ? {signatures: {...t.signatures, source: recordingSignatures(t.signatures.source, rec)}} : {}),
-    ...(t.platformPolicy
-      ? (() => {
-          rec.platform = t.platformPolicy.document
-          return {platformPolicy: {...t.platformPolicy, facts: recordingPlatform(t.platformPolicy.facts, rec)}}
-        })()
-      : {}),
     close: () => t.close(),
   }
+  if (t.signatures) recorded.signatures = {...t.signatures, source: recordingSignatures(t.signatures.source, rec)}
+  if (t.platformPolicy) {
+    rec.platform = t.platformPolicy.document
+    recorded.platformPolicy = {...t.platformPolicy, facts: recordingPlatform(t.platformPolicy.facts, rec)}
+  }
+  return recorded
 }
 
 /** The classic policy as the REST API writes it: what the file holds, without what the parser added. */

@@ -97,7 +97,6 @@ export interface Evidence {
   attestors?: Map<string, Attestor>
   builderKeys?: BuilderKey[]
   policies: {classic?: Record<string, unknown>; platform?: Record<string, unknown>}
-  document: EvidenceDocument
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -215,7 +214,6 @@ export function parseEvidenceObject(json: unknown, source: string): Evidence {
     ...(attestors ? {attestors} : {}),
     ...(builderKeys ? {builderKeys} : {}),
     policies,
-    document: json as unknown as EvidenceDocument,
   }
 }
 
