@@ -107,6 +107,9 @@ export function replaySetup(
   // --no-resolve: the registry resolver is not even built; the evidence's resolver replaces it.
   const base = preflightSetup({...flags, project: undefined, vulnerabilities: undefined, 'no-resolve': true}, offline, rules, debug)
   const platformPolicy = platformFile !== undefined || stored !== undefined
+  const stray = [...(platform.at !== undefined ? ['--at'] : []), ...(flags['platform-policy-mode'] !== undefined ? ['--platform-policy-mode'] : [])]
+  if (!platformPolicy && stray.length > 0)
+    throw new SafeDeployError('USAGE', `${stray.join(', ')} without a platform policy (${source} stores none)`, {hint: 'add --platform-policy FILE'})
   const sig = settings.signatures
   const sources = evidencePlatformSources(evidence)
   const options: PreflightOptions = {

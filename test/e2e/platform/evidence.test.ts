@@ -270,6 +270,21 @@ describe('evidence collect, then preflight --evidence with every server stopped'
     expect(r.code).toBe(3)
     expect(r.stderr).toContain(`images["${host}/shop/good:1.0"].digest: expected sha256:<64 hex> or null`)
   })
+
+  it('flags that would read facts elsewhere, or --at with no platform policy anywhere, are usage errors (exit 2)', async () => {
+    const lock = await cli(['preflight', '-f', files.good, '--evidence', seen.good.evidence, '--attestations', dir])
+    expect(lock.code).toBe(2)
+    expect(lock.stderr).toContain('--attestations cannot be combined with it')
+    const full = JSON.parse(readFileSync(seen.good.evidence, 'utf8')) as {policies: Record<string, unknown>}
+    delete full.policies['platform']
+    const f = join(dir, 'classic-only.json')
+    writeFileSync(f, JSON.stringify(full))
+    const at = await cli(['preflight', '-f', files.good, '--evidence', f, '--at', '2026-01-01T00:00:00Z'])
+    expect(at.code).toBe(2)
+    expect(at.stderr).toContain('--at without a platform policy')
+    // Classic only, replayed: the attested image is still allowed.
+    expect((await cli(['preflight', '-f', files.good, '--evidence', f])).code).toBe(0)
+  })
 })
 
 describe('Artifact Registry upload times, and a lookup that failed during collection', () => {
