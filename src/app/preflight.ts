@@ -70,7 +70,7 @@ export interface TrustSources {
   /** The signature requirement, prepared (keys and trusted root parsed), and where signatures are read; present when one is in force. */
   signatures?: SignatureFactPorts
   /** The platform policy, parsed, and where its facts are read; present with --platform-policy. */
-  platformPolicy?: {policy: PlatformPolicy; facts: PlatformFactPorts}
+  platformPolicy?: {policy: PlatformPolicy; facts: PlatformFactPorts; document?: Record<string, unknown>}
   close(): Promise<void>
 }
 

@@ -220,7 +220,10 @@ export const platformPolicyFlags = {
       'enforce (default): NON_CONFORMANT denies (exit 5), ERROR is "could not check" (exit 4); monitor: report the platform verdict only, as continuous validation does',
     helpGroup: 'POLICY',
   }),
-  at: Flags.string({description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now)", helpGroup: 'POLICY'}),
+  at: Flags.string({
+    description: "evaluate the platform policy's imageFreshnessCheck at this RFC 3339 time (default: now; with --evidence, the file's collectedAt)",
+    helpGroup: 'POLICY',
+  }),
   'builder-keys': Flags.string({
     description:
       'JSON file [{"keyId": …, "publicKeyPem": …}]: the keys Cloud Build provenance is verified with for slsaCheck, matched to the envelope signature keyid (without it a provenance is ERROR); a keyId that is a Cloud KMS key version may leave out publicKeyPem',

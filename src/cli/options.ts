@@ -164,15 +164,17 @@ function platformPolicySettings(flags: ProfileBackedFlags, p: Partial<Profile>):
       throw new SafeDeployError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} without a platform policy`, {hint: 'add --platform-policy FILE'})
     return undefined
   }
-  let at: Date | undefined
-  if (flags.at !== undefined) {
-    // RFC 3339 with its offset: a time without one would be read in the machine's zone.
-    at = new Date(flags.at)
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(flags.at) || Number.isNaN(at.getTime()))
-      throw new SafeDeployError('USAGE', `--at expects an RFC 3339 time with its offset, e.g. 2026-11-27T12:00:00Z, got "${flags.at}"`)
-  }
+  const at = flags.at === undefined ? undefined : parseAtFlag(flags.at)
   const builderKeys = flags['builder-keys']
   return {file, mode, ...(at !== undefined ? {at} : {}), ...(builderKeys !== undefined ? {builderKeys} : {})}
+}
+
+/** --at: RFC 3339 with its offset (a time without one would be read in the machine's zone). */
+export function parseAtFlag(value: string): Date {
+  const at = new Date(value)
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) || Number.isNaN(at.getTime()))
+    throw new SafeDeployError('USAGE', `--at expects an RFC 3339 time with its offset, e.g. 2026-11-27T12:00:00Z, got "${value}"`)
+  return at
 }
 
 /** The values of --target (init also takes `both`): where a command deploys. */

@@ -3,6 +3,7 @@
  * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
  */
 import {randomUUID} from 'node:crypto'
+import {parse as parseYaml} from 'yaml'
 import {SafeDeployError} from '../core/errors.js'
 import {requireClusterKey} from '../core/resource-names.js'
 import {LockResolver, parseLockText} from '../core/lock.js'
@@ -307,7 +308,12 @@ export function preflightSetup(
         // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
         const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
         const platformPolicy = platformText
-          ? {policy: parsePlatformPolicyText(platformText.text, platformText.file), facts: platformFactPorts(flags, registry, builderKeys)}
+          ? {
+              policy: parsePlatformPolicyText(platformText.text, platformText.file),
+              facts: platformFactPorts(flags, registry, builderKeys),
+              // The policy as written, for `evidence collect` to store (docs/evidence.md#format).
+              document: policyDocument(platformText.text),
+            }
           : undefined
         const trust = classic ? await openTrustSources(settings.trust, gcpEndpoints(flags), settings.project) : noClassicTrust()
         const close = async () => {
@@ -331,8 +337,14 @@ export function preflightSetup(
   }
 }
 
+/** A policy's text (YAML or JSON) as an object; the parser has already accepted it, so anything else is an empty object. */
+function policyDocument(text: string): Record<string, unknown> {
+  const v: unknown = parseYaml(text, {maxAliasCount: 0})
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
+}
+
 /** Only a platform policy: the classic policy allows every image, and no attestor or attestation is ever asked for. */
-function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
+export function noClassicTrust(): Omit<TrustSources, 'signatures' | 'platformPolicy'> {
   const never = (what: string) => () => Promise.reject(new SafeDeployError('INTERNAL', `pre-flight: ${what} asked for without a classic policy`))
   return {
     policy: {getPolicy: () => Promise.resolve(noClassicPolicy())},

@@ -1,4 +1,5 @@
 import {BaseCommand, withExitCodes} from '../cli/base.js'
+import {SafeDeployError} from '../core/errors.js'
 import {
   bareImageFlags,
   ciFlags,
@@ -14,7 +15,9 @@ import {
   unexaminedFlags,
 } from '../cli/flags.js'
 import {loadConfig, selectProfile} from '../cli/config.js'
-import {resolveSettings} from '../cli/options.js'
+import {Flags} from '@oclif/core'
+import {parseAtFlag, resolveSettings} from '../cli/options.js'
+import {replaySetup} from '../cli/wiring-evidence.js'
 import {preflightSetup, readGcloudDefaults, reportPorts} from '../cli/wiring.js'
 import {processTerminal, terminalProgress} from '../cli/terminal.js'
 import {preflight} from '../app/preflight.js'
@@ -39,6 +42,7 @@ export default class Preflight extends BaseCommand {
     '<%= config.bin %> preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
     '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --target cloudrun --project my-prod --json',
     '<%= config.bin %> preflight -f k8s/ --profile prod -o yaml',
+    '<%= config.bin %> preflight -f k8s/ --evidence evidence.json',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PreflightResult'
@@ -56,13 +60,31 @@ export default class Preflight extends BaseCommand {
     ...registryFlags,
     ...outputFlags,
     ...ciFlags,
+    evidence: Flags.string({
+      description:
+        'replay the facts of this evidence file (`evidence collect`): no network access at all; a fact it lacks is "could not check" (exit 4). Policies: --policy/--platform-policy files, else those stored in the file',
+      helpGroup: 'POLICY',
+    }),
   }
 
   async run(): Promise<PreflightResult> {
     const {flags} = await this.parse(Preflight)
     const cfg = loadConfig(flags.config)
-    const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
-    const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
+    const profile = selectProfile(cfg, flags.profile)
+    const evidence = flags.evidence
+    // With --evidence the platform policy may be the one stored in the file: --at and the mode are read here, not refused.
+    const settings = resolveSettings(
+      evidence === undefined ? flags : {...flags, at: undefined, 'platform-policy-mode': undefined},
+      profile,
+      readGcloudDefaults(),
+    )
+    const {options, ports} =
+      evidence === undefined
+        ? preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
+        : replaySetup({...flags, evidence}, settings, cfg.imageRules, this.debugLog, {
+            mode: replayMode(flags['platform-policy-mode'] ?? settings.platformPolicy?.mode ?? profile?.platformPolicyMode),
+            at: flags.at === undefined ? undefined : parseAtFlag(flags.at),
+          })
     const terminal = processTerminal(flags['no-color'])
     const {result} = await preflight(options, {...ports, progress: terminalProgress(terminal.progress && !this.jsonEnabled())})
     const github = ciFormat(flags['ci-format']) === 'github'
@@ -86,4 +108,9 @@ export default class Preflight extends BaseCommand {
     this.setExit(exitForPreflight(result))
     return result
   }
+}
+
+function replayMode(mode: string | undefined): 'enforce' | 'monitor' {
+  if (mode === undefined || mode === 'enforce' || mode === 'monitor') return mode ?? 'enforce'
+  throw new SafeDeployError('USAGE', `--platform-policy-mode expects enforce or monitor, got "${mode}"`)
 }

@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   PLATFORM_NOT_FOUND: EXIT.UNCHECKED,
   API_ERROR: EXIT.UNCHECKED,
   API_AUTH: EXIT.UNCHECKED,
+  /** A fact the evaluation needs is not in the evidence file being replayed (docs/evidence.md#rules). */
+  EVIDENCE_MISSING: EXIT.UNCHECKED,
   DENIED: EXIT.DENIED,
   DRYRUN_DENIED: EXIT.DRYRUN_DENIED,
   POLICY_INVALID: EXIT.INVALID_TRUST,

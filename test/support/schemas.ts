@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import Ajv2020 from 'ajv/dist/2020.js'
 import {ROOT} from './cli.js'
 
-export type SchemaName = 'pin' | 'preflight' | 'scan' | 'apply' | 'run' | 'attest' | 'audit' | 'lint' | 'explain' | 'init' | 'error'
+export type SchemaName = 'pin' | 'preflight' | 'scan' | 'apply' | 'run' | 'attest' | 'audit' | 'lint' | 'explain' | 'init' | 'error' | 'evidence'
 
 let ajv: InstanceType<typeof Ajv2020.default> | undefined
 

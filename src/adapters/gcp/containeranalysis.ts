@@ -5,10 +5,25 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
 import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
-import type {BuildOccurrenceFact, VulnerabilityFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
+import type {BuildOccurrenceFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
 import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
 import {parseNoteName, projectOf} from '../../core/resource-names.js'
 import {settleAll} from '../../core/settle.js'
+import {vulnerabilityScanOf} from '../../core/evidence.js'
+
+/**
+ * A DISCOVERY or VULNERABILITY occurrence decoded by google-gax → its REST form, reduced to what a vulnerabilityCheck
+ * reads (the evidence records it, docs/evidence.md#format). gRPC fills every proto3 field with its default; only the set ones are kept.
+ */
+function restOccurrence(o: Record<string, unknown>): Record<string, unknown> {
+  const pick = (from: unknown, keys: readonly string[]): Record<string, unknown> => {
+    const src = obj(from) ?? {}
+    return Object.fromEntries(keys.flatMap((k) => (src[k] === undefined || src[k] === null || src[k] === '' ? [] : [[k, src[k]]])))
+  }
+  const base = pick(o, ['name', 'kind', 'resourceUri', 'noteName'])
+  if (o['kind'] === 'DISCOVERY') return {...base, discovery: pick(o['discovery'], ['analysisStatus', 'continuousAnalysis'])}
+  return {...base, vulnerability: pick(o['vulnerability'], ['severity', 'effectiveSeverity', 'fixAvailable', 'cvssScore', 'shortDescription'])}
+}
 
 type CallOpts = ReturnType<typeof callOptions>
 
@@ -254,22 +269,8 @@ export class ContainerAnalysisAttestations implements AttestationSource {
       return occurrences.map(obj).filter((o): o is Record<string, unknown> => o?.['kind'] === kind && o['resourceUri'] === resourceUri)
     }
     const [discovery, vulns] = await settleAll([list('DISCOVERY'), list('VULNERABILITY')])
-    const known = (s: string | undefined): Severity | undefined =>
-      s !== undefined && s !== 'SEVERITY_UNSPECIFIED' && SEVERITIES.includes(s as Severity) ? (s as Severity) : undefined
-    return {
-      discoveryStatuses: discovery.map((o) => str(obj(o['discovery'])?.['analysisStatus']) ?? '').filter((s) => s !== ''),
-      vulnerabilities: vulns.map((o): VulnerabilityFact => {
-        const v = obj(o['vulnerability']) ?? {}
-        const effectiveSeverity = known(str(v['effectiveSeverity']))
-        const severity = known(str(v['severity']))
-        return {
-          noteName: str(o['noteName']) ?? '',
-          ...(effectiveSeverity !== undefined ? {effectiveSeverity} : {}),
-          ...(severity !== undefined ? {severity} : {}),
-          ...(typeof v['fixAvailable'] === 'boolean' ? {fixAvailable: v['fixAvailable']} : {}),
-        }
-      }),
-    }
+    const occurrences = [...discovery, ...vulns].map(restOccurrence)
+    return {...vulnerabilityScanOf(occurrences), occurrences}
   }
 
   /**

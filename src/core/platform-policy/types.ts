@@ -237,6 +237,11 @@ export interface VulnerabilityScanFact {
   /** `discovery.analysisStatus` of every DISCOVERY occurrence (FINISHED_SUCCESS, COMPLETE, PENDING, …). */
   discoveryStatuses: string[]
   vulnerabilities: VulnerabilityFact[]
+  /**
+   * The occurrences the scan was reduced from, in REST form (name, kind, resourceUri, noteName and the fields the check
+   * reads), when the source has them: what `evidence collect` records (docs/evidence.md#format).
+   */
+  occurrences?: Array<Record<string, unknown>>
 }
 
 /** A verdict computed elsewhere (src/core/signatures verifySignatures) for one digest and one key set. */

@@ -6,7 +6,7 @@
  * file stops before any API call (exit 7 with the file and the entry; exit 3 when missing). Nothing reaches Google.
  */
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from '@jest/globals'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../../support/cli.js'
@@ -250,5 +250,52 @@ describe('a builder key given by Cloud KMS key version: its public key read with
     const r = await preflight(DIGEST3, ['--builder-keys', kmsKeys, '--kms-endpoint', kms.endpoint])
     expect(r.code).toBe(4)
     expect(r.stdout).toContain('cloudkms.cryptoKeyVersions.viewPublicKey')
+  })
+})
+
+describe('slsaCheck from an evidence file (evidence collect, then preflight --evidence)', () => {
+  it('collect records the BUILD occurrences and the builder keys; the replay asks no server and gives the online verdicts', async () => {
+    const evidence = join(dir, 'slsa-evidence.json')
+    const c = await runCli(
+      [
+        'evidence',
+        'collect',
+        '--image',
+        `${IMAGE}@${DIGEST}`,
+        '--no-resolve',
+        '--platform-policy',
+        policyFile,
+        '--builder-keys',
+        rightKeys,
+        '--containeranalysis-endpoint',
+        grafeas.endpoint,
+        '--api-insecure',
+        '-o',
+        evidence,
+      ],
+      {env: metadata.env(dir)},
+    )
+    expect({code: c.code, err: c.stderr}).toEqual({code: 0, err: expect.any(String)})
+    const doc = JSON.parse(readFileSync(evidence, 'utf8')) as {builderKeys: unknown; images: Record<string, {occurrences: Array<{kind: string}>}>}
+    expect(schemaErrors('evidence', doc)).toEqual([])
+    expect(doc.builderKeys).toEqual([{keyId: GCB_KEY_ID, publicKeyPem: KEY_A.pem}])
+    expect(doc.images[`${IMAGE}@${DIGEST}`]?.occurrences.map((o) => o.kind)).toEqual(['BUILD'])
+
+    grafeas.requests.length = 0
+    const replay = await runCli(['preflight', '--image', `${IMAGE}@${DIGEST}`, '--no-resolve', '--evidence', evidence, '--json'], {env: metadata.env(dir)})
+    expect(replay.code).toBe(0)
+    expect(checkOf(JSON.parse(replay.stdout) as Doc)).toMatchObject({kind: 'SlsaCheck', verdict: 'CONFORMANT'})
+    expect(grafeas.requests).toEqual([])
+
+    // The same file with the keys removed: ERROR (exit 4), never CONFORMANT; --builder-keys is refused beside --evidence.
+    const {builderKeys: _k, ...keyless} = doc
+    const trimmed = join(dir, 'slsa-evidence-keyless.json')
+    writeFileSync(trimmed, JSON.stringify(keyless))
+    const noKeys = await runCli(['preflight', '--image', `${IMAGE}@${DIGEST}`, '--no-resolve', '--evidence', trimmed, '--json'], {env: metadata.env(dir)})
+    expect(noKeys.code).toBe(4)
+    expect(checkOf(JSON.parse(noKeys.stdout) as Doc)).toMatchObject({verdict: 'ERROR'})
+    const both = await runCli(['preflight', '--image', `${IMAGE}@${DIGEST}`, '--evidence', evidence, '--builder-keys', rightKeys], {env: metadata.env(dir)})
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('--builder-keys')
   })
 })
