@@ -300,12 +300,28 @@ function substitute(arg: string, subs: Record<string, string>): string {
   })
 }
 
-/** The steps in order, each its entrypoint with the substituted args; a failed step ends the build. */
+/** A builder image's ENTRYPOINT: the command line a step with `args` and no `entrypoint` runs. */
+export type ImageEntrypoint = (args: string[]) => {file: string; args: string[]}
+
+/**
+ * The steps in order, each its entrypoint (or, without one, its image's: `images`, by the substituted
+ * image name) with the substituted args; a failed step ends the build. The file's `substitutions:` are
+ * defaults under the given ones. The workspace is mounted at /workspace: a `/workspace` prefix in args
+ * and env values is the checkout (`cwd`). `standIns` replaces a step by its id (what needs Google).
+ */
 export async function runCloudBuild(
   file: string,
-  o: {cwd: string; env: Record<string, string>; substitutions: Record<string, string>},
+  o: {
+    cwd: string
+    env: Record<string, string>
+    substitutions: Record<string, string>
+    images?: Record<string, ImageEntrypoint>
+    standIns?: Record<string, (ctx: {cwd: string; env: Record<string, string>; args: string[]}) => number>
+  },
 ): Promise<{ok: boolean; steps: Array<StepRun & {step: CloudBuildStep}>}> {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as {steps: CloudBuildStep[]}
+  const doc = parseYaml(readFileSync(file, 'utf8')) as {steps: CloudBuildStep[]; substitutions?: Record<string, string>}
+  const subs = {...doc.substitutions, ...o.substitutions}
+  const mount = (v: string): string => (v === '/workspace' || v.startsWith('/workspace/') ? o.cwd + v.slice('/workspace'.length) : v)
   const steps: Array<StepRun & {step: CloudBuildStep}> = []
   let ok = true
   for (const step of doc.steps) {
@@ -314,13 +330,22 @@ export async function runCloudBuild(
       steps.push({name, step, ran: false, code: 0, output: ''})
       continue
     }
-    if (step.entrypoint === undefined) throw new Error(`Cloud Build stand-in: step ${name} uses its image's entrypoint`)
-    const args = (step.args ?? []).map((a) => substitute(a, o.substitutions))
+    const args = (step.args ?? []).map((a) => mount(substitute(a, subs)))
     const env = {
       ...o.env,
-      ...Object.fromEntries((step.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), substitute(e.slice(e.indexOf('=') + 1), o.substitutions)])),
+      ...Object.fromEntries((step.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), mount(substitute(e.slice(e.indexOf('=') + 1), subs))])),
     }
-    const r = await exec(step.entrypoint, args, {cwd: o.cwd, env})
+    const standIn = step.id === undefined ? undefined : o.standIns?.[step.id]
+    let r: {code: number; output: string}
+    if (standIn) r = {code: standIn({cwd: o.cwd, env, args}), output: ''}
+    else if (step.entrypoint !== undefined) r = await exec(step.entrypoint, args, {cwd: o.cwd, env})
+    else {
+      const image = substitute(step.name, subs)
+      const entry = o.images?.[image]
+      if (!entry) throw new Error(`Cloud Build stand-in: step ${name} uses the entrypoint of image ${image}, which was not given`)
+      const cmd = entry(args)
+      r = await exec(cmd.file, cmd.args, {cwd: o.cwd, env})
+    }
     steps.push({name, step, ran: true, ...r})
     if (r.code !== 0) ok = false
   }
