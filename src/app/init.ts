@@ -62,6 +62,8 @@ export interface InitOptions {
   ci?: readonly CiSystem[] | undefined
   kmsKey?: string | undefined
   image?: string | undefined
+  /** The safe-deploy GitHub Action the generated workflows use (OWNER/REPO@REF); the command gives its default. */
+  actionRef?: string | undefined
   /** The wizard, the final confirmation and the overwrite questions; false with --yes, without a terminal, under CI. */
   interactive: boolean
   /** Overwrite changed files without asking. */
@@ -102,8 +104,8 @@ export async function runInit(options: InitOptions, ports: InitPorts): Promise<I
   return {answers, written: toWrite.map((f) => f.path), skipped, unchanged}
 }
 
-function optionalAnswers(o: InitOptions): Pick<InitAnswers, 'kmsKey' | 'image'> {
-  return {...(o.kmsKey ? {kmsKey: o.kmsKey} : {}), ...(o.image ? {image: o.image} : {})}
+function optionalAnswers(o: InitOptions): Pick<InitAnswers, 'kmsKey' | 'image' | 'actionRef'> {
+  return {...(o.kmsKey ? {kmsKey: o.kmsKey} : {}), ...(o.image ? {image: o.image} : {}), ...(o.actionRef ? {actionRef: o.actionRef} : {})}
 }
 
 /** Without a terminal (or with --yes) the flags are the whole answer. */

@@ -26,3 +26,16 @@ export function initPorts(dir: string, tdir = templatesDir()): InitPorts {
     confirmOverwrite: (path) => terminalQuestions.confirm(`${path} exists. Overwrite?`, false),
   }
 }
+
+/**
+ * The action reference `init` writes into GitHub workflows when --action-ref is not given: the
+ * package's GitHub repository (package.json `repository`) at this version's release tag, vVERSION,
+ * which carries the compiled CLI the composite action runs (README "GitHub Action").
+ */
+export function defaultActionRef(pjson: {version: string; repository?: unknown}): string | undefined {
+  const repo = pjson.repository
+  const url = typeof repo === 'string' ? repo : typeof repo === 'object' && repo !== null ? (repo as {url?: unknown}).url : undefined
+  if (typeof url !== 'string') return undefined
+  const m = /^(?:github:|(?:git\+)?(?:https?|ssh|git):\/\/(?:git@)?github\.com\/|git@github\.com:)?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(url)
+  return m ? `${m[1]}/${m[2]}@v${pjson.version}` : undefined
+}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, withExitCodes} from '../cli/base.js'
 import {runInit, type CiSystem, type InitResult, type Platform} from '../app/init.js'
-import {initPorts} from '../cli/init.js'
+import {defaultActionRef, initPorts} from '../cli/init.js'
 import {canPrompt} from '../cli/prompt.js'
 import {deprecatedTargetPlatformFlag} from '../cli/flags.js'
 
@@ -31,6 +31,9 @@ export default class Init extends BaseCommand {
     ci: Flags.string({multiple: true, options: ['github', 'gitlab', 'cloudbuild'], description: 'CI templates to write'}),
     'kms-key': Flags.string({description: 'KMS key version the CI uses to sign'}),
     image: Flags.string({description: 'image repository the CI builds (without tag)'}),
+    'action-ref': Flags.string({
+      description: 'the safe-deploy GitHub Action the generated workflows use, OWNER/REPO[/PATH]@REF [default: the package repository at vVERSION]',
+    }),
     dir: Flags.string({default: '.', description: 'directory to write into'}),
     force: Flags.boolean({description: 'overwrite existing files without asking'}),
     yes: Flags.boolean({char: 'y', description: 'non-interactive: take the answers from flags only'}),
@@ -48,6 +51,7 @@ export default class Init extends BaseCommand {
         ci: flags.ci as CiSystem[] | undefined,
         kmsKey: flags['kms-key'],
         image: flags.image,
+        actionRef: flags['action-ref'] ?? defaultActionRef(this.config.pjson),
         interactive: !flags.yes && canPrompt(),
         force: flags.force,
       },

@@ -29,7 +29,16 @@ export interface InitAnswers {
   ci: CiSystem[]
   kmsKey?: string
   image?: string
+  /**
+   * The safe-deploy GitHub Action the generated workflows use (`uses:`), OWNER/REPO[/PATH]@REF. Needed
+   * with the github CI templates; the command's default is the package's repository at its version tag.
+   */
+  actionRef?: string
 }
+
+/** OWNER/REPO[/PATH]@REF, what `uses:` takes for an action in another repository; it goes verbatim into the workflow YAML. */
+const ACTION_REF = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*@[A-Za-z0-9][A-Za-z0-9._/-]*$/
+export const isActionRef = (v: string): boolean => ACTION_REF.test(v)
 
 export interface GeneratedFile {
   /** Relative to the directory init writes into. */
@@ -84,6 +93,10 @@ export function validateAnswers(a: InitAnswers): void {
     problems.push(`image "${a.image}" must be a repository without tag or digest (e.g. us-docker.pkg.dev/my-proj/app/app)`)
   if (a.kmsKey !== undefined && !/^\d+$/.test(parseKmsKeyVersionName(a.kmsKey, {noSpace: true})?.version ?? ''))
     problems.push(`kms-key "${a.kmsKey}" must be projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N`)
+  if (a.ci.includes('github')) {
+    if (a.actionRef === undefined) problems.push('the GitHub workflows need the safe-deploy action: pass --action-ref OWNER/REPO@REF')
+    else if (!isActionRef(a.actionRef)) problems.push(`action-ref "${a.actionRef}" must be OWNER/REPO[/PATH]@REF (e.g. acme/safe-deploy@v1.2.0)`)
+  }
   if (a.environments.some((e) => e.kind !== 'dev') && a.attestors.length === 0) problems.push('staging and production policies require at least one attestor')
   if (problems.length) throw new SafeDeployError('USAGE', `cannot initialise:\n${problems.map((p) => '  ' + p).join('\n')}`)
 }
@@ -181,12 +194,15 @@ export function planInitFiles(a: InitAnswers, template: TemplateReader): Generat
     attestor: fullAttestorName(a.attestors[0] ?? 'built-by-ci', prod.project),
     kmsKey: a.kmsKey ?? `projects/${prod.project}/locations/global/keyRings/binauthz/cryptoKeys/attestor/cryptoKeyVersions/1`,
     manifests: a.platform === 'cloudrun' ? '-f service.yaml' : '-f k8s/',
+    // The action's `files` input: each becomes -f.
+    manifestFiles: a.platform === 'cloudrun' ? 'service.yaml' : 'k8s/',
     // `run replace` has no --report-md (its pre-flight is printed); `apply` writes the report (and $GITHUB_STEP_SUMMARY).
     deployCommand: a.platform === 'cloudrun' ? 'run replace service.yaml' : 'apply -f k8s/ --report-md preflight.md',
     context: prod.context ?? '',
     clusterName: cluster.name,
     clusterLocation: cluster.location,
     clusterProject: cluster.project,
+    ...(a.actionRef !== undefined ? {actionRef: a.actionRef} : {}),
   }
   // The deploy goes to GKE (it needs the cluster's credentials) unless the platform is Cloud Run only.
   const sections = {gke: a.platform !== 'cloudrun', cloudrun: a.platform === 'cloudrun'}

@@ -3,8 +3,8 @@
  * through `bash -e`, `if:` conditions, $GITHUB_ENV between steps), GitLab CI pipelines (jobs by
  * stage, `rules:`, `extends:`, before_script + script in one `set -eo pipefail` shell) and Cloud
  * Build (each step's entrypoint and args after substitution). What cannot run here is replaced by a
- * stand-in the caller gives: GitHub `uses:` actions by name; commands (gcloud, curl, apt-get) by
- * executables earlier on PATH. Nothing else is interpreted: an expression, an action or a
+ * stand-in the caller gives: GitHub `uses:` actions by name (safe-deploy's own action runs for real,
+ * through compositeAction); commands (gcloud, curl, apt-get) by executables earlier on PATH. Nothing else is interpreted: an expression, an action or a
  * substitution the runner does not know fails the run, so a template cannot pass by being skipped.
  */
 import {spawn} from 'node:child_process'
@@ -23,6 +23,8 @@ export interface StepRun {
 export interface JobRun {
   ok: boolean
   steps: StepRun[]
+  /** Each step's outputs by its id ($GITHUB_OUTPUT of a run step, what an action stand-in returned). */
+  outputs: Record<string, Record<string, string>>
 }
 
 /** Run a command line and capture its exit status and merged output. */
@@ -51,6 +53,7 @@ export function exec(
 // ───────────────────────────── GitHub Actions ─────────────────────────────
 
 export interface GithubStep {
+  id?: string
   name?: string
   uses?: string
   run?: string
@@ -59,11 +62,47 @@ export interface GithubStep {
   env?: Record<string, string>
 }
 
-/** A stand-in for an action: returns the exit status; may add to $GITHUB_ENV through ctx.exportEnv. */
-export type ActionStandIn = (step: GithubStep, ctx: {cwd: string; env: Record<string, string>; exportEnv(name: string, value: string): void}) => number
+/** What an action stand-in reports: its exit status, or that with its output and outputs. */
+export type ActionResult = number | {code: number; output: string; outputs?: Record<string, string>}
 
-/** `always()`, `success()`, `failure()`, `hashFiles('f') != ''` and `&&` of them: what the templates use. */
-function githubCondition(expr: string | undefined, failed: boolean, cwd: string): boolean {
+/**
+ * A stand-in for an action: `step.with` arrives with its expressions evaluated; may add to $GITHUB_ENV
+ * through ctx.exportEnv.
+ */
+export type ActionStandIn = (
+  step: GithubStep,
+  ctx: {cwd: string; env: Record<string, string>; exportEnv(name: string, value: string): void},
+) => ActionResult | Promise<ActionResult>
+
+/**
+ * A `${{ … }}` expression's value: `secrets.NAME`, `env.NAME`, `github.sha` and
+ * `steps.ID.outputs.NAME`, what the templates use. Anything else (an unknown secret too) fails the run.
+ */
+function githubValue(expr: string, c: {env: Record<string, string>; secrets: Record<string, string>; outputs: JobRun['outputs']}): string {
+  const t = expr.trim()
+  let m: RegExpExecArray | null
+  if ((m = /^secrets\.(\w+)$/.exec(t))) {
+    const v = c.secrets[m[1] as string]
+    if (v === undefined) throw new Error(`GitHub runner stand-in: no secret ${m[1]} given`)
+    return v
+  }
+  if ((m = /^env\.(\w+)$/.exec(t))) return c.env[m[1] as string] ?? ''
+  if (t === 'github.sha') {
+    if (c.env.GITHUB_SHA === undefined) throw new Error('GitHub runner stand-in: github.sha without GITHUB_SHA')
+    return c.env.GITHUB_SHA
+  }
+  if ((m = /^steps\.([\w-]+)\.outputs\.([\w-]+)$/.exec(t))) return c.outputs[m[1] as string]?.[m[2] as string] ?? ''
+  throw new Error(`GitHub runner stand-in: unsupported expression ${t}`)
+}
+
+const expandGithub = (text: string, c: Parameters<typeof githubValue>[1]): string =>
+  text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, expr: string) => githubValue(expr, c))
+
+/**
+ * `always()`, `success()`, `failure()`, `hashFiles('f') != ''`, `steps.ID.outputs.NAME != ''` and `&&`
+ * of them: what the templates use.
+ */
+function githubCondition(expr: string | undefined, failed: boolean, cwd: string, outputs: JobRun['outputs'] = {}): boolean {
   if (expr === undefined) return !failed
   const body = expr.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
   return body.split('&&').every((part) => {
@@ -73,6 +112,8 @@ function githubCondition(expr: string | undefined, failed: boolean, cwd: string)
     if (t === 'failure()') return failed
     const h = /^hashFiles\('([^']+)'\)\s*!=\s*''$/.exec(t)
     if (h) return existsSync(join(cwd, h[1] as string))
+    const o = /^steps\.([\w-]+)\.outputs\.([\w-]+)\s*(==|!=)\s*''$/.exec(t)
+    if (o) return ((outputs[o[1] as string]?.[o[2] as string] ?? '') === '') === (o[3] === '==')
     throw new Error(`GitHub runner stand-in: unsupported condition "${t}"`)
   })
 }
@@ -95,13 +136,14 @@ function readGithubEnv(file: string): Record<string, string> {
 
 /**
  * One job of a workflow file: its steps in order, `run:` through `bash -e -c` (GitHub's default shell
- * on Linux) with the workflow, job and step `env:`, $GITHUB_ENV applied between steps, `uses:` through
- * `actions` (by name without @version). A `${{ }}` expression inside a `run:` fails the run.
+ * on Linux) with the workflow, job and step `env:`, $GITHUB_ENV applied between steps and a fresh
+ * $GITHUB_OUTPUT per step, `uses:` through `actions` (by name without @version) with the expressions
+ * of `with:` evaluated (githubValue). A `${{ }}` expression inside a `run:` fails the run.
  */
 export async function runGithubJob(
   workflowFile: string,
   job: string,
-  o: {cwd: string; env: Record<string, string>; actions: Record<string, ActionStandIn>},
+  o: {cwd: string; env: Record<string, string>; actions: Record<string, ActionStandIn>; secrets?: Record<string, string>},
 ): Promise<JobRun> {
   const wf = parseYaml(readFileSync(workflowFile, 'utf8')) as {
     env?: Record<string, string>
@@ -112,28 +154,57 @@ export async function runGithubJob(
   const envFile = join(o.env.RUNNER_TEMP ?? o.cwd, `github-env-${job}`)
   writeFileSync(envFile, '')
   const steps: StepRun[] = []
+  const outputs: JobRun['outputs'] = {}
   let failed = false
   for (const [i, step] of j.steps.entries()) {
     const name = step.name ?? step.uses ?? step.run ?? `step ${i + 1}`
-    if (!githubCondition(step.if, failed, o.cwd)) {
+    if (!githubCondition(step.if, failed, o.cwd, outputs)) {
       steps.push({name, ran: false, code: 0, output: ''})
       continue
     }
-    const env = {...o.env, ...wf.env, ...j.env, ...readGithubEnv(envFile), ...step.env, GITHUB_ENV: envFile}
+    const outputFile = join(o.env.RUNNER_TEMP ?? o.cwd, `github-output-${job}-${i}`)
+    writeFileSync(outputFile, '')
+    const env = {...o.env, ...wf.env, ...j.env, ...readGithubEnv(envFile), ...step.env, GITHUB_ENV: envFile, GITHUB_OUTPUT: outputFile}
     let result: {code: number; output: string}
+    let stepOutputs: Record<string, string>
     if (step.uses !== undefined) {
       const action = o.actions[step.uses.split('@')[0] as string]
       if (!action) throw new Error(`GitHub runner stand-in: no stand-in for action ${step.uses}`)
-      const code = action(step, {cwd: o.cwd, env, exportEnv: (k, v) => writeFileSync(envFile, `${readFileSync(envFile, 'utf8')}${k}=${v}\n`)})
-      result = {code, output: ''}
+      const c = {env, secrets: o.secrets ?? {}, outputs}
+      const evaluated: GithubStep = {
+        ...step,
+        ...(step.with ? {with: Object.fromEntries(Object.entries(step.with).map(([k, v]) => [k, typeof v === 'string' ? expandGithub(v, c) : v]))} : {}),
+      }
+      const r = await action(evaluated, {cwd: o.cwd, env, exportEnv: (k, v) => writeFileSync(envFile, `${readFileSync(envFile, 'utf8')}${k}=${v}\n`)})
+      result = typeof r === 'number' ? {code: r, output: ''} : {code: r.code, output: r.output}
+      stepOutputs = typeof r === 'number' ? {} : (r.outputs ?? {})
     } else if (step.run !== undefined) {
       if (step.run.includes('${{')) throw new Error(`GitHub runner stand-in: expression in run: ${step.run}`)
       result = await exec('bash', ['-e', '-c', step.run], {cwd: o.cwd, env})
+      stepOutputs = readGithubEnv(outputFile)
     } else throw new Error(`step ${name} has neither uses nor run`)
+    if (step.id !== undefined) outputs[step.id] = stepOutputs
     steps.push({name, ran: true, ...result})
     if (result.code !== 0) failed = true
   }
-  return {ok: !failed, steps}
+  return {ok: !failed, steps, outputs}
+}
+
+/**
+ * A stand-in that is no stand-in: a composite action (safe-deploy's action.yml) run by
+ * runCompositeAction with the step's `with:` as its inputs, in the job's workspace and environment;
+ * what its steps append to their summaries goes to the job's $GITHUB_STEP_SUMMARY, as the runner
+ * shows every step's summary on the job's page.
+ */
+export function compositeAction(actionFile: string, tmp: () => string): ActionStandIn {
+  return async (step, ctx) => {
+    const inputs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]))
+    const run = await runCompositeAction(actionFile, {inputs, cwd: ctx.cwd, env: ctx.env, tmp: tmp()})
+    const summaryFile = ctx.env.GITHUB_STEP_SUMMARY
+    if (summaryFile !== undefined) writeFileSync(summaryFile, readFileSync(summaryFile, 'utf8') + run.summary)
+    const failed = run.steps.find((s) => s.ran && s.code !== 0)
+    return {code: failed?.code ?? 0, output: run.steps.map((s) => s.output).join(''), outputs: run.outputs}
+  }
 }
 
 // ───────────────────────────── GitLab CI ─────────────────────────────
@@ -229,12 +300,28 @@ function substitute(arg: string, subs: Record<string, string>): string {
   })
 }
 
-/** The steps in order, each its entrypoint with the substituted args; a failed step ends the build. */
+/** A builder image's ENTRYPOINT: the command line a step with `args` and no `entrypoint` runs. */
+export type ImageEntrypoint = (args: string[]) => {file: string; args: string[]}
+
+/**
+ * The steps in order, each its entrypoint (or, without one, its image's: `images`, by the substituted
+ * image name) with the substituted args; a failed step ends the build. The file's `substitutions:` are
+ * defaults under the given ones. The workspace is mounted at /workspace: a `/workspace` prefix in args
+ * and env values is the checkout (`cwd`). `standIns` replaces a step by its id (what needs Google).
+ */
 export async function runCloudBuild(
   file: string,
-  o: {cwd: string; env: Record<string, string>; substitutions: Record<string, string>},
+  o: {
+    cwd: string
+    env: Record<string, string>
+    substitutions: Record<string, string>
+    images?: Record<string, ImageEntrypoint>
+    standIns?: Record<string, (ctx: {cwd: string; env: Record<string, string>; args: string[]}) => number>
+  },
 ): Promise<{ok: boolean; steps: Array<StepRun & {step: CloudBuildStep}>}> {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as {steps: CloudBuildStep[]}
+  const doc = parseYaml(readFileSync(file, 'utf8')) as {steps: CloudBuildStep[]; substitutions?: Record<string, string>}
+  const subs = {...doc.substitutions, ...o.substitutions}
+  const mount = (v: string): string => (v === '/workspace' || v.startsWith('/workspace/') ? o.cwd + v.slice('/workspace'.length) : v)
   const steps: Array<StepRun & {step: CloudBuildStep}> = []
   let ok = true
   for (const step of doc.steps) {
@@ -243,13 +330,22 @@ export async function runCloudBuild(
       steps.push({name, step, ran: false, code: 0, output: ''})
       continue
     }
-    if (step.entrypoint === undefined) throw new Error(`Cloud Build stand-in: step ${name} uses its image's entrypoint`)
-    const args = (step.args ?? []).map((a) => substitute(a, o.substitutions))
+    const args = (step.args ?? []).map((a) => mount(substitute(a, subs)))
     const env = {
       ...o.env,
-      ...Object.fromEntries((step.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), substitute(e.slice(e.indexOf('=') + 1), o.substitutions)])),
+      ...Object.fromEntries((step.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), mount(substitute(e.slice(e.indexOf('=') + 1), subs))])),
     }
-    const r = await exec(step.entrypoint, args, {cwd: o.cwd, env})
+    const standIn = step.id === undefined ? undefined : o.standIns?.[step.id]
+    let r: {code: number; output: string}
+    if (standIn) r = {code: standIn({cwd: o.cwd, env, args}), output: ''}
+    else if (step.entrypoint !== undefined) r = await exec(step.entrypoint, args, {cwd: o.cwd, env})
+    else {
+      const image = substitute(step.name, subs)
+      const entry = o.images?.[image]
+      if (!entry) throw new Error(`Cloud Build stand-in: step ${name} uses the entrypoint of image ${image}, which was not given`)
+      const cmd = entry(args)
+      r = await exec(cmd.file, cmd.args, {cwd: o.cwd, env})
+    }
     steps.push({name, step, ran: true, ...r})
     if (r.code !== 0) ok = false
   }

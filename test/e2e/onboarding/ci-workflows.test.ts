@@ -1,13 +1,18 @@
 /**
- * The CI files `safe-deploy init` writes, run as generated (issue #12, item 2): every `run:` step of
- * each GitHub Actions workflow, every `script:` line of the GitLab CI jobs and every Cloud Build step,
- * in order, in a temporary checkout (test/support/ci-runners.ts). Only what cannot run here stands
- * in: the Google login actions (no-ops; get-gke-credentials writes a kubeconfig for the Kubernetes
- * API double), the PR-comment action (records the file it posts), and the gcloud, curl and apt-get
- * commands of the image setup (the gcloud stand-in writes the same kubeconfig). safe-deploy is the
- * built CLI, installed where npx finds it (the npm global prefix), and Google is local: the wrapper
- * adds the endpoints of local servers (Binary Authorization REST, Container Analysis, KMS, GKE, Cloud
- * Run) and the local registry as the mirror of us-docker.pkg.dev. Asserted: the jobs pass when the
+ * The CI files `safe-deploy init` writes, run as generated (issue #12, item 2): every step of each
+ * GitHub Actions workflow, every `script:` line of the GitLab CI jobs and every Cloud Build step, in
+ * order, in a temporary checkout (test/support/ci-runners.ts). The workflows' safe-deploy steps are
+ * `uses:` of the safe-deploy action (issue #16), run as the runner runs a composite action
+ * (runCompositeAction: each step of this checkout's action.yml with the `with:` inputs substituted,
+ * GITHUB_ACTION_PATH this checkout, a fresh GITHUB_OUTPUT and GITHUB_STEP_SUMMARY), under the
+ * reference init wrote (--action-ref, or the default from package.json). Only what cannot run here
+ * stands in: the Google login actions (no-ops; get-gke-credentials writes a kubeconfig for the
+ * Kubernetes API double), the PR-comment action (records the file it posts), and the gcloud, curl and
+ * apt-get commands of the image setup (the gcloud stand-in writes the same kubeconfig). safe-deploy
+ * is the built CLI, installed where npx finds it (the npm global prefix), and Google is local: a
+ * wrapper adds the endpoints of local servers (Binary Authorization REST, Container Analysis, KMS,
+ * GKE, Cloud Run) and the local registry as the mirror of us-docker.pkg.dev; a `node` earlier on PATH
+ * sends the action's `node $GITHUB_ACTION_PATH/bin/run.js` to the same wrapper. Asserted: the jobs pass when the
  * image is attested, a denial fails the step with its exit code (5) and stops the job, the pre-flight
  * report exists (and is posted) either way, and a pre-flight needs no cluster credentials.
  * Needs dist/ (npx tsc -p tsconfig.build.json) and the machine's kubectl.
@@ -16,7 +21,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest} 
 import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {BIN, ROOT, runCli} from '../../support/cli.js'
 import {deployment} from '../../support/fixtures.js'
@@ -25,15 +30,18 @@ import {startKubeApiServer, type KubeApiServer} from '../../support/kube-apiserv
 import {startBinauthzRestServer, type BinauthzRestServer} from '../../support/gcp/binauthz-rest-server.js'
 import {startGcpServer, type GcpState, type GrpcServerHandle} from '../../support/gcp/grpc-servers.js'
 import {startMetadataTrap, type MetadataTrap} from '../../support/metadata-trap.js'
-import {runCloudBuild, runGithubJob, runGitlabPipeline, type ActionStandIn, type JobRun} from '../../support/ci-runners.js'
+import {compositeAction, runCloudBuild, runGithubJob, runGitlabPipeline, type ActionStandIn, type JobRun} from '../../support/ci-runners.js'
 
 jest.setTimeout(120_000)
 
 const CLUSTER_CONTEXT = 'gke_acme-prod_us-east1_prod'
 const CLUSTER = 'projects/acme-prod/locations/us-east1/clusters/prod'
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}
 
 interface Setup {
   init: string[]
+  /** The `uses:` init writes: gke names one with --action-ref, cloudrun takes the default (package.json repository at vVERSION). */
+  actionRef: string
   /** The prod environment's project: its policy, attestor and KMS key. */
   project: string
   image: string
@@ -41,13 +49,26 @@ interface Setup {
 }
 const SETUPS: Record<'gke' | 'cloudrun', Setup> = {
   gke: {
-    init: ['--platform', 'gke', '--project', 'acme-shop', '--env', 'dev=gke_acme-shop_us-central1_dev', '--env', `prod=${CLUSTER_CONTEXT}@acme-prod`],
+    init: [
+      '--platform',
+      'gke',
+      '--project',
+      'acme-shop',
+      '--env',
+      'dev=gke_acme-shop_us-central1_dev',
+      '--env',
+      `prod=${CLUSTER_CONTEXT}@acme-prod`,
+      '--action-ref',
+      'acme-tools/safe-deploy@v2.3.4',
+    ],
+    actionRef: 'acme-tools/safe-deploy@v2.3.4',
     project: 'acme-prod',
     image: 'us-docker.pkg.dev/acme-shop/app/shop',
     kmsKey: 'projects/acme-prod/locations/global/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/1',
   },
   cloudrun: {
     init: ['--platform', 'cloudrun', '--project', 'acme-run', '--env', 'dev=us-central1', '--env', 'prod=europe-west2'],
+    actionRef: `safe-deploy/safe-deploy@v${PACKAGE.version}`,
     project: 'acme-run',
     image: 'us-docker.pkg.dev/acme-run/app/svc',
     kmsKey: 'projects/acme-run/locations/global/keyRings/ci/cryptoKeys/attestor/cryptoKeyVersions/1',
@@ -108,6 +129,14 @@ const flags = (manifest.commands[id] || {flags: {}}).flags
 const extra = add.filter(([f]) => flags[f]).flatMap(([f, v]) => (v === null ? ['--' + f] : ['--' + f, v]))
 const r = spawnSync(process.execPath, [${JSON.stringify(BIN)}, ...head, ...extra, ...tail], {stdio: 'inherit'})
 process.exit(r.status === null ? 1 : r.status)
+`,
+  )
+  // node: the action runs `node "$GITHUB_ACTION_PATH/bin/run.js" …`; that one goes through the wrapper above.
+  writeExecutable(
+    join(stubs, 'node'),
+    `#!/usr/bin/env bash
+if [ "$1" = ${JSON.stringify(BIN)} ]; then shift; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(prefix, 'bin', 'safe-deploy'))} "$@"; fi
+exec ${JSON.stringify(process.execPath)} "$@"
 `,
   )
   // gcloud: login is a no-op (the credential file must exist); get-credentials hands out the kubeconfig of a cluster that exists.
@@ -260,8 +289,17 @@ function runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
 // ───────────────────────────── GitHub Actions ─────────────────────────────
 
 const posted: string[] = []
+/** Each `uses:` of the safe-deploy action, as written in the workflow. */
+const actionRefs: string[] = []
 const noop: ActionStandIn = () => 0
+const safeDeployAction = compositeAction(join(ROOT, 'action.yml'), () => mkdtempSync(join(base, 'action-')))
+const recorded: ActionStandIn = (step, ctx) => {
+  actionRefs.push(String(step.uses))
+  return safeDeployAction(step, ctx)
+}
 const ACTIONS: Record<string, ActionStandIn> = {
+  [SETUPS.gke.actionRef.split('@')[0] as string]: recorded,
+  [SETUPS.cloudrun.actionRef.split('@')[0] as string]: recorded,
   'actions/checkout': noop,
   'actions/setup-node': noop,
   'google-github-actions/auth': (step) => (step.with?.['workload_identity_provider'] && step.with['service_account'] ? 0 : 1),
@@ -275,18 +313,28 @@ const ACTIONS: Record<string, ActionStandIn> = {
     return 0
   },
   'marocchino/sticky-pull-request-comment': (step, ctx) => {
-    const file = join(ctx.cwd, String(step.with?.['path']))
+    const file = resolve(ctx.cwd, String(step.with?.['path']))
     if (!existsSync(file)) return 1
     posted.push(readFileSync(file, 'utf8'))
     return 0
   },
 }
 
+const SECRETS = {
+  WIF_PROVIDER: 'projects/123/locations/global/workloadIdentityPools/github/providers/github',
+  DEPLOY_SA: 'deployer@acme.iam.gserviceaccount.com',
+  PREFLIGHT_SA: 'preflight@acme.iam.gserviceaccount.com',
+}
+
 function github(file: string, job: string, cwd: string, sha: string): Promise<JobRun & {summary: string}> {
   const env = runnerEnv({CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_SHA: sha, GITHUB_WORKSPACE: cwd})
   const summary = join(env.RUNNER_TEMP as string, 'step-summary.md')
   writeFileSync(summary, '')
-  return runGithubJob(join(cwd, file), job, {cwd, env: {...env, GITHUB_STEP_SUMMARY: summary}, actions: ACTIONS}).then((r) => ({...r, summary}))
+  actionRefs.length = 0
+  return runGithubJob(join(cwd, file), job, {cwd, env: {...env, GITHUB_STEP_SUMMARY: summary}, actions: ACTIONS, secrets: SECRETS}).then((r) => ({
+    ...r,
+    summary,
+  }))
 }
 
 const sha40 = (): string => randomBytes(20).toString('hex')
@@ -337,12 +385,15 @@ describe.each(Object.keys(SETUPS) as SetupName[])('GitHub Actions, as generated 
     const before = gcp.state.grafeas.occurrences.length
     const r = await github(deploy, 'deploy', cwd, sha)
     expect({ok: r.ok, failed: r.steps.filter((s) => s.code !== 0)}).toEqual({ok: true, failed: []})
+    // Attest and deploy both ran through the action, under the reference init wrote.
+    expect(actionRefs).toEqual([SETUPS[setup].actionRef, SETUPS[setup].actionRef])
     expect(gcp.state.grafeas.occurrences.length).toBe(before + 1)
     expect(deployedDigests(setup)).toEqual([digest])
     if (setup === 'gke') {
       // The prod profile requires enforcement: the cluster of the context get-gke-credentials wrote was asked.
       expect(gcp.calls('GetCluster').map((c) => c.request.name)).toEqual([CLUSTER])
-      expect(readFileSync(join(cwd, 'preflight.md'), 'utf8')).toMatch(/ALLOW/)
+      expect(r.outputs['deploy']).toMatchObject({verdict: 'ALLOW', 'denied-count': '0'})
+      expect(readFileSync(r.outputs['deploy']?.['report-path'] as string, 'utf8')).toMatch(/ALLOW/)
       expect(readFileSync(r.summary, 'utf8')).toMatch(/ALLOW/)
     }
   })
@@ -358,7 +409,12 @@ describe.each(Object.keys(SETUPS) as SetupName[])('GitHub Actions, as generated 
     expect(failed[0]?.code).toBe(5)
     expect(failed[0]?.output).toMatch(/DENY/)
     expect(deployedDigests(setup)).toEqual([])
-    if (setup === 'gke') expect(readFileSync(join(cwd, 'preflight.md'), 'utf8')).toMatch(/DENY/)
+    if (setup === 'gke') {
+      // The denied image is annotated at its manifest line, and the action's outputs say why the step failed.
+      expect(failed[0]?.output).toMatch(/^::error file=k8s\/shop\.yaml,line=\d+,title=Binary Authorization would deny this image::/m)
+      expect(r.outputs['deploy']).toMatchObject({verdict: 'DENY', 'denied-count': '1'})
+      expect(readFileSync(r.outputs['deploy']?.['report-path'] as string, 'utf8')).toMatch(/DENY/)
+    }
   })
 
   it('pull request, attested image: the pre-flight passes without cluster credentials and the report is posted', async () => {
@@ -371,6 +427,8 @@ describe.each(Object.keys(SETUPS) as SetupName[])('GitHub Actions, as generated 
     expect({ok: r.ok, failed: r.steps.filter((s) => s.code !== 0)}).toEqual({ok: true, failed: []})
     expect(posted).toHaveLength(1)
     expect(posted[0]).toMatch(/ALLOW/)
+    expect(actionRefs).toEqual([SETUPS[setup].actionRef])
+    expect(r.outputs['preflight']?.verdict).toBe('ALLOW')
     expect(readFileSync(r.summary, 'utf8')).toMatch(/ALLOW/)
     expect(gcp.calls('GetCluster')).toEqual([])
   })
@@ -382,6 +440,9 @@ describe.each(Object.keys(SETUPS) as SetupName[])('GitHub Actions, as generated 
     expect(r.ok).toBe(false)
     const pre = stepRunning(r, /safe-deploy preflight|Pre-flight/)
     expect(pre?.code).toBe(5)
+    expect(r.outputs['preflight']?.verdict).toBe('DENY')
+    // The comment step ran after the failure (its `if:`), and posted the report the action wrote.
+    expect(r.steps.at(-1)).toMatchObject({name: 'Comment the report', ran: true, code: 0})
     expect(posted).toHaveLength(1)
     expect(posted[0]).toMatch(/DENY/)
   })

@@ -12,6 +12,10 @@ import {runCli, isolatedEnv, ROOT} from '../../support/cli.js'
 import {schemaErrors} from '../../support/schemas.js'
 import {makeAttestor} from '../../support/trust.js'
 import {DIGEST, expectGolden, listFiles, tmp, writeKubeconfig} from './helpers.js'
+import type {GithubStep} from '../../support/ci-runners.js'
+
+/** No --action-ref below: the default, the package's repository at its version tag. */
+const DEFAULT_ACTION_REF = `safe-deploy/safe-deploy@v${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}).version}`
 
 const CI_FILES = [
   '.github/workflows/safe-deploy-preflight.yml',
@@ -123,17 +127,21 @@ describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
       const text = readFileSync(join(dirs[setup], f), 'utf8')
       expect(() => parseYaml(text)).not.toThrow()
       expect(text).not.toMatch(/\{\{\w+\}\}/)
-      expect(text).toMatch(/--profile prod/)
+      // GitHub: the action's profile input; the others: the flag.
+      expect(text).toMatch(f.startsWith('.github/') ? /^ +profile: prod$/m : /--profile prod/)
+      // The GitHub workflows run no safe-deploy by hand: every call goes through the action.
+      if (f.startsWith('.github/')) expect(text).not.toMatch(/npx|safe-deploy (preflight|apply|attest|run)/)
     }
     const gh = parseYaml(readFileSync(join(dirs[setup], '.github/workflows/safe-deploy.yml'), 'utf8'))
-    const steps = gh.jobs.deploy.steps.map((s: {run?: string; name?: string}) => s.run ?? s.name ?? '')
-    const checks = steps.findIndex((s: string) => s.includes('npm test'))
-    const attest = steps.findIndex((s: string) => s.includes('safe-deploy attest'))
+    const steps = gh.jobs.deploy.steps as GithubStep[]
+    const checks = steps.findIndex((s) => s.run?.includes('npm test'))
+    const attest = steps.findIndex((s) => s.uses === DEFAULT_ACTION_REF && s.with?.['command'] === 'attest')
     expect(checks).toBeGreaterThanOrEqual(0)
     expect(attest).toBeGreaterThan(checks)
     const pr = parseYaml(readFileSync(join(dirs[setup], '.github/workflows/safe-deploy-preflight.yml'), 'utf8'))
     expect(pr.on).toBe('pull_request')
-    expect(JSON.stringify(pr)).toContain('--report-md preflight.md')
+    // The comment posts the report the action names.
+    expect(pr.jobs.preflight.steps.at(-1).with.path).toBe('${{ steps.preflight.outputs.report-path }}')
     const gl = parseYaml(readFileSync(join(dirs[setup], '.gitlab-ci.safe-deploy.yml'), 'utf8'))
     expect(gl.stages).toEqual(['test', 'attest', 'preflight', 'deploy'])
     const cb = parseYaml(readFileSync(join(dirs[setup], 'cloudbuild.safe-deploy.yaml'), 'utf8'))
@@ -144,7 +152,26 @@ describe.each(Object.keys(SETUPS) as Setup[])('init --yes (%s)', (setup) => {
   it('CI templates only call existing commands with existing flags, and give preflight/apply their manifests', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, {char?: string}>}>}
     const calls: string[] = []
-    for (const f of CI_FILES) {
+    const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {inputs: Record<string, unknown>}
+    for (const f of CI_FILES.filter((x) => x.startsWith('.github/'))) {
+      // A step using the action → the command line action.yml makes of its inputs (files → -f, profile → --profile, …).
+      const wf = parseYaml(readFileSync(join(dirs[setup], f), 'utf8')) as {jobs: Record<string, {steps: GithubStep[]}>}
+      for (const step of Object.values(wf.jobs).flatMap((j) => j.steps)) {
+        if (!step.uses?.startsWith(DEFAULT_ACTION_REF.split('@')[0] as string)) continue
+        expect(step.uses).toBe(DEFAULT_ACTION_REF)
+        const w = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v)]))
+        for (const k of Object.keys(w)) expect({input: k, declared: k in action.inputs}).toEqual({input: k, declared: true})
+        const flag = (name: string, value: string | undefined) => (value ? ` --${name} ${value}` : '')
+        calls.push(
+          `${w['command'] ?? 'preflight'}${(w['files'] ?? '')
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((x) => ` -f ${x}`)
+            .join('')}${flag('profile', w['profile'])}${flag('project', w['project'])} ${(w['args'] ?? '').replace(/\$\{\{[^}]*\}\}/g, 'X')}`.trim(),
+        )
+      }
+    }
+    for (const f of CI_FILES.filter((x) => !x.startsWith('.github/'))) {
       // Cloud Build's exec form `[safe-deploy, attest, --image, '…']` → a command line.
       const text = readFileSync(join(dirs[setup], f), 'utf8')
         .replace(/, /g, ' ')

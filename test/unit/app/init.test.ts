@@ -11,7 +11,7 @@ const TEMPLATES: Record<string, string> = {
   'policies/staging.yaml': 'staging policy for {{env}} in {{project}}\n{{attestorList}}\n',
   'policies/prod.yaml': 'prod policy for {{env}} in {{project}}\n{{attestorList}}\n',
   'ci/github-actions.yml': 'gh: {{deployCommand}} --profile {{env}} image {{image}}\n',
-  'ci/github-pr-preflight.yml': 'gh pr: preflight {{manifests}} --profile {{env}}\n',
+  'ci/github-pr-preflight.yml': 'gh pr: uses {{actionRef}} files {{manifestFiles}} --profile {{env}}\n',
   'ci/gitlab-ci.yml': 'gitlab: attest {{attestor}} key {{kmsKey}}\n',
   'ci/cloudbuild.yaml': 'cloudbuild: {{deployCommand}}\n',
 }
@@ -67,6 +67,7 @@ const GKE: InitOptions = {
   env: ['dev=gke_acme-shop_us-central1_dev', 'prod=gke_acme-prod_us-east1_prod@acme-prod'],
   attestors: ['built-by-ci'],
   ci: ['github'],
+  actionRef: 'acme-tools/safe-deploy@v1.2.0',
   interactive: false,
   force: false,
 }
@@ -87,6 +88,7 @@ const BOTH: InitOptions = {
   attestors: ['projects/acme-sec/attestors/scanned'],
   ci: ['github', 'gitlab', 'cloudbuild'],
   image: 'us-docker.pkg.dev/acme-both/app/web',
+  actionRef: 'acme-tools/safe-deploy/action@main',
   interactive: false,
   force: false,
 }
@@ -132,7 +134,7 @@ describe('runInit: the files planned from the answers', () => {
     expect(dir.get('.github/workflows/safe-deploy.yml')).toBe(
       'gh: apply -f k8s/ --report-md preflight.md --profile prod image us-docker.pkg.dev/acme-prod/app/app\n',
     )
-    expect(dir.get('.github/workflows/safe-deploy-preflight.yml')).toBe('gh pr: preflight -f k8s/ --profile prod\n')
+    expect(dir.get('.github/workflows/safe-deploy-preflight.yml')).toBe('gh pr: uses acme-tools/safe-deploy@v1.2.0 files k8s/ --profile prod\n')
   })
 
   it('cloudrun: profiles with regions, GitLab and Cloud Build templates with run replace and the KMS key', async () => {
@@ -178,6 +180,23 @@ describe('runInit: the files planned from the answers', () => {
       message: expect.stringMatching(/project "Acme" is not a valid project id[\s\S]*environment name "Prod"/),
     })
     expect(log).toEqual([])
+  })
+
+  it('the GitHub workflows need the action reference, and one that cannot break out of the YAML', async () => {
+    const {log, ports} = fakes()
+    const {actionRef: _, ...noRef} = GKE
+    await expect(runInit(noRef, ports)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('the GitHub workflows need the safe-deploy action: pass --action-ref OWNER/REPO@REF'),
+    })
+    for (const bad of ['acme/safe-deploy', 'acme safe-deploy@v1', 'acme/safe-deploy@v1\n  run: curl evil', 'acme/safe-deploy@v1 # x', './local'])
+      await expect(runInit({...GKE, actionRef: bad}, ports)).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringContaining(`action-ref "${bad}" must be OWNER/REPO[/PATH]@REF`),
+      })
+    // Without GitHub templates no reference is needed.
+    await expect(runInit({...noRef, ci: ['gitlab']}, ports)).resolves.toMatchObject({written: expect.arrayContaining(['.gitlab-ci.safe-deploy.yml'])})
+    expect(log.filter((l) => l.startsWith('write'))).toHaveLength(1)
   })
 
   it('without a terminal the flags must give platform, project and environments', async () => {
@@ -294,7 +313,14 @@ describe('runInit: the wizard', () => {
   it('answers given as flags are not asked again; an --env keeps its context and @PROJECT', async () => {
     const {log, ports} = fakes({}, {inputs: {'Google Cloud project id:': 'wiz-proj'}})
     const r = await runInit(
-      {interactive: true, force: false, platform: 'gke', env: ['prod=gke_other-proj_europe-west1_prod@other-proj'], ci: ['github']},
+      {
+        interactive: true,
+        force: false,
+        platform: 'gke',
+        env: ['prod=gke_other-proj_europe-west1_prod@other-proj'],
+        ci: ['github'],
+        actionRef: 'acme-tools/safe-deploy@v1.2.0',
+      },
       ports,
     )
     expect(log.filter((l) => l.startsWith('ask'))).toEqual([
@@ -359,6 +385,7 @@ describe('planInitFiles: CI templates with platform sections and the prod cluste
     environments: [parseEnv(env, platform, 'acme-shop')],
     attestors: ['built-by-ci'],
     ci: ['github' as const],
+    actionRef: 'acme-tools/safe-deploy@v1.2.0',
   })
   const workflow = (files: Array<{path: string; text: string}>) => files.find((f) => f.path === '.github/workflows/safe-deploy.yml')?.text
 
