@@ -25,7 +25,6 @@ import {RegistryClient} from '../adapters/registry/client.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
 import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {readSignatureRequirement} from '../adapters/fs/sigstore-material.js'
-import {prepareRequirement} from '../core/signatures/requirement.js'
 import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {PreflightOptions, PreflightPorts} from '../app/preflight.js'
 import type {PreflightResult} from '../core/preflight.js'
@@ -260,7 +259,13 @@ export function preflightSetup(
       ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug, client: registry})} : {}),
       openTrust: async () => {
         // Signature keys first: local files, and an unreadable one is exit 7 before any API is asked.
-        const signatures = sig ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: new RegistrySignatureSource(registry())} : undefined
+        // The Sigstore libraries load only when signatures are required (docs/architecture.md#start-up).
+        const signatures = sig
+          ? {
+              requirement: (await import('../core/signatures/requirement.js')).prepareRequirement(readSignatureRequirement(sig)),
+              source: new RegistrySignatureSource(registry()),
+            }
+          : undefined
         // The platform policy is a local file too: an invalid one is exit 7 with every problem, before any API is asked.
         const platformText = platform ? await readPlatformPolicy(platform.file, gcpEndpoints(flags)) : undefined
         const platformPolicy = platformText
