@@ -10,7 +10,7 @@
  * Run) and the local registry as the mirror of us-docker.pkg.dev. Asserted: the jobs pass when the
  * image is attested, a denial fails the step with its exit code (5) and stops the job, the pre-flight
  * report exists (and is posted) either way, and a pre-flight needs no cluster credentials.
- * Needs dist/ (npx tsc -p tsconfig.build.json) and the machine's kubectl.
+ * Needs dist/ (npm run build:dist) and the machine's kubectl.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest} from '@jest/globals'
 import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
