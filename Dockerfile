@@ -6,7 +6,7 @@
 # Pin both base images by digest when you build for production (`docker buildx imagetools inspect IMAGE`
 # prints it): FROM node:22-bookworm@sha256:… and gcr.io/distroless/nodejs22-debian12:nonroot@sha256:….
 
-# ── build: compile the TypeScript, then keep the production dependencies only ──
+# ── build: compile and bundle the TypeScript, then keep the production dependencies only ──
 FROM node:22-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -16,7 +16,9 @@ COPY tsconfig.json tsconfig.build.json oclif.manifest.json ./
 COPY bin ./bin
 COPY src ./src
 COPY templates ./templates
-RUN npx tsc -p tsconfig.build.json
+COPY scripts ./scripts
+# tsc for the programmatic API, then the bundled CLI bin/run.js loads (docs/architecture.md#start-up).
+RUN npm run build:dist
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 # What the runtime gets: the files the npm package ships ("files" in package.json) and its dependencies.
 RUN mkdir -p image/src && cp -R package.json oclif.manifest.json bin dist templates node_modules image/ && cp -R src/schemas image/src/

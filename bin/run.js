@@ -29,6 +29,16 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   } catch {
     /* best effort */
   }
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  // The bundled CLI (scripts/bundle.mjs): oclif and the commands in a few files, heavy libraries loaded only
+  // by the commands that use them. bin/dev.js runs the unbundled tsc build instead.
+  const entry = new URL('../dist/bundle/main.js', import.meta.url)
+  let main
+  try {
+    ;({main} = await import(entry.href))
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(fileURLToPath(entry))) throw err
+    process.stderr.write(`safe-deploy is not built: ${fileURLToPath(entry)} is missing. Run \`npm run build\` in the package.\n`)
+    process.exit(1)
+  }
+  await main(import.meta.url)
 }

@@ -13,13 +13,13 @@ import {inputNamespaceMismatch} from '../core/manifest/whole-input.js'
 import type {AttestationSource, AttestorSource, DigestResolver, InputReader, ManifestInputs, PolicySource, Progress} from '../core/ports.js'
 import {step} from './progress.js'
 import {gatherAttestationFacts} from './attestation-facts.js'
-import {gatherSignatureFacts, requireSignaturesChecked, type SignatureFactPorts} from './signature-facts.js'
+import type {SignatureFactPorts} from './signature-facts.js'
 import {signatureRequestsNeeded, type RepositoryOverride} from '../core/signatures/requests.js'
 import {countingResolver, hasManifests, loadManifests, pinLoaded, type PinRun} from './manifests.js'
 import {evaluatePlatformPolicy, platformFactsNeeded} from '../core/platform-policy/evaluate.js'
 import {platformPods, withPlatformPolicy, type PlatformPods, type PlatformPolicyMode} from '../core/platform-policy/preflight.js'
 import type {PlatformPolicy} from '../core/platform-policy/types.js'
-import {gatherPlatformFacts, type PlatformFactPorts} from './platform-facts.js'
+import type {PlatformFactPorts} from './platform-facts.js'
 
 export interface PreflightOptions {
   target: Target
@@ -156,7 +156,9 @@ export async function evaluateWithTrust(plan: Omit<PreflightPlan, 'policy'>, tru
   )
   const signatures = plan.signatures ? await signatureFacts(full, plan.signatures, trust, progress) : undefined
   const result = evaluatePreflight(full, facts, signatures)
-  requireSignaturesChecked(result)
+  // Only a signature requirement puts signature verdicts in the result (core/preflight.ts), so only then is there
+  // anything to check; the Sigstore libraries load with it (docs/architecture.md#start-up).
+  if (plan.signatures) (await import('./signature-facts.js')).requireSignaturesChecked(result)
   return result
 }
 
@@ -164,6 +166,7 @@ async function signatureFacts(plan: PreflightPlan, required: NonNullable<Preflig
   if (trust.signatures === undefined) throw new SafeDeployError('INTERNAL', 'pre-flight: signatures are required but no signature source was opened')
   const ports = trust.signatures
   const needed = signatureRequestsNeeded(plan.images, required.repository)
+  const {gatherSignatureFacts} = await import('./signature-facts.js')
   return step(
     progress,
     `reading registry signatures (${needed.length} digest(s))`,
@@ -187,6 +190,7 @@ export async function platformPolicy(
   const platform = trust.platformPolicy
   if (platform === undefined) throw new SafeDeployError('INTERNAL', 'pre-flight: a platform policy is asked for but none was opened')
   const needed = platformFactsNeeded(platform.policy, pods.pods)
+  const {gatherPlatformFacts} = await import('./platform-facts.js')
   const facts = await step(progress, `reading the platform policy's facts (${needed.length} digest(s))`, () => gatherPlatformFacts(needed, platform.facts))
   const evaluation = evaluatePlatformPolicy(platform.policy, pods.pods, facts, {now: o.now})
   return withPlatformPolicy(result, images, pods, evaluation, {source: platform.policy.source, mode: o.mode})

@@ -16,7 +16,6 @@ import {
 } from '../core/evidence.js'
 import {parsePolicyObject} from '../core/policy/parse.js'
 import {parsePlatformPolicyObject, parsePlatformPolicyText} from '../core/platform-policy/parse.js'
-import {prepareRequirement} from '../core/signatures/requirement.js'
 import type {CustomImageRule} from '../core/manifest/types.js'
 import type {PlatformPolicyMode} from '../core/platform-policy/preflight.js'
 import type {PolicySource} from '../core/ports.js'
@@ -126,10 +125,14 @@ export function replaySetup(
   const ports: PreflightPorts = {
     reader: base.ports.reader,
     resolver: evidenceResolver(evidence),
-    openTrust: () => {
+    openTrust: async () => {
+      // The Sigstore libraries load only when signatures are required (docs/architecture.md#start-up).
+      const prepareRequirement = sig ? (await import('../core/signatures/requirement.js')).prepareRequirement : undefined
       const trust: TrustSources = {
         ...(classic ? {policy: classic, attestors: evidenceAttestors(evidence), attestations: evidenceAttestations(evidence)} : noClassicTrust()),
-        ...(sig ? {signatures: {requirement: prepareRequirement(readSignatureRequirement(sig)), source: evidenceSignatureSource(evidence)}} : {}),
+        ...(sig && prepareRequirement
+          ? {signatures: {requirement: prepareRequirement(readSignatureRequirement(sig)), source: evidenceSignatureSource(evidence)}}
+          : {}),
         ...(platformPolicy
           ? {
               platformPolicy: {
@@ -143,7 +146,7 @@ export function replaySetup(
           : {}),
         close: () => Promise.resolve(),
       }
-      return Promise.resolve(trust)
+      return trust
     },
   }
   return {options, ports, evidence}

@@ -26,7 +26,6 @@ import {RegistryClient} from '../adapters/registry/client.js'
 import {PrefetchingResolver} from '../adapters/registry/prefetch.js'
 import {RegistrySignatureSource} from '../adapters/registry/signatures.js'
 import {readSignatureRequirement} from '../adapters/fs/sigstore-material.js'
-import {prepareRequirement} from '../core/signatures/requirement.js'
 import {parseRepositoryOverride} from '../core/signatures/requests.js'
 import type {PreflightOptions, PreflightPorts} from '../app/preflight.js'
 import type {PreflightResult} from '../core/preflight.js'
@@ -299,7 +298,13 @@ export function preflightSetup(
       ...(resolve ? {resolver: digestResolver({lock: flags.lock, registry: registrySettings(flags), platform: flags.platform, debug, client: registry})} : {}),
       openTrust: async () => {
         // Signature keys first: local files, and an unreadable one is exit 7 before any API is asked.
-        const signatures = sig ? {requirement: prepareRequirement(readSignatureRequirement(sig)), source: new RegistrySignatureSource(registry())} : undefined
+        // The Sigstore libraries load only when signatures are required (docs/architecture.md#start-up).
+        const signatures = sig
+          ? {
+              requirement: (await import('../core/signatures/requirement.js')).prepareRequirement(readSignatureRequirement(sig)),
+              source: new RegistrySignatureSource(registry()),
+            }
+          : undefined
         // Builder keys too: a file that cannot be read or holds a bad key is exit 7 with the entry, before any API is asked.
         const builderKeys =
           platform?.builderKeys === undefined

@@ -7,6 +7,7 @@
  *   5. pre-flight 200 images each with a legacy cosign signature and a Sigstore bundle (fallback tag) vs pin of the
  *      same 200: wall time and registry requests per image (counted by a pass-through proxy)
  * Everything runs against 127.0.0.1 (a real docker-registry started here). BENCH_RUNS sets the repeat count.
+ * The start-up rows (--help, pin and preflight without network, beside kubectl) are test/bench/startup.ts.
  */
 import {spawn, execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'

@@ -1,6 +1,6 @@
 /**
- * Run the built CLI (bin/run.js → dist/) as a user would: a child process with argv, env and
- * stdin; returns exit code, stdout and stderr. `npm test` builds dist/ before jest runs.
+ * Run the built CLI (bin/run.js → the bundle in dist/bundle/) as a user would: a child process with argv, env and
+ * stdin; returns exit code, stdout and stderr. `npm test` builds dist/ (`npm run build:dist`) before jest runs.
  */
 import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'

@@ -3,9 +3,14 @@
  * these machines, docs/testing.md#registry-timing), a per-request timeout, and network errors classified into
  * a small closed set the resolver maps to error codes.
  */
-import http from 'node:http'
-import https from 'node:https'
-import {rootCertificates} from 'node:tls'
+import type {Agent as HttpAgent, IncomingHttpHeaders} from 'node:http'
+import type {Agent as HttpsAgent} from 'node:https'
+
+// node:http, node:https and node:tls as Node's own objects, taken when a transport is made: importing them as ES
+// modules reads every export, which loads Node's fetch (undici) and the root certificates on every command, network
+// or not (docs/architecture.md#start-up).
+const http = () => process.getBuiltinModule('node:http')
+const https = () => process.getBuiltinModule('node:https')
 
 /** `too_large`: the body went over the caller's maxBytes (the response was destroyed, not read to its end). */
 export type TransportErrorKind = 'timeout' | 'reset' | 'tls' | 'dns' | 'refused' | 'truncated' | 'too_large' | 'network'
@@ -28,7 +33,7 @@ export class TransportError extends Error {
 
 export interface HttpResponse {
   status: number
-  headers: http.IncomingHttpHeaders
+  headers: IncomingHttpHeaders
   body: Buffer
   /** The URL that produced this response. */
   url: URL
@@ -87,17 +92,17 @@ export function classify(err: unknown): TransportError {
 }
 
 export class Transport {
-  private readonly httpAgent: http.Agent
-  private readonly httpsAgent: https.Agent
+  private readonly httpAgent: HttpAgent
+  private readonly httpsAgent: HttpsAgent
   private readonly timeoutMs: number
 
   constructor(options: TransportOptions) {
     this.timeoutMs = options.timeoutMs
-    this.httpAgent = new http.Agent({keepAlive: true, maxSockets: options.maxSockets})
-    this.httpsAgent = new https.Agent({
+    this.httpAgent = new (http().Agent)({keepAlive: true, maxSockets: options.maxSockets})
+    this.httpsAgent = new (https().Agent)({
       keepAlive: true,
       maxSockets: options.maxSockets,
-      ...(options.extraCa === undefined ? {} : {ca: [...rootCertificates, options.extraCa]}),
+      ...(options.extraCa === undefined ? {} : {ca: [...process.getBuiltinModule('node:tls').rootCertificates, options.extraCa]}),
     })
   }
 
@@ -110,7 +115,7 @@ export class Transport {
     const maxBytes = options.maxBytes
     return new Promise((resolve, reject) => {
       const isHttps = url.protocol === 'https:'
-      const mod = isHttps ? https : http
+      const mod = isHttps ? https() : http()
       let settled = false
       const done = (err: TransportError | undefined, res?: HttpResponse): void => {
         if (settled) return

@@ -4,7 +4,7 @@ import {BaseCommand, withExitCodes} from '../../cli/base.js'
 import {apiTimeoutFlag, imagePlatformFlags, registryFlags} from '../../cli/flags.js'
 import {attestPorts, sigstoreAttestPorts} from '../../cli/wiring-trust.js'
 import {attest, type AttestResult} from '../../app/attest.js'
-import {attestSigstore, type SigstoreAttestResult} from '../../app/attest-sigstore.js'
+import type {SigstoreAttestResult} from '../../app/attest-sigstore.js'
 import {renderSigstoreAttestResult} from '../../render/text.js'
 
 const IMAGE = ['image', 'image-digest']
@@ -86,6 +86,8 @@ export default class Attest extends BaseCommand {
     const {flags} = await this.parse(Attest)
     if (flags.sigstore) {
       const {options, ports} = sigstoreAttestPorts(flags, this.debugLog)
+      // The Sigstore libraries load only for --sigstore (docs/architecture.md#start-up).
+      const {attestSigstore} = await import('../../app/attest-sigstore.js')
       const r = await attestSigstore(options, ports)
       this.say(renderSigstoreAttestResult(r))
       return r

@@ -3,7 +3,8 @@
  * (docs/binauthz.md#pkix-signature-algorithms, docs/binauthz.md#key-ids).
  */
 import {createHash, createPublicKey, type KeyObject} from 'node:crypto'
-import * as openpgp from 'openpgp'
+import type * as openpgp from 'openpgp'
+import {loadOpenpgp} from './openpgp.js'
 import {SafeDeployError} from '../errors.js'
 import {parseKmsKeyVersionName} from '../resource-names.js'
 
@@ -85,7 +86,7 @@ export function kmsKeyId(versionName: string): string {
 export async function pgpFingerprint(armored: string): Promise<string> {
   let key: openpgp.Key
   try {
-    key = await openpgp.readKey({armoredKey: armored})
+    key = await (await loadOpenpgp()).readKey({armoredKey: armored})
   } catch (err) {
     throw new SafeDeployError('KEY_INVALID', `not an ASCII-armored OpenPGP public key: ${errorText(err)}`, {cause: err})
   }

@@ -3,7 +3,8 @@
  * docs/binauthz.md#signature-verification, docs/google-apis.md#cloud-kms-signing).
  */
 import {createHash, createPrivateKey, createPublicKey, sign as cryptoSign, constants as cryptoConstants, type KeyObject} from 'node:crypto'
-import * as openpgp from 'openpgp'
+import type * as openpgp from 'openpgp'
+import {loadOpenpgp} from './openpgp.js'
 import {SafeDeployError} from '../errors.js'
 import {assertPkixKey, defaultPkixKeyId, errorText, kmsKeyId, type AlgorithmSpec, type HashName} from './keys.js'
 import {parseArtifactUrl} from './payload.js'
@@ -60,9 +61,10 @@ export function pemSigner(privateKeyPem: string, algorithm: string, keyId?: stri
  * keyId = the primary key's V4 fingerprint (what the API sets as the attestor key id).
  */
 export async function pgpSigner(armoredPrivateKey: string, passphrase?: string): Promise<Signer> {
+  const pgp = await loadOpenpgp()
   let key: openpgp.PrivateKey
   try {
-    key = await openpgp.readPrivateKey({armoredKey: armoredPrivateKey})
+    key = await pgp.readPrivateKey({armoredKey: armoredPrivateKey})
   } catch (err) {
     throw new SafeDeployError('KEY_INVALID', `not an ASCII-armored OpenPGP private key: ${errorText(err)}`, {cause: err})
   }
@@ -71,7 +73,7 @@ export async function pgpSigner(armoredPrivateKey: string, passphrase?: string):
   if (!key.isDecrypted()) {
     if (passphrase === undefined) throw new SafeDeployError('KEY_INVALID', 'the OpenPGP private key is encrypted and no passphrase was given')
     try {
-      key = await openpgp.decryptKey({privateKey: key, passphrase})
+      key = await pgp.decryptKey({privateKey: key, passphrase})
     } catch (err) {
       throw new SafeDeployError('KEY_INVALID', `cannot decrypt the OpenPGP private key: ${errorText(err)}`, {cause: err})
     }
@@ -81,9 +83,9 @@ export async function pgpSigner(armoredPrivateKey: string, passphrase?: string):
     keyId: key.getFingerprint().toUpperCase(),
     pgp: true,
     sign: async (payload) => {
-      const message = await openpgp.createMessage({binary: payload})
+      const message = await pgp.createMessage({binary: payload})
       try {
-        const armored = await openpgp.sign({message, signingKeys: signingKey, format: 'armored'})
+        const armored = await pgp.sign({message, signingKeys: signingKey, format: 'armored'})
         return new TextEncoder().encode(armored)
       } catch (err) {
         throw new SafeDeployError('KEY_INVALID', `OpenPGP signing failed: ${errorText(err)}`, {cause: err})

@@ -3,7 +3,8 @@
  * and by `attest` (before storing). docs/binauthz.md#signature-verification.
  */
 import {constants as cryptoConstants, verify as cryptoVerify, type KeyObject} from 'node:crypto'
-import * as openpgp from 'openpgp'
+import type * as openpgp from 'openpgp'
+import {loadOpenpgp} from './openpgp.js'
 import {checkPkixKey, errorText, type AlgorithmSpec} from './keys.js'
 import {parsePayload} from './payload.js'
 import {digestOfResourceUri} from './parse.js'
@@ -95,7 +96,9 @@ const PGP_CACHE_MAX = 128
 function readPgpKey(armored: string): Promise<openpgp.Key | Error> {
   let p = pgpKeys.get(armored)
   if (!p) {
-    p = openpgp.readKey({armoredKey: armored}).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
+    p = loadOpenpgp()
+      .then((pgp) => pgp.readKey({armoredKey: armored}))
+      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))
     if (pgpKeys.size >= PGP_CACHE_MAX) pgpKeys.clear()
     pgpKeys.set(armored, p)
   }
@@ -159,10 +162,11 @@ async function verifyWithPgpKey(
   if ('error' in input) return {valid: false, reason: input.error, rank: RANK.malformed, warnings: []}
   let data: Uint8Array
   let created: Date | null | undefined
+  const pgp = await loadOpenpgp()
   try {
-    const msg = 'armored' in input ? await openpgp.readMessage({armoredMessage: input.armored}) : await openpgp.readMessage({binaryMessage: input.binary})
+    const msg = 'armored' in input ? await pgp.readMessage({armoredMessage: input.armored}) : await pgp.readMessage({binaryMessage: input.binary})
     // openpgp checks the key's validity at the signature's creation time (docs/binauthz.md#signature-verification).
-    const result = await openpgp.verify({message: msg, verificationKeys: key, format: 'binary', date: now})
+    const result = await pgp.verify({message: msg, verificationKeys: key, format: 'binary', date: now})
     data = result.data
     if (result.signatures.length === 0) return {valid: false, reason: 'the PGP message is not signed', rank: RANK.malformed, warnings: []}
     let lastError = ''

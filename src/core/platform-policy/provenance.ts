@@ -8,8 +8,7 @@
  */
 import {createPublicKey, type KeyObject} from 'node:crypto'
 import {aggregateErrors, SafeDeployError} from '../errors.js'
-import {IN_TOTO_PAYLOAD_TYPE} from '../signatures/build.js'
-import {decodeBase64, dsseSignatureVerifies, readStatement} from '../signatures/verify.js'
+import {IN_TOTO_PAYLOAD_TYPE, decodeBase64, dsseSignatureVerifies, readStatement} from '../signatures/dsse.js'
 import {parseKmsKeyVersionName} from '../resource-names.js'
 import type {BuilderKey, BuilderKeySpec, BuildOccurrenceFact} from './types.js'
 

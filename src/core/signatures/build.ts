@@ -12,15 +12,14 @@
  */
 import {createHash, createPublicKey} from 'node:crypto'
 import {bundleToJSON, toDSSEBundle, toMessageSignatureBundle, type SerializedBundle} from '@sigstore/bundle'
-import {dsse} from '@sigstore/core'
+import {IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthEncoding} from './dsse.js'
 import {SafeDeployError} from '../errors.js'
 import type {Signer} from '../attestation/sign.js'
 import {keyHints} from './requirement.js'
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature'
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1'
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1'
+export {IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1}
 
 /** A Signer whose public key is known: a bundle carries the key's hint, and the verifier needs the key. */
 export type KeyedSigner = Signer & {publicKeyPem: string}
@@ -79,7 +78,7 @@ export async function buildDsseBundle(signer: KeyedSigner, statement: InTotoStat
   const keyHint = signerHint(signer)
   const artifact = Buffer.from(JSON.stringify(statement))
   // DSSE signs the pre-authentication encoding, never the bare payload (so a payload cannot be replayed as another type).
-  const signature = Buffer.from(await signer.sign(new Uint8Array(dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, artifact))))
+  const signature = Buffer.from(await signer.sign(new Uint8Array(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, artifact))))
   return bundleToJSON(toDSSEBundle({artifact, artifactType: IN_TOTO_PAYLOAD_TYPE, signature, keyHint}))
 }
 

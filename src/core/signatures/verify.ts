@@ -5,16 +5,16 @@
  * Everything found in the registry is data: a malformed layer, a bundle that does not parse, a signature for another
  * image are each a `SignatureCheck` with a reason, never an exception. Only a bug throws (INTERNAL).
  */
-import {constants as cryptoConstants, createHash, verify as cryptoVerify, type KeyObject} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {bundleFromJSON, type Bundle} from '@sigstore/bundle'
-import {dsse, X509Certificate} from '@sigstore/core'
+import {X509Certificate} from '@sigstore/core'
 import {toSignedEntity, VerificationError, type SignedEntity} from '@sigstore/verify'
 import {SafeDeployError} from '../errors.js'
-import {COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, SIMPLE_SIGNING_TYPE, simpleSigningPayload} from './build.js'
+import {COSIGN_SIGN_PREDICATE, SIMPLE_SIGNING_TYPE, simpleSigningPayload} from './build.js'
+import {IN_TOTO_PAYLOAD_TYPE, decodeBase64, dsseSignatureVerifies, keyVerifies, readStatement} from './dsse.js'
 import {thresholdsNote, type PreparedIdentity, type PreparedKey, type PreparedRequirement} from './requirement.js'
 import type {BundleArtifact, DsseLayer, Lookup, SignatureArtifacts, SignatureCheck, SignatureVerdict, SimpleSigningLayer} from './types.js'
 
-const IN_TOTO_STATEMENT_V01 = 'https://in-toto.io/Statement/v0.1'
 const OID_FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1'
 const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8'
 
@@ -36,37 +36,6 @@ function errorText(err: unknown): string {
 
 function shortDigest(digest: string): string {
   return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest
-}
-
-/** Strict base64: Buffer.from(…, 'base64') skips what is not base64, which would turn garbage into a signature. */
-export function decodeBase64(text: string): Buffer | undefined {
-  const compact = text.replace(/\s+/g, '')
-  if (compact === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) return undefined
-  return Buffer.from(compact, 'base64')
-}
-
-/** cosign's hash per key: SHA-256, except SHA-384/512 with P-384/P-521, and none for Ed25519. */
-export function keyVerifies(key: KeyObject, data: Uint8Array, signature: Buffer): boolean {
-  try {
-    switch (key.asymmetricKeyType) {
-      case 'ed25519':
-        return cryptoVerify(null, data, key, signature)
-      case 'rsa':
-        return (
-          cryptoVerify('sha256', data, key, signature) ||
-          cryptoVerify('sha256', data, {key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_AUTO}, signature)
-        )
-      case 'ec': {
-        const curve = key.asymmetricKeyDetails?.namedCurve
-        const hash = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256'
-        return cryptoVerify(hash, data, {key, dsaEncoding: 'der'}, signature)
-      }
-      default:
-        return cryptoVerify('sha256', data, key, signature)
-    }
-  } catch {
-    return false
-  }
 }
 
 function triedKeys(req: PreparedRequirement): string {
@@ -95,41 +64,6 @@ function simpleSigningProblem(payload: Uint8Array, digest: string): string | und
   // Exact comparison: the digest is the identity of what is deployed; no case folding, no prefix matching.
   if (signed !== digest) return `signed for another digest ${signed}`
   return undefined
-}
-
-export interface Statement {
-  predicateType: string
-  problem?: string
-}
-
-/**
- * Whether `key` signed a DSSE envelope's pre-authentication encoding of (payloadType, payload): DSSE signs the PAE,
- * never the bare payload, so a payload cannot be replayed as another type. The one DSSE check of the repository:
- * cosign attestations here and Cloud Build provenance (src/core/platform-policy/provenance.ts) both call it.
- */
-export function dsseSignatureVerifies(key: KeyObject, payloadType: string, payload: Uint8Array, signature: Buffer): boolean {
-  return keyVerifies(key, dsse.preAuthEncoding(payloadType, Buffer.from(payload)), signature)
-}
-
-/** An in-toto statement about this digest (subjects matched by digest only); `problem` when it is not. */
-export function readStatement(payload: Uint8Array, digest: string): Statement {
-  let doc: {_type?: unknown; subject?: unknown; predicateType?: unknown}
-  try {
-    doc = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(payload)) as typeof doc
-  } catch (err) {
-    return {predicateType: '', problem: `payload is not an in-toto statement: ${errorText(err)}`}
-  }
-  if (doc === null || typeof doc !== 'object') return {predicateType: '', problem: 'payload is not an in-toto statement (not a JSON object)'}
-  const predicateType = typeof doc.predicateType === 'string' ? doc.predicateType : ''
-  if (doc._type !== IN_TOTO_STATEMENT_V1 && doc._type !== IN_TOTO_STATEMENT_V01)
-    return {predicateType, problem: `payload is not an in-toto statement (_type ${JSON.stringify(doc._type)})`}
-  if (predicateType === '') return {predicateType, problem: 'in-toto statement has no predicateType'}
-  const hex = digest.slice('sha256:'.length)
-  const subjects = Array.isArray(doc.subject) ? (doc.subject as Array<{digest?: {sha256?: unknown}} | null>) : []
-  const shas = subjects.map((s) => s?.digest?.sha256).filter((d): d is string => typeof d === 'string')
-  if (shas.includes(hex)) return {predicateType}
-  if (shas.length === 0) return {predicateType, problem: 'in-toto statement names no subject with a sha256 digest'}
-  return {predicateType, problem: `signed for another digest sha256:${shas[0] as string}${shas.length > 1 ? ` (and ${shas.length - 1} more)` : ''}`}
 }
 
 /** Predicate-type classification (docs/sigstore.md): cosign's own predicate is a signature, anything else an attestation. */

@@ -3,7 +3,7 @@
  * file and line relative to GITHUB_WORKSPACE (on stderr: pin's stdout stays the YAML), GitHub's
  * per-step limit kept with the full list in the step summary, outputs in $GITHUB_OUTPUT, a failed pin
  * annotated at the image that did not resolve, policy lint at the policy line; --ci-format none turns
- * it off; --report-codequality writes GitLab's JSON. Needs dist/ (npx tsc -p tsconfig.build.json).
+ * it off; --report-codequality writes GitLab's JSON. Needs dist/ (npm run build:dist).
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'

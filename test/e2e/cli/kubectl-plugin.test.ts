@@ -3,7 +3,7 @@
  * `kubectl-safe_deploy` bin entry on PATH (linked as `npm install -g` and krew link it: a symlink to
  * the package's file) and runs it with the remaining arguments and its environment. The krew manifest
  * template's fields are the ones §1.5 of the integration notes requires, and its `bin` is the file
- * linked here. Needs dist/ (npx tsc -p tsconfig.build.json) and kubectl on PATH.
+ * linked here. Needs dist/ (npm run build:dist) and kubectl on PATH.
  */
 import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
 import {execFile} from 'node:child_process'

@@ -7,7 +7,7 @@
  * the mirror of us-docker.pkg.dev and docker.io (as the sidecar image would have it, pointed here).
  * Asserted: ALLOW prints only the pinned Kubernetes objects (the same bytes on a second run);
  * DENY and a registry outage print nothing on stdout, exit non-zero, and say one line on stderr.
- * Needs dist/ (npx tsc -p tsconfig.build.json).
+ * Needs dist/ (npm run build:dist).
  */
 import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
 import {execFile} from 'node:child_process'

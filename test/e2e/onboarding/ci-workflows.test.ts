@@ -15,7 +15,7 @@
  * sends the action's `node $GITHUB_ACTION_PATH/bin/run.js` to the same wrapper. Asserted: the jobs pass when the
  * image is attested, a denial fails the step with its exit code (5) and stops the job, the pre-flight
  * report exists (and is posted) either way, and a pre-flight needs no cluster credentials.
- * Needs dist/ (npx tsc -p tsconfig.build.json) and the machine's kubectl.
+ * Needs dist/ (npm run build:dist) and the machine's kubectl.
  */
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest} from '@jest/globals'
 import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'

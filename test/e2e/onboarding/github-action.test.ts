@@ -8,7 +8,7 @@
  * (npm_config_offline: these machines have no registry access) on the first run, and on the second
  * finds the node_modules it made, as a release tag vendors them. Asserted for DENY and ALLOW: the
  * annotations (file, line), the outputs and the step summary.
- * Needs dist/ (npx tsc -p tsconfig.build.json).
+ * Needs dist/ (npm run build:dist).
  */
 import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'

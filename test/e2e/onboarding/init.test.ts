@@ -2,7 +2,7 @@
  * `safe-deploy init` through flags: golden files for a GKE and a Cloud Run setup, every generated policy
  * passes `policy lint` and loads in `preflight`, the generated .safe-deploy.yaml drives `preflight --profile`,
  * nothing is overwritten without --force, invalid answers are usage errors naming the problem.
- * Needs dist/ (npx tsc -p tsconfig.build.json). UPDATE_GOLDEN=1 rewrites test/e2e/onboarding/golden/.
+ * Needs dist/ (npm run build:dist). UPDATE_GOLDEN=1 rewrites test/e2e/onboarding/golden/.
  */
 import {beforeAll, describe, expect, it} from '@jest/globals'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'

@@ -6,7 +6,7 @@
  *    write window (first temp file seen + 0…N ms): every file is byte-for-byte the old or the new
  *    version (never partial), the set is all-old or all-new, and no temp file remains.
  *
- * Rerun: npx tsc -p tsconfig.build.json && npm run jest -- test/e2e/reliability/concurrency
+ * Rerun: npm run build:dist && npm run jest -- test/e2e/reliability/concurrency
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {spawn} from 'node:child_process'

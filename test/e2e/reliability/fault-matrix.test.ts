@@ -10,7 +10,7 @@
  *     and no temp file left (registry faults); a pre-existing report file untouched (API faults).
  *
  * The table printed in afterAll (and saved to tmp/reliability/fault-matrix.json) is what
- * docs/RELIABILITY.md shows. Rerun: npx tsc -p tsconfig.build.json && npm run jest -- test/e2e/reliability/fault-matrix
+ * docs/RELIABILITY.md shows. Rerun: npm run build:dist && npm run jest -- test/e2e/reliability/fault-matrix
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'

@@ -5,7 +5,7 @@
  * time (< 60 s) and memory (peak RSS of the child, from /usr/bin/time). Images are written pinned
  * (name@sha256:…), so no registry is involved.
  *
- * Rerun: npx tsc -p tsconfig.build.json && npm run jest -- test/e2e/reliability/hostile-yaml
+ * Rerun: npm run build:dist && npm run jest -- test/e2e/reliability/hostile-yaml
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {spawn} from 'node:child_process'

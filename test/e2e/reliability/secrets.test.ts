@@ -7,7 +7,7 @@
  * record is grepped for the passwords, the base64 `user:password`, every registry token the token
  * server issued, the Google token and the kube token, and for any Authorization header value.
  *
- * Rerun: npx tsc -p tsconfig.build.json && npm run jest -- test/e2e/reliability/secrets
+ * Rerun: npm run build:dist && npm run jest -- test/e2e/reliability/secrets
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'

@@ -6,7 +6,7 @@
  * expired-PGP-key case (valid + warning, as the spec says) and a duplicate key id whose other key
  * verifies (valid + warning). Core-level versions: test/unit/core/attestation/verify.test.ts.
  *
- * Rerun: npx tsc -p tsconfig.build.json && npm run jest -- test/e2e/reliability/tamper
+ * Rerun: npm run build:dist && npm run jest -- test/e2e/reliability/tamper
  */
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {createHash, generateKeyPairSync, sign as cryptoSign, type KeyObject} from 'node:crypto'

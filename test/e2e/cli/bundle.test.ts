@@ -1,0 +1,81 @@
+/**
+ * The published CLI is the bundle (scripts/bundle.mjs, docs/architecture.md#start-up): a command reads a few files
+ * of dist/bundle/, and the heavy libraries load only on the paths that use them. Checked twice: on esbuild's
+ * metafile (what the entries import statically) and on real runs (every module Node loads, recorded by a hook).
+ * Needs dist/ (npm run build:dist).
+ */
+import {describe, expect, it} from '@jest/globals'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {BIN, ROOT, isolatedEnv} from '../../support/cli.js'
+
+const HEAVY = /^(@google-cloud\/|@grpc\/|google-auth-library|@kubernetes\/|@sigstore\/|@inquirer\/|openpgp)/
+const META = join(ROOT, 'dist/bundle/meta.json')
+
+interface Meta {
+  outputs: Record<string, {imports: Array<{path: string; kind: string; external?: boolean}>}>
+}
+
+/** Packages an entry reaches through static imports only (what loads before the command runs). */
+function staticExternals(meta: Meta, entries: string[]): string[] {
+  const seen = new Set<string>()
+  const found = new Set<string>()
+  const walk = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const i of meta.outputs[file]?.imports ?? []) {
+      if (i.kind !== 'import-statement') continue
+      if (i.external) found.add(i.path)
+      else walk(i.path)
+    }
+  }
+  entries.forEach(walk)
+  return [...found].sort()
+}
+
+/** Runs the CLI with a module hook: its exit code and every module URL Node loaded. */
+function run(args: string[], cwd: string): {code: number | null; stderr: string; modules: string[]} {
+  const hook = `import module from 'node:module'; import {writeSync} from 'node:fs'; const seen = new Set();
+    module.registerHooks({load(url, ctx, next) { seen.add(url); return next(url, ctx) }});
+    process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify([...seen]) + '\\n'))`
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, BIN, ...args], {
+    cwd,
+    env: isolatedEnv({CI: '1'}),
+    encoding: 'utf8',
+  })
+  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))
+  return {code: r.status, stderr: r.stderr, modules: line ? (JSON.parse(line.slice('LOADED '.length)) as string[]) : []}
+}
+
+const packageOf = (url: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]
+const IMAGE = 'us-docker.pkg.dev/p/shop/frontend@sha256:' + 'ab'.repeat(32)
+
+describe('the bundled CLI loads only what the command runs', () => {
+  it('no heavy library is imported statically by the entry or the commands (esbuild metafile)', () => {
+    if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
+    const meta = JSON.parse(readFileSync(META, 'utf8')) as Meta
+    const entries = ['dist/bundle/main.js', 'dist/bundle/commands.js']
+    for (const e of entries) expect(meta.outputs[e]).toBeDefined()
+    const heavy = staticExternals(meta, entries).filter((p) => HEAVY.test(p))
+    expect(heavy).toEqual([])
+    // ...and they are in the build, behind dynamic imports (an empty list above would otherwise prove nothing).
+    const dynamic = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && HEAVY.test(i.path)).map((i) => i.path))
+    expect(dynamic).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify', '@kubernetes/client-node']))
+  })
+
+  it.each([
+    ['--help', ['--help']],
+    ['pin --help', ['pin', '--help']],
+    ['pin -f (already pinned)', ['pin', '-f', 'one.yaml']],
+  ])('`%s` reads no module of node_modules, only the bundle', (_name, args) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-bundle-'))
+    writeFileSync(join(dir, 'one.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - name: a\n      image: ${IMAGE}\n`)
+    const r = run(args, dir)
+    expect(r.code).toBe(0)
+    expect(r.modules.length).toBeGreaterThan(0)
+    expect(r.modules.map(packageOf).filter(Boolean)).toEqual([])
+    expect(r.modules.filter((u) => u.includes('/dist/') && !u.includes('/dist/bundle/'))).toEqual([])
+  })
+})
