@@ -16,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json oclif.manifest.json ./
 COPY bin ./bin
 COPY src ./src
 COPY templates ./templates
-COPY scripts ./scripts
+COPY esbuild.config.mjs ./
 # tsc for the programmatic API, then the bundled CLI bin/run.js loads (docs/architecture.md#start-up).
 RUN npm run build:dist
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund

@@ -146,7 +146,7 @@ export default tseslint.config(
     rules: layer({group: ['**/cli/**', '**/commands/**', '@oclif/*'], message: 'the programmatic API has no oclif.'}, NO_FS),
   },
   {
-    files: ['bin/**/*.js', '*.config.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
+    files: ['bin/**/*.js', '*.config.js', '*.config.mjs', 'test/**/*.mjs'],
     languageOptions: {globals: {process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', Buffer: 'readonly'}},
   },
   {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Development entry: rebuild dist/ from src/ (incremental tsc), then run the CLI unbundled: the commands from
-// dist/commands/index.js (tsc's build) instead of the published bundle (dist/bundle/, scripts/bundle.mjs), and
+// dist/commands/index.js (tsc's build) instead of the published bundle (dist/bundle/, esbuild.config.mjs), and
 // without oclif.manifest.json, so a flag added in src/ shows at once without `npm run build`.
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'

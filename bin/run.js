@@ -29,7 +29,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   } catch {
     /* best effort */
   }
-  // The bundled CLI (scripts/bundle.mjs): oclif and the commands in a few files, heavy libraries loaded only
+  // The bundled CLI (esbuild.config.mjs): oclif and the commands in a few files, heavy libraries loaded only
   // by the commands that use them. bin/dev.js runs the unbundled tsc build instead.
   const entry = new URL('../dist/bundle/main.js', import.meta.url)
   let main

@@ -5,4 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash test/scripts/setup-machine.sh
 PATH="$(bash test/scripts/node22.sh):$PATH"
 export PATH
-npm run --silent build:dist   # tsc for the programmatic API, then the bundled CLI (scripts/bundle.mjs)
+npm run --silent build:dist   # tsc for the programmatic API, then the bundled CLI (esbuild.config.mjs)

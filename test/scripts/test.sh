@@ -6,5 +6,5 @@ source "$(dirname "$0")/prepare.sh"
 echo "node $(node --version)"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
-npx prettier --check --log-level warn src test bin scripts *.config.js
+npx prettier --check --log-level warn src test bin *.config.js *.config.mjs
 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"

@@ -1,5 +1,5 @@
 /**
- * The published CLI is the bundle (scripts/bundle.mjs, docs/architecture.md#start-up): a command reads a few files
+ * The published CLI is the bundle (esbuild.config.mjs, docs/architecture.md#start-up): a command reads a few files
  * of dist/bundle/, and the heavy libraries load only on the paths that use them. Checked twice: on esbuild's
  * metafile (what the entries import statically) and on real runs (every module Node loads, recorded by a hook).
  * Needs dist/ (npm run build:dist).

@@ -3,12 +3,12 @@
 // (bin/run.js) covers them all. Heavy dependencies stay outside the bundle, in node_modules, and are reached
 // only through dynamic import() on the paths that use them: esbuild turns each such import into its own chunk,
 // so `pin` never reads the Google, Kubernetes, Sigstore, OpenPGP or prompt libraries.
-// Usage: node scripts/bundle.mjs (part of `npm run build`; tsc builds dist/ first for the programmatic API).
+// Usage: node esbuild.config.mjs (part of `npm run build`; tsc builds dist/ first for the programmatic API).
 import {build} from 'esbuild'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('.', import.meta.url))
 const pkg = JSON.parse(readFileSync(root + 'package.json', 'utf8'))
 // Small and on every path: inside the bundle. Everything else a dependency brings stays external.
 const BUNDLED = new Set(['@oclif/core', 'yaml', 'picocolors', 'p-limit'])
