@@ -6,7 +6,8 @@
  *
  * Kept apart from bench.ts's other sections (one call from main) so that the file merges easily; it also
  * runs alone: `node tmp/bench-build/test/bench/far-registry.js "$PWD"` after bench.sh's build.
- * Runs: 7 after a warm-up, or BENCH_RUNS (the CI quick mode sets fewer).
+ * Runs: 7 after a warm-up, or BENCH_RUNS (the CI quick mode sets fewer). "requests answered" is the registry's
+ * own count (its "response completed" log lines); it does not log the 401 challenges.
  */
 import {spawn} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
@@ -61,7 +62,7 @@ function line(label: string, samples: Sample[], ideal: number): number {
   const last = samples[samples.length - 1] as Sample
   console.log(
     `  ${label.padEnd(44)} median ${(m / 1000).toFixed(2)} s (min ${(Math.min(...ms) / 1000).toFixed(2)}, max ${(Math.max(...ms) / 1000).toFixed(2)}) = ${(m / ideal).toFixed(2)}x ideal${cpu}; ` +
-      `per run: ${last.requests} requests, ${last.tokenRequests} token requests, ${last.connections} TCP connections`,
+      `per run: ${last.requests} requests answered, ${last.tokenRequests} token requests, ${last.connections} TCP connections`,
   )
   return m
 }

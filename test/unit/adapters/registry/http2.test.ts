@@ -93,7 +93,7 @@ async function startFake(opts: {h2: boolean; holdMs?: number; hook?: Hook}): Pro
 const requests = (host: string, count: number) =>
   Array.from({length: count}, (_, i) => ({image: `${host}/demo/app:t${i}`, domain: host, path: 'demo/app', reference: `t${i}`}))
 
-async function resolveMany(fake: Fake, count: number, options: {http2?: boolean; concurrency?: number} = {}) {
+async function resolveMany(fake: Fake, count: number, options: {http2?: boolean; concurrency?: number; timeoutMs?: number} = {}) {
   const resolver = new RegistryResolver({caCertFile: certFile, concurrency: options.concurrency ?? 16, sleep: () => Promise.resolve(), ...options})
   try {
     return await resolver.resolveAll(requests(fake.host, count))
@@ -172,6 +172,24 @@ describe('registry transport over HTTP/2', () => {
       const outcomes = await resolveMany(fake, 100)
       expectAllResolved(outcomes)
       expect(fake.versions.get('2.0')).toBe(103)
+    } finally {
+      await fake.stop()
+    }
+  })
+
+  it('a session that goes silent is dropped when its requests time out; the retries use a new session', async () => {
+    let silent: http2.Http2Session | undefined
+    const fake = await startFake({
+      h2: true,
+      hook: ({session}) => {
+        silent ??= session
+        return session === silent ? 'handled' : 'answer'
+      },
+    })
+    try {
+      const outcomes = await resolveMany(fake, 40, {timeoutMs: 400})
+      expectAllResolved(outcomes)
+      expect(fake.sessions).toBe(2)
     } finally {
       await fake.stop()
     }
