@@ -201,7 +201,7 @@ export class Transport {
         })
         res.on('error', (e) => done(new TransportError('truncated', `response body interrupted: ${e.message}`, 'ECONNRESET')))
         res.on('close', () => {
-          if (!res.complete) done(new TransportError('truncated', 'response body interrupted (connection closed early)', 'ECONNRESET'))
+          if (!res.complete && !settled) done(new TransportError('truncated', 'response body interrupted (connection closed early)', 'ECONNRESET'))
         })
         res.on('end', () => {
           const out = finish(url, method, res.statusCode ?? 0, res.headers, chunks)
@@ -423,6 +423,8 @@ export class Transport {
         })
         st.on('close', () => {
           this.release(s)
+          // Every stream closes, most after their answer: build no error (and its stack) for those.
+          if (settled) return
           if (resHeaders === undefined)
             done(
               new TransportError(
