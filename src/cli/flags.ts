@@ -22,6 +22,12 @@ export const registryFlags = {
   concurrency: Flags.integer({default: 16, min: 1, max: 256, description: 'registry requests in flight', helpGroup: 'REGISTRY'}),
   'registry-timeout': Flags.integer({default: 15, min: 1, description: 'per-request registry timeout in seconds', helpGroup: 'REGISTRY'}),
   retries: Flags.integer({default: 4, min: 0, max: 10, description: 'retries on 429/5xx/timeouts (exponential backoff with jitter)', helpGroup: 'REGISTRY'}),
+  'registry-http2': Flags.boolean({
+    default: true,
+    allowNo: true,
+    description: 'offer HTTP/2 to TLS registries (--concurrency streams on one connection); --no-registry-http2: HTTP/1.1 only',
+    helpGroup: 'REGISTRY',
+  }),
 }
 
 export const pinFlags = {

@@ -247,12 +247,15 @@ export interface RegistryFlags {
   concurrency: number
   'registry-timeout': number
   retries: number
+  'registry-http2'?: boolean | undefined
 }
 
 export interface RegistrySettings {
   concurrency: number
   timeoutMs: number
   retries: number
+  /** Offer HTTP/2 to TLS registries (ALPN h2). */
+  http2: boolean
   insecureRegistries: string[]
   mirrors: Map<string, RegistryMirror>
   caCertFile?: string
@@ -263,6 +266,7 @@ export function registrySettings(flags: RegistryFlags): RegistrySettings {
     concurrency: flags.concurrency,
     timeoutMs: flags['registry-timeout'] * 1000,
     retries: flags.retries,
+    http2: flags['registry-http2'] !== false,
     insecureRegistries: flags['insecure-registry'] ?? [],
     mirrors: parseMirrors(flags['registry-mirror']),
     ...(flags['registry-ca-cert'] ? {caCertFile: flags['registry-ca-cert']} : {}),

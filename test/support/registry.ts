@@ -94,6 +94,8 @@ export interface TestRegistry {
   putManifest(repo: string, reference: string, body: Buffer | string, mediaType: string): Promise<string>
   /** Upload a blob (POST + PUT); returns its digest. */
   putBlob(repo: string, body: Buffer | string): Promise<string>
+  /** Requests the registry answered so far (its "response completed" log lines; the harness's own pushes included). */
+  requestsServed(): number
   stop(): Promise<void>
 }
 
@@ -196,6 +198,8 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     const proc = spawn('docker-registry', ['serve', configFile], {stdio: ['ignore', 'ignore', 'pipe']})
     child = proc
     const logTail: string[] = []
+    // Every answered request is logged at level info as "response completed" (or "… with error").
+    let served = 0
     const address = await new Promise<string>((resolve, reject) => {
       let buf = ''
       const timer = setTimeout(() => reject(new Error(`docker-registry did not start in 10 s:\n${logTail.join('\n')}`)), 10_000)
@@ -206,6 +210,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl)
           buf = buf.slice(nl + 1)
+          if (line.includes('msg="response completed')) served++
           logTail.push(line)
           if (logTail.length > 50) logTail.shift()
           const m = /listening on (\S+?)(,|")/.exec(line)
@@ -362,6 +367,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       pushManyTags,
       putManifest,
       putBlob,
+      requestsServed: () => served,
       stop: async () => {
         agent.destroy()
         await stopChild(proc)

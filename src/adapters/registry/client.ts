@@ -30,6 +30,11 @@ export interface RegistryClientOptions {
   insecureRegistries?: string[]
   /** PEM file of a private CA, trusted in addition to Node's default roots. Read once, in the constructor. */
   caCertFile?: string
+  /**
+   * Offer HTTP/2 to TLS registries (ALPN h2): `concurrency` streams on one connection per host instead of
+   * `concurrency` connections; HTTP/1.1 where the registry does not select h2. Default true.
+   */
+  http2?: boolean
   /** FROM domain → its mirror: FROM's references are resolved through the mirror (results keep the image as written). */
   mirrors?: ReadonlyMap<string, RegistryMirror>
   /** Default $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
@@ -159,7 +164,12 @@ export class RegistryClient {
         })
       }
     }
-    this.transport = new Transport({maxSockets: this.concurrency, timeoutMs: this.timeoutMs, ...(extraCa === undefined ? {} : {extraCa})})
+    this.transport = new Transport({
+      maxSockets: this.concurrency,
+      timeoutMs: this.timeoutMs,
+      ...(extraCa === undefined ? {} : {extraCa}),
+      ...(options.http2 === undefined ? {} : {http2: options.http2}),
+    })
     this.credentials = new CredentialStore({
       ...(options.dockerConfigPath === undefined ? {} : {dockerConfigPath: options.dockerConfigPath}),
       env: options.env ?? process.env,
