@@ -4,7 +4,7 @@
  */
 import {SafeDeployError} from '../../core/errors.js'
 import {parseReference} from '../../core/reference/index.js'
-import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toDate, withRetries, type GcpOptions} from './common.js'
+import {arr, callOptions, closeGaxClient, grpcError, obj, openGaxClient, str, toDate, withRetries, type GaxClient, type GcpOptions} from './common.js'
 
 export interface RepositoryFacts {
   /** projects/P/locations/L/repositories/R */
@@ -29,10 +29,9 @@ export interface ArtifactRegistryLocation {
   digest: string
 }
 
-interface ArtifactRegistryLike {
+interface ArtifactRegistryLike extends GaxClient {
   getRepository(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
   getDockerImage(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
-  close(): Promise<void>
 }
 
 const AR_DOMAIN_RE = /^([a-z0-9-]+)-docker\.pkg\.dev$/
@@ -110,17 +109,19 @@ export class ArtifactRegistryApi {
   }
 
   async close(): Promise<void> {
-    if (!this.client) return
-    const c = await this.client
+    const opened = this.client
     this.client = undefined
-    await c.close()
+    await closeGaxClient(opened)
   }
 
   private getClient(): Promise<ArtifactRegistryLike> {
     this.client ??= (async () => {
       const {ArtifactRegistryClient} = await import('@google-cloud/artifact-registry')
-      const options = await grpcClientOptions(this.opts)
-      return new ArtifactRegistryClient(options as ConstructorParameters<typeof ArtifactRegistryClient>[0]) as unknown as ArtifactRegistryLike
+      return openGaxClient(
+        (options) => new ArtifactRegistryClient(options as ConstructorParameters<typeof ArtifactRegistryClient>[0]) as unknown as ArtifactRegistryLike,
+        this.opts,
+        {action: 'connecting to Artifact Registry', permission: 'artifactregistry.dockerimages.get (roles/artifactregistry.reader)'},
+      )
     })()
     return this.client
   }

@@ -4,7 +4,7 @@
  * with a break-glass justification, and wait for the long-running operation.
  */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, grpcStatusOf, obj, str, withRetries, type GcpOptions} from './common.js'
+import {callOptions, closeGaxClient, grpcError, grpcStatusOf, obj, openGaxClient, str, withRetries, type GaxClient, type GcpOptions} from './common.js'
 import {parseServiceName} from '../../core/resource-names.js'
 
 /** The subset of a v2 `google.cloud.run.v2.Service` we read or write; other fields pass through. */
@@ -79,14 +79,13 @@ interface Operation {
   removeAllListeners(event?: string): unknown
 }
 
-interface ServicesClientLike {
+interface ServicesClientLike extends GaxClient {
   getService(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
   createService(
     req: {parent: string; serviceId: string; service: RunServiceV2; validateOnly: boolean},
     opts: ReturnType<typeof callOptions>,
   ): Promise<[Operation, ...unknown[]]>
   updateService(req: {service: RunServiceV2; validateOnly: boolean}, opts: ReturnType<typeof callOptions>): Promise<[Operation, ...unknown[]]>
-  close(): Promise<void>
 }
 
 const SEGMENT_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
@@ -234,10 +233,9 @@ export class CloudRunApi {
   }
 
   async close(): Promise<void> {
-    if (!this.client) return
-    const c = await this.client
+    const opened = this.client
     this.client = undefined
-    await c.close()
+    await closeGaxClient(opened)
   }
 
   private async write(name: string, service: RunServiceV2, existing: RunServiceV2 | undefined, validateOnly: boolean): Promise<DeployResult> {
@@ -312,8 +310,11 @@ export class CloudRunApi {
   private getClient(): Promise<ServicesClientLike> {
     this.client ??= (async () => {
       const {ServicesClient} = await import('@google-cloud/run')
-      const options = await grpcClientOptions(this.opts)
-      return new ServicesClient(options as ConstructorParameters<typeof ServicesClient>[0]) as unknown as ServicesClientLike
+      return openGaxClient(
+        (options) => new ServicesClient(options as ConstructorParameters<typeof ServicesClient>[0]) as unknown as ServicesClientLike,
+        this.opts,
+        {action: 'connecting to the Cloud Run API', permission: 'run.services.get (roles/run.viewer)'},
+      )
     })()
     return this.client
   }

@@ -40,6 +40,38 @@ export function splitEndpoint(endpoint: string): {host: string; port?: number} {
   return m[2] === undefined ? {host} : {host, port: Number(m[2])}
 }
 
+/** The part of every generated google-gax client the adapters open and close. */
+export interface GaxClient {
+  initialize(): Promise<unknown>
+  close(): Promise<void>
+}
+
+/**
+ * Make a generated Google client and set it up, credentials included, before its first call. Met inside a call, a
+ * set-up failure (no Application Default Credentials, an unreachable endpoint) is rethrown by the generated code
+ * where no caller can catch it: the process dies on an unhandled rejection (exit 1) instead of reporting "could not
+ * check" (exit 4). Met here, it is the caller's error, mapped like any failed call.
+ */
+export async function openGaxClient<T extends GaxClient>(
+  make: (options: Record<string, unknown>) => T,
+  opts: GcpOptions,
+  ctx: {action: string; permission: string; project?: string | undefined},
+): Promise<T> {
+  const client = make(await grpcClientOptions(opts))
+  try {
+    await client.initialize()
+  } catch (err) {
+    throw grpcError(err, ctx)
+  }
+  return client
+}
+
+/** Close a client from openGaxClient; one that never opened has nothing to close (its failure was already reported). */
+export async function closeGaxClient(opened: Promise<GaxClient> | undefined): Promise<void> {
+  const client = await opened?.catch(() => undefined)
+  await client?.close()
+}
+
 /** Constructor options for a google-gax (gRPC) client. Typed loosely on purpose: gax 4 and 6 differ. */
 export async function grpcClientOptions(opts: GcpOptions): Promise<Record<string, unknown>> {
   const o: Record<string, unknown> = {}

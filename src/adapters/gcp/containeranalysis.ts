@@ -6,7 +6,7 @@ import {SafeDeployError} from '../../core/errors.js'
 import type {AttestationOccurrence, AttestationSignature} from '../../core/attestation/types.js'
 import type {AttestationQuery, AttestationSource} from '../../core/ports.js'
 import type {BuildOccurrenceFact, VulnerabilityScanFact} from '../../core/platform-policy/types.js'
-import {arr, callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
+import {arr, callOptions, closeGaxClient, grpcError, obj, openGaxClient, str, toBytes, withRetries, type GaxClient, type GcpOptions} from './common.js'
 import {parseNoteName, projectOf} from '../../core/resource-names.js'
 import {settleAll} from '../../core/settle.js'
 import {vulnerabilityScanOf} from '../../core/evidence.js'
@@ -159,7 +159,7 @@ export function buildOccurrenceFromGrpc(v: unknown): BuildOccurrenceFact {
 
 export class ContainerAnalysisAttestations implements AttestationSource {
   private readonly opts: GcpOptions
-  private clients: Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> | undefined
+  private clients: Promise<GaxClient & {grafeas: GrafeasLike}> | undefined
   private closed = false
 
   constructor(opts: GcpOptions = {}) {
@@ -370,15 +370,9 @@ export class ContainerAnalysisAttestations implements AttestationSource {
 
   async close(): Promise<void> {
     this.closed = true
-    if (!this.clients) return
     const opened = this.clients
     this.clients = undefined
-    // A client that never got set up (its failure already reported) has nothing to close.
-    const clients = await opened.catch(() => undefined)
-    if (!clients) return
-    const {ca, grafeas} = clients
-    await grafeas.close()
-    await ca.close()
+    await closeGaxClient(opened)
   }
 
   /**
@@ -393,21 +387,27 @@ export class ContainerAnalysisAttestations implements AttestationSource {
     })
   }
 
-  private getClients(): Promise<{ca: ContainerAnalysisLike; grafeas: GrafeasLike}> {
+  private getClients(): Promise<GaxClient & {grafeas: GrafeasLike}> {
     if (this.closed) return Promise.reject(new SafeDeployError('INTERNAL', 'Container Analysis used after the client was closed'))
     this.clients ??= (async () => {
       const {ContainerAnalysisClient} = await import('@google-cloud/containeranalysis')
-      const options = await grpcClientOptions(this.opts)
-      const ca = new ContainerAnalysisClient(options as ConstructorParameters<typeof ContainerAnalysisClient>[0]) as unknown as ContainerAnalysisLike
-      const grafeas = ca.getGrafeasClient() as GrafeasLike
-      // Set up (and authenticate) before the first call: a set-up failure met inside a call is rethrown
-      // by the generated client where no caller can catch it (the process dies on an unhandled rejection).
-      try {
-        await grafeas.initialize()
-      } catch (err) {
-        throw grpcError(err, {action: 'connecting to Container Analysis', permission: 'containeranalysis.occurrences.list'})
-      }
-      return {ca, grafeas}
+      // The Grafeas client does the calls; the Container Analysis client that made it is closed with it.
+      return openGaxClient(
+        (options) => {
+          const ca = new ContainerAnalysisClient(options as ConstructorParameters<typeof ContainerAnalysisClient>[0]) as unknown as ContainerAnalysisLike
+          const grafeas = ca.getGrafeasClient() as GrafeasLike
+          return {
+            grafeas,
+            initialize: () => grafeas.initialize(),
+            close: async () => {
+              await grafeas.close()
+              await ca.close()
+            },
+          }
+        },
+        this.opts,
+        {action: 'connecting to Container Analysis', permission: 'containeranalysis.occurrences.list'},
+      )
     })()
     return this.clients
   }

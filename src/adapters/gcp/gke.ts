@@ -1,6 +1,6 @@
 /** GKE cluster Binary Authorization settings (container v1 `Cluster.binaryAuthorization`). */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, obj, withRetries, type GcpOptions} from './common.js'
+import {callOptions, closeGaxClient, grpcError, obj, openGaxClient, withRetries, type GaxClient, type GcpOptions} from './common.js'
 import {parseClusterName} from '../../core/resource-names.js'
 
 export type BinauthzEvaluationMode =
@@ -21,9 +21,8 @@ export interface ClusterBinauthz {
   enforcesProjectPolicy: boolean
 }
 
-interface ClusterManagerLike {
+interface ClusterManagerLike extends GaxClient {
   getCluster(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
-  close(): Promise<void>
 }
 
 const MODES: readonly BinauthzEvaluationMode[] = [
@@ -115,17 +114,19 @@ export class GkeApi {
   }
 
   async close(): Promise<void> {
-    if (!this.client) return
-    const c = await this.client
+    const opened = this.client
     this.client = undefined
-    await c.close()
+    await closeGaxClient(opened)
   }
 
   private getClient(): Promise<ClusterManagerLike> {
     this.client ??= (async () => {
       const {ClusterManagerClient} = await import('@google-cloud/container')
-      const options = await grpcClientOptions(this.opts)
-      return new ClusterManagerClient(options as ConstructorParameters<typeof ClusterManagerClient>[0]) as unknown as ClusterManagerLike
+      return openGaxClient(
+        (options) => new ClusterManagerClient(options as ConstructorParameters<typeof ClusterManagerClient>[0]) as unknown as ClusterManagerLike,
+        this.opts,
+        {action: 'connecting to the GKE API', permission: 'container.clusters.get (roles/container.clusterViewer)'},
+      )
     })()
     return this.client
   }

@@ -4,7 +4,7 @@
  * RSA). Request and response integrity is checked with CRC32C as the KMS docs recommend.
  */
 import {SafeDeployError} from '../../core/errors.js'
-import {callOptions, grpcClientOptions, grpcError, obj, str, toBytes, withRetries, type GcpOptions} from './common.js'
+import {callOptions, closeGaxClient, grpcError, obj, openGaxClient, str, toBytes, withRetries, type GaxClient, type GcpOptions} from './common.js'
 import {crc32c} from './crc32c.js'
 import {parseKmsKeyVersionName, projectOf} from '../../core/resource-names.js'
 
@@ -27,13 +27,12 @@ export interface KmsPort {
   close(): Promise<void>
 }
 
-interface KmsClientLike {
+interface KmsClientLike extends GaxClient {
   getPublicKey(req: {name: string}, opts: ReturnType<typeof callOptions>): Promise<[unknown, ...unknown[]]>
   asymmetricSign(
     req: {name: string; digest: Record<string, Buffer>; digestCrc32c: {value: string}},
     opts: ReturnType<typeof callOptions>,
   ): Promise<[unknown, ...unknown[]]>
-  close(): Promise<void>
 }
 
 const KEY_URI_PREFIX = '//cloudkms.googleapis.com/v1/'
@@ -71,8 +70,11 @@ export function kmsPort(versionName: string, opts: GcpOptions = {}): KmsPort {
   const getClient = (): Promise<KmsClientLike> => {
     client ??= (async () => {
       const {KeyManagementServiceClient} = await import('@google-cloud/kms')
-      const options = await grpcClientOptions(opts)
-      return new KeyManagementServiceClient(options as ConstructorParameters<typeof KeyManagementServiceClient>[0]) as unknown as KmsClientLike
+      return openGaxClient(
+        (options) => new KeyManagementServiceClient(options as ConstructorParameters<typeof KeyManagementServiceClient>[0]) as unknown as KmsClientLike,
+        opts,
+        {action: 'connecting to Cloud KMS', permission: 'cloudkms.cryptoKeyVersions.viewPublicKey (roles/cloudkms.publicKeyViewer)', project},
+      )
     })()
     return client
   }
@@ -140,10 +142,9 @@ export function kmsPort(versionName: string, opts: GcpOptions = {}): KmsPort {
       return signature
     },
     async close() {
-      if (!client) return
-      const c = await client
+      const opened = client
       client = undefined
-      await c.close()
+      await closeGaxClient(opened)
     },
   }
 }
