@@ -4,7 +4,18 @@
 # matches the commands (regenerate it with `npm run manifest`).
 source "$(dirname "$0")/prepare.sh"
 echo "node $(node --version)"
-npx tsc --noEmit -p tsconfig.json
-npx eslint .
-npx prettier --check --log-level warn src test bin *.config.js *.config.mjs
+# Type-check, lint and format check at once: each is one process on one core and none needs another's result
+# (about 30 s instead of 50 s here, docs/testing.md#suite-time). Every failure is printed; any fails the run.
+npx tsc --noEmit -p tsconfig.json &
+typecheck=$!
+npx eslint . &
+lint=$!
+npx prettier --check --log-level warn src test bin *.config.js *.config.mjs &
+format=$!
+failed=0
+for job in $typecheck $lint $format; do wait "$job" || failed=1; done
+if [ "$failed" -ne 0 ]; then
+  echo "type-check, lint or format check failed (see above)" >&2
+  exit 1
+fi
 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
