@@ -8,7 +8,7 @@ import {platformPolicyRefusal} from '../core/platform-policy/preflight.js'
 import {SafeDeployError} from '../core/errors.js'
 import {addBreakGlass} from '../core/manifest/breakglass.js'
 import {kubectlInput, manifestObjects, secondLook, type ManifestObject} from '../core/manifest/objects.js'
-import {refusedKubectlArg, type Confirmation, type Enforcement} from '../core/deploy.js'
+import {refusedKubectlArg, type Confirmation, type DeployFacts, type Enforcement} from '../core/deploy.js'
 import type {PreflightResult} from '../core/preflight.js'
 import type {AuditSink, Progress} from '../core/ports.js'
 import {renderPreflightText, type TextOptions} from '../render/preflight.js'
@@ -116,6 +116,22 @@ export function enforcementFact(e: EnforcementReport | undefined): Enforcement {
   return {state: e.enforced ? 'enforced' : 'off', cluster: e.cluster, mode: e.mode}
 }
 
+/** What the deploy gate decides a Kubernetes deploy on (core/deploy.ts decideDeploy): one cluster's verdict and enforcement. */
+export function kubeDeployFacts(
+  o: Pick<ApplyOptions, 'mode' | 'breakGlass' | 'requireEnforcement'>,
+  verdict: PreflightResult['verdict'],
+  enforcement: EnforcementReport | undefined,
+): Omit<DeployFacts, 'confirmation' | 'applied'> {
+  return {
+    platform: 'gke',
+    verdict,
+    mode: o.mode,
+    ...(o.breakGlass === undefined ? {} : {breakGlass: o.breakGlass}),
+    requireEnforcement: o.requireEnforcement,
+    enforcement: enforcementFact(enforcement),
+  }
+}
+
 export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promise<ApplyResult> {
   checkApplyOptions(o)
   const breakGlass = o.breakGlass
@@ -148,14 +164,7 @@ export async function applyManifests(o: ApplyOptions, ports: ApplyPorts): Promis
   const enforcement = result.verdict === 'DENY' ? undefined : await ports.enforcement()
   let toSend: ManifestObject[] = []
   const gate = await runDeployGate(
-    {
-      platform: 'gke',
-      verdict: result.verdict,
-      mode: o.mode,
-      ...(breakGlass === undefined ? {} : {breakGlass}),
-      requireEnforcement: o.requireEnforcement,
-      enforcement: enforcementFact(enforcement),
-    },
+    kubeDeployFacts(o, result.verdict, enforcement),
     `apply ${pin.files.length} file(s) with ${result.images.length} image(s) to ${result.target.context ?? 'the current context'}?`,
     {
       record: (e) => trail.record(e.outcome, result, e.detail),

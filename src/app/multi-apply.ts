@@ -20,7 +20,7 @@ import {AuditTrail} from './audit-trail.js'
 import {runDeployGate} from './deploy-gate.js'
 import {
   checkApplyOptions,
-  enforcementFact,
+  kubeDeployFacts,
   objectsToSend,
   type AppliedObjectSummary,
   type ApplyOptions,
@@ -134,14 +134,7 @@ export async function applyToClusters(o: MultiApplyOptions, ports: MultiApplyPor
       if (unchecked) throw unchecked
       const enforcement = result.verdict === 'DENY' ? undefined : await clusterPorts.enforcement()
       if (enforcement) p.enforcement = enforcement
-      const facts: Omit<DeployFacts, 'confirmation' | 'applied'> = {
-        platform: 'gke',
-        verdict: result.verdict,
-        mode: o.mode,
-        ...(breakGlass === undefined ? {} : {breakGlass}),
-        requireEnforcement: o.requireEnforcement,
-        enforcement: enforcementFact(enforcement),
-      }
+      const facts = kubeDeployFacts(o, result.verdict, enforcement)
       p.facts = facts
       const decision = decideDeploy(facts)
       p.warnings = decision.warnings

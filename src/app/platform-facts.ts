@@ -146,26 +146,45 @@ async function sigstoreFacts(needed: readonly ArtifactFactsNeeded[], ports: Plat
   })
 }
 
-async function attestationFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
-  const wanted = needed.filter((n) => n.attestationProjects.length > 0)
-  if (wanted.length === 0) return
-  const source = await ports.attestations()
+/**
+ * One read per artifact and per project it names, all at once. A failed read is recorded as that project's error
+ * (the evaluator then says ERROR for the check, never CONFORMANT), not thrown: one unreadable project must not hide
+ * what the others hold.
+ */
+async function readPerProject<F>(
+  wanted: readonly ArtifactFactsNeeded[],
+  projectsOf: (n: ArtifactFactsNeeded) => readonly string[],
+  read: (projectId: string, resourceUri: string) => Promise<F>,
+): Promise<Map<ArtifactFactsNeeded, Record<string, F | {status: 'error'; message: string}>>> {
+  const out = new Map<ArtifactFactsNeeded, Record<string, F | {status: 'error'; message: string}>>()
   await settleAll(
     wanted.map(async (n) => {
-      const byProject: Record<string, ProjectFact<AttestationOccurrence>> = {}
+      const byProject: Record<string, F | {status: 'error'; message: string}> = {}
       await settleAll(
-        n.attestationProjects.map(async (project) => {
-          const id = project.replace(/^projects\//, '')
+        projectsOf(n).map(async (project) => {
           try {
-            byProject[project] = {status: 'found', items: await source.listResourceAttestations(id, `https://${n.artifact}`)}
+            byProject[project] = await read(project.replace(/^projects\//, ''), `https://${n.artifact}`)
           } catch (err) {
             byProject[project] = {status: 'error', message: message(err)}
           }
         }),
       )
-      facts(n).attestations = byProject
+      out.set(n, byProject)
     }),
   )
+  return out
+}
+
+async function attestationFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
+  const wanted = needed.filter((n) => n.attestationProjects.length > 0)
+  if (wanted.length === 0) return
+  const source = await ports.attestations()
+  const read = await readPerProject(
+    wanted,
+    (n) => n.attestationProjects,
+    async (id, uri): Promise<ProjectFact<AttestationOccurrence>> => ({status: 'found', items: await source.listResourceAttestations(id, uri)}),
+  )
+  for (const [n, byProject] of read) facts(n).attestations = byProject
 }
 
 async function uploadTimeFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
@@ -187,40 +206,22 @@ async function vulnerabilityFacts(needed: readonly ArtifactFactsNeeded[], ports:
   const wanted = needed.filter((n) => n.vulnerabilityProjects.length > 0)
   if (wanted.length === 0) return
   const source = await ports.vulnerabilities()
-  await settleAll(
-    wanted.map(async (n) => {
-      const byProject: Record<string, {status: 'found'; scan: VulnerabilityScanFact} | {status: 'error'; message: string}> = {}
-      await settleAll(
-        n.vulnerabilityProjects.map(async (project) => {
-          try {
-            byProject[project] = {status: 'found', scan: await source.vulnerabilityScan(project.replace(/^projects\//, ''), `https://${n.artifact}`)}
-          } catch (err) {
-            byProject[project] = {status: 'error', message: message(err)}
-          }
-        }),
-      )
-      facts(n).vulnerabilities = byProject
-    }),
+  const read = await readPerProject(
+    wanted,
+    (n) => n.vulnerabilityProjects,
+    async (id, uri) => ({status: 'found' as const, scan: await source.vulnerabilityScan(id, uri)}),
   )
+  for (const [n, byProject] of read) facts(n).vulnerabilities = byProject
 }
 
 async function provenanceFacts(needed: readonly ArtifactFactsNeeded[], ports: PlatformFactPorts, facts: FactsOf): Promise<void> {
   const wanted = needed.filter((n) => n.provenanceProjects.length > 0)
   if (wanted.length === 0) return
   const source = await ports.provenance()
-  await settleAll(
-    wanted.map(async (n) => {
-      const byProject: Record<string, ProjectFact<BuildOccurrenceFact>> = {}
-      await settleAll(
-        n.provenanceProjects.map(async (project) => {
-          try {
-            byProject[project] = {status: 'found', items: await source.listBuildOccurrences(project.replace(/^projects\//, ''), `https://${n.artifact}`)}
-          } catch (err) {
-            byProject[project] = {status: 'error', message: message(err)}
-          }
-        }),
-      )
-      facts(n).provenance = byProject
-    }),
+  const read = await readPerProject(
+    wanted,
+    (n) => n.provenanceProjects,
+    async (id, uri): Promise<ProjectFact<BuildOccurrenceFact>> => ({status: 'found', items: await source.listBuildOccurrences(id, uri)}),
   )
+  for (const [n, byProject] of read) facts(n).provenance = byProject
 }

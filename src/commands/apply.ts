@@ -23,6 +23,7 @@ import {renderMultiApplyResult} from '../render/multi-cluster.js'
 import {writeReports} from '../app/reports.js'
 import {applyManifests, type ApplyResult} from '../app/deploy.js'
 import {EXIT} from '../core/errors.js'
+import type {PreflightResult} from '../core/preflight.js'
 import {renderApplyResult} from '../render/text.js'
 import {applyNames} from '../render/output.js'
 import {processTerminal, terminalProgress} from '../cli/terminal.js'
@@ -144,16 +145,7 @@ export default class Apply extends BaseCommand {
         auditId: audit.id,
         say: (m) => this.say(m),
         confirm: (question) => askConfirmation(question, flags.yes),
-        report: async (r) => {
-          const to = {
-            markdown: settings.reportMd,
-            junit: settings.reportJunit,
-            codequality: flags['report-codequality'],
-            stepSummary: process.env.GITHUB_STEP_SUMMARY,
-            workspace: workspacePaths().workspace,
-          }
-          for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
-        },
+        report: this.reportWriter(settings, flags['report-codequality']),
         enforcement: enforcementCheck(settings, flags, this.debugLog),
         apply: kubeApplier(settings.kube, mode, {serverSide: flags['server-side'], fieldManager: flags['field-manager']}),
       },
@@ -169,6 +161,20 @@ export default class Apply extends BaseCommand {
     // The verdict is the pre-flight's: said once, as preflight.verdict.
     const {verdict: _verdict, ...json} = result
     return json
+  }
+
+  /** The pre-flight's report files (--report-md, --report-junit, --report-codequality, the GitHub step summary), one way for one or many clusters. */
+  private reportWriter(settings: {reportMd?: string | undefined; reportJunit?: string | undefined}, codequality: string | undefined) {
+    return async (r: PreflightResult): Promise<void> => {
+      const to = {
+        markdown: settings.reportMd,
+        junit: settings.reportJunit,
+        codequality,
+        stepSummary: process.env.GITHUB_STEP_SUMMARY,
+        workspace: workspacePaths().workspace,
+      }
+      for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
+    }
   }
 
   /** One plan across several clusters (app/multi-apply.ts): one pin and one gathering of facts, a pre-flight per cluster, waves. */
@@ -211,16 +217,7 @@ export default class Apply extends BaseCommand {
         auditId: audit.id,
         say: (m) => this.say(m),
         confirm: (question) => askConfirmation(question, flags.yes),
-        report: async (r) => {
-          const to = {
-            markdown: settings.reportMd,
-            junit: settings.reportJunit,
-            codequality: flags['report-codequality'],
-            stepSummary: process.env.GITHUB_STEP_SUMMARY,
-            workspace: workspacePaths().workspace,
-          }
-          for (const written of await writeReports(r, to, reportPorts)) this.say(`report written: ${written}`)
-        },
+        report: this.reportWriter(settings, flags['report-codequality']),
         cluster: (context) => {
           const one = withContext(settings, context)
           return {
