@@ -47,6 +47,8 @@ export interface DigestResolver {
    * parsed (only the requests pinSites would make; resolveAll answers from them later).
    */
   prefetch?(sites: readonly ImageSite[]): void
+  /** Optional: these requests will be made (a registry adapter can then fetch one token for several repositories). */
+  announce?(requests: readonly ResolveRequest[]): void
 }
 
 /** One image digest whose registry signatures to gather (docs/sigstore.md). */

@@ -58,6 +58,12 @@ export interface TokenServer {
   readonly log: ReadonlyArray<{scopes: string[]; service: string | null; subject: string; status: number}>
   /** Every token handed out over HTTP, in order. */
   readonly issued: readonly string[]
+  /**
+   * Behave like token services that differ from distribution's reference: refuse (HTTP 400) a request
+   * naming more than `maxScopes` scopes, or leave the `withhold` repositories out of every access list
+   * (as a service grants only what the caller may see). `configure({})` restores the default.
+   */
+  configure(rules: {maxScopes?: number; withhold?: string[]}): void
   /** Sign a token directly (for the harness's pushes); not counted in tokenRequests. */
   mint(subject: string, access: Access[]): string
   /** Reset tokenRequests, log and issued. */
@@ -103,6 +109,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const der = Buffer.from(certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64')
   const kid = createHash('sha256').update(der).digest('hex').slice(0, 16)
 
+  let rules: {maxScopes?: number; withhold?: string[]} = {}
   let tokenRequests = 0
   let log: Array<{scopes: string[]; service: string | null; subject: string; status: number}> = []
   let issued: string[] = []
@@ -144,10 +151,16 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       subject = user
       authenticated = true
     }
+    if (rules.maxScopes !== undefined && scopes.length > rules.maxScopes) {
+      log.push({scopes, service: url.searchParams.get('service'), subject, status: 400})
+      res.writeHead(400, {'Content-Type': 'application/json'})
+      res.end(JSON.stringify({errors: [{code: 'DENIED', message: `at most ${rules.maxScopes} scopes per request`}]}))
+      return
+    }
     const access: Access[] = []
     for (const s of scopes) {
       const a = parseScope(s)
-      if (a === undefined) continue
+      if (a === undefined || rules.withhold?.includes(a.name) === true) continue
       if (authenticated) access.push(a)
       else if (options.anonymousPull === true && a.actions.includes('pull')) access.push({...a, actions: ['pull']})
     }
@@ -177,6 +190,9 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       return issued
     },
     mint,
+    configure(r) {
+      rules = {...r}
+    },
     resetCounters() {
       tokenRequests = 0
       log = []

@@ -94,7 +94,12 @@ interface CachedToken {
   promise: Promise<string>
   header?: string
   expiresAt?: number
+  /** Fetched for several repository scopes at once (announce). */
+  shared?: boolean
 }
+
+/** Repository scopes asked for in one token request at most (a URL of a few KiB; registries cap scopes per token too). */
+export const MAX_SCOPES_PER_TOKEN = 20
 
 const UA = 'safe-deploy (+https://github.com/safe-deploy)'
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
@@ -136,6 +141,12 @@ export class RegistryClient {
   readonly withoutReferrersApi = new Set<string>()
   /** realm|service|scope → token. */
   private readonly tokens = new Map<string, CachedToken>()
+  /** host → repository paths that lookups will pull from (announce): one token request can cover several of them. */
+  private readonly announced = new Map<string, Set<string>>()
+  /** Hosts whose token service failed a request for several scopes, or whose shared token the registry refused: one scope per request there. */
+  private readonly oneScopePerToken = new Set<string>()
+  /** Authorization headers of shared tokens, to tell a refusal of one apart from any other 401. */
+  private readonly sharedTokens = new Set<string>()
 
   constructor(options: RegistryClientOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16))
@@ -221,6 +232,23 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Say which repositories lookups will pull from before they run. When a registry then asks for a
+   * Bearer token, one token request names the scopes of every announced repository of that host not yet
+   * covered (at most MAX_SCOPES_PER_TOKEN), as the distribution token protocol allows (several `scope`
+   * parameters): pinning 30 repositories of one registry asks for 2 tokens, not 30. A token service that
+   * refuses such a request, or a shared token the registry refuses for one repository, turns it off for
+   * that host; requests then ask for one scope each, as before.
+   */
+  announce(refs: Iterable<{image: string; domain: string; path: string}>): void {
+    for (const r of refs) {
+      const {host} = this.target({...r, reference: ''}, '')
+      let paths = this.announced.get(host)
+      if (paths === undefined) this.announced.set(host, (paths = new Set()))
+      paths.add(r.path)
+    }
+  }
+
   url(t: Target, kind: 'manifests' | 'blobs' | 'referrers' | 'blobs/uploads', reference: string): URL {
     return new URL(`${t.scheme}://${t.host}/v2/${t.path}/${kind}/${reference}`)
   }
@@ -248,6 +276,7 @@ export class RegistryClient {
     const scope = options.scope ?? 'pull'
     let authorization = await this.authorizationFor(t, url.host, undefined, scope)
     let challenged = false
+    let alone = false
     const headers: Record<string, string> = {Accept: accept, 'User-Agent': UA}
     if (options.contentType !== undefined) headers['Content-Type'] = options.contentType
     const send = async (): Promise<HttpResponse> => {
@@ -262,7 +291,7 @@ export class RegistryClient {
       '',
       (res) => (res.status === 429 || res.status === 503 ? parseRetryAfter(header(res, 'retry-after')) : undefined),
       async () => {
-        const res = await send()
+        let res = await send()
         // The first 401 is a challenge, answered within the same attempt: authenticating is not a retry.
         if (res.status === 401 && !challenged && res.url.host === url.host) {
           challenged = true
@@ -273,8 +302,17 @@ export class RegistryClient {
             const next = await this.authorizationFor(t, url.host, authorization, scope)
             if (next !== undefined) {
               authorization = next
-              return send()
+              res = await send()
             }
+          }
+        }
+        // A token shared by several repositories (announce) that the registry refused for this one: ask for it alone, once.
+        if (res.status === 401 && !alone && authorization !== undefined && this.sharedTokens.has(authorization)) {
+          alone = true
+          const next = await this.authorizationFor(t, url.host, authorization, scope)
+          if (next !== undefined) {
+            authorization = next
+            res = await send()
           }
         }
         return res
@@ -394,8 +432,8 @@ export class RegistryClient {
     if (realm === undefined) throw this.fail('REGISTRY_PROTOCOL', t, `${t.label} sent a Bearer challenge without a realm`)
     const service = challenge.params['service'] ?? ''
     const scope = `repository:${t.path}:${actions}`
-    const key = `${realm}|${service}|${scope}`
-    const cached = this.tokens.get(key)
+    const keyOf = (s: string): string => `${realm}|${service}|${s}`
+    const cached = this.tokens.get(keyOf(scope))
     if (cached !== undefined && (cached.expiresAt === undefined || cached.expiresAt > Date.now())) {
       try {
         const value = await cached.promise
@@ -403,21 +441,50 @@ export class RegistryClient {
       } catch {
         // that fetch failed (and reported itself); fetch again below
       }
+      // A shared token that failed or was refused here: this host gets one scope per token request from now on.
+      if (cached.shared === true) this.oneScopePerToken.add(t.host)
     }
-    const entry: CachedToken = {promise: Promise.resolve('')}
-    entry.promise = this.fetchToken(t, realm, service, scope, cred).then(({value, expiresInS}) => {
+    const scopes = [scope, ...this.sharedScopes(t, cred, actions, (s) => this.tokens.has(keyOf(s)))]
+    const entry: CachedToken = {promise: Promise.resolve(''), shared: scopes.length > 1}
+    entry.promise = this.fetchToken(t, realm, service, scopes, cred).then(({value, expiresInS}) => {
       entry.header = value
+      if (entry.shared === true) this.sharedTokens.add(value)
       entry.expiresAt = Date.now() + Math.max(1000, expiresInS * 1000 - Math.min(10_000, expiresInS * 500))
       return value
     })
     entry.promise.catch(() => {
-      if (this.tokens.get(key) === entry) this.tokens.delete(key)
+      for (const s of scopes) if (this.tokens.get(keyOf(s)) === entry) this.tokens.delete(keyOf(s))
     })
-    this.tokens.set(key, entry)
-    return entry.promise
+    for (const s of scopes) this.tokens.set(keyOf(s), entry)
+    if (entry.shared !== true) return entry.promise
+    try {
+      return await entry.promise
+    } catch {
+      this.oneScopePerToken.add(t.host)
+      return this.bearer(t, challenge, cred, rejected, actions)
+    }
   }
 
-  private async fetchToken(t: Target, realm: string, service: string, scope: string, cred: Credential): Promise<{value: string; expiresInS: number}> {
+  /** The other announced repositories of t's host whose pull scope has no token yet, for one shared token request. */
+  private sharedScopes(t: Target, cred: Credential, actions: Scope, requested: (scope: string) => boolean): string[] {
+    // Pull only (pushes name one repository); a refresh-token grant is one form post with one scope.
+    if (actions !== 'pull' || cred.identityToken !== undefined || this.oneScopePerToken.has(t.host)) return []
+    const out: string[] = []
+    for (const path of this.announced.get(t.host) ?? []) {
+      if (out.length >= MAX_SCOPES_PER_TOKEN - 1) break
+      const s = `repository:${path}:pull`
+      if (path !== t.path && !requested(s)) out.push(s)
+    }
+    return out
+  }
+
+  private async fetchToken(
+    t: Target,
+    realm: string,
+    service: string,
+    scopes: readonly string[],
+    cred: Credential,
+  ): Promise<{value: string; expiresInS: number}> {
     let url: URL
     try {
       url = new URL(realm)
@@ -432,15 +499,21 @@ export class RegistryClient {
     if (cred.identityToken !== undefined) {
       method = 'POST'
       headers['Content-Type'] = 'application/x-www-form-urlencoded'
-      body = new URLSearchParams({grant_type: 'refresh_token', refresh_token: cred.identityToken, service, scope, client_id: 'safe-deploy'}).toString()
+      body = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: cred.identityToken,
+        service,
+        scope: scopes.join(' '),
+        client_id: 'safe-deploy',
+      }).toString()
     } else {
       if (service !== '') url.searchParams.set('service', service)
-      url.searchParams.append('scope', scope)
+      for (const scope of scopes) url.searchParams.append('scope', scope)
       if (cred.username !== undefined && cred.password !== undefined) {
         headers['Authorization'] = 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64')
       }
     }
-    this.debug(`token request to ${url.origin}${url.pathname} for ${scope} (credentials: ${cred.source})`)
+    this.debug(`token request to ${url.origin}${url.pathname} for ${scopes.join(' ')} (credentials: ${cred.source})`)
     const outcome = await this.retried(
       'token ',
       (r) => parseRetryAfter(header(r, 'retry-after')),

@@ -25,14 +25,15 @@ export class PrefetchingResolver implements DigestResolver {
 
   /** Start the lookups these sites need (each reference once). */
   prefetch(sites: readonly ImageSite[]): void {
-    for (const site of sites) {
-      const req = lookupForValue(site.image, true)
-      // Started, not awaited: pinSites asks for the same promise later (lookup() handles a rejection nobody asks for).
-      if (req) void this.lookup(req)
-    }
+    const requests = sites.map((site) => lookupForValue(site.image, true)).filter((r) => r !== undefined)
+    // Announced before any starts: the lookups queued behind the limiter share the first ones' token request.
+    this.inner.announce?.(requests)
+    // Started, not awaited: pinSites asks for the same promise later (lookup() handles a rejection nobody asks for).
+    for (const req of requests) void this.lookup(req)
   }
 
   async resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]> {
+    this.inner.announce?.(requests)
     return Promise.all(requests.map((r) => this.lookup(r)))
   }
 

@@ -52,8 +52,14 @@ export class RegistryResolver implements DigestResolver {
     this.client = client ?? new RegistryClient(options)
   }
 
+  /** The repositories these requests read, told to the client before they run (one token request for several). */
+  announce(requests: readonly ResolveRequest[]): void {
+    this.client.announce(requests)
+  }
+
   /** Resolve every request; one outcome per request, same order. Never rejects for per-image failures. */
   async resolveAll(requests: readonly ResolveRequest[]): Promise<ResolveOutcome[]> {
+    this.client.announce(requests)
     const unique = new Map<string, {request: ResolveRequest; outcome?: ResolveOutcome}>()
     const keyOf = (r: ResolveRequest): string => `${r.domain}\u0000${r.path}\u0000${r.reference}`
     for (const r of requests) if (!unique.has(keyOf(r))) unique.set(keyOf(r), {request: r})

@@ -1,8 +1,9 @@
-import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from '@jest/globals'
 import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {RegistryResolver, type RegistryResolverOptions} from '../../../src/adapters/registry/index.js'
+import {MAX_SCOPES_PER_TOKEN} from '../../../src/adapters/registry/client.js'
 import {basicAuthEntry, startRegistry, writeDockerConfig, type TestRegistry} from '../../support/registry.js'
 import {startFaultProxy} from '../../support/fault-proxy.js'
 import {err, ok, request} from './helpers.js'
@@ -162,6 +163,47 @@ describe('token (Bearer) auth', () => {
     await resolver.resolveAll([request(`${reg.host}/demo/many:x1`), request(`${reg.host}/demo/other:v1`)])
     expect(reg.tokenServer?.tokenRequests).toBe(2)
     expect(reg.tokenServer?.log.map((l) => l.scopes)).toEqual([['repository:demo/many:pull'], ['repository:demo/other:pull']])
+  })
+
+  describe('one token request for several repositories (announced before the lookups run)', () => {
+    let cfg: string
+    const images = (prefix: string, n: number): string[] => Array.from({length: n}, (_, i) => `${reg.host}/${prefix}${i}:v1`)
+    beforeAll(async () => {
+      for (let i = 0; i < 25; i++) await reg.pushImage(`multi/r${i}`, 'v1')
+      cfg = await writeDockerConfig(join(tmp, 'token-multi'), {auths: {[reg.host]: basicAuthEntry(reg.user, reg.password)}})
+    })
+    afterEach(() => reg.tokenServer?.configure({}))
+
+    it(`25 repositories: ${MAX_SCOPES_PER_TOKEN} scopes in the first token request, the other 5 in a second; every image resolves`, async () => {
+      reg.tokenServer?.resetCounters()
+      const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg}).resolveAll(images('multi/r', 25).map((i) => request(i)))
+      expect(out.filter((o) => !o.ok)).toEqual([])
+      const sizes = (reg.tokenServer?.log ?? []).map((l) => l.scopes.length)
+      expect(sizes).toEqual([MAX_SCOPES_PER_TOKEN, 25 - MAX_SCOPES_PER_TOKEN])
+      const asked = (reg.tokenServer?.log ?? []).flatMap((l) => l.scopes).sort()
+      expect(asked).toEqual(Array.from({length: 25}, (_, i) => `repository:multi/r${i}:pull`).sort())
+    })
+
+    it('a token service that refuses several scopes: one scope per request from then on, every image resolves', async () => {
+      reg.tokenServer?.configure({maxScopes: 1})
+      reg.tokenServer?.resetCounters()
+      const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg}).resolveAll(images('multi/r', 6).map((i) => request(i)))
+      expect(out.filter((o) => !o.ok)).toEqual([])
+      const log = reg.tokenServer?.log ?? []
+      expect(log.filter((l) => l.status === 400).length).toBeGreaterThanOrEqual(1)
+      expect(log.filter((l) => l.status === 200).map((l) => l.scopes.length)).toEqual([1, 1, 1, 1, 1, 1])
+    })
+
+    it('a shared token without one repository: that one asks alone and gets the same answer as before (denied); the others resolve', async () => {
+      reg.tokenServer?.configure({withhold: ['multi/r2']})
+      reg.tokenServer?.resetCounters()
+      const out = await make({insecureRegistries: [reg.host], dockerConfigPath: cfg}).resolveAll(images('multi/r', 4).map((i) => request(i)))
+      expect(out.map((o) => o.ok)).toEqual([true, true, false, true])
+      expect(err(out[2]).code).toBe('REGISTRY_AUTH')
+      const log = reg.tokenServer?.log ?? []
+      expect(log[0]?.scopes.length).toBe(4)
+      expect(log.slice(1).map((l) => l.scopes)).toContainEqual(['repository:multi/r2:pull'])
+    })
   })
 
   it('secrets: the password and the issued tokens never appear in debug lines, messages or causes', async () => {

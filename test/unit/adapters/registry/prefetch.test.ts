@@ -29,6 +29,23 @@ function fakeInner() {
 }
 
 describe('PrefetchingResolver', () => {
+  it('announces every request of a prefetch before the first lookup starts (one token request can cover them)', async () => {
+    const f = fakeInner()
+    const events: string[] = []
+    const inner: DigestResolver = {
+      announce: (reqs) => events.push(`announce ${reqs.map((r) => r.path).join(',')}`),
+      resolveAll: async (reqs) => {
+        events.push(`lookup ${reqs.map((r) => r.path).join(',')}`)
+        return f.inner.resolveAll(reqs)
+      },
+    }
+    const p = new PrefetchingResolver(inner, 1)
+    p.prefetch([site('gcr.io/p/a:1'), site('gcr.io/p/b:1'), site('gcr.io/p/c:1')])
+    await p.resolveAll([{image: 'gcr.io/p/a:1', domain: 'gcr.io', path: 'p/a', reference: '1'}])
+    expect(events[0]).toBe('announce p/a,p/b,p/c')
+    expect(events.filter((e) => e.startsWith('lookup'))[0]).toBe('lookup p/a')
+  })
+
   it('starts lookups for exact image sites, once per reference, at most `limit` at a time', async () => {
     const f = fakeInner()
     const p = new PrefetchingResolver(f.inner)
