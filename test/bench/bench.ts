@@ -210,10 +210,12 @@ async function main(): Promise<void> {
     const key = testKey('ci.pub')
     writeFileSync(join(work, 'ci.pub'), key.publicKeyPem)
     const writer = RegistrySignatureWriter.fromOptions({insecureRegistries: [reg.host], concurrency: 16})
+    // The pre-flight reads through a request-counting proxy; the signatures name the image as it reads it, as cosign would.
+    const proxy = await startFaultProxy(reg.host)
     const s0 = Date.now()
     await Promise.all(
       [...sigTags.values()].map(async (d) => {
-        const repository = `${reg.host}/bench/sig`
+        const repository = `${proxy.host}/bench/sig`
         await writer.pushLegacySignature({domain: reg.host, path: 'bench/sig', digest: d, layer: legacySignatureLayer({key, repository, digest: d})})
         await writer.pushBundleReferrer({
           domain: reg.host,
@@ -226,7 +228,6 @@ async function main(): Promise<void> {
     )
     writer.close()
     console.log(`(signed and pushed 200 digests in both formats in ${((Date.now() - s0) / 1000).toFixed(1)} s)`)
-    const proxy = await startFaultProxy(reg.host)
     try {
       const sigManifest = join(work, 'signed.yaml')
       writeFileSync(

@@ -18,6 +18,7 @@
 import {SafeDeployError} from '../../core/errors.js'
 import type {SignatureRequest, SignatureSource} from '../../core/ports.js'
 import {redact} from '../../core/redact.js'
+import {simpleSigningPayload} from '../../core/signatures/simple-signing.js'
 import type {BundleArtifact, DsseLayer, Lookup, SignatureArtifacts, SimpleSigningLayer} from '../../core/signatures/types.js'
 import {formatBytes, header, RegistryClient, registryErrorDetail, sha256, type RegistryClientOptions, type Scope, type Target} from './client.js'
 import {isSha256, MEDIA_TYPES} from './media.js'
@@ -184,6 +185,7 @@ export class RegistrySignatureSource implements SignatureSource {
 
   async read(requests: readonly SignatureRequest[], repositoryOverride?: {domain: string; path: string}): Promise<SignatureArtifacts[]> {
     const jobs = new Map<string, Promise<SignatureArtifacts>>()
+    this.client.announce(requests.map((r) => ({image: r.image, ...(repositoryOverride ?? {domain: r.domain, path: r.path})})))
     return Promise.all(
       requests.map((r) => {
         const repo = repositoryOverride ?? {domain: r.domain, path: r.path}
@@ -208,8 +210,9 @@ export class RegistrySignatureSource implements SignatureSource {
     }
     const sigTag = digestTag(r.digest, '.sig')
     const attTag = digestTag(r.digest, '.att')
+    const known = knownPayloads(r)
     const [legacySignatures, legacyAttestations, bundles] = await Promise.all([
-      this.lookup(`${repository}:${sigTag}`, ({location}) => this.legacy(at, sigTag, location, simpleSigningLayer)),
+      this.lookup(`${repository}:${sigTag}`, ({location}) => this.legacy(at, sigTag, location, simpleSigningLayer, known)),
       r.attestations ? this.lookup(`${repository}:${attTag}`, ({location}) => this.legacy(at, attTag, location, dsseLayer)) : undefined,
       this.bundles(at, repository, r.digest),
     ])
@@ -238,18 +241,26 @@ export class RegistrySignatureSource implements SignatureSource {
     return this.client.target({...at, reference}, `cannot read ${location}`)
   }
 
-  /** A legacy `.sig` / `.att` manifest: every layer's blob, with the layer's annotations. */
+  /**
+   * A legacy `.sig` / `.att` manifest: every layer's blob, with the layer's annotations. A layer whose
+   * digest is that of one of the `known` byte strings is those bytes, without a GET: the digest in the
+   * manifest pins the bytes exactly as a fetched blob's digest check would.
+   */
   private async legacy<T>(
     at: {image: string; domain: string; path: string},
     tag: string,
     location: string,
     toItem: (blob: Buffer, d: Desc) => T,
+    known: ReadonlyMap<string, Buffer> = new Map(),
   ): Promise<T[] | 'absent'> {
     const t = this.target(at, tag, location)
     const m = await fetchManifest(this.client, t, tag, IMAGE_MANIFEST_ACCEPT)
     if (m === undefined) return 'absent'
     const items: T[] = []
-    for (const layer of descriptors(this.client, t, m, 'layers', `${t.path}:${tag}`)) items.push(toItem(await this.blob(t, layer), layer))
+    for (const layer of descriptors(this.client, t, m, 'layers', `${t.path}:${tag}`)) {
+      const same = known.get(layer.digest)
+      items.push(toItem(same !== undefined && same.length === layer.size ? same : await this.blob(t, layer), layer))
+    }
     return items
   }
 
@@ -392,6 +403,24 @@ function parseIndex(body: Buffer): Record<string, unknown> | undefined {
     // not JSON: no referrers API here
   }
   return undefined
+}
+
+/**
+ * The simple-signing payloads `cosign sign` writes by default for this digest (no `-a` annotations), by
+ * digest: `{"critical":{"identity":{"docker-reference":REPO},"image":{"docker-manifest-digest":DIGEST},"type":…},"optional":null}`
+ * with REPO as go-containerregistry names the image's repository (Docker Hub as `index.docker.io/…`).
+ * A `.sig` layer with one of these digests needs no blob GET: one request fewer per signed image.
+ * Any other payload (annotations, another reference) is fetched as before.
+ */
+function knownPayloads(r: SignatureRequest): Map<string, Buffer> {
+  const hub = r.domain === 'docker.io' || r.domain === 'index.docker.io' || r.domain === 'registry-1.docker.io'
+  const references = hub ? [`index.docker.io/${r.path}`, `docker.io/${r.path}`] : [`${r.domain}/${r.path}`]
+  const out = new Map<string, Buffer>()
+  for (const reference of references) {
+    const bytes = Buffer.from(simpleSigningPayload(reference, r.digest))
+    out.set(sha256(bytes), bytes)
+  }
+  return out
 }
 
 function simpleSigningLayer(blob: Buffer, d: Desc): SimpleSigningLayer {

@@ -16,33 +16,14 @@ import {IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthEncoding} from './dss
 import {SafeDeployError} from '../errors.js'
 import type {Signer} from '../attestation/sign.js'
 import {keyHints} from './requirement.js'
+import {assertDigest} from './simple-signing.js'
 
-export const SIMPLE_SIGNING_TYPE = 'cosign container image signature'
+export {SIMPLE_SIGNING_TYPE, simpleSigningPayload} from './simple-signing.js'
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1'
 export {IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1}
 
 /** A Signer whose public key is known: a bundle carries the key's hint, and the verifier needs the key. */
 export type KeyedSigner = Signer & {publicKeyPem: string}
-
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/
-
-function assertDigest(digest: string): void {
-  if (!DIGEST_RE.test(digest)) throw new SafeDeployError('INTERNAL', `expected a sha256:<64 hex> digest, got ${JSON.stringify(digest)}`)
-}
-
-/**
- * cosign's simple-signing payload, byte for byte: Go marshals the struct fields in declaration order
- * (sigstore/sigstore pkg/signature/payload: critical{identity{docker-reference}, image{docker-manifest-digest}, type},
- * optional), and a nil `optional` map is `null`. `dockerReference` is the repository without tag or digest.
- */
-export function simpleSigningPayload(dockerReference: string, digest: string): Uint8Array {
-  assertDigest(digest)
-  const payload = {
-    critical: {identity: {'docker-reference': dockerReference}, image: {'docker-manifest-digest': digest}, type: SIMPLE_SIGNING_TYPE},
-    optional: null,
-  }
-  return new TextEncoder().encode(JSON.stringify(payload))
-}
 
 export interface InTotoStatement {
   _type: string

@@ -9,6 +9,7 @@ import {promisify} from 'node:util'
 import {RegistryClient, RegistrySignatureSource, RegistrySignatureWriter, type RegistryClientOptions} from '../../../src/adapters/registry/index.js'
 import type {SignatureRequest} from '../../../src/core/ports.js'
 import type {Lookup} from '../../../src/core/signatures/types.js'
+import {simpleSigningPayload} from '../../../src/core/signatures/build.js'
 import {startFaultProxy, type FaultProxy} from '../../support/fault-proxy.js'
 import {basicAuthEntry, MEDIA, sha256, startRegistry, writeDockerConfig, type TestRegistry} from '../../support/registry.js'
 
@@ -166,6 +167,33 @@ describe('RegistrySignatureSource against a real registry (no auth)', () => {
     const [a] = await source().read([req(reg.host, d)])
     expect(found(a?.legacySignatures).map((l) => l.signature)).toEqual(['c2lnNw==', 'c2lnOA=='])
     expect(Buffer.from(found(a?.legacySignatures)[0]?.payload ?? []).equals(payload(7, d))).toBe(true)
+  })
+
+  it("cosign's default payload is known from the layer's digest: no blob GET for it; any other payload is fetched", async () => {
+    const d = (await reg.pushImage('demo/app', 'k1')).digest
+    const writer = new RegistrySignatureWriter(client({insecureRegistries: [reg.host]}))
+    // As `cosign sign` writes it for the image as read (the repository through the proxy), and one with `-a` annotations.
+    const plain = Buffer.from(simpleSigningPayload(`${proxy.host}/demo/app`, d))
+    const annotated = Buffer.from(JSON.stringify({...JSON.parse(plain.toString()), optional: {commit: 'abc'}}))
+    for (const [p, sig] of [
+      [plain, 'c2lnUA=='],
+      [annotated, 'c2lnQQ=='],
+    ] as const) {
+      await writer.pushLegacySignature({
+        domain: reg.host,
+        path: 'demo/app',
+        digest: d,
+        layer: {payload: p, annotations: {'dev.cosignproject.cosign/signature': sig}},
+      })
+    }
+    proxy.requests.length = 0
+    const [a] = await source().read([req(proxy.host, d)])
+    const sigs = found(a?.legacySignatures)
+    expect(sigs.map((l) => l.signature)).toEqual(['c2lnUA==', 'c2lnQQ=='])
+    expect(Buffer.from(sigs[0]?.payload ?? []).equals(plain)).toBe(true)
+    expect(Buffer.from(sigs[1]?.payload ?? []).equals(annotated)).toBe(true)
+    const blobGets = proxy.requests.filter((r) => r.method === 'GET' && r.url.includes('/blobs/')).map((r) => r.url)
+    expect(blobGets).toEqual([`/v2/demo/app/blobs/${sha256(annotated)}`])
   })
 
   it('our writer: bundle referrer through the fallback tag, read back; pushing it again creates nothing', async () => {
