@@ -4,6 +4,7 @@
  * one is reported, not followed); an object given as data (the REST form) gives the same tree without lines.
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
+import {withPlainEnv} from './plain-env.js'
 import {SafeDeployError} from './errors.js'
 
 export type Tree =
@@ -102,7 +103,7 @@ export function problemsError(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: 
  */
 export function policyDocumentTree(text: string, file: string, what: {title: string; empty: {message: string; hint: string}; hint: string}): Tree {
   const lc = new LineCounter()
-  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false})
+  const docs = withPlainEnv(() => parseAllDocuments(text, {lineCounter: lc, prettyErrors: false}))
   const list = Array.isArray(docs) ? docs : []
   const syntax: Problem[] = []
   for (const doc of list) {

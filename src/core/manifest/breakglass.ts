@@ -4,6 +4,7 @@
  * stream that is applied (never to the user's files).
  */
 import {parseAllDocuments, type Document} from 'yaml'
+import {withPlainEnv} from '../plain-env.js'
 import type {ImageSite} from './types.js'
 import type {ManifestFile} from './parse.js'
 
@@ -37,7 +38,7 @@ export function siteHasBreakGlass(m: ManifestFile, site: ImageSite): boolean {
  * stream. Documents are re-serialized (this text is what gets applied, not a user file).
  */
 export function addBreakGlass(text: string, sites: readonly ImageSite[]): string {
-  const docs = parseAllDocuments(text) as Document.Parsed[]
+  const docs = withPlainEnv(() => parseAllDocuments(text)) as Document.Parsed[]
   const touched = new Set<number>()
   for (const site of sites) {
     const meta = podMetadataPath(site)

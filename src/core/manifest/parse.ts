@@ -3,6 +3,7 @@
  * image scalars can later be spliced in place. Hostile input is bounded: alias expansion is capped,
  * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
  */
+import {withPlainEnv} from '../plain-env.js'
 import {LineCounter, isAlias, isScalar, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {isJsonStream, nodeHazards, textHazards, type ReadingHazard} from './kubectl-reading.js'
@@ -119,7 +120,7 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
   const lineCounter = new LineCounter()
   let parsed: Document.Parsed[]
   try {
-    const all = parseAllDocuments(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    const all = withPlainEnv(() => parseAllDocuments(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true}))
     parsed = Array.isArray(all) ? all : []
   } catch (cause) {
     // The parser reports stack exhaustion as a document error; anything thrown here is unexpected.
