@@ -102,7 +102,8 @@ export interface EvidenceImage {
 export interface Evidence {
   source: string
   collectedAt: Date
-  images: Map<string, EvidenceImage>
+  /** Read-only once parsed: lookups are indexed once per Evidence. */
+  images: ReadonlyMap<string, EvidenceImage>
   attestors?: Map<string, Attestor>
   builderKeys?: BuilderKey[]
   policies: {classic?: Record<string, unknown>; platform?: Record<string, unknown>}
@@ -432,8 +433,30 @@ export function notCollected(what: string, source: string): SafeDeployError {
 }
 
 /** The entries of the evidence that evaluate the artifact `name@digest` a platform check asks about. */
+/** Entries by artifact (`repository@digest`) and by digest, built once per Evidence: a replay asks once per image and check. */
+const indexes = new WeakMap<Evidence, {byArtifact: Map<string, EvidenceImage[]>; byDigest: Map<string, EvidenceImage[]>}>()
+
+function indexOf(e: Evidence): {byArtifact: Map<string, EvidenceImage[]>; byDigest: Map<string, EvidenceImage[]>} {
+  let index = indexes.get(e)
+  if (index === undefined) {
+    index = {byArtifact: new Map(), byDigest: new Map()}
+    const add = (m: Map<string, EvidenceImage[]>, k: string, i: EvidenceImage) => {
+      const list = m.get(k)
+      if (list === undefined) m.set(k, [i])
+      else list.push(i)
+    }
+    for (const i of e.images.values()) {
+      if (i.digest === null) continue
+      add(index.byArtifact, artifactKey(i.name, i.digest), i)
+      add(index.byDigest, i.digest, i)
+    }
+    indexes.set(e, index)
+  }
+  return index
+}
+
 function byArtifact(e: Evidence, artifact: string): EvidenceImage[] {
-  return [...e.images.values()].filter((i) => i.digest !== null && artifactKey(i.name, i.digest) === artifact)
+  return indexOf(e).byArtifact.get(artifact) ?? []
 }
 
 /** The occurrences recorded for these entries: undefined when none of them recorded any (not collected). */
@@ -480,7 +503,7 @@ export function evidenceAttestors(e: Evidence): AttestorSource {
 export function evidenceAttestations(e: Evidence): AttestationSource {
   return {
     listAttestations: (q: AttestationQuery) => {
-      const occ = occurrencesOf([...e.images.values()].filter((i) => i.digest === q.digest))
+      const occ = occurrencesOf(indexOf(e).byDigest.get(q.digest) ?? [])
       if (occ === undefined) return Promise.reject(notCollected(`the attestations of ${q.digest}`, e.source))
       return Promise.resolve(
         occ.flatMap((o) => (o.attestation !== undefined && o.noteName === q.noteName && o.resourceUri.endsWith(`@${q.digest}`) ? [o.attestation] : [])),
