@@ -65,9 +65,12 @@ export abstract class BaseCommand extends Command {
     return super.jsonEnabled() || isDocumentFormat(this.output())
   }
 
-  /** The document as JSON (oclif's), or as YAML with -o yaml (same keys, same order). */
+  /** The document as JSON, or as YAML with -o yaml (same keys, same order). */
   protected override logJson(json: unknown): void {
     if (this.output() === 'yaml') process.stdout.write(renderYamlDocument(json))
+    // oclif's logJson runs the text through its JSON colorizer, which with no `theme` configured (this package sets
+    // none) gives back the same text: 0.23 of 2.3 CPU-s for a 1,000-image pre-flight's 3 MB document.
+    else if (this.config.theme?.json === undefined) process.stdout.write(JSON.stringify(json, null, 2) + '\n')
     else super.logJson(json)
   }
 
