@@ -432,11 +432,14 @@ export function notCollected(what: string, source: string): SafeDeployError {
   })
 }
 
-/** The entries of the evidence that evaluate the artifact `name@digest` a platform check asks about. */
 /** Entries by artifact (`repository@digest`) and by digest, built once per Evidence: a replay asks once per image and check. */
-const indexes = new WeakMap<Evidence, {byArtifact: Map<string, EvidenceImage[]>; byDigest: Map<string, EvidenceImage[]>}>()
+interface EvidenceIndex {
+  byArtifact: Map<string, EvidenceImage[]>
+  byDigest: Map<string, EvidenceImage[]>
+}
+const indexes = new WeakMap<Evidence, EvidenceIndex>()
 
-function indexOf(e: Evidence): {byArtifact: Map<string, EvidenceImage[]>; byDigest: Map<string, EvidenceImage[]>} {
+function indexOf(e: Evidence): EvidenceIndex {
   let index = indexes.get(e)
   if (index === undefined) {
     index = {byArtifact: new Map(), byDigest: new Map()}
@@ -455,6 +458,7 @@ function indexOf(e: Evidence): {byArtifact: Map<string, EvidenceImage[]>; byDige
   return index
 }
 
+/** The entries of the evidence that evaluate the artifact `name@digest` a platform check asks about. */
 function byArtifact(e: Evidence, artifact: string): EvidenceImage[] {
   return indexOf(e).byArtifact.get(artifact) ?? []
 }
