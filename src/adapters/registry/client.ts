@@ -101,6 +101,9 @@ interface CachedToken {
 /** Repository scopes asked for in one token request at most (a URL of a few KiB; registries cap scopes per token too). */
 export const MAX_SCOPES_PER_TOKEN = 20
 
+/** Docker Hub's names as a reference's domain: its API host is registry-1.docker.io, go-containerregistry names it index.docker.io. */
+export const isDockerHubDomain = (domain: string): boolean => domain === 'docker.io' || domain === 'index.docker.io'
+
 const UA = 'safe-deploy (+https://github.com/safe-deploy)'
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504])
 /** Transport failures worth another attempt; refused connections, DNS, TLS errors and size limits are not. */
@@ -219,7 +222,7 @@ export class RegistryClient {
   target(r: {image: string; domain: string; path: string; reference: string}, context: string, options: {mirrors?: boolean} = {}): Target {
     const mirror = options.mirrors === false ? undefined : this.mirrors.get(r.domain)?.host
     const registry = mirror ?? r.domain
-    const host = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry
+    const host = isDockerHubDomain(registry) ? 'registry-1.docker.io' : registry
     return {
       image: r.image,
       domain: r.domain,

@@ -20,7 +20,17 @@ import type {SignatureRequest, SignatureSource} from '../../core/ports.js'
 import {redact} from '../../core/redact.js'
 import {simpleSigningPayload} from '../../core/signatures/simple-signing.js'
 import type {BundleArtifact, DsseLayer, Lookup, SignatureArtifacts, SimpleSigningLayer} from '../../core/signatures/types.js'
-import {formatBytes, header, RegistryClient, registryErrorDetail, sha256, type RegistryClientOptions, type Scope, type Target} from './client.js'
+import {
+  formatBytes,
+  header,
+  isDockerHubDomain,
+  RegistryClient,
+  registryErrorDetail,
+  sha256,
+  type RegistryClientOptions,
+  type Scope,
+  type Target,
+} from './client.js'
 import {isSha256, MEDIA_TYPES} from './media.js'
 import type {HttpResponse} from './transport.js'
 
@@ -413,8 +423,7 @@ function parseIndex(body: Buffer): Record<string, unknown> | undefined {
  * Any other payload (annotations, another reference) is fetched as before.
  */
 function knownPayloads(r: SignatureRequest): Map<string, Buffer> {
-  const hub = r.domain === 'docker.io' || r.domain === 'index.docker.io' || r.domain === 'registry-1.docker.io'
-  const references = hub ? [`index.docker.io/${r.path}`, `docker.io/${r.path}`] : [`${r.domain}/${r.path}`]
+  const references = isDockerHubDomain(r.domain) ? [`index.docker.io/${r.path}`, `docker.io/${r.path}`] : [`${r.domain}/${r.path}`]
   const out = new Map<string, Buffer>()
   for (const reference of references) {
     const bytes = Buffer.from(simpleSigningPayload(reference, r.digest))
