@@ -291,21 +291,18 @@ export async function checkAttestor(
       record(label, {valid: false, reason: `skipped: ${what}`, rank: RANK.otherDigest, warnings: []})
       continue
     }
-    let any = false
     for (const sig of occ.signatures) {
-      any = true
       const o = await verifySignature(attestor.publicKeys, sig.publicKeyId, occ, sig.signature, digest, now)
       record(label, o, sig.publicKeyId)
       if (o.valid) return satisfied()
     }
     if (occ.pgpSignedAttestation) {
-      any = true
       const {signature, pgpKeyId} = occ.pgpSignedAttestation
       const o = await verifySignature(attestor.publicKeys, pgpKeyId, occ, new TextEncoder().encode(signature), digest, now)
       record(label, o, pgpKeyId)
       if (o.valid) return satisfied()
     }
-    if (!any) {
+    if (occ.signatures.length === 0 && !occ.pgpSignedAttestation) {
       record(
         label,
         occ.jwts.length > 0
