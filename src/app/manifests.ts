@@ -30,7 +30,7 @@ export interface PinRun extends Loaded {
 }
 
 export function hasManifests(inputs: ManifestInputs): boolean {
-  return inputs.files.length > 0 || inputs.kustomizeDirs.length > 0
+  return inputs.files.length > 0 || inputs.kustomizeDirs.length > 0 || (inputs.helmCharts?.length ?? 0) > 0
 }
 
 /**

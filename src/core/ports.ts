@@ -112,17 +112,35 @@ export interface Progress {
   done(): void
 }
 
-/** A manifest input as read: the path as given (`-` for stdin, `kustomize:DIR`) and its text. */
+/** A manifest input as read: the path as given (`-` for stdin, `kustomize:DIR`, `helm:DIR`) and its text. */
 export interface InputText {
   file: string
   text: string
 }
 
-/** Where manifests come from: files, directories, stdin and `kubectl kustomize` output. */
+/** Where manifests come from: files, directories, stdin, `kubectl kustomize` and `helm template` output. */
 export interface ManifestInputs {
   files: string[]
   recursive: boolean
   kustomizeDirs: string[]
+  /** Charts rendered with `helm template` (only the Argo CD plugin sets these, as Argo CD renders a Helm source). */
+  helmCharts?: readonly HelmChartInput[]
+}
+
+/** One `helm template` run: what Argo CD passes for a Helm source, from the Application's build environment. */
+export interface HelmChartInput {
+  /** The chart directory (holds Chart.yaml). */
+  dir: string
+  /** --name-template: the Application's name. */
+  release: string
+  /** --namespace: the destination namespace; unset, helm's own default. */
+  namespace?: string | undefined
+  /** --values, in order, relative to the working directory. */
+  valuesFiles: readonly string[]
+  /** --kube-version: the destination cluster's version. */
+  kubeVersion?: string | undefined
+  /** --api-versions, each: the destination cluster's API versions. */
+  apiVersions: readonly string[]
 }
 
 export interface InputReader {

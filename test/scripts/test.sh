@@ -4,6 +4,7 @@
 # matches the commands (regenerate it with `npm run manifest`).
 source "$(dirname "$0")/prepare.sh"
 echo "node $(node --version)"
+bash test/scripts/helm.sh >/dev/null   # the real helm for the Argo CD plugin's Helm tests (test/support/helm.ts)
 # Type-check, lint and format check at once: each is one process on one core and none needs another's result
 # (about 30 s instead of 50 s here, docs/testing.md#suite-time). Every failure is printed; any fails the run.
 npx tsc --noEmit -p tsconfig.json &

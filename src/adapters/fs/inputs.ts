@@ -1,12 +1,13 @@
 /**
- * Manifest inputs: files, directories (optionally recursive), stdin (`-`) and `kubectl kustomize`
- * output. Every input is decoded as strict UTF-8 and bounded in size.
+ * Manifest inputs: files, directories (optionally recursive), stdin (`-`), `kubectl kustomize` and
+ * `helm template` output. Every input is decoded as strict UTF-8 and bounded in size.
  */
 import {execFile} from 'node:child_process'
 import {open, readdir, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
 import {decodeUtf8} from '../../core/manifest/parse.js'
+import type {HelmChartInput} from '../../core/ports.js'
 
 /** Largest single input accepted (bytes). */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -20,16 +21,20 @@ export interface ReadInputsOptions {
   recursive: boolean
   /** Directories to build with `kubectl kustomize DIR`. */
   kustomizeDirs: string[]
+  /** Charts to render with `helm template` (after the kustomizations). */
+  helmCharts?: readonly HelmChartInput[] | undefined
   /** Reads all of stdin (called at most once). Defaults to process.stdin. */
   stdin?: () => Promise<string>
   /** Per-input size limit in bytes (default 64 MiB). */
   maxBytes?: number
   /** kubectl binary (default `kubectl` on PATH). */
   kubectl?: string
+  /** helm binary (default `helm` on PATH). */
+  helm?: string
 }
 
 export interface InputFile {
-  /** The path as given (files found in a directory: DIR/name), `-` for stdin, `kustomize:DIR`. */
+  /** The path as given (files found in a directory: DIR/name), `-` for stdin, `kustomize:DIR`, `helm:DIR`. */
   file: string
   text: string
 }
@@ -123,20 +128,30 @@ async function readProcessStdin(max: number): Promise<string> {
   return decodeUtf8(Buffer.concat(chunks), '-')
 }
 
-/** `kubectl kustomize DIR` through execFile (an argument array, never a shell). */
-function kustomize(dir: string, kubectl: string, max: number): Promise<string> {
-  const file = `kustomize:${dir}`
+/** What a rendering tool is run for: its output is read as one manifest input named `label`. */
+interface Renderer {
+  /** The input's name in every message: `kustomize:DIR`, `helm:DIR`. */
+  label: string
+  command: string
+  args: string[]
+  /** The command as a user would type it (messages and hints). */
+  shown: string
+  /** What to do when the command is not on PATH. */
+  missingHint: string
+  /** What to do when it fails. */
+  failedHint: string
+}
+
+/** Run a renderer through execFile (an argument array, never a shell); stdout is the manifest. */
+function render(r: Renderer, max: number): Promise<string> {
+  const file = r.label
   return new Promise((resolvePromise, reject) => {
-    execFile(kubectl, ['kustomize', dir], {encoding: 'buffer', maxBuffer: max, windowsHide: true}, (err, stdout, stderr) => {
+    execFile(r.command, r.args, {encoding: 'buffer', maxBuffer: max, windowsHide: true}, (err, stdout, stderr) => {
       if (err) {
         const code = (err as {code?: unknown}).code
         if (code === 'ENOENT') {
           reject(
-            new SafeDeployError('INVALID_INPUT', `${file}: cannot run ${kubectl}: not found on PATH`, {
-              hint: 'install kubectl (it builds kustomizations with `kubectl kustomize`), or pass the built output with -f -',
-              cause: err,
-              location: {file},
-            }),
+            new SafeDeployError('INVALID_INPUT', `${file}: cannot run ${r.command}: not found on PATH`, {hint: r.missingHint, cause: err, location: {file}}),
           )
           return
         }
@@ -145,13 +160,7 @@ function kustomize(dir: string, kubectl: string, max: number): Promise<string> {
           return
         }
         const detail = Buffer.from(stderr).toString('utf8').trim() || err.message
-        reject(
-          new SafeDeployError('INVALID_INPUT', `${file}: kubectl kustomize ${dir} failed: ${detail}`, {
-            hint: `run kubectl kustomize ${dir} to see the problem and fix the kustomization`,
-            cause: err,
-            location: {file},
-          }),
-        )
+        reject(new SafeDeployError('INVALID_INPUT', `${file}: ${r.shown} failed: ${detail}`, {hint: r.failedHint, cause: err, location: {file}}))
         return
       }
       try {
@@ -163,9 +172,45 @@ function kustomize(dir: string, kubectl: string, max: number): Promise<string> {
   })
 }
 
+function kustomizeRenderer(dir: string, kubectl: string): Renderer {
+  return {
+    label: `kustomize:${dir}`,
+    command: kubectl,
+    args: ['kustomize', dir],
+    shown: `kubectl kustomize ${dir}`,
+    missingHint: 'install kubectl (it builds kustomizations with `kubectl kustomize`), or pass the built output with -f -',
+    failedHint: `run kubectl kustomize ${dir} to see the problem and fix the kustomization`,
+  }
+}
+
+/**
+ * `helm template` as Argo CD runs it for a Helm source: the Application's name as the release, its
+ * destination namespace, the cluster's version and API versions, the values files in order, CRDs
+ * included. A chart is rendered locally: no repository, cluster or values URL is reached.
+ */
+export function helmTemplateArgs(chart: HelmChartInput): string[] {
+  const args = ['template', chart.release, chart.dir, '--include-crds']
+  if (chart.namespace !== undefined) args.push('--namespace', chart.namespace)
+  if (chart.kubeVersion !== undefined) args.push('--kube-version', chart.kubeVersion)
+  for (const v of chart.apiVersions) args.push('--api-versions', v)
+  for (const f of chart.valuesFiles) args.push('--values', f)
+  return args
+}
+
+function helmRenderer(chart: HelmChartInput, helm: string): Renderer {
+  return {
+    label: `helm:${chart.dir}`,
+    command: helm,
+    args: helmTemplateArgs(chart),
+    shown: `helm template ${chart.dir}`,
+    missingHint: 'add helm to the image that runs safe-deploy (the Argo CD sidecar), or render the chart in CI and give the output to the plugin as plain YAML',
+    failedHint: `run helm template ${chart.dir} to see the problem (a chart with dependencies needs them in charts/: helm dependency build ${chart.dir})`,
+  }
+}
+
 /**
  * Every input, in the order given: files and directories first (a directory expands to its
- * manifest files, sorted), then kustomize outputs. Stdin is read once; a path given twice is read once.
+ * manifest files, sorted), then kustomize outputs, then helm outputs. Stdin is read once; a path given twice is read once.
  */
 export async function readInputs(opts: ReadInputsOptions): Promise<InputFile[]> {
   const max = opts.maxBytes ?? DEFAULT_MAX_INPUT_BYTES
@@ -213,8 +258,10 @@ export async function readInputs(opts: ReadInputsOptions): Promise<InputFile[]> 
     }
   }
 
-  for (const dir of opts.kustomizeDirs) {
-    out.push({file: `kustomize:${dir}`, text: await kustomize(dir, opts.kubectl ?? 'kubectl', max)})
-  }
+  const renderers = [
+    ...opts.kustomizeDirs.map((dir) => kustomizeRenderer(dir, opts.kubectl ?? 'kubectl')),
+    ...(opts.helmCharts ?? []).map((chart) => helmRenderer(chart, opts.helm ?? 'helm')),
+  ]
+  for (const r of renderers) out.push({file: r.label, text: await render(r, max)})
   return out
 }

@@ -15,7 +15,8 @@ export default class ArgocdGenerate extends BaseCommand {
   static override summary = "Argo CD plugin's generate: pin and pre-flight the app, print the pinned objects only if allowed"
   static override description = withExitCodes(
     'The `generate` command of the safe-deploy Config Management Plugin (templates/argocd/plugin.yaml), run by Argo CD in the app directory. ' +
-      'Reads the manifests (the `manifests` parameter, else kustomize when the directory has a kustomization, else every manifest below it, ' +
+      'Reads the manifests of the `manifests` directory (default the app directory): kustomize when it has a kustomization, else `helm template` when it has a Chart.yaml ' +
+      '(release ARGOCD_APP_NAME, namespace ARGOCD_APP_NAMESPACE, KUBE_VERSION, KUBE_API_VERSIONS, the `values` files in order), else every manifest below it (' +
       "safe-deploy's own config, policy and trust files left out), pins every image, pre-flights the pinned objects, and prints them on stdout: " +
       'what is printed is what was evaluated. On any problem (a denial, an image that could not be checked, a value no image rule examined, no objects at all) ' +
       'stdout stays empty, stderr is one line (what Argo CD shows) and the exit status is non-zero: an empty output with auto-prune would delete the app. ' +
@@ -40,7 +41,7 @@ export default class ArgocdGenerate extends BaseCommand {
   async run(): Promise<void> {
     const {flags: given} = await this.parse(ArgocdGenerate)
     const argo = argocdParameters(process.env)
-    const inputs = given.filename || given.kustomize ? undefined : argocdInputs(argo.manifests)
+    const inputs = given.filename || given.kustomize ? undefined : argocdInputs(argo, process.env)
     const flags = {
       ...given,
       ...(inputs ? {filename: inputs.files, recursive: inputs.recursive, kustomize: inputs.kustomizeDirs} : {}),
@@ -52,7 +53,10 @@ export default class ArgocdGenerate extends BaseCommand {
     const configFile = flags.config ?? '.safe-deploy.yaml'
     const cfg = loadConfig(flags.config)
     const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
-    const {options, ports} = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
+    const setup = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
+    // A Helm chart has no flag: the app's inputs (kustomize, helm or files) are the use case's inputs as found.
+    const options = inputs ? {...setup.options, inputs} : setup.options
+    const ports = setup.ports
     const t = settings.trust
     const reader = excludingReader(ports.reader, [configFile, t.policy, t.systemPolicy, t.attestors, t.attestations])
     const {result, pin} = await preflight(options, {...ports, reader})

@@ -7,6 +7,8 @@
  * the mirror of us-docker.pkg.dev and docker.io (as the sidecar image would have it, pointed here).
  * Asserted: ALLOW prints only the pinned Kubernetes objects (the same bytes on a second run);
  * DENY and a registry outage print nothing on stdout, exit non-zero, and say one line on stderr.
+ * A Helm chart app is rendered by the real helm (test/support/helm.ts) as Argo CD renders a Helm source,
+ * and what is printed is helm's own output with only the image references pinned.
  * Needs dist/ (npm run build:dist).
  */
 import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
@@ -18,6 +20,7 @@ import {parse as parseYaml, parseAllDocuments} from 'yaml'
 import {BIN, ROOT, isolatedEnv, runCli} from '../../support/cli.js'
 import {startRegistry, type TestRegistry} from '../../support/registry.js'
 import {makeAttestor, type TestAttestor} from '../../support/trust.js'
+import {HELM_DIR, describeWithHelm} from '../../support/helm.js'
 
 jest.setTimeout(120_000)
 
@@ -102,7 +105,12 @@ async function attest(image: string): Promise<void> {
 }
 
 /** The cmp-server: the command as an argument array, in the app directory, with Argo CD's environment. */
-function exec(command: string[], pathDir: string, cwd = app): Promise<{code: number; stdout: string; stderr: string; ms: number}> {
+function exec(
+  command: string[],
+  pathDir: string,
+  cwd = app,
+  extra: Record<string, string> = {},
+): Promise<{code: number; stdout: string; stderr: string; ms: number}> {
   const env = isolatedEnv({
     PATH: `${pathDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     ARGOCD_APP_NAME: 'shop-prod',
@@ -119,6 +127,7 @@ function exec(command: string[], pathDir: string, cwd = app): Promise<{code: num
     PARAM_POLICY: 'policy.yaml',
     ARGOCD_ENV_SAFE_DEPLOY_PROFILE: 'prod',
     ARGOCD_ENV_SAFE_DEPLOY_CLUSTER: 'us-central1.prod',
+    ...extra,
   })
   const started = Date.now()
   return new Promise((resolve) => {
@@ -128,10 +137,10 @@ function exec(command: string[], pathDir: string, cwd = app): Promise<{code: num
   })
 }
 
-async function generate(pathDir = up, cwd = app): Promise<{code: number; stdout: string; stderr: string; ms: number}> {
-  const init = await exec(plugin.spec.init.command, pathDir, cwd)
+async function generate(pathDir = up, cwd = app, extra: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string; ms: number}> {
+  const init = await exec(plugin.spec.init.command, pathDir, cwd, extra)
   expect(init.code).toBe(0)
-  return exec(plugin.spec.generate.command, pathDir, cwd)
+  return exec(plugin.spec.generate.command, pathDir, cwd, extra)
 }
 
 describe('the Argo CD plugin on the bundled example', () => {
@@ -139,7 +148,7 @@ describe('the Argo CD plugin on the bundled example', () => {
     expect(plugin.metadata.name).toBe('safe-deploy')
     expect(plugin.spec.version).toBe('v1')
     expect(plugin.spec.discover.fileName).toBe('./.safe-deploy.yaml')
-    expect(plugin.spec.parameters.static.map((p) => p.name).sort()).toEqual(['cluster', 'manifests', 'policy', 'profile', 'project'])
+    expect(plugin.spec.parameters.static.map((p) => p.name).sort()).toEqual(['cluster', 'manifests', 'policy', 'profile', 'project', 'values'])
     expect(plugin.spec.generate.command[0]).toBe('safe-deploy')
   })
 
@@ -201,5 +210,112 @@ describe('the Argo CD plugin on the bundled example', () => {
     if (process.env.SAFE_DEPLOY_TEST_TIMINGS === '1') process.stderr.write(`argocd generate, 100 documents: ${r.ms} ms\n`)
     // Generous for a shared CI machine; the figure in the README is measured with SAFE_DEPLOY_TEST_TIMINGS=1.
     expect(r.ms).toBeLessThan(30_000)
+  })
+})
+
+/** A chart as an app directory: two images from values, the release name and namespace in every object. */
+function writeChart(dir: string): void {
+  mkdirSync(join(dir, 'templates'), {recursive: true})
+  for (const f of ['.safe-deploy.yaml', 'policy.yaml', 'attestors', 'attestations']) cpSync(join(app, f), join(dir, f), {recursive: true})
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: shop\nversion: 0.1.0\n')
+  writeFileSync(join(dir, 'values.yaml'), `frontend: {image: "${FRONTEND}"}\nworker: {image: "${WORKER}"}\n`)
+  writeFileSync(join(dir, 'values-cache.yaml'), 'worker: {image: "docker.io/library/redis:7.2"}\n')
+  const deployment = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-${name}
+  namespace: {{ .Release.Namespace }}
+  annotations:
+    kube-version: {{ .Capabilities.KubeVersion.Version | quote }}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+        - name: ${name}
+          image: {{ .Values.${name}.image | quote }}
+`
+  writeFileSync(join(dir, 'templates/frontend.yaml'), deployment('frontend'))
+  writeFileSync(join(dir, 'templates/worker.yaml'), deployment('worker'))
+}
+
+/** helm itself, run in `dir`, with the arguments given. */
+function helm(dir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(join(HELM_DIR, 'helm'), args, {cwd: dir, encoding: 'utf8'}, (err, stdout) => (err ? reject(err) : resolve(stdout)))
+  })
+}
+
+describeWithHelm('the Argo CD plugin on a Helm chart (the real helm 3.17.3)', () => {
+  let chart: string
+  let withHelm: string
+
+  beforeAll(async () => {
+    await attest(FRONTEND)
+    await attest(WORKER)
+    chart = join(base, 'repo/deploy/chart')
+    writeChart(chart)
+    withHelm = `${up}:${HELM_DIR}`
+  })
+
+  it("ALLOW: helm's own output, with only the image references pinned; release, namespace and cluster version from Argo CD's environment", async () => {
+    const r = await generate(withHelm, chart)
+    expect(r.stderr).toMatch(/^safe-deploy: ALLOW \(2 image\(s\)/m)
+    expect(r.code).toBe(0)
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as {metadata: {name: string; namespace: string; annotations: Record<string, string>}})
+    expect(objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['argocd/shop-prod-frontend', 'argocd/shop-prod-worker'])
+    expect(objects[0]?.metadata.annotations['kube-version']).toBe('v1.33.0')
+    // The same chart through helm directly, as Argo CD would run it: every line the same but the images.
+    const rendered = await helm(chart, ['template', 'shop-prod', '.', '--include-crds', '--namespace', 'argocd', '--kube-version', '1.33.0'])
+    const ours = r.stdout.trimEnd().split('\n')
+    const theirs = rendered.trimEnd().split('\n')
+    expect(ours).toHaveLength(theirs.length)
+    const changed = ours.flatMap((line, i) => (line === theirs[i] ? [] : [[theirs[i], line]]))
+    expect(changed).toHaveLength(2)
+    // Each image keeps its reference as written, tag included, and gains the digest it resolved to.
+    for (const [before, after] of changed)
+      expect(after).toMatch(new RegExp(`^${(before ?? '').replace(/"$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@sha256:[0-9a-f]{64}"$`))
+  })
+
+  it('DENY: the values parameter swaps in an image no attestor signed; nothing on stdout, exit 5, one line', async () => {
+    const r = await generate(withHelm, chart, {PARAM_VALUES_0: 'values.yaml', PARAM_VALUES_1: 'values-cache.yaml'})
+    expect(r.stdout).toBe('')
+    expect(r.code).toBe(5)
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^safe-deploy: DENY: /)
+    expect(lines[0]).toContain('docker.io/library/redis:7.2 (Deployment/shop-prod-worker container worker)')
+  })
+
+  it('a values URL is refused (helm would fetch it): nothing on stdout, exit 3', async () => {
+    const r = await generate(withHelm, chart, {ARGOCD_ENV_SAFE_DEPLOY_VALUES: 'https://example.com/values.yaml'})
+    expect(r.stdout).toBe('')
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/values file https:\/\/example\.com\/values\.yaml: a URL, not a file of the app/)])
+  })
+
+  it("a chart that helm cannot render: helm's reason on one line, nothing on stdout, exit 3", async () => {
+    const broken = join(base, 'repo/deploy/broken-chart')
+    writeChart(broken)
+    writeFileSync(join(broken, 'templates/bad.yaml'), 'kind: ConfigMap\nname: {{ .Values.missing.deeper }}\n')
+    const r = await generate(withHelm, broken)
+    expect(r.stdout).toBe('')
+    expect(r.code).toBe(3)
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/helm:\.: helm template \. failed: .*nil pointer evaluating interface \{\}\.deeper/)
+  })
+})
+
+describe('the Argo CD plugin on a Helm chart without helm', () => {
+  it('names helm as missing: nothing on stdout, exit 3, one line', async () => {
+    const chart = join(base, 'repo/deploy/chart-nohelm')
+    writeChart(chart)
+    // Only the safe-deploy stand-in and node on PATH: no helm, whatever the machine has.
+    const r = await generate(up, chart, {PATH: `${up}:${join(process.execPath, '..')}`})
+    expect(r.stdout).toBe('')
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^safe-deploy: .*helm:\.: cannot run helm: not found on PATH/)])
   })
 })
