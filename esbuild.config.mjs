@@ -18,6 +18,28 @@ const external = [
   'typescript',
 ]
 const outdir = root + 'dist/bundle'
+
+// CommonJS packages that @oclif/core require()s when its modules load but calls only later, on paths a run
+// rarely takes: tinyglobby (with fdir and picomatch) finds command files by pattern, which the explicit command
+// strategy never does; semver serves oclif's own engine check, which bin/run.js has already made (and which,
+// bundled, stops before calling it: it looks for oclif's package.json beside a __dirname an ES module lacks). Each require() of them from the bundle returns a stand-in that loads the real package on
+// the first property read, so a start that never calls them never evaluates them.
+const LAZY = /^(tinyglobby|semver)$/
+const lazyRequire = {
+  name: 'lazy-require',
+  setup(b) {
+    b.onResolve({filter: LAZY}, (args) =>
+      args.kind === 'require-call' && args.namespace !== 'lazy' ? {path: args.path, namespace: 'lazy', pluginData: args.resolveDir} : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => ({
+      contents:
+        `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))\n` +
+        'module.exports = new Proxy({}, {get: (_, key) => load()[key], has: (_, key) => key in load()})\n',
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }))
+  },
+}
 rmSync(outdir, {recursive: true, force: true})
 const result = await build({
   absWorkingDir: root,
@@ -32,6 +54,7 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   external,
+  plugins: [lazyRequire],
   // @oclif/core is CommonJS: its require() calls need a require in each ES module chunk.
   banner: {js: "import {createRequire as __sdCreateRequire} from 'node:module'; const require = __sdCreateRequire(import.meta.url);"},
   sourcemap: true,
