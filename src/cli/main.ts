@@ -1,6 +1,29 @@
 /** The CLI's entry in the bundle (bin/run.js → dist/bundle/main.js): oclif from the same bundle as the commands. */
 import {execute} from '@oclif/core'
 
+/** The exit status a shell reports for a program that SIGPIPE ended (128 + 13): what kubectl gives under `| head`. */
+export const EXIT_PIPE_CLOSED = 141
+
 export async function main(dir: string): Promise<void> {
+  const closed = dropOutputOnceReaderLeaves()
   await execute({dir})
+  if (closed() && !process.exitCode) process.exitCode = EXIT_PIPE_CLOSED
+}
+
+/**
+ * A reader that stops early (`safe-deploy … | head`) closes the pipe, and stdout then fails with EPIPE. The
+ * command still finishes its work (an apply and its audit record are not cut short); what it would still print
+ * is dropped, since nobody reads it. Without this, oclif's last step waits for stdout to drain, which a closed
+ * pipe never does, and Node ends the run with "Detected unsettled top-level await" and status 13.
+ */
+function dropOutputOnceReaderLeaves(): () => boolean {
+  let closed = false
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    closed = true
+    process.stdout.write = () => true
+    // A flush already waiting when the pipe closed is released too.
+    process.stdout.emit('drain')
+  })
+  return () => closed
 }

@@ -1,9 +1,10 @@
 /** kubectl and oclif habits at the command line (issue #12, conventions): help, did-you-mean, booleans, completion. */
 import {describe, expect, it} from '@jest/globals'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {isolatedEnv, runCli} from '../../support/cli.js'
+import {BIN, isolatedEnv, runCli} from '../../support/cli.js'
 
 describe('help', () => {
   it('`help pin`, `pin -h` and `pin --help` print the same help', async () => {
@@ -12,6 +13,22 @@ describe('help', () => {
     expect(c.stdout).toContain('Rewrite every image reference from tag to digest')
     expect(a.stdout).toBe(c.stdout)
     expect(b.stdout).toBe(c.stdout)
+  })
+})
+
+describe('a reader that stops early (`safe-deploy … | head`)', () => {
+  it.each([
+    ['--help', ['--help']],
+    ['pin --help', ['pin', '--help']],
+  ])('`%s`: the pipe closes after the first chunk; exit 141 as kubectl, no Node warning', async (_name, args) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env: isolatedEnv({CI: '1'}), stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    // Like head: read the first chunk, then close the read end.
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).not.toContain('unsettled top-level await')
+    expect(code).toBe(141)
   })
 })
 
