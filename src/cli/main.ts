@@ -21,7 +21,12 @@ function dropOutputOnceReaderLeaves(): () => boolean {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err
     closed = true
-    process.stdout.write = () => true
+    // Dropped, yet completed: a writer waiting for its callback goes on.
+    process.stdout.write = (_chunk: unknown, encodingOrDone?: unknown, done?: unknown): boolean => {
+      const callback = typeof encodingOrDone === 'function' ? encodingOrDone : done
+      if (typeof callback === 'function') queueMicrotask(() => (callback as () => void)())
+      return true
+    }
     // A flush already waiting when the pipe closed is released too.
     process.stdout.emit('drain')
   })
