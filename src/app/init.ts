@@ -6,6 +6,7 @@
  * --force or confirmed; identical ones are never asked about (`unchanged`).
  */
 import {SafeDeployError} from '../core/errors.js'
+import {commaList} from '../core/lists.js'
 import {
   envKind,
   isEnvironmentName,
@@ -126,12 +127,6 @@ export function answersFromFlags(o: InitOptions): InitAnswers {
     ...optionalAnswers(o),
   }
 }
-
-const commaList = (v: string): string[] =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
 
 /** The wizard: asks what the flags leave open. --env values given with it are kept (context, region, @PROJECT). */
 async function askAnswers(o: InitOptions, ask: InitQuestions): Promise<InitAnswers> {

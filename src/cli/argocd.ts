@@ -7,6 +7,7 @@
 import {basename, join, resolve, sep} from 'node:path'
 import type {HelmChartInput, InputReader, ManifestInputs} from '../core/ports.js'
 import {SafeDeployError} from '../core/errors.js'
+import {commaList} from '../core/lists.js'
 import {fileExists} from '../adapters/fs/files.js'
 
 /** The parameters plugin.yaml announces, each also settable as ARGOCD_ENV_SAFE_DEPLOY_<NAME>. */
@@ -53,10 +54,7 @@ export function argocdInputs(params: Partial<Record<ArgocdParameter, string>>, e
  * helm would fetch it and what was fetched could differ from what a reviewer read.
  */
 function helmChart(dir: string, values: string | undefined, env: NodeJS.ProcessEnv, cwd: string): HelmChartInput {
-  const valuesFiles = (values ?? '')
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => v !== '')
+  const valuesFiles = commaList(values)
   for (const v of valuesFiles) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v))
       throw new SafeDeployError('INVALID_INPUT', `values file ${v}: a URL, not a file of the app`, {
@@ -69,10 +67,7 @@ function helmChart(dir: string, values: string | undefined, env: NodeJS.ProcessE
     namespace: env.ARGOCD_APP_NAMESPACE || undefined,
     valuesFiles: valuesFiles.map((v) => join(dir, v)),
     kubeVersion: env.KUBE_VERSION || undefined,
-    apiVersions: (env.KUBE_API_VERSIONS ?? '')
-      .split(',')
-      .map((v) => v.trim())
-      .filter((v) => v !== ''),
+    apiVersions: commaList(env.KUBE_API_VERSIONS),
   }
 }
 
