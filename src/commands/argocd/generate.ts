@@ -44,7 +44,6 @@ export default class ArgocdGenerate extends BaseCommand {
     const inputs = given.filename || given.kustomize ? undefined : argocdInputs(argo, process.env)
     const flags = {
       ...given,
-      ...(inputs ? {filename: inputs.files, recursive: inputs.recursive, kustomize: inputs.kustomizeDirs} : {}),
       profile: given.profile ?? argo.profile,
       policy: given.policy ?? argo.policy,
       cluster: given.cluster ?? argo.cluster,
@@ -54,7 +53,7 @@ export default class ArgocdGenerate extends BaseCommand {
     const cfg = loadConfig(flags.config)
     const settings = resolveSettings(flags, selectProfile(cfg, flags.profile), readGcloudDefaults())
     const setup = preflightSetup(flags, settings, cfg.imageRules, this.debugLog)
-    // A Helm chart has no flag: the app's inputs (kustomize, helm or files) are the use case's inputs as found.
+    // Without -f or -k, the app's inputs as found (kustomize, a Helm chart, which has no flag, or files) are the use case's.
     const options = inputs ? {...setup.options, inputs} : setup.options
     const ports = setup.ports
     const t = settings.trust
