@@ -8,7 +8,7 @@
 import {existsSync, readdirSync} from 'node:fs'
 import {relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {describe, it} from '@jest/globals'
+import {describeOrSkip} from './optional.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -33,18 +33,7 @@ export function corpusFiles(dir: string): string[] {
     : []
 }
 
-/**
- * `describe(name, fn)` when the corpus folder exists; otherwise a skipped group whose one test
- * names the missing folder, and a console warning, so the skip shows in the run's output.
- */
+/** `describe(name, fn)` when the corpus folder exists; otherwise skipped, naming the missing folder (optional.ts). */
 export function describeCorpus(dir: string, name: string, fn: () => void): void {
-  if (corpusAvailable(dir)) {
-    describe(name, fn)
-    return
-  }
-  const message = `corpus tests skipped: ${corpusLabel(dir)} not found`
-  console.warn(message)
-  describe.skip(name, () => {
-    it(message, () => undefined)
-  })
+  describeOrSkip(corpusAvailable(dir), name, `corpus tests skipped: ${corpusLabel(dir)} not found`, fn)
 }

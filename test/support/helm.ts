@@ -3,23 +3,16 @@
  * plugin tests are rendered by it, not by anything of ours. Run outside `npm test` before the script
  * has run once, the Helm tests are skipped with a warning that says how to get it.
  */
-import {describe, it} from '@jest/globals'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {ROOT} from './cli.js'
+import {describeOrSkip} from './optional.js'
 
 /** The directory holding `helm`. */
 export const HELM_DIR = join(ROOT, 'node_modules/.cache/safe-deploy-test/helm-3.17.3')
 
-/** `describe(name, fn)` when helm is there; otherwise a skipped group naming the script, and a warning. */
+/** `describe(name, fn)` when helm is there; otherwise skipped, naming the script that fetches it (optional.ts). */
 export function describeWithHelm(name: string, fn: () => void): void {
-  if (existsSync(join(HELM_DIR, 'helm'))) {
-    describe(name, fn)
-    return
-  }
-  const message = `Helm tests skipped: ${HELM_DIR}/helm not found (bash test/scripts/helm.sh fetches it; npm test runs it)`
-  console.warn(message)
-  describe.skip(name, () => {
-    it(message, () => undefined)
-  })
+  const skipped = `Helm tests skipped: ${HELM_DIR}/helm not found (bash test/scripts/helm.sh fetches it; npm test runs it)`
+  describeOrSkip(existsSync(join(HELM_DIR, 'helm')), name, skipped, fn)
 }
