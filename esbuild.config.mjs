@@ -22,8 +22,9 @@ const outdir = root + 'dist/bundle'
 // CommonJS packages that @oclif/core require()s when its modules load but calls only later, on paths a run
 // rarely takes: tinyglobby (with fdir and picomatch) finds command files by pattern, which the explicit command
 // strategy never does; semver serves oclif's own engine check, which bin/run.js has already made (and which,
-// bundled, stops before calling it: it looks for oclif's package.json beside a __dirname an ES module lacks). Each require() of them from the bundle returns a stand-in that loads the real package on
-// the first property read, so a start that never calls them never evaluates them.
+// bundled, stops before calling it: it looks for oclif's package.json beside a __dirname an ES module lacks).
+// Each require() of them from the bundle returns a stand-in that loads the real package on the first property
+// read, so a start that never calls them never evaluates them.
 const LAZY = /^(tinyglobby|semver)$/
 const lazyRequire = {
   name: 'lazy-require',
