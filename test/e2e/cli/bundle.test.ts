@@ -65,6 +65,17 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(dynamic).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify', '@kubernetes/client-node']))
   })
 
+  it("oclif's command sort is the ordinal one (esbuild.config.mjs `oclif-ordinal-sort`): no ICU collator at start-up", () => {
+    if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
+    const meta = JSON.parse(readFileSync(META, 'utf8')) as Meta
+    const code = Object.keys(meta.outputs)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n')
+    expect(code).toContain('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')
+    expect(code).not.toContain('a.id.localeCompare(b.id)')
+  })
+
   it.each([
     ['--help', ['--help']],
     ['pin --help', ['pin', '--help']],
