@@ -65,7 +65,7 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(dynamic).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify', '@kubernetes/client-node']))
   })
 
-  it("oclif's command sort is the ordinal one (esbuild.config.mjs `oclif-ordinal-sort`): no ICU collator at start-up", () => {
+  it("oclif's two patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no ICU collator, no EJS for plain help text", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     const meta = JSON.parse(readFileSync(META, 'utf8')) as Meta
     const code = Object.keys(meta.outputs)
@@ -74,6 +74,7 @@ describe('the bundled CLI loads only what the command runs', () => {
       .join('\n')
     expect(code).toContain('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')
     expect(code).not.toContain('a.id.localeCompare(b.id)')
+    expect(code).toContain(`return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t;`)
   })
 
   it.each([
