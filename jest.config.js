@@ -22,8 +22,7 @@ export default {
   // about 354 s instead of about 663 s here; four were no faster (measured: docs/testing.md#suite-time).
   maxWorkers: 3,
   // Each test file leaves its ESM module graph behind in the worker (about 2 MB of heap a file with
-  // --experimental-vm-modules), so a worker that ran 50 files sits near 350 MB, and once one died
-  // with V8's "RegExpCompiler Allocation failed - process out of memory". A worker over this limit is
-  // replaced after its current file (docs/testing.md#suite-time).
+  // --experimental-vm-modules), so a worker that ran 50 files sits near 350 MB. A worker over this
+  // limit is replaced after its current file (docs/testing.md#suite-time).
   workerIdleMemoryLimit: '256MB',
 }

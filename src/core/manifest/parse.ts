@@ -4,7 +4,7 @@
  * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
  */
 import {withPlainEnv} from '../plain-env.js'
-import {LineCounter, isAlias, isScalar, parseAllDocuments, visit, type Document, type YAMLError} from 'yaml'
+import {Composer, LineCounter, Parser, isAlias, isScalar, visit, type CST, type Document, type YAMLError} from 'yaml'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {isJsonStream, nodeHazards, textHazards, type ReadingHazard} from './kubectl-reading.js'
 import type {ManifestDocument, ManifestFile} from './types.js'
@@ -13,6 +13,16 @@ export type {ManifestDocument, ManifestFile} from './types.js'
 
 /** Most alias expansions a document may cause (a "billion laughs" document needs far more). */
 export const MAX_ALIAS_COUNT = 100
+
+/**
+ * Deepest nesting of collections a document may have. The yaml composer recurses once per level, and
+ * running out of stack there is not always a clean error: when V8 has to compile a regular expression
+ * at that moment, the process dies ("RegExpCompiler Allocation failed - process out of memory"), which
+ * is how a jest worker crashed on test/unit/core/manifest/parse.test.ts. So the depth is measured on
+ * the parser's token tree (built without recursion) before anything is composed. Kubernetes objects
+ * nest a few dozen levels; kubectl's reader allows 10,000, so refusing past this is never a differential.
+ */
+export const MAX_NESTING = 500
 
 const HELM_HINT = 'render it first: helm template ./chart | safe-deploy pin -f -'
 
@@ -120,8 +130,20 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
   const lineCounter = new LineCounter()
   let parsed: Document.Parsed[]
   try {
-    const all = withPlainEnv(() => parseAllDocuments(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true}))
-    parsed = Array.isArray(all) ? all : []
+    // parseAllDocuments, split in two so that the nesting depth is checked between the parser and the composer.
+    const tokens = withPlainEnv(() => Array.from(new Parser(lineCounter.addNewLine).parse(text)))
+    const deep = tooDeep(tokens)
+    if (deep !== undefined) {
+      const at = lineCounter.linePos(deep.offset).line + origin.line - 1
+      const location: ErrorLocation = {file, document: origin.document + deep.document, line: at}
+      const problem = new SafeDeployError(
+        'INVALID_INPUT',
+        `${formatLocation(location)}the document is nested too deeply to parse safely (over ${MAX_NESTING} levels)`,
+        {hint: 'this is not a plausible Kubernetes manifest; check that the right file was passed', location},
+      )
+      return {documents: [], problems: [problem], problemDocuments: [deep.document], lineCounter}
+    }
+    parsed = withPlainEnv(() => Array.from(new Composer({prettyErrors: false, uniqueKeys: true, strict: true}).compose(tokens)))
   } catch (cause) {
     // The parser reports stack exhaustion as a document error; anything thrown here is unexpected.
     throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file})}could not parse the manifest: ${errorText(cause)}`, {
@@ -248,6 +270,27 @@ function hasBoth(text: string, start: number, end: number): boolean {
 function isEmpty(document: Document.Parsed): boolean {
   const c = document.contents
   return c === null || (isScalar(c) && c.value === null)
+}
+
+/** The first collection nested deeper than MAX_NESTING: its document (index among the stream's documents) and offset. */
+function tooDeep(tokens: readonly CST.Token[]): {document: number; offset: number} | undefined {
+  let document = -1
+  for (const token of tokens) {
+    if (token.type !== 'document') continue
+    document++
+    const stack: Array<{token: CST.Token | undefined; depth: number}> = [{token: token.value, depth: 0}]
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const t = next.token
+      if (t === undefined || !('items' in t) || (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection')) continue
+      const depth = next.depth + 1
+      if (depth > MAX_NESTING) return {document, offset: t.offset}
+      for (const item of t.items) {
+        if ('key' in item) stack.push({token: item.key ?? undefined, depth})
+        stack.push({token: item.value, depth})
+      }
+    }
+  }
+  return undefined
 }
 
 function errorText(e: unknown): string {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from '@jest/globals'
-import {decodeUtf8, parseManifest, MAX_ALIAS_COUNT} from '../../../../src/core/manifest/parse.js'
+import {decodeUtf8, parseManifest, MAX_ALIAS_COUNT, MAX_NESTING} from '../../../../src/core/manifest/parse.js'
 import {SafeDeployError} from '../../../../src/core/errors.js'
 
 function caught(fn: () => unknown): SafeDeployError {
@@ -98,6 +98,27 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
     ['block', Array.from({length: 3000}, (_, i) => ' '.repeat(i) + 'a:').join('\n')],
   ])('deep %s nesting is bounded (an error, not a crash)', (_kind, text) => {
     expect(() => parseManifest(text, 'deep.yaml')).toThrowWithCode('INVALID_INPUT')
+  })
+
+  it('nesting is measured before composing: MAX_NESTING levels parse, one more is refused with its document and line', () => {
+    const flow = (n: number): string => 'a: ' + '['.repeat(n - 1) + ']'.repeat(n - 1) + '\n'
+    const block = (n: number): string => Array.from({length: n}, (_, i) => ' '.repeat(i) + 'k:').join('\n') + ' x\n'
+    expect(parseManifest(flow(MAX_NESTING), 'ok.yaml').documents).toHaveLength(1)
+    expect(parseManifest(block(MAX_NESTING), 'ok.yaml').documents).toHaveLength(1)
+    const first = 'kind: ConfigMap\n---\n'
+    expect(() => parseManifest(first + flow(MAX_NESTING + 1), 'deep.yaml')).toThrowWithCode(
+      'INVALID_INPUT',
+      new RegExp(`^deep\\.yaml: document 2: line 3: the document is nested too deeply to parse safely \\(over ${MAX_NESTING} levels\\)`),
+    )
+    expect(() => parseManifest(first + block(MAX_NESTING + 1), 'deep.yaml')).toThrowWithCode(
+      'INVALID_INPUT',
+      /document 2: line \d+: the document is nested too deeply/,
+    )
+    // A collection used as a flow mapping key counts as well.
+    expect(() => parseManifest('{' + '{'.repeat(MAX_NESTING) + '}'.repeat(MAX_NESTING) + ': v}\n', 'key.yaml')).toThrowWithCode(
+      'INVALID_INPUT',
+      /nested too deeply/,
+    )
   })
 
   it('JSON input parses', () => {
