@@ -131,19 +131,16 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
   let parsed: Document.Parsed[]
   try {
     // parseAllDocuments, split in two so that the nesting depth is checked between the parser and the composer.
-    const tokens = withPlainEnv(() => Array.from(new Parser(lineCounter.addNewLine).parse(text)))
-    const deep = tooDeep(tokens)
-    if (deep !== undefined) {
-      const at = lineCounter.linePos(deep.offset).line + origin.line - 1
-      const location: ErrorLocation = {file, document: origin.document + deep.document, line: at}
-      const problem = new SafeDeployError(
-        'INVALID_INPUT',
-        `${formatLocation(location)}the document is nested too deeply to parse safely (over ${MAX_NESTING} levels)`,
-        {hint: 'this is not a plausible Kubernetes manifest; check that the right file was passed', location},
-      )
-      return {documents: [], problems: [problem], problemDocuments: [deep.document], lineCounter}
+    const read = withPlainEnv(() => {
+      const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text))
+      const deep = tooDeep(tokens)
+      return deep ? {deep} : {documents: Array.from(new Composer({prettyErrors: false, uniqueKeys: true, strict: true}).compose(tokens))}
+    })
+    if (read.deep) {
+      const location: ErrorLocation = {file, document: origin.document + read.deep.document, line: lineCounter.linePos(read.deep.offset).line + origin.line - 1}
+      return {documents: [], problems: [tooDeepProblem(location, `over ${MAX_NESTING} levels`)], problemDocuments: [read.deep.document], lineCounter}
     }
-    parsed = withPlainEnv(() => Array.from(new Composer({prettyErrors: false, uniqueKeys: true, strict: true}).compose(tokens)))
+    parsed = read.documents
   } catch (cause) {
     // The parser reports stack exhaustion as a document error; anything thrown here is unexpected.
     throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file})}could not parse the manifest: ${errorText(cause)}`, {
@@ -281,7 +278,7 @@ function tooDeep(tokens: readonly CST.Token[]): {document: number; offset: numbe
     const stack: Array<{token: CST.Token | undefined; depth: number}> = [{token: token.value, depth: 0}]
     for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
       const t = next.token
-      if (t === undefined || !('items' in t) || (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection')) continue
+      if (t === undefined || (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection')) continue
       const depth = next.depth + 1
       if (depth > MAX_NESTING) return {document, offset: t.offset}
       for (const item of t.items) {
@@ -309,12 +306,20 @@ function yamlProblem(helm: boolean, file: string, document: number, err: YAMLErr
   } else if (err.code === 'DUPLICATE_KEY') {
     hint = 'remove or rename the repeated key: a mapping with duplicate keys is ambiguous (tools disagree on which value wins)'
   } else if (err.code === 'RESOURCE_EXHAUSTION') {
-    message = `${where}the document is nested too deeply to parse safely (${reason})`
-    hint = 'this is not a plausible Kubernetes manifest; check that the right file was passed'
+    return tooDeepProblem(location, reason, err)
   } else {
     hint = `fix the YAML at line ${line} (indentation, quoting, a missing ":" or closing bracket); kubectl apply --dry-run=client -f ${file === '-' ? '-' : file} reports the same problem`
   }
   return new SafeDeployError('INVALID_INPUT', message, {hint, cause: err, location})
+}
+
+/** A document nested too deeply: refused before composing (MAX_NESTING), or by the composer itself (`reason` is its message). */
+function tooDeepProblem(location: ErrorLocation, reason: string, cause?: YAMLError): SafeDeployError {
+  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}the document is nested too deeply to parse safely (${reason})`, {
+    hint: 'this is not a plausible Kubernetes manifest; check that the right file was passed',
+    ...(cause ? {cause} : {}),
+    location,
+  })
 }
 
 /** Refuse documents whose aliases would expand beyond MAX_ALIAS_COUNT (billion laughs). */
