@@ -66,7 +66,8 @@ const patched = new Set()
 const oclifPatches = {
   name: 'oclif-patches',
   setup(b) {
-    b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/](config[\\/]plugin|help[\\/]util)\.js$/}, (args) => {
+    // Every module of oclif's lib/ comes here; OCLIF_PATCHES alone says which are changed.
+    b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
       const path = args.path.replaceAll('\\', '/')
       const patch = OCLIF_PATCHES.find((p) => path.endsWith('/@oclif/core/' + p.file))
       if (!patch) return undefined

@@ -11,6 +11,13 @@ import {join} from 'node:path'
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'bin/run.js')
 
+/** The oclif manifests the CLI runs with, by plugin (ours and the two plugins package.json registers), relative to ROOT. */
+export const OCLIF_MANIFESTS: Array<[plugin: string, file: string]> = [
+  ['safe-deploy', 'oclif.manifest.json'],
+  ['@oclif/plugin-help', 'node_modules/@oclif/plugin-help/oclif.manifest.json'],
+  ['@oclif/plugin-autocomplete', 'node_modules/@oclif/plugin-autocomplete/oclif.manifest.json'],
+]
+
 export interface CliResult {
   code: number
   stdout: string

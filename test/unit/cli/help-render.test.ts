@@ -9,7 +9,7 @@ import {describe, expect, it} from '@jest/globals'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
-import {ROOT} from '../../support/cli.js'
+import {OCLIF_MANIFESTS, ROOT} from '../../support/cli.js'
 
 // The EJS that @oclif/core itself requires (a dependency of oclif, not of safe-deploy).
 const ejs = createRequire(join(ROOT, 'node_modules/@oclif/core/lib/help/util.js'))('ejs') as {
@@ -40,11 +40,7 @@ function helpStrings(file: string): string[] {
 }
 
 describe('EJS gives back a help string with no delimiter unchanged', () => {
-  it.each([
-    ['safe-deploy', 'oclif.manifest.json'],
-    ['@oclif/plugin-help', 'node_modules/@oclif/plugin-help/oclif.manifest.json'],
-    ['@oclif/plugin-autocomplete', 'node_modules/@oclif/plugin-autocomplete/oclif.manifest.json'],
-  ])('every string of %s', (_name, file) => {
+  it.each(OCLIF_MANIFESTS)('every string of %s', (_name, file) => {
     const plain = helpStrings(file).filter((s) => !hasDelimiter(s))
     expect(plain.length).toBeGreaterThan(0)
     for (const s of plain) expect(ejs.render(s, context)).toBe(s)
