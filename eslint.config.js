@@ -23,24 +23,60 @@ function patternToRegex(pattern) {
   return `^${anywhere ? '(?:.*/)?' : ''}${re}(?:/.*)?$`.replaceAll('/', '\\x2F')
 }
 
-const layer = (...groups) => ({
-  'no-restricted-imports': ['error', {patterns: groups.map(({group, message}) => ({group, message}))}],
-  // `P/*` is left out when `P` is in the group: P's expression already matches below it (one report per import).
-  'no-restricted-syntax': [
-    'error',
-    ...groups.flatMap(({group, message}) =>
-      group
-        .filter((pattern) => !(pattern.endsWith('/*') && group.includes(pattern.slice(0, -2))))
-        .map((pattern) => ({
-          selector: `ImportExpression[source.value=/${patternToRegex(pattern)}/]`,
-          message: `dynamic import('${pattern.replace(/^\//, '')}'): ${message}`,
-        })),
-    ),
-  ],
-})
+/**
+ * Every YAML read goes through src/core/yaml-read.ts (nesting bounded before yaml's composer recurses, docs/RELIABILITY.md):
+ * yaml's own parse functions are refused everywhere else in src/.
+ */
+const YAML_PARSE = {
+  name: 'yaml',
+  importNames: ['parse', 'parseDocument', 'parseAllDocuments', 'Composer'],
+  message: 'read YAML through src/core/yaml-read.ts: it bounds the nesting before composing.',
+}
+
+const layer = (...groups) => layerWith([YAML_PARSE], groups)
+
+function layerWith(paths, groups) {
+  return {
+    'no-restricted-imports': ['error', {paths, patterns: groups.map(({group, message}) => ({group, message}))}],
+    // `P/*` is left out when `P` is in the group: P's expression already matches below it (one report per import).
+    'no-restricted-syntax': [
+      'error',
+      ...groups.flatMap(({group, message}) =>
+        group
+          .filter((pattern) => !(pattern.endsWith('/*') && group.includes(pattern.slice(0, -2))))
+          .map((pattern) => ({
+            selector: `ImportExpression[source.value=/${patternToRegex(pattern)}/]`,
+            message: `dynamic import('${pattern.replace(/^\//, '')}'): ${message}`,
+          })),
+      ),
+    ],
+  }
+}
 
 // '/fs' (anchored): a bare 'fs' would also match the path segment in '../adapters/fs/files.js'.
 const NO_FS = {group: ['node:fs', 'node:fs/*', '/fs', '/fs/*'], message: 'file I/O lives in src/adapters (e.g. adapters/fs/files.ts).'}
+
+const CORE_PURE = {
+  group: [
+    '**/adapters/**',
+    '**/cli/**',
+    '**/commands/**',
+    '**/render/**',
+    '@oclif/*',
+    '@google-cloud/*',
+    '@kubernetes/*',
+    '@inquirer/*',
+    'google-auth-library',
+    'node:fs',
+    'node:fs/*',
+    '/fs',
+    '/fs/*',
+    'node:child_process',
+    'node:http',
+    'node:https',
+  ],
+  message: 'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
+}
 
 export default tseslint.config(
   {ignores: ['dist/**', 'node_modules/**', 'oclif.manifest.json', 'coverage/**', 'tmp/**']},
@@ -63,28 +99,17 @@ export default tseslint.config(
     },
   },
   {
+    // The rules every file of src/ has; the layers below add theirs (a later entry replaces a rule's options).
+    files: ['src/**/*.ts'],
+    rules: layer(),
+  },
+  {
     files: ['src/core/**/*.ts'],
-    rules: layer({
-      group: [
-        '**/adapters/**',
-        '**/cli/**',
-        '**/commands/**',
-        '**/render/**',
-        '@oclif/*',
-        '@google-cloud/*',
-        '@kubernetes/*',
-        '@inquirer/*',
-        'google-auth-library',
-        'node:fs',
-        'node:fs/*',
-        '/fs',
-        '/fs/*',
-        'node:child_process',
-        'node:http',
-        'node:https',
-      ],
-      message: 'core/ is pure: no I/O, no adapters, no CLI (docs/architecture.md#dependency-rules).',
-    }),
+    rules: layer(CORE_PURE),
+  },
+  {
+    files: ['src/core/yaml-read.ts'],
+    rules: layerWith([], [CORE_PURE]),
   },
   {
     files: ['src/render/**/*.ts'],

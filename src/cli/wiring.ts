@@ -3,7 +3,7 @@
  * Nothing here decides anything; every decision is in src/app (use cases) and src/core (pure).
  */
 import {randomUUID} from 'node:crypto'
-import {parse as parseYaml} from 'yaml'
+import {parse as parseYaml} from '../core/yaml-read.js'
 import {SafeDeployError} from '../core/errors.js'
 import {requireClusterKey} from '../core/resource-names.js'
 import {LockResolver, parseLockText} from '../core/lock.js'

@@ -3,8 +3,8 @@
  * with file and line. Pure: text in, config out (src/cli/config.ts reads the file).
  * Precedence, in one place (src/cli/options.ts): flags > environment variables > profile > defaults.
  */
-import {withPlainEnv} from './plain-env.js'
-import {LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Scalar} from 'yaml'
+import {LineCounter, isMap, isSeq, isScalar, type Node, type Scalar} from 'yaml'
+import {parseDocument} from './yaml-read.js'
 import {SafeDeployError} from './errors.js'
 import type {CustomImageRule} from './manifest/types.js'
 
@@ -90,7 +90,7 @@ function lineOf(node: Node | null | undefined, lc: LineCounter): number | undefi
 
 export function parseConfigText(text: string, file: string): SafeDeployConfig {
   const lc = new LineCounter()
-  const doc = withPlainEnv(() => parseDocument(text, {lineCounter: lc, prettyErrors: false}))
+  const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false})
   const problems: SafeDeployError[] = []
   const problem = (node: Node | null | undefined, msg: string) => {
     const line = lineOf(node, lc)

@@ -3,8 +3,8 @@
  * policy, the platform policy) can report every problem with its line. Aliases are resolved (a recursive
  * one is reported, not followed); an object given as data (the REST form) gives the same tree without lines.
  */
-import {isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document} from 'yaml'
-import {withPlainEnv} from './plain-env.js'
+import {isAlias, isMap, isScalar, isSeq, LineCounter, type Document} from 'yaml'
+import {parseAllDocuments} from './yaml-read.js'
 import {SafeDeployError} from './errors.js'
 
 export type Tree =
@@ -103,7 +103,7 @@ export function problemsError(code: 'POLICY_INVALID' | 'INVALID_INPUT', source: 
  */
 export function policyDocumentTree(text: string, file: string, what: {title: string; empty: {message: string; hint: string}; hint: string}): Tree {
   const lc = new LineCounter()
-  const docs = withPlainEnv(() => parseAllDocuments(text, {lineCounter: lc, prettyErrors: false}))
+  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false})
   const list = Array.isArray(docs) ? docs : []
   const syntax: Problem[] = []
   for (const doc of list) {

@@ -3,7 +3,8 @@
  * reference as written. Replaying goes through the same DigestResolver port as the registry
  * (LockResolver), so pin and pre-flight never branch on "lock or registry".
  */
-import {parse, stringify} from 'yaml'
+import {stringify} from 'yaml'
+import {parse} from './yaml-read.js'
 import {SafeDeployError} from './errors.js'
 import {isSha256Digest} from './reference/index.js'
 import type {DigestResolver, ResolveOutcome, ResolveRequest} from './ports.js'

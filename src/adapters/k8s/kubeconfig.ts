@@ -7,7 +7,7 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {delimiter, dirname, isAbsolute, join, resolve} from 'node:path'
-import {parse as parseYaml} from 'yaml'
+import {parse as parseYaml} from '../../core/yaml-read.js'
 import {SafeDeployError} from '../../core/errors.js'
 import type {Env} from './types.js'
 

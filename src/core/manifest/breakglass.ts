@@ -3,8 +3,7 @@
  * the pod template of a workload (docs/binauthz.md#break-glass). Read it from manifests, and add it to the
  * stream that is applied (never to the user's files).
  */
-import {parseAllDocuments, type Document} from 'yaml'
-import {withPlainEnv} from '../plain-env.js'
+import {parseAllDocuments} from '../yaml-read.js'
 import type {ImageSite} from './types.js'
 import type {ManifestFile} from './parse.js'
 
@@ -38,7 +37,7 @@ export function siteHasBreakGlass(m: ManifestFile, site: ImageSite): boolean {
  * stream. Documents are re-serialized (this text is what gets applied, not a user file).
  */
 export function addBreakGlass(text: string, sites: readonly ImageSite[]): string {
-  const docs = withPlainEnv(() => parseAllDocuments(text)) as Document.Parsed[]
+  const docs = parseAllDocuments(text)
   const touched = new Set<number>()
   for (const site of sites) {
     const meta = podMetadataPath(site)

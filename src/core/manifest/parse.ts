@@ -3,8 +3,8 @@
  * image scalars can later be spliced in place. Hostile input is bounded: alias expansion is capped,
  * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
  */
-import {withPlainEnv} from '../plain-env.js'
-import {Composer, LineCounter, Parser, isAlias, isScalar, visit, type CST, type Document, type YAMLError} from 'yaml'
+import {LineCounter, isAlias, isScalar, visit, type Document, type YAMLError} from 'yaml'
+import {NESTED_TOO_DEEPLY, parseAllDocuments} from '../yaml-read.js'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {isJsonStream, nodeHazards, textHazards, type ReadingHazard} from './kubectl-reading.js'
 import type {ManifestDocument, ManifestFile} from './types.js'
@@ -13,16 +13,6 @@ export type {ManifestDocument, ManifestFile} from './types.js'
 
 /** Most alias expansions a document may cause (a "billion laughs" document needs far more). */
 export const MAX_ALIAS_COUNT = 100
-
-/**
- * Deepest nesting of collections a document may have. The yaml composer recurses once per level, and
- * running out of stack there is not always a clean error: when V8 has to compile a regular expression
- * at that moment, the process dies ("RegExpCompiler Allocation failed - process out of memory"), which
- * is how a jest worker crashed on test/unit/core/manifest/parse.test.ts. So the depth is measured on
- * the parser's token tree (built without recursion) before anything is composed. Kubernetes objects
- * nest a few dozen levels; kubectl's reader allows 10,000, so refusing past this is never a differential.
- */
-export const MAX_NESTING = 500
 
 const HELM_HINT = 'render it first: helm template ./chart | safe-deploy pin -f -'
 
@@ -130,19 +120,10 @@ export function parseDocuments(text: string, file: string, origin: TextOrigin, t
   const lineCounter = new LineCounter()
   let parsed: Document.Parsed[]
   try {
-    // parseAllDocuments, split in two so that the nesting depth is checked between the parser and the composer.
-    const read = withPlainEnv(() => {
-      const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text))
-      const deep = tooDeep(tokens)
-      return deep ? {deep} : {documents: Array.from(new Composer({prettyErrors: false, uniqueKeys: true, strict: true}).compose(tokens))}
-    })
-    if (read.deep) {
-      const location: ErrorLocation = {file, document: origin.document + read.deep.document, line: lineCounter.linePos(read.deep.offset).line + origin.line - 1}
-      return {documents: [], problems: [tooDeepProblem(location, `over ${MAX_NESTING} levels`)], problemDocuments: [read.deep.document], lineCounter}
-    }
-    parsed = read.documents
+    // Nesting past MAX_NESTING comes back as a document error (yaml-read.ts), reported below like any other.
+    parsed = parseAllDocuments(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
   } catch (cause) {
-    // The parser reports stack exhaustion as a document error; anything thrown here is unexpected.
+    // The parser reports its problems as document errors; anything thrown here is unexpected.
     throw new SafeDeployError('INVALID_INPUT', `${formatLocation({file})}could not parse the manifest: ${errorText(cause)}`, {
       hint: 'check that the file is a Kubernetes YAML or JSON manifest',
       cause,
@@ -269,27 +250,6 @@ function isEmpty(document: Document.Parsed): boolean {
   return c === null || (isScalar(c) && c.value === null)
 }
 
-/** The first collection nested deeper than MAX_NESTING: its document (index among the stream's documents) and offset. */
-function tooDeep(tokens: readonly CST.Token[]): {document: number; offset: number} | undefined {
-  let document = -1
-  for (const token of tokens) {
-    if (token.type !== 'document') continue
-    document++
-    const stack: Array<{token: CST.Token | undefined; depth: number}> = [{token: token.value, depth: 0}]
-    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-      const t = next.token
-      if (t === undefined || (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection')) continue
-      const depth = next.depth + 1
-      if (depth > MAX_NESTING) return {document, offset: t.offset}
-      for (const item of t.items) {
-        if ('key' in item) stack.push({token: item.key ?? undefined, depth})
-        stack.push({token: item.value, depth})
-      }
-    }
-  }
-  return undefined
-}
-
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
@@ -313,11 +273,12 @@ function yamlProblem(helm: boolean, file: string, document: number, err: YAMLErr
   return new SafeDeployError('INVALID_INPUT', message, {hint, cause: err, location})
 }
 
-/** A document nested too deeply: refused before composing (MAX_NESTING), or by the composer itself (`reason` is its message). */
-function tooDeepProblem(location: ErrorLocation, reason: string, cause?: YAMLError): SafeDeployError {
-  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}the document is nested too deeply to parse safely (${reason})`, {
+/** A document nested too deeply: past MAX_NESTING (yaml-read.ts), or as far as the composer's stack went (`reason` is its message). */
+function tooDeepProblem(location: ErrorLocation, reason: string, cause: YAMLError): SafeDeployError {
+  const why = reason === NESTED_TOO_DEEPLY ? reason : `the document is nested too deeply to parse safely (${reason})`
+  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}${why}`, {
     hint: 'this is not a plausible Kubernetes manifest; check that the right file was passed',
-    ...(cause ? {cause} : {}),
+    cause,
     location,
   })
 }

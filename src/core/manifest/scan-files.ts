@@ -10,7 +10,6 @@
  */
 import {countLines, documentStarts, fileTraits, finishScan, scanPart, hasDirectives, scanOutcome, type ScanOutcome, type ScanPart} from './scan.js'
 import type {SafeDeployError} from '../errors.js'
-export {withPlainEnv} from '../plain-env.js'
 import type {CustomImageRule, ImageSite, UnexaminedValue} from './types.js'
 
 export interface ScanInput {

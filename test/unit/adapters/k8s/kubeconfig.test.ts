@@ -3,6 +3,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {stringify} from 'yaml'
 import {loadKubeconfig, parseGkeName, resolveKubeContext} from '../../../../src/adapters/k8s/kubeconfig.js'
+import {MAX_NESTING} from '../../../../src/core/yaml-read.js'
 import {tempDir} from '../../../support/fixtures.js'
 
 let tmp: {dir: string; cleanup: () => void}
@@ -152,5 +153,14 @@ describe('resolveKubeContext', () => {
     const file = join(tmp.dir, 'bad.yaml')
     writeFileSync(file, 'contexts: [\n')
     expect(() => resolveKubeContext({kubeconfig: file, env: {}})).toThrowWithCode('USAGE', /bad\.yaml is not valid YAML/)
+  })
+
+  it('a kubeconfig nested too deeply to parse safely → USAGE naming the file and line, not a crash', () => {
+    const file = join(tmp.dir, 'deep.yaml')
+    writeFileSync(file, 'apiVersion: v1\ncontexts: ' + '['.repeat(MAX_NESTING) + ']'.repeat(MAX_NESTING) + '\n')
+    expect(() => resolveKubeContext({kubeconfig: file, env: {}})).toThrowWithCode(
+      'USAGE',
+      /deep\.yaml is not valid YAML: the document is nested too deeply .* at line 2/,
+    )
   })
 })

@@ -1,5 +1,6 @@
 import {describe, expect, it} from '@jest/globals'
-import {decodeUtf8, parseManifest, MAX_ALIAS_COUNT, MAX_NESTING} from '../../../../src/core/manifest/parse.js'
+import {decodeUtf8, parseManifest, MAX_ALIAS_COUNT} from '../../../../src/core/manifest/parse.js'
+import {MAX_NESTING} from '../../../../src/core/yaml-read.js'
 import {SafeDeployError} from '../../../../src/core/errors.js'
 
 function caught(fn: () => unknown): SafeDeployError {
@@ -115,7 +116,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
       /document 2: line \d+: the document is nested too deeply/,
     )
     // A collection used as a flow mapping key counts as well.
-    expect(() => parseManifest('{' + '{'.repeat(MAX_NESTING) + '}'.repeat(MAX_NESTING) + ': v}\n', 'key.yaml')).toThrowWithCode(
+    expect(() => parseManifest('a: {' + '{'.repeat(MAX_NESTING) + '}'.repeat(MAX_NESTING) + ': v}\n', 'key.yaml')).toThrowWithCode(
       'INVALID_INPUT',
       /nested too deeply/,
     )

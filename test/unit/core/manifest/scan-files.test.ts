@@ -3,7 +3,7 @@
  * scanning each file on its own.
  */
 import {describe, expect, it} from '@jest/globals'
-import {planParts, scanFiles, scanFilesStreaming, withPlainEnv} from '../../../../src/core/manifest/scan-files.js'
+import {planParts, scanFiles, scanFilesStreaming} from '../../../../src/core/manifest/scan-files.js'
 
 const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`
 const stream = (n: number, bad: Record<number, string> = {}) => Array.from({length: n}, (_, i) => bad[i] ?? pod(`p${i}`, `a${i}:1`)).join('---\n')
@@ -47,15 +47,6 @@ describe('planParts', () => {
     expect(planParts('%YAML 1.2\n---\n' + big, 2)).toHaveLength(1)
     expect(planParts(big.replace('---\n', '...\n---\n'), 2)).toHaveLength(1)
     expect(planParts(stream(10), 2)).toHaveLength(1)
-  })
-})
-
-describe('withPlainEnv', () => {
-  it('withPlainEnv swaps process.env for the call only', () => {
-    const env = process.env
-    const inside = withPlainEnv(() => ({same: process.env === env, path: process.env.PATH}))
-    expect(inside).toEqual({same: false, path: env.PATH})
-    expect(process.env).toBe(env)
   })
 })
 
