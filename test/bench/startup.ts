@@ -5,6 +5,8 @@
  *   1. `safe-deploy --help`, `safe-deploy pin --help` (goal <= 1.3x kubectl)
  *   2. `pin -f one-deployment.yaml`, the image already pinned (goal <= 1.5x)
  *   3. `preflight --no-resolve` on one Pod, a one-attestor policy, attestors and attestations from files (goal <= 1.5x)
+ *   4. loading the Kubernetes client (the scan, the API applier): the bundle's client-node chunk beside the package
+ *      loaded from node_modules, as it was before it was bundled (no goal: the figure shows what the bundling saves)
  * Each row: median, min and max wall time of BENCH_STARTUP_RUNS (default 11, at least 7) runs after one warm-up,
  * and the median CPU-s (user + sys) of the child from /usr/bin/time. BENCH_QUICK=1 (CI) runs each twice, only to
  * catch a broken benchmark. Run alone: `node tmp/bench-build/test/bench/startup.js ROOT`.
@@ -13,7 +15,7 @@ import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
 import {pemSigner, buildOccurrence} from '../../src/core/attestation/sign.js'
 import {buildSignaturePayload} from '../../src/core/attestation/payload.js'
@@ -123,9 +125,47 @@ export async function startupRows(root: string): Promise<void> {
       console.log(line('kubectl version --client', ks))
       console.log(`  => ratio ${(ss.median / ks.median).toFixed(2)}x kubectl (goal <= ${row.goal}x)`)
     }
+    await clientNodeRow(root, env)
   } finally {
     rmSync(work, {recursive: true, force: true})
   }
+}
+
+/** Row 4: a Node process that imports client-node's bundled chunk, beside one that imports the package. */
+async function clientNodeRow(root: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const meta = JSON.parse(readFileSync(join(root, 'dist/bundle/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
+  const chunk = Object.entries(meta.outputs).find(
+    ([file, o]) => file.endsWith('.js') && Object.keys(o.inputs).some((i) => i.includes('node_modules/@kubernetes/client-node/')),
+  )?.[0]
+  if (!chunk) throw new Error('dist/bundle/meta.json: no chunk holds @kubernetes/client-node (npm run build:dist)')
+  const load = (what: string) => () =>
+    run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import module from 'node:module'; module.enableCompileCache(); await import(${JSON.stringify(what)}); console.log('loaded')`,
+      ],
+      root,
+      env,
+      (o) => o.includes('loaded'),
+    )
+  const bundled = load(pathToFileURL(join(root, chunk)).href)
+  const unbundled = load('@kubernetes/client-node')
+  await bundled()
+  await unbundled()
+  const b: Run[] = []
+  const u: Run[] = []
+  for (let i = 0; i < RUNS; i++) {
+    b.push(await bundled())
+    u.push(await unbundled())
+  }
+  const bs = stats(b)
+  const us = stats(u)
+  console.log(`\nLoading the Kubernetes client (scan, the API applier), ${RUNS} runs + 1 warm-up each, alternating`)
+  console.log(line("client-node, the bundle's chunk", bs))
+  console.log(line('client-node from node_modules', us))
+  console.log(`  => ${(us.cpu - bs.cpu).toFixed(2)} CPU-s and ${(us.median - bs.median).toFixed(0)} ms saved per process that loads it`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,7 @@
 /**
  * Server-side apply through @kubernetes/client-node's KubernetesObjectApi (no kubectl needed).
- * client-node is imported lazily: its import costs ~0.8 s, which commands that never deploy
- * should not pay.
+ * client-node is imported lazily (./client-node.js): even bundled it is the largest chunk of the CLI, which
+ * commands that never deploy should not load.
  *
  * Per object: GET (to know whether it exists and its resourceVersion), then PATCH with
  * `application/apply-patch+yaml`, fieldManager `safe-deploy` (overridable), `force` when asked.
@@ -37,7 +37,7 @@ export interface ApiApplyOptions {
   env?: Env
 }
 
-type ClientNode = typeof import('@kubernetes/client-node')
+type ClientNode = typeof import('./client-node.js')
 type ObjectApi = InstanceType<ClientNode['KubernetesObjectApi']>
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -108,7 +108,7 @@ export class ApiApplier {
   }
 
   private async client(opts: ApiApplyOptions): Promise<ObjectApi> {
-    const k8s = await import('@kubernetes/client-node')
+    const k8s = await import('./client-node.js')
     const kc = clientKubeConfig(k8s, opts)
     return k8s.KubernetesObjectApi.makeApiClient(kc)
   }
@@ -143,7 +143,7 @@ export class ApiApplier {
     const spec = structuredClone(o.body) as KubernetesObject
     let after: KubernetesObject
     try {
-      const k8s = await import('@kubernetes/client-node')
+      const k8s = await import('./client-node.js')
       after = await client.patch(spec, undefined, dryRun, fieldManager, force, k8s.PatchStrategy.ServerSideApply)
     } catch (err) {
       throw this.failure(stage, o, namespaceOf(spec) ?? o.namespace, err, done)

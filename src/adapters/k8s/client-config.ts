@@ -8,7 +8,7 @@ import {SafeDeployError} from '../../core/errors.js'
 import {loadKubeconfig, resolveKubeContext} from './kubeconfig.js'
 import type {Env} from './types.js'
 
-type ClientNode = typeof import('@kubernetes/client-node')
+type ClientNode = typeof import('./client-node.js')
 
 export interface ClientConfigOptions {
   kubeconfig?: string | undefined

@@ -98,7 +98,7 @@ export class KubePodLister implements PodLister {
   ) {}
 
   private async apis() {
-    const k8s = await import('@kubernetes/client-node')
+    const k8s = await import('./client-node.js')
     const kc = clientKubeConfig(k8s, this.opts)
     return {core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), batch: kc.makeApiClient(k8s.BatchV1Api)}
   }
@@ -176,7 +176,7 @@ export class KubePodWatcher implements PodWatcher {
   ) {}
 
   async *watchPods(scope: {namespace?: string | undefined; selector?: string | undefined}, signal: AbortSignal): AsyncGenerator<PodEvent> {
-    const k8s = await import('@kubernetes/client-node')
+    const k8s = await import('./client-node.js')
     const kc = clientKubeConfig(k8s, this.opts)
     const core = kc.makeApiClient(k8s.CoreV1Api)
     const watch = new k8s.Watch(kc)
