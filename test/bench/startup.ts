@@ -90,6 +90,19 @@ async function fixtures(work: string): Promise<Array<{label: string; args: strin
   ]
 }
 
+/** One warm-up of each, then RUNS runs of a and b alternating (load on the shared machine falls on both alike). */
+async function alternate(a: () => Promise<Run>, b: () => Promise<Run>): Promise<[ReturnType<typeof stats>, ReturnType<typeof stats>]> {
+  await a()
+  await b()
+  const as: Run[] = []
+  const bs: Run[] = []
+  for (let i = 0; i < RUNS; i++) {
+    as.push(await a())
+    bs.push(await b())
+  }
+  return [stats(as), stats(bs)]
+}
+
 export async function startupRows(root: string): Promise<void> {
   const bin = join(root, 'bin/run.js')
   const work = mkdtempSync(join(tmpdir(), 'safe-deploy-startup-'))
@@ -111,16 +124,7 @@ export async function startupRows(root: string): Promise<void> {
     const kubectl = () => run('kubectl', ['version', '--client'], work, env, (o) => o.includes('Client Version'))
     for (const row of rows) {
       const sd = () => run(process.execPath, [bin, ...row.args], work, env, row.expect)
-      await kubectl()
-      await sd()
-      const k: Run[] = []
-      const s: Run[] = []
-      for (let i = 0; i < RUNS; i++) {
-        k.push(await kubectl())
-        s.push(await sd())
-      }
-      const ks = stats(k)
-      const ss = stats(s)
+      const [ks, ss] = await alternate(kubectl, sd)
       console.log(line(row.label, ss))
       console.log(line('kubectl version --client', ks))
       console.log(`  => ratio ${(ss.median / ks.median).toFixed(2)}x kubectl (goal <= ${row.goal}x)`)
@@ -152,16 +156,7 @@ async function clientNodeRow(root: string, env: NodeJS.ProcessEnv): Promise<void
     )
   const bundled = load(pathToFileURL(join(root, chunk)).href)
   const unbundled = load('@kubernetes/client-node')
-  await bundled()
-  await unbundled()
-  const b: Run[] = []
-  const u: Run[] = []
-  for (let i = 0; i < RUNS; i++) {
-    b.push(await bundled())
-    u.push(await unbundled())
-  }
-  const bs = stats(b)
-  const us = stats(u)
+  const [bs, us] = await alternate(bundled, unbundled)
   console.log(`\nLoading the Kubernetes client (scan, the API applier), ${RUNS} runs + 1 warm-up each, alternating`)
   console.log(line("client-node, the bundle's chunk", bs))
   console.log(line('client-node from node_modules', us))
