@@ -34,8 +34,10 @@ import {
  */
 export const MAX_NESTING = 500
 
-/** The message of the error a too-deep document carries. */
-export const NESTED_TOO_DEEPLY = `the document is nested too deeply to parse safely (over ${MAX_NESTING} levels)`
+const TOO_DEEP = 'the document is nested too deeply to parse safely'
+
+/** The message of the error a document nested past MAX_NESTING carries. */
+export const NESTED_TOO_DEEPLY = `${TOO_DEEP} (over ${MAX_NESTING} levels)`
 
 export type ReadOptions = ParseOptions & DocumentOptions & SchemaOptions
 
@@ -92,11 +94,14 @@ function compose(text: string, options: ReadOptions, one: boolean): Document.Par
         )
       documents = [first]
     }
-    for (const error of documents.flatMap((d) => d.errors)) {
-      if (cut.has(error.pos[0]) && error.message === NESTED_TOO_DEEPLY) error.code = 'RESOURCE_EXHAUSTION'
-    }
-    if (pretty && lineCounter) {
-      for (const error of documents.flatMap((d) => [...d.errors, ...d.warnings])) locate(error, lineCounter)
+    for (const doc of documents) {
+      for (const error of doc.errors) {
+        // "Nested too deeply" has one code and one wording, whether this module cut the document or the composer
+        // ran out of stack on its own (its message, e.g. "Maximum call stack size exceeded", kept in brackets).
+        if (cut.has(error.pos[0]) && error.message === NESTED_TOO_DEEPLY) error.code = 'RESOURCE_EXHAUSTION'
+        else if (error.code === 'RESOURCE_EXHAUSTION') error.message = `${TOO_DEEP} (${error.message})`
+      }
+      if (pretty && lineCounter) for (const error of [...doc.errors, ...doc.warnings]) locate(error, lineCounter)
     }
     return documents
   })

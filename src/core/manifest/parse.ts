@@ -4,7 +4,7 @@
  * duplicate keys are refused, runaway nesting is reported, non-UTF-8 bytes are refused.
  */
 import {LineCounter, isAlias, isScalar, visit, type Document, type YAMLError} from 'yaml'
-import {NESTED_TOO_DEEPLY, parseAllDocuments} from '../yaml-read.js'
+import {parseAllDocuments} from '../yaml-read.js'
 import {SafeDeployError, formatLocation, type ErrorLocation} from '../errors.js'
 import {isJsonStream, nodeHazards, textHazards, type ReadingHazard} from './kubectl-reading.js'
 import type {ManifestDocument, ManifestFile} from './types.js'
@@ -273,10 +273,9 @@ function yamlProblem(helm: boolean, file: string, document: number, err: YAMLErr
   return new SafeDeployError('INVALID_INPUT', message, {hint, cause: err, location})
 }
 
-/** A document nested too deeply: past MAX_NESTING (yaml-read.ts), or as far as the composer's stack went (`reason` is its message). */
+/** A document nested too deeply (yaml-read.ts gives every such error the code RESOURCE_EXHAUSTION and one wording). */
 function tooDeepProblem(location: ErrorLocation, reason: string, cause: YAMLError): SafeDeployError {
-  const why = reason === NESTED_TOO_DEEPLY ? reason : `the document is nested too deeply to parse safely (${reason})`
-  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}${why}`, {
+  return new SafeDeployError('INVALID_INPUT', `${formatLocation(location)}${reason}`, {
     hint: 'this is not a plausible Kubernetes manifest; check that the right file was passed',
     cause,
     location,
