@@ -17,6 +17,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
+import {chunksHolding, readBundleMeta} from '../support/bundle-meta.js'
 import {pemSigner, buildOccurrence} from '../../src/core/attestation/sign.js'
 import {buildSignaturePayload} from '../../src/core/attestation/payload.js'
 
@@ -137,10 +138,7 @@ export async function startupRows(root: string): Promise<void> {
 
 /** Row 4: a Node process that imports client-node's bundled chunk, beside one that imports the package. */
 async function clientNodeRow(root: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const meta = JSON.parse(readFileSync(join(root, 'dist/bundle/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
-  const chunk = Object.entries(meta.outputs).find(
-    ([file, o]) => file.endsWith('.js') && Object.keys(o.inputs).some((i) => i.includes('node_modules/@kubernetes/client-node/')),
-  )?.[0]
+  const [chunk] = chunksHolding(readBundleMeta(root), '@kubernetes/client-node')
   if (!chunk) throw new Error('dist/bundle/meta.json: no chunk holds @kubernetes/client-node (npm run build:dist)')
   const load = (what: string) => () =>
     run(

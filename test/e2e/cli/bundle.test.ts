@@ -10,19 +10,16 @@ import {spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BIN, ROOT, isolatedEnv} from '../../support/cli.js'
+import {bundleMetaFile, chunksHolding, packageOf, readBundleMeta, type BundleMeta} from '../../support/bundle-meta.js'
 
 const HEAVY = /^(@google-cloud\/|@grpc\/|google-auth-library|@kubernetes\/|@sigstore\/|@inquirer\/|openpgp)/
-const META = join(ROOT, 'dist/bundle/meta.json')
-
-interface Meta {
-  outputs: Record<string, {imports: Array<{path: string; kind: string; external?: boolean}>; inputs: Record<string, unknown>}>
-}
+const META = bundleMetaFile(ROOT)
 
 /**
  * What an entry reaches through static imports only (what loads before the command runs): the external packages,
  * and the output files of the bundle.
  */
-function staticallyReached(meta: Meta, entries: string[]): {externals: string[]; outputs: string[]} {
+function staticallyReached(meta: BundleMeta, entries: string[]): {externals: string[]; outputs: string[]} {
   const seen = new Set<string>()
   const found = new Set<string>()
   const walk = (file: string) => {
@@ -38,9 +35,6 @@ function staticallyReached(meta: Meta, entries: string[]): {externals: string[];
   return {externals: [...found].sort(), outputs: [...seen]}
 }
 
-/** The package a bundled input file comes from ("node_modules/@kubernetes/client-node/dist/config.js" → "@kubernetes/client-node"). */
-const inputPackage = (input: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
-
 /** Runs the CLI with a module hook: its exit code and every module URL Node loaded. */
 function run(args: string[], cwd: string): {code: number | null; stderr: string; modules: string[]} {
   const hook = `import module from 'node:module'; import {writeSync} from 'node:fs'; const seen = new Set();
@@ -55,26 +49,23 @@ function run(args: string[], cwd: string): {code: number | null; stderr: string;
   return {code: r.status, stderr: r.stderr, modules: line ? (JSON.parse(line.slice('LOADED '.length)) as string[]) : []}
 }
 
-const packageOf = (url: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]
 const IMAGE = 'us-docker.pkg.dev/p/shop/frontend@sha256:' + 'ab'.repeat(32)
 
 describe('the bundled CLI loads only what the command runs', () => {
   it('no heavy library is imported statically by the entry or the commands (esbuild metafile)', () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
-    const meta = JSON.parse(readFileSync(META, 'utf8')) as Meta
+    const meta = readBundleMeta(ROOT)
     const entries = ['dist/bundle/main.js', 'dist/bundle/commands.js']
     for (const e of entries) expect(meta.outputs[e]).toBeDefined()
     const reached = staticallyReached(meta, entries)
     expect(reached.externals.filter((p) => HEAVY.test(p))).toEqual([])
     // client-node is bundled (src/adapters/k8s/client-node.ts): none of its code is in what the entries load.
-    const bundledHeavy = reached.outputs.flatMap((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).map(inputPackage)).filter((p) => p && HEAVY.test(p))
+    const bundledHeavy = reached.outputs.flatMap((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).map(packageOf)).filter((p) => p && HEAVY.test(p))
     expect([...new Set(bundledHeavy)]).toEqual([])
     // ...and they are in the build, behind dynamic imports (an empty list above would otherwise prove nothing).
     const dynamic = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && HEAVY.test(i.path)).map((i) => i.path))
     expect(dynamic).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify']))
-    const clientNodeChunks = Object.entries(meta.outputs)
-      .filter(([file, o]) => file.endsWith('.js') && Object.keys(o.inputs).some((i) => inputPackage(i) === '@kubernetes/client-node'))
-      .map(([file]) => file)
+    const clientNodeChunks = chunksHolding(meta, '@kubernetes/client-node')
     expect(clientNodeChunks).toHaveLength(1)
     expect(dynamic).not.toContain('@kubernetes/client-node')
     // Cut down to the names src/adapters/k8s/client-node.ts exports: the whole package bundles to about 17 MB.
@@ -84,7 +75,7 @@ describe('the bundled CLI loads only what the command runs', () => {
 
   it("oclif's two patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no ICU collator, no EJS for plain help text", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
-    const meta = JSON.parse(readFileSync(META, 'utf8')) as Meta
+    const meta = readBundleMeta(ROOT)
     const code = Object.keys(meta.outputs)
       .filter((f) => f.endsWith('.js'))
       .map((f) => readFileSync(join(ROOT, f), 'utf8'))
