@@ -136,12 +136,25 @@ export function isPlainSafe(value: string): boolean {
   return !NON_STRING_PLAIN.test(value)
 }
 
+/**
+ * Characters JSON.stringify leaves as they are but YAML does not read as themselves in a double-quoted
+ * scalar: U+0085, U+2028 and U+2029 are line breaks to kubectl's YAML 1.1 reader (so the text would be
+ * refused as a reading hazard, src/core/manifest/kubectl-reading.ts), and DEL, the C1 controls, U+FEFF,
+ * U+FFFE and U+FFFF are not printable YAML. Each is written as a `\uXXXX` escape, which YAML 1.1, 1.2 and
+ * JSON all read. Found by the manifest fuzzer (seed 645058353): `"a\Pb"` rewritten with its own value.
+ */
+const NOT_PRINTABLE_IN_YAML = /[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g
+
+/** A double-quoted scalar that YAML and JSON both read back as `value`. */
+function doubleQuoted(value: string): string {
+  return JSON.stringify(value).replace(NOT_PRINTABLE_IN_YAML, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+}
+
 function singleQuoted(value: string): string | undefined {
-  // Line breaks and control characters need escapes that only double quotes have.
-  for (const ch of value) {
-    const c = ch.codePointAt(0) as number
-    if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029) return undefined
-  }
+  // Line breaks, control and other non-printable characters need escapes that only double quotes have.
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return undefined
+  // (search, unlike test, ignores the global regex's lastIndex.)
+  if (value.search(NOT_PRINTABLE_IN_YAML) !== -1) return undefined
   return `'${value.replace(/'/g, "''")}'`
 }
 
@@ -149,16 +162,16 @@ function renderScalar(text: string, e: Edit): string {
   const value = e.value
   switch (e.type) {
     case Scalar.PLAIN:
-      return isPlainSafe(value) ? value : JSON.stringify(value)
+      return isPlainSafe(value) ? value : doubleQuoted(value)
     case Scalar.QUOTE_SINGLE:
-      return singleQuoted(value) ?? JSON.stringify(value)
+      return singleQuoted(value) ?? doubleQuoted(value)
     case Scalar.QUOTE_DOUBLE:
-      return JSON.stringify(value)
+      return doubleQuoted(value)
     case Scalar.BLOCK_LITERAL:
     case Scalar.BLOCK_FOLDED:
       return renderBlock(text.slice(e.start, e.end), e.current, value, e.site)
     default:
-      return JSON.stringify(value)
+      return doubleQuoted(value)
   }
 }
 

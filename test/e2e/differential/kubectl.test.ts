@@ -7,6 +7,9 @@
 import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
 import {KubectlOracle} from '../../support/kubectl-oracle.js'
 import {checkBatch, differences, ourReading} from './compare.js'
+import {parseManifest} from '../../../src/core/manifest/parse.js'
+import {locateImages} from '../../../src/core/manifest/locate.js'
+import {rewriteImages} from '../../../src/core/manifest/rewrite.js'
 
 let oracle: KubectlOracle
 beforeAll(async () => {
@@ -110,6 +113,26 @@ describe('lists kubectl fails on are refused', () => {
     expect(kubectl.stderr).toMatch(/is not a list/)
     expect(kubectl.images).toEqual([])
     expect(ourReading(text).refused).toMatch(/a list inside a list/)
+  })
+})
+
+describe('values the rewriter escapes: kubectl reads each escape as the character safe-deploy wrote', () => {
+  it('U+0085, U+2028, U+2029, U+FEFF, DEL and a C1 control, written as \\u escapes in each scalar style', async () => {
+    // Raw in the text, the first three are line breaks to kubectl (refused above); escaped, both read one string.
+    const odd = ['\u0085', '\u2028', '\u2029', '\uFEFF', '\u007F', '\u009F']
+    const texts: string[] = []
+    const values: string[] = []
+    for (const style of ['plain:1', "'single:1'", '"double:1"'])
+      for (const ch of odd) {
+        const m = parseManifest(dep(style, `w${texts.length}`), 'input.yaml')
+        const [site] = locateImages(m)
+        values.push(`a${ch}b:1`)
+        texts.push(rewriteImages(m, [{site: site!, value: values.at(-1)!}]))
+      }
+    for (const t of texts) expect(ourReading(t).refused).toBeUndefined()
+    const kubectl = await oracle.read(texts.join('---\n'))
+    expect(kubectl.status).toBe(0)
+    expect(kubectl.images).toEqual(values)
   })
 })
 

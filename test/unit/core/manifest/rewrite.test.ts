@@ -77,6 +77,22 @@ describe('rewriteImages keeps the scalar style and every other byte', () => {
     expect(locateImages(parseManifest(out, 'q.yaml')).map((s) => s.image)).toEqual(["it's", 'say "hi"\\'])
   })
 
+  it('characters YAML reads as line breaks or forbids unescaped are written as \\u escapes, so the output is read again (fuzz seed 645058353)', () => {
+    // `"a\Pb"` is U+2029 written as an escape; written back raw, the text would be refused as a reading hazard.
+    const odd = ['\u2029', '\u2028', '\u0085', '\uFEFF', '\u007F', '\u009F', '\uFFFE']
+    for (const style of ['"x"', "'x'", 'x']) {
+      const m = parseManifest(pod(style), 'q.yaml')
+      const [site] = locateImages(m)
+      for (const ch of odd) {
+        const value = `a${ch}b`
+        const out = rewriteImages(m, [{site: site!, value}])
+        const hex = ch.charCodeAt(0).toString(16).padStart(4, '0')
+        expect(out).toContain(`image: "a\\u${hex}b"`)
+        expect(locateImages(parseManifest(out, 'q.yaml')).map((s) => s.image)).toEqual([value])
+      }
+    }
+  })
+
   it('a plain value that YAML would not read as the same string is double-quoted', () => {
     const m = parseManifest(pod('a') + '---\n' + pod('b') + '---\n' + pod('c'), 'p.yaml')
     const sites = locateImages(m)
