@@ -15,6 +15,8 @@ import {saveFigures} from '../e2e/reliability/helpers.js'
 export const RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 2000) || 2000)
 /** Per-test jest timeout: generous, since `npm run fuzz` runs ~67,000 inputs per property. */
 export const FUZZ_TIMEOUT_MS = 3_600_000
+/** How long a failure found by a property is shrunk before it is reported. */
+const SHRINK_MS = 60_000
 export const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED)
 
 /** Cheap properties run more inputs (weights sum to 29.1 over the 16 properties). */
@@ -47,9 +49,17 @@ export function makeTally(suite: string): {
     run(property, arb, predicate, weight) {
       const runs = Math.max(1, Math.round(RUNS * (weight ?? WEIGHTS[property] ?? 1)))
       const t0 = Date.now()
-      const details = fc.check(fc.property(arb, predicate), {numRuns: runs, seed: SEED})
+      // Without shrinking first: shrinking a failure of a large generated stream once ran for over ten minutes
+      // (seed 645058353), so a failing CI run sat in this suite until its hour-long timeout instead of saying why.
+      const details = fc.check(fc.property(arb, predicate), {numRuns: runs, seed: SEED, endOnFailure: true})
       tally.push({property, runs: details.numRuns, ms: Date.now() - t0})
-      if (details.failed) throw new Error(`${property}: ${fc.defaultReportMessage(details) ?? 'failed'} (replay: FUZZ_SEED=${SEED})`)
+      if (!details.failed) return
+      // Then shrink that failure (replayed from its path) for at most SHRINK_MS; past it, the smallest found so far.
+      const path = details.counterexamplePath
+      const shrunk = fc.check(fc.property(arb, predicate), {seed: SEED, ...(path === null ? {} : {path}), interruptAfterTimeLimit: SHRINK_MS})
+      const report = shrunk.failed ? shrunk : details
+      const note = shrunk.interrupted ? ` (shrinking stopped after ${SHRINK_MS / 1000} s)` : ''
+      throw new Error(`${property}: input ${details.numRuns} of ${runs} failed. ${fc.defaultReportMessage(report) ?? ''}${note} (replay: FUZZ_SEED=${SEED})`)
     },
     report() {
       const total = tally.reduce((n, t) => n + t.runs, 0)
