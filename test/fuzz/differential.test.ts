@@ -196,7 +196,7 @@ it(
     for (let start = 0; start < samples.length; start += BATCH) {
       const texts = samples.slice(start, start + BATCH).map((s, i) => render(s, `g${start + i}-`))
       // Refused inputs need no comparison; a sample of each batch goes through kubectl to count the
-      // real holes among them (a failing file stops kubectl's whole run, so each costs a bisection).
+      // real holes among them (each file kubectl cannot parse costs a run of its own, viewsOf).
       const r = await checkBatch(oracle, texts, (i) => `g${start + i}-`, {refusedSample: 40})
       sum.inputs += r.inputs
       sum.refused += r.refused

@@ -77,18 +77,33 @@ export interface BatchResult {
 
 /**
  * kubectl's view of each text, in as few kubectl runs as possible: the texts go to kubectl as one
- * directory; a file kubectl cannot parse stops the whole run (it prints nothing), so a failed run
- * is split in halves until each failing file stands alone. Images are attributed by prefix.
+ * directory. A file kubectl cannot parse makes it print nothing at all, but it names every such file
+ * (`error parsing FILE: …`), so those are run alone and the others together again. A failed run that
+ * names no file is split in halves until each failing file stands alone. Images are attributed by
+ * prefix (`prefixOf(i)` for `texts[i]`).
  */
-export async function viewsOf(oracle: KubectlOracle, texts: readonly string[], prefixOf: (i: number) => string, offset = 0): Promise<KubectlView[]> {
+export async function viewsOf(oracle: KubectlOracle, texts: readonly string[], prefixOf: (i: number) => string): Promise<KubectlView[]> {
   if (texts.length === 0) return []
   if (texts.length === 1) return [await oracle.read(texts[0] as string)]
   const run = await oracle.readMany(texts)
   if (run.status === 0) {
-    return texts.map((_t, i) => ({status: 0, stderr: '', objects: [], images: run.images.filter((im) => im.startsWith(prefixOf(offset + i)))}))
+    return texts.map((_t, i) => ({status: 0, stderr: '', objects: [], images: run.images.filter((im) => im.startsWith(prefixOf(i)))}))
   }
-  const mid = Math.ceil(texts.length / 2)
-  return [...(await viewsOf(oracle, texts.slice(0, mid), prefixOf, offset)), ...(await viewsOf(oracle, texts.slice(mid), prefixOf, offset + mid))]
+  const unparsed = new Set(run.files.flatMap((f, i) => (run.stderr.includes(`error parsing ${f}:`) ? [i] : [])))
+  // Each part is a list of indexes into texts; a part is viewed on its own, then the views go back in place.
+  const all = texts.map((_t, i) => i)
+  const mid = Math.ceil(all.length / 2)
+  const parts: number[][] = unparsed.size === 0 ? [all.slice(0, mid), all.slice(mid)] : [...[...unparsed].map((i) => [i]), all.filter((i) => !unparsed.has(i))]
+  const views: KubectlView[] = []
+  for (const part of parts) {
+    const partViews = await viewsOf(
+      oracle,
+      part.map((i) => texts[i] as string),
+      (k) => prefixOf(part[k] as number),
+    )
+    part.forEach((i, k) => (views[i] = partViews[k] as KubectlView))
+  }
+  return views
 }
 
 /**
