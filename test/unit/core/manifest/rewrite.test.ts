@@ -93,6 +93,13 @@ describe('rewriteImages keeps the scalar style and every other byte', () => {
     }
   })
 
+  it('an empty tagged plain value before a comment is refused before any rewrite could glue a value onto the comment', () => {
+    // docs/RELIABILITY.md, fuzz findings: its range is empty, just before `# comment`; kubectl reads it as null.
+    for (const v of ['!!str   # comment', '!!str # comment', '!!str']) {
+      expect(() => locateImages(parseManifest(pod(v), 'e.yaml'))).toThrowWithCode('INVALID_INPUT', /reads the unquoted value "" as null/)
+    }
+  })
+
   it('a plain value that YAML would not read as the same string is double-quoted', () => {
     const m = parseManifest(pod('a') + '---\n' + pod('b') + '---\n' + pod('c'), 'p.yaml')
     const sites = locateImages(m)
