@@ -4,9 +4,9 @@
  * then that safe-deploy refuses the input, or that everything kubectl would send — as written,
  * pinned, and as `apply` sends it — is exactly what safe-deploy located.
  */
-import {afterAll, beforeAll, describe, expect, it} from '@jest/globals'
+import {afterAll, beforeAll, describe, expect, it, jest} from '@jest/globals'
 import {KubectlOracle} from '../../support/kubectl-oracle.js'
-import {checkBatch, differences, ourReading} from './compare.js'
+import {checkBatch, differences, ourReading, viewsOf} from './compare.js'
 import {parseManifest} from '../../../src/core/manifest/parse.js'
 import {locateImages} from '../../../src/core/manifest/locate.js'
 import {rewriteImages} from '../../../src/core/manifest/rewrite.js'
@@ -133,6 +133,35 @@ describe('values the rewriter escapes: kubectl reads each escape as the characte
     const kubectl = await oracle.read(texts.join('---\n'))
     expect(kubectl.status).toBe(0)
     expect(kubectl.images).toEqual(values)
+  })
+})
+
+describe('files kubectl cannot parse, in a batch', () => {
+  it('kubectl names each in stderr: each is run alone, the others together again, and every view is the one-by-one view', async () => {
+    const texts = [
+      dep('n0-a:1'),
+      dep('n1-good:1') + '--- junk\n' + dep('n1-evil:1', 'web2'),
+      dep('n2-a:1'),
+      dep('n3-a:1').replace('{matchLabels: {app: web}}', '{matchLabels: {app: web}'),
+      dep('n4-a:1'),
+    ]
+    const many = jest.spyOn(oracle, 'readMany')
+    const one = jest.spyOn(oracle, 'read')
+    try {
+      const views = await viewsOf(oracle, texts, (i) => `n${i}-`)
+      // The whole batch (fails, names files 1 and 3), files 1 and 3 alone, then 0, 2 and 4 together.
+      expect(many.mock.calls.map(([t]) => t.length)).toEqual([5, 3])
+      expect(one.mock.calls.map(([t]) => texts.indexOf(t as string))).toEqual([1, 3])
+      one.mockRestore()
+      for (const [i, text] of texts.entries()) {
+        const alone = await oracle.read(text)
+        expect({i, ok: views[i]?.status === 0, images: views[i]?.images}).toEqual({i, ok: alone.status === 0, images: alone.images})
+      }
+      expect(views.map((v) => v.status === 0)).toEqual([true, false, true, false, true])
+    } finally {
+      many.mockRestore()
+      one.mockRestore()
+    }
   })
 })
 
