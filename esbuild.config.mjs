@@ -7,6 +7,7 @@
 import {build} from 'esbuild'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
+import {createRequire} from 'node:module'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 const pkg = JSON.parse(readFileSync(root + 'package.json', 'utf8'))
@@ -24,27 +25,39 @@ const outdir = root + 'dist/bundle'
 // CommonJS packages that @oclif/core require()s when its modules load but calls only later, on paths a run
 // rarely takes: tinyglobby (with fdir and picomatch) finds command files by pattern, which the explicit command
 // strategy never does; semver serves oclif's own engine check, which bin/run.js has already made (and which,
-// bundled, stops before calling it: it looks for oclif's package.json beside a __dirname an ES module lacks).
+// bundled, stops before calling it: it looks for oclif's package.json beside a __dirname an ES module lacks);
+// minimatch matches plugin names that are patterns, which ours are not (the plugin-loader patch below); ejs renders
+// help text that holds a template (an example's `<%= config.bin %>`), and cli-spinners (48 KB of JSON) draws
+// oclif's spinner, which safe-deploy does not use.
 // Each require() of them from the bundle returns a stand-in that loads the real package on the first property
-// read, so a start that never calls them never evaluates them.
-const LAZY = /^(tinyglobby|semver)$/
+// read, so a start that never calls them never evaluates them. oclif reads `__esModule` of each at once
+// (TypeScript's __importDefault); the stand-in answers it as the real package does, read here at build time.
+const LAZY = /^(tinyglobby|semver|minimatch|ejs|cli-spinners)$/
+const requireHere = createRequire(import.meta.url)
 const lazyRequire = {
   name: 'lazy-require',
   setup(b) {
     b.onResolve({filter: LAZY}, (args) =>
       args.kind === 'require-call' && args.namespace !== 'lazy' ? {path: args.path, namespace: 'lazy', pluginData: args.resolveDir} : undefined,
     )
-    b.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => ({
-      contents:
-        `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))\n` +
-        'module.exports = new Proxy({}, {get: (_, key) => load()[key], has: (_, key) => key in load()})\n',
-      resolveDir: args.pluginData,
-      loader: 'js',
-    }))
+    b.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => {
+      const esModule = requireHere(requireHere.resolve(args.path, {paths: [args.pluginData]})).__esModule
+      return {
+        contents:
+          `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))\n` +
+          `module.exports = new Proxy({}, {get: (_, key) => (key === '__esModule' ? ${JSON.stringify(esModule)} : load()[key]), has: (_, key) => key in load()})\n`,
+        resolveDir: args.pluginData,
+        loader: 'js',
+      }
+    })
   },
 }
-// Two lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
+// Three lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
 // found exactly once, or the build stops: an oclif update is then looked at, not silently left slow.
+// - lib/config/plugin-loader.js matches every dependency against every entry of oclif.plugins with minimatch, which
+//   compiles a pattern for each pair: about 4 ms of every start, for two plugins named in full. An entry that is a
+//   valid npm package name holds no glob syntax (npm names have no * ? [ ] { } ( ) ! +), so it is compared as it is
+//   and only other entries go to minimatch; test/unit/cli/plugin-match.test.ts checks that both find the same plugins.
 // - lib/config/plugin.js sorts each plugin's command ids with String#localeCompare as the plugin loads. The first
 //   localeCompare of a process builds ICU's collator, about 12 ms here (a tenth of `--help`), and nothing else on a
 //   normal start needs it. The ordinal comparison is the one oclif's help sorts commands with (util's compare);
@@ -52,7 +65,13 @@ const lazyRequire = {
 // - lib/help/util.js renders every help string (each flag's description, each summary) as an EJS template, which
 //   compiles a function per string: about 7 ms of `pin --help`. A string with no EJS delimiter renders as itself
 //   (test/unit/cli/help-render.test.ts checks it for every string of every command), so only the others go to EJS.
+const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
 const OCLIF_PATCHES = [
+  {
+    file: 'lib/config/plugin-loader.js',
+    from: 'return Object.keys(dependencies).filter((p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w)));',
+    to: `return Object.keys(dependencies).filter((p) => patterns.some((w) => (${NPM_NAME}.test(w) ? p === w : (0, minimatch_1.minimatch)(p, w))));`,
+  },
   {
     file: 'lib/config/plugin.js',
     from: '.sort((a, b) => a.id.localeCompare(b.id));',

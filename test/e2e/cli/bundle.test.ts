@@ -73,13 +73,15 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(readFileSync(join(ROOT, chunk)).length).toBeLessThan(10_000_000)
   })
 
-  it("oclif's two patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no ICU collator, no EJS for plain help text", () => {
+  it("oclif's three patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no minimatch for plugin names, no ICU collator, no EJS for plain help text", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     const meta = readBundleMeta(ROOT)
     const code = Object.keys(meta.outputs)
       .filter((f) => f.endsWith('.js'))
       .map((f) => readFileSync(join(ROOT, f), 'utf8'))
       .join('\n')
+    expect(code).toMatch(/patterns\.some\(\(w\) => \/\^\(\?:@\[a-z0-9-~\][^\n]*\.test\(w\) \? p === w : \(0, minimatch_1\.minimatch\)\(p, w\)\)/)
+    expect(code).not.toContain('patterns.some((w) => (0, minimatch_1.minimatch)(p, w))')
     expect(code).toContain('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')
     expect(code).not.toContain('a.id.localeCompare(b.id)')
     expect(code).toContain(`return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t;`)
