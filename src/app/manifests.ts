@@ -5,7 +5,7 @@
  */
 import {SafeDeployError, aggregateErrors} from '../core/errors.js'
 import {rewriteText} from '../core/manifest/rewrite.js'
-import {rewrittenMustMatch} from '../core/manifest/objects.js'
+import {rewrittenStretchesMustMatch} from '../core/manifest/objects.js'
 import {scanFiles, scanFilesStreaming} from '../core/manifest/scan-files.js'
 import {noObjectsProblem} from '../core/manifest/whole-input.js'
 import {pinSites, type PinResult} from '../core/pin.js'
@@ -128,7 +128,22 @@ export function readBackPinned(run: PinRun): void {
     list.push({site: s.site, image: s.pinned})
     evaluated.set(s.site.file, list)
   }
-  for (const o of run.outputs) {
-    if (o.changed) rewrittenMustMatch(o.text, o.file, evaluated.get(o.file) ?? [], run.rules)
+  const located = new Map<string, ImageSite[]>()
+  for (const s of run.sites) {
+    const list = located.get(s.file) ?? []
+    list.push(s)
+    located.set(s.file, list)
+  }
+  for (const [i, o] of run.outputs.entries()) {
+    if (!o.changed) continue
+    // Only the stretches the rewrite changed are parsed again (a CRD-heavy install.yaml is not read twice whole).
+    rewrittenStretchesMustMatch({
+      file: o.file,
+      original: (run.files[i] as InputText).text,
+      located: located.get(o.file) ?? [],
+      rewritten: o.text,
+      evaluated: evaluated.get(o.file) ?? [],
+      rules: run.rules,
+    })
   }
 }

@@ -8,7 +8,8 @@ import fc from 'fast-check'
 import {SafeDeployError} from '../../src/core/errors.js'
 import {parseManifest} from '../../src/core/manifest/parse.js'
 import {locateImages} from '../../src/core/manifest/locate.js'
-import {isPlainSafe, rewriteImages} from '../../src/core/manifest/rewrite.js'
+import {isPlainSafe, rewriteImages, rewriteText} from '../../src/core/manifest/rewrite.js'
+import {readBackStretches, rewrittenMustMatch, rewrittenStretchesMustMatch} from '../../src/core/manifest/objects.js'
 import {parseWritten} from '../../src/core/reference/index.js'
 import type {ImageSite} from '../../src/core/manifest/types.js'
 import {FUZZ_TIMEOUT_MS, makeTally} from './runner.js'
@@ -153,6 +154,54 @@ function identity(text: string): void {
   }
 }
 
+/** ok, or the message of the SafeDeployError thrown; any other exception fails. */
+function verdict(f: () => void): string {
+  try {
+    f()
+    return 'ok'
+  } catch (e) {
+    if (e instanceof SafeDeployError) return e.message
+    throw e
+  }
+}
+
+/**
+ * pin's read-back by stretches (rewrittenStretchesMustMatch, src/core/manifest/objects.ts) against the whole
+ * read-back: the same verdict and message for a stream with some of its references pinned (`mask` picks which),
+ * and for what a bug upstream could hand it: the evaluated list with one site left out, or one value changed.
+ * Stretches of about 64 characters, so that these small streams are cut into several.
+ */
+/** Streams pinned, and those the read-back by stretches settled without the whole read-back (it must, often). */
+const stretches = {pinned: 0, settled: 0}
+function stretchesAgree([text, mask]: [string, number]): void {
+  const r = load(text)
+  if (!r) return
+  const located = r.sites
+  const evaluated = located.map((site, i) => ({
+    site,
+    image: isReference(site.image) && (mask >> i % 30) & 1 ? `registry.example/app${i}@sha256:${String(i).padStart(64, '0')}` : site.image,
+  }))
+  let rewritten: string
+  try {
+    rewritten = rewriteText(
+      text,
+      evaluated.filter((e) => e.image !== e.site.image).map((e) => ({site: e.site, value: e.image})),
+    )
+  } catch (e) {
+    if (e instanceof SafeDeployError && e.code !== 'INTERNAL') return // e.g. a block scalar that cannot hold the value
+    throw e
+  }
+  if (readBackStretches({file: 'fuzz.yaml', original: text, located, rewritten, evaluated, partChars: 64}) !== undefined) stretches.settled++
+  stretches.pinned++
+  const k = evaluated.length === 0 ? -1 : mask % evaluated.length
+  const variants = [evaluated, evaluated.filter((_, i) => i !== k), evaluated.map((e, i) => (i === k ? {...e, image: e.image + 'x'} : e))]
+  for (const ev of variants) {
+    const whole = verdict(() => rewrittenMustMatch(rewritten, 'fuzz.yaml', ev))
+    const byStretches = verdict(() => rewrittenStretchesMustMatch({file: 'fuzz.yaml', original: text, located, rewritten, evaluated: ev, partChars: 64}))
+    expect(byStretches).toBe(whole)
+  }
+}
+
 describe('manifest locator', () => {
   it(
     'arbitrary YAML-ish text: only SafeDeployError',
@@ -175,6 +224,8 @@ describe('manifest locator', () => {
       tally.run('yaml.stringify(k8s objects)', objects, (t) => {
         identity(t)
       })
+      tally.run('read-back by stretches = whole read-back', fc.tuple(stream, fc.nat()), stretchesAgree)
+      expect(stretches.settled).toBeGreaterThan(stretches.pinned / 4)
     },
     FUZZ_TIMEOUT_MS,
   )

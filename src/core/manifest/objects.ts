@@ -9,8 +9,10 @@
  */
 import {SafeDeployError, formatLocation} from '../errors.js'
 import {nodeHazards} from './kubectl-reading.js'
-import {MAX_ALIAS_COUNT, parseManifest} from './parse.js'
-import {scanOutcome} from './scan.js'
+import {MAX_ALIAS_COUNT, fileTraits, parseManifest} from './parse.js'
+import {rewriteText} from './rewrite.js'
+import {countLines, scanOutcome, scanPart} from './scan.js'
+import {planParts, STREAM_PART_CHARS} from './scan-files.js'
 import type {CustomImageRule, ImageSite} from './types.js'
 
 export interface ManifestObject {
@@ -146,14 +148,134 @@ function readBackFailed(what: string, error: SafeDeployError): SafeDeployError {
  * value of the evaluated set, in the same document at the same path, and nothing more or less.
  */
 export function rewrittenMustMatch(text: string, file: string, evaluated: readonly EvaluatedImage[], rules: readonly CustomImageRule[] = []): void {
-  const key = (s: ImageSite, image: string): string => `document ${s.document + 1} ${s.pathString} ${image}`
+  const key = rewrittenKey
   const what = `the rewritten ${file === '-' ? '<stdin>' : file}`
   const outcome = scanOutcome(text, file, rules)
   if (!outcome.ok) throw readBackFailed(what, outcome.error)
   mustMatch(outcome.sites, what, evaluated, key)
 }
 
-function mustMatch(found: readonly ImageSite[], what: string, evaluated: readonly EvaluatedImage[], key: (s: ImageSite, image: string) => string): void {
+/** A rewritten file's image field: its document, path and value (offsets and lines move with the rewrite). */
+const rewrittenKey = (s: ImageSite, image: string): string => `document ${s.document + 1} ${s.pathString} ${image}`
+
+/** A pinned file as rewrittenStretchesMustMatch reads it back. */
+export interface RewrittenFile {
+  file: string
+  /** The text as read, in which `located` were found and evaluated. */
+  original: string
+  /** Every image site located in `original` (the first reading). */
+  located: readonly ImageSite[]
+  /** `original` with the pinned values written in. */
+  rewritten: string
+  /** What was evaluated for this file: each located site and the value it must now hold. */
+  evaluated: readonly EvaluatedImage[]
+  rules?: readonly CustomImageRule[]
+  /** About this many characters per stretch (default: the streaming scan's part size). */
+  partChars?: number
+}
+
+/**
+ * rewrittenMustMatch for a pinned file, reading back only the stretches that the rewrite changed. The file is cut
+ * at document markers as the streaming scan cuts it (planParts); each stretch is rewritten on its own, and the
+ * stretches must join into exactly the rewritten text. A stretch without a replacement is byte for byte the text
+ * that was located, at the same document index, so reading it again gives the sites located there; those must be
+ * exactly the evaluated ones, unchanged. Only the changed stretches are read again, each as the streaming scan reads
+ * a part (its documents parsed on their own; the parser must end the stretch at a document boundary), and must hold
+ * exactly the evaluated values. A large input whose images sit in a few documents (a CRD-heavy install.yaml) is then
+ * not parsed whole a second time. Whatever this cannot settle (directives or `...` markers, a single stretch, a
+ * stretch read differently, any problem or difference) goes to the whole read-back, which gives the verdict.
+ */
+export function rewrittenStretchesMustMatch(f: RewrittenFile): void {
+  if (readBackStretches(f) === undefined) rewrittenMustMatch(f.rewritten, f.file, f.evaluated, f.rules ?? [])
+}
+
+/**
+ * The read-back by stretches: how many stretches were read again (of how many) when it settles that the rewritten
+ * file holds exactly what was evaluated; undefined when it cannot tell (the whole read-back decides then).
+ */
+export function readBackStretches(f: RewrittenFile): {read: number; of: number} | undefined {
+  const {file, original, rewritten} = f
+  const rules = f.rules ?? []
+  const traits = fileTraits(rewritten)
+  const before = fileTraits(original)
+  if ((Object.keys(traits) as Array<keyof typeof traits>).some((k) => traits[k] !== before[k])) return undefined
+  const partChars = Math.max(1, f.partChars ?? STREAM_PART_CHARS)
+  const plan = planParts(original, Math.ceil(original.length / partChars), partChars)
+  if (plan.length < 2) return undefined
+  const located: ImageSite[][] = plan.map(() => [])
+  const evaluated: EvaluatedImage[][] = plan.map(() => [])
+  for (const site of f.located) {
+    const k = partHolding(plan, site)
+    if (site.file !== file || k < 0) return undefined
+    ;(located[k] as ImageSite[]).push(site)
+  }
+  for (const e of f.evaluated) {
+    const k = partHolding(plan, e.site)
+    if (e.site.file !== file || k < 0) return undefined
+    ;(evaluated[k] as EvaluatedImage[]).push(e)
+  }
+  let offset = 0
+  let line = 1
+  let read = 0
+  for (const [k, p] of plan.entries()) {
+    const entries = evaluated[k] as EvaluatedImage[]
+    const source = original.slice(p.start, p.end)
+    const reps = entries
+      .filter((e) => e.image !== e.site.image)
+      .map((e) => ({value: e.image, site: {...e.site, valueRange: [e.site.valueRange[0] - p.start, e.site.valueRange[1] - p.start] as const}}))
+    let text = source
+    if (reps.length > 0) {
+      try {
+        text = rewriteText(source, reps)
+      } catch {
+        return undefined
+      }
+    }
+    if (rewritten.slice(offset, offset + text.length) !== text) return undefined
+    // Unchanged: what this stretch holds is what was located in it.
+    let found: readonly ImageSite[] = located[k] as ImageSite[]
+    if (reps.length > 0) {
+      const last = k === plan.length - 1
+      const part = scanPart(text, file, rules, {offset, line, document: p.document}, traits, {last})
+      if (part.fallback || part.problems.length > 0 || part.locateError !== undefined) return undefined
+      if (!last && part.documents !== (plan[k + 1] as {document: number}).document - p.document) return undefined
+      found = part.sites
+      read++
+    }
+    if (differences(found, entries, rewrittenKey) !== undefined) return undefined
+    offset += text.length
+    line += countLines(text, 0, text.length)
+  }
+  return offset === rewritten.length ? {read, of: plan.length} : undefined
+}
+
+/** The index of the part that holds the site's whole value, or -1. */
+function partHolding(parts: ReadonlyArray<{start: number; end: number}>, site: ImageSite): number {
+  const [start, end] = site.valueRange
+  const k = partAt(parts, start)
+  return k >= 0 && end <= (parts[k] as {end: number}).end ? k : -1
+}
+
+/** The index of the part holding offset `at` (parts are contiguous and in order), or -1. */
+function partAt(parts: ReadonlyArray<{start: number; end: number}>, at: number): number {
+  let lo = 0
+  let hi = parts.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const p = parts[mid] as {start: number; end: number}
+    if (at < p.start) hi = mid - 1
+    else if (at >= p.end) lo = mid + 1
+    else return mid
+  }
+  return -1
+}
+
+/** What differs between the sites found and the evaluated images, by key; undefined when nothing does. */
+function differences(
+  found: readonly ImageSite[],
+  evaluated: readonly EvaluatedImage[],
+  key: (s: ImageSite, image: string) => string,
+): {extra: string[]; missing: string[]} | undefined {
   const counts = new Map<string, number>()
   for (const e of evaluated) {
     const k = key(e.site, e.image)
@@ -167,7 +289,13 @@ function mustMatch(found: readonly ImageSite[], what: string, evaluated: readonl
     else counts.set(k, n - 1)
   }
   const missing = [...counts].flatMap(([k, n]) => Array.from({length: n}, () => k))
-  if (missing.length === 0 && extra.length === 0) return
+  return missing.length === 0 && extra.length === 0 ? undefined : {extra, missing}
+}
+
+function mustMatch(found: readonly ImageSite[], what: string, evaluated: readonly EvaluatedImage[], key: (s: ImageSite, image: string) => string): void {
+  const diff = differences(found, evaluated, key)
+  if (diff === undefined) return
+  const {extra, missing} = diff
   const detail = [
     ...extra.slice(0, 3).map((k) => `found ${k}, which was not evaluated`),
     ...missing.slice(0, 3).map((k) => `evaluated ${k}, which is not there`),
