@@ -7,7 +7,8 @@
  *   5. pre-flight 200 images each with a legacy cosign signature and a Sigstore bundle (fallback tag) vs pin of the
  *      same 200: wall time and registry requests per image (counted by a pass-through proxy)
  * Then, in its own file (far-registry.ts): pin 1,000 tags from a TLS registry 40 ms away (delaying proxy) vs
- * the ideal 16-concurrent time and curl over HTTP/1.1 and HTTP/2.
+ * the ideal 16-concurrent time and curl over HTTP/1.1 and HTTP/2; and (large-install.ts) pin Argo CD's install.yaml
+ * from a lock file beside one yaml parse of it.
  * Everything runs against 127.0.0.1 (a real docker-registry started here). BENCH_RUNS sets the repeat count.
  * The start-up rows (--help, pin and preflight without network, beside kubectl) are test/bench/startup.ts.
  */
@@ -28,6 +29,7 @@ import {RegistrySignatureWriter} from '../../src/adapters/registry/signature-wri
 import {startFaultProxy} from '../support/fault-proxy.js'
 import {bundleFor, legacySignatureLayer, testKey} from '../support/sigstore.js'
 import {benchFarRegistry} from './far-registry.js'
+import {benchLargeInstall} from './large-install.js'
 
 const ROOT = resolve(process.argv[2] ?? '.')
 const BIN = join(ROOT, 'bin/run.js')
@@ -303,6 +305,8 @@ async function main(): Promise<void> {
   }
   // ---- far-away registry (test/bench/far-registry.ts) ----
   await benchFarRegistry(ROOT)
+  // ---- a large install.yaml with few images (test/bench/large-install.ts) ----
+  await benchLargeInstall(ROOT)
 }
 
 main().catch((err: unknown) => {
