@@ -52,8 +52,13 @@ const lazyRequire = {
     })
   },
 }
-// Three lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
+// Four lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
 // found exactly once, or the build stops: an oclif update is then looked at, not silently left slow.
+// - lib/util/os.js names the platform `wsl` under Windows' Linux subsystem, by importing wsl-utils and is-wsl (their
+//   own chunk, with node:child_process, node:util and node:fs/promises as ES modules, and reads of /proc): 3–5 ms of
+//   every start here. Only oclif's user agent (`safe-deploy --version --debug`) shows it, and bin/run.js's --version
+//   already prints process.platform there (`linux-x64` under WSL too); the bundle takes process.platform throughout.
+//   test/e2e/cli/bundle.test.ts checks that --help and pin load no module of that chunk.
 // - lib/config/plugin-loader.js matches every dependency against every entry of oclif.plugins with minimatch, which
 //   compiles a pattern for each pair: about 4 ms of every start, for two plugins named in full. An entry that is a
 //   valid npm package name holds no glob syntax (npm names have no * ? [ ] { } ( ) ! +), so it is compared as it is
@@ -67,6 +72,11 @@ const lazyRequire = {
 //   (test/unit/cli/help-render.test.ts checks it for every string of every command), so only the others go to EJS.
 const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
 const OCLIF_PATCHES = [
+  {
+    file: 'lib/util/os.js',
+    from: "return (await import('wsl-utils')).isWsl ? 'wsl' : (0, node_os_1.platform)();",
+    to: 'return (0, node_os_1.platform)();',
+  },
   {
     file: 'lib/config/plugin-loader.js',
     from: 'return Object.keys(dependencies).filter((p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w)));',

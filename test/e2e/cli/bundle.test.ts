@@ -73,7 +73,7 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(readFileSync(join(ROOT, chunk)).length).toBeLessThan(10_000_000)
   })
 
-  it("oclif's three patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no minimatch for plugin names, no ICU collator, no EJS for plain help text", () => {
+  it("oclif's four patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     const meta = readBundleMeta(ROOT)
     const code = Object.keys(meta.outputs)
@@ -82,6 +82,8 @@ describe('the bundled CLI loads only what the command runs', () => {
       .join('\n')
     expect(code).toMatch(/patterns\.some\(\(w\) => \/\^\(\?:@\[a-z0-9-~\][^\n]*\.test\(w\) \? p === w : \(0, minimatch_1\.minimatch\)\(p, w\)\)/)
     expect(code).not.toContain('patterns.some((w) => (0, minimatch_1.minimatch)(p, w))')
+    expect(code).not.toMatch(/isWsl \? "wsl" : \(0, node_os_1\.platform\)\(\)/)
+    expect(code).toMatch(/async function getPlatform\(\) \{\s*return \(0, node_os_1\.platform\)\(\);/)
     expect(code).toContain('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')
     expect(code).not.toContain('a.id.localeCompare(b.id)')
     expect(code).toContain(`return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t;`)
@@ -99,5 +101,11 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(r.modules.length).toBeGreaterThan(0)
     expect(r.modules.map(packageOf).filter(Boolean)).toEqual([])
     expect(r.modules.filter((u) => u.includes('/dist/') && !u.includes('/dist/bundle/'))).toEqual([])
+    // oclif's WSL probe (wsl-utils, is-wsl) is its own chunk, which the patched getPlatform no longer imports.
+    if (existsSync(META)) {
+      const wsl = chunksHolding(readBundleMeta(ROOT), 'is-wsl')
+      expect(wsl).toHaveLength(1)
+      expect(r.modules.filter((u) => wsl.some((c) => u.endsWith('/' + c)))).toEqual([])
+    }
   })
 })
