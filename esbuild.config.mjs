@@ -52,6 +52,35 @@ const lazyRequire = {
     })
   },
 }
+// node:crypto as src/ imports it, taken on first use: importing a builtin as an ES module loads it and builds its
+// module namespace when the chunk loads, and node:crypto brings its key, cipher and WebCrypto modules along: about 3
+// ms of `pin -f`, which hashes and verifies nothing. Each import from src/ resolves to a module whose exports call the
+// builtin's function through process.getBuiltinModule, as src/adapters/registry/transport.ts takes node:http. Only the
+// names listed are exported: importing another name from src/ stops the build here, to be looked at (a class could
+// not be wrapped like this, for `new` and instanceof). (node:child_process is not worth it: oclif requires it as it
+// loads.) test/e2e/cli/bundle.test.ts checks that `pin -f` and `--help` do not load node:crypto.
+const LAZY_BUILTINS = {
+  'node:crypto': {functions: ['createHash', 'createPrivateKey', 'createPublicKey', 'randomBytes', 'randomUUID', 'sign', 'verify'], objects: ['constants']},
+}
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({filter: /^node:crypto$/}, (args) =>
+      args.kind === 'import-statement' && args.importer.startsWith(root + 'src') ? {path: args.path, namespace: 'lazy-builtin'} : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, (args) => {
+      const {functions, objects} = LAZY_BUILTINS[args.path]
+      const real = `process.getBuiltinModule(${JSON.stringify(args.path)})`
+      return {
+        contents: [
+          ...functions.map((f) => `export const ${f} = (...args) => ${real}.${f}(...args)`),
+          ...objects.map((o) => `export const ${o} = new Proxy({}, {get: (_, key) => ${real}.${o}[key], has: (_, key) => key in ${real}.${o}})`),
+        ].join('\n'),
+        loader: 'js',
+      }
+    })
+  },
+}
 // Four lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
 // found exactly once, or the build stops: an oclif update is then looked at, not silently left slow.
 // - lib/util/os.js names the platform `wsl` under Windows' Linux subsystem, by importing wsl-utils and is-wsl (their
@@ -123,7 +152,7 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   external,
-  plugins: [lazyRequire, oclifPatches],
+  plugins: [lazyRequire, lazyBuiltins, oclifPatches],
   // @oclif/core is CommonJS: its require() calls need a require in each ES module chunk.
   banner: {js: "import {createRequire as __sdCreateRequire} from 'node:module'; const require = __sdCreateRequire(import.meta.url);"},
   sourcemap: true,
