@@ -12,7 +12,8 @@
  * Everything runs against 127.0.0.1 (a real docker-registry started here). BENCH_RUNS sets the repeat count.
  * The start-up rows (--help, pin and preflight without network, beside kubectl) are test/bench/startup.ts.
  */
-import {spawn, execFileSync} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
+import {median, series, timed} from './measure.js'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -36,61 +37,6 @@ const BIN = join(ROOT, 'bin/run.js')
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const ACCEPT =
   'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-
-interface Timed {
-  ms: number
-  code: number
-  stdout: string
-  stderr: string
-  /** user + sys CPU seconds of the command, and its peak RSS in MB, from /usr/bin/time. */
-  cpu: number
-  rssMb: number
-}
-
-/** Run a command under /usr/bin/time: wall time from here, CPU and peak RSS from time's last stderr line (removed). */
-async function timed(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Timed> {
-  const r = await spawned('/usr/bin/time', ['-f', 'BENCH %U %S %M', cmd, ...args], opts)
-  const at = r.stderr.lastIndexOf('BENCH ')
-  const m = /^BENCH ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr.slice(at))
-  if (at < 0 || !m) return {...r, cpu: NaN, rssMb: NaN}
-  return {...r, stderr: r.stderr.slice(0, at), cpu: Number(m[1]) + Number(m[2]), rssMb: Number(m[3]) / 1024}
-}
-
-function spawned(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Omit<Timed, 'cpu' | 'rssMb'>> {
-  return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint()
-    const child = spawn(cmd, args, {cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, CI: '1'}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    child.on('error', rej)
-    child.on('close', (code) => res({ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stdout, stderr}))
-  })
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-
-async function series(label: string, runs: number, fn: () => Promise<Timed>): Promise<number> {
-  await fn() // warm-up (page cache, registry caches)
-  const ms: number[] = []
-  const cpu: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const r = await fn()
-    if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.slice(0, 2000)}`)
-    ms.push(r.ms)
-    cpu.push(r.cpu)
-  }
-  const m = median(ms)
-  console.log(
-    `  ${label.padEnd(52)} median ${m.toFixed(0).padStart(6)} ms  min ${Math.min(...ms).toFixed(0)}  max ${Math.max(...ms).toFixed(0)}  CPU ${median(cpu).toFixed(2)} s  (runs: ${ms.map((x) => x.toFixed(0)).join(', ')})`,
-  )
-  return m
-}
 
 /** One run of the CLI: wall seconds, user+sys CPU seconds, peak RSS (MB). */
 async function measured(args: string[], cwd: string): Promise<{wall: number; cpu: number; rssMb: number; stderr: string}> {

@@ -6,54 +6,15 @@
  * (docs/kubectl-reading.md#the-second-look); before that it parsed the whole output a second time.
  * Median, min and max wall time of BENCH_RUNS (default 7) after a warm-up, median CPU-s and peak RSS.
  */
-import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {scanManifest} from '../../src/core/manifest/scan.js'
 import {parseWritten} from '../../src/core/reference/index.js'
+import {series, timed} from './measure.js'
 
 const INSTALL = 'corpus/argoproj__argo-cd__manifests__install.yaml'
-
-interface Run {
-  wall: number
-  cpu: number
-  rssMb: number
-}
-
-function timed(args: string[], cwd: string): Promise<Run> {
-  return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint()
-    const child = spawn('/usr/bin/time', ['-f', 'BENCH %U %S %M', process.execPath, ...args], {
-      cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {...process.env, CI: '1'},
-    })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', rej)
-    child.on('close', (code) => {
-      const m = /BENCH ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)
-      if (code !== 0 || !m) return rej(new Error(`${args.join(' ')} failed (exit ${code}): ${stderr.slice(0, 2000)}`))
-      res({wall: Number(process.hrtime.bigint() - t0) / 1e6, cpu: Number(m[1]) + Number(m[2]), rssMb: Number(m[3]) / 1024})
-    })
-  })
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-
-async function series(label: string, runs: number, fn: () => Promise<Run>): Promise<number> {
-  await fn()
-  const rs: Run[] = []
-  for (let i = 0; i < runs; i++) rs.push(await fn())
-  const ms = rs.map((r) => r.wall)
-  const m = median(ms)
-  console.log(
-    `  ${label.padEnd(52)} median ${m.toFixed(0).padStart(5)} ms  min ${Math.min(...ms).toFixed(0)}  max ${Math.max(...ms).toFixed(0)}  CPU ${median(rs.map((r) => r.cpu)).toFixed(2)} s  peak RSS ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)} MB`,
-  )
-  return m
-}
 
 export async function benchLargeInstall(root: string): Promise<void> {
   const runs = process.env['BENCH_RUNS'] === undefined ? 7 : Math.max(1, Number(process.env['BENCH_RUNS']))
@@ -73,11 +34,21 @@ export async function benchLargeInstall(root: string): Promise<void> {
       return `  - image: ${JSON.stringify(image)}\n    registry: ${r.domain}\n    repository: ${r.path}\n    digest: sha256:${String(i + 1).padStart(64, '0')}\n    resolvedAt: "2026-11-29T00:00:00Z"\n`
     })
     writeFileSync(join(work, 'lock.yaml'), `apiVersion: safe-deploy.dev/v1\nkind: ImageLock\nimages:\n${lock.join('')}`)
-    const pin = await series(`safe-deploy pin -f install.yaml --lock (${(text.length / 1e6).toFixed(1)} MB)`, runs, () =>
-      timed([join(root, 'bin/run.js'), 'pin', '-f', 'install.yaml', '--lock', 'lock.yaml'], work),
+    const pin = await series(
+      `safe-deploy pin -f install.yaml --lock (${(text.length / 1e6).toFixed(1)} MB)`,
+      runs,
+      () => timed(process.execPath, [join(root, 'bin/run.js'), 'pin', '-f', 'install.yaml', '--lock', 'lock.yaml'], {cwd: work}),
+      {rss: true},
     )
     const parse = `import {parseAllDocuments} from 'yaml'; import {readFileSync} from 'node:fs'; const d = parseAllDocuments(readFileSync(${JSON.stringify(join(work, 'install.yaml'))}, 'utf8')); if (!Array.isArray(d) || d.length < 2) process.exit(1)`
-    const floor = await series('node: yaml parseAllDocuments of the same file', runs, () => timed(['--input-type=module', '-e', parse], root))
+    const floor = await series(
+      'node: yaml parseAllDocuments of the same file',
+      runs,
+      () => timed(process.execPath, ['--input-type=module', '-e', parse], {cwd: root}),
+      {
+        rss: true,
+      },
+    )
     console.log(`  => pin ${(pin / floor).toFixed(2)}x one parse of the file (no goal: the figure shows the cost of a second reading)`)
   } finally {
     rmSync(work, {recursive: true, force: true})
