@@ -65,7 +65,7 @@ const LAZY_BUILTINS = {
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({filter: /^node:crypto$/}, (args) =>
+    b.onResolve({filter: new RegExp(`^(${Object.keys(LAZY_BUILTINS).join('|')})$`)}, (args) =>
       args.kind === 'import-statement' && args.importer.startsWith(root + 'src') ? {path: args.path, namespace: 'lazy-builtin'} : undefined,
     )
     b.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, (args) => {

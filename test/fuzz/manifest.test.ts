@@ -165,14 +165,15 @@ function verdict(f: () => void): string {
   }
 }
 
+/** Streams pinned, and those the read-back by stretches settled without the whole read-back (it must, often). */
+const stretches = {pinned: 0, settled: 0}
+
 /**
  * pin's read-back by stretches (rewrittenStretchesMustMatch, src/core/manifest/objects.ts) against the whole
  * read-back: the same verdict and message for a stream with some of its references pinned (`mask` picks which),
  * and for what a bug upstream could hand it: the evaluated list with one site left out, or one value changed.
  * Stretches of about 64 characters, so that these small streams are cut into several.
  */
-/** Streams pinned, and those the read-back by stretches settled without the whole read-back (it must, often). */
-const stretches = {pinned: 0, settled: 0}
 function stretchesAgree([text, mask]: [string, number]): void {
   const r = load(text)
   if (!r) return

@@ -148,11 +148,10 @@ function readBackFailed(what: string, error: SafeDeployError): SafeDeployError {
  * value of the evaluated set, in the same document at the same path, and nothing more or less.
  */
 export function rewrittenMustMatch(text: string, file: string, evaluated: readonly EvaluatedImage[], rules: readonly CustomImageRule[] = []): void {
-  const key = rewrittenKey
   const what = `the rewritten ${file === '-' ? '<stdin>' : file}`
   const outcome = scanOutcome(text, file, rules)
   if (!outcome.ok) throw readBackFailed(what, outcome.error)
-  mustMatch(outcome.sites, what, evaluated, key)
+  mustMatch(outcome.sites, what, evaluated, rewrittenKey)
 }
 
 /** A rewritten file's image field: its document, path and value (offsets and lines move with the rewrite). */
