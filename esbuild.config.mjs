@@ -81,8 +81,9 @@ const lazyBuiltins = {
     })
   },
 }
-// Four lines of @oclif/core that cost every run time for nothing this CLI needs, replaced in the bundle. Each must be
-// found exactly once, or the build stops: an oclif update is then looked at, not silently left slow.
+// Lines of @oclif/core replaced in the bundle: four that cost every run time for nothing this CLI needs, and one that
+// the bundle's format needs. Each must be found exactly as often as it says (once unless `count`), or the build
+// stops: an oclif update is then looked at, not silently left slow or broken.
 // - lib/util/os.js names the platform `wsl` under Windows' Linux subsystem, by importing wsl-utils and is-wsl (their
 //   own chunk, with node:child_process, node:util and node:fs/promises as ES modules, and reads of /proc): 3–5 ms of
 //   every start here. Only oclif's user agent (`safe-deploy --version --debug`) shows it, and bin/run.js's --version
@@ -99,6 +100,9 @@ const lazyBuiltins = {
 // - lib/help/util.js renders every help string (each flag's description, each summary) as an EJS template, which
 //   compiles a function per string: about 7 ms of `pin --help`. A string with no EJS delimiter renders as itself
 //   (test/unit/cli/help-render.test.ts checks it for every string of every command), so only the others go to EJS.
+// - lib/module-loader.js imports the ES modules oclif loads by path (our commands.js and not-found.js, the plugins'
+//   commands) with import(), which a script compiled by node:vm cannot run (dist/bundle/cli.cjs, below). It calls
+//   __sdImport instead: the launcher's own import(), handed to the script by src/cli/code-cache.ts.
 const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
 const OCLIF_PATCHES = [
   {
@@ -121,6 +125,12 @@ const OCLIF_PATCHES = [
     from: 'return ejs_1.default.render(t, context);',
     to: "return t.includes('<%') || t.includes('%>') ? ejs_1.default.render(t, context) : t;",
   },
+  {
+    file: 'lib/module-loader.js',
+    from: 'await import((0, node_url_1.pathToFileURL)(filePath).href)',
+    to: 'await __sdImport((0, node_url_1.pathToFileURL)(filePath).href)',
+    count: 3,
+  },
 ]
 const patched = new Set()
 const oclifPatches = {
@@ -129,38 +139,74 @@ const oclifPatches = {
     // Every module of oclif's lib/ comes here; OCLIF_PATCHES alone says which are changed.
     b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
       const path = args.path.replaceAll('\\', '/')
-      const patch = OCLIF_PATCHES.find((p) => path.endsWith('/@oclif/core/' + p.file))
-      if (!patch) return undefined
-      const source = readFileSync(args.path, 'utf8')
-      if (source.split(patch.from).length !== 2) throw new Error(`oclif-patches: "${patch.from}" is not in ${args.path} exactly once`)
-      patched.add(patch.file)
-      return {contents: source.replace(patch.from, patch.to), loader: 'js'}
+      const patches = OCLIF_PATCHES.filter((p) => path.endsWith('/@oclif/core/' + p.file))
+      if (patches.length === 0) return undefined
+      let source = readFileSync(args.path, 'utf8')
+      for (const patch of patches) {
+        const count = patch.count ?? 1
+        if (source.split(patch.from).length !== count + 1) throw new Error(`oclif-patches: "${patch.from}" is not in ${args.path} exactly ${count} time(s)`)
+        source = source.replaceAll(patch.from, patch.to)
+        patched.add(patch.file)
+      }
+      return {contents: source, loader: 'js'}
     })
   },
 }
+// The Kubernetes client, cut down by src/adapters/k8s/client-node.ts, is a CommonJS file of its own beside cli.cjs
+// (about 5 MB that only the scan and the API applier load): the CLI's dynamic import('./client-node.js') becomes a
+// require of it, resolved from cli.cjs.
+const clientNodeApart = {
+  name: 'client-node-apart',
+  setup(b) {
+    b.onResolve({filter: /^\.\/client-node\.js$/}, (args) =>
+      args.importer.endsWith('/src/adapters/k8s/api.ts') || args.importer.endsWith('/src/adapters/k8s/pods.ts')
+        ? {path: './client-node.cjs', external: true}
+        : undefined,
+    )
+  },
+}
 rmSync(outdir, {recursive: true, force: true})
-const result = await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: {main: 'src/cli/main.ts', commands: 'src/commands/index.ts', 'not-found': 'src/hooks/not-found.ts'},
-  // Chunks beside the entries: dist/bundle/ is two levels below the package root, as dist/cli/ is, so
-  // src/cli/init.ts finds templates/ the same way in both builds.
-  chunkNames: 'chunk-[hash]',
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node22',
   external,
-  plugins: [lazyRequire, lazyBuiltins, oclifPatches],
-  // @oclif/core is CommonJS: its require() calls need a require in each ES module chunk.
-  banner: {js: "import {createRequire as __sdCreateRequire} from 'node:module'; const require = __sdCreateRequire(import.meta.url);"},
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
+}
+// 1. The CLI: src/ with oclif, yaml and the small libraries, one CommonJS file that src/cli/launch.ts compiles with a
+// code cache taken after a run (src/cli/code-cache.ts). CommonJS because only a script, not an ES module, can be
+// compiled with such a cache. A dynamic import() of a library becomes a require() inside the promise, so that the
+// file holds no import() (a script compiled by node:vm has no module loader for it), and the libraries still load
+// only on the paths that use them; require() of an ES-module library is Node 22's require(esm).
+const cliBuild = await build({
+  ...common,
+  entryPoints: {cli: 'src/cli/bundle.ts', 'client-node': 'src/adapters/k8s/client-node.ts'},
+  outExtension: {'.js': '.cjs'},
+  format: 'cjs',
+  supported: {'dynamic-import': false},
+  charset: 'ascii',
+  minifyWhitespace: true,
+  // src/cli/init.ts finds templates/ beside its own file: dist/bundle/ is two levels below the package root, as
+  // dist/cli/ is.
+  define: {'import.meta.url': '__sdImportMetaUrl'},
+  banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+  plugins: [lazyRequire, lazyBuiltins, oclifPatches, clientNodeApart],
 })
-// Read by test/unit/bundle.test.ts: what each command loads before it runs.
-writeFileSync(outdir + '/meta.json', JSON.stringify(result.metafile))
+// 2. The entries Node and oclif import (bin/run.js, package.json `oclif.commands` and `oclif.hooks`): small ES
+// modules that load cli.cjs once and hand over what it exports.
+const launchBuild = await build({
+  ...common,
+  entryPoints: {main: 'src/cli/launch.ts', commands: 'src/cli/launch-commands.ts', 'not-found': 'src/cli/launch-not-found.ts'},
+  chunkNames: 'chunk-[hash]',
+  splitting: true,
+  format: 'esm',
+})
+// Read by test/e2e/cli/bundle.test.ts and the start-up benchmark: what each output file holds and imports.
+writeFileSync(outdir + '/meta.json', JSON.stringify({outputs: {...cliBuild.metafile.outputs, ...launchBuild.metafile.outputs}}))
 // A patched file that no longer reaches the bundle (oclif moved it) must not pass unnoticed either.
 const unpatched = OCLIF_PATCHES.filter((p) => !patched.has(p.file)).map((p) => p.file)
 if (unpatched.length > 0) throw new Error(`oclif-patches: not in the bundle: @oclif/core/${unpatched.join(', @oclif/core/')}`)

@@ -23,14 +23,16 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${pkg.oclif?.bin ?? pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  // Reuse V8's compiled code across runs (Node >= 22.1); a no-op where unavailable or not writable.
+  // Reuse V8's compiled code across runs (Node >= 22.1) for the modules Node loads itself (the entry, the libraries
+  // in node_modules); a no-op where unavailable or not writable.
   try {
     module.enableCompileCache?.()
   } catch {
     /* best effort */
   }
-  // The bundled CLI (esbuild.config.mjs): oclif and the commands in a few files, heavy libraries loaded only
-  // by the commands that use them. bin/dev.js runs the unbundled tsc build instead.
+  // The bundled CLI (esbuild.config.mjs): main.js compiles oclif and the commands, one file, with a code cache of
+  // its own (src/cli/launch.ts); heavy libraries load only in the commands that use them. bin/dev.js runs the
+  // unbundled tsc build instead.
   const entry = new URL('../dist/bundle/main.js', import.meta.url)
   let main
   try {

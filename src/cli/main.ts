@@ -1,4 +1,4 @@
-/** The CLI's entry in the bundle (bin/run.js → dist/bundle/main.js): oclif from the same bundle as the commands. */
+/** The CLI's main, run by src/cli/launch.ts from the bundle (dist/bundle/cli.cjs): oclif from the same file as the commands. */
 import {execute} from '@oclif/core'
 
 /** The exit status a shell reports for a program that SIGPIPE ended (128 + 13): what kubectl gives under `| head`. */

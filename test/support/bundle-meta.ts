@@ -23,6 +23,6 @@ export const packageOf = (path: string): string | undefined => /node_modules\/((
 /** The output JavaScript files that hold code of the package `pkg`. */
 export function chunksHolding(meta: BundleMeta, pkg: string): string[] {
   return Object.entries(meta.outputs)
-    .filter(([file, o]) => file.endsWith('.js') && Object.keys(o.inputs).some((i) => packageOf(i) === pkg))
+    .filter(([file, o]) => /\.c?js$/.test(file) && Object.keys(o.inputs).some((i) => packageOf(i) === pkg))
     .map(([file]) => file)
 }

@@ -42,6 +42,9 @@ export function isolatedEnv(extra: Record<string, string | undefined> = {}): Rec
     KUBECONFIG: join(home, 'no-kubeconfig'),
     NO_COLOR: '1',
     LANG: 'C.UTF-8',
+    // One code cache for every run of the suite, as a user's runs share theirs (src/adapters/fs/code-cache.ts): a
+    // new HOME per run would compile the CLI from scratch each time and write a cache nobody reads.
+    SAFE_DEPLOY_CODE_CACHE: join(tmpdir(), 'safe-deploy-test-code-cache'),
   }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v
   return env

@@ -1,11 +1,12 @@
 /**
- * The published CLI is the bundle (esbuild.config.mjs, docs/architecture.md#start-up): a command reads a few files
- * of dist/bundle/, and the heavy libraries load only on the paths that use them. Checked twice: on esbuild's
- * metafile (what the entries import statically) and on real runs (every module Node loads, recorded by a hook).
+ * The published CLI is the bundle (esbuild.config.mjs, docs/architecture.md#start-up): small ES module entries and
+ * one CommonJS file, dist/bundle/cli.cjs, compiled with a code cache; the heavy libraries stay outside it and load
+ * only on the paths that use them. Checked on esbuild's metafile (what each file holds and imports), on real runs
+ * (every module Node loads, recorded by a hook), and on the code cache a run leaves behind.
  * Needs dist/ (npm run build:dist).
  */
 import {describe, expect, it} from '@jest/globals'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,78 +16,58 @@ import {bundleMetaFile, chunksHolding, packageOf, readBundleMeta, type BundleMet
 const HEAVY = /^(@google-cloud\/|@grpc\/|google-auth-library|@kubernetes\/|@sigstore\/|@inquirer\/|openpgp)/
 const META = bundleMetaFile(ROOT)
 
-/**
- * What an entry reaches through static imports only (what loads before the command runs): the external packages,
- * and the output files of the bundle.
- */
-function staticallyReached(meta: BundleMeta, entries: string[]): {externals: string[]; outputs: string[]} {
-  const seen = new Set<string>()
-  const found = new Set<string>()
-  const walk = (file: string) => {
-    if (seen.has(file)) return
-    seen.add(file)
-    for (const i of meta.outputs[file]?.imports ?? []) {
-      if (i.kind !== 'import-statement') continue
-      if (i.external) found.add(i.path)
-      else walk(i.path)
-    }
-  }
-  entries.forEach(walk)
-  return {externals: [...found].sort(), outputs: [...seen]}
-}
-
-/** Runs the CLI with a module hook: its exit code and every module URL Node loaded. */
-function run(args: string[], cwd: string): {code: number | null; stderr: string; modules: string[]} {
+/** Runs the CLI with a module hook: its exit code, its output and every module URL Node loaded. */
+function run(args: string[], cwd: string, env: Record<string, string> = {}): {code: number | null; stdout: string; stderr: string; modules: string[]} {
   const hook = `import module from 'node:module'; import {writeSync} from 'node:fs'; const seen = new Set();
     module.registerHooks({load(url, ctx, next) { seen.add(url); return next(url, ctx) }});
     process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify([...seen]) + '\\n'))`
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, BIN, ...args], {
     cwd,
-    env: isolatedEnv({CI: '1'}),
+    env: isolatedEnv({CI: '1', ...env}),
     encoding: 'utf8',
   })
   const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))
-  return {code: r.status, stderr: r.stderr, modules: line ? (JSON.parse(line.slice('LOADED '.length)) as string[]) : []}
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr, modules: line ? (JSON.parse(line.slice('LOADED '.length)) as string[]) : []}
 }
 
 const IMAGE = 'us-docker.pkg.dev/p/shop/frontend@sha256:' + 'ab'.repeat(32)
 
 describe('the bundled CLI loads only what the command runs', () => {
-  it('no heavy library is imported statically by the entry or the commands (esbuild metafile)', () => {
+  it('no heavy library is in cli.cjs or the entries; the Kubernetes client is a file of its own (esbuild metafile)', () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     const meta = readBundleMeta(ROOT)
-    const entries = ['dist/bundle/main.js', 'dist/bundle/commands.js']
-    for (const e of entries) expect(meta.outputs[e]).toBeDefined()
-    const reached = staticallyReached(meta, entries)
-    expect(reached.externals.filter((p) => HEAVY.test(p))).toEqual([])
-    // client-node is bundled (src/adapters/k8s/client-node.ts): none of its code is in what the entries load.
-    const bundledHeavy = reached.outputs.flatMap((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).map(packageOf)).filter((p) => p && HEAVY.test(p))
-    expect([...new Set(bundledHeavy)]).toEqual([])
-    // ...and they are in the build, behind dynamic imports (an empty list above would otherwise prove nothing).
-    const dynamic = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && HEAVY.test(i.path)).map((i) => i.path))
-    expect(dynamic).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify']))
-    const clientNodeChunks = chunksHolding(meta, '@kubernetes/client-node')
-    expect(clientNodeChunks).toHaveLength(1)
-    expect(dynamic).not.toContain('@kubernetes/client-node')
+    const startFiles = ['dist/bundle/main.js', 'dist/bundle/commands.js', 'dist/bundle/not-found.js', 'dist/bundle/cli.cjs']
+    for (const f of startFiles) expect(meta.outputs[f]).toBeDefined()
+    // The entries are small ES modules that import node: builtins and their shared chunk, nothing else.
+    const entryImports = Object.entries(meta.outputs)
+      .filter(([f]) => f.endsWith('.js'))
+      .flatMap(([, o]) => o.imports.filter((i) => i.external).map((i) => i.path))
+    expect(entryImports.filter((p) => !p.startsWith('node:'))).toEqual([])
+    const cli = meta.outputs['dist/bundle/cli.cjs'] as BundleMeta['outputs'][string]
+    expect([...new Set(Object.keys(cli.inputs).map(packageOf))].filter((p) => p && HEAVY.test(p))).toEqual([])
+    // ...and cli.cjs reaches them (by require() inside the paths that use them: the runs below show none at start).
+    const required = cli.imports.filter((i) => i.external).map((i) => i.path)
+    expect(required).toEqual(expect.arrayContaining(['openpgp', '@sigstore/verify', '@google-cloud/run', './client-node.cjs']))
+    expect(required).not.toContain('@kubernetes/client-node')
+    expect(chunksHolding(meta, '@kubernetes/client-node')).toEqual(['dist/bundle/client-node.cjs'])
     // Cut down to the names src/adapters/k8s/client-node.ts exports: the whole package bundles to about 17 MB.
-    const chunk = clientNodeChunks[0] as string
-    expect(readFileSync(join(ROOT, chunk)).length).toBeLessThan(10_000_000)
+    expect(readFileSync(join(ROOT, 'dist/bundle/client-node.cjs')).length).toBeLessThan(10_000_000)
   })
 
-  it("oclif's four patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text", () => {
+  it("oclif's patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text, the launcher's import()", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
-    const meta = readBundleMeta(ROOT)
-    const code = Object.keys(meta.outputs)
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
-      .join('\n')
-    expect(code).toMatch(/patterns\.some\(\(w\) => \/\^\(\?:@\[a-z0-9-~\][^\n]*\.test\(w\) \? p === w : \(0, minimatch_1\.minimatch\)\(p, w\)\)/)
-    expect(code).not.toContain('patterns.some((w) => (0, minimatch_1.minimatch)(p, w))')
-    expect(code).not.toMatch(/isWsl \? "wsl" : \(0, node_os_1\.platform\)\(\)/)
-    expect(code).toMatch(/async function getPlatform\(\) \{\s*return \(0, node_os_1\.platform\)\(\);/)
-    expect(code).toContain('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')
-    expect(code).not.toContain('a.id.localeCompare(b.id)')
-    expect(code).toContain(`return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t;`)
+    // cli.cjs is printed without whitespace; so are the expected lines here.
+    const code = readFileSync(join(ROOT, 'dist/bundle/cli.cjs'), 'utf8').replace(/\s+/g, '')
+    const has = (text: string): boolean => code.includes(text.replace(/\s+/g, ''))
+    expect(code).toMatch(/patterns\.some\(\(?w\)?=>\/\^\(\?:@\[a-z0-9-~\][^\n]*\.test\(w\)\?p===w:\(0,minimatch_1\.minimatch\)\(p,w\)\)/)
+    expect(has('patterns.some((w) => (0, minimatch_1.minimatch)(p, w))')).toBe(false)
+    expect(has('isWsl ? "wsl" : (0, node_os_1.platform)()')).toBe(false)
+    expect(code).toMatch(/asyncfunctiongetPlatform\(\)\{return\(0,node_os_1\.platform\)\(\);?\}/)
+    expect(has('.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)')).toBe(true)
+    expect(has('a.id.localeCompare(b.id)')).toBe(false)
+    expect(has('return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t')).toBe(true)
+    expect(code.split('await__sdImport((0,node_url_1.pathToFileURL)(filePath).href)')).toHaveLength(4)
+    expect(has('await import((0, node_url_1.pathToFileURL)(filePath).href)')).toBe(false)
   })
 
   it.each([
@@ -103,11 +84,47 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(r.modules.filter((u) => u.includes('/dist/') && !u.includes('/dist/bundle/'))).toEqual([])
     // node:crypto is taken on first use (esbuild.config.mjs `lazy-builtins`): none of these runs hashes or verifies.
     expect(r.modules).not.toContain('node:crypto')
-    // oclif's WSL probe (wsl-utils, is-wsl) is its own chunk, which the patched getPlatform no longer imports.
-    if (existsSync(META)) {
-      const wsl = chunksHolding(readBundleMeta(ROOT), 'is-wsl')
-      expect(wsl).toHaveLength(1)
-      expect(r.modules.filter((u) => wsl.some((c) => u.endsWith('/' + c)))).toEqual([])
+  })
+})
+
+describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
+  const POD = `apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - name: a\n      image: ${IMAGE}\n`
+
+  it('the first run of a command writes its cache, the next runs use it and leave it as it is, with the same output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
+    writeFileSync(join(dir, 'one.yaml'), POD)
+    const cache = join(dir, 'cache')
+    const env = {SAFE_DEPLOY_CODE_CACHE: cache}
+    const first = run(['pin', '-f', 'one.yaml'], dir, env)
+    expect(first.code).toBe(0)
+    const files = readdirSync(cache)
+    expect(files).toHaveLength(1)
+    expect(files[0]).toMatch(/-pin\.v8cache$/)
+    const path = join(cache, files[0] as string)
+    const written = statSync(path)
+    expect(written.size).toBeGreaterThan(100_000)
+    expect(written.mode & 0o777).toBe(0o600)
+    for (let i = 0; i < 2; i++) {
+      const again = run(['pin', '-f', 'one.yaml'], dir, env)
+      expect(again.code).toBe(0)
+      expect(again.stdout).toBe(first.stdout)
+      expect(again.stderr.replace(/ in [\d.]+s;/, '')).toBe(first.stderr.replace(/ in [\d.]+s;/, ''))
     }
+    // Used, not refused: a refused cache would have been written again.
+    expect(readdirSync(cache)).toEqual(files)
+    expect(statSync(path).mtimeMs).toBe(written.mtimeMs)
+    // Help compiles other code: a cache of its own.
+    expect(run(['--help'], dir, env).code).toBe(0)
+    expect(readdirSync(cache).filter((f) => f.endsWith('-root.help.v8cache'))).toHaveLength(1)
+  })
+
+  it('SAFE_DEPLOY_DISABLE_CODE_CACHE=1 runs the same without reading or writing one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
+    writeFileSync(join(dir, 'one.yaml'), POD)
+    const cache = join(dir, 'cache')
+    const r = run(['pin', '-f', 'one.yaml'], dir, {SAFE_DEPLOY_CODE_CACHE: cache, SAFE_DEPLOY_DISABLE_CODE_CACHE: '1'})
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(IMAGE)
+    expect(existsSync(cache)).toBe(false)
   })
 })

@@ -1,0 +1,25 @@
+/**
+ * The published CLI's entry (bin/run.js → dist/bundle/main.js): it loads the CLI's one CommonJS file,
+ * dist/bundle/cli.cjs, with the code cache of src/cli/code-cache.ts, and runs it. dist/bundle/commands.js and
+ * not-found.js, which oclif imports by the paths in package.json, hand over the same file's commands and hook.
+ */
+import {fileURLToPath} from 'node:url'
+import {cachePartition, codeCacheDir, runWithCodeCache} from '../adapters/fs/code-cache.js'
+import type * as Bundle from './bundle.js'
+
+let loaded: typeof Bundle | undefined
+
+/** The CLI's code, compiled and run once per process. */
+export function cli(): typeof Bundle {
+  if (loaded) return loaded
+  const file = fileURLToPath(new URL('./cli.cjs', import.meta.url))
+  const run = runWithCodeCache<typeof Bundle>(file, codeCacheDir(process.env), cachePartition(process.argv.slice(2)), (url) => import(url))
+  // At the very end, when V8 has compiled everything this run needed; an interrupted run (Ctrl-C) saves nothing.
+  process.once('exit', run.save)
+  loaded = run.exports
+  return loaded
+}
+
+export async function main(dir: string): Promise<void> {
+  await cli().main(dir)
+}
