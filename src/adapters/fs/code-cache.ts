@@ -12,7 +12,7 @@
  * by another V8 or with other flags. Anything that goes wrong (no home, a read-only disk, a cache V8 refuses) only
  * costs the time the cache would have saved: the run goes on and prints nothing about it.
  */
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
+import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
 import {createRequire} from 'node:module'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -89,6 +89,7 @@ export function runWithCodeCache<T>(
     if (cacheFile === undefined || cache === 'used') return
     try {
       writeAtomically(cacheFile, script.createCachedData())
+      pruneOld(dirname(cacheFile), Date.now())
     } catch {
       /* best effort: the next run compiles again */
     }
@@ -108,6 +109,26 @@ function ownedDirectory(dir: string): boolean {
     return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0
   } catch {
     return false
+  }
+}
+
+/** A cache file not written for this long is deleted when another is written (each build and Node writes its own). */
+export const CACHE_MAX_AGE_MS = 30 * 24 * 3600 * 1000
+
+/**
+ * Delete the caches written more than CACHE_MAX_AGE_MS ago, and temporary files of writes that died, so that old
+ * builds' caches do not pile up. A cache still in use is written again by the next run that misses it.
+ */
+export function pruneOld(dir: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.v8cache') && !name.endsWith('.tmp')) continue
+    const path = join(dir, name)
+    try {
+      const age = now - statSync(path).mtimeMs
+      if (age > (name.endsWith('.tmp') ? 3600 * 1000 : CACHE_MAX_AGE_MS)) unlinkSync(path)
+    } catch {
+      /* gone already, or not ours to delete */
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import {chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, st
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from '@jest/globals'
-import {cacheFileName, cachePartition, codeCacheDir, runWithCodeCache} from '../../../../src/adapters/fs/code-cache.js'
+import {CACHE_MAX_AGE_MS, cacheFileName, cachePartition, codeCacheDir, pruneOld, runWithCodeCache} from '../../../../src/adapters/fs/code-cache.js'
 
 let dir: string
 beforeEach(() => {
@@ -177,5 +177,23 @@ describe('runWithCodeCache', () => {
     expect(run.cache).toBe('off')
     expect(run.exports.value).toBe(42)
     expect(() => run.save()).not.toThrow()
+  })
+
+  it('writing a cache deletes the caches not written for 30 days and dead temporary files, and nothing else', () => {
+    const cache = join(dir, 'cache')
+    mkdirSync(cache, {mode: 0o700})
+    const old = new Date(Date.now() - CACHE_MAX_AGE_MS - 60_000)
+    const files = {old: 'v0-x64-a-pin.v8cache', recent: 'v0-x64-b-pin.v8cache', deadTemp: 'v0-x64-c-pin.v8cache.9.tmp', other: 'notes.txt'}
+    for (const f of Object.values(files)) writeFileSync(join(cache, f), 'x')
+    for (const f of [files.old, files.deadTemp, files.other]) utimesSync(join(cache, f), old, old)
+    const file = script('a.cjs')
+    runWithCodeCache(file, cache, 'pin', noImport).save()
+    expect(readdirSync(cache).sort()).toEqual([cacheFileName(statSync(file), 'pin'), files.other, files.recent].sort())
+  })
+
+  it('pruneOld keeps a temporary file of a write that may still be going on (under an hour old)', () => {
+    writeFileSync(join(dir, 'a.v8cache.1.tmp'), 'x')
+    pruneOld(dir, Date.now())
+    expect(readdirSync(dir)).toEqual(['a.v8cache.1.tmp'])
   })
 })
