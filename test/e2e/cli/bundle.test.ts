@@ -10,7 +10,7 @@ import {existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import {spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {BIN, ROOT, isolatedEnv} from '../../support/cli.js'
+import {BIN, ROOT, isolatedEnv, runCli} from '../../support/cli.js'
 import {bundleMetaFile, chunksHolding, packageOf, readBundleMeta, type BundleMeta} from '../../support/bundle-meta.js'
 
 const HEAVY = /^(@google-cloud\/|@grpc\/|google-auth-library|@kubernetes\/|@sigstore\/|@inquirer\/|openpgp)/
@@ -116,6 +116,24 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
     // Help compiles other code: a cache of its own.
     expect(run(['--help'], dir, env).code).toBe(0)
     expect(readdirSync(cache).filter((f) => f.endsWith('-root.help.v8cache'))).toHaveLength(1)
+  })
+
+  it('four first runs at once all succeed and leave one whole cache, which the next run uses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
+    writeFileSync(join(dir, 'one.yaml'), POD)
+    const cache = join(dir, 'cache')
+    const env = isolatedEnv({CI: '1', SAFE_DEPLOY_CODE_CACHE: cache})
+    const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['pin', '-f', 'one.yaml'], {cwd: dir, env})))
+    for (const r of runs) {
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(IMAGE)
+    }
+    const files = readdirSync(cache)
+    expect(files).toHaveLength(1)
+    const path = join(cache, files[0] as string)
+    const mtime = statSync(path).mtimeMs
+    expect((await runCli(['pin', '-f', 'one.yaml'], {cwd: dir, env})).code).toBe(0)
+    expect(statSync(path).mtimeMs).toBe(mtime)
   })
 
   it('SAFE_DEPLOY_DISABLE_CODE_CACHE=1 runs the same without reading or writing one', () => {
