@@ -13,6 +13,7 @@
  * costs the time the cache would have saved: the run goes on and prints nothing about it.
  */
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
+import {isAscii} from 'node:buffer'
 import {createRequire} from 'node:module'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -81,7 +82,9 @@ export function runWithCodeCache<T>(
   const bytes = readFileSync(file)
   const cacheFile = dir !== undefined && ownedDirectory(dir) ? join(dir, cacheFileName(statSync(file), partition)) : undefined
   const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile)
-  const script = new Script(HEAD + bytes.toString('utf8') + TAIL, {filename: file, lineOffset: -1, ...(cachedData ? {cachedData} : {})})
+  // ASCII (esbuild.config.mjs makes it so) read as Latin-1: the same text, a few milliseconds sooner than UTF-8 decoding.
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')
+  const script = new Script(HEAD + source + TAIL, {filename: file, lineOffset: -1, ...(cachedData ? {cachedData} : {})})
   const cache = cacheFile === undefined ? 'off' : cachedData === undefined ? 'missing' : script.cachedDataRejected === true ? 'rejected' : 'used'
   const module = {exports: {} as T}
   ;(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), importModule)
