@@ -81,14 +81,14 @@ const lazyBuiltins = {
     })
   },
 }
-// Lines of @oclif/core replaced in the bundle: four that cost every run time for nothing this CLI needs, and one that
-// the bundle's format needs. Each must be found exactly as often as it says (once unless `count`), or the build
-// stops: an oclif update is then looked at, not silently left slow or broken.
+// Lines of @oclif/core (and of string-width, which its help measures every line with) replaced in the bundle: five that
+// cost runs time for nothing this CLI needs, and one that the bundle's format needs. Each must be found exactly as
+// often as it says (once unless `count`), or the build stops: an update is then looked at, not silently left slow or
+// broken.
 // - lib/util/os.js names the platform `wsl` under Windows' Linux subsystem, by importing wsl-utils and is-wsl (their
 //   own chunk, with node:child_process, node:util and node:fs/promises as ES modules, and reads of /proc): 3–5 ms of
 //   every start here. Only oclif's user agent (`safe-deploy --version --debug`) shows it, and bin/run.js's --version
 //   already prints process.platform there (`linux-x64` under WSL too); the bundle takes process.platform throughout.
-//   test/e2e/cli/bundle.test.ts checks that --help and pin load no module of that chunk.
 // - lib/config/plugin-loader.js matches every dependency against every entry of oclif.plugins with minimatch, which
 //   compiles a pattern for each pair: about 4 ms of every start, for two plugins named in full. An entry that is a
 //   valid npm package name holds no glob syntax (npm names have no * ? [ ] { } ( ) ! +), so it is compared as it is
@@ -102,44 +102,53 @@ const lazyBuiltins = {
 //   (test/unit/cli/help-render.test.ts checks it for every string of every command), so only the others go to EJS.
 // - lib/module-loader.js imports the ES modules oclif loads by path (our commands.js and not-found.js, the plugins'
 //   commands) with import(), which a script compiled by node:vm cannot run (dist/bundle/cli.cjs, below). It calls
-//   __sdImport instead: the launcher's own import(), handed to the script by src/cli/code-cache.ts.
+//   __sdImport instead: the launcher's own import(), handed to the script by src/adapters/fs/code-cache.ts.
+// - string-width (4.x, through oclif's help and wrap-ansi) strips ANSI codes and runs a regular expression of every
+//   emoji over each string it measures: about 4 ms of `pin --help`. A string of printable ASCII alone (space to ~) has
+//   no escape code and no emoji, and each of its characters is one column wide, so its width is its length;
+//   test/unit/cli/string-width.test.ts checks both agree on every line of every help page.
 const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
-const OCLIF_PATCHES = [
+const PATCHES = [
   {
-    file: 'lib/util/os.js',
+    file: '@oclif/core/lib/util/os.js',
     from: "return (await import('wsl-utils')).isWsl ? 'wsl' : (0, node_os_1.platform)();",
     to: 'return (0, node_os_1.platform)();',
   },
   {
-    file: 'lib/config/plugin-loader.js',
+    file: '@oclif/core/lib/config/plugin-loader.js',
     from: 'return Object.keys(dependencies).filter((p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w)));',
     to: `return Object.keys(dependencies).filter((p) => patterns.some((w) => (${NPM_NAME}.test(w) ? p === w : (0, minimatch_1.minimatch)(p, w))));`,
   },
   {
-    file: 'lib/config/plugin.js',
+    file: '@oclif/core/lib/config/plugin.js',
     from: '.sort((a, b) => a.id.localeCompare(b.id));',
     to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));',
   },
   {
-    file: 'lib/help/util.js',
+    file: '@oclif/core/lib/help/util.js',
     from: 'return ejs_1.default.render(t, context);',
     to: "return t.includes('<%') || t.includes('%>') ? ejs_1.default.render(t, context) : t;",
   },
   {
-    file: 'lib/module-loader.js',
+    file: '@oclif/core/lib/module-loader.js',
     from: 'await import((0, node_url_1.pathToFileURL)(filePath).href)',
     to: 'await __sdImport((0, node_url_1.pathToFileURL)(filePath).href)',
     count: 3,
+  },
+  {
+    file: 'string-width/index.js',
+    from: "\tif (typeof string !== 'string' || string.length === 0) {\n\t\treturn 0;\n\t}\n",
+    to: "\tif (typeof string !== 'string' || string.length === 0) {\n\t\treturn 0;\n\t}\n\tif (/^[\\x20-\\x7e]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n",
   },
 ]
 const patched = new Set()
 const oclifPatches = {
   name: 'oclif-patches',
   setup(b) {
-    // Every module of oclif's lib/ comes here; OCLIF_PATCHES alone says which are changed.
-    b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
+    // Every module of oclif's lib/ (and string-width's) comes here; PATCHES alone says which are changed.
+    b.onLoad({filter: /node_modules[\\/](@oclif[\\/]core[\\/]lib[\\/].*|string-width[\\/]index)\.js$/}, (args) => {
       const path = args.path.replaceAll('\\', '/')
-      const patches = OCLIF_PATCHES.filter((p) => path.endsWith('/@oclif/core/' + p.file))
+      const patches = PATCHES.filter((p) => path.endsWith('/node_modules/' + p.file))
       if (patches.length === 0) return undefined
       let source = readFileSync(args.path, 'utf8')
       for (const patch of patches) {
@@ -222,5 +231,5 @@ const launchBuild = await build({
 // Read by test/e2e/cli/bundle.test.ts and the start-up benchmark: what each output file holds and imports.
 writeFileSync(outdir + '/meta.json', JSON.stringify({outputs: {...cliBuild.metafile.outputs, ...launchBuild.metafile.outputs}}))
 // A patched file that no longer reaches the bundle (oclif moved it) must not pass unnoticed either.
-const unpatched = OCLIF_PATCHES.filter((p) => !patched.has(p.file)).map((p) => p.file)
-if (unpatched.length > 0) throw new Error(`oclif-patches: not in the bundle: @oclif/core/${unpatched.join(', @oclif/core/')}`)
+const unpatched = PATCHES.filter((p) => !patched.has(p.file)).map((p) => p.file)
+if (unpatched.length > 0) throw new Error(`oclif-patches: not in the bundle: ${unpatched.join(', ')}`)

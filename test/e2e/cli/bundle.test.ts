@@ -55,7 +55,7 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(readFileSync(join(ROOT, 'dist/bundle/client-node.cjs')).length).toBeLessThan(10_000_000)
   })
 
-  it("oclif's patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text, the launcher's import()", () => {
+  it("oclif's patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text, the launcher's import(), string-width's ASCII shortcut", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     // cli.cjs is printed without whitespace; so are the expected lines here.
     const code = readFileSync(join(ROOT, 'dist/bundle/cli.cjs'), 'utf8').replace(/\s+/g, '')
@@ -68,6 +68,7 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(has('a.id.localeCompare(b.id)')).toBe(false)
     expect(has('return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t')).toBe(true)
     expect(code.split('await__sdImport((0,node_url_1.pathToFileURL)(filePath).href)')).toHaveLength(4)
+    expect(code).toContain('if(/^[\\x20-\\x7e]*$/.test(string2)){returnstring2.length}')
     // ASCII, which the code cache loader reads as Latin-1 (esbuild.config.mjs escapes the one raw C1 character).
     expect(isAscii(readFileSync(join(ROOT, 'dist/bundle/cli.cjs')))).toBe(true)
     expect(has('await import((0, node_url_1.pathToFileURL)(filePath).href)')).toBe(false)
