@@ -39,11 +39,11 @@ export default class Apply extends BaseCommand {
       'examined (an `image:` in a kind without rules) stops the deploy (exit 3) unless --allow-unexamined-images is given.',
   )
   static override examples = [
-    '<%= config.bin %> apply -f k8s/ --context gke_my-prod_us-central1_prod --policy policy.yaml --attestors attestors/ --attestations attestations/',
-    '<%= config.bin %> apply -f k8s/ --project my-prod --dry-run=server --yes',
-    '<%= config.bin %> apply -f k8s/ --project my-prod --break-glass "INC-1234: restore checkout" --yes',
-    '<%= config.bin %> apply -f k8s/ --project my-prod --yes -- --timeout=60s',
-    '<%= config.bin %> apply -f k8s/ --context gke_my-prod_us-east1_web --context gke_my-prod_europe-west1_web --wave-size 1 --policy policy.yaml --yes',
+    'safe-deploy apply -f k8s/ --context gke_my-prod_us-central1_prod --policy policy.yaml --attestors attestors/ --attestations attestations/',
+    'safe-deploy apply -f k8s/ --project my-prod --dry-run=server --yes',
+    'safe-deploy apply -f k8s/ --project my-prod --break-glass "INC-1234: restore checkout" --yes',
+    'safe-deploy apply -f k8s/ --project my-prod --yes -- --timeout=60s',
+    'safe-deploy apply -f k8s/ --context gke_my-prod_us-east1_web --context gke_my-prod_europe-west1_web --wave-size 1 --policy policy.yaml --yes',
   ]
   static override strict = false
   static override enableJsonFlag = true

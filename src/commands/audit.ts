@@ -12,9 +12,9 @@ export default class Audit extends BaseCommand {
     'Reads the append-only JSON Lines audit log that apply and run deploy write (one record before and one after each deploy).',
   )
   static override examples = [
-    '<%= config.bin %> audit --since 24h',
-    '<%= config.bin %> audit --verdict DENY --json',
-    '<%= config.bin %> audit --since 2026-11-01T00:00:00Z --audit-log ./audit.jsonl',
+    'safe-deploy audit --since 24h',
+    'safe-deploy audit --verdict DENY --json',
+    'safe-deploy audit --since 2026-11-01T00:00:00Z --audit-log ./audit.jsonl',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'AuditList'

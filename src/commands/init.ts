@@ -16,9 +16,9 @@ export default class Init extends BaseCommand {
       'overwritten without asking (or --force).',
   )
   static override examples = [
-    '<%= config.bin %> init',
-    '<%= config.bin %> init --yes --target gke --project my-proj --env dev=gke_my-proj_us-central1_dev --env prod=gke_my-proj_us-central1_prod --attestor built-by-ci --ci github',
-    '<%= config.bin %> init --yes --target cloudrun --project my-proj --env staging=europe-west2 --env prod=europe-west2 --attestor built-by-ci --ci gitlab',
+    'safe-deploy init',
+    'safe-deploy init --yes --target gke --project my-proj --env dev=gke_my-proj_us-central1_dev --env prod=gke_my-proj_us-central1_prod --attestor built-by-ci --ci github',
+    'safe-deploy init --yes --target cloudrun --project my-proj --env staging=europe-west2 --env prod=europe-west2 --attestor built-by-ci --ci gitlab',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'InitResult'

@@ -22,11 +22,11 @@ export default class Pin extends BaseCommand {
       'covers is left as written and reported as a warning with the imageRules entry that would cover it (an error with --strict).',
   )
   static override examples = [
-    'helm template ./chart | <%= config.bin %> pin -f - | kubectl apply -f -',
-    '<%= config.bin %> pin -f k8s/ -R --write --lock-output images.lock.yaml',
-    '<%= config.bin %> pin -f k8s/ --lock images.lock.yaml      # replay, no registry calls',
-    '<%= config.bin %> pin -f deploy.yaml --platform linux/arm64 --strip-tag',
-    '<%= config.bin %> pin -f k8s/ -o name      # the pinned references, one per line',
+    'helm template ./chart | safe-deploy pin -f - | kubectl apply -f -',
+    'safe-deploy pin -f k8s/ -R --write --lock-output images.lock.yaml',
+    'safe-deploy pin -f k8s/ --lock images.lock.yaml      # replay, no registry calls',
+    'safe-deploy pin -f deploy.yaml --platform linux/arm64 --strip-tag',
+    'safe-deploy pin -f k8s/ -o name      # the pinned references, one per line',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PinResult'

@@ -38,11 +38,11 @@ export default class Preflight extends BaseCommand {
       'exit status is 3 unless the verdict is DENY (--strict: exit 3 before anything is evaluated).',
   )
   static override examples = [
-    '<%= config.bin %> preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
-    '<%= config.bin %> preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
-    '<%= config.bin %> preflight --image us-docker.pkg.dev/p/r/app:1.4 --target cloudrun --project my-prod --json',
-    '<%= config.bin %> preflight -f k8s/ --profile prod -o yaml',
-    '<%= config.bin %> preflight -f k8s/ --evidence evidence.json',
+    'safe-deploy preflight -f k8s/ --policy policy.yaml --attestors attestors/ --attestations attestations/ --cluster us-central1.prod',
+    'safe-deploy preflight -f k8s/ --project my-prod --cluster us-central1.prod --report-md preflight.md',
+    'safe-deploy preflight --image us-docker.pkg.dev/p/r/app:1.4 --target cloudrun --project my-prod --json',
+    'safe-deploy preflight -f k8s/ --profile prod -o yaml',
+    'safe-deploy preflight -f k8s/ --evidence evidence.json',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'PreflightResult'

@@ -28,12 +28,12 @@ export default class Scan extends BaseCommand {
       'Ctrl-C ends it: the end of a watch, not an abort, so the exit status is the worst row it printed (0, 4, 5 or 6 as above).',
   )
   static override examples = [
-    '<%= config.bin %> scan -A --policy policy.yaml --attestors attestors/ --attestations attestations/',
-    '<%= config.bin %> scan -n prod --project my-prod --cluster us-central1.prod --report-md scan.md',
-    '<%= config.bin %> scan -n prod -l app=web --lock images.lock.yaml -o wide',
-    '<%= config.bin %> scan --print-rbac | kubectl apply -f -',
-    '<%= config.bin %> scan -A --platform-policy platform-policy.yaml',
-    '<%= config.bin %> scan -n prod --watch --policy policy.yaml --attestors attestors/ --attestations attestations/',
+    'safe-deploy scan -A --policy policy.yaml --attestors attestors/ --attestations attestations/',
+    'safe-deploy scan -n prod --project my-prod --cluster us-central1.prod --report-md scan.md',
+    'safe-deploy scan -n prod -l app=web --lock images.lock.yaml -o wide',
+    'safe-deploy scan --print-rbac | kubectl apply -f -',
+    'safe-deploy scan -A --platform-policy platform-policy.yaml',
+    'safe-deploy scan -n prod --watch --policy policy.yaml --attestors attestors/ --attestations attestations/',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'ScanResult'

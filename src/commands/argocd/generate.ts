@@ -24,8 +24,8 @@ export default class ArgocdGenerate extends BaseCommand {
       'A dry-run denial is generated (GKE admits it and logs the denial), with a warning.',
   )
   static override examples = [
-    '<%= config.bin %> argocd generate',
-    'ARGOCD_ENV_SAFE_DEPLOY_PROFILE=prod <%= config.bin %> argocd generate --registry-timeout 10',
+    'safe-deploy argocd generate',
+    'ARGOCD_ENV_SAFE_DEPLOY_PROFILE=prod safe-deploy argocd generate --registry-timeout 10',
   ]
   static override flags = {
     ...inputFlags,

@@ -22,10 +22,10 @@ export default class Attest extends BaseCommand {
       '(--sigstore-format legacy); --attestation-type with --predicate makes an in-toto attestation instead.',
   )
   static override examples = [
-    '<%= config.bin %> attest --image us-docker.pkg.dev/p/r/app:1.4 --attestor projects/p/attestors/built-by-ci --kms-key projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1',
-    '<%= config.bin %> attest --image-digest gcr.io/p/app@sha256:… --attestor projects/p/attestors/a --attestors attestors/ --private-key key.pem --output-dir attestations/',
-    '<%= config.bin %> attest --sigstore --image us-docker.pkg.dev/p/r/app:1.4 --private-key cosign.pem',
-    '<%= config.bin %> attest --sigstore --image-digest gcr.io/p/app@sha256:… --attestation-type https://slsa.dev/provenance/v1 --predicate provenance.json --kms-key projects/…/cryptoKeyVersions/1',
+    'safe-deploy attest --image us-docker.pkg.dev/p/r/app:1.4 --attestor projects/p/attestors/built-by-ci --kms-key projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1',
+    'safe-deploy attest --image-digest gcr.io/p/app@sha256:… --attestor projects/p/attestors/a --attestors attestors/ --private-key key.pem --output-dir attestations/',
+    'safe-deploy attest --sigstore --image us-docker.pkg.dev/p/r/app:1.4 --private-key cosign.pem',
+    'safe-deploy attest --sigstore --image-digest gcr.io/p/app@sha256:… --attestation-type https://slsa.dev/provenance/v1 --predicate provenance.json --kms-key projects/…/cryptoKeyVersions/1',
   ]
   static override enableJsonFlag = true
   static override jsonKind = 'AttestResult'

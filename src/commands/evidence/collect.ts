@@ -30,8 +30,8 @@ export default class EvidenceCollect extends BaseCommand {
       'A lookup that failed is left out of the file (a replay reports it as could not check) and named here. The file is written atomically.',
   )
   static override examples = [
-    '<%= config.bin %> evidence collect -f k8s/ --project my-prod --platform-policy platform-policy.yaml -o evidence.json',
-    '<%= config.bin %> evidence collect -f k8s/ --policy policy.yaml --project my-prod -o evidence.json',
+    'safe-deploy evidence collect -f k8s/ --project my-prod --platform-policy platform-policy.yaml -o evidence.json',
+    'safe-deploy evidence collect -f k8s/ --policy policy.yaml --project my-prod -o evidence.json',
   ]
   static override flags = {
     ...inputFlags,

@@ -15,9 +15,9 @@ export default class PolicyExplain extends BaseCommand {
       '`gcloud … policy evaluate --image`), and which allowlist exempts --image or which checks apply to it and what each needs.',
   )
   static override examples = [
-    '<%= config.bin %> policy explain policy.yaml --cluster us-central1.prod -n payments --service-account api',
-    '<%= config.bin %> policy explain policy.yaml --target cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
-    '<%= config.bin %> policy explain --platform-policy platform-policy.yaml -n payments --service-account api --image us-docker.pkg.dev/p/r/app@sha256:…',
+    'safe-deploy policy explain policy.yaml --cluster us-central1.prod -n payments --service-account api',
+    'safe-deploy policy explain policy.yaml --target cloudrun --image us-docker.pkg.dev/p/r/app@sha256:…',
+    'safe-deploy policy explain --platform-policy platform-policy.yaml -n payments --service-account api --image us-docker.pkg.dev/p/r/app@sha256:…',
   ]
   static override args = {file: Args.string({description: 'policy file'})}
   static override enableJsonFlag = true

@@ -20,10 +20,10 @@ export default class PolicyLint extends BaseCommand {
       'Exit 7 on errors (and on warnings with --strict), else 0.',
   )
   static override examples = [
-    '<%= config.bin %> policy lint policy.yaml',
-    '<%= config.bin %> policy lint --project my-prod --json',
-    '<%= config.bin %> policy lint policy.yaml --attestors attestors/ --strict',
-    '<%= config.bin %> policy lint --platform-policy platform-policy.yaml',
+    'safe-deploy policy lint policy.yaml',
+    'safe-deploy policy lint --project my-prod --json',
+    'safe-deploy policy lint policy.yaml --attestors attestors/ --strict',
+    'safe-deploy policy lint --platform-policy platform-policy.yaml',
   ]
   static override args = {file: Args.string({description: 'policy file (YAML or JSON, as `gcloud container binauthz policy export` writes)'})}
   static override enableJsonFlag = true

@@ -36,7 +36,7 @@ export default class RunDeploy extends RunCommand {
     'Pins the image, pre-flights it with the Cloud Run rules (default rule only), then creates or updates the service through the Cloud Run ' +
       'Admin API v2 with the digest image and binaryAuthorization.useDefault = true, waits for the operation and reports the revision.',
   )
-  static override examples = ['<%= config.bin %> run deploy my-service --image us-docker.pkg.dev/p/r/app:1.4 --region europe-west2 --project my-prod']
+  static override examples = ['safe-deploy run deploy my-service --image us-docker.pkg.dev/p/r/app:1.4 --region europe-west2 --project my-prod']
   static override args = {service: Args.string({required: true, description: 'Cloud Run service name'})}
   static override enableJsonFlag = true
   static override jsonKind = 'RunResult'

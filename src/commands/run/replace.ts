@@ -15,7 +15,7 @@ export default class RunReplace extends RunCommand {
       'the Cloud Run rules, then translates it to the Cloud Run Admin API v2 and creates or updates the service. Fields it cannot translate are refused by path. ' +
       'An image-like value that no image rule examined stops the deploy (exit 3) unless --allow-unexamined-images is given.',
   )
-  static override examples = ['<%= config.bin %> run replace service.yaml --region europe-west2 --project my-prod']
+  static override examples = ['safe-deploy run replace service.yaml --region europe-west2 --project my-prod']
   static override args = {file: Args.string({required: true, description: 'Knative Service YAML (serving.knative.dev/v1)'})}
   static override enableJsonFlag = true
   static override jsonKind = 'RunResult'

@@ -51,6 +51,12 @@ describe('EJS gives back a help string with no delimiter unchanged', () => {
       if (!hasDelimiter(s)) expect(ejs.render(s, context)).toBe(s)
   })
 
+  it("safe-deploy's own help strings hold no template: examples name the CLI `safe-deploy` (package.json oclif.bin), since EJS compiles a function for each template it renders", () => {
+    const ours = OCLIF_MANIFESTS.find(([name]) => name === 'safe-deploy')
+    expect(ours).toBeDefined()
+    expect(helpStrings((ours as [string, string])[1]).filter(hasDelimiter)).toEqual([])
+  })
+
   it('a string with a delimiter still goes through EJS (the test tells the two paths apart)', () => {
     expect(ejs.render('<%= config.bin %> pin', context)).toBe('safe-deploy pin')
   })
