@@ -23,10 +23,7 @@ export default class ArgocdGenerate extends BaseCommand {
       'The Application selects the profile, policy, cluster and project with plugin parameters (PARAM_*) or env (ARGOCD_ENV_SAFE_DEPLOY_*); flags win over both. ' +
       'A dry-run denial is generated (GKE admits it and logs the denial), with a warning.',
   )
-  static override examples = [
-    'safe-deploy argocd generate',
-    'ARGOCD_ENV_SAFE_DEPLOY_PROFILE=prod safe-deploy argocd generate --registry-timeout 10',
-  ]
+  static override examples = ['safe-deploy argocd generate', 'ARGOCD_ENV_SAFE_DEPLOY_PROFILE=prod safe-deploy argocd generate --registry-timeout 10']
   static override flags = {
     ...inputFlags,
     ...targetFlags,
