@@ -12,6 +12,7 @@ import {booleanAssignments, closest} from './suggest.js'
 import {jsonDocumentNumbers} from '../render/json.js'
 import {isDocumentFormat, outputFormat, resolveFlagSpellings, type OutputFormat} from './options.js'
 import {renderYamlDocument} from '../render/output.js'
+import {codeCacheLine} from './code-cache-state.js'
 
 /** The exit-code table as printed at the end of every command's --help (kept in sync by a test). */
 export function exitCodeHelp(): string {
@@ -80,6 +81,8 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug') || process.env.SAFE_DEPLOY_DEBUG === '1'
+    const cacheLine = codeCacheLine()
+    if (cacheLine !== undefined) this.debugLog(cacheLine)
     quietWarnings(QUIET_WARNINGS, this.debugLog)
     // kubectl's `--flag=true|false` for booleans, before oclif parses.
     const booleans = new Map(

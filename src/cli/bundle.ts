@@ -4,6 +4,7 @@
  * a command runs), so `--help` runs oclif without compiling or running them.
  */
 export {main} from './main.js'
+export {setCodeCacheState} from './code-cache-state.js'
 
 export const loadCommands = async (): Promise<(typeof import('../commands/index.js'))['COMMANDS']> => (await import('../commands/index.js')).COMMANDS
 

@@ -114,9 +114,10 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
       expect(again.stdout).toBe(first.stdout)
       expect(again.stderr.replace(/ in [\d.]+s;/, '')).toBe(first.stderr.replace(/ in [\d.]+s;/, ''))
     }
-    // Used, not refused: a refused cache would have been written again.
+    // Used, not refused: a refused cache would have been written again. --debug says so too.
     expect(readdirSync(cache)).toEqual(files)
     expect(statSync(path).mtimeMs).toBe(written.mtimeMs)
+    expect(run(['pin', '-f', 'one.yaml', '--debug'], dir, env).stderr).toContain(`debug: code cache: used (${cache})`)
     // Help compiles other code: a cache of its own.
     expect(run(['--help'], dir, env).code).toBe(0)
     expect(readdirSync(cache).filter((f) => f.endsWith('-root.help.v8cache'))).toHaveLength(1)
@@ -140,6 +141,16 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
     expect(statSync(path).mtimeMs).toBe(mtime)
   })
 
+  it('--debug says when there is no cache yet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
+    writeFileSync(join(dir, 'one.yaml'), POD)
+    const cache = join(dir, 'cache')
+    const r = run(['pin', '-f', 'one.yaml', '--debug'], dir, {SAFE_DEPLOY_CODE_CACHE: cache})
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain(`debug: code cache: none yet (written at the end of this run) (${cache})`)
+    expect(readdirSync(cache)).toHaveLength(1)
+  })
+
   it('SAFE_DEPLOY_DISABLE_CODE_CACHE=1 runs the same without reading or writing one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
     writeFileSync(join(dir, 'one.yaml'), POD)
@@ -148,5 +159,6 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(IMAGE)
     expect(existsSync(cache)).toBe(false)
+    expect(run(['pin', '-f', 'one.yaml', '--debug'], dir, {SAFE_DEPLOY_DISABLE_CODE_CACHE: '1'}).stderr).toContain('debug: code cache: off\n')
   })
 })
