@@ -205,15 +205,20 @@ const cliBuild = await build({
   banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   plugins: [lazyRequire, lazyBuiltins, oclifPatches, clientNodeApart],
 })
-// 2. The entries Node and oclif import (bin/run.js, package.json `oclif.commands` and `oclif.hooks`): small ES
-// modules that load cli.cjs once and hand over what it exports.
+// 2. The launcher bin/run.js requires, dist/bundle/main.cjs (src/cli/launch.ts): it loads cli.cjs once. CommonJS, as
+// everything before a command runs: an ES module there would start Node's module loader (about 4 ms of a start).
 const launchBuild = await build({
   ...common,
-  entryPoints: {main: 'src/cli/launch.ts', commands: 'src/cli/launch-commands.ts', 'not-found': 'src/cli/launch-not-found.ts'},
-  chunkNames: 'chunk-[hash]',
-  splitting: true,
-  format: 'esm',
+  entryPoints: {main: 'src/cli/launch.ts'},
+  outExtension: {'.js': '.cjs'},
+  format: 'cjs',
+  define: {'import.meta.url': '__sdImportMetaUrl'},
+  banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
 })
+// 3. The two files oclif requires by the paths in package.json (oclif.commands, oclif.hooks): the commands and the
+// not-found hook of the cli.cjs that main.cjs loaded (one module instance: the one bin/run.js required).
+writeFileSync(`${outdir}/commands.cjs`, `// Written by esbuild.config.mjs.\nmodule.exports = {COMMANDS: require('./main.cjs').cli().loadCommands()}\n`)
+writeFileSync(`${outdir}/not-found.cjs`, `// Written by esbuild.config.mjs.\nmodule.exports = require('./main.cjs').cli().loadNotFound()\n`)
 // cli.cjs in ASCII, which src/adapters/fs/code-cache.ts reads as Latin-1 (UTF-8 decoding cost about 4 ms of every
 // start). esbuild escapes what it prints in strings and identifiers but copies regular expressions as they are, and
 // one of oclif's libraries (ansis) has a raw U+009B in one. C1 control characters can only stand inside a literal or a

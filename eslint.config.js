@@ -171,7 +171,16 @@ export default tseslint.config(
     rules: layer({group: ['**/cli/**', '**/commands/**', '@oclif/*'], message: 'the programmatic API has no oclif.'}, NO_FS),
   },
   {
-    files: ['bin/**/*.js', '*.config.js', '*.config.mjs', 'test/**/*.mjs'],
+    // CommonJS (bin/package.json): what Node loads before a command runs (docs/architecture.md#start-up).
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'},
+    },
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
+    files: ['*.config.js', '*.config.mjs', 'test/**/*.mjs'],
     languageOptions: {globals: {process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', Buffer: 'readonly'}},
   },
   {

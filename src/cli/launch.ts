@@ -1,7 +1,8 @@
 /**
- * The published CLI's entry (bin/run.js → dist/bundle/main.js): it loads the CLI's one CommonJS file,
- * dist/bundle/cli.cjs, with the code cache of src/cli/code-cache.ts, and runs it. dist/bundle/commands.js and
- * not-found.js, which oclif imports by the paths in package.json, hand over the same file's commands and hook.
+ * The published CLI's entry (bin/run.js → dist/bundle/main.cjs): it loads the CLI's one CommonJS file,
+ * dist/bundle/cli.cjs, with the code cache of src/adapters/fs/code-cache.ts, and runs it. dist/bundle/commands.cjs
+ * and not-found.cjs, which oclif requires by the paths in package.json, hand over the same file's commands and hook
+ * (esbuild.config.mjs writes them).
  */
 import {fileURLToPath} from 'node:url'
 import {cachePartition, codeCacheDir, runWithCodeCache} from '../adapters/fs/code-cache.js'
@@ -22,6 +23,6 @@ export function cli(): typeof Bundle {
   return loaded
 }
 
-export async function main(dir: string): Promise<void> {
-  await cli().main(dir)
+export async function main(root: string, pjson: Parameters<(typeof Bundle)['main']>[1]): Promise<void> {
+  await cli().main(root, pjson)
 }

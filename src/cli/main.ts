@@ -1,12 +1,13 @@
 /** The CLI's main, run by src/cli/launch.ts from the bundle (dist/bundle/cli.cjs): oclif from the same file as the commands. */
-import {execute} from '@oclif/core'
+import {execute, type Interfaces} from '@oclif/core'
 
 /** The exit status a shell reports for a program that SIGPIPE ended (128 + 13): what kubectl gives under `| head`. */
 export const EXIT_PIPE_CLOSED = 141
 
-export async function main(dir: string): Promise<void> {
+/** Run the command of process.argv; `root` is the package's directory and `pjson` its package.json, read by bin/run.js. */
+export async function main(root: string, pjson: Interfaces.PJSON): Promise<void> {
   const closed = dropOutputOnceReaderLeaves()
-  await execute({dir})
+  await execute({loadOptions: {root, pjson}})
   if (closed() && !process.exitCode) process.exitCode = EXIT_PIPE_CLOSED
 }
 

@@ -1,7 +1,7 @@
 /**
  * Every command, by id: oclif's explicit command strategy (package.json `oclif.commands`) reads this one
  * module instead of scanning a directory. The published CLI loads it from the bundle (dist/bundle/cli.cjs, handed
- * to oclif by dist/bundle/commands.js; esbuild.config.mjs); bin/dev.js loads the tsc build of this file (docs/architecture.md#start-up).
+ * to oclif by dist/bundle/commands.cjs; esbuild.config.mjs); bin/dev.js loads the tsc build of this file (docs/architecture.md#start-up).
  */
 import Complete from './__complete.js'
 import Apply from './apply.js'
