@@ -15,7 +15,12 @@ export function cli(): typeof Bundle {
   if (loaded) return loaded
   const file = fileURLToPath(new URL('./cli.cjs', import.meta.url))
   const dir = codeCacheDir(process.env)
-  const run = runWithCodeCache<typeof Bundle>(file, dir, cachePartition(process.argv.slice(2)), (url) => import(url))
+  const run = runWithCodeCache<typeof Bundle>(
+    file,
+    dir,
+    cachePartition(process.argv.slice(2), [...process.execArgv, process.env.NODE_OPTIONS ?? '']),
+    (url) => import(url),
+  )
   run.exports.setCodeCacheState({cache: run.cache, dir: run.cache === 'off' ? undefined : dir})
   // At the very end, when V8 has compiled everything this run needed; an interrupted run (Ctrl-C) saves nothing.
   process.once('exit', run.save)

@@ -33,12 +33,23 @@ export function codeCacheDir(env: Readonly<Record<string, string | undefined>>):
 
 /**
  * Which cache a run uses: one per command word (`pin`, `preflight`, `run`, …) and per help, since each compiles
- * different code. A word that is not a plain command word shares the "other" cache.
+ * different code. A word that is not a plain command word shares the "other" cache. Runs with other Node options
+ * (`node --max-old-space-size=…`, NODE_OPTIONS) get caches of their own: V8 refuses a cache made under other flags,
+ * and two kinds of runs taking turns would otherwise each refuse and rewrite the other's cache every time.
  */
-export function cachePartition(argv: readonly string[]): string {
+export function cachePartition(argv: readonly string[], nodeOptions: readonly string[] = []): string {
   const word = argv.find((a) => !a.startsWith('-'))
   const name = word === undefined ? 'root' : /^[a-z][a-z0-9-]{0,31}$/.test(word) ? word : 'other'
-  return argv.includes('--help') || argv.includes('-h') ? `${name}.help` : name
+  const options = nodeOptions.join(' ').trim()
+  const withOptions = options === '' ? name : `${name}.${fnv1a(options)}`
+  return argv.includes('--help') || argv.includes('-h') ? `${withOptions}.help` : withOptions
+}
+
+/** A short name for a string (32-bit FNV-1a, in base 36): only to tell option sets apart in a file name. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0
+  return h.toString(36)
 }
 
 /**

@@ -58,6 +58,16 @@ describe('cachePartition', () => {
     expect(cachePartition(['../../etc'])).toBe('other')
     expect(cachePartition(['PIN'])).toBe('other')
   })
+
+  it('runs with other Node options (execArgv, NODE_OPTIONS) get another cache, the same options the same one', () => {
+    expect(cachePartition(['pin'], [])).toBe('pin')
+    expect(cachePartition(['pin'], ['', ' '])).toBe('pin')
+    const a = cachePartition(['pin', '-f', 'x'], ['--max-old-space-size=4096'])
+    expect(a).toMatch(/^pin\.[0-9a-z]+$/)
+    expect(cachePartition(['pin'], ['--max-old-space-size=4096'])).toBe(a)
+    expect(cachePartition(['pin'], ['--max-old-space-size=8192'])).not.toBe(a)
+    expect(cachePartition(['pin', '--help'], ['--max-old-space-size=4096'])).toBe(`${a}.help`)
+  })
 })
 
 describe('cacheFileName', () => {
