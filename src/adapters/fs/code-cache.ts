@@ -1,16 +1,17 @@
 /**
- * The published CLI's code, dist/bundle/cli.cjs, compiled with a V8 code cache made at the end of an earlier run
- * (docs/architecture.md#start-up), for src/cli/launch.ts. Node's own compile cache (bin/run.js) stores what V8 compiled before a module
- * ran: the top level of each function, not the bodies it compiles later, when they are first called. Most of what
- * a start runs (oclif's config load, flag parsing, the first YAML parse) is such bodies, compiled again on every
- * start. A cache taken after the run holds them too: `pin -f` of one file 100 → 75 ms here (docs/architecture.md).
+ * The published CLI's code, dist/bundle/cli.cjs, compiled for src/cli/launch.ts with a V8 code cache made at the end
+ * of an earlier run (docs/architecture.md#the-code-cache-taken-after-a-run). Node's own compile cache (bin/run.js)
+ * stores what V8 compiled before a module ran: the top level of each function, not the bodies it compiles later, when
+ * they are first called. Most of what a start runs (oclif's config load, flag parsing, the first YAML parse) is such
+ * bodies, compiled again on every start. A cache taken after the run holds them too: `pin -f` of one file 103 → 71 ms
+ * here.
  *
- * The cache is code that runs as the user: it lives in the user's own cache directory
- * ($SAFE_DEPLOY_CODE_CACHE, else $XDG_CACHE_HOME/safe-deploy/code-cache, else ~/.cache/safe-deploy/code-cache),
- * and a directory another user could write to is not used. Its name holds the Node version, the CPU architecture
- * and what `stat` says of the bundle file, so a rebuilt bundle never meets another build's cache; V8 itself refuses a cache made
- * by another V8 or with other flags. Anything that goes wrong (no home, a read-only disk, a cache V8 refuses) only
- * costs the time the cache would have saved: the run goes on and prints nothing about it.
+ * The cache is code that runs as the user: it lives in the user's own cache directory ($SAFE_DEPLOY_CODE_CACHE, else
+ * $XDG_CACHE_HOME/safe-deploy/code-cache, else ~/.cache/safe-deploy/code-cache), and a directory another user could
+ * write to is not used. Its name holds the Node version, the CPU architecture and what `stat` says of the bundle file,
+ * so a rebuilt bundle never meets another build's cache; V8 itself refuses a cache made by another V8 or with other
+ * flags. Anything that goes wrong (no home, a read-only disk, a cache V8 refuses) only costs the time the cache would
+ * have saved: the run goes on and prints nothing about it.
  */
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
 import {isAscii} from 'node:buffer'
