@@ -13,7 +13,7 @@
  * flags. Anything that goes wrong (no home, a read-only disk, a cache V8 refuses) only costs the time the cache would
  * have saved: the run goes on and prints nothing about it.
  */
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
+import {closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
 import {isAscii} from 'node:buffer'
 import {createRequire} from 'node:module'
 import {homedir} from 'node:os'
@@ -91,8 +91,8 @@ export function runWithCodeCache<T>(
   partition: string,
   importModule: (url: string) => Promise<unknown>,
 ): CachedScript<T> {
-  const bytes = readFileSync(file)
-  const cacheFile = dir !== undefined && ownedDirectory(dir) ? join(dir, cacheFileName(statSync(file), partition)) : undefined
+  const {bytes, stats} = readWithStats(file)
+  const cacheFile = dir !== undefined && ownedDirectory(dir) ? join(dir, cacheFileName(stats, partition)) : undefined
   const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile)
   // ASCII (esbuild.config.mjs makes it so) read as Latin-1: the same text, a few milliseconds sooner than UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')
@@ -144,6 +144,19 @@ export function pruneOld(dir: string, now: number): void {
     } catch {
       /* gone already, or not ours to delete */
     }
+  }
+}
+
+/**
+ * The file's bytes and what `stat` says of it, from one open file: the cache is named after the very bytes it is made
+ * from, even when the bundle is being written again at that moment.
+ */
+function readWithStats(file: string): {bytes: Buffer; stats: Stats} {
+  const fd = openSync(file, 'r')
+  try {
+    return {stats: fstatSync(fd), bytes: readFileSync(fd)}
+  } finally {
+    closeSync(fd)
   }
 }
 
