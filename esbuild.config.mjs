@@ -52,9 +52,9 @@ const lazyRequire = {
     })
   },
 }
-// node:crypto as src/ imports it, taken on first use: importing a builtin as an ES module loads it and builds its
-// module namespace when the chunk loads, and node:crypto brings its key, cipher and WebCrypto modules along: about 3
-// ms of `pin -f`, which hashes and verifies nothing. Each import from src/ resolves to a module whose exports call the
+// node:crypto as src/ imports it, taken on first use: a module of src/ that imports a builtin loads it when that
+// module loads, and node:crypto brings its key, cipher and WebCrypto modules along: about 3 ms of `pin -f`, which
+// hashes and verifies nothing. Each import from src/ resolves to a module whose exports call the
 // builtin's function through process.getBuiltinModule, as src/adapters/registry/transport.ts takes node:http. Only the
 // names listed are exported: importing another name from src/ stops the build here, to be looked at (a class could
 // not be wrapped like this, for `new` and instanceof). (node:child_process is not worth it: oclif requires it as it
@@ -162,7 +162,7 @@ const oclifPatches = {
   },
 }
 // The Kubernetes client, cut down by src/adapters/k8s/client-node.ts, is a CommonJS file of its own beside cli.cjs
-// (about 5 MB that only the scan and the API applier load): the CLI's dynamic import('./client-node.js') becomes a
+// (3.4 MB that only the scan and the API applier load): the CLI's dynamic import('./client-node.js') becomes a
 // require of it, resolved from cli.cjs.
 const clientNodeApart = {
   name: 'client-node-apart',
@@ -175,34 +175,35 @@ const clientNodeApart = {
   },
 }
 rmSync(outdir, {recursive: true, force: true})
+// Both builds print CommonJS (.cjs). src/cli/init.ts and src/cli/launch.ts find files beside their own with
+// import.meta.url, which CommonJS lacks: it is the output file's URL. dist/bundle/ is two levels below the package root,
+// as dist/cli/ is, so templates/ is found the same way in both builds.
 const common = {
   absWorkingDir: root,
   outdir,
+  outExtension: {'.js': '.cjs'},
   bundle: true,
+  format: 'cjs',
   platform: 'node',
   target: 'node22',
   external,
+  define: {'import.meta.url': '__sdImportMetaUrl'},
+  banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
 }
 // 1. The CLI: src/ with oclif, yaml and the small libraries, one CommonJS file that src/cli/launch.ts compiles with a
-// code cache taken after a run (src/cli/code-cache.ts). CommonJS because only a script, not an ES module, can be
-// compiled with such a cache. A dynamic import() of a library becomes a require() inside the promise, so that the
+// code cache taken after a run (src/adapters/fs/code-cache.ts). CommonJS because only a script, not an ES module, can
+// be compiled with such a cache. A dynamic import() of a library becomes a require() inside the promise, so that the
 // file holds no import() (a script compiled by node:vm has no module loader for it), and the libraries still load
 // only on the paths that use them; require() of an ES-module library is Node 22's require(esm).
 const cliBuild = await build({
   ...common,
   entryPoints: {cli: 'src/cli/bundle.ts', 'client-node': 'src/adapters/k8s/client-node.ts'},
-  outExtension: {'.js': '.cjs'},
-  format: 'cjs',
   supported: {'dynamic-import': false},
   charset: 'ascii',
   minifyWhitespace: true,
-  // src/cli/init.ts finds templates/ beside its own file: dist/bundle/ is two levels below the package root, as
-  // dist/cli/ is.
-  define: {'import.meta.url': '__sdImportMetaUrl'},
-  banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   plugins: [lazyRequire, lazyBuiltins, oclifPatches, clientNodeApart],
 })
 // 2. The launcher bin/run.js requires, dist/bundle/main.cjs (src/cli/launch.ts): it loads cli.cjs once. CommonJS, as
@@ -210,10 +211,6 @@ const cliBuild = await build({
 const launchBuild = await build({
   ...common,
   entryPoints: {main: 'src/cli/launch.ts'},
-  outExtension: {'.js': '.cjs'},
-  format: 'cjs',
-  define: {'import.meta.url': '__sdImportMetaUrl'},
-  banner: {js: "var __sdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
 })
 // 3. The two files oclif requires by the paths in package.json (oclif.commands, oclif.hooks): the commands and the
 // not-found hook of the cli.cjs that main.cjs loaded (one module instance: the one bin/run.js required).
