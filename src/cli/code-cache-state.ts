@@ -3,8 +3,10 @@
  * the bundle it loaded, so that `--debug` can say it: a support question ("is the cache used?") answered without
  * looking at files.
  */
+import type {CachedScript} from '../adapters/fs/code-cache.js'
+
 export interface CodeCacheState {
-  cache: 'off' | 'missing' | 'used' | 'rejected'
+  cache: CachedScript<unknown>['cache']
   /** The cache directory; undefined when the cache is turned off. */
   dir: string | undefined
 }
