@@ -18,6 +18,14 @@ export const OCLIF_MANIFESTS: Array<[plugin: string, file: string]> = [
   ['@oclif/plugin-autocomplete', 'node_modules/@oclif/plugin-autocomplete/oclif.manifest.json'],
 ]
 
+/** Every string in a JSON value (a manifest, or the parts of one), in order. */
+export function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (Array.isArray(value)) return value.flatMap(stringsIn)
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsIn)
+  return []
+}
+
 export interface CliResult {
   code: number
   stdout: string

@@ -9,7 +9,7 @@ import {describe, expect, it} from '@jest/globals'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
-import {OCLIF_MANIFESTS, ROOT} from '../../support/cli.js'
+import {OCLIF_MANIFESTS, ROOT, stringsIn} from '../../support/cli.js'
 
 // The EJS that @oclif/core itself requires (a dependency of oclif, not of safe-deploy).
 const ejs = createRequire(join(ROOT, 'node_modules/@oclif/core/lib/help/util.js'))('ejs') as {
@@ -25,18 +25,15 @@ interface Manifest {
 /** Every string of a command help could render: summary, description, examples, and each flag's and arg's texts. */
 function helpStrings(file: string): string[] {
   const m = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as Manifest
-  const out: string[] = []
-  const take = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v)
-    else if (Array.isArray(v)) v.forEach(take)
-    else if (v !== null && typeof v === 'object') Object.values(v).forEach(take)
-  }
-  for (const c of Object.values(m.commands)) {
-    take([c['summary'], c['description'], c['examples']])
-    for (const f of Object.values(c.flags ?? {})) take([f['summary'], f['description'], f['helpValue'], f['options']])
-    for (const a of Object.values(c.args ?? {})) take([a['description'], a['options']])
-  }
-  return out
+  return Object.values(m.commands).flatMap((c) =>
+    stringsIn([
+      c['summary'],
+      c['description'],
+      c['examples'],
+      ...Object.values(c.flags ?? {}).map((f) => [f['summary'], f['description'], f['helpValue'], f['options']]),
+      ...Object.values(c.args ?? {}).map((a) => [a['description'], a['options']]),
+    ]),
+  )
 }
 
 describe('EJS gives back a help string with no delimiter unchanged', () => {

@@ -11,21 +11,15 @@ import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import fc from 'fast-check'
-import {OCLIF_MANIFESTS, ROOT} from '../../support/cli.js'
+import {OCLIF_MANIFESTS, ROOT, stringsIn} from '../../support/cli.js'
 
 // The string-width that the bundle holds: the one @oclif/core requires.
 const stringWidth = createRequire(join(ROOT, 'node_modules/@oclif/core/lib/help/index.js'))('string-width') as (s: string) => number
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 
+/** Every string of a manifest, whole, by line and by word. */
 function manifestStrings(file: string): string[] {
-  const out: string[] = []
-  const take = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v, ...v.split('\n'), ...v.split(/\s+/))
-    else if (Array.isArray(v)) v.forEach(take)
-    else if (v !== null && typeof v === 'object') Object.values(v).forEach(take)
-  }
-  take(JSON.parse(readFileSync(join(ROOT, file), 'utf8')))
-  return out
+  return stringsIn(JSON.parse(readFileSync(join(ROOT, file), 'utf8'))).flatMap((s) => [s, ...s.split('\n'), ...s.split(/\s+/)])
 }
 
 describe('string-width gives a string of printable ASCII its length', () => {
