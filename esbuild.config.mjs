@@ -81,7 +81,7 @@ const lazyBuiltins = {
     })
   },
 }
-// Lines of @oclif/core (and of string-width, which its help measures every line with) replaced in the bundle: five that
+// Lines of @oclif/core (and of string-width, which its help measures every line with) replaced in the bundle: six that
 // cost runs time for nothing this CLI needs, and one that the bundle's format needs. Each must be found exactly as
 // often as it says (once unless `count`), or the build stops: an update is then looked at, not silently left slow or
 // broken.
@@ -103,6 +103,11 @@ const lazyBuiltins = {
 // - lib/module-loader.js imports the ES modules oclif loads by path (our commands.js and not-found.js, the plugins'
 //   commands) with import(), which a script compiled by node:vm cannot run (dist/bundle/cli.cjs, below). It calls
 //   __sdImport instead: the launcher's own import(), handed to the script by src/adapters/fs/code-cache.ts.
+// - lib/util/find-root.js finds each plugin's directory with require.resolve(name, {paths: [root]}); the first such
+//   call of a process loads Node's package-exports resolver, about 4 ms of every start here. It first looks for
+//   <root>/node_modules/<name>/package.json, the first place require.resolve looks from root, and takes that directory;
+//   elsewhere (a hoisted install) oclif's search runs as before. test/unit/cli/plugin-root.test.ts checks that oclif's
+//   own findRoot finds each of our plugins in that very directory.
 // - string-width (4.x, through oclif's help and wrap-ansi) strips ANSI codes and runs a regular expression of every
 //   emoji over each string it measures: about 4 ms of `pin --help`. A string of printable ASCII alone (space to ~) has
 //   no escape code and no emoji, and each of its characters is one column wide, so its width is its length;
@@ -134,6 +139,11 @@ const PATCHES = [
     from: 'await import((0, node_url_1.pathToFileURL)(filePath).href)',
     to: 'await __sdImport((0, node_url_1.pathToFileURL)(filePath).href)',
     count: 3,
+  },
+  {
+    file: '@oclif/core/lib/util/find-root.js',
+    from: '            pkgPath = require.resolve(name, { paths: [root] });\n',
+    to: "            if ((0, fs_1.existsSync)((0, node_path_1.join)(root, 'node_modules', name, 'package.json'))) return (0, node_path_1.join)(root, 'node_modules', name);\n            pkgPath = require.resolve(name, { paths: [root] });\n",
   },
   {
     file: 'string-width/index.js',

@@ -53,7 +53,7 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(readFileSync(join(ROOT, 'dist/bundle/client-node.cjs')).length).toBeLessThan(10_000_000)
   })
 
-  it("oclif's patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text, the launcher's import(), string-width's ASCII shortcut", () => {
+  it("oclif's patched lines are in the bundle (esbuild.config.mjs `oclif-patches`): no WSL probe, no minimatch for plugin names, no ICU collator, no EJS for plain help text, the launcher's import(), string-width's ASCII shortcut, plugins found in node_modules first", () => {
     if (!existsSync(META)) return console.warn('skipped: dist/bundle/meta.json is missing (npm run build:dist)')
     // cli.cjs is printed without whitespace; so are the expected lines here.
     const code = readFileSync(join(ROOT, 'dist/bundle/cli.cjs'), 'utf8').replace(/\s+/g, '')
@@ -67,6 +67,11 @@ describe('the bundled CLI loads only what the command runs', () => {
     expect(has('return t.includes("<%") || t.includes("%>") ? ejs_1.default.render(t, context) : t')).toBe(true)
     expect(code.split('await__sdImport((0,node_url_1.pathToFileURL)(filePath).href)')).toHaveLength(4)
     expect(code).toContain('if(/^[\\x20-\\x7e]*$/.test(string2)){returnstring2.length}')
+    expect(
+      has(
+        'if ((0, fs_1.existsSync)((0, node_path_1.join)(root, "node_modules", name, "package.json"))) return (0, node_path_1.join)(root, "node_modules", name); pkgPath = require.resolve(name, { paths: [root] });',
+      ),
+    ).toBe(true)
     // ASCII, which the code cache loader reads as Latin-1 (esbuild.config.mjs escapes the one raw C1 character).
     expect(isAscii(readFileSync(join(ROOT, 'dist/bundle/cli.cjs')))).toBe(true)
     expect(has('await import((0, node_url_1.pathToFileURL)(filePath).href)')).toBe(false)
