@@ -15,6 +15,7 @@
  */
 import {
   Composer,
+  Lexer,
   LineCounter,
   Parser,
   YAMLParseError,
@@ -74,6 +75,15 @@ export function parse(text: string, options: ReadOptions & ToJSOptions = {}): un
   if (error) throw error
   // Warnings (an unknown tag read as a string) are not printed: yaml would send them to process.emitWarning.
   return doc.toJS(options)
+}
+
+/**
+ * The lexemes of the text, as yaml's Lexer cuts it for its parser: source strings, plus the control markers the lexer
+ * inserts (cst.DOCUMENT, cst.FLOW_END, cst.SCALAR before a plain scalar), which stand for no text. Nothing is composed,
+ * so there is no nesting to bound.
+ */
+export function lexemes(text: string): string[] {
+  return Array.from(new Lexer().lex(text))
 }
 
 /** Every document of the text, or (one) only the first, with an error when there is a second, as yaml's parseDocument. */

@@ -10,6 +10,7 @@ import {parseManifest} from '../../src/core/manifest/parse.js'
 import {locateImages} from '../../src/core/manifest/locate.js'
 import {isPlainSafe, rewriteImages, rewriteText} from '../../src/core/manifest/rewrite.js'
 import {readBackStretches, rewrittenMustMatch, rewrittenStretchesMustMatch} from '../../src/core/manifest/objects.js'
+import {sitesAfterSwap} from '../../src/core/manifest/swap-reading.js'
 import {parseWritten} from '../../src/core/reference/index.js'
 import type {ImageSite} from '../../src/core/manifest/types.js'
 import {FUZZ_TIMEOUT_MS, makeTally} from './runner.js'
@@ -166,7 +167,9 @@ function verdict(f: () => void): string {
 }
 
 /** Streams pinned, and those the read-back by stretches settled without the whole read-back (it must, often). */
-const stretches = {pinned: 0, settled: 0}
+const stretches = {pinned: 0, settled: 0, swapped: 0}
+const siteKey = (s: ImageSite): string =>
+  [s.document, s.apiVersion, s.kind, s.name, s.namespace, s.container, s.serviceAccount, s.pathString, s.line, s.image, s.role, s.scalarType].join(' ')
 
 /**
  * pin's read-back by stretches (rewrittenStretchesMustMatch, src/core/manifest/objects.ts) against the whole
@@ -194,6 +197,13 @@ function stretchesAgree([text, mask]: [string, number]): void {
   }
   if (readBackStretches({file: 'fuzz.yaml', original: text, located, rewritten, evaluated, partChars: 64}) !== undefined) stretches.settled++
   stretches.pinned++
+  // Where the lexemes alone give the sites of the rewritten text (swap-reading.ts), locating it again finds those.
+  const swaps = evaluated.filter((e) => e.image !== e.site.image).map((e) => ({site: e.site, value: e.image}))
+  const answer = sitesAfterSwap(text, rewritten, located, swaps)
+  if (answer !== undefined && swaps.length > 0) {
+    stretches.swapped++
+    expect(answer.map(siteKey)).toEqual(load(rewritten)?.sites.map(siteKey))
+  }
   const k = evaluated.length === 0 ? -1 : mask % evaluated.length
   const variants = [evaluated, evaluated.filter((_, i) => i !== k), evaluated.map((e, i) => (i === k ? {...e, image: e.image + 'x'} : e))]
   for (const ev of variants) {
@@ -227,6 +237,8 @@ describe('manifest locator', () => {
       })
       tally.run('read-back by stretches = whole read-back', fc.tuple(stream, fc.nat()), stretchesAgree)
       expect(stretches.settled).toBeGreaterThan(stretches.pinned / 4)
+      console.log(`read-back by stretches: ${stretches.settled} of ${stretches.pinned} pinned streams settled, ${stretches.swapped} by their lexemes alone`)
+      expect(stretches.swapped).toBeGreaterThan(stretches.pinned / 10)
     },
     FUZZ_TIMEOUT_MS,
   )

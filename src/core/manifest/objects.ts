@@ -13,6 +13,7 @@ import {MAX_ALIAS_COUNT, fileTraits, parseManifest} from './parse.js'
 import {rewriteText} from './rewrite.js'
 import {countLines, scanOutcome, scanPart} from './scan.js'
 import {planParts, STREAM_PART_CHARS} from './scan-files.js'
+import {sitesAfterSwap} from './swap-reading.js'
 import type {CustomImageRule, ImageSite} from './types.js'
 
 export interface ManifestObject {
@@ -180,8 +181,9 @@ export interface RewrittenFile {
  * that was located, at the same document index, so reading it again gives the sites located there; those must be
  * exactly the evaluated ones, unchanged. Only the changed stretches are read again, each as the streaming scan reads
  * a part (its documents parsed on their own; the parser must end the stretch at a document boundary), and must hold
- * exactly the evaluated values. A large input whose images sit in a few documents (a CRD-heavy install.yaml) is then
- * not parsed whole a second time. Whatever this cannot settle (directives or `...` markers, a single stretch, a
+ * exactly the evaluated values. A changed stretch in which only image values of a plain shape were swapped is read
+ * again by yaml's lexer alone, which settles what it holds without composing it (swap-reading.ts). A large input whose
+ * images sit in a few documents (a CRD-heavy install.yaml) is then not parsed whole a second time. Whatever this cannot settle (directives or `...` markers, a single stretch, a
  * stretch read differently, any problem or difference) goes to the whole read-back, which gives the verdict.
  */
 export function rewrittenStretchesMustMatch(f: RewrittenFile): void {
@@ -189,10 +191,11 @@ export function rewrittenStretchesMustMatch(f: RewrittenFile): void {
 }
 
 /**
- * The read-back by stretches: how many stretches were read again (of how many) when it settles that the rewritten
- * file holds exactly what was evaluated; undefined when it cannot tell (the whole read-back decides then).
+ * The read-back by stretches: how many stretches were read again (of how many; `swapped` of them by their lexemes alone)
+ * when it settles that the rewritten file holds exactly what was evaluated; undefined when it cannot tell (the whole
+ * read-back decides then).
  */
-export function readBackStretches(f: RewrittenFile): {read: number; of: number} | undefined {
+export function readBackStretches(f: RewrittenFile): {read: number; swapped: number; of: number} | undefined {
   const {file, original, rewritten} = f
   const rules = f.rules ?? []
   const traits = fileTraits(rewritten)
@@ -216,6 +219,7 @@ export function readBackStretches(f: RewrittenFile): {read: number; of: number} 
   let offset = 0
   let line = 1
   let read = 0
+  let lexed = 0
   for (const [k, p] of plan.entries()) {
     const entries = evaluated[k] as EvaluatedImage[]
     const source = original.slice(p.start, p.end)
@@ -234,18 +238,30 @@ export function readBackStretches(f: RewrittenFile): {read: number; of: number} 
     // Unchanged: what this stretch holds is what was located in it.
     let found: readonly ImageSite[] = located[k] as ImageSite[]
     if (reps.length > 0) {
-      const last = k === plan.length - 1
-      const part = scanPart(text, file, rules, {offset, line, document: p.document}, traits, {last})
-      if (part.fallback || part.problems.length > 0 || part.locateError !== undefined) return undefined
-      if (!last && part.documents !== (plan[k + 1] as {document: number}).document - p.document) return undefined
-      found = part.sites
+      // Where only image values were swapped, yaml's lexer settles it (swap-reading.ts); else the stretch is read again.
+      const swapped = sitesAfterSwap(source, text, shifted(located[k] as ImageSite[], p.start), reps)
+      if (swapped !== undefined) {
+        found = swapped
+        lexed++
+      } else {
+        const last = k === plan.length - 1
+        const part = scanPart(text, file, rules, {offset, line, document: p.document}, traits, {last})
+        if (part.fallback || part.problems.length > 0 || part.locateError !== undefined) return undefined
+        if (!last && part.documents !== (plan[k + 1] as {document: number}).document - p.document) return undefined
+        found = part.sites
+      }
       read++
     }
     if (differences(found, entries, rewrittenKey) !== undefined) return undefined
     offset += text.length
     line += countLines(text, 0, text.length)
   }
-  return offset === rewritten.length ? {read, of: plan.length} : undefined
+  return offset === rewritten.length ? {read, swapped: lexed, of: plan.length} : undefined
+}
+
+/** The sites with their valueRange in the offsets of a stretch that starts at `start`. */
+function shifted(sites: readonly ImageSite[], start: number): ImageSite[] {
+  return sites.map((s) => ({...s, valueRange: [s.valueRange[0] - start, s.valueRange[1] - start] as const}))
 }
 
 /** The index of the part that holds the site's whole value, or -1. */

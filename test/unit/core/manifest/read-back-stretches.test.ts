@@ -31,7 +31,7 @@ describe('reading back a pinned file by stretches', () => {
   it('reads again only the stretch that holds the pinned value, and agrees with the whole read-back', () => {
     const f = pinned((s) => s.image === 'web:1')
     const r = readBackStretches(f)
-    expect(r).toEqual({read: 1, of: expect.any(Number)})
+    expect(r).toEqual({read: 1, swapped: 1, of: expect.any(Number)})
     expect(r?.of).toBeGreaterThan(2)
     expect(() => rewrittenStretchesMustMatch(f)).not.toThrow()
     expect(() => rewrittenMustMatch(f.rewritten, f.file, f.evaluated)).not.toThrow()
@@ -71,5 +71,13 @@ describe('reading back a pinned file by stretches', () => {
   it('every stretch with a pinned value is read again (two Deployments pinned: two stretches)', () => {
     const f = pinned(() => true)
     expect(readBackStretches(f)?.read).toBe(2)
+  })
+
+  it('a stretch whose value the lexemes cannot settle (a tagged value) is composed and located again, with the same verdicts', () => {
+    const f = pinned((s) => s.image === 'web:1', [crd('a'), dep('!!str web:1', 'web'), crd('b'), crd('c'), dep('api:2', 'api'), crd('d')])
+    expect(readBackStretches(f)).toEqual({read: 1, swapped: 0, of: expect.any(Number)})
+    const other = {...f, evaluated: f.evaluated.map((e) => (e.site.image === 'web:1' ? {...e, image: 'web@sha256:' + 'cd'.repeat(32)} : e))}
+    expect(readBackStretches(other)).toBeUndefined()
+    expect(() => rewrittenStretchesMustMatch(other)).toThrow(/differs from what was evaluated/)
   })
 })
