@@ -41,7 +41,11 @@ export interface RegistryClientOptions {
   dockerConfigPath?: string
   /** Environment for DOCKER_CONFIG/HOME and credential helpers (their PATH). Default process.env. */
   env?: NodeJS.ProcessEnv
-  /** Receives redacted diagnostic lines (never credentials). */
+  /**
+   * Receives diagnostic lines, one per request among others. They may name what the redactor hides, so the sink
+   * redacts at output, as the CLI's does (BaseCommand.debugLog: one redactor for every output, and no work at all
+   * without --debug).
+   */
   debug?: (line: string) => void
   /** Injectable for tests. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>
@@ -198,7 +202,7 @@ export class RegistryClient {
   }
 
   debug(line: string): void {
-    if (this.debugSink !== undefined) this.debugSink(redact(`registry: ${line}`))
+    if (this.debugSink !== undefined) this.debugSink(`registry: ${line}`)
   }
 
   /** `host`: the failure is the host's (the one contacted), not this image's: images failing alike are reported once. */
