@@ -78,12 +78,12 @@ export function parse(text: string, options: ReadOptions & ToJSOptions = {}): un
 }
 
 /**
- * The lexemes of the text, as yaml's Lexer cuts it for its parser: source strings, plus the control markers the lexer
- * inserts (cst.DOCUMENT, cst.FLOW_END, cst.SCALAR before a plain scalar), which stand for no text. Nothing is composed,
- * so there is no nesting to bound.
+ * The lexemes of the text, one at a time, as yaml's Lexer cuts it for its parser: source strings, plus the control
+ * markers the lexer inserts (cst.DOCUMENT, cst.FLOW_END, cst.SCALAR before a plain scalar), which stand for no text.
+ * Nothing is composed, so there is no nesting to bound.
  */
-export function lexemes(text: string): string[] {
-  return Array.from(new Lexer().lex(text))
+export function lexemes(text: string): Iterator<string, void> {
+  return new Lexer().lex(text)
 }
 
 /** Every document of the text, or (one) only the first, with an error when there is a second, as yaml's parseDocument. */

@@ -55,25 +55,30 @@ export function sitesAfterSwap(original: string, rewritten: string, located: rea
     at.set(start, {start, before, after, value})
   }
   const order = [...at.values()].sort((a, b) => a.start - b.start)
+  // Both texts lexed side by side, one lexeme at a time (a large stretch is a million lexemes).
   const was = lexemes(original)
   const now = lexemes(rewritten)
-  if (was.length !== now.length) return undefined
   let offset = 0
   let next = 0
   let props = false
-  for (let i = 0; i < was.length; i++) {
-    const lexeme = was[i] as string
+  for (;;) {
+    const a = was.next()
+    const b = now.next()
+    if (a.done === true || b.done === true) {
+      if (a.done !== b.done) return undefined
+      break
+    }
+    const lexeme = a.value
     if (isMarker(lexeme)) {
-      if (now[i] !== lexeme) return undefined
+      if (b.value !== lexeme) return undefined
       continue
     }
-    // The offsets count on each lexeme being the text where it stands.
-    if (!original.startsWith(lexeme, offset)) return undefined
+    // Each other lexeme is the text where it stands: yaml's parser counts its offsets so.
     const swap = order[next]
     if (swap !== undefined && swap.start === offset && lexeme === swap.before) {
-      if (now[i] !== swap.after || props) return undefined
+      if (b.value !== swap.after || props) return undefined
       next++
-    } else if (now[i] !== lexeme) {
+    } else if (b.value !== lexeme) {
       return undefined
     }
     // A tag or anchor applies to the node that follows it, across spaces, line breaks and comments.
@@ -111,7 +116,9 @@ function written(style: ImageSite['scalarType'], value: string): string | undefi
   }
 }
 
+const MARKERS = new Set([CST.DOCUMENT.charCodeAt(0), CST.FLOW_END.charCodeAt(0), CST.SCALAR.charCodeAt(0)])
+
 /** The lexer's control markers, which stand for no text (cst.DOCUMENT, cst.FLOW_END, cst.SCALAR). */
 function isMarker(lexeme: string): boolean {
-  return lexeme === CST.DOCUMENT || lexeme === CST.FLOW_END || lexeme === CST.SCALAR
+  return lexeme.length === 1 && MARKERS.has(lexeme.charCodeAt(0))
 }
