@@ -183,8 +183,9 @@ export interface RewrittenFile {
  * a part (its documents parsed on their own; the parser must end the stretch at a document boundary), and must hold
  * exactly the evaluated values. A changed stretch in which only image values of a plain shape were swapped is read
  * again by yaml's lexer alone, which settles what it holds without composing it (swap-reading.ts). A large input whose
- * images sit in a few documents (a CRD-heavy install.yaml) is then not parsed whole a second time. Whatever this cannot settle (directives or `...` markers, a single stretch, a
- * stretch read differently, any problem or difference) goes to the whole read-back, which gives the verdict.
+ * images sit in a few documents (a CRD-heavy install.yaml) is then not parsed whole a second time. Whatever this
+ * cannot settle (directives or `...` markers, a single stretch, a stretch read differently, any problem or difference)
+ * goes to the whole read-back, which gives the verdict.
  */
 export function rewrittenStretchesMustMatch(f: RewrittenFile): void {
   if (readBackStretches(f) === undefined) rewrittenMustMatch(f.rewritten, f.file, f.evaluated, f.rules ?? [])
