@@ -5,10 +5,11 @@
  */
 import {constants} from 'node:fs'
 import {mkdir, open, readFile} from 'node:fs/promises'
-import {homedir, hostname, userInfo} from 'node:os'
+import {hostname, userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
 import {SafeDeployError} from '../../core/errors.js'
 import {redactValue} from '../../core/redact.js'
+import {stateDir} from './xdg.js'
 
 /** Largest record accepted (one line, bytes). */
 export const MAX_AUDIT_RECORD_BYTES = 1024 * 1024
@@ -35,10 +36,7 @@ export interface AuditReadResult {
 
 /** `$XDG_STATE_HOME/safe-deploy/audit.jsonl`, or `~/.local/state/safe-deploy/audit.jsonl`. */
 export function defaultAuditPath(env: Readonly<Record<string, string | undefined>>): string {
-  const state = env.XDG_STATE_HOME
-  // XDG: a relative path is invalid and must be ignored.
-  const base = state !== undefined && state.startsWith('/') ? state : join(env.HOME ?? homedir(), '.local', 'state')
-  return join(base, 'safe-deploy', 'audit.jsonl')
+  return join(stateDir(env), 'audit.jsonl')
 }
 
 function recordTime(r: Record<string, unknown>): number | undefined {

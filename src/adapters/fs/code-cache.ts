@@ -16,9 +16,9 @@
 import {closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
 import {isAscii} from 'node:buffer'
 import {createRequire} from 'node:module'
-import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {Script} from 'node:vm'
+import {cacheDir} from './xdg.js'
 
 /** Where the cache lives; undefined when it is turned off (SAFE_DEPLOY_DISABLE_CODE_CACHE=1). */
 export function codeCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -26,10 +26,7 @@ export function codeCacheDir(env: Readonly<Record<string, string | undefined>>):
     return undefined
   const own = env.SAFE_DEPLOY_CODE_CACHE
   if (own !== undefined && own !== '') return own
-  // XDG: a relative path is invalid and must be ignored (as for the audit log's $XDG_STATE_HOME).
-  const xdg = env.XDG_CACHE_HOME
-  const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(env.HOME ?? homedir(), '.cache')
-  return join(base, 'safe-deploy', 'code-cache')
+  return join(cacheDir(env), 'code-cache')
 }
 
 /**

@@ -94,7 +94,7 @@ describe('AuditLog', () => {
     const {transformFileSync} = await import('@swc/core')
     const {mkdirSync, writeFileSync} = await import('node:fs')
     const root = fileURLToPath(new URL('../../../src/', import.meta.url))
-    for (const rel of ['adapters/fs/audit', 'core/errors', 'core/redact']) {
+    for (const rel of ['adapters/fs/audit', 'adapters/fs/xdg', 'core/errors', 'core/redact']) {
       const out = transformFileSync(join(root, rel + '.ts'), {jsc: {parser: {syntax: 'typescript'}, target: 'es2022'}, module: {type: 'es6'}})
       mkdirSync(join(dir, 'lib', rel, '..'), {recursive: true})
       writeFileSync(join(dir, 'lib', rel + '.js'), out.code)
