@@ -14,11 +14,10 @@
  * The start-up rows (--help, pin and preflight without network, beside kubectl) are test/bench/startup.ts.
  */
 import {execFileSync} from 'node:child_process'
-import {median, series, timed} from './measure.js'
+import {FLOOR, median, series, timed} from './measure.js'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {startRegistry} from '../support/registry.js'
 import {makeAttestor, requireAttestationPolicy} from '../support/trust.js'
 import {readFileSync} from 'node:fs'
@@ -37,7 +36,6 @@ import {benchLargeInstall} from './large-install.js'
 const ROOT = resolve(process.argv[2] ?? '.')
 const BIN = join(ROOT, 'bin/run.js')
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
-const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url))
 const ACCEPT =
   'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
 

@@ -9,39 +9,19 @@
  * Runs: 7 after a warm-up, or BENCH_RUNS (the CI quick mode sets fewer). "requests answered" is the registry's
  * own count (its "response completed" log lines); it does not log the 401 challenges.
  */
-import {spawn} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {startDelayProxy} from '../support/delay-proxy.js'
 import {startRegistry} from '../support/registry.js'
+import {benchRuns, median, spawned, type Spawned} from './measure.js'
 
 const ACCEPT =
   'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
 const DELAY_MS = 20
 const TAGS = 1000
 const CONCURRENCY = 16
-
-interface Run {
-  ms: number
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint()
-    const child = spawn(cmd, args, {cwd, stdio: ['ignore', 'pipe', 'pipe'], env: {...env, CI: '1'}})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', rej)
-    child.on('close', (code) => res({ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stdout, stderr}))
-  })
-}
 
 interface Sample {
   ms: number
@@ -52,13 +32,10 @@ interface Sample {
   tokenRequests: number
 }
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
-const med = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)] as number
-
 function line(label: string, samples: Sample[], ideal: number): number {
   const ms = samples.map((s) => s.ms)
-  const m = med(ms)
-  const cpu = samples.every((s) => s.cpu !== undefined) ? `, CPU ${med(samples.map((s) => s.cpu as number)).toFixed(2)} s` : ''
+  const m = median(ms)
+  const cpu = samples.every((s) => s.cpu !== undefined) ? `, CPU ${median(samples.map((s) => s.cpu as number)).toFixed(2)} s` : ''
   const last = samples[samples.length - 1] as Sample
   console.log(
     `  ${label.padEnd(44)} median ${(m / 1000).toFixed(2)} s (min ${(Math.min(...ms) / 1000).toFixed(2)}, max ${(Math.max(...ms) / 1000).toFixed(2)}) = ${(m / ideal).toFixed(2)}x ideal${cpu}; ` +
@@ -69,7 +46,7 @@ function line(label: string, samples: Sample[], ideal: number): number {
 
 export async function benchFarRegistry(root: string): Promise<void> {
   const bin = join(root, 'bin/run.js')
-  const runs = process.env['BENCH_RUNS'] === undefined ? 7 : Math.max(1, Number(process.env['BENCH_RUNS']))
+  const runs = benchRuns(7)
   const work = mkdtempSync(join(tmpdir(), 'safe-deploy-bench-far-'))
   const ideal = Math.ceil(TAGS / CONCURRENCY) * 2 * DELAY_MS
   console.log(
@@ -92,7 +69,7 @@ export async function benchFarRegistry(root: string): Promise<void> {
     const cfg = join(work, 'urls.cfg')
     writeFileSync(cfg, [...tags.keys()].map((t) => `url = "https://${proxy.host}/v2/bench/far/manifests/${t}"\noutput = "/dev/null"`).join('\n') + '\n')
 
-    const measure = async (what: () => Promise<Run>, check: (r: Run) => {cpu?: number}): Promise<Sample[]> => {
+    const measure = async (what: () => Promise<Spawned>, check: (r: Spawned) => {cpu?: number}): Promise<Sample[]> => {
       const samples: Sample[] = []
       for (let i = 0; i <= runs; i++) {
         // Let the registry's log lines of the previous run arrive before taking the baseline.
@@ -119,7 +96,7 @@ export async function benchFarRegistry(root: string): Promise<void> {
     const curl = (http: '--http1.1' | '--http2') =>
       measure(
         () =>
-          run(
+          spawned(
             'curl',
             [
               '-sS',
@@ -138,14 +115,14 @@ export async function benchFarRegistry(root: string): Promise<void> {
               '-K',
               cfg,
             ],
-            work,
+            {cwd: work},
           ),
         () => ({}),
       )
     const pin = (extra: string[]) =>
       measure(
         () =>
-          run(
+          spawned(
             '/usr/bin/time',
             [
               '-f',
@@ -161,7 +138,7 @@ export async function benchFarRegistry(root: string): Promise<void> {
               String(CONCURRENCY),
               ...extra,
             ],
-            work,
+            {cwd: work},
           ),
         (r) => {
           if ((r.stdout.match(/@sha256:/g) ?? []).length !== TAGS) throw new Error(`pin did not pin ${TAGS} references: ${r.stderr.slice(0, 2000)}`)
@@ -172,7 +149,7 @@ export async function benchFarRegistry(root: string): Promise<void> {
     const c1 = line('curl --parallel-max 16 --http1.1 (1000 HEAD)', await curl('--http1.1'), ideal)
     const c2 = line('curl --parallel-max 16 --http2 (1000 HEAD)', await curl('--http2'), ideal)
     // A build from before HTTP/2 (a "before" figure) has no --no-registry-http2 and speaks HTTP/1.1 only.
-    const help = await run(process.execPath, [bin, 'pin', '--help'], work)
+    const help = await spawned(process.execPath, [bin, 'pin', '--help'], {cwd: work})
     const hasHttp2 = help.stdout.includes('registry-http2')
     const h1 = line('safe-deploy pin, HTTP/1.1', await pin(hasHttp2 ? ['--no-registry-http2'] : []), ideal)
     const h2 = hasHttp2 ? line('safe-deploy pin, HTTP/2 where offered', await pin([]), ideal) : undefined

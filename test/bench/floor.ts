@@ -1,5 +1,5 @@
 /**
- * The floors under `npm run bench`'s first row (pin 1,000 unique tags): each part of a pin done alone by a bare Node
+ * The floors under `npm run bench`'s first row (pin 1,000 unique tags) and its install.yaml row: each part of a pin done alone by a bare Node
  * process, with nothing of safe-deploy loaded, so the row shows how much of the pin's time and CPU the fixed parts
  * cost by themselves (docs/testing.md#registry-timing).
  *
@@ -7,7 +7,8 @@
  *   node floor.js http HOST PATHS    one HEAD per line of the file PATHS to http://HOST through node:http's keep-alive
  *                                    agent, 16 at a time
  *
- * Both exit non-zero when something failed (a YAML error, a status other than 200), so that the bench stops.
+ * Both exit non-zero when something failed (a YAML error, fewer than two documents, a status other than 200), so that
+ * the bench stops. bench.ts and large-install.ts run it (measure.ts FLOOR).
  */
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
@@ -39,8 +40,10 @@ async function heads(host: string, paths: readonly string[]): Promise<void> {
 const [what, ...args] = process.argv.slice(2)
 if (what === 'yaml') {
   const documents = parseAllDocuments(readFileSync(args[0] as string, 'utf8'))
-  const errors = (Array.isArray(documents) ? documents : [documents]).flatMap((d) => d.errors)
-  if (errors.length > 0) throw errors[0]
+  const error = documents.flatMap((d) => d.errors)[0]
+  if (error) throw error
+  // Both benches read a stream of documents: fewer than two means the file is not the one meant.
+  if (documents.length < 2) throw new Error(`${args[0]}: ${documents.length} document(s), expected a stream`)
 } else if (what === 'http') {
   const [host, file] = args
   await heads(

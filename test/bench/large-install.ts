@@ -12,12 +12,12 @@ import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {scanManifest} from '../../src/core/manifest/scan.js'
 import {parseWritten} from '../../src/core/reference/index.js'
-import {series, timed} from './measure.js'
+import {FLOOR, benchRuns, series, timed} from './measure.js'
 
 const INSTALL = 'corpus/argoproj__argo-cd__manifests__install.yaml'
 
 export async function benchLargeInstall(root: string): Promise<void> {
-  const runs = process.env['BENCH_RUNS'] === undefined ? 7 : Math.max(1, Number(process.env['BENCH_RUNS']))
+  const runs = benchRuns(7)
   const source = resolve(root, '..', 'shared', INSTALL)
   console.log(`\nLarge install.yaml: pin Argo CD's install.yaml from a lock file, beside one yaml parse of it; ${runs} runs + 1 warm-up`)
   if (!existsSync(source)) {
@@ -40,11 +40,10 @@ export async function benchLargeInstall(root: string): Promise<void> {
       () => timed(process.execPath, [join(root, 'bin/run.js'), 'pin', '-f', 'install.yaml', '--lock', 'lock.yaml'], {cwd: work}),
       {rss: true},
     )
-    const parse = `import {parseAllDocuments} from 'yaml'; import {readFileSync} from 'node:fs'; const d = parseAllDocuments(readFileSync(${JSON.stringify(join(work, 'install.yaml'))}, 'utf8')); if (!Array.isArray(d) || d.length < 2) process.exit(1)`
     const floor = await series(
       'node: yaml parseAllDocuments of the same file',
       runs,
-      () => timed(process.execPath, ['--input-type=module', '-e', parse], {cwd: root}),
+      () => timed(process.execPath, [FLOOR, 'yaml', join(work, 'install.yaml')]),
       {
         rss: true,
       },

@@ -1,9 +1,16 @@
 /**
- * One process timed for `npm run bench`, shared by its sections (bench.ts, large-install.ts): the command runs under
+ * One process timed for `npm run bench`, shared by its sections (bench.ts, far-registry.ts, large-install.ts): the command runs under
  * /usr/bin/time, wall time is taken here, CPU and peak RSS from time's last stderr line; and a series of such runs
  * after a warm-up, printed as median, min and max.
  */
 import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+/** floor.ts, built beside this file: a part of a pin done alone in a bare Node process. */
+export const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url))
+
+/** BENCH_RUNS (at least 1), else `fallback`. */
+export const benchRuns = (fallback: number): number => (process.env['BENCH_RUNS'] === undefined ? fallback : Math.max(1, Number(process.env['BENCH_RUNS'])))
 
 export interface Timed {
   ms: number
@@ -24,8 +31,11 @@ export async function timed(cmd: string, args: string[], opts: {cwd?: string} = 
   return {...r, stderr: r.stderr.slice(0, at), cpu: Number(m[1]) + Number(m[2]), rssMb: Number(m[3]) / 1024}
 }
 
+/** What spawned gives: wall ms, exit code, stdout and stderr. */
+export type Spawned = Omit<Timed, 'cpu' | 'rssMb'>
+
 /** Run a command (with CI=1) in `cwd` (default: this process's): wall ms, exit code, stdout and stderr. */
-export function spawned(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Omit<Timed, 'cpu' | 'rssMb'>> {
+export function spawned(cmd: string, args: string[], opts: {cwd?: string} = {}): Promise<Spawned> {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint()
     const child = spawn(cmd, args, {...(opts.cwd === undefined ? {} : {cwd: opts.cwd}), stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, CI: '1'}})
