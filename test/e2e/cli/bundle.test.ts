@@ -96,10 +96,15 @@ describe('the bundled CLI loads only what the command runs', () => {
 
 describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
   const POD = `apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - name: a\n      image: ${IMAGE}\n`
-
-  it('the first run of a command writes its cache, the next runs use it and leave it as it is, with the same output', () => {
+  /** A new directory holding one.yaml, a Pod whose image is pinned already. */
+  const podDir = (): string => {
     const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
     writeFileSync(join(dir, 'one.yaml'), POD)
+    return dir
+  }
+
+  it('the first run of a command writes its cache, the next runs use it and leave it as it is, with the same output', () => {
+    const dir = podDir()
     const cache = join(dir, 'cache')
     const env = {SAFE_DEPLOY_CODE_CACHE: cache}
     const first = run(['pin', '-f', 'one.yaml'], dir, env)
@@ -128,8 +133,7 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
   })
 
   it('four first runs at once all succeed and leave one whole cache, which the next run uses', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
-    writeFileSync(join(dir, 'one.yaml'), POD)
+    const dir = podDir()
     const cache = join(dir, 'cache')
     const env = isolatedEnv({CI: '1', SAFE_DEPLOY_CODE_CACHE: cache})
     const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['pin', '-f', 'one.yaml'], {cwd: dir, env})))
@@ -146,8 +150,7 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
   })
 
   it('runs with and without a Node option, taking turns, keep a cache each and use it (V8 refuses a cache made under other flags)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
-    writeFileSync(join(dir, 'one.yaml'), POD)
+    const dir = podDir()
     const env = isolatedEnv({CI: '1', SAFE_DEPLOY_CODE_CACHE: join(dir, 'cache')})
     const pin = (nodeOptions: string[]) =>
       spawnSync(process.execPath, [...nodeOptions, BIN, 'pin', '-f', 'one.yaml', '--debug'], {cwd: dir, env, encoding: 'utf8'}).stderr
@@ -161,8 +164,7 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
   })
 
   it('--debug says when there is no cache yet', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
-    writeFileSync(join(dir, 'one.yaml'), POD)
+    const dir = podDir()
     const cache = join(dir, 'cache')
     const r = run(['pin', '-f', 'one.yaml', '--debug'], dir, {SAFE_DEPLOY_CODE_CACHE: cache})
     expect(r.code).toBe(0)
@@ -171,8 +173,7 @@ describe('the code cache of cli.cjs (src/adapters/fs/code-cache.ts)', () => {
   })
 
   it('SAFE_DEPLOY_DISABLE_CODE_CACHE=1 runs the same without reading or writing one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-code-cache-'))
-    writeFileSync(join(dir, 'one.yaml'), POD)
+    const dir = podDir()
     const cache = join(dir, 'cache')
     const r = run(['pin', '-f', 'one.yaml'], dir, {SAFE_DEPLOY_CODE_CACHE: cache, SAFE_DEPLOY_DISABLE_CODE_CACHE: '1'})
     expect(r.code).toBe(0)
