@@ -224,9 +224,7 @@ export function readBackStretches(f: RewrittenFile): {read: number; swapped: num
   for (const [k, p] of plan.entries()) {
     const entries = evaluated[k] as EvaluatedImage[]
     const source = original.slice(p.start, p.end)
-    const reps = entries
-      .filter((e) => e.image !== e.site.image)
-      .map((e) => ({value: e.image, site: {...e.site, valueRange: [e.site.valueRange[0] - p.start, e.site.valueRange[1] - p.start] as const}}))
+    const reps = entries.filter((e) => e.image !== e.site.image).map((e) => ({value: e.image, site: shifted(e.site, p.start)}))
     let text = source
     if (reps.length > 0) {
       try {
@@ -240,7 +238,12 @@ export function readBackStretches(f: RewrittenFile): {read: number; swapped: num
     let found: readonly ImageSite[] = located[k] as ImageSite[]
     if (reps.length > 0) {
       // Where only image values were swapped, yaml's lexer settles it (swap-reading.ts); else the stretch is read again.
-      const swapped = sitesAfterSwap(source, text, shifted(located[k] as ImageSite[], p.start), reps)
+      const swapped = sitesAfterSwap(
+        source,
+        text,
+        (located[k] as ImageSite[]).map((s) => shifted(s, p.start)),
+        reps,
+      )
       if (swapped !== undefined) {
         found = swapped
         lexed++
@@ -260,9 +263,9 @@ export function readBackStretches(f: RewrittenFile): {read: number; swapped: num
   return offset === rewritten.length ? {read, swapped: lexed, of: plan.length} : undefined
 }
 
-/** The sites with their valueRange in the offsets of a stretch that starts at `start`. */
-function shifted(sites: readonly ImageSite[], start: number): ImageSite[] {
-  return sites.map((s) => ({...s, valueRange: [s.valueRange[0] - start, s.valueRange[1] - start] as const}))
+/** The site with its valueRange in the offsets of a stretch that starts at `start`. */
+function shifted(site: ImageSite, start: number): ImageSite {
+  return {...site, valueRange: [site.valueRange[0] - start, site.valueRange[1] - start] as const}
 }
 
 /** The index of the part that holds the site's whole value, or -1. */
